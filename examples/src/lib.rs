@@ -1,0 +1,1 @@
+//! Runnable Rill jobs; each binary in `src/bin` is one job.

@@ -1,0 +1,94 @@
+//! The operators the compiler knows: their names, what they take and what they are.
+
+/// What kind of thing a DataStream method makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A source on `env`.
+    Source { parallel: bool },
+    /// A one-input transformation.
+    Transform,
+    /// A rolling aggregation on a keyed stream.
+    KeyedAggregation,
+    /// `key_by`.
+    KeyBy,
+    /// A partitioning of the next edge (`rebalance`, ...).
+    Partition,
+    /// `union`.
+    Union,
+    /// A setting of the operator before it (`name`, `uid`, `set_parallelism`, ...).
+    Attribute,
+    /// A sink: ends the stream.
+    Sink,
+}
+
+/// One DataStream method.
+#[derive(Debug, Clone, Copy)]
+pub struct OpInfo {
+    pub method: &'static str,
+    pub kind: Kind,
+    /// Accepted argument counts, smallest and largest (`usize::MAX`: any number).
+    pub args: (usize, usize),
+    /// Flink's default operator name.
+    pub display: &'static str,
+    /// How the arguments read, for error messages.
+    pub signature: &'static str,
+}
+
+const fn op(method: &'static str, kind: Kind, args: (usize, usize), display: &'static str, signature: &'static str) -> OpInfo {
+    OpInfo { method, kind, args, display, signature }
+}
+
+use Kind::*;
+
+pub const OPERATORS: &[OpInfo] = &[
+    op("from_elements", Source { parallel: false }, (1, 1), "Source: from_elements", "from_elements([a, b, ...])"),
+    op("from_iter", Source { parallel: false }, (1, 1), "Source: from_iter", "from_iter(iterable)"),
+    op("from_sequence", Source { parallel: true }, (2, 2), "Source: from_sequence", "from_sequence(start, end)"),
+    op("socket_text_stream", Source { parallel: false }, (2, 3), "Source: socket_text_stream", "socket_text_stream(host, port) or socket_text_stream(host, port, delimiter)"),
+    op("read_text_file", Source { parallel: false }, (1, 1), "Source: read_text_file", "read_text_file(path)"),
+    op("map", Transform, (1, 1), "Map", "map(|record| ...)"),
+    op("flat_map", Transform, (1, 1), "Flat Map", "flat_map(|record| iterable)"),
+    op("filter", Transform, (1, 1), "Filter", "filter(|record| bool)"),
+    op("process", Transform, (1, 1), "Process", "process(|record, ctx, out| ...)"),
+    op("key_by", KeyBy, (1, 1), "", "key_by(|record| key)"),
+    op("reduce", KeyedAggregation, (1, 1), "Keyed Reduce", "reduce(|aggregate, record| new_aggregate)"),
+    op("sum", KeyedAggregation, (1, 1), "Keyed Aggregation", "sum(field), with a tuple position (sum(1)) or a field name (sum(count))"),
+    op("min", KeyedAggregation, (1, 1), "Keyed Aggregation", "min(field)"),
+    op("max", KeyedAggregation, (1, 1), "Keyed Aggregation", "max(field)"),
+    op("min_by", KeyedAggregation, (1, 1), "Keyed Aggregation", "min_by(field)"),
+    op("max_by", KeyedAggregation, (1, 1), "Keyed Aggregation", "max_by(field)"),
+    op("union", Union, (1, usize::MAX), "", "union(other, ...)"),
+    op("forward", Partition, (0, 0), "", "forward()"),
+    op("rebalance", Partition, (0, 0), "", "rebalance()"),
+    op("rescale", Partition, (0, 0), "", "rescale()"),
+    op("broadcast", Partition, (0, 0), "", "broadcast()"),
+    op("global", Partition, (0, 0), "", "global()"),
+    op("name", Attribute, (1, 1), "", "name(\"...\")"),
+    op("uid", Attribute, (1, 1), "", "uid(\"...\")"),
+    op("set_parallelism", Attribute, (1, 1), "", "set_parallelism(n)"),
+    op("set_max_parallelism", Attribute, (1, 1), "", "set_max_parallelism(n)"),
+    op("start_new_chain", Attribute, (0, 0), "", "start_new_chain()"),
+    op("disable_chaining", Attribute, (0, 0), "", "disable_chaining()"),
+    op("print", Sink, (0, 0), "Print to Std. Out", "print()"),
+    op("print_to_err", Sink, (0, 0), "Print to Std. Err", "print_to_err()"),
+    op("write_as_text", Sink, (1, 1), "Sink: write_as_text", "write_as_text(path)"),
+    op("sink_to", Sink, (1, 1), "Sink: sink_to", "sink_to(sink)"),
+    op("discard", Sink, (0, 0), "Sink: discard", "discard()"),
+];
+
+pub fn lookup(method: &str) -> Option<&'static OpInfo> {
+    OPERATORS.iter().find(|o| o.method == method)
+}
+
+pub fn is_source(method: &str) -> bool {
+    matches!(lookup(method), Some(OpInfo { kind: Source { .. }, .. }))
+}
+
+/// Names a stream method may have (everything but sources).
+pub fn stream_methods() -> impl Iterator<Item = &'static str> {
+    OPERATORS.iter().filter(|o| !matches!(o.kind, Source { .. })).map(|o| o.method)
+}
+
+pub fn source_methods() -> impl Iterator<Item = &'static str> {
+    OPERATORS.iter().filter(|o| matches!(o.kind, Source { .. })).map(|o| o.method)
+}

@@ -1,0 +1,105 @@
+//! Chain: Flink's operator chaining, done at compile time. An operator joins the chain of
+//! its input when the edge is forward, the parallelism is the same, it has one input and
+//! chaining is not disabled; every other edge becomes an exchange.
+
+use crate::graph::{Graph, NodeId, Par, Partition};
+use proc_macro2::Span;
+
+/// An exchange between two chains.
+pub struct Edge {
+    pub id: usize,
+    pub from_node: NodeId,
+    pub to_node: NodeId,
+    pub from_chain: usize,
+    pub to_chain: usize,
+    pub partition: Partition,
+    pub span: Span,
+}
+
+pub struct Chain {
+    pub id: usize,
+    pub head: NodeId,
+    /// The operators of the chain, head first, in graph order.
+    pub nodes: Vec<NodeId>,
+}
+
+/// The physical plan.
+pub struct Physical {
+    pub chains: Vec<Chain>,
+    pub edges: Vec<Edge>,
+    pub chain_of: Vec<usize>,
+    /// Per node: what follows it inside its chain, and the exchanges it writes to, in the
+    /// order of the graph.
+    pub outputs: Vec<Vec<Output>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Chained(NodeId),
+    Exchange(usize),
+}
+
+/// Forward where the parallelism allows, else rebalance (Flink's default).
+pub fn resolve(partition: &Partition, from: &Par, to: &Par) -> Partition {
+    match partition {
+        Partition::Default if from == to => Partition::Forward(Span::call_site()),
+        Partition::Default => Partition::Rebalance,
+        p => p.clone(),
+    }
+}
+
+pub fn chain(graph: &Graph) -> Physical {
+    let n = graph.nodes.len();
+    let mut chain_of = vec![usize::MAX; n];
+    let mut chains: Vec<Chain> = Vec::new();
+    for node in &graph.nodes {
+        let chained_to = match node.inputs.as_slice() {
+            [input] => {
+                let from = &graph.nodes[input.from];
+                let forward = matches!(resolve(&input.partition, &from.parallelism, &node.parallelism), Partition::Forward(_));
+                let ok = forward
+                    && from.parallelism == node.parallelism
+                    && from.max_parallelism == node.max_parallelism
+                    && !node.start_new_chain
+                    && !node.disable_chaining
+                    && !from.disable_chaining;
+                ok.then_some(input.from)
+            }
+            _ => None,
+        };
+        match chained_to {
+            Some(from) => {
+                let c = chain_of[from];
+                chain_of[node.id] = c;
+                chains[c].nodes.push(node.id);
+            }
+            None => {
+                chain_of[node.id] = chains.len();
+                chains.push(Chain { id: chains.len(), head: node.id, nodes: vec![node.id] });
+            }
+        }
+    }
+    let mut edges = Vec::new();
+    let mut outputs = vec![Vec::new(); n];
+    for node in &graph.nodes {
+        for input in &node.inputs {
+            if chain_of[input.from] == chain_of[node.id] {
+                outputs[input.from].push(Output::Chained(node.id));
+            } else {
+                let from = &graph.nodes[input.from];
+                let id = edges.len();
+                edges.push(Edge {
+                    id,
+                    from_node: input.from,
+                    to_node: node.id,
+                    from_chain: chain_of[input.from],
+                    to_chain: chain_of[node.id],
+                    partition: resolve(&input.partition, &from.parallelism, &node.parallelism),
+                    span: input.span,
+                });
+                outputs[input.from].push(Output::Exchange(id));
+            }
+        }
+    }
+    Physical { chains, edges, chain_of, outputs }
+}

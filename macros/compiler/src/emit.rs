@@ -1,0 +1,286 @@
+//! Emit: Rust code for the job. Each chain becomes one builder expression, written front to
+//! back so that rustc knows each closure's input type where the closure stands; the
+//! runtime clones it per subtask and builds nested operator structs (monomorphized, inlined:
+//! no channel, no `Box<dyn>`, no serialization inside a chain). Chains are emitted in
+//! topological order, so a consumer's input type is already inferred from its producer.
+
+use crate::chain::{Output, Physical};
+use crate::graph::{field_of, Field, Graph, Node, Par, Partition};
+use crate::parse::{JobFn, Statement};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::Expr;
+
+pub struct Options {
+    /// Emit `fn main` that runs the job (off for jobs embedded in other programs or tests).
+    pub main: bool,
+}
+
+pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> TokenStream {
+    let env = &job.env;
+    let name = &job.name;
+    let attrs = &job.item.attrs;
+    let vis = &job.item.vis;
+    let plain = job.statements.iter().filter_map(|s| match s {
+        Statement::Plain(stmt) => Some(stmt),
+        Statement::Stream { .. } => None,
+    });
+    let ports = phys
+        .chains
+        .iter()
+        .filter(|c| phys.edges.iter().any(|e| e.to_chain == c.id))
+        .map(|c| {
+            let port = port_ident(c.id);
+            let id = c.id as u32;
+            quote!(let #port = ::rill::exchange::InputPort::new(#id);)
+        });
+    let overrides = phys.chains.iter().filter_map(|c| {
+        let head = &graph.nodes[c.head];
+        let expr = head.parallelism_expr.as_ref().filter(|_| matches!(head.parallelism, Par::Expr(_)))?;
+        let id = c.id as u32;
+        Some(quote!(#env.__set_chain_parallelism(#id, (#expr) as usize);))
+    });
+    let chains = phys.chains.iter().map(|c| emit_chain(env, graph, phys, c.id));
+    let plan_ident = format_ident!("__RILL_PLAN_{}", name.to_string().to_uppercase());
+    let plan = emit_plan(&name.to_string(), graph, phys);
+    let main = options.main.then(|| {
+        quote! {
+            fn main() {
+                ::rill::entry::main(&#plan_ident, #name)
+            }
+        }
+    });
+    quote! {
+        #(#attrs)*
+        #vis fn #name(#env: &mut ::rill::Env) {
+            #(#plain)*
+            #(#overrides)*
+            #(#ports)*
+            #(#chains)*
+        }
+
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #plan_ident: ::rill::plan::PlanSpec = #plan;
+
+        #main
+    }
+}
+
+fn port_ident(chain: usize) -> syn::Ident {
+    format_ident!("__rill_port_{}", chain)
+}
+
+fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) -> TokenStream {
+    let c = &phys.chains[chain];
+    let head = &graph.nodes[c.head];
+    let id = chain as u32;
+    let rest = outputs(graph, phys, head.id);
+    if head.inputs.is_empty() {
+        let source = source_expr(head);
+        quote_spanned! {head.span=>
+            {
+                let __rill_source = #source;
+                let __rill_chain = ::rill::pipe::ChainBuilder::of_source(&__rill_source) #rest;
+                #env.__source_chain(#id, __rill_source, __rill_chain);
+            }
+        }
+    } else {
+        let port = port_ident(chain);
+        let op = operator_call(head);
+        quote! {
+            {
+                let __rill_chain = ::rill::pipe::ChainBuilder::of(&#port) #op #rest;
+                #env.__input_chain(&#port, __rill_chain);
+            }
+        }
+    }
+}
+
+/// The calls that follow a node inside its chain: the chained operators and exchanges it
+/// feeds, with `split` where there are several.
+fn outputs(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
+    branches(graph, phys, &phys.outputs[node])
+}
+
+fn branches(graph: &Graph, phys: &Physical, outs: &[Output]) -> TokenStream {
+    match outs {
+        [] => quote!(),
+        [one] => branch(graph, phys, *one),
+        [first, rest @ ..] => {
+            let a = branch(graph, phys, *first);
+            let b = branches(graph, phys, rest);
+            quote!(.split(|__rill_b| __rill_b #a, |__rill_b| __rill_b #b))
+        }
+    }
+}
+
+fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
+    match out {
+        Output::Chained(n) => {
+            let op = operator_call(&graph.nodes[n]);
+            let rest = outputs(graph, phys, n);
+            quote!(#op #rest)
+        }
+        Output::Exchange(e) => {
+            let edge = &phys.edges[e];
+            let port = port_ident(edge.to_chain);
+            let id = e as u32;
+            let span = edge.span;
+            match &edge.partition {
+                Partition::Hash(key) => {
+                    let key = moved(&key.closure);
+                    quote_spanned!(span=> .to_keyed_exchange(&#port, #id, #key))
+                }
+                Partition::Broadcast => quote_spanned!(span=> .to_broadcast(&#port, #id)),
+                p => {
+                    let route = match p {
+                        Partition::Rebalance => quote!(Rebalance),
+                        Partition::Rescale => quote!(Rescale),
+                        Partition::Global => quote!(Global),
+                        _ => quote!(Forward),
+                    };
+                    quote_spanned!(span=> .to_exchange(&#port, #id, ::rill::exchange::#route::default()))
+                }
+            }
+        }
+    }
+}
+
+/// A closure argument, made `move`: the chain template outlives the job function and is
+/// cloned into every subtask.
+fn moved(expr: &Expr) -> Expr {
+    let mut e = expr.clone();
+    if let Expr::Closure(c) = &mut e {
+        if c.capture.is_none() {
+            c.capture = Some(syn::Token![move](c.or1_token.span));
+        }
+    }
+    e
+}
+
+fn source_expr(node: &Node) -> TokenStream {
+    let id = node.id as u32;
+    let a = &node.args;
+    let span = node.span;
+    match node.method() {
+        "from_elements" | "from_iter" => {
+            let items = &a[0];
+            quote_spanned!(span=> ::rill::sources::FromIter::new(#id, #items))
+        }
+        "from_sequence" => {
+            let (s, e) = (&a[0], &a[1]);
+            quote_spanned!(span=> ::rill::sources::Sequence::new((#s) as i64, (#e) as i64))
+        }
+        "socket_text_stream" => {
+            let (host, port) = (&a[0], &a[1]);
+            let delim = a.get(2).map_or_else(|| quote!("\n"), |d| quote!(#d));
+            quote_spanned!(span=> ::rill::sources::SocketTextStream::new(#host, (#port) as u16, #delim))
+        }
+        _ => {
+            let path = &a[0];
+            quote_spanned!(span=> ::rill::sources::TextFile::new(#path))
+        }
+    }
+}
+
+fn operator_call(node: &Node) -> TokenStream {
+    let id = node.id as u32;
+    let span = node.span;
+    let arg = node.args.first().map(moved);
+    let key = node.key.as_ref().map(|k| moved(&k.closure));
+    let show = quote!(|__rill_v, __rill_out| ::rill::show!(__rill_v, __rill_out));
+    match node.method() {
+        "map" => quote_spanned!(span=> .map(#id, #arg)),
+        "flat_map" => quote_spanned!(span=> .flat_map(#id, #arg)),
+        "filter" => quote_spanned!(span=> .filter(#id, #arg)),
+        "process" if key.is_some() => quote_spanned!(span=> .keyed_process(#id, #key, #arg)),
+        "process" => quote_spanned!(span=> .process(#id, #arg)),
+        "reduce" => quote_spanned!(span=> .keyed_reduce(#id, #key, #arg)),
+        m @ ("sum" | "min" | "max" | "min_by" | "max_by") => {
+            let update = aggregation(m, &node.args[0]);
+            quote_spanned!(span=> .keyed_update(#id, #key, #update))
+        }
+        "print" => quote_spanned!(span=> .print_with(#id, false, #show)),
+        "print_to_err" => quote_spanned!(span=> .print_with(#id, true, #show)),
+        "write_as_text" => quote_spanned!(span=> .write_as_text_with(#id, #arg, #show)),
+        "sink_to" => quote_spanned!(span=> .sink_to(#id, #arg)),
+        "discard" => quote_spanned!(span=> .discard(#id)),
+        other => unreachable!("operator {other} has no emitter"),
+    }
+}
+
+/// `sum(1)` → `|acc, v| ::rill::agg::sum(&mut acc.1, v.1)`: the field access carries the
+/// user's span, so a wrong field is reported at the argument.
+fn aggregation(method: &str, arg: &Expr) -> TokenStream {
+    let field = field_of(arg).expect("validated field");
+    let (acc_place, value, value_ref, acc_ref) = match &field {
+        Field::Index(0, span) => (
+            quote_spanned!(*span=> ::rill::agg::Field0::field0(__rill_acc)),
+            quote_spanned!(*span=> ::rill::agg::Field0::into_field0(__rill_v)),
+            quote_spanned!(*span=> ::rill::agg::Field0::field0_ref(&__rill_v)),
+            quote_spanned!(*span=> ::rill::agg::Field0::field0_ref(&*__rill_acc)),
+        ),
+        Field::Index(n, span) => {
+            let idx = syn::Index { index: *n, span: *span };
+            (
+                quote_spanned!(*span=> &mut __rill_acc.#idx),
+                quote_spanned!(*span=> __rill_v.#idx),
+                quote_spanned!(*span=> &__rill_v.#idx),
+                quote_spanned!(*span=> &__rill_acc.#idx),
+            )
+        }
+        Field::Named(ident) => (
+            quote!(&mut __rill_acc.#ident),
+            quote!(__rill_v.#ident),
+            quote!(&__rill_v.#ident),
+            quote!(&__rill_acc.#ident),
+        ),
+    };
+    let span = Span::call_site();
+    match method {
+        "sum" | "min" | "max" => {
+            let f = format_ident!("{}", method);
+            quote_spanned!(span=> |__rill_acc, __rill_v| ::rill::agg::#f(#acc_place, #value))
+        }
+        _ => {
+            let op = if method == "min_by" { quote!(<) } else { quote!(>) };
+            quote_spanned! {span=>
+                |__rill_acc, __rill_v| {
+                    let __rill_better = #value_ref #op #acc_ref;
+                    ::rill::agg::replace_if(__rill_acc, __rill_v, __rill_better)
+                }
+            }
+        }
+    }
+}
+
+fn emit_plan(job: &str, graph: &Graph, phys: &Physical) -> TokenStream {
+    let chains = phys.chains.iter().map(|c| {
+        let head = &graph.nodes[c.head];
+        let id = c.id as u32;
+        let par = match head.parallelism {
+            Par::Fixed(n) => quote!(::core::option::Option::Some(#n)),
+            _ => quote!(::core::option::Option::None),
+        };
+        let max = match head.max_parallelism {
+            Some(m) => quote!(::core::option::Option::Some(#m)),
+            None => quote!(::core::option::Option::None),
+        };
+        let ops = c.nodes.iter().map(|&n| {
+            let node = &graph.nodes[n];
+            let id = n as u32;
+            let kind = if node.key.is_some() { format!("key_by.{}", node.method()) } else { node.method().to_owned() };
+            let name = node.display_name();
+            let uid = node.uid();
+            quote!(::rill::plan::OperatorSpec { id: #id, kind: #kind, name: #name, uid: #uid })
+        });
+        quote!(::rill::plan::ChainSpec { id: #id, parallelism: #par, max_parallelism: #max, operators: &[#(#ops),*] })
+    });
+    let edges = phys.edges.iter().map(|e| {
+        let (id, s, t) = (e.id as u32, e.from_chain as u32, e.to_chain as u32);
+        let p = e.partition.flink_name();
+        quote!(::rill::plan::EdgeSpec { id: #id, source_chain: #s, target_chain: #t, partitioner: #p })
+    });
+    quote!(::rill::plan::PlanSpec { job: #job, chains: &[#(#chains),*], edges: &[#(#edges),*] })
+}

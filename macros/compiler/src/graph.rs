@@ -1,0 +1,442 @@
+//! Build: the logical job graph, one node per operator, spans kept for diagnostics.
+
+use crate::catalog::{self, Kind, OpInfo};
+use crate::diag::{did_you_mean, Diagnostics};
+use crate::parse::{call_chain, Call, CallChain, JobFn, Root, Statement};
+use proc_macro2::Span;
+use quote::ToTokens;
+use std::collections::{HashMap, HashSet};
+use syn::spanned::Spanned;
+use syn::{Expr, Lit};
+
+pub type NodeId = usize;
+
+/// The key selector of a keyed stream.
+#[derive(Clone)]
+pub struct Key {
+    pub closure: Expr,
+    pub span: Span,
+}
+
+/// How an edge distributes records.
+#[derive(Clone)]
+pub enum Partition {
+    /// Forward if the parallelism matches, else rebalance (Flink's default).
+    Default,
+    Forward(Span),
+    Rebalance,
+    Rescale,
+    Broadcast,
+    Global,
+    Hash(Key),
+}
+
+impl Partition {
+    pub fn flink_name(&self) -> &'static str {
+        match self {
+            Partition::Default | Partition::Forward(_) => "FORWARD",
+            Partition::Rebalance => "REBALANCE",
+            Partition::Rescale => "RESCALE",
+            Partition::Broadcast => "BROADCAST",
+            Partition::Global => "GLOBAL",
+            Partition::Hash(_) => "HASH",
+        }
+    }
+}
+
+/// A node's parallelism as written.
+#[derive(Clone, Debug)]
+pub enum Par {
+    Default,
+    Fixed(u32),
+    /// Decided when the job starts: `set_parallelism(some_expression)`.
+    Expr(String),
+}
+
+impl PartialEq for Par {
+    fn eq(&self, other: &Par) -> bool {
+        match (self, other) {
+            (Par::Default, Par::Default) => true,
+            (Par::Fixed(a), Par::Fixed(b)) => a == b,
+            (Par::Expr(a), Par::Expr(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Input {
+    pub from: NodeId,
+    pub partition: Partition,
+    /// Where a type mismatch on this input is reported (the `union` call, if any).
+    pub span: Span,
+}
+
+pub struct Node {
+    pub id: NodeId,
+    pub info: &'static OpInfo,
+    pub args: Vec<Expr>,
+    pub span: Span,
+    pub inputs: Vec<Input>,
+    pub key: Option<Key>,
+    pub name: Option<String>,
+    pub uid: Option<(String, Span)>,
+    pub parallelism: Par,
+    pub parallelism_expr: Option<Expr>,
+    pub max_parallelism: Option<u32>,
+    pub start_new_chain: bool,
+    pub disable_chaining: bool,
+    pub binding: Option<String>,
+}
+
+impl Node {
+    pub fn method(&self) -> &'static str {
+        self.info.method
+    }
+    pub fn is_sink(&self) -> bool {
+        self.info.kind == Kind::Sink
+    }
+    pub fn display_name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.info.display.to_owned())
+    }
+    pub fn uid(&self) -> String {
+        self.uid.as_ref().map_or_else(|| format!("{}-{}", self.method().replace('_', "-"), self.id), |(u, _)| u.clone())
+    }
+}
+
+/// The logical graph, in creation order (every node after its inputs).
+pub struct Graph {
+    pub nodes: Vec<Node>,
+}
+
+impl Graph {
+    pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&Node, &Input)> {
+        self.nodes.iter().flat_map(move |n| n.inputs.iter().filter(move |i| i.from == id).map(move |i| (n, i)))
+    }
+}
+
+/// A stream value while the graph is built: where its records come from and what is
+/// pending for the next operator.
+#[derive(Clone)]
+struct StreamRef {
+    sources: Vec<(NodeId, Partition, Span)>,
+    keyed: Option<Key>,
+    /// The operator that attributes (`name`, `uid`, ...) apply to, with what, if anything,
+    /// came between (`rebalance()`, `key_by`, `union`).
+    last: Option<NodeId>,
+    between: Option<&'static str>,
+    sink: Option<Span>,
+}
+
+struct Builder<'a> {
+    nodes: Vec<Node>,
+    streams: HashMap<String, StreamRef>,
+    env: &'a syn::Ident,
+    diags: &'a mut Diagnostics,
+}
+
+pub fn build(job: &JobFn, diags: &mut Diagnostics) -> Graph {
+    let mut b = Builder { nodes: Vec::new(), streams: HashMap::new(), env: &job.env, diags };
+    for stmt in &job.statements {
+        if let Statement::Stream { binding, chain } = stmt {
+            if let Some(s) = b.chain(chain) {
+                if let Some(name) = binding {
+                    if let Some(last) = s.last {
+                        b.nodes[last].binding.get_or_insert_with(|| name.to_string());
+                    }
+                    b.streams.insert(name.to_string(), s);
+                }
+            }
+        }
+    }
+    Graph { nodes: b.nodes }
+}
+
+impl Builder<'_> {
+    fn chain(&mut self, chain: &CallChain) -> Option<StreamRef> {
+        let mut calls = chain.calls.iter();
+        let mut cur = match &chain.root {
+            Root::Env(_) => {
+                let first = calls.next()?;
+                self.source(first)?
+            }
+            Root::Stream(name) => match self.streams.get(&name.to_string()) {
+                Some(s) => s.clone(),
+                None => {
+                    self.diags.error(name.span(), format!("`{name}` is not a stream defined before this point"));
+                    return None;
+                }
+            },
+        };
+        for call in calls {
+            cur = self.call(cur, call)?;
+        }
+        Some(cur)
+    }
+
+    fn check_arity(&mut self, call: &Call, info: &OpInfo) -> bool {
+        let n = call.args.len();
+        let (lo, hi) = info.args;
+        if n < lo || n > hi {
+            let want = if lo == hi {
+                format!("{lo} argument{}", if lo == 1 { "" } else { "s" })
+            } else if hi == usize::MAX {
+                format!("at least {lo} argument{}", if lo == 1 { "" } else { "s" })
+            } else {
+                format!("{lo} to {hi} arguments")
+            };
+            self.diags.error(
+                call.span,
+                format!("`{}` takes {want}, but {n} {} given: {}", info.method, if n == 1 { "was" } else { "were" }, info.signature),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn new_node(&mut self, info: &'static OpInfo, call: &Call, inputs: Vec<Input>) -> NodeId {
+        let id = self.nodes.len();
+        let parallelism = match info.kind {
+            Kind::Source { parallel: false } => Par::Fixed(1),
+            _ => Par::Default,
+        };
+        self.nodes.push(Node {
+            id,
+            info,
+            args: call.args.clone(),
+            span: call.span,
+            inputs,
+            key: None,
+            name: None,
+            uid: None,
+            parallelism,
+            parallelism_expr: None,
+            max_parallelism: None,
+            start_new_chain: false,
+            disable_chaining: false,
+            binding: None,
+        });
+        id
+    }
+
+    fn source(&mut self, call: &Call) -> Option<StreamRef> {
+        let method = call.method.to_string();
+        let Some(info) = catalog::lookup(&method).filter(|i| matches!(i.kind, Kind::Source { .. })) else {
+            let hint = did_you_mean(&method, catalog::source_methods())
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_else(|| format!("; sources are {}", catalog::source_methods().collect::<Vec<_>>().join(", ")));
+            self.diags.error(call.method.span(), format!("unknown source `{method}`{hint}"));
+            return None;
+        };
+        if !self.check_arity(call, info) {
+            return None;
+        }
+        let id = self.new_node(info, call, Vec::new());
+        Some(StreamRef { sources: vec![(id, Partition::Default, call.span)], keyed: None, last: Some(id), between: None, sink: None })
+    }
+
+    fn call(&mut self, mut cur: StreamRef, call: &Call) -> Option<StreamRef> {
+        let method = call.method.to_string();
+        let Some(info) = catalog::lookup(&method) else {
+            let hint = did_you_mean(&method, catalog::stream_methods()).map(|m| format!("; did you mean `{m}`?")).unwrap_or_default();
+            self.diags.error(call.method.span(), format!("unknown operator `{method}`{hint}"));
+            return None;
+        };
+        if !self.check_arity(call, info) {
+            return None;
+        }
+        if let Some(sink) = cur.sink {
+            if info.kind != Kind::Attribute {
+                let _ = sink;
+                self.diags.error(
+                    call.span,
+                    format!("`{method}` follows a sink: a sink ends its stream (only name, uid and set_parallelism may follow it)"),
+                );
+                return None;
+            }
+        }
+        match info.kind {
+            Kind::Source { .. } => {
+                self.diags.error(call.method.span(), format!("`{method}` is a source: call it on `{}`", self.env));
+                None
+            }
+            Kind::Transform | Kind::Sink | Kind::KeyedAggregation => {
+                let key = cur.keyed.clone();
+                if info.kind == Kind::KeyedAggregation && key.is_none() {
+                    self.diags.error(
+                        call.span,
+                        format!("`{method}` is a rolling aggregation and needs a keyed stream: call `key_by(|record| key)` before it"),
+                    );
+                    return None;
+                }
+                if info.kind == Kind::KeyedAggregation && method != "reduce" {
+                    self.check_field(call)?;
+                }
+                let inputs = cur.sources.iter().map(|(from, p, span)| Input { from: *from, partition: p.clone(), span: *span }).collect();
+                let id = self.new_node(info, call, inputs);
+                if info.kind == Kind::KeyedAggregation || (method == "process" && key.is_some()) {
+                    self.nodes[id].key = key;
+                }
+                Some(StreamRef {
+                    sources: vec![(id, Partition::Default, call.span)],
+                    keyed: None,
+                    last: Some(id),
+                    between: None,
+                    sink: (info.kind == Kind::Sink).then_some(call.span),
+                })
+            }
+            Kind::KeyBy => {
+                let key = Key { closure: call.args[0].clone(), span: call.args[0].span() };
+                for s in &mut cur.sources {
+                    s.1 = Partition::Hash(key.clone());
+                }
+                cur.keyed = Some(key);
+                cur.between = Some("key_by");
+                Some(cur)
+            }
+            Kind::Partition => {
+                let p = match info.method {
+                    "forward" => Partition::Forward(call.span),
+                    "rebalance" => Partition::Rebalance,
+                    "rescale" => Partition::Rescale,
+                    "broadcast" => Partition::Broadcast,
+                    _ => Partition::Global,
+                };
+                for s in &mut cur.sources {
+                    s.1 = p.clone();
+                }
+                cur.keyed = None;
+                cur.between = Some(info.method);
+                Some(cur)
+            }
+            Kind::Union => {
+                for arg in &call.args {
+                    let streams: HashSet<String> = self.streams.keys().cloned().collect();
+                    let Some(chain) = call_chain(arg, self.env, &streams) else {
+                        self.diags.error(arg.span(), "`union` takes streams: names of streams defined before, or stream expressions");
+                        return None;
+                    };
+                    let other = self.chain(&chain)?;
+                    if other.sink.is_some() {
+                        self.diags.error(arg.span(), "this stream ends in a sink and cannot be unioned");
+                        return None;
+                    }
+                    cur.sources.extend(other.sources);
+                }
+                for s in &mut cur.sources {
+                    s.2 = call.span;
+                }
+                cur.keyed = None;
+                cur.between = Some("union");
+                Some(cur)
+            }
+            Kind::Attribute => {
+                self.attribute(&cur, call, info)?;
+                Some(cur)
+            }
+        }
+    }
+
+    /// `sum(1)`, `sum(count)`, `sum("count")`: a tuple position or a field name.
+    fn check_field(&mut self, call: &Call) -> Option<()> {
+        if field_of(&call.args[0]).is_none() {
+            self.diags.error(
+                call.args[0].span(),
+                format!("`{}` takes a field: a tuple position such as `1` or a field name such as `count`", call.method),
+            );
+            return None;
+        }
+        Some(())
+    }
+
+    fn attribute(&mut self, cur: &StreamRef, call: &Call, info: &OpInfo) -> Option<()> {
+        let method = info.method;
+        let Some(node) = cur.last.filter(|_| cur.between.is_none()) else {
+            let between = cur.between.unwrap_or("the stream");
+            self.diags.error(
+                call.span,
+                format!("`{method}` sets the operator right before it, but `{between}` comes in between: move it right after the operator"),
+            );
+            return None;
+        };
+        let arg = call.args.first();
+        match method {
+            "name" | "uid" => {
+                let Some(Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. })) = arg else {
+                    self.diags.error(arg.map_or(call.span, |a| a.span()), format!("`{method}` takes a string literal, as in {}", info.signature));
+                    return None;
+                };
+                if method == "name" {
+                    self.nodes[node].name = Some(s.value());
+                } else {
+                    self.nodes[node].uid = Some((s.value(), s.span()));
+                }
+            }
+            "set_parallelism" => {
+                let arg = arg.expect("arity checked");
+                let par = match int_literal(arg) {
+                    Some(0) => {
+                        self.diags.error(arg.span(), "parallelism must be at least 1");
+                        return None;
+                    }
+                    Some(n) => Par::Fixed(n),
+                    None => Par::Expr(arg.to_token_stream().to_string()),
+                };
+                let n = &mut self.nodes[node];
+                if matches!(n.info.kind, Kind::Source { parallel: false }) && par != Par::Fixed(1) {
+                    self.diags.error(
+                        call.span,
+                        format!("`{}` is a non-parallel source: its parallelism is 1 (add `rebalance()` and set the parallelism of the next operator)", n.method()),
+                    );
+                    return None;
+                }
+                n.parallelism = par;
+                n.parallelism_expr = Some(arg.clone());
+            }
+            "set_max_parallelism" => {
+                let arg = arg.expect("arity checked");
+                match int_literal(arg) {
+                    Some(n) if (1..=32768).contains(&n) => self.nodes[node].max_parallelism = Some(n),
+                    _ => {
+                        self.diags.error(arg.span(), "max parallelism takes a whole number from 1 to 32768 written in the job");
+                        return None;
+                    }
+                }
+            }
+            "start_new_chain" => self.nodes[node].start_new_chain = true,
+            _ => self.nodes[node].disable_chaining = true,
+        }
+        Some(())
+    }
+}
+
+/// The field an aggregation names: `Some(Index(1))` for `1`, `Some(Named(count))`.
+pub enum Field {
+    Index(u32, Span),
+    Named(syn::Ident),
+}
+
+pub fn field_of(arg: &Expr) -> Option<Field> {
+    match arg {
+        Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok().map(|n| Field::Index(n, i.span())),
+        Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. }) => {
+            let v = s.value();
+            if let Ok(n) = v.parse::<u32>() {
+                return Some(Field::Index(n, s.span()));
+            }
+            syn::parse_str::<syn::Ident>(&v).ok().map(|mut i| {
+                i.set_span(s.span());
+                Field::Named(i)
+            })
+        }
+        Expr::Path(p) if p.path.segments.len() == 1 && p.qself.is_none() => Some(Field::Named(p.path.segments[0].ident.clone())),
+        _ => None,
+    }
+}
+
+fn int_literal(e: &Expr) -> Option<u32> {
+    match e {
+        Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok(),
+        _ => None,
+    }
+}

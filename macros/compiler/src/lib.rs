@@ -1,0 +1,72 @@
+//! The Rill job compiler: turns the body of a `#[rill::job]` function into fused,
+//! monomorphized chains, an embedded plan and a `main`.
+//!
+//! One pass per module: [`parse`] → [`graph`] (build) → [`validate`] → [`chain`] → [`emit`].
+//! It is a library of pure functions over token streams, so it is unit-tested directly; the
+//! proc-macro crate is a thin shell over [`compile`].
+
+pub mod catalog;
+pub mod chain;
+pub mod diag;
+pub mod emit;
+pub mod graph;
+pub mod parse;
+pub mod validate;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::ItemFn;
+
+/// Compiles `#[rill::job(ATTR)] ITEM`. Errors come back as `compile_error!`s at the
+/// offending calls, with fallback items so that rustc reports nothing more.
+pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let item: ItemFn = match syn::parse2(item) {
+        Ok(i) => i,
+        Err(e) => return e.to_compile_error(),
+    };
+    let mut diags = diag::Diagnostics::default();
+    let options = match parse_options(attr) {
+        Ok(o) => o,
+        Err(e) => return e.to_compile_error(),
+    };
+    let Some(job) = parse::parse_job(item.clone(), &mut diags) else {
+        return fallback(&item, &diags, &options);
+    };
+    let graph = graph::build(&job, &mut diags);
+    validate::validate(&graph, &job.name, &mut diags);
+    if !diags.is_empty() {
+        return fallback(&item, &diags, &options);
+    }
+    let physical = chain::chain(&graph);
+    emit::emit(&job, &graph, &physical, &options)
+}
+
+fn parse_options(attr: TokenStream) -> syn::Result<emit::Options> {
+    let mut options = emit::Options { main: true };
+    if attr.is_empty() {
+        return Ok(options);
+    }
+    let parser = syn::meta::parser(|meta| {
+        if meta.path.is_ident("no_main") {
+            options.main = false;
+            Ok(())
+        } else {
+            Err(meta.error("unknown #[rill::job] option; the only option is `no_main`"))
+        }
+    });
+    syn::parse::Parser::parse2(parser, attr)?;
+    Ok(options)
+}
+
+fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -> TokenStream {
+    let errors = diags.to_tokens();
+    let name = &item.sig.ident;
+    let vis = &item.vis;
+    let main = options.main.then(|| quote!(fn main() {}));
+    quote! {
+        #errors
+        #[allow(unused_variables)]
+        #vis fn #name(env: &mut ::rill::Env) {}
+        #main
+    }
+}

@@ -1,0 +1,86 @@
+//! The push interface between fused operators.
+//!
+//! A chain is a nest of structs, each holding the next operator, so that a record passes
+//! from operator to operator by value, as an ordinary (inlined) call: no channel, no
+//! `Box<dyn>`, no serialization inside a chain.
+
+use crate::element::{Control, Timestamp};
+use crate::error::JobError;
+use crate::runtime_context::RuntimeContext;
+use std::future::Future;
+use std::pin::Pin;
+
+/// A send that could not complete at once because the receiving channel was full. The
+/// task awaits these before it takes more input: that is how backpressure travels upstream.
+pub type BlockedSend = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+
+/// An operator (or sink, or exchange writer) that receives records of type `T`.
+///
+/// Every method but `collect` has a lifecycle meaning and must be forwarded to the next
+/// operator; [`forward_lifecycle!`](crate::forward_lifecycle) writes the forwarding.
+pub trait Collector<T>: Send {
+    /// One record, with its event timestamp ([`NO_TIMESTAMP`](crate::NO_TIMESTAMP) if none).
+    fn collect(&mut self, value: T, timestamp: Timestamp);
+
+    /// A control element: operators that buffer (windows, later) act on it, then forward it.
+    fn on_control(&mut self, control: Control);
+
+    /// Called once per subtask before the first record: operators learn their subtask, sinks
+    /// open files, exchange writers connect to their channels.
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError>;
+
+    /// Sends partly filled output batches now (the task calls it when its input is idle and
+    /// when the buffer timeout expires), trading a little throughput for latency.
+    fn flush(&mut self);
+
+    /// Hands over the sends that are waiting for room in a full channel.
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>);
+
+    /// Called once after end of input has been forwarded: sinks flush and close.
+    fn close(&mut self) -> Result<(), JobError>;
+}
+
+/// Forwards the lifecycle methods of [`Collector`] to the field that holds the next operator.
+#[macro_export]
+macro_rules! forward_lifecycle {
+    ($next:ident) => {
+        fn on_control(&mut self, control: $crate::Control) {
+            self.$next.on_control(control)
+        }
+        fn open(
+            &mut self,
+            ctx: &mut $crate::RuntimeContext<'_>,
+        ) -> ::std::result::Result<(), $crate::JobError> {
+            self.$next.open(ctx)
+        }
+        fn flush(&mut self) {
+            self.$next.flush()
+        }
+        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
+            self.$next.take_blocked(blocked)
+        }
+        fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
+            self.$next.close()
+        }
+    };
+}
+
+/// The collector a `process` function writes to. Records are buffered and handed to the
+/// next operator when the function returns, which keeps the function's type independent of
+/// what follows it in the chain (and so needs no type annotation in user code).
+pub struct Output<'a, T> {
+    pub(crate) buffer: &'a mut Vec<(T, Timestamp)>,
+    pub(crate) timestamp: Timestamp,
+}
+
+impl<T> Output<'_, T> {
+    /// Emits a record with the timestamp of the input record.
+    pub fn collect(&mut self, value: T) {
+        self.buffer.push((value, self.timestamp));
+    }
+
+    /// Emits a record with an explicit event timestamp.
+    pub fn collect_with_timestamp(&mut self, value: T, timestamp: Timestamp) {
+        self.buffer.push((value, timestamp));
+    }
+}

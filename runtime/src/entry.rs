@@ -1,0 +1,131 @@
+//! The `main` of every job binary: parses its arguments, prints the plan or runs the job.
+
+use crate::env::Env;
+use crate::error::JobError;
+use crate::executor::{execute, resolve_parallelism};
+use crate::plan::PlanSpec;
+
+/// What the job binary was asked to do.
+#[derive(Debug, Default, PartialEq)]
+pub struct Options {
+    pub parallelism: Option<usize>,
+    pub plan: bool,
+    pub help: bool,
+    /// Everything after `--`: the job's own parameters.
+    pub parameters: Vec<String>,
+}
+
+pub fn usage(job: &str) -> String {
+    format!(
+        "usage: {job} [-p N] [--plan] [-- JOB PARAMETERS]\n\n\
+         Runs the Rill job '{job}' on this machine.\n\n\
+         options:\n  \
+         -p, --parallelism N   default parallelism of the job's operators (default: cores)\n  \
+         --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
+         -h, --help            print this help\n  \
+         -- ...                parameters for the job itself, e.g. -- --port 9000"
+    )
+}
+
+/// Parses the job binary's command line (without the program name).
+pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        match a {
+            "--" => {
+                o.parameters = args[i + 1..].to_vec();
+                break;
+            }
+            "-h" | "--help" => o.help = true,
+            "--plan" => o.plan = true,
+            "-p" | "--parallelism" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 4"))?;
+                o.parallelism = Some(parse_parallelism(a, v)?);
+            }
+            _ => {
+                if let Some(v) = a.strip_prefix("--parallelism=") {
+                    o.parallelism = Some(parse_parallelism("--parallelism", v)?);
+                } else if let Some(v) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
+                    o.parallelism = Some(parse_parallelism("-p", v)?);
+                } else {
+                    return Err(format!("unknown argument '{a}' (job parameters go after --)"));
+                }
+            }
+        }
+        i += 1;
+    }
+    Ok(o)
+}
+
+fn parse_parallelism(flag: &str, v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{flag} needs a whole number of at least 1, not '{v}'")),
+    }
+}
+
+/// Runs a job binary: the generated `main` calls this with the embedded plan and the
+/// function that registers the job's chains.
+pub fn main(plan: &'static PlanSpec, build: fn(&mut Env)) -> ! {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let options = match parse_args(&args) {
+        Ok(o) => o,
+        Err(msg) => {
+            eprintln!("error: {msg}\n\n{}", usage(plan.job));
+            std::process::exit(2);
+        }
+    };
+    if options.help {
+        println!("{}", usage(plan.job));
+        std::process::exit(0);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cli_default = options.parallelism.unwrap_or(cores);
+    let mut env = Env::new(plan, options.parameters);
+    build(&mut env);
+    if options.plan {
+        let (default, parallelism) = resolve_parallelism(&env, cli_default);
+        println!("{}", plan.to_json(default, &parallelism));
+        std::process::exit(0);
+    }
+    match execute(env, cli_default) {
+        Ok(()) => std::process::exit(0),
+        Err(JobError::Cancelled(why)) => {
+            eprintln!("job '{}' cancelled ({why})", plan.job);
+            std::process::exit(if why == "SIGTERM" { 143 } else { 130 });
+        }
+        Err(e) => {
+            eprintln!("error: job '{}' failed: {e}", plan.job);
+            std::process::exit(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_parallelism_plan_and_parameters() {
+        let o = parse_args(&args(&["-p", "3", "--plan", "--", "--port", "9"])).unwrap();
+        assert_eq!(o.parallelism, Some(3));
+        assert!(o.plan);
+        assert_eq!(o.parameters, args(&["--port", "9"]));
+        assert_eq!(parse_args(&args(&["-p2"])).unwrap().parallelism, Some(2));
+        assert_eq!(parse_args(&args(&["--parallelism=5"])).unwrap().parallelism, Some(5));
+    }
+
+    #[test]
+    fn rejects_bad_arguments_with_a_reason() {
+        assert!(parse_args(&args(&["-p", "0"])).unwrap_err().contains("at least 1"));
+        assert!(parse_args(&args(&["-p"])).unwrap_err().contains("needs a number"));
+        assert!(parse_args(&args(&["--port", "1"])).unwrap_err().contains("unknown argument '--port'"));
+    }
+}

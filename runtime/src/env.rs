@@ -1,0 +1,164 @@
+//! `Env`: the execution environment a `#[rill::job]` function receives (Flink's
+//! `StreamExecutionEnvironment`). The compiler turns the pipeline into calls that register
+//! chains here; the user's other statements can read job parameters and set defaults.
+
+use crate::element::Message;
+use crate::error::JobError;
+use crate::exchange::{InputPort, BATCHES_PER_CHANNEL};
+use crate::pipe::Tail;
+use crate::plan::PlanSpec;
+use crate::runtime_context::{Endpoints, InputSender};
+use crate::sources::Source;
+use crate::task::{run_input, run_source, CatchPanic, TaskInfo};
+use std::any::Any;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::time::Duration;
+use tokio::sync::mpsc::{channel, Receiver};
+
+pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> + Send>>;
+
+/// A chain template, ready to make the tasks of its subtasks.
+pub(crate) trait ChainRunner: Send {
+    /// Creates each subtask's input channel, registers the senders for the upstream writers
+    /// and returns the receivers.
+    fn create_inputs(
+        &self,
+        chain: u32,
+        parallelism: usize,
+        channels: usize,
+        endpoints: &mut Endpoints,
+    ) -> Vec<Box<dyn Any + Send>>;
+    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: usize) -> TaskFuture;
+}
+
+struct SourceChain<S, K> {
+    source: S,
+    tail: K,
+}
+
+impl<S: Source, K: Tail<S::Out>> ChainRunner for SourceChain<S, K> {
+    fn create_inputs(&self, _: u32, _: usize, _: usize, _: &mut Endpoints) -> Vec<Box<dyn Any + Send>> {
+        Vec::new()
+    }
+    fn task(&self, info: TaskInfo, _: Option<Box<dyn Any + Send>>, _: usize) -> TaskFuture {
+        let source = self.source.clone();
+        let tail = self.tail.clone();
+        let task_info = info.clone();
+        Box::pin(CatchPanic::new(async move { run_source(source, tail.build(), task_info).await }, info))
+    }
+}
+
+struct InputChain<T, K> {
+    tail: K,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static, K: Tail<T>> ChainRunner for InputChain<T, K> {
+    fn create_inputs(
+        &self,
+        chain: u32,
+        parallelism: usize,
+        channels: usize,
+        endpoints: &mut Endpoints,
+    ) -> Vec<Box<dyn Any + Send>> {
+        let mut senders: Vec<InputSender<T>> = Vec::with_capacity(parallelism);
+        let mut receivers: Vec<Box<dyn Any + Send>> = Vec::with_capacity(parallelism);
+        for _ in 0..parallelism {
+            let (tx, rx) = channel::<(u32, Message<T>)>(BATCHES_PER_CHANNEL * channels.max(1));
+            senders.push(tx);
+            receivers.push(Box::new(rx));
+        }
+        endpoints.inputs.insert(chain, Box::new(senders));
+        receivers
+    }
+    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: usize) -> TaskFuture {
+        let tail = self.tail.clone();
+        let task_info = info.clone();
+        let rx = input
+            .and_then(|i| i.downcast::<Receiver<(u32, Message<T>)>>().ok())
+            .expect("input channel of the chain's type");
+        Box::pin(CatchPanic::new(async move { run_input(*rx, channels, tail.build(), task_info).await }, info))
+    }
+}
+
+/// The execution environment of a job.
+pub struct Env {
+    pub(crate) plan: &'static PlanSpec,
+    pub(crate) chains: Vec<(u32, Box<dyn ChainRunner>)>,
+    pub(crate) parallelism_overrides: Vec<(u32, usize)>,
+    pub(crate) default_parallelism: Option<usize>,
+    pub(crate) buffer_timeout: Duration,
+    pub(crate) parameters: Vec<String>,
+}
+
+impl Env {
+    pub(crate) fn new(plan: &'static PlanSpec, parameters: Vec<String>) -> Self {
+        Env {
+            plan,
+            chains: Vec::new(),
+            parallelism_overrides: Vec::new(),
+            default_parallelism: None,
+            buffer_timeout: Duration::from_millis(100),
+            parameters,
+        }
+    }
+
+    /// Sets the job's default parallelism (wins over `-p`, as Flink's
+    /// `env.setParallelism` wins over the CLI's).
+    pub fn set_parallelism(&mut self, parallelism: usize) -> &mut Self {
+        self.default_parallelism = Some(parallelism.max(1));
+        self
+    }
+
+    /// The longest a record waits in a partly filled output batch while its task is busy
+    /// (Flink's `setBufferTimeout`; 100 ms by default). An idle task sends at once.
+    pub fn set_buffer_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.buffer_timeout = timeout;
+        self
+    }
+
+    /// A job parameter given after `--` on the command line as `--name value`
+    /// (Flink's `ParameterTool`), e.g. `./job -- --port 9000`.
+    pub fn parameter(&self, name: &str) -> Option<&str> {
+        let flag = format!("--{name}");
+        let mut args = self.parameters.iter();
+        while let Some(a) = args.next() {
+            if *a == flag {
+                return args.next().map(String::as_str);
+            }
+            if let Some(v) = a.strip_prefix(&flag).and_then(|r| r.strip_prefix('=')) {
+                return Some(v);
+            }
+        }
+        None
+    }
+
+    /// A job parameter parsed as `T`, or `default` when it is absent. A value that does not
+    /// parse stops the job with a usage error naming the parameter.
+    pub fn parameter_or<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
+        match self.parameter(name) {
+            None => default,
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                eprintln!("error: job parameter --{name}: cannot parse '{v}'");
+                std::process::exit(2)
+            }),
+        }
+    }
+
+    #[doc(hidden)]
+    pub fn __source_chain<S: Source, K: Tail<S::Out>>(&mut self, chain: u32, source: S, tail: K) {
+        self.chains.push((chain, Box::new(SourceChain { source, tail })));
+    }
+
+    #[doc(hidden)]
+    pub fn __input_chain<T: Send + 'static, K: Tail<T>>(&mut self, port: &InputPort<T>, tail: K) {
+        self.chains.push((port.chain, Box::new(InputChain { tail, _t: PhantomData })));
+    }
+
+    #[doc(hidden)]
+    pub fn __set_chain_parallelism(&mut self, chain: u32, parallelism: usize) {
+        self.parallelism_overrides.push((chain, parallelism));
+    }
+}

@@ -1,0 +1,50 @@
+//! Why a job stopped, in words that say what went wrong and where.
+
+use std::fmt;
+
+/// An error that stops a job.
+#[derive(Debug)]
+pub enum JobError {
+    /// A user function (or a sink) panicked. Names the operator and the subtask, as Flink
+    /// names the failing task.
+    OperatorPanic {
+        operator: String,
+        uid: String,
+        subtask: usize,
+        parallelism: usize,
+        message: String,
+    },
+    /// An I/O error, with what Rill was doing when it happened.
+    Io { context: String, source: std::io::Error },
+    /// The job graph or its configuration is invalid at run time.
+    Config(String),
+    /// A downstream task went away while this one was still sending (it failed: its own
+    /// error is the one reported).
+    ChannelClosed,
+    /// The job was cancelled (Ctrl-C, SIGTERM).
+    Cancelled(&'static str),
+}
+
+impl JobError {
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        JobError::Io { context: context.into(), source }
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobError::OperatorPanic { operator, uid, subtask, parallelism, message } => write!(
+                f,
+                "operator '{operator}' (uid '{uid}') failed in subtask {}/{parallelism}: {message}",
+                subtask + 1
+            ),
+            JobError::Io { context, source } => write!(f, "{context}: {source}"),
+            JobError::Config(msg) => write!(f, "{msg}"),
+            JobError::ChannelClosed => write!(f, "a downstream task stopped"),
+            JobError::Cancelled(why) => write!(f, "job cancelled ({why})"),
+        }
+    }
+}
+
+impl std::error::Error for JobError {}

@@ -1,0 +1,169 @@
+//! The end of a chain that feeds an exchange.
+
+use super::channels::Channels;
+use super::route::{Hash, Route};
+use super::InputPort;
+use crate::collector::{BlockedSend, Collector};
+use crate::element::{Control, Timestamp};
+use crate::error::JobError;
+use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::runtime_context::RuntimeContext;
+
+/// Sends each record to the consumer subtask its [`Route`] picks.
+pub struct ExchangeWriter<T, R> {
+    edge: u32,
+    route: R,
+    channels: Option<Channels<T>>,
+}
+
+impl<T, R: Clone> Clone for ExchangeWriter<T, R> {
+    fn clone(&self) -> Self {
+        ExchangeWriter { edge: self.edge, route: self.route.clone(), channels: None }
+    }
+}
+
+impl<T: Send + 'static, R: Route<T>> Tail<T> for ExchangeWriter<T, R> {
+    fn build(self) -> impl Collector<T> {
+        self
+    }
+}
+
+impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        let channels = self.channels.as_mut().expect("exchange writer opened");
+        let target = self.route.target(&value, channels.targets());
+        channels.push(target, value, timestamp);
+    }
+    fn on_control(&mut self, control: Control) {
+        if let Some(c) = self.channels.as_mut() {
+            c.broadcast_control(control);
+        }
+    }
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        let mut channels = Channels::new(self.edge);
+        channels.open(ctx)?;
+        let upstream = ctx.parallelism;
+        self.route.open(ctx.subtask, upstream, ctx.plan_max_parallelism_of_edge(self.edge));
+        self.channels = Some(channels);
+        Ok(())
+    }
+    fn flush(&mut self) {
+        if let Some(c) = self.channels.as_mut() {
+            c.flush();
+        }
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        if let Some(c) = self.channels.as_mut() {
+            c.take_blocked(blocked);
+        }
+    }
+    fn close(&mut self) -> Result<(), JobError> {
+        if let Some(c) = self.channels.as_mut() {
+            c.close();
+        }
+        Ok(())
+    }
+}
+
+/// Sends every record to every consumer subtask (Flink's `broadcast()` partitioning).
+pub struct BroadcastWriter<T> {
+    edge: u32,
+    channels: Option<Channels<T>>,
+}
+
+impl<T> Clone for BroadcastWriter<T> {
+    fn clone(&self) -> Self {
+        BroadcastWriter { edge: self.edge, channels: None }
+    }
+}
+
+impl<T: Clone + Send + 'static> Tail<T> for BroadcastWriter<T> {
+    fn build(self) -> impl Collector<T> {
+        self
+    }
+}
+
+impl<T: Clone + Send + 'static> Collector<T> for BroadcastWriter<T> {
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        let channels = self.channels.as_mut().expect("exchange writer opened");
+        let n = channels.targets();
+        for t in 0..n.saturating_sub(1) {
+            channels.push(t, value.clone(), timestamp);
+        }
+        if n > 0 {
+            channels.push(n - 1, value, timestamp);
+        }
+    }
+    fn on_control(&mut self, control: Control) {
+        if let Some(c) = self.channels.as_mut() {
+            c.broadcast_control(control);
+        }
+    }
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        let mut channels = Channels::new(self.edge);
+        channels.open(ctx)?;
+        self.channels = Some(channels);
+        Ok(())
+    }
+    fn flush(&mut self) {
+        if let Some(c) = self.channels.as_mut() {
+            c.flush();
+        }
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        if let Some(c) = self.channels.as_mut() {
+            c.take_blocked(blocked);
+        }
+    }
+    fn close(&mut self) -> Result<(), JobError> {
+        if let Some(c) = self.channels.as_mut() {
+            c.close();
+        }
+        Ok(())
+    }
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
+where
+    P::Out: Send + 'static,
+{
+    /// Ends the chain in an exchange to `port` along `edge`, partitioned by `route`.
+    pub fn to_exchange<R: Route<P::Out>>(
+        self,
+        port: &InputPort<P::Out>,
+        edge: u32,
+        route: R,
+    ) -> Branch<In, P, ExchangeWriter<P::Out, R>> {
+        let _ = port;
+        self.end(ExchangeWriter { edge, route, channels: None })
+    }
+
+    /// Ends the chain in a hash exchange by the key that `key` extracts (`key_by`).
+    pub fn to_keyed_exchange<K, KF>(
+        self,
+        port: &InputPort<P::Out>,
+        edge: u32,
+        key: KF,
+    ) -> Branch<In, P, ExchangeWriter<P::Out, Hash<KF>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: std::hash::Hash,
+    {
+        self.to_exchange(port, edge, Hash::new(key))
+    }
+
+    /// Ends the chain in a broadcast exchange.
+    pub fn to_broadcast(
+        self,
+        port: &InputPort<P::Out>,
+        edge: u32,
+    ) -> Branch<In, P, BroadcastWriter<P::Out>>
+    where
+        P::Out: Clone,
+    {
+        let _ = port;
+        self.end(BroadcastWriter { edge, channels: None })
+    }
+}

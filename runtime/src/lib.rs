@@ -1,0 +1,56 @@
+//! Rill: stream processing in Rust, in the class of Apache Flink.
+//!
+//! A `#[rill::job]` function describes a pipeline with Flink's DataStream operators; the
+//! macro compiles it into fused, monomorphized chains and a `main` that runs them. See the
+//! README for the guide and `examples/` for runnable jobs.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! #[rill::job]
+//! fn word_count(env: &mut Env) {
+//!     env.from_elements(["hello flink", "flink is great"])
+//!         .flat_map(|line| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+//!         .map(|word| (word, 1))
+//!         .key_by(|(word, _)| word.clone())
+//!         .sum(1)
+//!         .print();
+//! }
+//! ```
+
+pub mod agg;
+pub mod collector;
+mod element;
+pub mod entry;
+mod env;
+mod error;
+pub mod exchange;
+mod executor;
+pub mod keyed;
+pub mod ops;
+pub mod panic_scope;
+pub mod pipe;
+pub mod plan;
+mod runtime_context;
+pub mod show;
+pub mod sinks;
+pub mod sources;
+mod task;
+
+pub use collector::{Collector, Output};
+pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
+pub use env::Env;
+pub use error::JobError;
+pub use ops::process::Context;
+pub use rill_macros::job;
+pub use runtime_context::RuntimeContext;
+pub use sinks::user::Sink;
+
+/// What a job needs in scope.
+pub mod prelude {
+    pub use crate::collector::Output;
+    pub use crate::env::Env;
+    pub use crate::error::JobError;
+    pub use crate::ops::process::Context;
+    pub use crate::sinks::user::Sink;
+}

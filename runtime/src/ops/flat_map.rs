@@ -1,0 +1,70 @@
+//! `flat_map`: one record in, any number out (anything that is `IntoIterator`).
+//!
+//! ```
+//! use rill::prelude::*;
+//! #[rill::job]
+//! fn words(env: &mut Env) {
+//!     env.from_elements(["to be", "or not"])
+//!         .flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
+//!         .print();
+//! }
+//! ```
+
+use crate::collector::Collector;
+use crate::element::Timestamp;
+use crate::panic_scope;
+use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+
+#[derive(Clone)]
+pub struct FlatMapStage<F> {
+    id: u32,
+    f: F,
+}
+
+pub struct FlatMapOp<F, C> {
+    id: u32,
+    f: F,
+    next: C,
+}
+
+impl<In, I, F> Stage<In> for FlatMapStage<F>
+where
+    F: FnMut(In) -> I + Clone + Send + 'static,
+    I: IntoIterator,
+{
+    type Out = I::Item;
+    fn wrap<C: Collector<I::Item>>(self, next: C) -> impl Collector<In> {
+        FlatMapOp { id: self.id, f: self.f, next }
+    }
+}
+
+impl<In, I, F, C> Collector<In> for FlatMapOp<F, C>
+where
+    F: FnMut(In) -> I + Send,
+    I: IntoIterator,
+    C: Collector<I::Item>,
+{
+    #[inline]
+    fn collect(&mut self, value: In, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let mut items = (self.f)(value).into_iter();
+        // The iterator may run user code lazily: mark the operator again after each record
+        // went downstream, where another operator may have marked itself.
+        while let Some(item) = items.next() {
+            self.next.collect(item, timestamp);
+            panic_scope::enter(self.id);
+        }
+    }
+    crate::forward_lifecycle!(next);
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
+    /// Transforms each record into zero or more records (Flink's `flatMap`).
+    pub fn flat_map<I, F>(self, id: u32, f: F) -> ChainBuilder<In, Then<P, FlatMapStage<F>>>
+    where
+        F: FnMut(P::Out) -> I + Clone + Send + 'static,
+        I: IntoIterator,
+    {
+        self.then(FlatMapStage { id, f })
+    }
+}

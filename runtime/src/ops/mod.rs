@@ -1,0 +1,9 @@
+//! The operators that run inside a chain, one per file.
+
+pub mod filter;
+pub mod flat_map;
+pub mod keyed_process;
+pub mod map;
+pub mod process;
+pub mod reduce;
+pub mod tee;

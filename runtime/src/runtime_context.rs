@@ -1,0 +1,67 @@
+//! What an operator learns about its place in the running job when it opens.
+
+use crate::element::Message;
+use crate::error::JobError;
+use crate::plan::PlanSpec;
+use std::any::Any;
+use std::collections::HashMap;
+use tokio::sync::mpsc::Sender;
+
+/// The sending side of a consumer chain's input, one per consumer subtask. Each message is
+/// tagged with the index of the input channel it arrives on.
+pub type InputSender<T> = Sender<(u32, Message<T>)>;
+
+/// Typed channel endpoints of the whole job, registered by the executor before any task
+/// opens and looked up by exchange writers.
+#[derive(Default)]
+pub struct Endpoints {
+    /// Per consumer chain: the senders to each of its subtasks (`Vec<InputSender<T>>`).
+    pub(crate) inputs: HashMap<u32, Box<dyn Any + Send + Sync>>,
+    /// Per edge: the index of its first channel at the consumer (its upstream subtasks follow).
+    pub(crate) channel_offsets: HashMap<u32, u32>,
+}
+
+/// The subtask an operator runs in, and access to the job's channels.
+pub struct RuntimeContext<'a> {
+    pub subtask: usize,
+    pub parallelism: usize,
+    pub max_parallelism: usize,
+    pub plan: &'static PlanSpec,
+    pub(crate) endpoints: &'a Endpoints,
+}
+
+impl RuntimeContext<'_> {
+    /// The number of key groups of the chain that `edge` leads to.
+    pub(crate) fn plan_max_parallelism_of_edge(&self, edge: u32) -> usize {
+        self.plan
+            .edges
+            .iter()
+            .find(|e| e.id == edge)
+            .and_then(|e| self.plan.chain(e.target_chain).max_parallelism)
+            .map_or(crate::plan::DEFAULT_MAX_PARALLELISM, |m| m as usize)
+    }
+
+    /// The senders to every subtask of the chain that `edge` leads to, and the channel index
+    /// this subtask writes as.
+    pub(crate) fn exchange<T: Send + 'static>(
+        &self,
+        edge: u32,
+    ) -> Result<(Vec<InputSender<T>>, u32), JobError> {
+        let spec = self
+            .plan
+            .edges
+            .iter()
+            .find(|e| e.id == edge)
+            .ok_or_else(|| JobError::Config(format!("edge {edge} is not in the plan")))?;
+        let senders = self
+            .endpoints
+            .inputs
+            .get(&spec.target_chain)
+            .and_then(|s| s.downcast_ref::<Vec<InputSender<T>>>())
+            .ok_or_else(|| {
+                JobError::Config(format!("no input channels of the right type for edge {edge}"))
+            })?;
+        let offset = self.endpoints.channel_offsets[&edge];
+        Ok((senders.clone(), offset + self.subtask as u32))
+    }
+}

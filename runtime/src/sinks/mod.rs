@@ -1,0 +1,6 @@
+//! Sinks: the ends of a pipeline, one per file.
+
+pub mod discard;
+pub mod print;
+pub mod text_file;
+pub mod user;

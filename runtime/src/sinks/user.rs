@@ -1,0 +1,74 @@
+//! `sink_to`: a sink of the user's own. Any `FnMut(T)` closure is a sink; a type that
+//! implements [`Sink`] can also open resources per subtask and finish at end of input.
+//!
+//! ```
+//! use rill::prelude::*;
+//! #[rill::job]
+//! fn custom(env: &mut Env) {
+//!     env.from_elements([1, 2, 3]).sink_to(|n: i32| assert!(n > 0));
+//! }
+//! ```
+
+use crate::collector::{BlockedSend, Collector};
+use crate::element::{Control, Timestamp};
+use crate::error::JobError;
+use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::runtime_context::RuntimeContext;
+
+/// A user-defined sink (Flink's `SinkWriter`). One copy runs in every subtask.
+pub trait Sink<T>: Clone + Send + 'static {
+    /// Called once per subtask before the first record.
+    fn open(&mut self, _subtask: usize, _parallelism: usize) -> Result<(), JobError> {
+        Ok(())
+    }
+    /// Called for each record.
+    fn write(&mut self, value: T);
+    /// Called once at end of input: flush what is buffered.
+    fn finish(&mut self) -> Result<(), JobError> {
+        Ok(())
+    }
+}
+
+impl<T, F: FnMut(T) + Clone + Send + 'static> Sink<T> for F {
+    fn write(&mut self, value: T) {
+        self(value)
+    }
+}
+
+#[derive(Clone)]
+pub struct UserSink<S> {
+    id: u32,
+    sink: S,
+}
+
+impl<T: 'static, S: Sink<T>> Tail<T> for UserSink<S> {
+    fn build(self) -> impl Collector<T> {
+        self
+    }
+}
+
+impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
+    #[inline]
+    fn collect(&mut self, value: T, _: Timestamp) {
+        crate::panic_scope::enter(self.id);
+        self.sink.write(value);
+    }
+    fn on_control(&mut self, _: Control) {}
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        crate::panic_scope::enter(self.id);
+        self.sink.open(ctx.subtask, ctx.parallelism)
+    }
+    fn flush(&mut self) {}
+    fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
+    fn close(&mut self) -> Result<(), JobError> {
+        crate::panic_scope::enter(self.id);
+        self.sink.finish()
+    }
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
+    /// Ends the chain in a user's sink.
+    pub fn sink_to<S: Sink<P::Out>>(self, id: u32, sink: S) -> Branch<In, P, UserSink<S>> {
+        self.end(UserSink { id, sink })
+    }
+}

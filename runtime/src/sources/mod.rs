@@ -1,0 +1,47 @@
+//! Sources: where records enter a job, one per file.
+
+mod iter;
+mod sequence;
+mod socket;
+mod text_file;
+
+pub use iter::FromIter;
+pub use sequence::Sequence;
+pub use socket::SocketTextStream;
+pub use text_file::TextFile;
+
+use crate::collector::Collector;
+use crate::error::JobError;
+use std::future::Future;
+
+/// Where a source subtask stands in the job.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceContext {
+    pub subtask: usize,
+    pub parallelism: usize,
+}
+
+/// Whether a source has more to give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceStatus {
+    More,
+    Done,
+}
+
+/// A source of records. One copy of the template runs in each subtask; it reads its share of
+/// the input (a split of a sequence, its Kafka partitions) and emits into the chain.
+pub trait Source: Clone + Send + 'static {
+    type Out: Send + 'static;
+
+    fn open(&mut self, _ctx: &SourceContext) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    /// Emits what is available, up to about one batch ([`BATCH_SIZE`](crate::exchange::BATCH_SIZE)
+    /// records), waiting if nothing is; a source that waits flushes `out` first, so that
+    /// records already emitted are not held back.
+    fn poll<C: Collector<Self::Out>>(
+        &mut self,
+        out: &mut C,
+    ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send;
+}

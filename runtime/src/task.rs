@@ -1,0 +1,164 @@
+//! The loop of one subtask: take input (a source's poll or the input channel), push it
+//! through the fused chain, wait on blocked sends (backpressure), flush when idle.
+
+use crate::collector::{BlockedSend, Collector};
+use crate::element::{Control, Message, MAX_WATERMARK};
+use crate::error::JobError;
+use crate::exchange::InputGate;
+use crate::panic_scope;
+use crate::plan::PlanSpec;
+use crate::runtime_context::{Endpoints, RuntimeContext};
+use crate::sources::{Source, SourceContext, SourceStatus};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Receiver;
+
+/// Which subtask of which chain a task runs.
+#[derive(Clone)]
+pub(crate) struct TaskInfo {
+    pub chain: u32,
+    pub subtask: usize,
+    pub parallelism: usize,
+    pub max_parallelism: usize,
+    pub plan: &'static PlanSpec,
+    pub endpoints: Arc<Endpoints>,
+    pub buffer_timeout: Duration,
+}
+
+impl TaskInfo {
+    fn open<T, C: Collector<T>>(&self, chain: &mut C) -> Result<(), JobError> {
+        let mut ctx = RuntimeContext {
+            subtask: self.subtask,
+            parallelism: self.parallelism,
+            max_parallelism: self.max_parallelism,
+            plan: self.plan,
+            endpoints: &self.endpoints,
+        };
+        chain.open(&mut ctx)
+    }
+}
+
+/// Waits for every parked send of the chain: the task takes no more input until then.
+async fn drain<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend>) -> Result<(), JobError> {
+    chain.take_blocked(blocked);
+    for send in blocked.drain(..) {
+        send.await?;
+    }
+    Ok(())
+}
+
+async fn finish<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend>) -> Result<(), JobError> {
+    chain.flush();
+    chain.close()?;
+    drain(chain, blocked).await
+}
+
+pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
+    mut source: S,
+    mut chain: C,
+    info: TaskInfo,
+) -> Result<(), JobError> {
+    info.open(&mut chain)?;
+    source.open(&SourceContext { subtask: info.subtask, parallelism: info.parallelism })?;
+    let mut blocked = Vec::new();
+    let mut last_flush = Instant::now();
+    loop {
+        let status = source.poll(&mut chain).await?;
+        drain(&mut chain, &mut blocked).await?;
+        if status == SourceStatus::Done {
+            break;
+        }
+        if last_flush.elapsed() >= info.buffer_timeout {
+            chain.flush();
+            last_flush = Instant::now();
+        }
+        // Sources never wait on their input while they have records: let the other tasks
+        // on this worker thread run.
+        tokio::task::yield_now().await;
+    }
+    // A bounded input is over: event time moves to its end, then the end flows downstream.
+    chain.on_control(Control::Watermark(MAX_WATERMARK));
+    chain.on_control(Control::EndOfInput);
+    finish(&mut chain, &mut blocked).await
+}
+
+pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
+    mut input: Receiver<(u32, Message<T>)>,
+    channels: usize,
+    mut chain: C,
+    info: TaskInfo,
+) -> Result<(), JobError> {
+    info.open(&mut chain)?;
+    let mut gate = InputGate::new(channels);
+    let mut blocked = Vec::new();
+    while !gate.finished() {
+        if input.is_empty() {
+            // Idle: send on what is buffered instead of holding it for a full batch.
+            chain.flush();
+            drain(&mut chain, &mut blocked).await?;
+        }
+        let Some((channel, message)) = input.recv().await else {
+            return Err(JobError::Config("input channels closed before end of input".into()));
+        };
+        match message {
+            Message::Records(batch) => {
+                for r in batch {
+                    chain.collect(r.value, r.timestamp);
+                }
+            }
+            Message::Control(control) => {
+                if let Some(c) = gate.on_control(channel as usize, control) {
+                    chain.on_control(c);
+                }
+            }
+        }
+        chain.take_blocked(&mut blocked);
+        if !blocked.is_empty() {
+            drain(&mut chain, &mut blocked).await?;
+        }
+    }
+    finish(&mut chain, &mut blocked).await
+}
+
+/// Runs a task's future and turns a panic into an error that names the operator (the one
+/// that last entered user code on this thread) and the subtask.
+pub(crate) struct CatchPanic<F> {
+    inner: Pin<Box<F>>,
+    info: TaskInfo,
+}
+
+impl<F> CatchPanic<F> {
+    pub(crate) fn new(inner: F, info: TaskInfo) -> Self {
+        CatchPanic { inner: Box::pin(inner), info }
+    }
+}
+
+impl<F: Future<Output = Result<(), JobError>>> Future for CatchPanic<F> {
+    type Output = Result<(), JobError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(payload) => {
+                let plan = this.info.plan;
+                let chain = plan.chain(this.info.chain);
+                let op = panic_scope::current()
+                    .and_then(|id| chain.operators.iter().find(|o| o.id == id))
+                    .or(chain.operators.first());
+                let (operator, uid) = op.map_or(("?", "?"), |o| (o.name, o.uid));
+                Poll::Ready(Err(JobError::OperatorPanic {
+                    operator: operator.to_owned(),
+                    uid: uid.to_owned(),
+                    subtask: this.info.subtask,
+                    parallelism: this.info.parallelism,
+                    message: panic_scope::message(&*payload),
+                }))
+            }
+        }
+    }
+}

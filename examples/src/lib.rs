@@ -1,1 +1,4 @@
-//! Runnable Rill jobs; each binary in `src/bin` is one job.
+//! Runnable Rill jobs; each binary in `src/bin` is one job. This library holds what the
+//! jobs share.
+
+pub mod bench;

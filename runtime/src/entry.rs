@@ -67,9 +67,42 @@ fn parse_parallelism(flag: &str, v: &str) -> Result<usize, String> {
     }
 }
 
-/// Runs a job binary: the generated `main` calls this with the embedded plan and the
-/// function that registers the job's chains.
-pub fn main(plan: &'static PlanSpec, build: fn(&mut Env)) -> ! {
+/// A compiled job: what `#[rill::job]` makes of a function (`WORD_COUNT_JOB` for
+/// `word_count`).
+pub struct Job {
+    pub plan: &'static PlanSpec,
+    pub build: fn(&mut Env),
+}
+
+static INVALID: PlanSpec = PlanSpec { job: "invalid", chains: &[], edges: &[] };
+
+impl Job {
+    /// The stand-in the compiler emits for a job with errors, so rustc reports no more.
+    pub const fn invalid(build: fn(&mut Env)) -> Job {
+        Job { plan: &INVALID, build }
+    }
+
+    /// Runs the job in this process to its end: parallelism `parallelism` (default: the
+    /// machine's cores), `parameters` as if given after `--`.
+    pub fn run(&self, parallelism: Option<usize>, parameters: &[&str]) -> Result<(), JobError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
+        (self.build)(&mut env);
+        execute(env, parallelism.unwrap_or(cores))
+    }
+
+    /// The plan as JSON, as `--plan` prints it.
+    pub fn plan_json(&self, parallelism: usize) -> String {
+        let mut env = Env::new(self.plan, Vec::new());
+        (self.build)(&mut env);
+        let (default, p) = resolve_parallelism(&env, parallelism);
+        self.plan.to_json(default, &p)
+    }
+}
+
+/// Runs a job binary: the generated `main` calls this.
+pub fn main(job: &Job) -> ! {
+    let (plan, build) = (job.plan, job.build);
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match parse_args(&args) {
         Ok(o) => o,

@@ -9,7 +9,7 @@ use crate::pipe::Tail;
 use crate::plan::PlanSpec;
 use crate::runtime_context::{Endpoints, InputSender};
 use crate::sources::Source;
-use crate::task::{run_input, run_source, CatchPanic, TaskInfo};
+use crate::task::{run_input, run_source, CatchPanic, PanicSite, TaskInfo};
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -45,8 +45,9 @@ impl<S: Source, K: Tail<S::Out>> ChainRunner for SourceChain<S, K> {
     fn task(&self, info: TaskInfo, _: Option<Box<dyn Any + Send>>, _: usize) -> TaskFuture {
         let source = self.source.clone();
         let tail = self.tail.clone();
-        let task_info = info.clone();
-        Box::pin(CatchPanic::new(async move { run_source(source, tail.build(), task_info).await }, info))
+        let site = PanicSite::of(&info);
+        let catch = CatchPanic::new(async move { run_source(source, tail.build(), info).await }, site);
+        Box::pin(catch)
     }
 }
 
@@ -75,11 +76,12 @@ impl<T: Send + 'static, K: Tail<T>> ChainRunner for InputChain<T, K> {
     }
     fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: usize) -> TaskFuture {
         let tail = self.tail.clone();
-        let task_info = info.clone();
         let rx = input
             .and_then(|i| i.downcast::<Receiver<(u32, Message<T>)>>().ok())
             .expect("input channel of the chain's type");
-        Box::pin(CatchPanic::new(async move { run_input(*rx, channels, tail.build(), task_info).await }, info))
+        let site = PanicSite::of(&info);
+        let catch = CatchPanic::new(async move { run_input(*rx, channels, tail.build(), info).await }, site);
+        Box::pin(catch)
     }
 }
 

@@ -1,5 +1,7 @@
-//! The local executor: every subtask of every chain in this process, on a tokio runtime
-//! with one worker thread per core (Flink's embedded mini-cluster).
+//! The local executor: every subtask of every chain in this process (Flink's embedded
+//! mini-cluster). Each subtask runs on a thread of its own with a single-threaded tokio
+//! runtime, as each Flink task has its thread: producer and consumer run on different cores
+//! at once instead of taking turns on one worker, and a busy chain cannot starve another.
 
 use crate::env::Env;
 use crate::error::JobError;
@@ -8,8 +10,9 @@ use crate::runtime_context::Endpoints;
 use crate::task::TaskInfo;
 use std::any::Any;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
 /// The parallelism of every chain, in plan order.
 pub fn resolve_parallelism(env: &Env, cli_default: usize) -> (usize, Vec<usize>) {
@@ -19,10 +22,7 @@ pub fn resolve_parallelism(env: &Env, cli_default: usize) -> (usize, Vec<usize>)
 
 /// Runs the job to its end (bounded sources), its first failure, or cancellation.
 pub fn execute(env: Env, cli_default: usize) -> Result<(), JobError> {
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("rill-worker")
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| JobError::io("cannot start the runtime", e))?;
@@ -51,13 +51,15 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
         }
     }
     let endpoints = Arc::new(endpoints);
+    let cancel = Arc::new(AtomicBool::new(false));
 
-    let mut tasks = JoinSet::new();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Result<(), JobError>>();
+    let mut running = 0usize;
     for (chain, runner) in &env.chains {
         let p = par_of(*chain);
-        let max_parallelism =
-            plan.chain(*chain).max_parallelism.map_or(DEFAULT_MAX_PARALLELISM, |m| m as usize);
+        let max_parallelism = plan.chain(*chain).max_parallelism.map_or(DEFAULT_MAX_PARALLELISM, |m| m as usize);
         let mut receivers = inputs.remove(chain).map(Vec::into_iter);
+        let name = plan.chain(*chain).operators.first().map_or("task", |o| o.name);
         for subtask in 0..p {
             let info = TaskInfo {
                 chain: *chain,
@@ -65,44 +67,62 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
                 parallelism: p,
                 max_parallelism,
                 plan,
-                endpoints: endpoints.clone(),
+                endpoints: Some(endpoints.clone()),
                 buffer_timeout: env.buffer_timeout,
+                cancel: cancel.clone(),
             };
             let input = receivers.as_mut().and_then(Iterator::next);
-            tasks.spawn(runner.task(info, input, channels.get(chain).copied().unwrap_or(0)));
+            let task = runner.task(info, input, channels.get(chain).copied().unwrap_or(0));
+            let done = done_tx.clone();
+            std::thread::Builder::new()
+                .name(format!("{name} ({}/{p})", subtask + 1))
+                .spawn(move || {
+                    let result = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .map_err(|e| JobError::io("cannot start a task runtime", e))
+                        .and_then(|rt| rt.block_on(task));
+                    let _ = done.send(result);
+                })
+                .map_err(|e| JobError::io("cannot start a task thread", e))?;
+            running += 1;
         }
     }
-    drop(endpoints);
+    drop((done_tx, endpoints));
 
     let outcome = tokio::select! {
-        r = wait_all(&mut tasks) => r,
+        r = wait_all(&mut done_rx, running) => r,
         why = cancelled() => Err(JobError::Cancelled(why)),
     };
     if outcome.is_err() {
-        tasks.abort_all();
+        cancel.store(true, Ordering::Relaxed);
     }
     outcome
 }
 
-/// Waits for every task; on the first failure returns it (preferring a root cause over the
-/// "downstream stopped" errors it causes in the tasks that fed it).
-async fn wait_all(tasks: &mut JoinSet<Result<(), JobError>>) -> Result<(), JobError> {
-    let mut first: Option<JobError> = None;
-    while let Some(done) = tasks.join_next().await {
-        let result = done.unwrap_or_else(|e| Err(JobError::Config(format!("task failed: {e}"))));
+/// Waits for every task; on the first failure returns it, preferring a root cause over the
+/// "downstream stopped" errors it causes in the tasks around it.
+async fn wait_all(done: &mut mpsc::UnboundedReceiver<Result<(), JobError>>, mut running: usize) -> Result<(), JobError> {
+    while running > 0 {
+        let Some(result) = done.recv().await else { break };
+        running -= 1;
         if let Err(e) = result {
-            let root = !matches!(e, JobError::ChannelClosed);
-            if root {
+            if !matches!(e, JobError::ChannelClosed | JobError::Cancelled(_)) {
                 return Err(e);
             }
-            first.get_or_insert(e);
-            // Give the failing consumer a moment to report its own error.
-            if let Ok(Some(Ok(Err(e)))) =
-                tokio::time::timeout(std::time::Duration::from_secs(1), tasks.join_next()).await
-            {
-                return Err(e);
+            // Give the task that really failed a moment to report its own error.
+            let deadline = tokio::time::sleep(std::time::Duration::from_secs(2));
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    next = done.recv() => match next {
+                        Some(Err(root)) if !matches!(root, JobError::ChannelClosed | JobError::Cancelled(_)) => return Err(root),
+                        Some(_) => continue,
+                        None => return Err(e),
+                    },
+                    _ = &mut deadline => return Err(e),
+                }
             }
-            return Err(first.take().expect("error"));
         }
     }
     Ok(())

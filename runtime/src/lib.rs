@@ -39,6 +39,7 @@ mod task;
 
 pub use collector::{Collector, Output};
 pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
+pub use entry::Job;
 pub use env::Env;
 pub use error::JobError;
 pub use ops::process::Context;

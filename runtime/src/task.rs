@@ -12,6 +12,7 @@ use crate::sources::{Source, SourceContext, SourceStatus};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -25,20 +26,28 @@ pub(crate) struct TaskInfo {
     pub parallelism: usize,
     pub max_parallelism: usize,
     pub plan: &'static PlanSpec,
-    pub endpoints: Arc<Endpoints>,
+    /// Taken when the task opens: a task must not keep its own input channel open.
+    pub endpoints: Option<Arc<Endpoints>>,
     pub buffer_timeout: Duration,
+    /// Set when the job is cancelled or failed: sources stop at their next poll.
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl TaskInfo {
-    fn open<T, C: Collector<T>>(&self, chain: &mut C) -> Result<(), JobError> {
+    fn open<T, C: Collector<T>>(&mut self, chain: &mut C) -> Result<(), JobError> {
+        let endpoints = self.endpoints.take().expect("task opened once");
         let mut ctx = RuntimeContext {
             subtask: self.subtask,
             parallelism: self.parallelism,
             max_parallelism: self.max_parallelism,
             plan: self.plan,
-            endpoints: &self.endpoints,
+            endpoints: &endpoints,
         };
         chain.open(&mut ctx)
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
     }
 }
 
@@ -60,7 +69,7 @@ async fn finish<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend
 pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     mut source: S,
     mut chain: C,
-    info: TaskInfo,
+    mut info: TaskInfo,
 ) -> Result<(), JobError> {
     info.open(&mut chain)?;
     source.open(&SourceContext { subtask: info.subtask, parallelism: info.parallelism })?;
@@ -72,13 +81,13 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         if status == SourceStatus::Done {
             break;
         }
+        if info.cancelled() {
+            return Err(JobError::Cancelled("stopped"));
+        }
         if last_flush.elapsed() >= info.buffer_timeout {
             chain.flush();
             last_flush = Instant::now();
         }
-        // Sources never wait on their input while they have records: let the other tasks
-        // on this worker thread run.
-        tokio::task::yield_now().await;
     }
     // A bounded input is over: event time moves to its end, then the end flows downstream.
     chain.on_control(Control::Watermark(MAX_WATERMARK));
@@ -90,7 +99,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     mut input: Receiver<(u32, Message<T>)>,
     channels: usize,
     mut chain: C,
-    info: TaskInfo,
+    mut info: TaskInfo,
 ) -> Result<(), JobError> {
     info.open(&mut chain)?;
     let mut gate = InputGate::new(channels);
@@ -102,7 +111,9 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
             drain(&mut chain, &mut blocked).await?;
         }
         let Some((channel, message)) = input.recv().await else {
-            return Err(JobError::Config("input channels closed before end of input".into()));
+            // Every writer is gone before the end: an upstream task failed (its error is
+            // the one reported) or the job was cancelled.
+            return Err(JobError::ChannelClosed);
         };
         match message {
             Message::Records(batch) => {
@@ -128,12 +139,26 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
 /// that last entered user code on this thread) and the subtask.
 pub(crate) struct CatchPanic<F> {
     inner: Pin<Box<F>>,
-    info: TaskInfo,
+    site: PanicSite,
+}
+
+/// Where a task runs, for naming it in a panic.
+pub(crate) struct PanicSite {
+    plan: &'static PlanSpec,
+    chain: u32,
+    subtask: usize,
+    parallelism: usize,
+}
+
+impl PanicSite {
+    pub(crate) fn of(info: &TaskInfo) -> Self {
+        PanicSite { plan: info.plan, chain: info.chain, subtask: info.subtask, parallelism: info.parallelism }
+    }
 }
 
 impl<F> CatchPanic<F> {
-    pub(crate) fn new(inner: F, info: TaskInfo) -> Self {
-        CatchPanic { inner: Box::pin(inner), info }
+    pub(crate) fn new(inner: F, site: PanicSite) -> Self {
+        CatchPanic { inner: Box::pin(inner), site }
     }
 }
 
@@ -145,8 +170,8 @@ impl<F: Future<Output = Result<(), JobError>>> Future for CatchPanic<F> {
         match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
             Ok(poll) => poll,
             Err(payload) => {
-                let plan = this.info.plan;
-                let chain = plan.chain(this.info.chain);
+                let site = &this.site;
+                let chain = site.plan.chain(site.chain);
                 let op = panic_scope::current()
                     .and_then(|id| chain.operators.iter().find(|o| o.id == id))
                     .or(chain.operators.first());
@@ -154,8 +179,8 @@ impl<F: Future<Output = Result<(), JobError>>> Future for CatchPanic<F> {
                 Poll::Ready(Err(JobError::OperatorPanic {
                     operator: operator.to_owned(),
                     uid: uid.to_owned(),
-                    subtask: this.info.subtask,
-                    parallelism: this.info.parallelism,
+                    subtask: site.subtask,
+                    parallelism: site.parallelism,
                     message: panic_scope::message(&*payload),
                 }))
             }

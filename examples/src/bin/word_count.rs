@@ -2,7 +2,7 @@
 //!
 //! Run it: `cargo run --release -p rill-examples --bin word_count`
 
-use rill::Env;
+use rill::prelude::*;
 
 #[rill::job]
 fn word_count(env: &mut Env) {

@@ -42,17 +42,19 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
     });
     let chains = phys.chains.iter().map(|c| emit_chain(env, graph, phys, c.id));
     let plan_ident = format_ident!("__RILL_PLAN_{}", name.to_string().to_uppercase());
+    let job_ident = job_ident(name);
     let plan = emit_plan(&name.to_string(), graph, phys);
     let main = options.main.then(|| {
         quote! {
             fn main() {
-                ::rill::entry::main(&#plan_ident, #name)
+                ::rill::entry::main(&#job_ident)
             }
         }
     });
+    let sig = &job.item.sig;
     quote! {
         #(#attrs)*
-        #vis fn #name(#env: &mut ::rill::Env) {
+        #vis #sig {
             #(#plain)*
             #(#overrides)*
             #(#ports)*
@@ -63,8 +65,16 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
         #[allow(non_upper_case_globals)]
         static #plan_ident: ::rill::plan::PlanSpec = #plan;
 
+        /// The compiled job: its plan and the function that builds its chains.
+        #vis static #job_ident: ::rill::entry::Job = ::rill::entry::Job { plan: &#plan_ident, build: #name };
+
         #main
     }
+}
+
+/// `word_count` → `WORD_COUNT_JOB`.
+pub fn job_ident(name: &syn::Ident) -> syn::Ident {
+    format_ident!("{}_JOB", name.to_string().to_uppercase())
 }
 
 fn port_ident(chain: usize) -> syn::Ident {

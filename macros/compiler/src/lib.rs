@@ -62,11 +62,14 @@ fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -
     let errors = diags.to_tokens();
     let name = &item.sig.ident;
     let vis = &item.vis;
+    let job = emit::job_ident(name);
     let main = options.main.then(|| quote!(fn main() {}));
     quote! {
         #errors
-        #[allow(unused_variables)]
+        #[allow(unused_variables, dead_code)]
         #vis fn #name(env: &mut ::rill::Env) {}
+        #[allow(dead_code)]
+        #vis static #job: ::rill::entry::Job = ::rill::entry::Job::invalid(#name);
         #main
     }
 }

@@ -101,6 +101,10 @@ impl<T, K: std::hash::Hash, KF: FnMut(&T) -> K + Clone + Send + 'static> Route<T
     }
     #[inline]
     fn target(&mut self, value: &T, targets: usize) -> usize {
+        if targets == 1 {
+            // Every key group belongs to the one consumer: no need to extract and hash the key.
+            return 0;
+        }
         let group = key_group(&(self.key)(value), self.max_parallelism);
         subtask_for_key_group(group, self.max_parallelism, targets)
     }

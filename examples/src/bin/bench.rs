@@ -1,0 +1,84 @@
+//! The reference workloads of `shared/bench/README.md`, on the same records as Flink's
+//! `Bench.java`, printing the same `RESULT` line so the two compare as a ratio.
+//!
+//! usage: `bench WORKLOAD N [PARALLELISM] [KEYS]`, WORKLOAD one of stateless, keyed-sum,
+//! wordcount.
+
+use rill::prelude::*;
+use rill_examples::bench::{line_words, mix};
+use std::time::Instant;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[rill::job(no_main)]
+fn stateless(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(|i| (mix(i).rem_euclid(keys), i.wrapping_mul(908) / 1000))
+        .filter(|t| t.0 & 1 == 0)
+        .discard();
+}
+
+#[rill::job(no_main)]
+fn keyed_sum(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(|i| (mix(i).rem_euclid(keys), 1i64))
+        .key_by(|t| t.0)
+        .sum(1)
+        .discard();
+}
+
+#[rill::job(no_main)]
+fn wordcount(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    env.from_sequence(0, n - 1)
+        .flat_map(line_words)
+        .key_by(|t| t.0.clone())
+        .sum(1)
+        .discard();
+}
+
+fn usage() -> ! {
+    eprintln!("usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount");
+    std::process::exit(2)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 2 || args.len() > 4 {
+        usage();
+    }
+    let job = match args[0].as_str() {
+        "stateless" => &STATELESS_JOB,
+        "keyed-sum" => &KEYED_SUM_JOB,
+        "wordcount" => &WORDCOUNT_JOB,
+        other => {
+            eprintln!("error: unknown workload '{other}'");
+            usage()
+        }
+    };
+    let number = |i: usize, what: &str, default: i64| -> i64 {
+        match args.get(i) {
+            None => default,
+            Some(v) => v.parse().unwrap_or_else(|_| {
+                eprintln!("error: {what} must be a whole number, not '{v}'");
+                usage()
+            }),
+        }
+    };
+    let n = number(1, "N", 0);
+    let p = number(2, "PARALLELISM", 1).max(1) as usize;
+    let keys = number(3, "KEYS", 10_000);
+    let (n_s, keys_s) = (n.to_string(), keys.to_string());
+    let start = Instant::now();
+    if let Err(e) = job.run(Some(p), &["--n", &n_s, "--keys", &keys_s]) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+    let ms = start.elapsed().as_millis().max(1);
+    println!("RESULT rill {} n={n} p={p} ms={ms} rate={:.0}", args[0], n as f64 * 1000.0 / ms as f64);
+}

@@ -29,31 +29,67 @@ impl Summable for f64 {
     }
 }
 
-#[inline]
-pub fn sum<N: Summable>(acc: &mut N, value: N) {
-    *acc = acc.add(value);
+/// How `sum`, `min` and `max` combine a field of the aggregate with the record's.
+pub trait FieldAgg<N>: Copy + Send + 'static {
+    fn apply(acc: &mut N, value: N);
 }
 
-/// Keeps the smaller value in the aggregate (the other fields stay those of the first record).
-#[inline]
-pub fn min<N: PartialOrd>(acc: &mut N, value: N) {
-    if value < *acc {
-        *acc = value;
+/// `sum(field)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sum;
+/// `min(field)`: the field becomes the smaller; the other fields stay the first record's.
+#[derive(Clone, Copy, Debug)]
+pub struct Min;
+/// `max(field)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Max;
+
+impl<N: Summable> FieldAgg<N> for Sum {
+    #[inline]
+    fn apply(acc: &mut N, value: N) {
+        *acc = acc.add(value);
+    }
+}
+impl<N: PartialOrd> FieldAgg<N> for Min {
+    #[inline]
+    fn apply(acc: &mut N, value: N) {
+        if value < *acc {
+            *acc = value;
+        }
+    }
+}
+impl<N: PartialOrd> FieldAgg<N> for Max {
+    #[inline]
+    fn apply(acc: &mut N, value: N) {
+        if value > *acc {
+            *acc = value;
+        }
     }
 }
 
-#[inline]
-pub fn max<N: PartialOrd>(acc: &mut N, value: N) {
-    if value > *acc {
-        *acc = value;
-    }
+/// How `min_by` and `max_by` pick a whole record: the new one replaces the aggregate only
+/// when strictly better, so on a tie the first stays (Flink's `first = true`).
+pub trait Select: Copy + Send + 'static {
+    fn better<N: PartialOrd>(new: &N, current: &N) -> bool;
 }
 
-/// `min_by`: the whole record with the smallest field; on a tie the first one stays.
-#[inline]
-pub fn replace_if<T>(acc: &mut T, value: T, better: bool) {
-    if better {
-        *acc = value;
+/// `min_by(field)`.
+#[derive(Clone, Copy, Debug)]
+pub struct MinBy;
+/// `max_by(field)`.
+#[derive(Clone, Copy, Debug)]
+pub struct MaxBy;
+
+impl Select for MinBy {
+    #[inline]
+    fn better<N: PartialOrd>(new: &N, current: &N) -> bool {
+        new < current
+    }
+}
+impl Select for MaxBy {
+    #[inline]
+    fn better<N: PartialOrd>(new: &N, current: &N) -> bool {
+        new > current
     }
 }
 
@@ -102,17 +138,25 @@ mod tests {
     #[test]
     fn integer_sums_wrap_like_java() {
         let mut a = i32::MAX;
-        sum(&mut a, 1);
+        Sum::apply(&mut a, 1);
         assert_eq!(a, i32::MIN);
     }
 
     #[test]
     fn field0_of_a_number_is_itself_and_of_a_tuple_its_first_field() {
         let mut n = 5i64;
-        sum(n.field0(), 2);
+        Sum::apply(n.field0(), 2);
         assert_eq!(n, 7);
         let mut t = (1.5f64, "x");
-        max(t.field0(), 2.5);
+        Max::apply(t.field0(), 2.5);
         assert_eq!(t, (2.5, "x"));
+        Min::apply(t.field0(), 3.0);
+        assert_eq!(t.into_field0(), 2.5);
+    }
+
+    #[test]
+    fn selection_keeps_the_first_on_a_tie() {
+        assert!(MinBy::better(&1, &2) && !MinBy::better(&2, &2));
+        assert!(MaxBy::better(&3, &2) && !MaxBy::better(&2, &2));
     }
 }

@@ -7,7 +7,7 @@
 use crate::chain::{Output, Physical};
 use crate::graph::{field_of, Field, Graph, Node, Par, Partition};
 use crate::parse::{JobFn, Statement};
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::Expr;
 
@@ -134,9 +134,10 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
         }
         Output::Exchange(e) => {
             let edge = &phys.edges[e];
-            let port = port_ident(edge.to_chain);
-            let id = e as u32;
             let span = edge.span;
+            // At the union call: a union of different types is reported there.
+            let port = format_ident!("__rill_port_{}", edge.to_chain, span = span);
+            let id = e as u32;
             match &edge.partition {
                 Partition::Hash(key) => {
                     let key = moved(&key.closure);
@@ -207,9 +208,13 @@ fn operator_call(node: &Node) -> TokenStream {
         "process" if key.is_some() => quote_spanned!(span=> .keyed_process(#id, #key, #arg)),
         "process" => quote_spanned!(span=> .process(#id, #arg)),
         "reduce" => quote_spanned!(span=> .keyed_reduce(#id, #key, #arg)),
-        m @ ("sum" | "min" | "max" | "min_by" | "max_by") => {
-            let update = aggregation(m, &node.args[0]);
-            quote_spanned!(span=> .keyed_update(#id, #key, #update))
+        m @ ("sum" | "min" | "max") => {
+            let agg = aggregation(m, &node.args[0]);
+            quote_spanned!(span=> .keyed_field_aggregate(#id, #key, #agg))
+        }
+        m @ ("min_by" | "max_by") => {
+            let agg = aggregation(m, &node.args[0]);
+            quote_spanned!(span=> .keyed_select_by(#id, #key, #agg))
         }
         "print" => quote_spanned!(span=> .print_with(#id, false, #show)),
         "print_to_err" => quote_spanned!(span=> .print_with(#id, true, #show)),
@@ -220,48 +225,27 @@ fn operator_call(node: &Node) -> TokenStream {
     }
 }
 
-/// `sum(1)` → `|acc, v| ::rill::agg::sum(&mut acc.1, v.1)`: the field access carries the
-/// user's span, so a wrong field is reported at the argument.
+/// `sum(1)` → `keyed_aggregate(id, key, Sum, |r| &mut r.1)`: one field accessor, carrying the
+/// user's span, so that a wrong field is one error at the argument.
 fn aggregation(method: &str, arg: &Expr) -> TokenStream {
     let field = field_of(arg).expect("validated field");
-    let (acc_place, value, value_ref, acc_ref) = match &field {
+    let (access_mut, access) = match &field {
         Field::Index(0, span) => (
-            quote_spanned!(*span=> ::rill::agg::Field0::field0(__rill_acc)),
-            quote_spanned!(*span=> ::rill::agg::Field0::into_field0(__rill_v)),
-            quote_spanned!(*span=> ::rill::agg::Field0::field0_ref(&__rill_v)),
-            quote_spanned!(*span=> ::rill::agg::Field0::field0_ref(&*__rill_acc)),
+            quote_spanned!(*span=> |__rill_r| ::rill::agg::Field0::field0(__rill_r)),
+            quote_spanned!(*span=> |__rill_r| ::rill::agg::Field0::field0_ref(__rill_r)),
         ),
         Field::Index(n, span) => {
             let idx = syn::Index { index: *n, span: *span };
-            (
-                quote_spanned!(*span=> &mut __rill_acc.#idx),
-                quote_spanned!(*span=> __rill_v.#idx),
-                quote_spanned!(*span=> &__rill_v.#idx),
-                quote_spanned!(*span=> &__rill_acc.#idx),
-            )
+            (quote_spanned!(*span=> |__rill_r| &mut __rill_r.#idx), quote_spanned!(*span=> |__rill_r| &__rill_r.#idx))
         }
-        Field::Named(ident) => (
-            quote!(&mut __rill_acc.#ident),
-            quote!(__rill_v.#ident),
-            quote!(&__rill_v.#ident),
-            quote!(&__rill_acc.#ident),
-        ),
+        Field::Named(ident) => (quote!(|__rill_r| &mut __rill_r.#ident), quote!(|__rill_r| &__rill_r.#ident)),
     };
-    let span = Span::call_site();
     match method {
-        "sum" | "min" | "max" => {
-            let f = format_ident!("{}", method);
-            quote_spanned!(span=> |__rill_acc, __rill_v| ::rill::agg::#f(#acc_place, #value))
-        }
-        _ => {
-            let op = if method == "min_by" { quote!(<) } else { quote!(>) };
-            quote_spanned! {span=>
-                |__rill_acc, __rill_v| {
-                    let __rill_better = #value_ref #op #acc_ref;
-                    ::rill::agg::replace_if(__rill_acc, __rill_v, __rill_better)
-                }
-            }
-        }
+        "sum" => quote!(::rill::agg::Sum, #access_mut),
+        "min" => quote!(::rill::agg::Min, #access_mut),
+        "max" => quote!(::rill::agg::Max, #access_mut),
+        "min_by" => quote!(::rill::agg::MinBy, #access),
+        _ => quote!(::rill::agg::MaxBy, #access),
     }
 }
 

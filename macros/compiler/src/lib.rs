@@ -62,14 +62,22 @@ fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -
     let errors = diags.to_tokens();
     let name = &item.sig.ident;
     let vis = &item.vis;
+    let sig = &item.sig;
     let job = emit::job_ident(name);
+    // The user's own signature keeps their imports in use; the job static only where the
+    // signature is one that fits it.
+    let job_static = (item.sig.inputs.len() == 1).then(|| {
+        quote! {
+            #[allow(dead_code)]
+            #vis static #job: ::rill::entry::Job = ::rill::entry::Job::invalid(#name);
+        }
+    });
     let main = options.main.then(|| quote!(fn main() {}));
     quote! {
         #errors
         #[allow(unused_variables, dead_code)]
-        #vis fn #name(env: &mut ::rill::Env) {}
-        #[allow(dead_code)]
-        #vis static #job: ::rill::entry::Job = ::rill::entry::Job::invalid(#name);
+        #vis #sig {}
+        #job_static
         #main
     }
 }

@@ -12,8 +12,6 @@ pub fn validate(graph: &Graph, job_name: &syn::Ident, diags: &mut Diagnostics) {
         );
     }
 
-    let mut uids: HashMap<&str, &syn::Ident> = HashMap::new();
-    let _ = &mut uids;
     let mut seen: HashMap<String, usize> = HashMap::new();
     for n in &graph.nodes {
         if let Some((uid, span)) = &n.uid {
@@ -29,8 +27,10 @@ pub fn validate(graph: &Graph, job_name: &syn::Ident, diags: &mut Diagnostics) {
         }
     }
 
+    // After an error in a chain, what follows it is missing: its streams would look unused.
+    let clean = diags.is_empty();
     for n in &graph.nodes {
-        if !n.is_sink() && graph.consumers(n.id).next().is_none() {
+        if clean && !n.is_sink() && graph.consumers(n.id).next().is_none() {
             let what = n.binding.as_ref().map_or_else(|| "this stream".to_owned(), |b| format!("stream `{b}`"));
             diags.error(
                 n.span,

@@ -1,5 +1,5 @@
 //! Rolling aggregation on a keyed stream: `reduce`, and `sum`, `min`, `max`, `min_by`,
-//! `max_by`, which the compiler turns into field updates. As in Flink, every input record
+//! `max_by`, which the compiler turns into updates of the field the user names. As in Flink, every input record
 //! produces one output: the updated aggregate of its key.
 //!
 //! ```
@@ -13,12 +13,14 @@
 //! }
 //! ```
 
+use crate::agg::{FieldAgg, Select};
 use crate::collector::Collector;
 use crate::element::Timestamp;
 use crate::keyed::KeyMap;
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
 use std::hash::Hash;
+use std::marker::PhantomData;
 
 /// How the aggregate of a key absorbs a record.
 pub trait Fold<T>: Clone + Send + 'static {
@@ -39,20 +41,61 @@ impl<T, F: FnMut(T, T) -> T + Clone + Send + 'static> Fold<T> for ReduceWith<F> 
     }
 }
 
-/// A field update in place (`sum`, `min`, `max`, `min_by`, `max_by`): the first record of a
-/// key is taken as it is, later ones update the aggregate.
-#[derive(Clone)]
-pub struct UpdateWith<F>(F);
+/// `sum`, `min`, `max` on one field: the first record of a key is taken as it is; later ones
+/// update that field of the aggregate only.
+pub struct FieldFold<A, F, N> {
+    field: F,
+    _agg: PhantomData<fn(A, N)>,
+}
 
-impl<T, F: FnMut(&mut T, T) + Clone + Send + 'static> Fold<T> for UpdateWith<F> {
+impl<A, F: Clone, N> Clone for FieldFold<A, F, N> {
+    fn clone(&self) -> Self {
+        FieldFold { field: self.field.clone(), _agg: PhantomData }
+    }
+}
+
+impl<T, N, A, F> Fold<T> for FieldFold<A, F, N>
+where
+    A: FieldAgg<N>,
+    F: Fn(&mut T) -> &mut N + Clone + Send + 'static,
+    N: Copy + 'static,
+{
     #[inline]
-    fn fold(&mut self, acc: Option<T>, value: T) -> T {
+    fn fold(&mut self, acc: Option<T>, mut value: T) -> T {
         match acc {
             Some(mut acc) => {
-                (self.0)(&mut acc, value);
+                let v = *(self.field)(&mut value);
+                A::apply((self.field)(&mut acc), v);
                 acc
             }
             None => value,
+        }
+    }
+}
+
+/// `min_by`, `max_by` on one field: the aggregate is the whole best record so far.
+pub struct SelectFold<S, F, N> {
+    field: F,
+    _select: PhantomData<fn(S, N)>,
+}
+
+impl<S, F: Clone, N> Clone for SelectFold<S, F, N> {
+    fn clone(&self) -> Self {
+        SelectFold { field: self.field.clone(), _select: PhantomData }
+    }
+}
+
+impl<T, N, S, F> Fold<T> for SelectFold<S, F, N>
+where
+    S: Select,
+    F: Fn(&T) -> &N + Clone + Send + 'static,
+    N: PartialOrd + 'static,
+{
+    #[inline]
+    fn fold(&mut self, acc: Option<T>, value: T) -> T {
+        match acc {
+            Some(acc) if !S::better((self.field)(&value), (self.field)(&acc)) => acc,
+            _ => value,
         }
     }
 }
@@ -123,21 +166,44 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         self.then(KeyedFoldStage { id, key, fold: ReduceWith(f) })
     }
 
-    /// Rolling field aggregation on a keyed stream: `update(aggregate, record)` changes the
-    /// aggregate in place. The compiler emits it for `sum`, `min`, `max`, `min_by`, `max_by`.
+    /// Rolling `sum`, `min` or `max` of the field that `field` reaches, on a keyed stream.
+    /// The compiler emits it with the field the user named.
     #[allow(clippy::type_complexity)]
-    pub fn keyed_update<K, KF, F>(
+    pub fn keyed_field_aggregate<K, KF, A, N, F>(
         self,
         id: u32,
         key: KF,
-        update: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KF, UpdateWith<F>>>>
+        _agg: A,
+        field: F,
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KF, FieldFold<A, F, N>>>>
     where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
         K: Hash + Eq + Send + 'static,
-        F: FnMut(&mut P::Out, P::Out) + Clone + Send + 'static,
+        A: FieldAgg<N>,
+        F: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
+        N: Copy + 'static,
         P::Out: Clone + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key, fold: UpdateWith(update) })
+        self.then(KeyedFoldStage { id, key, fold: FieldFold { field, _agg: PhantomData } })
+    }
+
+    /// Rolling `min_by` or `max_by` of the field that `field` reaches, on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_select_by<K, KF, S, N, F>(
+        self,
+        id: u32,
+        key: KF,
+        _select: S,
+        field: F,
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KF, SelectFold<S, F, N>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Send + 'static,
+        S: Select,
+        F: Fn(&P::Out) -> &N + Clone + Send + 'static,
+        N: PartialOrd + 'static,
+        P::Out: Clone + Send + 'static,
+    {
+        self.then(KeyedFoldStage { id, key, fold: SelectFold { field, _select: PhantomData } })
     }
 }

@@ -1,0 +1,6 @@
+use rill::prelude::*;
+
+#[rill::job]
+fn job(env: &mut Env) {
+    env.from_sequence(1, 10).filter(|n| n.len() > 2).print();
+}

@@ -1,0 +1,6 @@
+use rill::prelude::*;
+
+#[rill::job]
+fn job(env: &mut Env) {
+    let _limit = 3;
+}

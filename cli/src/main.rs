@@ -58,7 +58,9 @@ fn plan(args: &[String]) -> ExitCode {
         }
         i += 1;
     }
-    let Some(binary) = binary else { return usage_error("rill plan needs a job binary, e.g. rill plan ./target/release/word_count") };
+    let Some(binary) = binary else {
+        return usage_error("rill plan needs a job binary, e.g. rill plan ./target/release/word_count");
+    };
     match rill_cli::plan_of(&binary, parallelism) {
         Ok(plan) => {
             print!("{}", plan.render(format));

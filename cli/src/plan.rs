@@ -81,7 +81,8 @@ impl Plan {
         let mut s = String::new();
         let _ = writeln!(s, "job {} (default parallelism {})", self.job, self.default_parallelism);
         for c in &self.chains {
-            let _ = writeln!(s, "\nchain {} · parallelism {} · max parallelism {}", c.id, c.parallelism, c.max_parallelism);
+            let _ =
+                writeln!(s, "\nchain {} · parallelism {} · max parallelism {}", c.id, c.parallelism, c.max_parallelism);
             for (i, o) in c.operators.iter().enumerate() {
                 let joint = if i == 0 { "  " } else { "  ↓ fused: " };
                 let _ = writeln!(s, "{joint}{} [{}] uid={}", o.name, o.kind, o.uid);

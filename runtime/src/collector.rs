@@ -47,10 +47,7 @@ macro_rules! forward_lifecycle {
         fn on_control(&mut self, control: $crate::Control) {
             self.$next.on_control(control)
         }
-        fn open(
-            &mut self,
-            ctx: &mut $crate::RuntimeContext<'_>,
-        ) -> ::std::result::Result<(), $crate::JobError> {
+        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
             self.$next.open(ctx)
         }
         fn flush(&mut self) {

@@ -7,13 +7,7 @@ use std::fmt;
 pub enum JobError {
     /// A user function (or a sink) panicked. Names the operator and the subtask, as Flink
     /// names the failing task.
-    OperatorPanic {
-        operator: String,
-        uid: String,
-        subtask: usize,
-        parallelism: usize,
-        message: String,
-    },
+    OperatorPanic { operator: String, uid: String, subtask: usize, parallelism: usize, message: String },
     /// An I/O error, with what Rill was doing when it happened.
     Io { context: String, source: std::io::Error },
     /// The job graph or its configuration is invalid at run time.

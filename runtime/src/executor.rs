@@ -102,7 +102,10 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
 
 /// Waits for every task; on the first failure returns it, preferring a root cause over the
 /// "downstream stopped" errors it causes in the tasks around it.
-async fn wait_all(done: &mut mpsc::UnboundedReceiver<Result<(), JobError>>, mut running: usize) -> Result<(), JobError> {
+async fn wait_all(
+    done: &mut mpsc::UnboundedReceiver<Result<(), JobError>>,
+    mut running: usize,
+) -> Result<(), JobError> {
     while running > 0 {
         let Some(result) = done.recv().await else { break };
         running -= 1;

@@ -87,11 +87,7 @@ pub fn subtask_for_key_group(key_group: usize, max_parallelism: usize, paralleli
 }
 
 /// The key groups a subtask owns: a contiguous range (Flink's `computeKeyGroupRangeForOperatorIndex`).
-pub fn key_group_range(
-    max_parallelism: usize,
-    parallelism: usize,
-    subtask: usize,
-) -> std::ops::RangeInclusive<usize> {
+pub fn key_group_range(max_parallelism: usize, parallelism: usize, subtask: usize) -> std::ops::RangeInclusive<usize> {
     let start = (subtask * max_parallelism).div_ceil(parallelism);
     let end = ((subtask + 1) * max_parallelism).div_ceil(parallelism) - 1;
     start..=end

@@ -79,11 +79,8 @@ impl PlanSpec {
     /// The plan as JSON, with parallelism resolved.
     pub fn to_json(&self, default_parallelism: usize, parallelism: &[usize]) -> String {
         let mut s = String::new();
-        let _ = write!(
-            s,
-            "{{\"job\":{},\"default_parallelism\":{default_parallelism},\"chains\":[",
-            json_str(self.job)
-        );
+        let _ =
+            write!(s, "{{\"job\":{},\"default_parallelism\":{default_parallelism},\"chains\":[", json_str(self.job));
         for (i, c) in self.chains.iter().enumerate() {
             if i > 0 {
                 s.push(',');

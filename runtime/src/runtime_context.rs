@@ -43,10 +43,7 @@ impl RuntimeContext<'_> {
 
     /// The senders to every subtask of the chain that `edge` leads to, and the channel index
     /// this subtask writes as.
-    pub(crate) fn exchange<T: Send + 'static>(
-        &self,
-        edge: u32,
-    ) -> Result<(Vec<InputSender<T>>, u32), JobError> {
+    pub(crate) fn exchange<T: Send + 'static>(&self, edge: u32) -> Result<(Vec<InputSender<T>>, u32), JobError> {
         let spec = self
             .plan
             .edges
@@ -58,9 +55,7 @@ impl RuntimeContext<'_> {
             .inputs
             .get(&spec.target_chain)
             .and_then(|s| s.downcast_ref::<Vec<InputSender<T>>>())
-            .ok_or_else(|| {
-                JobError::Config(format!("no input channels of the right type for edge {edge}"))
-            })?;
+            .ok_or_else(|| JobError::Config(format!("no input channels of the right type for edge {edge}")))?;
         let offset = self.endpoints.channel_offsets[&edge];
         Ok((senders.clone(), offset + self.subtask as u32))
     }

@@ -7,6 +7,12 @@ use std::sync::Mutex;
 /// Records collected by a test's sink, with the subtask that received each.
 pub struct Collected<T>(pub Mutex<Vec<(usize, T)>>);
 
+impl<T: Clone> Default for Collected<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl<T: Clone> Collected<T> {
     pub const fn new() -> Self {
         Collected(Mutex::new(Vec::new()))

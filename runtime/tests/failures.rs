@@ -63,7 +63,7 @@ struct SlowSink {
 impl Sink<i64> for SlowSink {
     fn write(&mut self, _: i64) {
         self.seen += 1;
-        if self.seen % 1000 == 0 {
+        if self.seen.is_multiple_of(1000) {
             std::thread::sleep(std::time::Duration::from_millis(1));
         }
         let ahead = EMITTED.load(Ordering::Relaxed) - self.seen;

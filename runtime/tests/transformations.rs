@@ -122,8 +122,11 @@ static REDUCED: Collected<(String, i64)> = Collected::new();
 
 #[rill::job(no_main)]
 fn reduce(env: &mut Env) {
+    // One producing subtask, so that each key's records keep their order.
     env.from_sequence(1, 6)
+        .set_parallelism(1)
         .map(|n| (if n % 2 == 0 { "even" } else { "odd" }.to_owned(), n))
+        .set_parallelism(1)
         .key_by(|(k, _)| k.clone())
         .reduce(|(k, a), (_, b)| (k, a * 10 + b))
         .sink_to(collect(&REDUCED));

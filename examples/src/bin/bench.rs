@@ -25,21 +25,13 @@ fn stateless(env: &mut Env) {
 fn keyed_sum(env: &mut Env) {
     let n: i64 = env.parameter_or("n", 1_000_000);
     let keys: i64 = env.parameter_or("keys", 10_000);
-    env.from_sequence(0, n - 1)
-        .map(|i| (mix(i).rem_euclid(keys), 1i64))
-        .key_by(|t| t.0)
-        .sum(1)
-        .discard();
+    env.from_sequence(0, n - 1).map(|i| (mix(i).rem_euclid(keys), 1i64)).key_by(|t| t.0).sum(1).discard();
 }
 
 #[rill::job(no_main)]
 fn wordcount(env: &mut Env) {
     let n: i64 = env.parameter_or("n", 1_000_000);
-    env.from_sequence(0, n - 1)
-        .flat_map(line_words)
-        .key_by(|t| t.0.clone())
-        .sum(1)
-        .discard();
+    env.from_sequence(0, n - 1).flat_map(line_words).key_by(|t| t.0.clone()).sum(1).discard();
 }
 
 fn usage() -> ! {

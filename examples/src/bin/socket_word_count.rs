@@ -11,9 +11,7 @@ fn socket_word_count(env: &mut Env) {
     let host = env.parameter("host").unwrap_or("localhost").to_owned();
     let port: u16 = env.parameter_or("port", 9999);
     env.socket_text_stream(host, port)
-        .flat_map(|line| {
-            line.split(',').map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect::<Vec<_>>()
-        })
+        .flat_map(|line| line.split(',').map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect::<Vec<_>>())
         .map(|word| (word, 1))
         .key_by(|(word, _)| word.clone())
         .sum(1)

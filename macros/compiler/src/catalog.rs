@@ -34,7 +34,13 @@ pub struct OpInfo {
     pub signature: &'static str,
 }
 
-const fn op(method: &'static str, kind: Kind, args: (usize, usize), display: &'static str, signature: &'static str) -> OpInfo {
+const fn op(
+    method: &'static str,
+    kind: Kind,
+    args: (usize, usize),
+    display: &'static str,
+    signature: &'static str,
+) -> OpInfo {
     OpInfo { method, kind, args, display, signature }
 }
 
@@ -44,7 +50,13 @@ pub const OPERATORS: &[OpInfo] = &[
     op("from_elements", Source { parallel: false }, (1, 1), "Source: from_elements", "from_elements([a, b, ...])"),
     op("from_iter", Source { parallel: false }, (1, 1), "Source: from_iter", "from_iter(iterable)"),
     op("from_sequence", Source { parallel: true }, (2, 2), "Source: from_sequence", "from_sequence(start, end)"),
-    op("socket_text_stream", Source { parallel: false }, (2, 3), "Source: socket_text_stream", "socket_text_stream(host, port) or socket_text_stream(host, port, delimiter)"),
+    op(
+        "socket_text_stream",
+        Source { parallel: false },
+        (2, 3),
+        "Source: socket_text_stream",
+        "socket_text_stream(host, port) or socket_text_stream(host, port, delimiter)",
+    ),
     op("read_text_file", Source { parallel: false }, (1, 1), "Source: read_text_file", "read_text_file(path)"),
     op("map", Transform, (1, 1), "Map", "map(|record| ...)"),
     op("flat_map", Transform, (1, 1), "Flat Map", "flat_map(|record| iterable)"),
@@ -52,7 +64,13 @@ pub const OPERATORS: &[OpInfo] = &[
     op("process", Transform, (1, 1), "Process", "process(|record, ctx, out| ...)"),
     op("key_by", KeyBy, (1, 1), "", "key_by(|record| key)"),
     op("reduce", KeyedAggregation, (1, 1), "Keyed Reduce", "reduce(|aggregate, record| new_aggregate)"),
-    op("sum", KeyedAggregation, (1, 1), "Keyed Aggregation", "sum(field), with a tuple position (sum(1)) or a field name (sum(count))"),
+    op(
+        "sum",
+        KeyedAggregation,
+        (1, 1),
+        "Keyed Aggregation",
+        "sum(field), with a tuple position (sum(1)) or a field name (sum(count))",
+    ),
     op("min", KeyedAggregation, (1, 1), "Keyed Aggregation", "min(field)"),
     op("max", KeyedAggregation, (1, 1), "Keyed Aggregation", "max(field)"),
     op("min_by", KeyedAggregation, (1, 1), "Keyed Aggregation", "min_by(field)"),

@@ -56,7 +56,8 @@ pub fn chain(graph: &Graph) -> Physical {
         let chained_to = match node.inputs.as_slice() {
             [input] => {
                 let from = &graph.nodes[input.from];
-                let forward = matches!(resolve(&input.partition, &from.parallelism, &node.parallelism), Partition::Forward(_));
+                let forward =
+                    matches!(resolve(&input.partition, &from.parallelism, &node.parallelism), Partition::Forward(_));
                 let ok = forward
                     && from.parallelism == node.parallelism
                     && from.max_parallelism == node.max_parallelism

@@ -25,20 +25,16 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
         Statement::Plain(stmt) => Some(stmt),
         Statement::Stream { .. } => None,
     });
-    let ports = phys
-        .chains
-        .iter()
-        .filter(|c| phys.edges.iter().any(|e| e.to_chain == c.id))
-        .map(|c| {
-            let port = port_ident(c.id);
-            let id = c.id as u32;
-            quote!(let #port = ::rill::exchange::InputPort::new(#id);)
-        });
+    let ports = phys.chains.iter().filter(|c| phys.edges.iter().any(|e| e.to_chain == c.id)).map(|c| {
+        let port = port_ident(c.id);
+        let id = c.id as u32;
+        quote!(let #port = ::rill::exchange::InputPort::new(#id);)
+    });
     let overrides = phys.chains.iter().filter_map(|c| {
         let head = &graph.nodes[c.head];
         let expr = head.parallelism_expr.as_ref().filter(|_| matches!(head.parallelism, Par::Expr(_)))?;
         let id = c.id as u32;
-        Some(quote!(#env.__set_chain_parallelism(#id, (#expr) as usize);))
+        Some(quote!(#env.__set_chain_parallelism(#id, #expr);))
     });
     let chains = phys.chains.iter().map(|c| emit_chain(env, graph, phys, c.id));
     let plan_ident = format_ident!("__RILL_PLAN_{}", name.to_string().to_uppercase());
@@ -181,12 +177,12 @@ fn source_expr(node: &Node) -> TokenStream {
         }
         "from_sequence" => {
             let (s, e) = (&a[0], &a[1]);
-            quote_spanned!(span=> ::rill::sources::Sequence::new((#s) as i64, (#e) as i64))
+            quote_spanned!(span=> ::rill::sources::Sequence::new(#s, #e))
         }
         "socket_text_stream" => {
             let (host, port) = (&a[0], &a[1]);
             let delim = a.get(2).map_or_else(|| quote!("\n"), |d| quote!(#d));
-            quote_spanned!(span=> ::rill::sources::SocketTextStream::new(#host, (#port) as u16, #delim))
+            quote_spanned!(span=> ::rill::sources::SocketTextStream::new(#host, #port, #delim))
         }
         _ => {
             let path = &a[0];

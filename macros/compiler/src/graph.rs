@@ -187,7 +187,12 @@ impl Builder<'_> {
             };
             self.diags.error(
                 call.span,
-                format!("`{}` takes {want}, but {n} {} given: {}", info.method, if n == 1 { "was" } else { "were" }, info.signature),
+                format!(
+                    "`{}` takes {want}, but {n} {} given: {}",
+                    info.method,
+                    if n == 1 { "was" } else { "were" },
+                    info.signature
+                ),
             );
             return false;
         }
@@ -224,7 +229,9 @@ impl Builder<'_> {
         let Some(info) = catalog::lookup(&method).filter(|i| matches!(i.kind, Kind::Source { .. })) else {
             let hint = did_you_mean(&method, catalog::source_methods())
                 .map(|m| format!("; did you mean `{m}`?"))
-                .unwrap_or_else(|| format!("; sources are {}", catalog::source_methods().collect::<Vec<_>>().join(", ")));
+                .unwrap_or_else(|| {
+                    format!("; sources are {}", catalog::source_methods().collect::<Vec<_>>().join(", "))
+                });
             self.diags.error(call.method.span(), format!("unknown source `{method}`{hint}"));
             return None;
         };
@@ -232,13 +239,21 @@ impl Builder<'_> {
             return None;
         }
         let id = self.new_node(info, call, Vec::new());
-        Some(StreamRef { sources: vec![(id, Partition::Default, call.span)], keyed: None, last: Some(id), between: None, sink: None })
+        Some(StreamRef {
+            sources: vec![(id, Partition::Default, call.span)],
+            keyed: None,
+            last: Some(id),
+            between: None,
+            sink: None,
+        })
     }
 
     fn call(&mut self, mut cur: StreamRef, call: &Call) -> Option<StreamRef> {
         let method = call.method.to_string();
         let Some(info) = catalog::lookup(&method) else {
-            let hint = did_you_mean(&method, catalog::stream_methods()).map(|m| format!("; did you mean `{m}`?")).unwrap_or_default();
+            let hint = did_you_mean(&method, catalog::stream_methods())
+                .map(|m| format!("; did you mean `{m}`?"))
+                .unwrap_or_default();
             self.diags.error(call.method.span(), format!("unknown operator `{method}`{hint}"));
             return None;
         };
@@ -272,7 +287,11 @@ impl Builder<'_> {
                 if info.kind == Kind::KeyedAggregation && method != "reduce" {
                     self.check_field(call)?;
                 }
-                let inputs = cur.sources.iter().map(|(from, p, span)| Input { from: *from, partition: p.clone(), span: *span }).collect();
+                let inputs = cur
+                    .sources
+                    .iter()
+                    .map(|(from, p, span)| Input { from: *from, partition: p.clone(), span: *span })
+                    .collect();
                 let id = self.new_node(info, call, inputs);
                 if info.kind == Kind::KeyedAggregation || (method == "process" && key.is_some()) {
                     self.nodes[id].key = key;
@@ -313,7 +332,10 @@ impl Builder<'_> {
                 for arg in &call.args {
                     let streams: HashSet<String> = self.streams.keys().cloned().collect();
                     let Some(chain) = call_chain(arg, self.env, &streams) else {
-                        self.diags.error(arg.span(), "`union` takes streams: names of streams defined before, or stream expressions");
+                        self.diags.error(
+                            arg.span(),
+                            "`union` takes streams: names of streams defined before, or stream expressions",
+                        );
                         return None;
                     };
                     let other = self.chain(&chain)?;
@@ -342,7 +364,10 @@ impl Builder<'_> {
         if field_of(&call.args[0]).is_none() {
             self.diags.error(
                 call.args[0].span(),
-                format!("`{}` takes a field: a tuple position such as `1` or a field name such as `count`", call.method),
+                format!(
+                    "`{}` takes a field: a tuple position such as `1` or a field name such as `count`",
+                    call.method
+                ),
             );
             return None;
         }
@@ -363,7 +388,10 @@ impl Builder<'_> {
         match method {
             "name" | "uid" => {
                 let Some(Expr::Lit(syn::ExprLit { lit: Lit::Str(s), .. })) = arg else {
-                    self.diags.error(arg.map_or(call.span, |a| a.span()), format!("`{method}` takes a string literal, as in {}", info.signature));
+                    self.diags.error(
+                        arg.map_or(call.span, |a| a.span()),
+                        format!("`{method}` takes a string literal, as in {}", info.signature),
+                    );
                     return None;
                 };
                 if method == "name" {
@@ -398,7 +426,10 @@ impl Builder<'_> {
                 match int_literal(arg) {
                     Some(n) if (1..=32768).contains(&n) => self.nodes[node].max_parallelism = Some(n),
                     _ => {
-                        self.diags.error(arg.span(), "max parallelism takes a whole number from 1 to 32768 written in the job");
+                        self.diags.error(
+                            arg.span(),
+                            "max parallelism takes a whole number from 1 to 32768 written in the job",
+                        );
                         return None;
                     }
                 }
@@ -429,7 +460,9 @@ pub fn field_of(arg: &Expr) -> Option<Field> {
                 Field::Named(i)
             })
         }
-        Expr::Path(p) if p.path.segments.len() == 1 && p.qself.is_none() => Some(Field::Named(p.path.segments[0].ident.clone())),
+        Expr::Path(p) if p.path.segments.len() == 1 && p.qself.is_none() => {
+            Some(Field::Named(p.path.segments[0].ident.clone()))
+        }
         _ => None,
     }
 }

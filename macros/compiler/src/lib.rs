@@ -72,7 +72,11 @@ fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -
             #vis static #job: ::rill::entry::Job = ::rill::entry::Job::invalid(#name);
         }
     });
-    let main = options.main.then(|| quote!(fn main() {}));
+    let main = options.main.then(|| {
+        quote!(
+            fn main() {}
+        )
+    });
     quote! {
         #errors
         #[allow(unused_variables, dead_code)]

@@ -22,7 +22,7 @@ pub struct JobFn {
 
 pub enum Statement {
     /// Kept as written: runs before the graph is built.
-    Plain(Stmt),
+    Plain(Box<Stmt>),
     /// Defines a stream, bound to a name or not.
     Stream { binding: Option<Ident>, chain: CallChain },
 }
@@ -71,7 +71,10 @@ pub fn parse_job(item: ItemFn, diags: &mut Diagnostics) -> Option<JobFn> {
         diags.error(item.sig.generics.span(), "a #[rill::job] function cannot be generic");
     }
     if item.sig.asyncness.is_some() {
-        diags.error(item.sig.asyncness.span(), "a #[rill::job] function is not async: it describes the job, the runtime runs it");
+        diags.error(
+            item.sig.asyncness.span(),
+            "a #[rill::job] function is not async: it describes the job, the runtime runs it",
+        );
     }
     let mut streams: HashSet<String> = HashSet::new();
     let mut statements = Vec::new();
@@ -84,12 +87,12 @@ pub fn parse_job(item: ItemFn, diags: &mut Diagnostics) -> Option<JobFn> {
 fn classify(stmt: &Stmt, env: &Ident, streams: &mut HashSet<String>) -> Statement {
     let (binding, expr) = match stmt {
         Stmt::Local(local) => {
-            let Some(init) = &local.init else { return Statement::Plain(stmt.clone()) };
-            let Pat::Ident(p) = &local.pat else { return Statement::Plain(stmt.clone()) };
+            let Some(init) = &local.init else { return Statement::Plain(Box::new(stmt.clone())) };
+            let Pat::Ident(p) = &local.pat else { return Statement::Plain(Box::new(stmt.clone())) };
             (Some(p.ident.clone()), &*init.expr)
         }
         Stmt::Expr(expr, _) => (None, expr),
-        _ => return Statement::Plain(stmt.clone()),
+        _ => return Statement::Plain(Box::new(stmt.clone())),
     };
     match call_chain(expr, env, streams) {
         Some(chain) => {
@@ -103,7 +106,7 @@ fn classify(stmt: &Stmt, env: &Ident, streams: &mut HashSet<String>) -> Statemen
             if let Some(b) = &binding {
                 streams.remove(&b.to_string());
             }
-            Statement::Plain(stmt.clone())
+            Statement::Plain(Box::new(stmt.clone()))
         }
     }
 }

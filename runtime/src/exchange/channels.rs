@@ -58,9 +58,8 @@ impl<T: Send + 'static> Channels<T> {
         // Park the send; later ones queue behind it so that the channel's order holds.
         let sender = self.senders[target].clone();
         let channel = self.channel;
-        self.blocked.push(Box::pin(async move {
-            sender.send((channel, message)).await.map_err(|_| JobError::ChannelClosed)
-        }));
+        self.blocked
+            .push(Box::pin(async move { sender.send((channel, message)).await.map_err(|_| JobError::ChannelClosed) }));
     }
 
     pub(crate) fn flush(&mut self) {

@@ -155,11 +155,7 @@ where
     }
 
     /// Ends the chain in a broadcast exchange.
-    pub fn to_broadcast(
-        self,
-        port: &InputPort<P::Out>,
-        edge: u32,
-    ) -> Branch<In, P, BroadcastWriter<P::Out>>
+    pub fn to_broadcast(self, port: &InputPort<P::Out>, edge: u32) -> Branch<In, P, BroadcastWriter<P::Out>>
     where
         P::Out: Clone,
     {

@@ -47,10 +47,9 @@ where
     #[inline]
     fn collect(&mut self, value: In, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let mut items = (self.f)(value).into_iter();
         // The iterator may run user code lazily: mark the operator again after each record
         // went downstream, where another operator may have marked itself.
-        while let Some(item) = items.next() {
+        for item in (self.f)(value) {
             self.next.collect(item, timestamp);
             panic_scope::enter(self.id);
         }

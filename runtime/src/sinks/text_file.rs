@@ -100,12 +100,7 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for TextFileSink<F> {
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Writes each record as a line of text, rendered with `format`.
-    pub fn write_as_text_with<F>(
-        self,
-        id: u32,
-        path: impl Into<PathBuf>,
-        format: F,
-    ) -> Branch<In, P, TextFileSink<F>>
+    pub fn write_as_text_with<F>(self, id: u32, path: impl Into<PathBuf>, format: F) -> Branch<In, P, TextFileSink<F>>
     where
         F: FnMut(&P::Out, &mut String) + Clone + Send + 'static,
     {

@@ -47,10 +47,7 @@ impl Source for Sequence {
         Ok(())
     }
 
-    fn poll<C: Collector<i64>>(
-        &mut self,
-        out: &mut C,
-    ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send {
+    fn poll<C: Collector<i64>>(&mut self, out: &mut C) -> impl Future<Output = Result<SourceStatus, JobError>> + Send {
         let until = (self.next + BATCH_SIZE as i128).min(self.stop);
         for v in self.next as i64..until as i64 {
             out.collect(v, NO_TIMESTAMP);

@@ -15,7 +15,6 @@ use crate::collector::Collector;
 use crate::element::NO_TIMESTAMP;
 use crate::error::JobError;
 use crate::exchange::BATCH_SIZE;
-use std::future::Future;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
@@ -76,11 +75,8 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 impl Source for SocketTextStream {
     type Out = String;
 
-    fn poll<C: Collector<String>>(
-        &mut self,
-        out: &mut C,
-    ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send {
-        async move {
+    async fn poll<C: Collector<String>>(&mut self, out: &mut C) -> Result<SourceStatus, JobError> {
+        {
             if self.stream.is_none() {
                 let addr = format!("{}:{}", self.host, self.port);
                 let stream = TcpStream::connect(&addr).await.map_err(|e| {

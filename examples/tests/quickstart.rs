@@ -1,0 +1,165 @@
+//! The example job binaries, run as a user runs them.
+
+use rill_cli::plan::{Format, Plan};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(bin).args(args).output().expect("job binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn snapshot(name: &str, value: &str) {
+    insta::with_settings!({ snapshot_path => "../../snapshots/snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!(name, value);
+    });
+}
+
+const WORD_COUNT: &str = env!("CARGO_BIN_EXE_word_count");
+
+#[test]
+fn word_count_prints_flinks_running_counts() {
+    let out = run(WORD_COUNT, &["-p", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Per key, the updates arrive in order; across keys the subtasks interleave: sort.
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 10);
+    for word in ["hello", "flink", "is", "great"] {
+        let counts: Vec<u32> = lines
+            .iter()
+            .filter_map(|l| l.split_once("> (").map(|(_, rest)| rest))
+            .filter_map(|r| r.strip_suffix(')')?.split_once(','))
+            .filter(|(w, _)| *w == word)
+            .map(|(_, n)| n.parse().unwrap())
+            .collect();
+        let want: Vec<u32> = match word {
+            "hello" => vec![1, 2, 3],
+            "flink" => vec![1, 2, 3, 4, 5],
+            _ => vec![1],
+        };
+        assert_eq!(counts, want, "{word}");
+    }
+    lines.sort();
+    snapshot("output__word_count_p2", &lines.join("\n"));
+}
+
+#[test]
+fn word_count_at_parallelism_one_prints_without_subtask_prefixes() {
+    let out = run(WORD_COUNT, &["-p", "1"]);
+    assert!(out.status.success());
+    assert_eq!(
+        stdout(&out),
+        "(hello,1)\n(flink,1)\n(flink,2)\n(is,1)\n(great,1)\n(hello,2)\n(hello,3)\n(flink,3)\n(flink,4)\n(flink,5)\n"
+    );
+}
+
+#[test]
+fn plans_are_embedded_and_drawn() {
+    for job in ["word_count", "socket_word_count"] {
+        let bin = match job {
+            "word_count" => WORD_COUNT,
+            _ => env!("CARGO_BIN_EXE_socket_word_count"),
+        };
+        let out = run(bin, &["--plan", "-p", "2"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let json = stdout(&out);
+        let plan = Plan::parse(&json).expect("valid plan JSON");
+        assert_eq!(plan.job, job);
+        assert_eq!(plan.default_parallelism, 2);
+        snapshot(&format!("plan__{job}"), &plan.render(Format::Json));
+        snapshot(&format!("mermaid__{job}"), &plan.render(Format::Mermaid));
+    }
+}
+
+#[test]
+fn bad_arguments_get_usage_and_exit_code_2() {
+    for args in [&["--frobnicate"][..], &["-p", "zero"], &["-p", "0"], &["-p"]] {
+        let out = run(WORD_COUNT, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(err.contains("usage: word_count [-p N]"), "{err}");
+    }
+    let help = run(WORD_COUNT, &["--help"]);
+    assert!(help.status.success());
+    assert!(stdout(&help).contains("--plan"));
+}
+
+const SOCKET_WORD_COUNT: &str = env!("CARGO_BIN_EXE_socket_word_count");
+
+#[test]
+fn socket_word_count_counts_comma_separated_words_until_the_socket_closes() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let job = Command::new(SOCKET_WORD_COUNT)
+        .args(["-p", "1", "--", "--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.write_all(b"to,be, or,not\nto , be\n").unwrap();
+    drop(conn);
+    let out = job.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "(to,1)\n(be,1)\n(or,1)\n(not,1)\n(to,2)\n(be,2)\n");
+}
+
+#[test]
+fn socket_word_count_is_cancelled_cleanly_by_sigterm() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut job = Command::new(SOCKET_WORD_COUNT)
+        .args(["-p", "1", "--", "--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.write_all(b"alpha\n").unwrap();
+    // The record is processed and printed while the socket stays open.
+    let mut first = String::new();
+    BufReader::new(job.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert_eq!(first, "(alpha,1)\n");
+    let status = Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143));
+    assert!(stderr(&out).contains("job 'socket_word_count' cancelled (SIGTERM)"), "{}", stderr(&out));
+    drop(conn);
+}
+
+#[test]
+fn socket_word_count_without_a_server_fails_with_what_to_do() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let out = run(SOCKET_WORD_COUNT, &["--", "--port", &port]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("job 'socket_word_count' failed"), "{err}");
+    assert!(err.contains(&format!("nc -lk {port}")), "{err}");
+}
+
+#[test]
+fn bench_prints_a_result_line_comparable_with_flinks() {
+    let bench = env!("CARGO_BIN_EXE_bench");
+    for workload in ["stateless", "keyed-sum", "wordcount"] {
+        let out = run(bench, &[workload, "20000", "2", "100"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let line = stdout(&out);
+        assert!(line.starts_with(&format!("RESULT rill {workload} n=20000 p=2 ms=")), "{line}");
+        assert!(line.trim_end().split(" rate=").nth(1).unwrap().parse::<f64>().unwrap() > 0.0);
+    }
+    let out = run(bench, &["nonsense", "5"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown workload 'nonsense'"));
+    let _ = Duration::ZERO;
+}

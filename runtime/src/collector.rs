@@ -29,6 +29,10 @@ pub trait Collector<T>: Send {
     /// open files, exchange writers connect to their channels.
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError>;
 
+    /// Processing time has advanced to `now` (milliseconds since the epoch): periodic
+    /// watermarks are emitted here, processing-time timers fire here.
+    fn on_processing_time(&mut self, now: Timestamp);
+
     /// Sends partly filled output batches now (the task calls it when its input is idle and
     /// when the buffer timeout expires), trading a little throughput for latency.
     fn flush(&mut self);
@@ -49,6 +53,32 @@ macro_rules! forward_lifecycle {
         }
         fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
             self.$next.open(ctx)
+        }
+        fn on_processing_time(&mut self, now: $crate::Timestamp) {
+            self.$next.on_processing_time(now)
+        }
+        fn flush(&mut self) {
+            self.$next.flush()
+        }
+        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
+            self.$next.take_blocked(blocked)
+        }
+        fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
+            self.$next.close()
+        }
+    };
+}
+
+/// Forwards every lifecycle method but `on_control`, for operators that act on control
+/// elements themselves.
+#[macro_export]
+macro_rules! forward_lifecycle_except_control {
+    ($next:ident) => {
+        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
+            self.$next.open(ctx)
+        }
+        fn on_processing_time(&mut self, now: $crate::Timestamp) {
+            self.$next.on_processing_time(now)
         }
         fn flush(&mut self) {
             self.$next.flush()

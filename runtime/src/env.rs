@@ -92,6 +92,7 @@ pub struct Env {
     pub(crate) parallelism_overrides: Vec<(u32, usize)>,
     pub(crate) default_parallelism: Option<usize>,
     pub(crate) buffer_timeout: Duration,
+    pub(crate) auto_watermark_interval: Duration,
     pub(crate) parameters: Vec<String>,
 }
 
@@ -103,6 +104,7 @@ impl Env {
             parallelism_overrides: Vec::new(),
             default_parallelism: None,
             buffer_timeout: Duration::from_millis(100),
+            auto_watermark_interval: Duration::from_millis(200),
             parameters,
         }
     }
@@ -118,6 +120,13 @@ impl Env {
     /// (Flink's `setBufferTimeout`; 100 ms by default). An idle task sends at once.
     pub fn set_buffer_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.buffer_timeout = timeout;
+        self
+    }
+
+    /// How often periodic watermarks are emitted (Flink's `setAutoWatermarkInterval`;
+    /// 200 ms by default).
+    pub fn set_auto_watermark_interval(&mut self, interval: Duration) -> &mut Self {
+        self.auto_watermark_interval = interval.max(Duration::from_millis(1));
         self
     }
 

@@ -69,6 +69,7 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
                 plan,
                 endpoints: Some(endpoints.clone()),
                 buffer_timeout: env.buffer_timeout,
+                tick_interval: env.auto_watermark_interval,
                 cancel: cancel.clone(),
             };
             let input = receivers.as_mut().and_then(Iterator::next);

@@ -36,6 +36,7 @@ pub mod show;
 pub mod sinks;
 pub mod sources;
 mod task;
+pub mod time;
 
 pub use collector::{Collector, Output};
 pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
@@ -53,5 +54,9 @@ pub mod prelude {
     pub use crate::env::Env;
     pub use crate::error::JobError;
     pub use crate::ops::process::Context;
+    pub use crate::ops::window::AggregateFunction;
     pub use crate::sinks::user::Sink;
+    pub use crate::time::{
+        SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WatermarkGenerator, WatermarkStrategy,
+    };
 }

@@ -29,6 +29,9 @@ pub(crate) struct TaskInfo {
     /// Taken when the task opens: a task must not keep its own input channel open.
     pub endpoints: Option<Arc<Endpoints>>,
     pub buffer_timeout: Duration,
+    /// How often operators hear that processing time advanced (Flink's
+    /// `autoWatermarkInterval`: periodic watermarks are emitted this often).
+    pub tick_interval: Duration,
     /// Set when the job is cancelled or failed: sources stop at their next poll.
     pub cancel: Arc<AtomicBool>,
 }
@@ -48,6 +51,31 @@ impl TaskInfo {
 
     fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
+    }
+}
+
+/// Tells the chain, at most every `interval`, that processing time advanced.
+struct Ticker {
+    interval: Duration,
+    next: tokio::time::Instant,
+}
+
+impl Ticker {
+    fn new(interval: Duration) -> Self {
+        Ticker { interval, next: tokio::time::Instant::now() + interval }
+    }
+
+    fn due(&self) -> bool {
+        tokio::time::Instant::now() >= self.next
+    }
+
+    fn tick<T, C: Collector<T>>(&mut self, chain: &mut C) {
+        chain.on_processing_time(crate::time::processing_time_now());
+        self.next = tokio::time::Instant::now() + self.interval;
+    }
+
+    async fn wait(&self) {
+        tokio::time::sleep_until(self.next).await
     }
 }
 
@@ -75,9 +103,19 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     source.open(&SourceContext { subtask: info.subtask, parallelism: info.parallelism })?;
     let mut blocked = Vec::new();
     let mut last_flush = Instant::now();
+    let mut ticker = Ticker::new(info.tick_interval);
     loop {
-        let status = source.poll(&mut chain).await?;
+        // A source that waits for input (a socket) still hears processing time advance;
+        // its poll is cancelled only at an await, where no input is lost.
+        let status = tokio::select! {
+            status = source.poll(&mut chain) => Some(status?),
+            _ = ticker.wait() => None,
+        };
+        if ticker.due() {
+            ticker.tick(&mut chain);
+        }
         drain(&mut chain, &mut blocked).await?;
+        let Some(status) = status else { continue };
         if status == SourceStatus::Done {
             break;
         }
@@ -104,13 +142,22 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     info.open(&mut chain)?;
     let mut gate = InputGate::new(channels);
     let mut blocked = Vec::new();
+    let mut ticker = Ticker::new(info.tick_interval);
     while !gate.finished() {
+        if ticker.due() {
+            ticker.tick(&mut chain);
+        }
         if input.is_empty() {
             // Idle: send on what is buffered instead of holding it for a full batch.
             chain.flush();
             drain(&mut chain, &mut blocked).await?;
         }
-        let Some((channel, message)) = input.recv().await else {
+        let received = tokio::select! {
+            m = input.recv() => Some(m),
+            _ = ticker.wait() => None,
+        };
+        let Some(received) = received else { continue };
+        let Some((channel, message)) = received else {
             // Every writer is gone before the end: an upstream task failed (its error is
             // the one reported) or the job was cancelled.
             return Err(JobError::ChannelClosed);

@@ -19,6 +19,12 @@ pub enum Kind {
     Attribute,
     /// A sink: ends the stream.
     Sink,
+    /// `window(assigner)` on a keyed stream: a window function follows.
+    Window,
+    /// A setting of the window before it (`allowed_lateness`).
+    WindowSetting,
+    /// A function that only exists on a windowed stream (`aggregate`).
+    WindowFunction,
 }
 
 /// One DataStream method.
@@ -58,6 +64,10 @@ pub const OPERATORS: &[OpInfo] = &[
         "socket_text_stream(host, port) or socket_text_stream(host, port, delimiter)",
     ),
     op("read_text_file", Source { parallel: false }, (1, 1), "Source: read_text_file", "read_text_file(path)"),
+    op("assign_timestamps_and_watermarks", Transform, (1, 1), "Timestamps/Watermarks", "assign_timestamps_and_watermarks(WatermarkStrategy::for_bounded_out_of_orderness(..).with_timestamp_assigner(|record, ts| ..))"),
+    op("window", Window, (1, 1), "", "window(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
+    op("allowed_lateness", WindowSetting, (1, 1), "", "allowed_lateness(Duration::from_secs(5))"),
+    op("aggregate", WindowFunction, (1, 1), "Window", "aggregate(an AggregateFunction)"),
     op("map", Transform, (1, 1), "Map", "map(|record| ...)"),
     op("flat_map", Transform, (1, 1), "Flat Map", "flat_map(|record| iterable)"),
     op("filter", Transform, (1, 1), "Filter", "filter(|record| bool)"),

@@ -194,6 +194,9 @@ fn source_expr(node: &Node) -> TokenStream {
 fn operator_call(node: &Node) -> TokenStream {
     let id = node.id as u32;
     let span = node.span;
+    if let Some(window) = &node.window {
+        return window_call(node, window);
+    }
     let arg = node.args.first().map(moved);
     let key = node.key.as_ref().map(|k| moved(&k.closure));
     let show = quote!(|__rill_v, __rill_out| ::rill::show!(__rill_v, __rill_out));
@@ -212,12 +215,77 @@ fn operator_call(node: &Node) -> TokenStream {
             let agg = aggregation(m, &node.args[0]);
             quote_spanned!(span=> .keyed_select_by(#id, #key, #agg))
         }
+        "assign_timestamps_and_watermarks" => {
+            let strategy = strategy(&node.args[0]);
+            quote_spanned!(span=> .assign_timestamps_and_watermarks(#id, #strategy))
+        }
         "print" => quote_spanned!(span=> .print_with(#id, false, #show)),
         "print_to_err" => quote_spanned!(span=> .print_with(#id, true, #show)),
         "write_as_text" => quote_spanned!(span=> .write_as_text_with(#id, #arg, #show)),
         "sink_to" => quote_spanned!(span=> .sink_to(#id, #arg)),
         "discard" => quote_spanned!(span=> .discard(#id)),
         other => unreachable!("operator {other} has no emitter"),
+    }
+}
+
+/// A window function: `keyed_window_<function>(id, key, assigner, lateness, ..)`.
+fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
+    let id = node.id as u32;
+    let span = node.span;
+    let key = node.key.as_ref().map(|k| moved(&k.closure));
+    let assigner = &window.assigner;
+    let lateness = window.lateness.as_ref().map_or_else(|| quote!(::std::time::Duration::ZERO), |l| quote!(#l));
+    let arg = node.args.first().map(moved);
+    let head = quote!(#id, #key, #assigner, #lateness);
+    match node.method() {
+        "aggregate" => quote_spanned!(span=> .keyed_window_aggregate(#head, #arg)),
+        "reduce" => quote_spanned!(span=> .keyed_window_reduce(#head, #arg)),
+        "process" => quote_spanned!(span=> .keyed_window_process(#head, #arg)),
+        m @ ("sum" | "min" | "max") => {
+            let agg = aggregation(m, &node.args[0]);
+            quote_spanned!(span=> .keyed_window_field_aggregate(#head, #agg))
+        }
+        m => {
+            let agg = aggregation(m, &node.args[0]);
+            quote_spanned!(span=> .keyed_window_select_by(#head, #agg))
+        }
+    }
+}
+
+/// `WatermarkStrategy::for_bounded_out_of_orderness(d).with_timestamp_assigner(f)` becomes
+/// `|s| s.for_bounded_out_of_orderness(d).with_timestamp_assigner(f)`, where `s` knows the
+/// record type: the assigner closure needs no annotation. Anything else is passed as it is.
+fn strategy(arg: &Expr) -> TokenStream {
+    fn rewrite(e: &mut Expr) -> bool {
+        match e {
+            Expr::MethodCall(m) => {
+                for a in m.args.iter_mut() {
+                    *a = moved(a);
+                }
+                rewrite(&mut m.receiver)
+            }
+            Expr::Paren(p) => rewrite(&mut p.expr),
+            Expr::Group(g) => rewrite(&mut g.expr),
+            Expr::Call(c) => {
+                let Expr::Path(p) = &*c.func else { return false };
+                let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+                let [.., ty, ctor] = segs.as_slice() else { return false };
+                if ty.ident != "WatermarkStrategy" {
+                    return false;
+                }
+                let ctor = ctor.ident.clone();
+                let args = c.args.clone();
+                *e = syn::parse_quote!(__rill_ws.#ctor(#args));
+                true
+            }
+            _ => false,
+        }
+    }
+    let mut e = arg.clone();
+    if rewrite(&mut e) {
+        quote!(move |__rill_ws| #e)
+    } else {
+        quote!(move |_| #arg)
     }
 }
 
@@ -260,7 +328,7 @@ fn emit_plan(job: &str, graph: &Graph, phys: &Physical) -> TokenStream {
         let ops = c.nodes.iter().map(|&n| {
             let node = &graph.nodes[n];
             let id = n as u32;
-            let kind = if node.key.is_some() { format!("key_by.{}", node.method()) } else { node.method().to_owned() };
+            let kind = node.kind();
             let name = node.display_name();
             let uid = node.uid();
             quote!(::rill::plan::OperatorSpec { id: #id, kind: #kind, name: #name, uid: #uid })

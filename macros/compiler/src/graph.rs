@@ -18,6 +18,33 @@ pub struct Key {
     pub span: Span,
 }
 
+/// A window in the making: `window(assigner)` and its settings, waiting for its function.
+#[derive(Clone)]
+pub struct WindowSpec {
+    pub assigner: Expr,
+    pub lateness: Option<Expr>,
+    pub span: Span,
+}
+
+impl WindowSpec {
+    /// The assigner's type name (`TumblingEventTimeWindows`), for the operator's name.
+    pub fn assigner_name(&self) -> String {
+        fn root(e: &Expr) -> Option<String> {
+            match e {
+                Expr::MethodCall(m) => root(&m.receiver),
+                Expr::Call(c) => root(&c.func),
+                Expr::Path(p) => {
+                    let segs: Vec<String> = p.path.segments.iter().map(|s| s.ident.to_string()).collect();
+                    segs.iter().rev().nth(usize::from(segs.len() > 1)).cloned()
+                }
+                Expr::Paren(p) => root(&p.expr),
+                _ => None,
+            }
+        }
+        root(&self.assigner).unwrap_or_else(|| "window".to_owned())
+    }
+}
+
 /// How an edge distributes records.
 #[derive(Clone)]
 pub enum Partition {
@@ -79,6 +106,7 @@ pub struct Node {
     pub span: Span,
     pub inputs: Vec<Input>,
     pub key: Option<Key>,
+    pub window: Option<WindowSpec>,
     pub name: Option<String>,
     pub uid: Option<(String, Span)>,
     pub parallelism: Par,
@@ -97,7 +125,22 @@ impl Node {
         self.info.kind == Kind::Sink
     }
     pub fn display_name(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.info.display.to_owned())
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match &self.window {
+            Some(w) => format!("Window({}, {})", w.assigner_name(), self.method()),
+            None => self.info.display.to_owned(),
+        }
+    }
+
+    /// What made the operator, as the plan shows it (`key_by.sum`, `window.aggregate`).
+    pub fn kind(&self) -> String {
+        match (&self.window, &self.key) {
+            (Some(_), _) => format!("window.{}", self.method()),
+            (None, Some(_)) => format!("key_by.{}", self.method()),
+            _ => self.method().to_owned(),
+        }
     }
     pub fn uid(&self) -> String {
         self.uid.as_ref().map_or_else(|| format!("{}-{}", self.method().replace('_', "-"), self.id), |(u, _)| u.clone())
@@ -126,6 +169,7 @@ struct StreamRef {
     last: Option<NodeId>,
     between: Option<&'static str>,
     sink: Option<Span>,
+    window: Option<WindowSpec>,
 }
 
 struct Builder<'a> {
@@ -212,6 +256,7 @@ impl Builder<'_> {
             span: call.span,
             inputs,
             key: None,
+            window: None,
             name: None,
             uid: None,
             parallelism,
@@ -245,6 +290,7 @@ impl Builder<'_> {
             last: Some(id),
             between: None,
             sink: None,
+            window: None,
         })
     }
 
@@ -270,7 +316,29 @@ impl Builder<'_> {
                 return None;
             }
         }
+        if let Some(window) = cur.window.clone() {
+            return self.windowed(cur, window, call, info);
+        }
         match info.kind {
+            Kind::Window => {
+                if cur.keyed.is_none() {
+                    self.diags.error(
+                        call.span,
+                        "`window` needs a keyed stream: call `key_by(|record| key)` before it (windows over all records, `window_all`, come later)",
+                    );
+                    return None;
+                }
+                cur.window = Some(WindowSpec { assigner: call.args[0].clone(), lateness: None, span: call.span });
+                cur.between = Some("window");
+                Some(cur)
+            }
+            Kind::WindowSetting | Kind::WindowFunction => {
+                self.diags.error(
+                    call.span,
+                    format!("`{method}` belongs to a windowed stream: call `window(..)` on a keyed stream before it"),
+                );
+                None
+            }
             Kind::Source { .. } => {
                 self.diags.error(call.method.span(), format!("`{method}` is a source: call it on `{}`", self.env));
                 None
@@ -302,6 +370,7 @@ impl Builder<'_> {
                     last: Some(id),
                     between: None,
                     sink: (info.kind == Kind::Sink).then_some(call.span),
+                    window: None,
                 })
             }
             Kind::KeyBy => {
@@ -357,6 +426,50 @@ impl Builder<'_> {
                 Some(cur)
             }
         }
+    }
+
+    /// A call on a windowed stream: a window setting or the window function.
+    fn windowed(
+        &mut self,
+        mut cur: StreamRef,
+        mut window: WindowSpec,
+        call: &Call,
+        info: &'static OpInfo,
+    ) -> Option<StreamRef> {
+        let method = info.method;
+        if info.kind == Kind::WindowSetting {
+            window.lateness = Some(call.args[0].clone());
+            cur.window = Some(window);
+            return Some(cur);
+        }
+        let is_function =
+            matches!(method, "aggregate" | "reduce" | "process" | "sum" | "min" | "max" | "min_by" | "max_by");
+        if !is_function {
+            self.diags.error(
+                call.span,
+                format!("after `window(..)` comes a window function (aggregate, reduce, process, sum, min, max, min_by, max_by), not `{method}`"),
+            );
+            return None;
+        }
+        if matches!(method, "sum" | "min" | "max" | "min_by" | "max_by") {
+            self.check_field(call)?;
+        }
+        let inputs = cur
+            .sources
+            .iter()
+            .map(|(from, p, span)| Input { from: *from, partition: p.clone(), span: *span })
+            .collect();
+        let id = self.new_node(info, call, inputs);
+        self.nodes[id].key = cur.keyed.clone();
+        self.nodes[id].window = Some(window);
+        Some(StreamRef {
+            sources: vec![(id, Partition::Default, call.span)],
+            keyed: None,
+            last: Some(id),
+            between: None,
+            sink: None,
+            window: None,
+        })
     }
 
     /// `sum(1)`, `sum(count)`, `sum("count")`: a tuple position or a field name.

@@ -53,6 +53,7 @@ impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
             c.flush();
         }
     }
+    fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
         if let Some(c) = self.channels.as_mut() {
             c.take_blocked(blocked);
@@ -112,6 +113,7 @@ impl<T: Clone + Send + 'static> Collector<T> for BroadcastWriter<T> {
             c.flush();
         }
     }
+    fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
         if let Some(c) = self.channels.as_mut() {
             c.take_blocked(blocked);

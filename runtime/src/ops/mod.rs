@@ -7,3 +7,5 @@ pub mod map;
 pub mod process;
 pub mod reduce;
 pub mod tee;
+pub mod timestamps;
+pub mod window;

@@ -29,7 +29,7 @@ pub trait Fold<T>: Clone + Send + 'static {
 
 /// Flink's `ReduceFunction`: `f(aggregate, record) -> new aggregate`.
 #[derive(Clone)]
-pub struct ReduceWith<F>(F);
+pub struct ReduceWith<F>(pub(crate) F);
 
 impl<T, F: FnMut(T, T) -> T + Clone + Send + 'static> Fold<T> for ReduceWith<F> {
     #[inline]
@@ -46,6 +46,12 @@ impl<T, F: FnMut(T, T) -> T + Clone + Send + 'static> Fold<T> for ReduceWith<F> 
 pub struct FieldFold<A, F, N> {
     field: F,
     _agg: PhantomData<fn(A, N)>,
+}
+
+impl<A, F, N> FieldFold<A, F, N> {
+    pub(crate) fn new(field: F) -> Self {
+        FieldFold { field, _agg: PhantomData }
+    }
 }
 
 impl<A, F: Clone, N> Clone for FieldFold<A, F, N> {
@@ -77,6 +83,12 @@ where
 pub struct SelectFold<S, F, N> {
     field: F,
     _select: PhantomData<fn(S, N)>,
+}
+
+impl<S, F, N> SelectFold<S, F, N> {
+    pub(crate) fn new(field: F) -> Self {
+        SelectFold { field, _select: PhantomData }
+    }
 }
 
 impl<S, F: Clone, N> Clone for SelectFold<S, F, N> {

@@ -31,6 +31,10 @@ impl<T: Clone, A: Collector<T>, B: Collector<T>> Collector<T> for Tee<A, B> {
         self.0.open(ctx)?;
         self.1.open(ctx)
     }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.0.on_processing_time(now);
+        self.1.on_processing_time(now);
+    }
     fn flush(&mut self) {
         self.0.flush();
         self.1.flush();

@@ -38,6 +38,7 @@ impl<T> Collector<T> for DiscardSink {
         Ok(())
     }
     fn flush(&mut self) {}
+    fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
     fn close(&mut self) -> Result<(), JobError> {
         Ok(())

@@ -90,6 +90,7 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
     fn flush(&mut self) {
         self.write_out();
     }
+    fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
     fn close(&mut self) -> Result<(), JobError> {
         self.write_out();

@@ -87,6 +87,7 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for TextFileSink<F> {
             self.check(result);
         }
     }
+    fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
     fn close(&mut self) -> Result<(), JobError> {
         if let Some((path, mut file)) = self.file.take() {

@@ -59,6 +59,7 @@ impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
         self.sink.open(ctx.subtask, ctx.parallelism)
     }
     fn flush(&mut self) {}
+    fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
     fn close(&mut self) -> Result<(), JobError> {
         crate::panic_scope::enter(self.id);

@@ -1,0 +1,113 @@
+//! `assign_timestamps_and_watermarks`: gives each record its event timestamp and emits
+//! watermarks periodically (every auto-watermark interval, 200 ms by default), as Flink's
+//! `TimestampsAndWatermarksOperator`. Watermarks from upstream are replaced by its own,
+//! except the final one that ends event time.
+//!
+//! ```
+//! use rill::prelude::*;
+//! use std::time::Duration;
+//! #[rill::job]
+//! fn stamped(env: &mut Env) {
+//!     env.from_sequence(0, 9)
+//!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|n, _| *n * 1000))
+//!         .print();
+//! }
+//! ```
+
+use crate::collector::Collector;
+use crate::element::{Control, Timestamp, MAX_WATERMARK};
+use crate::panic_scope;
+use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::time::watermark::{TimestampAssigner, NO_WATERMARK};
+use crate::time::{Strategies, WatermarkGenerator, WatermarkStrategy};
+
+#[derive(Clone)]
+pub struct TimestampsStage<G, A> {
+    id: u32,
+    generator: G,
+    assigner: A,
+}
+
+pub struct TimestampsOp<G, A, C> {
+    id: u32,
+    generator: G,
+    assigner: A,
+    emitted: Timestamp,
+    next: C,
+}
+
+impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>> Stage<T> for TimestampsStage<G, A> {
+    type Out = T;
+    fn wrap<C: Collector<T>>(self, next: C) -> impl Collector<T> {
+        TimestampsOp { id: self.id, generator: self.generator, assigner: self.assigner, emitted: NO_WATERMARK, next }
+    }
+}
+
+impl<G, A, C> TimestampsOp<G, A, C> {
+    fn emit<T>(&mut self, watermark: Timestamp)
+    where
+        C: Collector<T>,
+    {
+        if watermark > self.emitted {
+            self.emitted = watermark;
+            self.next.on_control(Control::Watermark(watermark));
+        }
+    }
+}
+
+impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collector<T> for TimestampsOp<G, A, C> {
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let ts = self.assigner.extract(&value, timestamp);
+        let watermark = self.generator.on_event(ts);
+        self.next.collect(value, ts);
+        if let Some(w) = watermark {
+            self.emit(w);
+        }
+    }
+    fn on_control(&mut self, control: Control) {
+        match control {
+            Control::Watermark(MAX_WATERMARK) => self.emit(MAX_WATERMARK),
+            Control::Watermark(_) => {}
+            other => self.next.on_control(other),
+        }
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        panic_scope::enter(self.id);
+        if let Some(w) = self.generator.on_periodic_emit() {
+            self.emit(w);
+        }
+        self.next.on_processing_time(now);
+    }
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.next.open(ctx)
+    }
+    fn flush(&mut self) {
+        self.next.flush()
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+        self.next.take_blocked(blocked)
+    }
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        self.next.close()
+    }
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
+    /// Assigns event timestamps and emits watermarks with the strategy `make` builds
+    /// (the compiler passes `|s| s.for_bounded_out_of_orderness(..)...` for a
+    /// `WatermarkStrategy::for_bounded_out_of_orderness(..)...` written in the job).
+    pub fn assign_timestamps_and_watermarks<G, A>(
+        self,
+        id: u32,
+        make: impl FnOnce(Strategies<P::Out>) -> WatermarkStrategy<P::Out, G, A>,
+    ) -> ChainBuilder<In, Then<P, TimestampsStage<G, A>>>
+    where
+        G: WatermarkGenerator,
+        A: TimestampAssigner<P::Out>,
+    {
+        let strategy = make(Strategies::default());
+        self.then(TimestampsStage { id, generator: strategy.generator, assigner: strategy.assigner })
+    }
+}

@@ -1,0 +1,388 @@
+//! Keyed event-time windows: `key_by(..).window(assigner)` followed by a window function
+//! (`aggregate`, `reduce`, `sum`/`min`/`max`/`min_by`/`max_by`, `process`).
+//!
+//! A window's state lives until the watermark passes its end; then it fires (one result per
+//! key, with the window's last timestamp, `end - 1`) and, after `allowed_lateness` more, is
+//! dropped. A record for a window that has fired but is still within the lateness fires it
+//! again (a late firing); a record later than that is dropped and counted. All as Flink's
+//! `WindowOperator` with its `EventTimeTrigger`.
+//!
+//! ```
+//! use rill::prelude::*;
+//! use std::time::Duration;
+//! #[rill::job]
+//! fn per_second(env: &mut Env) {
+//!     env.from_elements([("a", 100i64), ("a", 900), ("b", 1_200)])
+//!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1))
+//!         .map(|(k, _)| (k, 1))
+//!         .key_by(|(k, _)| *k)
+//!         .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+//!         .sum(1)
+//!         .print();
+//! }
+//! ```
+
+use crate::collector::{Collector, Output};
+use crate::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::keyed::KeyMap;
+use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
+use crate::panic_scope;
+use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::time::{millis, TimeWindow, WindowAssigner};
+use std::collections::BTreeMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// Flink's `AggregateFunction`: an accumulator per key and window, its result, and how two
+/// accumulators merge.
+pub trait AggregateFunction<In>: Clone + Send + 'static {
+    type Acc: Send + 'static;
+    type Out;
+    fn create_accumulator(&self) -> Self::Acc;
+    fn add(&self, value: In, acc: &mut Self::Acc);
+    fn get_result(&self, acc: &Self::Acc) -> Self::Out;
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
+}
+
+/// What a window keeps per key, and what it emits when it fires.
+pub trait WindowFn<K, T>: Clone + Send + 'static {
+    type Acc: Send + 'static;
+    type Out;
+    fn add(&mut self, acc: &mut Option<Self::Acc>, value: T);
+    fn emit(&mut self, key: &K, window: &TimeWindow, acc: &Self::Acc, out: &mut Vec<(Self::Out, Timestamp)>);
+}
+
+/// `aggregate(f)`.
+#[derive(Clone)]
+pub struct Aggregate<A>(A);
+
+impl<K, T, A: AggregateFunction<T>> WindowFn<K, T> for Aggregate<A> {
+    type Acc = A::Acc;
+    type Out = A::Out;
+    #[inline]
+    fn add(&mut self, acc: &mut Option<A::Acc>, value: T) {
+        let a = acc.get_or_insert_with(|| self.0.create_accumulator());
+        self.0.add(value, a);
+    }
+    fn emit(&mut self, _: &K, window: &TimeWindow, acc: &A::Acc, out: &mut Vec<(A::Out, Timestamp)>) {
+        out.push((self.0.get_result(acc), window.max_timestamp()));
+    }
+}
+
+/// `reduce`, `sum`, `min`, `max`, `min_by`, `max_by`: the aggregate is a record.
+#[derive(Clone)]
+pub struct Folded<G>(G);
+
+impl<K, T: Clone + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
+    type Acc = T;
+    type Out = T;
+    #[inline]
+    fn add(&mut self, acc: &mut Option<T>, value: T) {
+        *acc = Some(self.0.fold(acc.take(), value));
+    }
+    fn emit(&mut self, _: &K, window: &TimeWindow, acc: &T, out: &mut Vec<(T, Timestamp)>) {
+        out.push((acc.clone(), window.max_timestamp()));
+    }
+}
+
+/// `process(|key, window, elements, out| ..)`: sees every element of the window.
+pub struct ProcessWindow<F, O>(F, PhantomData<fn() -> O>);
+
+impl<F: Clone, O> Clone for ProcessWindow<F, O> {
+    fn clone(&self) -> Self {
+        ProcessWindow(self.0.clone(), PhantomData)
+    }
+}
+
+impl<K, T, O, F> WindowFn<K, T> for ProcessWindow<F, O>
+where
+    T: Send + 'static,
+    O: 'static,
+    F: FnMut(&K, &TimeWindow, &[T], &mut Output<'_, O>) + Clone + Send + 'static,
+{
+    type Acc = Vec<T>;
+    type Out = O;
+    #[inline]
+    fn add(&mut self, acc: &mut Option<Vec<T>>, value: T) {
+        acc.get_or_insert_with(Vec::new).push(value);
+    }
+    fn emit(&mut self, key: &K, window: &TimeWindow, acc: &Vec<T>, out: &mut Vec<(O, Timestamp)>) {
+        (self.0)(key, window, acc, &mut Output { buffer: out, timestamp: window.max_timestamp() });
+    }
+}
+
+#[derive(Clone)]
+pub struct WindowStage<KF, W, F> {
+    id: u32,
+    key: KF,
+    assigner: W,
+    lateness: i64,
+    f: F,
+}
+
+pub struct WindowOp<KF, W, F, K, Acc, O, C> {
+    id: u32,
+    key: KF,
+    assigner: W,
+    lateness: i64,
+    f: F,
+    /// Open windows in order of their end (all windows of an assigner have one size), each
+    /// with the accumulator of every key that has records in it.
+    windows: BTreeMap<TimeWindow, KeyMap<K, Option<Acc>>>,
+    assigned: Vec<TimeWindow>,
+    watermark: Timestamp,
+    out: Vec<(O, Timestamp)>,
+    /// Records dropped for arriving after their windows' allowed lateness.
+    pub late_dropped: u64,
+    next: C,
+}
+
+impl<T, K, KF, W, F> Stage<T> for WindowStage<KF, W, F>
+where
+    T: Clone + Send + 'static,
+    KF: FnMut(&T) -> K + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
+    W: WindowAssigner,
+    F: WindowFn<K, T>,
+    F::Out: Send + 'static,
+{
+    type Out = F::Out;
+    fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<T> {
+        WindowOp {
+            id: self.id,
+            key: self.key,
+            assigner: self.assigner,
+            lateness: self.lateness,
+            f: self.f,
+            windows: BTreeMap::new(),
+            assigned: Vec::with_capacity(4),
+            watermark: i64::MIN,
+            out: Vec::new(),
+            late_dropped: 0,
+            next,
+        }
+    }
+}
+
+impl<KF, W, F, K, Acc, O, C> WindowOp<KF, W, F, K, Acc, O, C> {
+    fn send_out(&mut self)
+    where
+        C: Collector<O>,
+    {
+        for (o, ts) in self.out.drain(..) {
+            self.next.collect(o, ts);
+        }
+    }
+}
+
+impl<T, K, KF, W, F, C> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out, C>
+where
+    T: Clone + Send,
+    KF: FnMut(&T) -> K + Send,
+    K: Hash + Eq + Clone + Send,
+    W: WindowAssigner,
+    F: WindowFn<K, T>,
+    F::Out: Send,
+    C: Collector<F::Out>,
+{
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        assert!(
+            timestamp != NO_TIMESTAMP,
+            "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
+        );
+        let key = (self.key)(&value);
+        self.assigned.clear();
+        self.assigner.assign(timestamp, &mut self.assigned);
+        let n = self.assigned.len();
+        let mut value = Some(value);
+        let mut dropped = true;
+        for i in 0..n {
+            let window = self.assigned[i];
+            if window.max_timestamp().saturating_add(self.lateness) <= self.watermark {
+                continue; // Later than the allowed lateness: this window is gone.
+            }
+            dropped = false;
+            let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
+            let keys = self.windows.entry(window).or_default();
+            let acc = match keys.get_mut(&key) {
+                Some(acc) => acc,
+                None => keys.entry(key.clone()).or_insert(None),
+            };
+            self.f.add(acc, v);
+            if window.max_timestamp() <= self.watermark {
+                // The window has fired already and is within its lateness: fire it again.
+                if let Some(acc) = acc.as_ref() {
+                    self.f.emit(&key, &window, acc, &mut self.out);
+                }
+                self.send_out();
+                panic_scope::enter(self.id);
+            }
+        }
+        if dropped {
+            self.late_dropped += 1;
+        }
+    }
+
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            if w <= self.watermark {
+                return;
+            }
+            panic_scope::enter(self.id);
+            let previous = self.watermark;
+            self.watermark = w;
+            for (window, keys) in &self.windows {
+                let last = window.max_timestamp();
+                if last > w {
+                    break;
+                }
+                if last > previous {
+                    for (key, acc) in keys {
+                        if let Some(acc) = acc {
+                            self.f.emit(key, window, acc, &mut self.out);
+                        }
+                    }
+                }
+            }
+            self.send_out();
+            while let Some(entry) = self.windows.first_entry() {
+                if entry.key().max_timestamp().saturating_add(self.lateness) > w {
+                    break;
+                }
+                entry.remove();
+            }
+        }
+        self.next.on_control(control);
+    }
+
+    crate::forward_lifecycle_except_control!(next);
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
+where
+    P::Out: Clone + Send + 'static,
+{
+    fn keyed_window<K, KF, W, F>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        f: F,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        F: WindowFn<K, P::Out>,
+        F::Out: Send + 'static,
+    {
+        self.then(WindowStage { id, key, assigner, lateness: millis(lateness), f })
+    }
+
+    /// `window(..).aggregate(f)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_aggregate<K, KF, W, A>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        f: A,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Aggregate<A>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        A: AggregateFunction<P::Out>,
+        A::Out: Send + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, Aggregate(f))
+    }
+
+    /// `window(..).reduce(f)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_reduce<K, KF, W, R>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        f: R,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<ReduceWith<R>>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, Folded(ReduceWith(f)))
+    }
+
+    /// `window(..).sum(f)` / `min(f)` / `max(f)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_field_aggregate<K, KF, W, A, N, G>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        _agg: A,
+        field: G,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<FieldFold<A, G, N>>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        A: crate::agg::FieldAgg<N>,
+        G: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
+        N: Copy + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, Folded(FieldFold::new(field)))
+    }
+
+    /// `window(..).min_by(f)` / `max_by(f)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_select_by<K, KF, W, S, N, G>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        _select: S,
+        field: G,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<SelectFold<S, G, N>>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        S: crate::agg::Select,
+        G: Fn(&P::Out) -> &N + Clone + Send + 'static,
+        N: PartialOrd + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, Folded(SelectFold::new(field)))
+    }
+
+    /// `window(..).process(|key, window, elements, out| ..)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_process<K, KF, W, O, F>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        f: F,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, ProcessWindow<F, O>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        O: Send + 'static,
+        F: FnMut(&K, &TimeWindow, &[P::Out], &mut Output<'_, O>) + Clone + Send + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, ProcessWindow(f, PhantomData))
+    }
+}

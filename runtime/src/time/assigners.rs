@@ -1,0 +1,132 @@
+//! Window assigners: which windows a timestamp belongs to, with Flink's boundaries.
+
+use super::millis;
+use crate::element::Timestamp;
+use std::time::Duration;
+
+/// A window of event time `[start, end)`. Its last timestamp is `end - 1`: the window fires
+/// when the watermark reaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TimeWindow {
+    pub start: Timestamp,
+    pub end: Timestamp,
+}
+
+impl TimeWindow {
+    /// `end - 1`: the timestamp of the window's result, and the watermark that fires it.
+    pub fn max_timestamp(&self) -> Timestamp {
+        self.end - 1
+    }
+
+    /// Flink's `TimeWindow.getWindowStartWithOffset`: `ts - (ts - offset) mod size`, with the
+    /// remainder taken non-negative, so that negative timestamps align too.
+    pub fn start_with_offset(timestamp: Timestamp, offset: i64, size: i64) -> Timestamp {
+        timestamp - (timestamp - offset).rem_euclid(size)
+    }
+}
+
+/// Assigns each record to its windows.
+pub trait WindowAssigner: Clone + Send + 'static {
+    /// The windows of a record with this timestamp.
+    fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>);
+    /// The name shown in plans, as Flink prints it.
+    fn describe(&self) -> String;
+}
+
+/// Fixed-size, non-overlapping event-time windows (Flink's `TumblingEventTimeWindows`).
+#[derive(Debug, Clone, Copy)]
+pub struct TumblingEventTimeWindows {
+    size: i64,
+    offset: i64,
+}
+
+impl TumblingEventTimeWindows {
+    pub fn of(size: Duration) -> Self {
+        let size = millis(size);
+        assert!(size > 0, "TumblingEventTimeWindows: the size must be positive");
+        TumblingEventTimeWindows { size, offset: 0 }
+    }
+
+    /// Shifts the windows, e.g. to align daily windows to a time zone.
+    pub fn with_offset(self, offset: Duration) -> Self {
+        TumblingEventTimeWindows { offset: millis(offset) % self.size, ..self }
+    }
+}
+
+impl WindowAssigner for TumblingEventTimeWindows {
+    #[inline]
+    fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>) {
+        let start = TimeWindow::start_with_offset(timestamp, self.offset, self.size);
+        windows.push(TimeWindow { start, end: start + self.size });
+    }
+    fn describe(&self) -> String {
+        format!("TumblingEventTimeWindows({})", self.size)
+    }
+}
+
+/// Fixed-size event-time windows that start every `slide` (Flink's `SlidingEventTimeWindows`).
+#[derive(Debug, Clone, Copy)]
+pub struct SlidingEventTimeWindows {
+    size: i64,
+    slide: i64,
+    offset: i64,
+}
+
+impl SlidingEventTimeWindows {
+    pub fn of(size: Duration, slide: Duration) -> Self {
+        let (size, slide) = (millis(size), millis(slide));
+        assert!(size > 0 && slide > 0, "SlidingEventTimeWindows: size and slide must be positive");
+        SlidingEventTimeWindows { size, slide, offset: 0 }
+    }
+
+    pub fn with_offset(self, offset: Duration) -> Self {
+        SlidingEventTimeWindows { offset: millis(offset) % self.slide, ..self }
+    }
+}
+
+impl WindowAssigner for SlidingEventTimeWindows {
+    #[inline]
+    fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>) {
+        let last_start = TimeWindow::start_with_offset(timestamp, self.offset, self.slide);
+        let mut start = last_start;
+        while start > timestamp - self.size {
+            windows.push(TimeWindow { start, end: start + self.size });
+            start -= self.slide;
+        }
+    }
+    fn describe(&self) -> String {
+        format!("SlidingEventTimeWindows({}, {})", self.size, self.slide)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assign(a: &impl WindowAssigner, ts: i64) -> Vec<(i64, i64)> {
+        let mut w = Vec::new();
+        a.assign(ts, &mut w);
+        w.into_iter().map(|w| (w.start, w.end)).collect()
+    }
+
+    #[test]
+    fn tumbling_windows_start_at_multiples_of_the_size_plus_offset() {
+        let t = TumblingEventTimeWindows::of(Duration::from_secs(1));
+        assert_eq!(assign(&t, 0), [(0, 1000)]);
+        assert_eq!(assign(&t, 999), [(0, 1000)]);
+        assert_eq!(assign(&t, 1000), [(1000, 2000)]);
+        assert_eq!(assign(&t, -1), [(-1000, 0)]);
+        let o = t.with_offset(Duration::from_millis(300));
+        assert_eq!(assign(&o, 299), [(-700, 300)]);
+        assert_eq!(assign(&o, 300), [(300, 1300)]);
+    }
+
+    #[test]
+    fn sliding_windows_cover_a_timestamp_size_over_slide_times_latest_first() {
+        let s = SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(5));
+        assert_eq!(assign(&s, 12_000), [(10_000, 20_000), (5_000, 15_000)]);
+        assert_eq!(assign(&s, 10_000), [(10_000, 20_000), (5_000, 15_000)]);
+        let s = SlidingEventTimeWindows::of(Duration::from_secs(3), Duration::from_secs(1));
+        assert_eq!(assign(&s, 2_500), [(2_000, 5_000), (1_000, 4_000), (0, 3_000)]);
+    }
+}

@@ -1,0 +1,20 @@
+//! Time: event-time windows and their assigners, watermark strategies, processing time.
+
+mod assigners;
+pub(crate) mod watermark;
+
+pub use assigners::{SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WindowAssigner};
+pub use watermark::{BoundedOutOfOrderness, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy};
+
+use crate::element::Timestamp;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Processing time now, in milliseconds since the epoch.
+pub fn processing_time_now() -> Timestamp {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as Timestamp)
+}
+
+/// A duration as event-time milliseconds.
+pub(crate) fn millis(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,190 @@
+//! Watermark strategies: how a stream's records get their event timestamps, and how event
+//! time advances (Flink's `WatermarkStrategy`).
+//!
+//! ```
+//! use rill::prelude::*;
+//! use std::time::Duration;
+//! #[rill::job]
+//! fn timed(env: &mut Env) {
+//!     env.from_elements([("a", 1_000i64), ("b", 1_500)])
+//!         .assign_timestamps_and_watermarks(
+//!             WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(200))
+//!                 .with_timestamp_assigner(|(_, ts), _| *ts),
+//!         )
+//!         .print();
+//! }
+//! ```
+
+use super::millis;
+use crate::element::{Timestamp, NO_TIMESTAMP};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// Decides the watermark from the timestamps seen (Flink's `WatermarkGenerator`).
+pub trait WatermarkGenerator: Clone + Send + 'static {
+    /// A record with this timestamp went by; a generator that emits per event returns the
+    /// watermark to emit now (a periodic one returns `None`).
+    fn on_event(&mut self, timestamp: Timestamp) -> Option<Timestamp>;
+    /// The watermark to emit periodically, if any.
+    fn on_periodic_emit(&mut self) -> Option<Timestamp>;
+}
+
+/// Watermarks trail the largest timestamp seen by a fixed bound: `max - bound - 1`.
+#[derive(Debug, Clone, Copy)]
+pub struct BoundedOutOfOrderness {
+    bound: i64,
+    max_timestamp: Timestamp,
+}
+
+impl BoundedOutOfOrderness {
+    pub fn new(bound: Duration) -> Self {
+        let bound = millis(bound);
+        BoundedOutOfOrderness { bound, max_timestamp: i64::MIN + bound + 1 }
+    }
+}
+
+impl WatermarkGenerator for BoundedOutOfOrderness {
+    #[inline]
+    fn on_event(&mut self, timestamp: Timestamp) -> Option<Timestamp> {
+        self.max_timestamp = self.max_timestamp.max(timestamp);
+        None
+    }
+    fn on_periodic_emit(&mut self) -> Option<Timestamp> {
+        Some(self.max_timestamp - self.bound - 1)
+    }
+}
+
+/// How a strategy finds a record's timestamp.
+pub trait TimestampAssigner<T>: Clone + Send + 'static {
+    fn extract(&mut self, record: &T, previous: Timestamp) -> Timestamp;
+}
+
+/// Keeps the timestamp the record already carries (from its source).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordTimestamp;
+
+impl<T> TimestampAssigner<T> for RecordTimestamp {
+    #[inline]
+    fn extract(&mut self, _: &T, previous: Timestamp) -> Timestamp {
+        previous
+    }
+}
+
+/// A closure `|record, previous_timestamp| timestamp`.
+#[derive(Clone)]
+pub struct AssignWith<F>(F);
+
+impl<T, F: FnMut(&T, Timestamp) -> Timestamp + Clone + Send + 'static> TimestampAssigner<T> for AssignWith<F> {
+    #[inline]
+    fn extract(&mut self, record: &T, previous: Timestamp) -> Timestamp {
+        (self.0)(record, previous)
+    }
+}
+
+/// A watermark strategy for records of type `T`.
+pub struct WatermarkStrategy<T, G, A = RecordTimestamp> {
+    pub(crate) generator: G,
+    pub(crate) assigner: A,
+    pub(crate) idleness: Option<Duration>,
+    _t: PhantomData<fn(&T)>,
+}
+
+impl<T, G: Clone, A: Clone> Clone for WatermarkStrategy<T, G, A> {
+    fn clone(&self) -> Self {
+        WatermarkStrategy {
+            generator: self.generator.clone(),
+            assigner: self.assigner.clone(),
+            idleness: self.idleness,
+            _t: PhantomData,
+        }
+    }
+}
+
+/// The constructors of [`WatermarkStrategy`] for one record type. The compiler hands it to
+/// `assign_timestamps_and_watermarks(WatermarkStrategy::...)`, so that the timestamp
+/// assigner's closure knows its record type without annotations.
+pub struct Strategies<T>(PhantomData<fn(&T)>);
+
+impl<T> Default for Strategies<T> {
+    fn default() -> Self {
+        Strategies(PhantomData)
+    }
+}
+
+impl<T> Strategies<T> {
+    /// Events arrive at most `bound` late: the watermark is the largest timestamp seen
+    /// minus `bound` minus 1 ms.
+    pub fn for_bounded_out_of_orderness(&self, bound: Duration) -> WatermarkStrategy<T, BoundedOutOfOrderness> {
+        WatermarkStrategy::new(BoundedOutOfOrderness::new(bound))
+    }
+
+    /// Timestamps never decrease: the watermark is the largest timestamp seen minus 1 ms.
+    pub fn for_monotonous_timestamps(&self) -> WatermarkStrategy<T, BoundedOutOfOrderness> {
+        WatermarkStrategy::new(BoundedOutOfOrderness::new(Duration::ZERO))
+    }
+
+    /// A generator of the user's own.
+    pub fn for_generator<G: WatermarkGenerator>(&self, generator: G) -> WatermarkStrategy<T, G> {
+        WatermarkStrategy::new(generator)
+    }
+}
+
+impl<T, G: WatermarkGenerator> WatermarkStrategy<T, G> {
+    fn new(generator: G) -> Self {
+        WatermarkStrategy { generator, assigner: RecordTimestamp, idleness: None, _t: PhantomData }
+    }
+}
+
+impl<T, G: WatermarkGenerator, A> WatermarkStrategy<T, G, A> {
+    /// Takes each record's timestamp from `f(record, previous_timestamp)`.
+    pub fn with_timestamp_assigner<F>(self, f: F) -> WatermarkStrategy<T, G, AssignWith<F>>
+    where
+        F: FnMut(&T, Timestamp) -> Timestamp + Clone + Send + 'static,
+    {
+        WatermarkStrategy {
+            generator: self.generator,
+            assigner: AssignWith(f),
+            idleness: self.idleness,
+            _t: PhantomData,
+        }
+    }
+
+    /// A source split with no records for this long stops holding event time back.
+    pub fn with_idleness(self, timeout: Duration) -> Self {
+        WatermarkStrategy { idleness: Some(timeout), ..self }
+    }
+}
+
+/// For user code that names the type outside a pipeline: `WatermarkStrategy::<T>::...`.
+impl<T> WatermarkStrategy<T, BoundedOutOfOrderness> {
+    pub fn for_bounded_out_of_orderness(bound: Duration) -> Self {
+        Strategies::default().for_bounded_out_of_orderness(bound)
+    }
+    pub fn for_monotonous_timestamps() -> Self {
+        Strategies::default().for_monotonous_timestamps()
+    }
+}
+
+/// The watermark that means "nothing yet".
+pub(crate) const NO_WATERMARK: Timestamp = NO_TIMESTAMP;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_out_of_orderness_trails_the_maximum_by_bound_plus_one() {
+        let mut g = BoundedOutOfOrderness::new(Duration::from_millis(200));
+        assert_eq!(g.on_event(1_000), None);
+        g.on_event(800);
+        assert_eq!(g.on_periodic_emit(), Some(799));
+        g.on_event(1_500);
+        assert_eq!(g.on_periodic_emit(), Some(1_299));
+    }
+
+    #[test]
+    fn before_any_event_the_watermark_is_the_minimum() {
+        let mut g = BoundedOutOfOrderness::new(Duration::from_millis(200));
+        assert_eq!(g.on_periodic_emit(), Some(i64::MIN));
+    }
+}

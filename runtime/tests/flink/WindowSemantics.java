@@ -1,0 +1,94 @@
+// The inputs of runtime/tests/windows.rs, run on Apache Flink 2.3. Its printed output is
+// kept in expected.txt, which the Rust tests compare against. Regenerate with ./run.sh.
+import org.apache.flink.api.common.eventtime.*;
+import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.Collector;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+public class WindowSemantics {
+    /** Bounded out-of-orderness (200 ms) that emits after every event. */
+    static class EveryEvent<T> implements WatermarkGenerator<T> {
+        long max = Long.MIN_VALUE + 201;
+        public void onEvent(T e, long ts, WatermarkOutput out) {
+            max = Math.max(max, ts);
+            out.emitWatermark(new Watermark(max - 200 - 1));
+        }
+        public void onPeriodicEmit(WatermarkOutput out) {}
+    }
+
+    public static void main(String[] args) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setParallelism(1);
+
+        List<Tuple3<String, Long, Long>> events = Arrays.asList(
+            Tuple3.of("a", 1000L, 1L), Tuple3.of("a", 1500L, 2L), Tuple3.of("b", 1200L, 10L),
+            Tuple3.of("a", 2100L, 3L), Tuple3.of("a", 900L, 4L), Tuple3.of("b", 3500L, 20L),
+            Tuple3.of("a", 5000L, 5L), Tuple3.of("a", 1100L, 6L), Tuple3.of("b", 4999L, 30L),
+            Tuple3.of("a", 7000L, 7L));
+        env.fromData(events)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new EveryEvent<>())
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(2)))
+            .sum(2)
+            .print("tumbling");
+
+        List<Tuple3<Integer, Long, Double>> readings = new ArrayList<>();
+        for (long i = 0; i < 10; i++) readings.add(Tuple3.of(1, i * 500, (double) i));
+        env.fromData(readings)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<Integer, Long, Double>>forMonotonousTimestamps()
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(SlidingEventTimeWindows.of(Duration.ofSeconds(2), Duration.ofSeconds(1)))
+            .aggregate(new AggregateFunction<Tuple3<Integer, Long, Double>, double[], Tuple3<Long, Double, Double>>() {
+                public double[] createAccumulator() { return new double[]{0, 0, Double.NEGATIVE_INFINITY}; }
+                public double[] add(Tuple3<Integer, Long, Double> e, double[] a) { a[0] += 1; a[1] += e.f2; a[2] = Math.max(a[2], e.f2); return a; }
+                public Tuple3<Long, Double, Double> getResult(double[] a) { return Tuple3.of((long) a[0], a[1] / a[0], a[2]); }
+                public double[] merge(double[] a, double[] b) { a[0] += b[0]; a[1] += b[1]; a[2] = Math.max(a[2], b[2]); return a; }
+            })
+            .print("sliding");
+
+        env.fromData(Arrays.asList(Tuple2.of("x", 10L), Tuple2.of("x", 20L), Tuple2.of("y", 1L), Tuple2.of("x", 1010L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+            .reduce((a, b) -> Tuple2.of(a.f0, a.f1 + b.f1))
+            .print("reduce");
+
+        env.fromData(Arrays.asList(Tuple2.of("k", 100L), Tuple2.of("k", 300L), Tuple2.of("k", 1700L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+            .process(new ProcessWindowFunction<Tuple2<String, Long>, String, String, TimeWindow>() {
+                public void process(String key, Context ctx, Iterable<Tuple2<String, Long>> elements, Collector<String> out) {
+                    int n = 0;
+                    for (Tuple2<String, Long> e : elements) n++;
+                    out.collect(key + " [" + ctx.window().getStart() + ", " + ctx.window().getEnd() + ") n=" + n);
+                }
+            })
+            .print("process");
+
+        env.fromData(Arrays.asList(Tuple2.of(1, 10L), Tuple2.of(1, 2500L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<Integer, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+            .max(1)
+            .process(new ProcessFunction<Tuple2<Integer, Long>, Long>() {
+                public void processElement(Tuple2<Integer, Long> e, Context ctx, Collector<Long> out) { out.collect(ctx.timestamp()); }
+            })
+            .print("timestamps");
+
+        env.execute("window semantics");
+    }
+}

@@ -1,0 +1,218 @@
+//! Event time and windows, checked against a real Flink 2.3 on the same input:
+//! `tests/flink/WindowSemantics.java` runs these jobs on Flink and `tests/flink/expected.txt`
+//! is what it printed (`tests/flink/run.sh` regenerates it).
+
+mod common;
+
+use common::{collect, Collected};
+use rill::prelude::*;
+use rill::show::Show;
+use std::time::Duration;
+
+/// What Flink printed for one job (`name> record` lines), sorted.
+fn flink(name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flink/expected.txt")).unwrap();
+    let prefix = format!("{name}> ");
+    let mut lines: Vec<String> = text.lines().filter_map(|l| l.strip_prefix(&prefix)).map(str::to_owned).collect();
+    assert!(!lines.is_empty(), "no Flink output for {name}");
+    lines.sort();
+    lines
+}
+
+/// Rill's records as Flink prints them, sorted.
+fn printed<T: Show>(values: Vec<T>) -> Vec<String> {
+    let mut lines: Vec<String> = values
+        .iter()
+        .map(|v| {
+            let mut s = String::new();
+            v.show(&mut s);
+            s
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// (key, event time ms, value)
+const EVENTS: [(&str, i64, i64); 10] = [
+    ("a", 1_000, 1),
+    ("a", 1_500, 2),
+    ("b", 1_200, 10),
+    ("a", 2_100, 3),
+    ("a", 900, 4), // out of order, within the bound: still in [0, 2000)
+    ("b", 3_500, 20),
+    ("a", 5_000, 5), // watermark -> 4_799 eventually
+    ("a", 1_100, 6), // late: its window [0, 2000) has passed the watermark when it arrives
+    ("b", 4_999, 30),
+    ("a", 7_000, 7),
+];
+
+/// Bounded out-of-orderness that emits its watermark after every event (punctuated), so
+/// that which records are late does not depend on timing. The same generator runs in the
+/// Flink job the expected results come from.
+#[derive(Clone)]
+struct EveryEvent {
+    bound: i64,
+    max: i64,
+}
+
+impl WatermarkGenerator for EveryEvent {
+    fn on_event(&mut self, timestamp: i64) -> Option<i64> {
+        self.max = self.max.max(timestamp);
+        Some(self.max - self.bound - 1)
+    }
+    fn on_periodic_emit(&mut self) -> Option<i64> {
+        None
+    }
+}
+
+static TUMBLING: Collected<(String, i64, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn tumbling(env: &mut Env) {
+    env.from_iter(EVENTS.iter().copied())
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 200, max: i64::MIN + 201 })
+                .with_timestamp_assigner(|(_, ts, _), _| *ts),
+        )
+        .map(|(k, ts, v)| (k.to_owned(), ts, v))
+        .key_by(|(k, _, _)| k.clone())
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(2)))
+        .sum(2)
+        .sink_to(collect(&TUMBLING));
+}
+
+#[test]
+fn tumbling_event_time_windows_sum_per_key_and_drop_late_records() {
+    TUMBLING_JOB.run(Some(1), &[]).unwrap();
+    // Per key and 2 s window: the first record's fields, the sum of field 2. The record
+    // ("a", 1100, 6) arrives after the watermark passed 1999 and is dropped.
+    assert_eq!(printed(TUMBLING.values()), flink("tumbling"));
+    assert!(flink("tumbling").contains(&"(a,1000,7)".to_owned()));
+}
+
+#[derive(Clone)]
+struct CountAvgMax;
+
+impl AggregateFunction<(u32, i64, f64)> for CountAvgMax {
+    type Acc = (u64, f64, f64);
+    type Out = (u64, f64, f64);
+    fn create_accumulator(&self) -> Self::Acc {
+        (0, 0.0, f64::NEG_INFINITY)
+    }
+    fn add(&self, (_, _, v): (u32, i64, f64), acc: &mut Self::Acc) {
+        acc.0 += 1;
+        acc.1 += v;
+        acc.2 = acc.2.max(v);
+    }
+    fn get_result(&self, acc: &Self::Acc) -> Self::Out {
+        (acc.0, acc.1 / acc.0 as f64, acc.2)
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        (a.0 + b.0, a.1 + b.1, a.2.max(b.2))
+    }
+}
+
+static SLIDING: Collected<(u64, f64, f64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn sliding(env: &mut Env) {
+    env.from_iter((0..10i64).map(|i| (1u32, i * 500, i as f64)))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+        )
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(2), Duration::from_secs(1)))
+        .aggregate(CountAvgMax)
+        .sink_to(collect(&SLIDING));
+}
+
+#[test]
+fn sliding_windows_aggregate_every_window_a_record_falls_in() {
+    SLIDING_JOB.run(Some(2), &[]).unwrap();
+    let got = SLIDING.values();
+    // Timestamps 0, 500, .., 4500 with values 0..9; windows of 2 s every 1 s, fired in
+    // order of their end: [-1000,1000) [0,2000) [1000,3000) ...
+    assert_eq!(got[0], (2, 0.5, 1.0));
+    assert_eq!(got[5], (2, 8.5, 9.0));
+    assert_eq!(printed(got), flink("sliding"));
+}
+
+static REDUCED: Collected<(&'static str, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn window_reduce(env: &mut Env) {
+    env.from_elements([("x", 10i64), ("x", 20), ("y", 1), ("x", 1_010)])
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+        )
+        .key_by(|r| r.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .reduce(|a, b| (a.0, a.1 + b.1))
+        .sink_to(collect(&REDUCED));
+}
+
+#[test]
+fn window_reduce_folds_the_records_of_each_window() {
+    WINDOW_REDUCE_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(printed(REDUCED.values()), flink("reduce"));
+}
+
+static PROCESSED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn window_process(env: &mut Env) {
+    env.from_elements([("k", 100i64), ("k", 300), ("k", 1_700)])
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+        )
+        .key_by(|r| r.0.to_owned())
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .process(|key, window, elements, out| {
+            out.collect(format!("{key} [{}, {}) n={}", window.start, window.end, elements.len()))
+        })
+        .sink_to(collect(&PROCESSED));
+}
+
+#[test]
+fn window_process_sees_the_key_the_window_and_all_elements() {
+    WINDOW_PROCESS_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(PROCESSED.values(), flink("process"));
+}
+
+static STAMPS: Collected<i64> = Collected::new();
+
+#[rill::job(no_main)]
+fn result_timestamps(env: &mut Env) {
+    env.from_elements([(1u8, 10i64), (1, 2_500)])
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+        )
+        .key_by(|r| r.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .max(1)
+        .process(|_, ctx, out| out.collect(ctx.timestamp().unwrap()))
+        .sink_to(collect(&STAMPS));
+}
+
+#[test]
+fn a_window_result_carries_the_windows_last_timestamp() {
+    RESULT_TIMESTAMPS_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(printed(STAMPS.values()), flink("timestamps"));
+}
+
+#[rill::job(no_main)]
+fn no_timestamps(env: &mut Env) {
+    env.from_elements([(1u8, 1i64)])
+        .key_by(|r| r.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .sum(1)
+        .discard();
+}
+
+#[test]
+fn an_event_time_window_without_timestamps_says_what_is_missing() {
+    let err = NO_TIMESTAMPS_JOB.run(Some(1), &[]).unwrap_err().to_string();
+    assert!(err.contains("Window(TumblingEventTimeWindows, sum)"), "{err}");
+    assert!(err.contains("call assign_timestamps_and_watermarks"), "{err}");
+}

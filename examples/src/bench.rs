@@ -1,6 +1,7 @@
 //! The record generators of the reference workloads (`shared/bench/README.md`).
 
 use compact_str::CompactString;
+use rill::ops::window::AggregateFunction;
 use std::sync::LazyLock;
 
 /// The 64-bit mixer of the reference workloads (`>>>` is a logical shift).
@@ -31,6 +32,32 @@ pub fn line_words(i: i64) -> LineWords {
         line.push_str(w(k));
     }
     LineWords { line, pos: 0 }
+}
+
+/// The `window-alert` aggregate: count, average and maximum of the values in a window
+/// (Flink's job keeps `double[]{count, sum, max}`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CountAvgMax;
+
+impl AggregateFunction<(i64, i64, f64)> for CountAvgMax {
+    type Acc = (f64, f64, f64);
+    type Out = (f64, f64, f64);
+    #[inline]
+    fn create_accumulator(&self) -> Self::Acc {
+        (0.0, 0.0, f64::NEG_INFINITY)
+    }
+    #[inline]
+    fn add(&self, value: (i64, i64, f64), acc: &mut Self::Acc) {
+        acc.0 += 1.0;
+        acc.1 += value.2;
+        acc.2 = acc.2.max(value.2);
+    }
+    fn get_result(&self, acc: &Self::Acc) -> Self::Out {
+        (acc.0, acc.1 / acc.0, acc.2)
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        (a.0 + b.0, a.1 + b.1, a.2.max(b.2))
+    }
 }
 
 /// The words of one line, split on whitespace.

@@ -2,11 +2,11 @@
 //! `Bench.java`, printing the same `RESULT` line so the two compare as a ratio.
 //!
 //! usage: `bench WORKLOAD N [PARALLELISM] [KEYS]`, WORKLOAD one of stateless, keyed-sum,
-//! wordcount.
+//! wordcount, window-alert.
 
 use rill::prelude::*;
-use rill_examples::bench::{line_words, mix};
-use std::time::Instant;
+use rill_examples::bench::{line_words, mix, CountAvgMax};
+use std::time::{Duration, Instant};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -34,8 +34,27 @@ fn wordcount(env: &mut Env) {
     env.from_sequence(0, n - 1).flat_map(line_words).key_by(|t| t.0.clone()).sum(1).discard();
 }
 
+/// Metrics per host: `(host, event time ms x 100, value)`; 1 s tumbling event-time windows
+/// with 200 ms bounded out-of-orderness; count, average and maximum; alert on maximum >= 990.
+#[rill::job(no_main)]
+fn window_alert(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(|i| (mix(i).rem_euclid(keys), i, mix(i.wrapping_mul(31)).rem_euclid(1000) as f64))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(200))
+                .with_timestamp_assigner(|e, _| e.1 / 100),
+        )
+        .key_by(|e| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .aggregate(CountAvgMax)
+        .filter(|r| r.2 >= 990.0)
+        .discard();
+}
+
 fn usage() -> ! {
-    eprintln!("usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount");
+    eprintln!("usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert");
     std::process::exit(2)
 }
 
@@ -48,6 +67,7 @@ fn main() {
         "stateless" => &STATELESS_JOB,
         "keyed-sum" => &KEYED_SUM_JOB,
         "wordcount" => &WORDCOUNT_JOB,
+        "window-alert" => &WINDOW_ALERT_JOB,
         other => {
             eprintln!("error: unknown workload '{other}'");
             usage()

@@ -54,7 +54,7 @@ pub mod prelude {
     pub use crate::env::Env;
     pub use crate::error::JobError;
     pub use crate::ops::process::Context;
-    pub use crate::ops::window::AggregateFunction;
+    pub use crate::ops::window::{AggregateFunction, OutputTag};
     pub use crate::sinks::user::Sink;
     pub use crate::time::{
         SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WatermarkGenerator, WatermarkStrategy,

@@ -34,7 +34,7 @@ impl<In> Pipe<In> for Identity {
 
 /// A pipe followed by one more stage.
 #[derive(Clone)]
-pub struct Then<P, S>(P, S);
+pub struct Then<P, S>(pub(crate) P, pub(crate) S);
 
 impl<In, P: Pipe<In>, S: Stage<P::Out>> Pipe<In> for Then<P, S> {
     type Out = S::Out;
@@ -101,6 +101,12 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Appends a stage.
     pub fn then<S: Stage<P::Out>>(self, stage: S) -> ChainBuilder<In, Then<P, S>> {
         ChainBuilder { pipe: Then(self.pipe, stage), _in: PhantomData }
+    }
+
+    /// Replaces the pipe with `pipe` followed by `stage` (for builders that rework their last
+    /// stage, as `late_data_to` does).
+    pub(crate) fn then_on<Q, S>(self, pipe: Q, stage: S) -> ChainBuilder<In, Then<Q, S>> {
+        ChainBuilder { pipe: Then(pipe, stage), _in: PhantomData }
     }
 
     /// Ends the chain with a sink or an exchange writer.

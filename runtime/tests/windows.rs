@@ -216,3 +216,52 @@ fn an_event_time_window_without_timestamps_says_what_is_missing() {
     assert!(err.contains("Window(TumblingEventTimeWindows, sum)"), "{err}");
     assert!(err.contains("call assign_timestamps_and_watermarks"), "{err}");
 }
+
+static LATE: OutputTag<(&'static str, i64, i64)> = OutputTag::new("late");
+static ON_TIME: Collected<(&'static str, i64, i64)> = Collected::new();
+static LATE_RECORDS: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn late_side_output(env: &mut Env) {
+    let sums = env
+        .from_iter(EVENTS.iter().copied())
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 200, max: i64::MIN + 201 })
+                .with_timestamp_assigner(|(_, ts, _), _| *ts),
+        )
+        .key_by(|(k, _, _)| *k)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(2)))
+        .side_output_late_data(&LATE)
+        .sum(2);
+    sums.sink_to(collect(&ON_TIME));
+    sums.side_output(&LATE).map(|(k, ts, v)| format!("late {k}@{ts}={v}")).sink_to(collect(&LATE_RECORDS));
+}
+
+#[test]
+fn records_too_late_for_their_window_go_to_the_side_output() {
+    LATE_SIDE_OUTPUT_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(LATE_RECORDS.values(), ["late a@1100=6"]);
+    assert_eq!(printed(ON_TIME.values()), flink("tumbling"));
+}
+
+static LATE_FIRINGS: Collected<(&'static str, i64, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn allowed_lateness(env: &mut Env) {
+    env.from_iter(EVENTS.iter().copied())
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 200, max: i64::MIN + 201 })
+                .with_timestamp_assigner(|(_, ts, _), _| *ts),
+        )
+        .key_by(|(k, _, _)| *k)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(2)))
+        .allowed_lateness(Duration::from_secs(5))
+        .sum(2)
+        .sink_to(collect(&LATE_FIRINGS));
+}
+
+#[test]
+fn allowed_lateness_keeps_windows_and_fires_again_for_late_records() {
+    ALLOWED_LATENESS_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(printed(LATE_FIRINGS.values()), flink("lateness"));
+}

@@ -54,7 +54,9 @@ fn window_alert(env: &mut Env) {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert");
+    eprintln!(
+        "usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert"
+    );
     std::process::exit(2)
 }
 

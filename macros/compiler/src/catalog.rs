@@ -25,6 +25,8 @@ pub enum Kind {
     WindowSetting,
     /// A function that only exists on a windowed stream (`aggregate`).
     WindowFunction,
+    /// `side_output(&TAG)`: the records an operator wrote to a side output.
+    SideOutput,
 }
 
 /// One DataStream method.
@@ -68,6 +70,8 @@ pub const OPERATORS: &[OpInfo] = &[
     op("window", Window, (1, 1), "", "window(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
     op("allowed_lateness", WindowSetting, (1, 1), "", "allowed_lateness(Duration::from_secs(5))"),
     op("aggregate", WindowFunction, (1, 1), "Window", "aggregate(an AggregateFunction)"),
+    op("side_output_late_data", WindowSetting, (1, 1), "", "side_output_late_data(&TAG)"),
+    op("side_output", SideOutput, (1, 1), "Side Output", "side_output(&TAG)"),
     op("map", Transform, (1, 1), "Map", "map(|record| ...)"),
     op("flat_map", Transform, (1, 1), "Flat Map", "flat_map(|record| iterable)"),
     op("filter", Transform, (1, 1), "Filter", "filter(|record| bool)"),

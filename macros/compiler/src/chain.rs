@@ -58,12 +58,15 @@ pub fn chain(graph: &Graph) -> Physical {
                 let from = &graph.nodes[input.from];
                 let forward =
                     matches!(resolve(&input.partition, &from.parallelism, &node.parallelism), Partition::Forward(_));
-                let ok = forward
-                    && from.parallelism == node.parallelism
-                    && from.max_parallelism == node.max_parallelism
-                    && !node.start_new_chain
-                    && !node.disable_chaining
-                    && !from.disable_chaining;
+                // A side output is the second output of its producer: always in its chain.
+                let side = node.method() == "side_output";
+                let ok = side
+                    || forward
+                        && from.parallelism == node.parallelism
+                        && from.max_parallelism == node.max_parallelism
+                        && !node.start_new_chain
+                        && !node.disable_chaining
+                        && !from.disable_chaining;
                 ok.then_some(input.from)
             }
             _ => None,

@@ -94,9 +94,10 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
     } else {
         let port = port_ident(chain);
         let op = operator_call(head);
+        let late = late_data(graph, phys, head.id);
         quote! {
             {
-                let __rill_chain = ::rill::pipe::ChainBuilder::of(&#port) #op #rest;
+                let __rill_chain = ::rill::pipe::ChainBuilder::of(&#port) #op #late #rest;
                 #env.__input_chain(&#port, __rill_chain);
             }
         }
@@ -104,9 +105,33 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
 }
 
 /// The calls that follow a node inside its chain: the chained operators and exchanges it
-/// feeds, with `split` where there are several.
+/// feeds, with `split` where there are several. Side outputs are not among them: they are
+/// built into the operator that writes them (see [`late_data`]).
 fn outputs(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
-    branches(graph, phys, &phys.outputs[node])
+    let main: Vec<Output> = phys.outputs[node].iter().copied().filter(|o| !is_side_output(graph, *o)).collect();
+    branches(graph, phys, &main)
+}
+
+fn is_side_output(graph: &Graph, out: Output) -> bool {
+    matches!(out, Output::Chained(n) if graph.nodes[n].method() == "side_output")
+}
+
+/// `.late_data_to(&TAG, |b| b ...)` for a window whose late records are read downstream.
+fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
+    let Some(tag) = graph.nodes[node].window.as_ref().and_then(|w| w.late_tag.as_ref()) else { return quote!() };
+    let side: Vec<Output> = phys.outputs[node]
+        .iter()
+        .filter(|o| is_side_output(graph, **o))
+        .flat_map(|o| match o {
+            Output::Chained(n) => phys.outputs[*n].clone(),
+            Output::Exchange(_) => Vec::new(),
+        })
+        .collect();
+    if side.is_empty() {
+        return quote!();
+    }
+    let branch = branches(graph, phys, &side);
+    quote!(.late_data_to(#tag, |__rill_b| __rill_b #branch))
 }
 
 fn branches(graph: &Graph, phys: &Physical, outs: &[Output]) -> TokenStream {
@@ -125,8 +150,9 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
     match out {
         Output::Chained(n) => {
             let op = operator_call(&graph.nodes[n]);
+            let late = late_data(graph, phys, n);
             let rest = outputs(graph, phys, n);
-            quote!(#op #rest)
+            quote!(#op #late #rest)
         }
         Output::Exchange(e) => {
             let edge = &phys.edges[e];
@@ -215,6 +241,8 @@ fn operator_call(node: &Node) -> TokenStream {
             let agg = aggregation(m, &node.args[0]);
             quote_spanned!(span=> .keyed_select_by(#id, #key, #agg))
         }
+        // The stream of a side output: built into its producer (see `late_data`).
+        "side_output" => quote!(),
         "assign_timestamps_and_watermarks" => {
             let strategy = strategy(&node.args[0]);
             quote_spanned!(span=> .assign_timestamps_and_watermarks(#id, #strategy))

@@ -23,6 +23,8 @@ pub struct Key {
 pub struct WindowSpec {
     pub assigner: Expr,
     pub lateness: Option<Expr>,
+    /// `side_output_late_data(&TAG)`: where records too late for their windows go.
+    pub late_tag: Option<Expr>,
     pub span: Span,
 }
 
@@ -328,10 +330,16 @@ impl Builder<'_> {
                     );
                     return None;
                 }
-                cur.window = Some(WindowSpec { assigner: call.args[0].clone(), lateness: None, span: call.span });
+                cur.window = Some(WindowSpec {
+                    assigner: call.args[0].clone(),
+                    lateness: None,
+                    late_tag: None,
+                    span: call.span,
+                });
                 cur.between = Some("window");
                 Some(cur)
             }
+            Kind::SideOutput => self.side_output(cur, call, info),
             Kind::WindowSetting | Kind::WindowFunction => {
                 self.diags.error(
                     call.span,
@@ -428,6 +436,37 @@ impl Builder<'_> {
         }
     }
 
+    /// `side_output(&TAG)` on the stream of the operator that writes to `TAG`.
+    fn side_output(&mut self, cur: StreamRef, call: &Call, info: &'static OpInfo) -> Option<StreamRef> {
+        let tag = tag_name(&call.args[0]);
+        let producer = cur.last.filter(|_| cur.between.is_none());
+        let writes = producer
+            .and_then(|p| self.nodes[p].window.as_ref())
+            .and_then(|w| w.late_tag.as_ref())
+            .is_some_and(|t| tag_name(t) == tag);
+        let Some(producer) = producer.filter(|_| writes) else {
+            self.diags.error(
+                call.args[0].span(),
+                format!(
+                    "nothing writes to side output `{tag}` here: read it from the window that has `side_output_late_data({tag})`"
+                ),
+            );
+            return None;
+        };
+        let input = Input { from: producer, partition: Partition::Default, span: call.span };
+        let id = self.new_node(info, call, vec![input]);
+        self.nodes[id].parallelism = self.nodes[producer].parallelism.clone();
+        self.nodes[id].max_parallelism = self.nodes[producer].max_parallelism;
+        Some(StreamRef {
+            sources: vec![(id, Partition::Default, call.span)],
+            keyed: None,
+            last: Some(id),
+            between: Some("side_output"),
+            sink: None,
+            window: None,
+        })
+    }
+
     /// A call on a windowed stream: a window setting or the window function.
     fn windowed(
         &mut self,
@@ -438,7 +477,11 @@ impl Builder<'_> {
     ) -> Option<StreamRef> {
         let method = info.method;
         if info.kind == Kind::WindowSetting {
-            window.lateness = Some(call.args[0].clone());
+            if method == "side_output_late_data" {
+                window.late_tag = Some(call.args[0].clone());
+            } else {
+                window.lateness = Some(call.args[0].clone());
+            }
             cur.window = Some(window);
             return Some(cur);
         }
@@ -578,6 +621,15 @@ pub fn field_of(arg: &Expr) -> Option<Field> {
         }
         _ => None,
     }
+}
+
+/// A side output tag as written, without `&` and spaces: `LATE`, `tags::LATE`.
+pub fn tag_name(e: &Expr) -> String {
+    let e = match e {
+        Expr::Reference(r) => &*r.expr,
+        e => e,
+    };
+    e.to_token_stream().to_string().replace(' ', "")
 }
 
 fn int_literal(e: &Expr) -> Option<u32> {

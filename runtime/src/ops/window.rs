@@ -27,7 +27,8 @@ use crate::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::keyed::KeyMap;
 use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
 use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
+use crate::sinks::discard::DiscardSink;
 use crate::time::{millis, TimeWindow, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -112,16 +113,38 @@ where
     }
 }
 
+/// Names a side output and the type of its records (Flink's `OutputTag`).
+///
+/// ```
+/// use rill::prelude::*;
+/// static LATE: OutputTag<(String, i64)> = OutputTag::new("late");
+/// assert_eq!(LATE.id(), "late");
+/// ```
+pub struct OutputTag<T> {
+    id: &'static str,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> OutputTag<T> {
+    pub const fn new(id: &'static str) -> Self {
+        OutputTag { id, _t: PhantomData }
+    }
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+}
+
 #[derive(Clone)]
-pub struct WindowStage<KF, W, F> {
+pub struct WindowStage<KF, W, F, L = DiscardSink> {
     id: u32,
     key: KF,
     assigner: W,
     lateness: i64,
     f: F,
+    late: L,
 }
 
-pub struct WindowOp<KF, W, F, K, Acc, O, C> {
+pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     id: u32,
     key: KF,
     assigner: W,
@@ -133,12 +156,14 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C> {
     assigned: Vec<TimeWindow>,
     watermark: Timestamp,
     out: Vec<(O, Timestamp)>,
-    /// Records dropped for arriving after their windows' allowed lateness.
-    pub late_dropped: u64,
+    /// Records that arrived after their windows' allowed lateness.
+    pub late_records: u64,
     next: C,
+    /// Where records too late for every window go (`side_output_late_data`), or nowhere.
+    late: L,
 }
 
-impl<T, K, KF, W, F> Stage<T> for WindowStage<KF, W, F>
+impl<T, K, KF, W, F, L> Stage<T> for WindowStage<KF, W, F, L>
 where
     T: Clone + Send + 'static,
     KF: FnMut(&T) -> K + Clone + Send + 'static,
@@ -146,6 +171,7 @@ where
     W: WindowAssigner,
     F: WindowFn<K, T>,
     F::Out: Send + 'static,
+    L: Tail<T>,
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<T> {
@@ -159,13 +185,14 @@ where
             assigned: Vec::with_capacity(4),
             watermark: i64::MIN,
             out: Vec::new(),
-            late_dropped: 0,
+            late_records: 0,
             next,
+            late: self.late.build(),
         }
     }
 }
 
-impl<KF, W, F, K, Acc, O, C> WindowOp<KF, W, F, K, Acc, O, C> {
+impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     fn send_out(&mut self)
     where
         C: Collector<O>,
@@ -176,7 +203,7 @@ impl<KF, W, F, K, Acc, O, C> WindowOp<KF, W, F, K, Acc, O, C> {
     }
 }
 
-impl<T, K, KF, W, F, C> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out, C>
+impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out, C, L>
 where
     T: Clone + Send,
     KF: FnMut(&T) -> K + Send,
@@ -185,6 +212,7 @@ where
     F: WindowFn<K, T>,
     F::Out: Send,
     C: Collector<F::Out>,
+    L: Collector<T>,
 {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
@@ -197,14 +225,20 @@ where
         self.assigned.clear();
         self.assigner.assign(timestamp, &mut self.assigned);
         let n = self.assigned.len();
+        // Later than the allowed lateness for every window it belongs to: a late record.
+        let lateness = self.lateness;
+        let watermark = self.watermark;
+        if self.assigned.iter().all(|w| w.max_timestamp().saturating_add(lateness) <= watermark) {
+            self.late_records += 1;
+            self.late.collect(value, timestamp);
+            return;
+        }
         let mut value = Some(value);
-        let mut dropped = true;
         for i in 0..n {
             let window = self.assigned[i];
             if window.max_timestamp().saturating_add(self.lateness) <= self.watermark {
-                continue; // Later than the allowed lateness: this window is gone.
+                continue; // This window is gone; the record still counts for the others.
             }
-            dropped = false;
             let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
             let keys = self.windows.entry(window).or_default();
             let acc = match keys.get_mut(&key) {
@@ -220,9 +254,6 @@ where
                 self.send_out();
                 panic_scope::enter(self.id);
             }
-        }
-        if dropped {
-            self.late_dropped += 1;
         }
     }
 
@@ -255,10 +286,55 @@ where
                 entry.remove();
             }
         }
+        self.late.on_control(control);
         self.next.on_control(control);
     }
 
-    crate::forward_lifecycle_except_control!(next);
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.late.open(ctx)?;
+        self.next.open(ctx)
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.late.on_processing_time(now);
+        self.next.on_processing_time(now);
+    }
+    fn flush(&mut self) {
+        self.late.flush();
+        self.next.flush();
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+        self.late.take_blocked(blocked);
+        self.next.take_blocked(blocked);
+    }
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        self.late.close()?;
+        self.next.close()
+    }
+}
+
+impl<In: 'static, P: Pipe<In>, KF, W, F> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
+where
+    P::Out: Clone + Send + 'static,
+{
+    /// Sends the records that are too late for their windows down `branch`
+    /// (`side_output_late_data(&TAG)`, read with `side_output(&TAG)`).
+    pub fn late_data_to<LT: Tail<P::Out>>(
+        self,
+        _tag: &OutputTag<P::Out>,
+        branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LT>>> {
+        let Then(pipe, stage) = self.pipe;
+        let late = branch(ChainBuilder::new());
+        let stage = WindowStage {
+            id: stage.id,
+            key: stage.key,
+            assigner: stage.assigner,
+            lateness: stage.lateness,
+            f: stage.f,
+            late,
+        };
+        ChainBuilder::new().then_on(pipe, stage)
+    }
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
@@ -280,7 +356,7 @@ where
         F: WindowFn<K, P::Out>,
         F::Out: Send + 'static,
     {
-        self.then(WindowStage { id, key, assigner, lateness: millis(lateness), f })
+        self.then(WindowStage { id, key, assigner, lateness: millis(lateness), f, late: DiscardSink::default() })
     }
 
     /// `window(..).aggregate(f)` on a keyed stream.

@@ -44,6 +44,15 @@ public class WindowSemantics {
             .sum(2)
             .print("tumbling");
 
+        env.fromData(events)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new EveryEvent<>())
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(2)))
+            .allowedLateness(Duration.ofSeconds(5))
+            .sum(2)
+            .print("lateness");
+
         List<Tuple3<Integer, Long, Double>> readings = new ArrayList<>();
         for (long i = 0; i < 10; i++) readings.add(Tuple3.of(1, i * 500, (double) i));
         env.fromData(readings)

@@ -2,3 +2,4 @@
 //! jobs share.
 
 pub mod bench;
+pub mod metrics;

@@ -318,6 +318,7 @@ where
 {
     /// Sends the records that are too late for their windows down `branch`
     /// (`side_output_late_data(&TAG)`, read with `side_output(&TAG)`).
+    #[allow(clippy::type_complexity)]
     pub fn late_data_to<LT: Tail<P::Out>>(
         self,
         _tag: &OutputTag<P::Out>,

@@ -20,7 +20,7 @@ pub fn generate(events: usize, hosts: usize, hot_host: usize) -> impl Iterator<I
     (0..events).map(move |i| {
         let series = i % (hosts * 2);
         let host = series / 2;
-        let metric = if series % 2 == 0 { "cpu" } else { "latency_ms" };
+        let metric = if series.is_multiple_of(2) { "cpu" } else { "latency_ms" };
         let round = (i / (hosts * 2)) as i64;
         let r = noise(i as u64);
         let mut time = round * 100;

@@ -265,3 +265,104 @@ fn allowed_lateness_keeps_windows_and_fires_again_for_late_records() {
     ALLOWED_LATENESS_JOB.run(Some(1), &[]).unwrap();
     assert_eq!(printed(LATE_FIRINGS.values()), flink("lateness"));
 }
+
+/// Sum and count of field 1, per window (an aggregate whose merge is exact).
+#[derive(Clone)]
+struct SumCount;
+
+impl AggregateFunction<(u32, i64, i64)> for SumCount {
+    type Acc = (i64, u64);
+    type Out = (i64, u64);
+    fn create_accumulator(&self) -> Self::Acc {
+        (0, 0)
+    }
+    fn add(&self, v: (u32, i64, i64), acc: &mut Self::Acc) {
+        acc.0 += v.2;
+        acc.1 += 1;
+    }
+    fn get_result(&self, acc: &Self::Acc) -> Self::Out {
+        *acc
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        (a.0 + b.0, a.1 + b.1)
+    }
+}
+
+/// Pseudo-random metrics: 7 keys, time moving forward with out-of-order and late records.
+fn shuffled_events(seed: u64) -> Vec<(u32, i64, i64)> {
+    let mut x = seed;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    (0..3000i64)
+        .map(|i| {
+            let r = next();
+            let back = match r % 20 {
+                0 => (r >> 8) as i64 % 4_000, // late for some windows
+                1..=4 => (r >> 8) as i64 % 600,
+                _ => 0,
+            };
+            ((r % 7) as u32, (i * 37 - back).max(0), (r >> 20) as i64 % 100)
+        })
+        .collect()
+}
+
+static PANED: Collected<(u32, i64, i64, u64)> = Collected::new();
+static PER_WINDOW: Collected<(u32, i64, i64, u64)> = Collected::new();
+static PANED_LATE: Collected<(u32, i64, i64)> = Collected::new();
+static PER_WINDOW_LATE: Collected<(u32, i64, i64)> = Collected::new();
+static LATE_P: OutputTag<(u32, i64, i64)> = OutputTag::new("late-p");
+static LATE_W: OutputTag<(u32, i64, i64)> = OutputTag::new("late-w");
+
+#[rill::job(no_main)]
+fn panes_against_windows(env: &mut Env) {
+    let seed: u64 = env.parameter_or("seed", 1);
+    let size: u64 = env.parameter_or("size", 3000);
+    let slide: u64 = env.parameter_or("slide", 2000);
+    let timed = env.from_iter(shuffled_events(seed)).assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_generator(EveryEvent { bound: 300, max: i64::MIN + 301 })
+            .with_timestamp_assigner(|r, _| r.1),
+    );
+    let paned = timed
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide)))
+        .side_output_late_data(&LATE_P)
+        .aggregate(SumCount);
+    paned.process(|(sum, n), ctx, out| out.collect((0u32, ctx.timestamp().unwrap(), sum, n))).sink_to(collect(&PANED));
+    paned.side_output(&LATE_P).sink_to(collect(&PANED_LATE));
+    // `allowed_lateness(ZERO)` means the same but keeps one state per window.
+    let per_window = timed
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide)))
+        .allowed_lateness(Duration::ZERO)
+        .side_output_late_data(&LATE_W)
+        .aggregate(SumCount);
+    per_window
+        .process(|(sum, n), ctx, out| out.collect((0u32, ctx.timestamp().unwrap(), sum, n)))
+        .sink_to(collect(&PER_WINDOW));
+    per_window.side_output(&LATE_W).sink_to(collect(&PER_WINDOW_LATE));
+}
+
+#[test]
+fn panes_give_the_same_results_as_one_state_per_window() {
+    for (seed, size, slide) in [(1, 3000, 2000), (2, 60_000, 1000), (3, 1000, 1000), (4, 5000, 1500), (5, 2000, 3000)] {
+        let args = [seed.to_string(), size.to_string(), slide.to_string()];
+        PANES_AGAINST_WINDOWS_JOB.run(Some(1), &["--seed", &args[0], "--size", &args[1], "--slide", &args[2]]).unwrap();
+        let mut paned = PANED.values();
+        let mut per_window = PER_WINDOW.values();
+        paned.sort();
+        per_window.sort();
+        assert!(!paned.is_empty());
+        assert_eq!(paned, per_window, "seed {seed} size {size} slide {slide}");
+        let (mut a, mut b) = (PANED_LATE.values(), PER_WINDOW_LATE.values());
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "late records, seed {seed}");
+        if seed == 1 {
+            assert!(!a.is_empty(), "the input has late records");
+        }
+    }
+}

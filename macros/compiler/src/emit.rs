@@ -266,6 +266,10 @@ fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
     let arg = node.args.first().map(moved);
     let head = quote!(#id, #key, #assigner, #lateness);
     match node.method() {
+        // Panes: constant work per record however the windows overlap (needs no lateness).
+        "aggregate" if window.lateness.is_none() => {
+            quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg))
+        }
         "aggregate" => quote_spanned!(span=> .keyed_window_aggregate(#head, #arg)),
         "reduce" => quote_spanned!(span=> .keyed_window_reduce(#head, #arg)),
         "process" => quote_spanned!(span=> .keyed_window_process(#head, #arg)),

@@ -4,6 +4,7 @@ pub mod filter;
 pub mod flat_map;
 pub mod keyed_process;
 pub mod map;
+pub mod pane_window;
 pub mod process;
 pub mod reduce;
 pub mod tee;

@@ -225,12 +225,16 @@ where
         self.assigned.clear();
         self.assigner.assign(timestamp, &mut self.assigned);
         let n = self.assigned.len();
-        // Later than the allowed lateness for every window it belongs to: a late record.
+        // Later than the allowed lateness for every window it belongs to: a late record. A
+        // record in no window at all (a gap between sliding windows) is late only by its own
+        // timestamp, and otherwise dropped, as in Flink's `WindowOperator`.
         let lateness = self.lateness;
         let watermark = self.watermark;
         if self.assigned.iter().all(|w| w.max_timestamp().saturating_add(lateness) <= watermark) {
-            self.late_records += 1;
-            self.late.collect(value, timestamp);
+            if !self.assigned.is_empty() || timestamp.saturating_add(lateness) <= watermark {
+                self.late_records += 1;
+                self.late.collect(value, timestamp);
+            }
             return;
         }
         let mut value = Some(value);

@@ -31,6 +31,9 @@ pub trait WindowAssigner: Clone + Send + 'static {
     fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>);
     /// The name shown in plans, as Flink prints it.
     fn describe(&self) -> String;
+    /// `(size, slide, offset)` in ms: every window has `size`, a new one starts every
+    /// `slide` (tumbling: `slide == size`).
+    fn geometry(&self) -> (i64, i64, i64);
 }
 
 /// Fixed-size, non-overlapping event-time windows (Flink's `TumblingEventTimeWindows`).
@@ -61,6 +64,9 @@ impl WindowAssigner for TumblingEventTimeWindows {
     }
     fn describe(&self) -> String {
         format!("TumblingEventTimeWindows({})", self.size)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        (self.size, self.size, self.offset)
     }
 }
 
@@ -96,6 +102,9 @@ impl WindowAssigner for SlidingEventTimeWindows {
     }
     fn describe(&self) -> String {
         format!("SlidingEventTimeWindows({}, {})", self.size, self.slide)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        (self.size, self.slide, self.offset)
     }
 }
 

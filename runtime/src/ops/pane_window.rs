@@ -1,0 +1,386 @@
+//! `window(..).aggregate(f)` in amortized constant work per record, whatever the ratio of
+//! window size to slide.
+//!
+//! Instead of adding each record to every window it belongs to (size/slide windows, as
+//! Flink does), a record is added to one *pane* (the gcd of size and slide). Each key keeps
+//! its panes in a FIFO built from two stacks: the front stack holds running merges from the
+//! oldest pane on, the back stack one running merge of the newer panes. A window's result
+//! is then one `merge` of the two, and sliding by one pane pushes one and pops one: O(1)
+//! merges per pane, amortized. Panes newer than the window being fired wait aside.
+//!
+//! It needs `AggregateFunction::merge` (whose result must not depend on the order in which
+//! records were added, as Flink requires of it) and is used without allowed lateness; the
+//! other window functions keep per-window state (see [`window`](super::window)).
+
+use super::window::AggregateFunction;
+use crate::collector::{BlockedSend, Collector};
+use crate::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::error::JobError;
+use crate::keyed::KeyMap;
+use crate::panic_scope;
+use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
+use crate::runtime_context::RuntimeContext;
+use crate::sinks::discard::DiscardSink;
+use crate::time::{TimeWindow, WindowAssigner};
+use std::collections::VecDeque;
+use std::hash::Hash;
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The panes of one key.
+struct KeyPanes<Acc> {
+    /// Panes not in the FIFO yet (at or after the end of the last window fired), by start.
+    pending: VecDeque<(i64, Acc)>,
+    /// The oldest panes, oldest on top (last): `(start, pane, merge of it and all below)`.
+    front: Vec<(i64, Acc, Acc)>,
+    /// The newer panes, oldest first, and their merge.
+    back: Vec<(i64, Acc)>,
+    back_merged: Option<Acc>,
+    /// A pane already in the FIFO changed (an out-of-order record): merges are stale.
+    dirty: bool,
+}
+
+impl<Acc> Default for KeyPanes<Acc> {
+    fn default() -> Self {
+        KeyPanes { pending: VecDeque::new(), front: Vec::new(), back: Vec::new(), back_merged: None, dirty: false }
+    }
+}
+
+impl<Acc: Clone> KeyPanes<Acc> {
+    fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.front.is_empty() && self.back.is_empty()
+    }
+
+    /// The pane starting at `start`, created if missing; `in_fifo` when it is already
+    /// among the panes of fired windows.
+    fn pane<A: AggregateFunction<T, Acc = Acc>, T>(&mut self, start: i64, in_fifo: bool, f: &A) -> &mut Acc {
+        if !in_fifo {
+            let at = self.pending.iter().rposition(|(s, _)| *s <= start);
+            return match at {
+                Some(i) if self.pending[i].0 == start => &mut self.pending[i].1,
+                Some(i) => {
+                    self.pending.insert(i + 1, (start, f.create_accumulator()));
+                    &mut self.pending[i + 1].1
+                }
+                None => {
+                    self.pending.push_front((start, f.create_accumulator()));
+                    &mut self.pending[0].1
+                }
+            };
+        }
+        self.dirty = true;
+        if let Some(i) = self.front.iter().position(|(s, _, _)| *s == start) {
+            return &mut self.front[i].1;
+        }
+        let at = self.back.iter().rposition(|(s, _)| *s <= start);
+        match at {
+            Some(i) if self.back[i].0 == start => &mut self.back[i].1,
+            _ => {
+                // A pane that had no records: rebuilding puts it in order.
+                self.back.push((start, f.create_accumulator()));
+                let last = self.back.len() - 1;
+                &mut self.back[last].1
+            }
+        }
+    }
+
+    /// Moves every pane into the back stack, in order, and recomputes the merges.
+    fn rebuild<A: AggregateFunction<T, Acc = Acc>, T>(&mut self, f: &A) {
+        let mut all: Vec<(i64, Acc)> = self.front.drain(..).rev().map(|(s, a, _)| (s, a)).collect();
+        all.append(&mut self.back);
+        all.sort_by_key(|(s, _)| *s);
+        self.back_merged = None;
+        for (s, a) in all {
+            self.push_back(s, a, f);
+        }
+        self.dirty = false;
+    }
+
+    fn push_back<A: AggregateFunction<T, Acc = Acc>, T>(&mut self, start: i64, pane: Acc, f: &A) {
+        self.back_merged = Some(match self.back_merged.take() {
+            Some(m) => f.merge(m, pane.clone()),
+            None => pane.clone(),
+        });
+        self.back.push((start, pane));
+    }
+
+    /// Moves the back stack to the front, computing the running merges from the newest down.
+    fn flip<A: AggregateFunction<T, Acc = Acc>, T>(&mut self, f: &A) {
+        let mut merged: Option<Acc> = None;
+        while let Some((s, pane)) = self.back.pop() {
+            let m = match merged {
+                Some(m) => f.merge(pane.clone(), m),
+                None => pane.clone(),
+            };
+            merged = Some(m.clone());
+            self.front.push((s, pane, m));
+        }
+        self.back_merged = None;
+    }
+
+    /// The merge of the panes in `[end - size, end)`, after moving waiting panes in and
+    /// dropping older ones.
+    fn window<A: AggregateFunction<T, Acc = Acc>, T>(&mut self, end: i64, size: i64, f: &A) -> Option<Acc> {
+        while self.pending.front().is_some_and(|(s, _)| *s < end) {
+            let (s, pane) = self.pending.pop_front().expect("pane");
+            if self.dirty {
+                self.back.push((s, pane));
+            } else {
+                self.push_back(s, pane, f);
+            }
+        }
+        if self.dirty {
+            self.rebuild(f);
+        }
+        loop {
+            if self.front.is_empty() {
+                if self.back.first().is_some_and(|(s, _)| *s < end - size) {
+                    self.flip(f);
+                } else {
+                    break;
+                }
+            }
+            match self.front.last() {
+                Some((s, _, _)) if *s < end - size => {
+                    self.front.pop();
+                }
+                _ => break,
+            }
+        }
+        match (self.front.last(), &self.back_merged) {
+            (None, None) => None,
+            (Some((_, _, m)), None) => Some(m.clone()),
+            (None, Some(b)) => Some(b.clone()),
+            (Some((_, _, m)), Some(b)) => Some(f.merge(m.clone(), b.clone())),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct PaneStage<KF, A, L = DiscardSink> {
+    id: u32,
+    key: KF,
+    size: i64,
+    slide: i64,
+    offset: i64,
+    f: A,
+    late: L,
+}
+
+pub struct PaneOp<KF, A, K, Acc, O, C, L> {
+    id: u32,
+    key: KF,
+    size: i64,
+    slide: i64,
+    offset: i64,
+    pane: i64,
+    f: A,
+    keys: KeyMap<K, KeyPanes<Acc>>,
+    watermark: Timestamp,
+    /// The end of the last window fired: panes before it are in the keys' FIFOs.
+    fired_end: i64,
+    /// The end of the next window to fire, and the last end any record needs.
+    next_end: i64,
+    max_end: i64,
+    out: Vec<(O, Timestamp)>,
+    pub late_records: u64,
+    next: C,
+    late: L,
+}
+
+impl<T, K, KF, A, L> Stage<T> for PaneStage<KF, A, L>
+where
+    T: Send + 'static,
+    KF: FnMut(&T) -> K + Clone + Send + 'static,
+    K: Hash + Eq + Send + 'static,
+    A: AggregateFunction<T>,
+    A::Acc: Clone,
+    A::Out: Send + 'static,
+    L: Tail<T>,
+{
+    type Out = A::Out;
+    fn wrap<C: Collector<A::Out>>(self, next: C) -> impl Collector<T> {
+        PaneOp {
+            id: self.id,
+            key: self.key,
+            size: self.size,
+            slide: self.slide,
+            offset: self.offset,
+            pane: gcd(self.size, self.slide),
+            f: self.f,
+            keys: KeyMap::default(),
+            watermark: i64::MIN,
+            fired_end: i64::MIN,
+            next_end: i64::MAX,
+            max_end: i64::MIN,
+            out: Vec::new(),
+            late_records: 0,
+            next,
+            late: self.late.build(),
+        }
+    }
+}
+
+impl<KF, A, K: Hash + Eq, Acc: Clone, O, C: Collector<O>, L> PaneOp<KF, A, K, Acc, O, C, L> {
+    /// Fires every window whose end the watermark has passed, in order.
+    fn fire_until<T>(&mut self, watermark: Timestamp)
+    where
+        A: AggregateFunction<T, Acc = Acc, Out = O>,
+    {
+        while self.next_end <= self.max_end && self.next_end - 1 <= watermark {
+            let end = self.next_end;
+            let (size, f, out) = (self.size, &self.f, &mut self.out);
+            self.keys.retain(|_, panes| {
+                if let Some(acc) = panes.window(end, size, f) {
+                    out.push((f.get_result(&acc), end - 1));
+                }
+                !panes.is_empty()
+            });
+            for (o, ts) in self.out.drain(..) {
+                self.next.collect(o, ts);
+            }
+            panic_scope::enter(self.id);
+            self.fired_end = end;
+            self.next_end += self.slide;
+        }
+        if self.next_end > self.max_end {
+            self.next_end = i64::MAX;
+        }
+    }
+}
+
+impl<T, K, KF, A, C, L> Collector<T> for PaneOp<KF, A, K, A::Acc, A::Out, C, L>
+where
+    T: Send,
+    KF: FnMut(&T) -> K + Send,
+    K: Hash + Eq + Send,
+    A: AggregateFunction<T>,
+    A::Acc: Clone,
+    A::Out: Send,
+    C: Collector<A::Out>,
+    L: Collector<T>,
+{
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        assert!(
+            timestamp != NO_TIMESTAMP,
+            "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
+        );
+        let last_start = TimeWindow::start_with_offset(timestamp, self.offset, self.slide);
+        let last_end = last_start + self.size;
+        if timestamp >= last_end {
+            // In a gap between windows (size < slide): late by its own timestamp, else
+            // dropped, as in Flink's `WindowOperator`.
+            if timestamp <= self.watermark {
+                self.late_records += 1;
+                self.late.collect(value, timestamp);
+            }
+            return;
+        }
+        if last_end - 1 <= self.watermark {
+            self.late_records += 1;
+            self.late.collect(value, timestamp);
+            return;
+        }
+        // The record's earliest window, then its first one that has not fired yet (window
+        // ends lie `slide` apart).
+        let earlier = (last_start - timestamp + self.size - 1).div_euclid(self.slide);
+        let mut first_end = last_start - earlier * self.slide + self.size;
+        if first_end - 1 <= self.watermark {
+            let behind = self.watermark + 1 - first_end;
+            first_end += (behind.div_euclid(self.slide) + 1) * self.slide;
+        }
+        self.next_end = self.next_end.min(first_end);
+        self.max_end = self.max_end.max(last_end);
+        let pane_start = TimeWindow::start_with_offset(timestamp, self.offset, self.pane);
+        let key = (self.key)(&value);
+        let panes = self.keys.entry(key).or_default();
+        // A pane before the last fired end may sit among the panes already in the FIFO.
+        let in_fifo = pane_start < self.fired_end && (!panes.front.is_empty() || !panes.back.is_empty());
+        let acc = panes.pane(pane_start, in_fifo, &self.f);
+        self.f.add(value, acc);
+    }
+
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            if w > self.watermark {
+                panic_scope::enter(self.id);
+                self.watermark = w;
+                self.fire_until::<T>(w);
+            }
+        }
+        self.late.on_control(control);
+        self.next.on_control(control);
+    }
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        self.late.open(ctx)?;
+        self.next.open(ctx)
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.late.on_processing_time(now);
+        self.next.on_processing_time(now);
+    }
+    fn flush(&mut self) {
+        self.late.flush();
+        self.next.flush();
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        self.late.take_blocked(blocked);
+        self.next.take_blocked(blocked);
+    }
+    fn close(&mut self) -> Result<(), JobError> {
+        self.late.close()?;
+        self.next.close()
+    }
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
+where
+    P::Out: Send + 'static,
+{
+    /// `window(..).aggregate(f)` on a keyed stream, without allowed lateness: panes.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_pane_aggregate<K, KF, W, A>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        f: A,
+    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Send + 'static,
+        W: WindowAssigner,
+        A: AggregateFunction<P::Out>,
+        A::Acc: Clone,
+        A::Out: Send + 'static,
+    {
+        let (size, slide, offset) = assigner.geometry();
+        self.then(PaneStage { id, key, size, slide, offset, f, late: DiscardSink::default() })
+    }
+}
+
+impl<In: 'static, P: Pipe<In>, KF, A> ChainBuilder<In, Then<P, PaneStage<KF, A>>>
+where
+    P::Out: Send + 'static,
+{
+    /// Sends the records that are too late for all their windows down `branch`.
+    #[allow(clippy::type_complexity)]
+    pub fn late_data_to<LT: Tail<P::Out>>(
+        self,
+        _tag: &super::window::OutputTag<P::Out>,
+        branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
+    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, LT>>> {
+        let Then(pipe, s) = self.pipe;
+        let late = branch(ChainBuilder::new());
+        let stage = PaneStage { id: s.id, key: s.key, size: s.size, slide: s.slide, offset: s.offset, f: s.f, late };
+        ChainBuilder::new().then_on(pipe, stage)
+    }
+}

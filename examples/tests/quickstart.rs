@@ -151,7 +151,7 @@ fn socket_word_count_without_a_server_fails_with_what_to_do() {
 #[test]
 fn bench_prints_a_result_line_comparable_with_flinks() {
     let bench = env!("CARGO_BIN_EXE_bench");
-    for workload in ["stateless", "keyed-sum", "wordcount", "window-alert"] {
+    for workload in ["stateless", "keyed-sum", "wordcount", "window-alert", "sliding-alert"] {
         let out = run(bench, &[workload, "20000", "2", "100"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let line = stdout(&out);

@@ -2,7 +2,7 @@
 //! `Bench.java`, printing the same `RESULT` line so the two compare as a ratio.
 //!
 //! usage: `bench WORKLOAD N [PARALLELISM] [KEYS]`, WORKLOAD one of stateless, keyed-sum,
-//! wordcount, window-alert.
+//! wordcount, window-alert, sliding-alert.
 
 use rill::prelude::*;
 use rill_examples::bench::{line_words, mix, CountAvgMax};
@@ -53,6 +53,25 @@ fn window_alert(env: &mut Env) {
         .discard();
 }
 
+/// The records of `window-alert` in 60 s windows sliding by 1 s (written for Flink too:
+/// `examples/flink/SlidingBench.java`).
+#[rill::job(no_main)]
+fn sliding_alert(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(|i| (mix(i).rem_euclid(keys), i, mix(i.wrapping_mul(31)).rem_euclid(1000) as f64))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(200))
+                .with_timestamp_assigner(|e, _| e.1 / 100),
+        )
+        .key_by(|e| e.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(60), Duration::from_secs(1)))
+        .aggregate(CountAvgMax)
+        .filter(|r| r.2 >= 990.0)
+        .discard();
+}
+
 fn usage() -> ! {
     eprintln!(
         "usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert"
@@ -70,6 +89,7 @@ fn main() {
         "keyed-sum" => &KEYED_SUM_JOB,
         "wordcount" => &WORDCOUNT_JOB,
         "window-alert" => &WINDOW_ALERT_JOB,
+        "sliding-alert" => &SLIDING_ALERT_JOB,
         other => {
             eprintln!("error: unknown workload '{other}'");
             usage()

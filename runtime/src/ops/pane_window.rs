@@ -61,18 +61,19 @@ impl<Acc: Clone> KeyPanes<Acc> {
     /// among the panes of fired windows.
     fn pane<A: AggregateFunction<T, Acc = Acc>, T>(&mut self, start: i64, in_fifo: bool, f: &A) -> &mut Acc {
         if !in_fifo {
-            let at = self.pending.iter().rposition(|(s, _)| *s <= start);
-            return match at {
-                Some(i) if self.pending[i].0 == start => &mut self.pending[i].1,
-                Some(i) => {
-                    self.pending.insert(i + 1, (start, f.create_accumulator()));
-                    &mut self.pending[i + 1].1
-                }
-                None => {
-                    self.pending.push_front((start, f.create_accumulator()));
-                    &mut self.pending[0].1
-                }
+            // Usually the newest pane; many may wait while another input holds the
+            // watermark back, so search.
+            let i = match self.pending.back() {
+                Some((s, _)) if *s == start => self.pending.len() - 1,
+                _ => match self.pending.binary_search_by_key(&start, |(s, _)| *s) {
+                    Ok(i) => i,
+                    Err(i) => {
+                        self.pending.insert(i, (start, f.create_accumulator()));
+                        i
+                    }
+                },
             };
+            return &mut self.pending[i].1;
         }
         self.dirty = true;
         if let Some(i) = self.front.iter().position(|(s, _, _)| *s == start) {

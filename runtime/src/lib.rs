@@ -35,8 +35,10 @@ mod runtime_context;
 pub mod show;
 pub mod sinks;
 pub mod sources;
+pub mod state;
 mod task;
 pub mod time;
+pub mod timers;
 
 pub use collector::{Collector, Output};
 pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
@@ -53,9 +55,11 @@ pub mod prelude {
     pub use crate::collector::Output;
     pub use crate::env::Env;
     pub use crate::error::JobError;
+    pub use crate::ops::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
     pub use crate::ops::process::Context;
     pub use crate::ops::window::{AggregateFunction, OutputTag};
     pub use crate::sinks::user::Sink;
+    pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
         SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WatermarkGenerator, WatermarkStrategy,
     };

@@ -230,7 +230,11 @@ fn operator_call(node: &Node) -> TokenStream {
         "map" => quote_spanned!(span=> .map(#id, #arg)),
         "flat_map" => quote_spanned!(span=> .flat_map(#id, #arg)),
         "filter" => quote_spanned!(span=> .filter(#id, #arg)),
-        "process" if key.is_some() => quote_spanned!(span=> .keyed_process(#id, #key, #arg)),
+        // A closure is typed where it stands; anything else is a `KeyedProcessFunction`.
+        "process" if key.is_some() && matches!(node.args[0], Expr::Closure(_)) => {
+            quote_spanned!(span=> .keyed_process(#id, #key, #arg))
+        }
+        "process" if key.is_some() => quote_spanned!(span=> .keyed_process_fn(#id, #key, #arg)),
         "process" => quote_spanned!(span=> .process(#id, #arg)),
         "reduce" => quote_spanned!(span=> .keyed_reduce(#id, #key, #arg)),
         m @ ("sum" | "min" | "max") => {

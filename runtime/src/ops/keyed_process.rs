@@ -1,4 +1,7 @@
-//! `process` on a keyed stream: the function also sees the current key.
+//! `process` on a keyed stream (Flink's `KeyedProcessFunction`): the function sees the
+//! current key, its keyed state, and a timer service; timers call back `on_timer` for their
+//! key. A closure `|record, ctx, out| ..` is a process function without timers; a type that
+//! implements [`KeyedProcessFunction`] can have both.
 //!
 //! ```
 //! use rill::prelude::*;
@@ -12,48 +15,212 @@
 //! ```
 
 use crate::collector::{Collector, Output};
-use crate::element::Timestamp;
-use crate::ops::process::Context;
+use crate::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::ops::window::AggregateFunction;
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::state::{self, StateStore};
+use crate::timers::Timers;
+use std::hash::Hash;
+use std::marker::PhantomData;
 
-pub struct KeyedProcessStage<KF, F, O> {
-    id: u32,
-    key: KF,
-    f: F,
-    _out: std::marker::PhantomData<fn() -> O>,
+/// Which clock a timer belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeDomain {
+    EventTime,
+    ProcessingTime,
 }
 
-impl<KF: Clone, F: Clone, O> Clone for KeyedProcessStage<KF, F, O> {
-    fn clone(&self) -> Self {
-        KeyedProcessStage { id: self.id, key: self.key.clone(), f: self.f.clone(), _out: std::marker::PhantomData }
+/// What a keyed process function sees besides the record.
+pub struct KeyedContext<'a, K> {
+    timestamp: Timestamp,
+    key: &'a K,
+    state: &'a mut StateStore<K>,
+    timers: &'a mut Timers<K>,
+    watermark: Timestamp,
+    domain: Option<TimeDomain>,
+}
+
+impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
+    /// The record's (or the firing timer's) event timestamp, if it has one.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The key of the record, or of the timer that fires.
+    pub fn current_key(&self) -> &K {
+        self.key
+    }
+
+    /// In `on_timer`: which clock fired the timer.
+    pub fn time_domain(&self) -> Option<TimeDomain> {
+        self.domain
+    }
+
+    /// The current event time of this operator (its input watermark).
+    pub fn current_watermark(&self) -> Timestamp {
+        self.watermark
+    }
+
+    pub fn current_processing_time(&self) -> Timestamp {
+        crate::time::processing_time_now()
+    }
+
+    /// Calls `on_timer` for this key once the watermark reaches `time`.
+    pub fn register_event_time_timer(&mut self, time: Timestamp) {
+        self.timers.event_time.register(time, self.key);
+    }
+
+    /// Calls `on_timer` for this key once processing time reaches `time`.
+    pub fn register_processing_time_timer(&mut self, time: Timestamp) {
+        self.timers.processing_time.register(time, self.key);
+    }
+
+    pub fn delete_event_time_timer(&mut self, time: Timestamp) {
+        self.timers.event_time.delete(time, self.key);
+    }
+
+    pub fn delete_processing_time_timer(&mut self, time: Timestamp) {
+        self.timers.processing_time.delete(time, self.key);
+    }
+
+    pub fn value<T: Send + 'static>(&mut self, d: &state::ValueState<T>) -> state::ValueHandle<'_, K, T> {
+        state::value(self.state, self.key, d)
+    }
+
+    pub fn list<T: Send + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
+        state::list(self.state, self.key, d)
+    }
+
+    pub fn map<UK: Send + 'static, UV: Send + 'static>(
+        &mut self,
+        d: &state::MapState<UK, UV>,
+    ) -> state::MapHandle<'_, K, UK, UV> {
+        state::map(self.state, self.key, d)
+    }
+
+    pub fn reducing<T: Send + 'static>(&mut self, d: &state::ReducingState<T>) -> state::ReducingHandle<'_, K, T> {
+        state::reducing(self.state, self.key, d)
+    }
+
+    pub fn aggregating<'s, A: AggregateFunction<I>, I>(
+        &'s mut self,
+        d: &'s state::AggregatingState<A>,
+    ) -> state::AggregatingHandle<'s, K, A, I> {
+        state::aggregating(self.state, self.key, d)
     }
 }
 
-pub struct KeyedProcessOp<KF, F, O, C> {
+/// A keyed process function with timers (Flink's `KeyedProcessFunction`).
+pub trait KeyedProcessFunction<K, I>: Clone + Send + 'static {
+    type Out;
+    fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
+    /// A timer of this key fired (`ctx.timestamp()` is its time in event time).
+    fn on_timer(&mut self, _time: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Output<'_, Self::Out>) {}
+}
+
+/// A closure as a keyed process function without timers.
+pub struct ProcessWith<F, O>(F, PhantomData<fn() -> O>);
+
+impl<F: Clone, O> Clone for ProcessWith<F, O> {
+    fn clone(&self) -> Self {
+        ProcessWith(self.0.clone(), PhantomData)
+    }
+}
+
+impl<K, I, O, F> KeyedProcessFunction<K, I> for ProcessWith<F, O>
+where
+    F: FnMut(I, &mut KeyedContext<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
+    O: 'static,
+{
+    type Out = O;
+    #[inline]
+    fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, O>) {
+        (self.0)(value, ctx, out)
+    }
+}
+
+#[derive(Clone)]
+pub struct KeyedProcessStage<KF, F> {
     id: u32,
     key: KF,
     f: F,
+}
+
+pub struct KeyedProcessOp<KF, F, K, O, C> {
+    id: u32,
+    key: KF,
+    f: F,
+    state: StateStore<K>,
+    timers: Timers<K>,
+    watermark: Timestamp,
     buffer: Vec<(O, Timestamp)>,
     next: C,
 }
 
-impl<In, K, O, KF, F> Stage<In> for KeyedProcessStage<KF, F, O>
+impl<In, K, KF, F> Stage<In> for KeyedProcessStage<KF, F>
 where
     KF: FnMut(&In) -> K + Clone + Send + 'static,
-    F: FnMut(In, &Context<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
-    O: Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
+    F: KeyedProcessFunction<K, In>,
+    F::Out: Send + 'static,
 {
-    type Out = O;
-    fn wrap<C: Collector<O>>(self, next: C) -> impl Collector<In> {
-        KeyedProcessOp { id: self.id, key: self.key, f: self.f, buffer: Vec::new(), next }
+    type Out = F::Out;
+    fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<In> {
+        KeyedProcessOp {
+            id: self.id,
+            key: self.key,
+            f: self.f,
+            state: StateStore::default(),
+            timers: Timers::default(),
+            watermark: i64::MIN,
+            buffer: Vec::new(),
+            next,
+        }
     }
 }
 
-impl<In, K, O, KF, F, C> Collector<In> for KeyedProcessOp<KF, F, O, C>
+impl<KF, F, K: Hash + Eq + Clone + Send + 'static, O, C: Collector<O>> KeyedProcessOp<KF, F, K, O, C> {
+    fn send(&mut self) {
+        for (out, ts) in self.buffer.drain(..) {
+            self.next.collect(out, ts);
+        }
+    }
+
+    /// Fires the timers due in one domain, in time order (timers they register and that
+    /// are due fire too).
+    fn fire<I>(&mut self, domain: TimeDomain, now: Timestamp)
+    where
+        F: KeyedProcessFunction<K, I, Out = O>,
+    {
+        loop {
+            let queue = match domain {
+                TimeDomain::EventTime => &mut self.timers.event_time,
+                TimeDomain::ProcessingTime => &mut self.timers.processing_time,
+            };
+            let Some((time, key)) = queue.pop_due(now) else { break };
+            panic_scope::enter(self.id);
+            // Event-time timers emit at their time; processing-time ones without a timestamp.
+            let ts = if domain == TimeDomain::EventTime { time } else { NO_TIMESTAMP };
+            let mut ctx = KeyedContext {
+                timestamp: ts,
+                key: &key,
+                state: &mut self.state,
+                timers: &mut self.timers,
+                watermark: self.watermark,
+                domain: Some(domain),
+            };
+            self.f.on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
+            self.send();
+        }
+    }
+}
+
+impl<In, K, O, KF, F, C> Collector<In> for KeyedProcessOp<KF, F, K, O, C>
 where
     KF: FnMut(&In) -> K + Send,
-    F: FnMut(In, &Context<'_, K>, &mut Output<'_, O>) + Send,
+    K: Hash + Eq + Clone + Send + 'static,
+    F: KeyedProcessFunction<K, In, Out = O>,
     O: Send,
     C: Collector<O>,
 {
@@ -61,29 +228,65 @@ where
     fn collect(&mut self, value: In, timestamp: Timestamp) {
         panic_scope::enter(self.id);
         let key = (self.key)(&value);
-        let ctx = Context { timestamp, key: &key };
-        (self.f)(value, &ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        for (out, ts) in self.buffer.drain(..) {
-            self.next.collect(out, ts);
-        }
+        let mut ctx = KeyedContext {
+            timestamp,
+            key: &key,
+            state: &mut self.state,
+            timers: &mut self.timers,
+            watermark: self.watermark,
+            domain: None,
+        };
+        self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        self.send();
     }
-    crate::forward_lifecycle!(next);
+
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            self.watermark = w;
+            self.fire::<In>(TimeDomain::EventTime, w);
+        }
+        self.next.on_control(control);
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.fire::<In>(TimeDomain::ProcessingTime, now);
+        self.next.on_processing_time(now);
+    }
+
+    crate::forward_lifecycle_except_control_and_time!(next);
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
-    /// `process` on a keyed stream (Flink's `KeyedProcessFunction`).
+    /// `process(|record, ctx, out| ..)` on a keyed stream.
     #[allow(clippy::type_complexity)]
     pub fn keyed_process<K, O, KF, F>(
         self,
         id: u32,
         key: KF,
         f: F,
-    ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F, O>>>
+    ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, ProcessWith<F, O>>>>
     where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        F: FnMut(P::Out, &Context<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        F: FnMut(P::Out, &mut KeyedContext<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
         O: Send + 'static,
     {
-        self.then(KeyedProcessStage { id, key, f, _out: std::marker::PhantomData })
+        self.then(KeyedProcessStage { id, key, f: ProcessWith(f, PhantomData) })
+    }
+
+    /// `process(function)` on a keyed stream, with a [`KeyedProcessFunction`] (timers).
+    pub fn keyed_process_fn<K, KF, F>(
+        self,
+        id: u32,
+        key: KF,
+        f: F,
+    ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        F: KeyedProcessFunction<K, P::Out>,
+        F::Out: Send + 'static,
+    {
+        self.then(KeyedProcessStage { id, key, f })
     }
 }

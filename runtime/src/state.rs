@@ -1,0 +1,300 @@
+//! Keyed state: values, lists, maps, reducing and aggregating state, scoped to the key of
+//! the record being processed (Flink's `ValueState`, `ListState`, `MapState`,
+//! `ReducingState`, `AggregatingState`).
+//!
+//! A state is declared once, as a static descriptor with a name and types, and reached from
+//! a keyed process function's context, which knows the current key:
+//!
+//! ```
+//! use rill::prelude::*;
+//! static SEEN: ValueState<u64> = ValueState::new("seen");
+//! #[rill::job]
+//! fn counts(env: &mut Env) {
+//!     env.from_elements(["a", "b", "a"])
+//!         .key_by(|w| w.to_string())
+//!         .process(|w, ctx, out| {
+//!             let n = ctx.value(&SEEN).get().unwrap_or(0) + 1;
+//!             ctx.value(&SEEN).update(n);
+//!             out.collect(format!("{w} seen {n} times"));
+//!         })
+//!         .print();
+//! }
+//! ```
+
+use crate::keyed::KeyMap;
+use crate::ops::window::AggregateFunction;
+use std::any::Any;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::marker::PhantomData;
+
+/// One value per key.
+pub struct ValueState<T> {
+    name: &'static str,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> ValueState<T> {
+    pub const fn new(name: &'static str) -> Self {
+        ValueState { name, _t: PhantomData }
+    }
+}
+
+/// A list per key.
+pub struct ListState<T> {
+    name: &'static str,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> ListState<T> {
+    pub const fn new(name: &'static str) -> Self {
+        ListState { name, _t: PhantomData }
+    }
+}
+
+/// A map per key.
+pub struct MapState<UK, UV> {
+    name: &'static str,
+    _t: PhantomData<fn() -> (UK, UV)>,
+}
+
+impl<UK, UV> MapState<UK, UV> {
+    pub const fn new(name: &'static str) -> Self {
+        MapState { name, _t: PhantomData }
+    }
+}
+
+/// A value per key that absorbs each added value with a reduce function.
+pub struct ReducingState<T> {
+    name: &'static str,
+    reduce: fn(T, T) -> T,
+}
+
+impl<T> ReducingState<T> {
+    pub const fn new(name: &'static str, reduce: fn(T, T) -> T) -> Self {
+        ReducingState { name, reduce }
+    }
+}
+
+/// An accumulator per key that absorbs each added value with an aggregate function.
+pub struct AggregatingState<A> {
+    name: &'static str,
+    aggregate: A,
+}
+
+impl<A> AggregatingState<A> {
+    pub const fn new(name: &'static str, aggregate: A) -> Self {
+        AggregatingState { name, aggregate }
+    }
+}
+
+/// The keyed state of one operator in one subtask: one map from key to value per declared
+/// state, found by the descriptor's name.
+pub struct StateStore<K> {
+    states: Vec<(&'static str, Box<dyn Any + Send>)>,
+    _k: PhantomData<fn(K)>,
+}
+
+impl<K> Default for StateStore<K> {
+    fn default() -> Self {
+        StateStore { states: Vec::new(), _k: PhantomData }
+    }
+}
+
+impl<K: Hash + Eq + Send + 'static> StateStore<K> {
+    /// The per-key map of the state called `name`, holding values of type `T`.
+    pub(crate) fn map<T: Send + 'static>(&mut self, name: &'static str) -> &mut KeyMap<K, T> {
+        let i = match self.states.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                self.states.push((name, Box::new(KeyMap::<K, T>::default())));
+                self.states.len() - 1
+            }
+        };
+        self.states[i].1.downcast_mut().unwrap_or_else(|| {
+            panic!("keyed state '{name}' is declared twice with different types: give each state its own name")
+        })
+    }
+}
+
+/// [`ValueState`] of the current key.
+pub struct ValueHandle<'a, K, T> {
+    pub(crate) map: &'a mut KeyMap<K, T>,
+    pub(crate) key: &'a K,
+}
+
+impl<K: Hash + Eq + Clone, T> ValueHandle<'_, K, T> {
+    /// The value, if one was set for this key.
+    pub fn value(&self) -> Option<&T> {
+        self.map.get(self.key)
+    }
+    /// A copy of the value, if one was set for this key.
+    pub fn get(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.map.get(self.key).cloned()
+    }
+    pub fn update(&mut self, value: T) {
+        match self.map.get_mut(self.key) {
+            Some(v) => *v = value,
+            None => {
+                self.map.insert(self.key.clone(), value);
+            }
+        }
+    }
+    pub fn clear(&mut self) {
+        self.map.remove(self.key);
+    }
+}
+
+/// [`ListState`] of the current key.
+pub struct ListHandle<'a, K, T> {
+    pub(crate) map: &'a mut KeyMap<K, Vec<T>>,
+    pub(crate) key: &'a K,
+}
+
+impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
+    pub fn add(&mut self, value: T) {
+        match self.map.get_mut(self.key) {
+            Some(list) => list.push(value),
+            None => {
+                self.map.insert(self.key.clone(), vec![value]);
+            }
+        }
+    }
+    /// The list (empty if nothing was added for this key).
+    pub fn get(&self) -> &[T] {
+        self.map.get(self.key).map_or(&[], Vec::as_slice)
+    }
+    pub fn update(&mut self, values: Vec<T>) {
+        self.map.insert(self.key.clone(), values);
+    }
+    pub fn clear(&mut self) {
+        self.map.remove(self.key);
+    }
+}
+
+/// [`MapState`] of the current key.
+pub struct MapHandle<'a, K, UK, UV> {
+    pub(crate) map: &'a mut KeyMap<K, HashMap<UK, UV>>,
+    pub(crate) key: &'a K,
+}
+
+impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
+    pub fn get(&self, user_key: &UK) -> Option<&UV> {
+        self.map.get(self.key)?.get(user_key)
+    }
+    pub fn put(&mut self, user_key: UK, value: UV) {
+        self.map.entry(self.key.clone()).or_default().insert(user_key, value);
+    }
+    pub fn remove(&mut self, user_key: &UK) -> Option<UV> {
+        let m = self.map.get_mut(self.key)?;
+        let v = m.remove(user_key);
+        if m.is_empty() {
+            self.map.remove(self.key);
+        }
+        v
+    }
+    pub fn contains(&self, user_key: &UK) -> bool {
+        self.get(user_key).is_some()
+    }
+    /// The entries, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&UK, &UV)> {
+        self.map.get(self.key).into_iter().flat_map(|m| m.iter())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.map.get(self.key).is_none_or(HashMap::is_empty)
+    }
+    pub fn clear(&mut self) {
+        self.map.remove(self.key);
+    }
+}
+
+/// [`ReducingState`] of the current key.
+pub struct ReducingHandle<'a, K, T> {
+    pub(crate) map: &'a mut KeyMap<K, T>,
+    pub(crate) key: &'a K,
+    pub(crate) reduce: fn(T, T) -> T,
+}
+
+impl<K: Hash + Eq + Clone, T> ReducingHandle<'_, K, T> {
+    pub fn add(&mut self, value: T) {
+        let next = match self.map.remove(self.key) {
+            Some(acc) => (self.reduce)(acc, value),
+            None => value,
+        };
+        self.map.insert(self.key.clone(), next);
+    }
+    pub fn get(&self) -> Option<&T> {
+        self.map.get(self.key)
+    }
+    pub fn clear(&mut self) {
+        self.map.remove(self.key);
+    }
+}
+
+/// [`AggregatingState`] of the current key.
+pub struct AggregatingHandle<'a, K, A: AggregateFunction<I>, I> {
+    pub(crate) map: &'a mut KeyMap<K, A::Acc>,
+    pub(crate) key: &'a K,
+    pub(crate) aggregate: &'a A,
+}
+
+impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, A, I> {
+    pub fn add(&mut self, value: I) {
+        if !self.map.contains_key(self.key) {
+            self.map.insert(self.key.clone(), self.aggregate.create_accumulator());
+        }
+        let acc = self.map.get_mut(self.key).expect("accumulator");
+        self.aggregate.add(value, acc);
+    }
+    /// The aggregate's result, if anything was added for this key.
+    pub fn get(&self) -> Option<A::Out> {
+        self.map.get(self.key).map(|acc| self.aggregate.get_result(acc))
+    }
+    pub fn clear(&mut self) {
+        self.map.remove(self.key);
+    }
+}
+
+/// Access to the state of the current key, for the keyed context.
+pub(crate) fn value<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
+    store: &'a mut StateStore<K>,
+    key: &'a K,
+    d: &ValueState<T>,
+) -> ValueHandle<'a, K, T> {
+    ValueHandle { map: store.map(d.name), key }
+}
+
+pub(crate) fn list<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
+    store: &'a mut StateStore<K>,
+    key: &'a K,
+    d: &ListState<T>,
+) -> ListHandle<'a, K, T> {
+    ListHandle { map: store.map(d.name), key }
+}
+
+pub(crate) fn map<'a, K: Hash + Eq + Send + 'static, UK: Send + 'static, UV: Send + 'static>(
+    store: &'a mut StateStore<K>,
+    key: &'a K,
+    d: &MapState<UK, UV>,
+) -> MapHandle<'a, K, UK, UV> {
+    MapHandle { map: store.map(d.name), key }
+}
+
+pub(crate) fn reducing<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
+    store: &'a mut StateStore<K>,
+    key: &'a K,
+    d: &ReducingState<T>,
+) -> ReducingHandle<'a, K, T> {
+    ReducingHandle { map: store.map(d.name), key, reduce: d.reduce }
+}
+
+pub(crate) fn aggregating<'a, K: Hash + Eq + Send + 'static, A: AggregateFunction<I>, I>(
+    store: &'a mut StateStore<K>,
+    key: &'a K,
+    d: &'a AggregatingState<A>,
+) -> AggregatingHandle<'a, K, A, I> {
+    AggregatingHandle { map: store.map(d.name), key, aggregate: &d.aggregate }
+}

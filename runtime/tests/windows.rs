@@ -366,3 +366,27 @@ fn panes_give_the_same_results_as_one_state_per_window() {
         }
     }
 }
+
+static ALL: Collected<(u64, f64, f64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn all_windows(env: &mut Env) {
+    env.from_sequence(0, 9)
+        .map(|i| (1u32 + (i % 3) as u32, i * 500, i as f64))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+        )
+        .window_all(SlidingEventTimeWindows::of(Duration::from_secs(2), Duration::from_secs(1)))
+        .aggregate(CountAvgMax)
+        .sink_to(collect(&ALL));
+}
+
+#[test]
+fn window_all_aggregates_every_record_in_one_subtask() {
+    // Same records as `sliding` but spread over three "keys" that window_all ignores.
+    ALL_WINDOWS_JOB.run(Some(3), &[]).unwrap();
+    assert_eq!(printed(ALL.values()), flink("sliding"));
+    let plan = ALL_WINDOWS_JOB.plan_json(3);
+    assert!(plan.contains(r#""name":"AllWindow(SlidingEventTimeWindows, aggregate)","parallelism":1"#), "{plan}");
+    assert!(plan.contains(r#""partitioner":"GLOBAL""#), "{plan}");
+}

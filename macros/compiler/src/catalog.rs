@@ -68,6 +68,7 @@ pub const OPERATORS: &[OpInfo] = &[
     op("read_text_file", Source { parallel: false }, (1, 1), "Source: read_text_file", "read_text_file(path)"),
     op("assign_timestamps_and_watermarks", Transform, (1, 1), "Timestamps/Watermarks", "assign_timestamps_and_watermarks(WatermarkStrategy::for_bounded_out_of_orderness(..).with_timestamp_assigner(|record, ts| ..))"),
     op("window", Window, (1, 1), "", "window(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
+    op("window_all", Window, (1, 1), "", "window_all(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
     op("allowed_lateness", WindowSetting, (1, 1), "", "allowed_lateness(Duration::from_secs(5))"),
     op("aggregate", WindowFunction, (1, 1), "Window", "aggregate(an AggregateFunction)"),
     op("side_output_late_data", WindowSetting, (1, 1), "", "side_output_late_data(&TAG)"),

@@ -21,6 +21,8 @@ pub struct Key {
 /// A window in the making: `window(assigner)` and its settings, waiting for its function.
 #[derive(Clone)]
 pub struct WindowSpec {
+    /// `window_all`: all records in one non-parallel window operator.
+    pub all: bool,
     pub assigner: Expr,
     pub lateness: Option<Expr>,
     /// `side_output_late_data(&TAG)`: where records too late for their windows go.
@@ -131,6 +133,7 @@ impl Node {
             return name.clone();
         }
         match &self.window {
+            Some(w) if w.all => format!("AllWindow({}, {})", w.assigner_name(), self.method()),
             Some(w) => format!("Window({}, {})", w.assigner_name(), self.method()),
             None => self.info.display.to_owned(),
         }
@@ -139,6 +142,7 @@ impl Node {
     /// What made the operator, as the plan shows it (`key_by.sum`, `window.aggregate`).
     pub fn kind(&self) -> String {
         match (&self.window, &self.key) {
+            (Some(w), _) if w.all => format!("window_all.{}", self.method()),
             (Some(_), _) => format!("window.{}", self.method()),
             (None, Some(_)) => format!("key_by.{}", self.method()),
             _ => self.method().to_owned(),
@@ -323,20 +327,38 @@ impl Builder<'_> {
         }
         match info.kind {
             Kind::Window => {
-                if cur.keyed.is_none() {
+                let all = method == "window_all";
+                if all && cur.keyed.is_some() {
                     self.diags.error(
                         call.span,
-                        "`window` needs a keyed stream: call `key_by(|record| key)` before it (windows over all records, `window_all`, come later)",
+                        "`window_all` takes a stream that is not keyed: use `window` on a keyed stream",
                     );
                     return None;
                 }
+                if !all && cur.keyed.is_none() {
+                    self.diags.error(
+                        call.span,
+                        "`window` needs a keyed stream: call `key_by(|record| key)` before it, or use `window_all` for windows over all records",
+                    );
+                    return None;
+                }
+                if all {
+                    // One subtask sees every record: Flink's `windowAll`, keyed by nothing.
+                    let unit: Expr = syn::parse_quote!(|_| ());
+                    let key = Key { closure: unit, span: call.span };
+                    for s in &mut cur.sources {
+                        s.1 = Partition::Global;
+                    }
+                    cur.keyed = Some(key);
+                }
                 cur.window = Some(WindowSpec {
+                    all,
                     assigner: call.args[0].clone(),
                     lateness: None,
                     late_tag: None,
                     span: call.span,
                 });
-                cur.between = Some("window");
+                cur.between = Some(if all { "window_all" } else { "window" });
                 Some(cur)
             }
             Kind::SideOutput => self.side_output(cur, call, info),
@@ -504,6 +526,9 @@ impl Builder<'_> {
             .collect();
         let id = self.new_node(info, call, inputs);
         self.nodes[id].key = cur.keyed.clone();
+        if window.all {
+            self.nodes[id].parallelism = Par::Fixed(1);
+        }
         self.nodes[id].window = Some(window);
         Some(StreamRef {
             sources: vec![(id, Partition::Default, call.span)],
@@ -567,6 +592,13 @@ impl Builder<'_> {
                     None => Par::Expr(arg.to_token_stream().to_string()),
                 };
                 let n = &mut self.nodes[node];
+                if n.window.as_ref().is_some_and(|w| w.all) && par != Par::Fixed(1) {
+                    self.diags.error(
+                        call.span,
+                        "a `window_all` operator sees every record in one subtask: its parallelism is 1",
+                    );
+                    return None;
+                }
                 if matches!(n.info.kind, Kind::Source { parallel: false }) && par != Par::Fixed(1) {
                     self.diags.error(
                         call.span,

@@ -163,3 +163,35 @@ fn bench_prints_a_result_line_comparable_with_flinks() {
     assert!(stderr(&out).contains("unknown workload 'nonsense'"));
     let _ = Duration::ZERO;
 }
+
+#[test]
+fn window_word_count_prints_each_windows_counts_when_it_closes() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let job = Command::new(env!("CARGO_BIN_EXE_window_word_count"))
+        .args(["-p", "1", "--", "--host", "127.0.0.1", "--port", &port, "--window-ms", "1000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    // Windows are aligned to whole seconds: start just after one begins.
+    let since_second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_millis();
+    std::thread::sleep(Duration::from_millis(u64::from(1100 - since_second.min(1000))));
+    conn.write_all(b"to be or\nnot to be\n").unwrap();
+    std::thread::sleep(Duration::from_millis(1600));
+    conn.write_all(b"be\n").unwrap();
+    // Processing-time windows fire on the clock, not at the end of input (as in Flink):
+    // wait for the second window to close before closing the socket.
+    std::thread::sleep(Duration::from_millis(1600));
+    drop(conn);
+    let out = job.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    let (first, second) = lines.split_at(lines.len() - 1);
+    let mut first = first.to_vec();
+    first.sort();
+    assert_eq!(first, ["(be,2)", "(not,1)", "(or,1)", "(to,2)"], "{text}");
+    assert_eq!(second, ["(be,1)"], "{text}");
+}

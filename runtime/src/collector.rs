@@ -92,26 +92,6 @@ macro_rules! forward_lifecycle_except_control {
     };
 }
 
-/// Forwards `open`, `flush`, `take_blocked` and `close`, for operators that act on control
-/// elements and processing time themselves.
-#[macro_export]
-macro_rules! forward_lifecycle_except_control_and_time {
-    ($next:ident) => {
-        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
-            self.$next.open(ctx)
-        }
-        fn flush(&mut self) {
-            self.$next.flush()
-        }
-        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
-            self.$next.take_blocked(blocked)
-        }
-        fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
-            self.$next.close()
-        }
-    };
-}
-
 /// The collector a `process` function writes to. Records are buffered and handed to the
 /// next operator when the function returns, which keeps the function's type independent of
 /// what follows it in the chain (and so needs no type annotation in user code).

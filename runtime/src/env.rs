@@ -93,6 +93,7 @@ pub struct Env {
     pub(crate) default_parallelism: Option<usize>,
     pub(crate) buffer_timeout: Duration,
     pub(crate) auto_watermark_interval: Duration,
+    pub(crate) clock: crate::time::Clock,
     pub(crate) parameters: Vec<String>,
 }
 
@@ -105,6 +106,7 @@ impl Env {
             default_parallelism: None,
             buffer_timeout: Duration::from_millis(100),
             auto_watermark_interval: Duration::from_millis(200),
+            clock: crate::time::Clock::System,
             parameters,
         }
     }
@@ -127,6 +129,15 @@ impl Env {
     /// 200 ms by default).
     pub fn set_auto_watermark_interval(&mut self, interval: Duration) -> &mut Self {
         self.auto_watermark_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Where processing time comes from: the system clock, or a [`ManualClock`] a test moves
+    /// (processing-time windows and timers then fire when it does).
+    ///
+    /// [`ManualClock`]: crate::time::ManualClock
+    pub fn set_clock(&mut self, clock: crate::time::Clock) -> &mut Self {
+        self.clock = clock;
         self
     }
 

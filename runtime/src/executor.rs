@@ -70,6 +70,7 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
                 endpoints: Some(endpoints.clone()),
                 buffer_timeout: env.buffer_timeout,
                 tick_interval: env.auto_watermark_interval,
+                clock: env.clock.clone(),
                 cancel: cancel.clone(),
             };
             let input = receivers.as_mut().and_then(Iterator::next);

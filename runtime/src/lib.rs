@@ -61,6 +61,7 @@ pub mod prelude {
     pub use crate::sinks::user::Sink;
     pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
-        SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WatermarkGenerator, WatermarkStrategy,
+        Clock, ManualClock, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow,
+        TumblingEventTimeWindows, TumblingProcessingTimeWindows, WatermarkGenerator, WatermarkStrategy,
     };
 }

@@ -27,6 +27,8 @@ pub struct RuntimeContext<'a> {
     pub parallelism: usize,
     pub max_parallelism: usize,
     pub plan: &'static PlanSpec,
+    /// Where processing time comes from.
+    pub clock: crate::time::Clock,
     pub(crate) endpoints: &'a Endpoints,
 }
 

@@ -32,6 +32,7 @@ pub(crate) struct TaskInfo {
     /// How often operators hear that processing time advanced (Flink's
     /// `autoWatermarkInterval`: periodic watermarks are emitted this often).
     pub tick_interval: Duration,
+    pub clock: crate::time::Clock,
     /// Set when the job is cancelled or failed: sources stop at their next poll.
     pub cancel: Arc<AtomicBool>,
 }
@@ -44,6 +45,7 @@ impl TaskInfo {
             parallelism: self.parallelism,
             max_parallelism: self.max_parallelism,
             plan: self.plan,
+            clock: self.clock.clone(),
             endpoints: &endpoints,
         };
         chain.open(&mut ctx)
@@ -58,11 +60,12 @@ impl TaskInfo {
 struct Ticker {
     interval: Duration,
     next: tokio::time::Instant,
+    clock: crate::time::Clock,
 }
 
 impl Ticker {
-    fn new(interval: Duration) -> Self {
-        Ticker { interval, next: tokio::time::Instant::now() + interval }
+    fn new(interval: Duration, clock: crate::time::Clock) -> Self {
+        Ticker { interval, next: tokio::time::Instant::now() + interval, clock }
     }
 
     fn due(&self) -> bool {
@@ -70,7 +73,7 @@ impl Ticker {
     }
 
     fn tick<T, C: Collector<T>>(&mut self, chain: &mut C) {
-        chain.on_processing_time(crate::time::processing_time_now());
+        chain.on_processing_time(self.clock.now());
         self.next = tokio::time::Instant::now() + self.interval;
     }
 
@@ -103,7 +106,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     source.open(&SourceContext { subtask: info.subtask, parallelism: info.parallelism })?;
     let mut blocked = Vec::new();
     let mut last_flush = Instant::now();
-    let mut ticker = Ticker::new(info.tick_interval);
+    let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     loop {
         // A source that waits for input (a socket) still hears processing time advance;
         // its poll is cancelled only at an await, where no input is lost.
@@ -142,7 +145,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     info.open(&mut chain)?;
     let mut gate = InputGate::new(channels);
     let mut blocked = Vec::new();
-    let mut ticker = Ticker::new(info.tick_interval);
+    let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     while !gate.finished() {
         if ticker.due() {
             ticker.tick(&mut chain);

@@ -390,3 +390,47 @@ fn window_all_aggregates_every_record_in_one_subtask() {
     assert!(plan.contains(r#""name":"AllWindow(SlidingEventTimeWindows, aggregate)","parallelism":1"#), "{plan}");
     assert!(plan.contains(r#""partitioner":"GLOBAL""#), "{plan}");
 }
+
+static PROCESSING: Collected<(String, i32)> = Collected::new();
+
+#[rill::job(no_main)]
+fn processing_time(env: &mut Env) {
+    let port: u16 = env.parameter_or("port", 0);
+    env.set_clock(Clock::Manual(CLOCK.clone()));
+    env.set_auto_watermark_interval(Duration::from_millis(5));
+    env.socket_text_stream("127.0.0.1", port)
+        .map(|w| (w, 1))
+        .key_by(|(w, _)| w.clone())
+        .window(TumblingProcessingTimeWindows::of(Duration::from_secs(5)))
+        .sum(1)
+        .sink_to(collect(&PROCESSING));
+}
+
+static CLOCK: std::sync::LazyLock<ManualClock> = std::sync::LazyLock::new(|| ManualClock::new(1_000));
+
+#[test]
+fn processing_time_windows_follow_the_clock_the_test_moves() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let settle = || std::thread::sleep(Duration::from_millis(150));
+        conn.write_all(b"a\nb\na\n").unwrap(); // at 1000: window [0, 5000)
+        settle();
+        CLOCK.set(5_500); // [0, 5000) fires at the next tick
+        settle();
+        conn.write_all(b"b\n").unwrap(); // at 5500: window [5000, 10000)
+        settle();
+        CLOCK.set(9_998); // not yet
+        settle();
+        assert_eq!(PROCESSING.0.lock().unwrap().len(), 2, "only the first window has fired");
+        CLOCK.set(10_000);
+        settle();
+    });
+    PROCESSING_TIME_JOB.run(Some(1), &["--port", &port.to_string()]).unwrap();
+    server.join().unwrap();
+    let mut got = PROCESSING.values();
+    got[..2].sort();
+    assert_eq!(got, [("a".to_owned(), 2), ("b".to_owned(), 1), ("b".to_owned(), 1)]);
+}

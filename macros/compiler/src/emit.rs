@@ -270,9 +270,9 @@ fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
     let arg = node.args.first().map(moved);
     let head = quote!(#id, #key, #assigner, #lateness);
     match node.method() {
-        // Panes: constant work per record however sliding windows overlap (needs no
-        // lateness). Tumbling windows do not overlap: one state per window is cheaper.
-        "aggregate" if window.lateness.is_none() && window.assigner_name() != "TumblingEventTimeWindows" => {
+        // Panes: constant work per record however sliding event-time windows overlap (needs
+        // no lateness). Tumbling windows do not overlap: one state per window is cheaper.
+        "aggregate" if window.lateness.is_none() && window.assigner_name() == "SlidingEventTimeWindows" => {
             quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg))
         }
         "aggregate" => quote_spanned!(span=> .keyed_window_aggregate(#head, #arg)),

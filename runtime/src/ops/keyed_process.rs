@@ -39,6 +39,7 @@ pub struct KeyedContext<'a, K> {
     timers: &'a mut Timers<K>,
     watermark: Timestamp,
     domain: Option<TimeDomain>,
+    clock: &'a crate::time::Clock,
 }
 
 impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
@@ -62,8 +63,9 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
         self.watermark
     }
 
+    /// Processing time now, from the job's clock.
     pub fn current_processing_time(&self) -> Timestamp {
-        crate::time::processing_time_now()
+        self.clock.now()
     }
 
     /// Calls `on_timer` for this key once the watermark reaches `time`.
@@ -154,6 +156,7 @@ pub struct KeyedProcessOp<KF, F, K, O, C> {
     state: StateStore<K>,
     timers: Timers<K>,
     watermark: Timestamp,
+    clock: crate::time::Clock,
     buffer: Vec<(O, Timestamp)>,
     next: C,
 }
@@ -174,6 +177,7 @@ where
             state: StateStore::default(),
             timers: Timers::default(),
             watermark: i64::MIN,
+            clock: crate::time::Clock::System,
             buffer: Vec::new(),
             next,
         }
@@ -209,6 +213,7 @@ impl<KF, F, K: Hash + Eq + Clone + Send + 'static, O, C: Collector<O>> KeyedProc
                 timers: &mut self.timers,
                 watermark: self.watermark,
                 domain: Some(domain),
+                clock: &self.clock,
             };
             self.f.on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
             self.send();
@@ -235,6 +240,7 @@ where
             timers: &mut self.timers,
             watermark: self.watermark,
             domain: None,
+            clock: &self.clock,
         };
         self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         self.send();
@@ -253,7 +259,19 @@ where
         self.next.on_processing_time(now);
     }
 
-    crate::forward_lifecycle_except_control_and_time!(next);
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.clock = ctx.clock.clone();
+        self.next.open(ctx)
+    }
+    fn flush(&mut self) {
+        self.next.flush()
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+        self.next.take_blocked(blocked)
+    }
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        self.next.close()
+    }
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {

@@ -154,7 +154,11 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// with the accumulator of every key that has records in it.
     windows: BTreeMap<TimeWindow, KeyMap<K, Option<Acc>>>,
     assigned: Vec<TimeWindow>,
+    /// Event time (the input watermark) or processing time (the clock at the last tick):
+    /// windows up to here have fired.
     watermark: Timestamp,
+    event_time: bool,
+    clock: crate::time::Clock,
     out: Vec<(O, Timestamp)>,
     /// Records that arrived after their windows' allowed lateness.
     pub late_records: u64,
@@ -175,6 +179,7 @@ where
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<T> {
+        let event_time = self.assigner.is_event_time();
         WindowOp {
             id: self.id,
             key: self.key,
@@ -184,6 +189,8 @@ where
             windows: BTreeMap::new(),
             assigned: Vec::with_capacity(4),
             watermark: i64::MIN,
+            event_time,
+            clock: crate::time::Clock::System,
             out: Vec::new(),
             late_records: 0,
             next,
@@ -199,6 +206,42 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     {
         for (o, ts) in self.out.drain(..) {
             self.next.collect(o, ts);
+        }
+    }
+
+    /// Time (event or processing) has reached `time`: fires the windows it passed and
+    /// drops those past their allowed lateness.
+    fn advance<T>(&mut self, time: Timestamp)
+    where
+        K: Hash + Eq,
+        F: WindowFn<K, T, Acc = Acc, Out = O>,
+        C: Collector<O>,
+    {
+        if time <= self.watermark {
+            return;
+        }
+        panic_scope::enter(self.id);
+        let previous = self.watermark;
+        self.watermark = time;
+        for (window, keys) in &self.windows {
+            let last = window.max_timestamp();
+            if last > time {
+                break;
+            }
+            if last > previous {
+                for (key, acc) in keys {
+                    if let Some(acc) = acc {
+                        self.f.emit(key, window, acc, &mut self.out);
+                    }
+                }
+            }
+        }
+        self.send_out();
+        while let Some(entry) = self.windows.first_entry() {
+            if entry.key().max_timestamp().saturating_add(self.lateness) > time {
+                break;
+            }
+            entry.remove();
         }
     }
 }
@@ -217,13 +260,18 @@ where
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        assert!(
-            timestamp != NO_TIMESTAMP,
-            "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
-        );
+        let time = if self.event_time {
+            assert!(
+                timestamp != NO_TIMESTAMP,
+                "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
+            );
+            timestamp
+        } else {
+            self.clock.now()
+        };
         let key = (self.key)(&value);
         self.assigned.clear();
-        self.assigner.assign(timestamp, &mut self.assigned);
+        self.assigner.assign(time, &mut self.assigned);
         let n = self.assigned.len();
         // Later than the allowed lateness for every window it belongs to: a late record. A
         // record in no window at all (a gap between sliding windows) is late only by its own
@@ -231,7 +279,7 @@ where
         let lateness = self.lateness;
         let watermark = self.watermark;
         if self.assigned.iter().all(|w| w.max_timestamp().saturating_add(lateness) <= watermark) {
-            if !self.assigned.is_empty() || timestamp.saturating_add(lateness) <= watermark {
+            if !self.assigned.is_empty() || time.saturating_add(lateness) <= watermark {
                 self.late_records += 1;
                 self.late.collect(value, timestamp);
             }
@@ -263,31 +311,8 @@ where
 
     fn on_control(&mut self, control: Control) {
         if let Control::Watermark(w) = control {
-            if w <= self.watermark {
-                return;
-            }
-            panic_scope::enter(self.id);
-            let previous = self.watermark;
-            self.watermark = w;
-            for (window, keys) in &self.windows {
-                let last = window.max_timestamp();
-                if last > w {
-                    break;
-                }
-                if last > previous {
-                    for (key, acc) in keys {
-                        if let Some(acc) = acc {
-                            self.f.emit(key, window, acc, &mut self.out);
-                        }
-                    }
-                }
-            }
-            self.send_out();
-            while let Some(entry) = self.windows.first_entry() {
-                if entry.key().max_timestamp().saturating_add(self.lateness) > w {
-                    break;
-                }
-                entry.remove();
+            if self.event_time {
+                self.advance(w);
             }
         }
         self.late.on_control(control);
@@ -295,10 +320,14 @@ where
     }
 
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.clock = ctx.clock.clone();
         self.late.open(ctx)?;
         self.next.open(ctx)
     }
     fn on_processing_time(&mut self, now: Timestamp) {
+        if !self.event_time {
+            self.advance(now);
+        }
         self.late.on_processing_time(now);
         self.next.on_processing_time(now);
     }

@@ -34,6 +34,11 @@ pub trait WindowAssigner: Clone + Send + 'static {
     /// `(size, slide, offset)` in ms: every window has `size`, a new one starts every
     /// `slide` (tumbling: `slide == size`).
     fn geometry(&self) -> (i64, i64, i64);
+    /// Event time (record timestamps, fired by watermarks) or processing time (the clock
+    /// when the record arrives, fired by the clock).
+    fn is_event_time(&self) -> bool {
+        true
+    }
 }
 
 /// Fixed-size, non-overlapping event-time windows (Flink's `TumblingEventTimeWindows`).
@@ -105,6 +110,63 @@ impl WindowAssigner for SlidingEventTimeWindows {
     }
     fn geometry(&self) -> (i64, i64, i64) {
         (self.size, self.slide, self.offset)
+    }
+}
+
+/// Tumbling windows in processing time: a record belongs to the window of the time it
+/// arrives (Flink's `TumblingProcessingTimeWindows`).
+#[derive(Debug, Clone, Copy)]
+pub struct TumblingProcessingTimeWindows(TumblingEventTimeWindows);
+
+impl TumblingProcessingTimeWindows {
+    pub fn of(size: Duration) -> Self {
+        TumblingProcessingTimeWindows(TumblingEventTimeWindows::of(size))
+    }
+    pub fn with_offset(self, offset: Duration) -> Self {
+        TumblingProcessingTimeWindows(self.0.with_offset(offset))
+    }
+}
+
+impl WindowAssigner for TumblingProcessingTimeWindows {
+    fn assign(&self, now: Timestamp, windows: &mut Vec<TimeWindow>) {
+        self.0.assign(now, windows)
+    }
+    fn describe(&self) -> String {
+        format!("TumblingProcessingTimeWindows({})", self.0.size)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        self.0.geometry()
+    }
+    fn is_event_time(&self) -> bool {
+        false
+    }
+}
+
+/// Sliding windows in processing time (Flink's `SlidingProcessingTimeWindows`).
+#[derive(Debug, Clone, Copy)]
+pub struct SlidingProcessingTimeWindows(SlidingEventTimeWindows);
+
+impl SlidingProcessingTimeWindows {
+    pub fn of(size: Duration, slide: Duration) -> Self {
+        SlidingProcessingTimeWindows(SlidingEventTimeWindows::of(size, slide))
+    }
+    pub fn with_offset(self, offset: Duration) -> Self {
+        SlidingProcessingTimeWindows(self.0.with_offset(offset))
+    }
+}
+
+impl WindowAssigner for SlidingProcessingTimeWindows {
+    fn assign(&self, now: Timestamp, windows: &mut Vec<TimeWindow>) {
+        self.0.assign(now, windows)
+    }
+    fn describe(&self) -> String {
+        format!("SlidingProcessingTimeWindows({}, {})", self.0.size, self.0.slide)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        self.0.geometry()
+    }
+    fn is_event_time(&self) -> bool {
+        false
     }
 }
 

@@ -1,9 +1,14 @@
 //! Time: event-time windows and their assigners, watermark strategies, processing time.
 
 mod assigners;
+mod clock;
 pub(crate) mod watermark;
 
-pub use assigners::{SlidingEventTimeWindows, TimeWindow, TumblingEventTimeWindows, WindowAssigner};
+pub use assigners::{
+    SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
+    TumblingProcessingTimeWindows, WindowAssigner,
+};
+pub use clock::{Clock, ManualClock};
 pub use watermark::{BoundedOutOfOrderness, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy};
 
 use crate::element::Timestamp;

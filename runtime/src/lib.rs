@@ -33,6 +33,7 @@ pub mod pipe;
 pub mod plan;
 mod runtime_context;
 pub mod show;
+pub mod side_output;
 pub mod sinks;
 pub mod sources;
 pub mod state;

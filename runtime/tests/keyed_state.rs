@@ -193,3 +193,40 @@ fn processing_time_timers_fire_while_the_operator_waits_for_input() {
     server.join().unwrap();
     assert_eq!(REMINDERS.values(), ["got 1", "reminder for 1", "got 2"]);
 }
+
+static ODD: OutputTag<String> = OutputTag::new("odd");
+static BIG: OutputTag<i64> = OutputTag::new("big");
+static EVENS: Collected<i64> = Collected::new();
+static ODDS: Collected<String> = Collected::new();
+static BIGS: Collected<i64> = Collected::new();
+
+#[rill::job(no_main)]
+fn routed(env: &mut Env) {
+    let routed = env.from_sequence(1, 10).key_by(|n| n % 3).process(|n, ctx, out| {
+        if n % 2 == 0 {
+            out.collect(n);
+        } else {
+            ctx.output(&ODD, format!("odd {n} (key {})", ctx.current_key()));
+        }
+        if n > 8 {
+            ctx.output(&BIG, n);
+        }
+    });
+    routed.sink_to(collect(&EVENS));
+    routed.side_output(&ODD).sink_to(collect(&ODDS));
+    routed.side_output(&BIG).map(|n| n * 100).sink_to(collect(&BIGS));
+}
+
+#[test]
+fn a_keyed_process_function_routes_records_to_side_outputs() {
+    ROUTED_JOB.run(Some(2), &[]).unwrap();
+    let mut evens = EVENS.values();
+    evens.sort();
+    assert_eq!(evens, [2, 4, 6, 8, 10]);
+    let mut odds = ODDS.values();
+    odds.sort();
+    assert_eq!(odds, ["odd 1 (key 1)", "odd 3 (key 0)", "odd 5 (key 2)", "odd 7 (key 1)", "odd 9 (key 0)"]);
+    let mut bigs = BIGS.values();
+    bigs.sort();
+    assert_eq!(bigs, [900, 1000]);
+}

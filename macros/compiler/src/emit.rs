@@ -116,22 +116,43 @@ fn is_side_output(graph: &Graph, out: Output) -> bool {
     matches!(out, Output::Chained(n) if graph.nodes[n].method() == "side_output")
 }
 
-/// `.late_data_to(&TAG, |b| b ...)` for a window whose late records are read downstream.
+/// The side outputs read downstream of a node, built into it: `.late_data_to(&TAG, |b| ..)`
+/// for a window's late records, `.side_output_to(&TAG, |b| ..)` for each tag a keyed process
+/// function writes to.
 fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
-    let Some(tag) = graph.nodes[node].window.as_ref().and_then(|w| w.late_tag.as_ref()) else { return quote!() };
-    let side: Vec<Output> = phys.outputs[node]
+    let readers: Vec<usize> = phys.outputs[node]
         .iter()
-        .filter(|o| is_side_output(graph, **o))
-        .flat_map(|o| match o {
-            Output::Chained(n) => phys.outputs[*n].clone(),
-            Output::Exchange(_) => Vec::new(),
+        .filter_map(|o| match o {
+            Output::Chained(n) if graph.nodes[*n].method() == "side_output" => Some(*n),
+            _ => None,
         })
         .collect();
-    if side.is_empty() {
+    if readers.is_empty() {
         return quote!();
     }
-    let branch = branches(graph, phys, &side);
-    quote!(.late_data_to(#tag, |__rill_b| __rill_b #branch))
+    let mut tags: Vec<(String, &Expr)> = Vec::new();
+    for &r in &readers {
+        let tag = &graph.nodes[r].args[0];
+        if !tags.iter().any(|(name, _)| *name == crate::graph::tag_name(tag)) {
+            tags.push((crate::graph::tag_name(tag), tag));
+        }
+    }
+    let window = graph.nodes[node].window.is_some();
+    tags.iter()
+        .map(|(name, tag)| {
+            let side: Vec<Output> = readers
+                .iter()
+                .filter(|r| crate::graph::tag_name(&graph.nodes[**r].args[0]) == *name)
+                .flat_map(|r| phys.outputs[*r].clone())
+                .collect();
+            let branch = branches(graph, phys, &side);
+            if window {
+                quote!(.late_data_to(#tag, |__rill_b| __rill_b #branch))
+            } else {
+                quote!(.side_output_to(#tag, |__rill_b| __rill_b #branch))
+            }
+        })
+        .collect()
 }
 
 fn branches(graph: &Graph, phys: &Physical, outs: &[Output]) -> TokenStream {

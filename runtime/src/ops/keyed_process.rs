@@ -16,9 +16,11 @@
 
 use crate::collector::{Collector, Output};
 use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::ops::window::AggregateFunction;
+use crate::ops::window::{AggregateFunction, OutputTag};
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::pipe::{Identity, Tail};
+use crate::side_output::{SideOutputs, SideTemplates, TailTemplate};
 use crate::state::{self, StateStore};
 use crate::timers::Timers;
 use std::hash::Hash;
@@ -40,6 +42,7 @@ pub struct KeyedContext<'a, K> {
     watermark: Timestamp,
     domain: Option<TimeDomain>,
     clock: &'a crate::time::Clock,
+    side: &'a mut SideOutputs,
 }
 
 impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
@@ -66,6 +69,12 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     /// Processing time now, from the job's clock.
     pub fn current_processing_time(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
+    /// with the record's timestamp.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        self.side.emit(tag, value, self.timestamp);
     }
 
     /// Calls `on_timer` for this key once the watermark reaches `time`.
@@ -147,6 +156,7 @@ pub struct KeyedProcessStage<KF, F> {
     id: u32,
     key: KF,
     f: F,
+    sides: SideTemplates,
 }
 
 pub struct KeyedProcessOp<KF, F, K, O, C> {
@@ -158,6 +168,7 @@ pub struct KeyedProcessOp<KF, F, K, O, C> {
     watermark: Timestamp,
     clock: crate::time::Clock,
     buffer: Vec<(O, Timestamp)>,
+    side: SideOutputs,
     next: C,
 }
 
@@ -179,6 +190,7 @@ where
             watermark: i64::MIN,
             clock: crate::time::Clock::System,
             buffer: Vec::new(),
+            side: self.sides.build(),
             next,
         }
     }
@@ -214,6 +226,7 @@ impl<KF, F, K: Hash + Eq + Clone + Send + 'static, O, C: Collector<O>> KeyedProc
                 watermark: self.watermark,
                 domain: Some(domain),
                 clock: &self.clock,
+                side: &mut self.side,
             };
             self.f.on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
             self.send();
@@ -241,6 +254,7 @@ where
             watermark: self.watermark,
             domain: None,
             clock: &self.clock,
+            side: &mut self.side,
         };
         self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         self.send();
@@ -251,25 +265,31 @@ where
             self.watermark = w;
             self.fire::<In>(TimeDomain::EventTime, w);
         }
+        self.side.on_control(control);
         self.next.on_control(control);
     }
 
     fn on_processing_time(&mut self, now: Timestamp) {
         self.fire::<In>(TimeDomain::ProcessingTime, now);
+        self.side.on_processing_time(now);
         self.next.on_processing_time(now);
     }
 
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
         self.clock = ctx.clock.clone();
+        self.side.open(ctx)?;
         self.next.open(ctx)
     }
     fn flush(&mut self) {
+        self.side.flush();
         self.next.flush()
     }
     fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+        self.side.take_blocked(blocked);
         self.next.take_blocked(blocked)
     }
     fn close(&mut self) -> Result<(), crate::JobError> {
+        self.side.close()?;
         self.next.close()
     }
 }
@@ -289,7 +309,7 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         F: FnMut(P::Out, &mut KeyedContext<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
         O: Send + 'static,
     {
-        self.then(KeyedProcessStage { id, key, f: ProcessWith(f, PhantomData) })
+        self.then(KeyedProcessStage { id, key, f: ProcessWith(f, PhantomData), sides: SideTemplates::default() })
     }
 
     /// `process(function)` on a keyed stream, with a [`KeyedProcessFunction`] (timers).
@@ -305,6 +325,19 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         F: KeyedProcessFunction<K, P::Out>,
         F::Out: Send + 'static,
     {
-        self.then(KeyedProcessStage { id, key, f })
+        self.then(KeyedProcessStage { id, key, f, sides: SideTemplates::default() })
+    }
+}
+
+impl<In: 'static, P: Pipe<In>, KF, F> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F>>> {
+    /// Sends what the process function writes to `tag` down `branch`.
+    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        let tail = branch(ChainBuilder::new());
+        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
+        self
     }
 }

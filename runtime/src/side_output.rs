@@ -1,0 +1,133 @@
+//! Side outputs of process functions: `ctx.output(&TAG, value)` sends a record to the
+//! stream that `side_output(&TAG)` reads downstream. Each tag read downstream is a branch
+//! built into the operator; tags nobody reads go nowhere, as in Flink.
+
+use crate::collector::{BlockedSend, Collector};
+use crate::element::{Control, Timestamp};
+use crate::error::JobError;
+use crate::ops::window::OutputTag;
+use crate::runtime_context::RuntimeContext;
+use std::any::Any;
+
+/// A side output branch whose record type is erased, so that one operator can hold several.
+pub trait SideBranch: Send {
+    fn tag(&self) -> &'static str;
+    fn as_any(&mut self) -> &mut dyn Any;
+    fn on_control(&mut self, control: Control);
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError>;
+    fn on_processing_time(&mut self, now: Timestamp);
+    fn flush(&mut self);
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>);
+    fn close(&mut self) -> Result<(), JobError>;
+}
+
+/// The branch of the records of type `V` tagged `tag`.
+pub struct Branch<V> {
+    tag: &'static str,
+    pub(crate) collector: Box<dyn Collector<V>>,
+}
+
+impl<V: 'static> SideBranch for Branch<V> {
+    fn tag(&self) -> &'static str {
+        self.tag
+    }
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+    fn on_control(&mut self, control: Control) {
+        self.collector.on_control(control)
+    }
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        self.collector.open(ctx)
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.collector.on_processing_time(now)
+    }
+    fn flush(&mut self) {
+        self.collector.flush()
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        self.collector.take_blocked(blocked)
+    }
+    fn close(&mut self) -> Result<(), JobError> {
+        self.collector.close()
+    }
+}
+
+/// How each subtask gets its own branch: a template, cloned with the chain.
+pub trait SideTemplate: Send {
+    fn build(&self) -> Box<dyn SideBranch>;
+    fn clone_box(&self) -> Box<dyn SideTemplate>;
+}
+
+/// A side output branch template: the tag and the tail records of that tag go to.
+pub struct TailTemplate<V, T> {
+    pub(crate) tag: &'static str,
+    pub(crate) tail: T,
+    pub(crate) _v: std::marker::PhantomData<fn(V)>,
+}
+
+impl<V: Send + 'static, T: crate::pipe::Tail<V>> SideTemplate for TailTemplate<V, T> {
+    fn build(&self) -> Box<dyn SideBranch> {
+        Box::new(Branch::<V> { tag: self.tag, collector: Box::new(self.tail.clone().build()) })
+    }
+    fn clone_box(&self) -> Box<dyn SideTemplate> {
+        Box::new(TailTemplate::<V, T> { tag: self.tag, tail: self.tail.clone(), _v: std::marker::PhantomData })
+    }
+}
+
+/// The side output templates of an operator's stage.
+#[derive(Default)]
+pub struct SideTemplates(pub(crate) Vec<Box<dyn SideTemplate>>);
+
+impl Clone for SideTemplates {
+    fn clone(&self) -> Self {
+        SideTemplates(self.0.iter().map(|t| t.clone_box()).collect())
+    }
+}
+
+impl SideTemplates {
+    pub(crate) fn build(&self) -> SideOutputs {
+        SideOutputs { branches: self.0.iter().map(|t| t.build()).collect() }
+    }
+}
+
+/// The side output branches of one operator.
+#[derive(Default)]
+pub struct SideOutputs {
+    branches: Vec<Box<dyn SideBranch>>,
+}
+
+impl SideOutputs {
+    /// Sends `value` to the branch of `tag`, if anything reads it.
+    pub fn emit<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) {
+        for b in &mut self.branches {
+            if b.tag() == tag.id() {
+                let branch = b.as_any().downcast_mut::<Branch<V>>().unwrap_or_else(|| {
+                    panic!("side output '{}' is used with two record types: give each its own tag", tag.id())
+                });
+                branch.collector.collect(value, timestamp);
+                return;
+            }
+        }
+    }
+
+    pub(crate) fn on_control(&mut self, control: Control) {
+        self.branches.iter_mut().for_each(|b| b.on_control(control));
+    }
+    pub(crate) fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        self.branches.iter_mut().try_for_each(|b| b.open(ctx))
+    }
+    pub(crate) fn on_processing_time(&mut self, now: Timestamp) {
+        self.branches.iter_mut().for_each(|b| b.on_processing_time(now));
+    }
+    pub(crate) fn flush(&mut self) {
+        self.branches.iter_mut().for_each(|b| b.flush());
+    }
+    pub(crate) fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        self.branches.iter_mut().for_each(|b| b.take_blocked(blocked));
+    }
+    pub(crate) fn close(&mut self) -> Result<(), JobError> {
+        self.branches.iter_mut().try_for_each(|b| b.close())
+    }
+}

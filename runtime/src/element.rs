@@ -31,6 +31,11 @@ pub enum Control {
     Barrier(u64),
     /// The channel has ended: a bounded input is exhausted.
     EndOfInput,
+    /// The channel will send nothing for a while (an idle source): its watermark must not
+    /// hold event time back (Flink's `WatermarkStatus.IDLE`).
+    Idle,
+    /// The channel sends records again (`WatermarkStatus.ACTIVE`).
+    Active,
 }
 
 /// What one exchange channel carries: a batch of records or one control element.

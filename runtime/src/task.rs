@@ -167,12 +167,18 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
         };
         match message {
             Message::Records(batch) => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
+                }
                 for r in batch {
                     chain.collect(r.value, r.timestamp);
                 }
             }
             Message::Control(control) => {
                 if let Some(c) = gate.on_control(channel as usize, control) {
+                    chain.on_control(c);
+                }
+                if let Some(c) = gate.take_pending() {
                     chain.on_control(c);
                 }
             }

@@ -434,3 +434,50 @@ fn processing_time_windows_follow_the_clock_the_test_moves() {
     got[..2].sort();
     assert_eq!(got, [("a".to_owned(), 2), ("b".to_owned(), 1), ("b".to_owned(), 1)]);
 }
+
+static IDLE: Collected<i64> = Collected::new();
+
+#[rill::job(no_main)]
+fn idle_input(env: &mut Env) {
+    let busy: u16 = env.parameter_or("busy", 0);
+    let quiet: u16 = env.parameter_or("quiet", 0);
+    env.set_auto_watermark_interval(Duration::from_millis(10));
+    let a =
+        env.socket_text_stream("127.0.0.1", busy).map(|l| l.parse::<i64>().unwrap()).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps()
+                .with_timestamp_assigner(|t, _| *t)
+                .with_idleness(Duration::from_millis(100)),
+        );
+    let b =
+        env.socket_text_stream("127.0.0.1", quiet).map(|l| l.parse::<i64>().unwrap()).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps()
+                .with_timestamp_assigner(|t, _| *t)
+                .with_idleness(Duration::from_millis(100)),
+        );
+    a.union(b)
+        .key_by(|_| 0u8)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .reduce(|x, y| x + y)
+        .sink_to(collect(&IDLE));
+}
+
+#[test]
+fn an_idle_input_does_not_hold_event_time_back() {
+    use std::io::Write;
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let quiet = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ports = [busy.local_addr().unwrap().port().to_string(), quiet.local_addr().unwrap().port().to_string()];
+    let server = std::thread::spawn(move || {
+        let (mut a, _) = busy.accept().unwrap();
+        let (_b, _) = quiet.accept().unwrap();
+        a.write_all(b"100\n500\n1500\n").unwrap();
+        // The quiet input sends nothing: after 100 ms it is idle, and the busy input's
+        // watermark (1499) alone fires the window [0, 1000) while both are still open.
+        std::thread::sleep(Duration::from_millis(600));
+        let fired = IDLE.0.lock().unwrap().clone();
+        assert_eq!(fired.into_iter().map(|(_, v)| v).collect::<Vec<_>>(), [600]);
+    });
+    IDLE_INPUT_JOB.run(Some(1), &["--busy", &ports[0], "--quiet", &ports[1]]).unwrap();
+    server.join().unwrap();
+    assert_eq!(IDLE.values(), [600, 1500]);
+}

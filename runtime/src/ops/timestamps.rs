@@ -26,6 +26,7 @@ pub struct TimestampsStage<G, A> {
     id: u32,
     generator: G,
     assigner: A,
+    idleness: Option<i64>,
 }
 
 pub struct TimestampsOp<G, A, C> {
@@ -33,13 +34,28 @@ pub struct TimestampsOp<G, A, C> {
     generator: G,
     assigner: A,
     emitted: Timestamp,
+    /// `with_idleness`: after this long without records the output is marked idle.
+    idleness: Option<i64>,
+    seen_since_tick: bool,
+    last_record: Option<Timestamp>,
+    idle: bool,
     next: C,
 }
 
 impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>> Stage<T> for TimestampsStage<G, A> {
     type Out = T;
     fn wrap<C: Collector<T>>(self, next: C) -> impl Collector<T> {
-        TimestampsOp { id: self.id, generator: self.generator, assigner: self.assigner, emitted: NO_WATERMARK, next }
+        TimestampsOp {
+            id: self.id,
+            generator: self.generator,
+            assigner: self.assigner,
+            emitted: NO_WATERMARK,
+            idleness: self.idleness,
+            seen_since_tick: false,
+            last_record: None,
+            idle: false,
+            next,
+        }
     }
 }
 
@@ -59,6 +75,11 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         panic_scope::enter(self.id);
+        if self.idle {
+            self.idle = false;
+            self.next.on_control(Control::Active);
+        }
+        self.seen_since_tick = true;
         let ts = self.assigner.extract(&value, timestamp);
         let watermark = self.generator.on_event(ts);
         self.next.collect(value, ts);
@@ -77,6 +98,16 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
         panic_scope::enter(self.id);
         if let Some(w) = self.generator.on_periodic_emit() {
             self.emit(w);
+        }
+        if let Some(timeout) = self.idleness {
+            if std::mem::take(&mut self.seen_since_tick) {
+                self.last_record = Some(now);
+            }
+            let quiet_since = *self.last_record.get_or_insert(now);
+            if !self.idle && now - quiet_since >= timeout {
+                self.idle = true;
+                self.next.on_control(Control::Idle);
+            }
         }
         self.next.on_processing_time(now);
     }
@@ -108,6 +139,7 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         A: TimestampAssigner<P::Out>,
     {
         let strategy = make(Strategies::default());
-        self.then(TimestampsStage { id, generator: strategy.generator, assigner: strategy.assigner })
+        let idleness = strategy.idleness.map(crate::time::millis);
+        self.then(TimestampsStage { id, generator: strategy.generator, assigner: strategy.assigner, idleness })
     }
 }

@@ -481,3 +481,49 @@ fn an_idle_input_does_not_hold_event_time_back() {
     server.join().unwrap();
     assert_eq!(IDLE.values(), [600, 1500]);
 }
+
+static WITH_WINDOW: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn aggregate_with_process(env: &mut Env) {
+    let readings = env.from_iter((0..10i64).map(|i| (1u32, i * 500, i as f64))).assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+    );
+    readings
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(2), Duration::from_secs(1)))
+        .aggregate(CountAvgMax, |key, window, (n, avg, max), out| {
+            if n == 4 {
+                out.collect(format!("key {key} [{}, {}) avg {avg} max {max}", window.start, window.end));
+            }
+        })
+        .sink_to(collect(&WITH_WINDOW));
+    readings
+        .map(|r| (r.0, r.2))
+        .key_by(|r| r.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(2)))
+        .reduce(
+            |a, b| (a.0, a.1 + b.1),
+            |_, window, (_, sum), out| out.collect(format!("sum [{}, {}) = {sum}", window.start, window.end)),
+        )
+        .sink_to(collect(&WITH_WINDOW));
+}
+
+#[test]
+fn aggregate_and_reduce_hand_each_result_with_its_key_and_window_to_a_process_function() {
+    AGGREGATE_WITH_PROCESS_JOB.run(Some(1), &[]).unwrap();
+    let mut got = WITH_WINDOW.values();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "key 1 [0, 2000) avg 1.5 max 3",
+            "key 1 [1000, 3000) avg 3.5 max 5",
+            "key 1 [2000, 4000) avg 5.5 max 7",
+            "key 1 [3000, 5000) avg 7.5 max 9",
+            "sum [0, 2000) = 6",
+            "sum [2000, 4000) = 22",
+            "sum [4000, 6000) = 17",
+        ]
+    );
+}

@@ -70,7 +70,7 @@ pub const OPERATORS: &[OpInfo] = &[
     op("window", Window, (1, 1), "", "window(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
     op("window_all", Window, (1, 1), "", "window_all(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
     op("allowed_lateness", WindowSetting, (1, 1), "", "allowed_lateness(Duration::from_secs(5))"),
-    op("aggregate", WindowFunction, (1, 1), "Window", "aggregate(an AggregateFunction)"),
+    op("aggregate", WindowFunction, (1, 2), "Window", "aggregate(an AggregateFunction) or aggregate(f, |key, window, result, out| ..)"),
     op("side_output_late_data", WindowSetting, (1, 1), "", "side_output_late_data(&TAG)"),
     op("side_output", SideOutput, (1, 1), "Side Output", "side_output(&TAG)"),
     op("map", Transform, (1, 1), "Map", "map(|record| ...)"),
@@ -78,7 +78,7 @@ pub const OPERATORS: &[OpInfo] = &[
     op("filter", Transform, (1, 1), "Filter", "filter(|record| bool)"),
     op("process", Transform, (1, 1), "Process", "process(|record, ctx, out| ...)"),
     op("key_by", KeyBy, (1, 1), "", "key_by(|record| key)"),
-    op("reduce", KeyedAggregation, (1, 1), "Keyed Reduce", "reduce(|aggregate, record| new_aggregate)"),
+    op("reduce", KeyedAggregation, (1, 2), "Keyed Reduce", "reduce(|aggregate, record| new_aggregate), on a window also reduce(f, |key, window, result, out| ..)"),
     op(
         "sum",
         KeyedAggregation,

@@ -293,6 +293,14 @@ fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
     match node.method() {
         // Panes: constant work per record however sliding event-time windows overlap (needs
         // no lateness). Tumbling windows do not overlap: one state per window is cheaper.
+        "aggregate" | "reduce" if node.args.len() == 2 => {
+            let process = moved(&node.args[1]);
+            if node.method() == "aggregate" {
+                quote_spanned!(span=> .keyed_window_aggregate_process(#head, #arg, #process))
+            } else {
+                quote_spanned!(span=> .keyed_window_reduce_process(#head, #arg, #process))
+            }
+        }
         "aggregate" if window.lateness.is_none() && window.assigner_name() == "SlidingEventTimeWindows" => {
             quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg))
         }

@@ -385,6 +385,13 @@ impl Builder<'_> {
                 if info.kind == Kind::KeyedAggregation && method != "reduce" {
                     self.check_field(call)?;
                 }
+                if method == "reduce" && call.args.len() > 1 {
+                    self.diags.error(
+                        call.span,
+                        "`reduce` takes 1 argument on a keyed stream: reduce(|aggregate, record| new_aggregate); the form with a process function is for windows",
+                    );
+                    return None;
+                }
                 let inputs = cur
                     .sources
                     .iter()

@@ -134,6 +134,38 @@ impl<T> OutputTag<T> {
     }
 }
 
+/// `aggregate(f, process)` / `reduce(f, process)`: the incremental result of each key and
+/// window, handed with the key and the window to a process function (Flink's
+/// `aggregate(AggregateFunction, ProcessWindowFunction)`).
+pub struct WithProcess<G, P, O>(G, P, PhantomData<fn() -> O>);
+
+impl<G: Clone, P: Clone, O> Clone for WithProcess<G, P, O> {
+    fn clone(&self) -> Self {
+        WithProcess(self.0.clone(), self.1.clone(), PhantomData)
+    }
+}
+
+impl<K, T, G, P, O> WindowFn<K, T> for WithProcess<G, P, O>
+where
+    G: WindowFn<K, T>,
+    P: FnMut(&K, &TimeWindow, G::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+    O: 'static,
+{
+    type Acc = G::Acc;
+    type Out = O;
+    #[inline]
+    fn add(&mut self, acc: &mut Option<G::Acc>, value: T) {
+        self.0.add(acc, value)
+    }
+    fn emit(&mut self, key: &K, window: &TimeWindow, acc: &G::Acc, out: &mut Vec<(O, Timestamp)>) {
+        let mut results = Vec::with_capacity(1);
+        self.0.emit(key, window, acc, &mut results);
+        for (r, ts) in results {
+            (self.1)(key, window, r, &mut Output { buffer: out, timestamp: ts });
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct WindowStage<KF, W, F, L = DiscardSink> {
     id: u32,
@@ -411,6 +443,50 @@ where
         A::Out: Send + 'static,
     {
         self.keyed_window(id, key, assigner, lateness, Aggregate(f))
+    }
+
+    /// `window(..).aggregate(f, |key, window, result, out| ..)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_aggregate_process<K, KF, W, A, O, PF>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        f: A,
+        process: PF,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Aggregate<A>, PF, O>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        A: AggregateFunction<P::Out>,
+        O: Send + 'static,
+        PF: FnMut(&K, &TimeWindow, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, WithProcess(Aggregate(f), process, PhantomData))
+    }
+
+    /// `window(..).reduce(f, |key, window, result, out| ..)` on a keyed stream.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_window_reduce_process<K, KF, W, R, O, PF>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        lateness: Duration,
+        f: R,
+        process: PF,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Folded<ReduceWith<R>>, PF, O>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        W: WindowAssigner,
+        R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
+        O: Send + 'static,
+        PF: FnMut(&K, &TimeWindow, P::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+    {
+        self.keyed_window(id, key, assigner, lateness, WithProcess(Folded(ReduceWith(f)), process, PhantomData))
     }
 
     /// `window(..).reduce(f)` on a keyed stream.

@@ -27,40 +27,61 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
+use std::time::Duration;
 
 /// One value per key.
 pub struct ValueState<T> {
     name: &'static str,
+    ttl: Option<Duration>,
     _t: PhantomData<fn() -> T>,
 }
 
 impl<T> ValueState<T> {
     pub const fn new(name: &'static str) -> Self {
-        ValueState { name, _t: PhantomData }
+        ValueState { name, ttl: None, _t: PhantomData }
+    }
+
+    /// Expires a key's state `ttl` after it was last written (processing time; an expired
+    /// value is never returned), as Flink's `StateTtlConfig` with its defaults.
+    pub const fn with_ttl(self, ttl: Duration) -> Self {
+        ValueState { ttl: Some(ttl), ..self }
     }
 }
 
 /// A list per key.
 pub struct ListState<T> {
     name: &'static str,
+    ttl: Option<Duration>,
     _t: PhantomData<fn() -> T>,
 }
 
 impl<T> ListState<T> {
     pub const fn new(name: &'static str) -> Self {
-        ListState { name, _t: PhantomData }
+        ListState { name, ttl: None, _t: PhantomData }
+    }
+
+    /// Expires a key's state `ttl` after it was last written (processing time; an expired
+    /// value is never returned), as Flink's `StateTtlConfig` with its defaults.
+    pub const fn with_ttl(self, ttl: Duration) -> Self {
+        ListState { ttl: Some(ttl), ..self }
     }
 }
 
 /// A map per key.
 pub struct MapState<UK, UV> {
     name: &'static str,
+    ttl: Option<Duration>,
     _t: PhantomData<fn() -> (UK, UV)>,
 }
 
 impl<UK, UV> MapState<UK, UV> {
     pub const fn new(name: &'static str) -> Self {
-        MapState { name, _t: PhantomData }
+        MapState { name, ttl: None, _t: PhantomData }
+    }
+
+    /// Expires a key's map `ttl` after it was last written (see [`ValueState::with_ttl`]).
+    pub const fn with_ttl(self, ttl: Duration) -> Self {
+        MapState { ttl: Some(ttl), ..self }
     }
 }
 
@@ -92,28 +113,83 @@ impl<A> AggregatingState<A> {
 /// state, found by the descriptor's name.
 pub struct StateStore<K> {
     states: Vec<(&'static str, Box<dyn Any + Send>)>,
+    /// For states with a time-to-live: when each key's state was last written.
+    written: Vec<(&'static str, KeyMap<K, i64>)>,
     _k: PhantomData<fn(K)>,
 }
 
 impl<K> Default for StateStore<K> {
     fn default() -> Self {
-        StateStore { states: Vec::new(), _k: PhantomData }
+        StateStore { states: Vec::new(), written: Vec::new(), _k: PhantomData }
     }
 }
 
-impl<K: Hash + Eq + Send + 'static> StateStore<K> {
-    /// The per-key map of the state called `name`, holding values of type `T`.
-    pub(crate) fn map<T: Send + 'static>(&mut self, name: &'static str) -> &mut KeyMap<K, T> {
-        let i = match self.states.iter().position(|(n, _)| *n == name) {
+/// Stamps a key's state with the time it was written (states with a time-to-live).
+pub struct Touch<'a, K> {
+    written: Option<(&'a mut KeyMap<K, i64>, i64)>,
+}
+
+impl<K: Hash + Eq + Clone> Touch<'_, K> {
+    fn touch(&mut self, key: &K) {
+        if let Some((written, now)) = self.written.as_mut() {
+            written.insert(key.clone(), *now);
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
+    /// The state `name` of `key`: with a time-to-live, an expired value is dropped first.
+    pub(crate) fn access<T: Send + 'static>(
+        &mut self,
+        name: &'static str,
+        key: &K,
+        ttl: Option<Duration>,
+        clock: &crate::time::Clock,
+    ) -> (&mut KeyMap<K, T>, Touch<'_, K>) {
+        let Some(ttl) = ttl else {
+            return (self.map(name), Touch { written: None });
+        };
+        let now = clock.now();
+        let i = match self.written.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
             None => {
-                self.states.push((name, Box::new(KeyMap::<K, T>::default())));
-                self.states.len() - 1
+                self.written.push((name, KeyMap::default()));
+                self.written.len() - 1
             }
         };
-        self.states[i].1.downcast_mut().unwrap_or_else(|| {
+        let expired = self.written[i].1.get(key).is_some_and(|w| now - w >= crate::time::millis(ttl));
+        if expired {
+            self.written[i].1.remove(key);
+        }
+        // Split the borrows: values and write times are different fields.
+        let written = &mut self.written[i].1;
+        let states = &mut self.states;
+        let values = Self::map_in(states, name);
+        if expired {
+            values.remove(key);
+        }
+        (values, Touch { written: Some((written, now)) })
+    }
+
+    fn map_in<'s, T: Send + 'static>(
+        states: &'s mut Vec<(&'static str, Box<dyn Any + Send>)>,
+        name: &'static str,
+    ) -> &'s mut KeyMap<K, T> {
+        let i = match states.iter().position(|(n, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                states.push((name, Box::new(KeyMap::<K, T>::default())));
+                states.len() - 1
+            }
+        };
+        states[i].1.downcast_mut().unwrap_or_else(|| {
             panic!("keyed state '{name}' is declared twice with different types: give each state its own name")
         })
+    }
+
+    /// The per-key map of the state called `name`, holding values of type `T`.
+    pub(crate) fn map<T: Send + 'static>(&mut self, name: &'static str) -> &mut KeyMap<K, T> {
+        Self::map_in(&mut self.states, name)
     }
 }
 
@@ -121,6 +197,7 @@ impl<K: Hash + Eq + Send + 'static> StateStore<K> {
 pub struct ValueHandle<'a, K, T> {
     pub(crate) map: &'a mut KeyMap<K, T>,
     pub(crate) key: &'a K,
+    pub(crate) touch: Touch<'a, K>,
 }
 
 impl<K: Hash + Eq + Clone, T> ValueHandle<'_, K, T> {
@@ -136,6 +213,7 @@ impl<K: Hash + Eq + Clone, T> ValueHandle<'_, K, T> {
         self.map.get(self.key).cloned()
     }
     pub fn update(&mut self, value: T) {
+        self.touch.touch(self.key);
         match self.map.get_mut(self.key) {
             Some(v) => *v = value,
             None => {
@@ -152,10 +230,12 @@ impl<K: Hash + Eq + Clone, T> ValueHandle<'_, K, T> {
 pub struct ListHandle<'a, K, T> {
     pub(crate) map: &'a mut KeyMap<K, Vec<T>>,
     pub(crate) key: &'a K,
+    pub(crate) touch: Touch<'a, K>,
 }
 
 impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
     pub fn add(&mut self, value: T) {
+        self.touch.touch(self.key);
         match self.map.get_mut(self.key) {
             Some(list) => list.push(value),
             None => {
@@ -168,6 +248,7 @@ impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
         self.map.get(self.key).map_or(&[], Vec::as_slice)
     }
     pub fn update(&mut self, values: Vec<T>) {
+        self.touch.touch(self.key);
         self.map.insert(self.key.clone(), values);
     }
     pub fn clear(&mut self) {
@@ -179,6 +260,7 @@ impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
 pub struct MapHandle<'a, K, UK, UV> {
     pub(crate) map: &'a mut KeyMap<K, HashMap<UK, UV>>,
     pub(crate) key: &'a K,
+    pub(crate) touch: Touch<'a, K>,
 }
 
 impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
@@ -186,6 +268,7 @@ impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
         self.map.get(self.key)?.get(user_key)
     }
     pub fn put(&mut self, user_key: UK, value: UV) {
+        self.touch.touch(self.key);
         self.map.entry(self.key.clone()).or_default().insert(user_key, value);
     }
     pub fn remove(&mut self, user_key: &UK) -> Option<UV> {
@@ -259,31 +342,37 @@ impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, 
 }
 
 /// Access to the state of the current key, for the keyed context.
-pub(crate) fn value<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
+pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ValueState<T>,
+    clock: &crate::time::Clock,
 ) -> ValueHandle<'a, K, T> {
-    ValueHandle { map: store.map(d.name), key }
+    let (map, touch) = store.access(d.name, key, d.ttl, clock);
+    ValueHandle { map, key, touch }
 }
 
-pub(crate) fn list<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
+pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ListState<T>,
+    clock: &crate::time::Clock,
 ) -> ListHandle<'a, K, T> {
-    ListHandle { map: store.map(d.name), key }
+    let (map, touch) = store.access(d.name, key, d.ttl, clock);
+    ListHandle { map, key, touch }
 }
 
-pub(crate) fn map<'a, K: Hash + Eq + Send + 'static, UK: Send + 'static, UV: Send + 'static>(
+pub(crate) fn map<'a, K: Hash + Eq + Clone + Send + 'static, UK: Send + 'static, UV: Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &MapState<UK, UV>,
+    clock: &crate::time::Clock,
 ) -> MapHandle<'a, K, UK, UV> {
-    MapHandle { map: store.map(d.name), key }
+    let (map, touch) = store.access(d.name, key, d.ttl, clock);
+    MapHandle { map, key, touch }
 }
 
-pub(crate) fn reducing<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
+pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ReducingState<T>,
@@ -291,7 +380,7 @@ pub(crate) fn reducing<'a, K: Hash + Eq + Send + 'static, T: Send + 'static>(
     ReducingHandle { map: store.map(d.name), key, reduce: d.reduce }
 }
 
-pub(crate) fn aggregating<'a, K: Hash + Eq + Send + 'static, A: AggregateFunction<I>, I>(
+pub(crate) fn aggregating<'a, K: Hash + Eq + Clone + Send + 'static, A: AggregateFunction<I>, I>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &'a AggregatingState<A>,

@@ -230,3 +230,41 @@ fn a_keyed_process_function_routes_records_to_side_outputs() {
     bigs.sort();
     assert_eq!(bigs, [900, 1000]);
 }
+
+static TTL_CLOCK: std::sync::LazyLock<ManualClock> = std::sync::LazyLock::new(|| ManualClock::new(0));
+static RECENT: ValueState<u32> = ValueState::new("recent").with_ttl(Duration::from_secs(1));
+static SEEN_RECENTLY: MapState<u8, ()> = MapState::new("seen-recently").with_ttl(Duration::from_secs(1));
+static TTL_OUT: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn ttl(env: &mut Env) {
+    env.set_clock(Clock::Manual(TTL_CLOCK.clone()));
+    // (key, milliseconds the clock moves before the record is processed)
+    env.from_elements([("a", 0u64), ("a", 500), ("a", 700), ("a", 2_000), ("b", 0)])
+        .key_by(|(k, _)| *k)
+        .process(|(k, advance), ctx, out| {
+            TTL_CLOCK.advance(Duration::from_millis(advance));
+            let n = ctx.value(&RECENT).get().unwrap_or(0) + 1;
+            ctx.value(&RECENT).update(n);
+            let had = ctx.map(&SEEN_RECENTLY).contains(&1);
+            ctx.map(&SEEN_RECENTLY).put(1, ());
+            out.collect(format!("{k}@{} n={n} had={had}", ctx.current_processing_time()));
+        })
+        .sink_to(collect(&TTL_OUT));
+}
+
+#[test]
+fn state_with_a_time_to_live_expires_after_its_last_write() {
+    TTL_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(
+        TTL_OUT.values(),
+        [
+            "a@0 n=1 had=false",
+            "a@500 n=2 had=true",
+            "a@1200 n=3 had=true",
+            // 2 s after the last write: expired, never returned.
+            "a@3200 n=1 had=false",
+            "b@3200 n=1 had=false",
+        ]
+    );
+}

@@ -96,18 +96,18 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     pub fn value<T: Send + 'static>(&mut self, d: &state::ValueState<T>) -> state::ValueHandle<'_, K, T> {
-        state::value(self.state, self.key, d)
+        state::value(self.state, self.key, d, self.clock)
     }
 
     pub fn list<T: Send + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
-        state::list(self.state, self.key, d)
+        state::list(self.state, self.key, d, self.clock)
     }
 
     pub fn map<UK: Send + 'static, UV: Send + 'static>(
         &mut self,
         d: &state::MapState<UK, UV>,
     ) -> state::MapHandle<'_, K, UK, UV> {
-        state::map(self.state, self.key, d)
+        state::map(self.state, self.key, d, self.clock)
     }
 
     pub fn reducing<T: Send + 'static>(&mut self, d: &state::ReducingState<T>) -> state::ReducingHandle<'_, K, T> {

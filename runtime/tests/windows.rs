@@ -527,3 +527,26 @@ fn aggregate_and_reduce_hand_each_result_with_its_key_and_window_to_a_process_fu
         ]
     );
 }
+
+static COUNTED: Collected<(&'static str, i64)> = Collected::new();
+static COUNTED_SLIDING: Collected<(&'static str, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn count_windows(env: &mut Env) {
+    let records = env.from_iter((1..=7i64).flat_map(|i| {
+        let mut r = vec![("a", i)];
+        if i <= 4 {
+            r.push(("b", i * 10));
+        }
+        r
+    }));
+    records.key_by(|r| r.0).count_window(3).sum(1).sink_to(collect(&COUNTED));
+    records.key_by(|r| r.0).count_window(3, 2).sum(1).sink_to(collect(&COUNTED_SLIDING));
+}
+
+#[test]
+fn count_windows_fire_every_size_or_slide_records_per_key() {
+    COUNT_WINDOWS_JOB.run(Some(2), &[]).unwrap();
+    assert_eq!(printed(COUNTED.values()), flink("count"));
+    assert_eq!(printed(COUNTED_SLIDING.values()), flink("count-sliding"));
+}

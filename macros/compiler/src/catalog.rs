@@ -69,6 +69,7 @@ pub const OPERATORS: &[OpInfo] = &[
     op("assign_timestamps_and_watermarks", Transform, (1, 1), "Timestamps/Watermarks", "assign_timestamps_and_watermarks(WatermarkStrategy::for_bounded_out_of_orderness(..).with_timestamp_assigner(|record, ts| ..))"),
     op("window", Window, (1, 1), "", "window(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
     op("window_all", Window, (1, 1), "", "window_all(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),
+    op("count_window", Window, (1, 2), "", "count_window(size) or count_window(size, slide)"),
     op("allowed_lateness", WindowSetting, (1, 1), "", "allowed_lateness(Duration::from_secs(5))"),
     op("aggregate", WindowFunction, (1, 2), "Window", "aggregate(an AggregateFunction) or aggregate(f, |key, window, result, out| ..)"),
     op("side_output_late_data", WindowSetting, (1, 1), "", "side_output_late_data(&TAG)"),

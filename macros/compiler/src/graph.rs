@@ -351,13 +351,14 @@ impl Builder<'_> {
                     }
                     cur.keyed = Some(key);
                 }
-                cur.window = Some(WindowSpec {
-                    all,
-                    assigner: call.args[0].clone(),
-                    lateness: None,
-                    late_tag: None,
-                    span: call.span,
-                });
+                let assigner: Expr = match (method.as_str(), call.args.as_slice()) {
+                    ("count_window", [size]) => syn::parse_quote!(::rill::time::CountWindows::of(#size)),
+                    ("count_window", [size, slide]) => {
+                        syn::parse_quote!(::rill::time::CountWindows::sliding(#size, #slide))
+                    }
+                    _ => call.args[0].clone(),
+                };
+                cur.window = Some(WindowSpec { all, assigner, lateness: None, late_tag: None, span: call.span });
                 cur.between = Some(if all { "window_all" } else { "window" });
                 Some(cur)
             }

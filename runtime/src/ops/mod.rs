@@ -1,5 +1,6 @@
 //! The operators that run inside a chain, one per file.
 
+pub mod count_window;
 pub mod filter;
 pub mod flat_map;
 pub mod keyed_process;

@@ -25,6 +25,7 @@
 use crate::collector::{Collector, Output};
 use crate::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::keyed::KeyMap;
+use crate::ops::count_window::CountWindowOp;
 use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
@@ -211,8 +212,11 @@ where
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<T> {
+        if let Some((size, slide)) = self.assigner.count() {
+            return Either::Count(CountWindowOp::new(self.id, self.key, size, slide, self.f, next));
+        }
         let event_time = self.assigner.is_event_time();
-        WindowOp {
+        Either::Time(WindowOp {
             id: self.id,
             key: self.key,
             assigner: self.assigner,
@@ -227,6 +231,58 @@ where
             late_records: 0,
             next,
             late: self.late.build(),
+        })
+    }
+}
+
+/// The window operator of an assigner: by time, or by count.
+pub enum Either<A, B> {
+    Time(A),
+    Count(B),
+}
+
+impl<T, A: Collector<T>, B: Collector<T>> Collector<T> for Either<A, B> {
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        match self {
+            Either::Time(a) => a.collect(value, timestamp),
+            Either::Count(b) => b.collect(value, timestamp),
+        }
+    }
+    fn on_control(&mut self, control: Control) {
+        match self {
+            Either::Time(a) => a.on_control(control),
+            Either::Count(b) => b.on_control(control),
+        }
+    }
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        match self {
+            Either::Time(a) => a.open(ctx),
+            Either::Count(b) => b.open(ctx),
+        }
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        match self {
+            Either::Time(a) => a.on_processing_time(now),
+            Either::Count(b) => b.on_processing_time(now),
+        }
+    }
+    fn flush(&mut self) {
+        match self {
+            Either::Time(a) => a.flush(),
+            Either::Count(b) => b.flush(),
+        }
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+        match self {
+            Either::Time(a) => a.take_blocked(blocked),
+            Either::Count(b) => b.take_blocked(blocked),
+        }
+    }
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        match self {
+            Either::Time(a) => a.close(),
+            Either::Count(b) => b.close(),
         }
     }
 }

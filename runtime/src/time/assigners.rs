@@ -39,6 +39,48 @@ pub trait WindowAssigner: Clone + Send + 'static {
     fn is_event_time(&self) -> bool {
         true
     }
+    /// Count windows: `(size, slide)` in records, fired by count, not by time.
+    fn count(&self) -> Option<(u64, u64)> {
+        None
+    }
+}
+
+/// Windows of a number of records per key (Flink's `countWindow`): all in the global window,
+/// whose results carry the largest timestamp. `of(size)` fires every `size` records and
+/// starts over; `sliding(size, slide)` fires every `slide` records over the last `size`.
+#[derive(Debug, Clone, Copy)]
+pub struct CountWindows {
+    size: u64,
+    slide: u64,
+}
+
+impl CountWindows {
+    pub fn of(size: u64) -> Self {
+        assert!(size > 0, "count_window: the size must be positive");
+        CountWindows { size, slide: size }
+    }
+    pub fn sliding(size: u64, slide: u64) -> Self {
+        assert!(size > 0 && slide > 0, "count_window: size and slide must be positive");
+        CountWindows { size, slide }
+    }
+}
+
+/// The one window of all records, for count windows (Flink's `GlobalWindow`).
+pub const GLOBAL_WINDOW: TimeWindow = TimeWindow { start: i64::MIN, end: i64::MAX };
+
+impl WindowAssigner for CountWindows {
+    fn assign(&self, _: Timestamp, windows: &mut Vec<TimeWindow>) {
+        windows.push(GLOBAL_WINDOW);
+    }
+    fn describe(&self) -> String {
+        format!("CountWindows({}, {})", self.size, self.slide)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        (i64::MAX, i64::MAX, 0)
+    }
+    fn count(&self) -> Option<(u64, u64)> {
+        Some((self.size, self.slide))
+    }
 }
 
 /// Fixed-size, non-overlapping event-time windows (Flink's `TumblingEventTimeWindows`).

@@ -1,11 +1,11 @@
 //! Time: event-time windows and their assigners, watermark strategies, processing time.
 
-mod assigners;
+pub(crate) mod assigners;
 mod clock;
 pub(crate) mod watermark;
 
 pub use assigners::{
-    SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
+    CountWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
     TumblingProcessingTimeWindows, WindowAssigner,
 };
 pub use clock::{Clock, ManualClock};

@@ -98,6 +98,11 @@ public class WindowSemantics {
             })
             .print("timestamps");
 
+        List<Tuple2<String, Long>> counted = new ArrayList<>();
+        for (long i = 1; i <= 7; i++) { counted.add(Tuple2.of("a", i)); if (i <= 4) counted.add(Tuple2.of("b", i * 10)); }
+        env.fromData(counted).keyBy(e -> e.f0).countWindow(3).sum(1).print("count");
+        env.fromData(counted).keyBy(e -> e.f0).countWindow(3, 2).sum(1).print("count-sliding");
+
         env.execute("window semantics");
     }
 }

@@ -64,11 +64,12 @@ fn word_count_at_parallelism_one_prints_without_subtask_prefixes() {
 
 #[test]
 fn plans_are_embedded_and_drawn() {
-    for job in ["word_count", "socket_word_count"] {
-        let bin = match job {
-            "word_count" => WORD_COUNT,
-            _ => env!("CARGO_BIN_EXE_socket_word_count"),
-        };
+    for (job, bin) in [
+        ("word_count", WORD_COUNT),
+        ("socket_word_count", env!("CARGO_BIN_EXE_socket_word_count")),
+        ("window_word_count", env!("CARGO_BIN_EXE_window_word_count")),
+        ("metrics_window", env!("CARGO_BIN_EXE_metrics_window")),
+    ] {
         let out = run(bin, &["--plan", "-p", "2"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let json = stdout(&out);
@@ -146,6 +147,16 @@ fn socket_word_count_without_a_server_fails_with_what_to_do() {
     let err = stderr(&out);
     assert!(err.contains("job 'socket_word_count' failed"), "{err}");
     assert!(err.contains(&format!("nc -lk {port}")), "{err}");
+}
+
+#[test]
+fn bench_workloads_plans_are_embedded_and_drawn() {
+    for workload in ["stateless", "keyed-sum", "wordcount", "window-alert", "sliding-alert"] {
+        let out = run(env!("CARGO_BIN_EXE_bench"), &["--plan", workload, "2"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let plan = Plan::parse(&stdout(&out)).expect("valid plan JSON");
+        snapshot(&format!("mermaid__bench_{workload}"), &plan.render(Format::Mermaid));
+    }
 }
 
 #[test]

@@ -79,12 +79,8 @@ fn usage() -> ! {
     std::process::exit(2)
 }
 
-fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() < 2 || args.len() > 4 {
-        usage();
-    }
-    let job = match args[0].as_str() {
+fn job(workload: &str) -> &'static rill::Job {
+    match workload {
         "stateless" => &STATELESS_JOB,
         "keyed-sum" => &KEYED_SUM_JOB,
         "wordcount" => &WORDCOUNT_JOB,
@@ -94,7 +90,21 @@ fn main() {
             eprintln!("error: unknown workload '{other}'");
             usage()
         }
-    };
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `bench --plan WORKLOAD [PARALLELISM]`: the workload's job graph as JSON.
+    if args.first().map(String::as_str) == Some("--plan") && (2..=3).contains(&args.len()) {
+        let p = args.get(2).and_then(|p| p.parse().ok()).unwrap_or(1);
+        println!("{}", job(&args[1]).plan_json(p));
+        return;
+    }
+    if args.len() < 2 || args.len() > 4 {
+        usage();
+    }
+    let job = job(&args[0]);
     let number = |i: usize, what: &str, default: i64| -> i64 {
         match args.get(i) {
             None => default,

@@ -51,21 +51,7 @@ macro_rules! forward_lifecycle {
         fn on_control(&mut self, control: $crate::Control) {
             self.$next.on_control(control)
         }
-        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
-            self.$next.open(ctx)
-        }
-        fn on_processing_time(&mut self, now: $crate::Timestamp) {
-            self.$next.on_processing_time(now)
-        }
-        fn flush(&mut self) {
-            self.$next.flush()
-        }
-        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
-            self.$next.take_blocked(blocked)
-        }
-        fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
-            self.$next.close()
-        }
+        $crate::forward_lifecycle_except_control!($next);
     };
 }
 

@@ -178,6 +178,20 @@ struct StreamRef {
     window: Option<WindowSpec>,
 }
 
+impl StreamRef {
+    /// The stream an operator produces.
+    fn of(node: NodeId, span: Span) -> Self {
+        StreamRef {
+            sources: vec![(node, Partition::Default, span)],
+            keyed: None,
+            last: Some(node),
+            between: None,
+            sink: None,
+            window: None,
+        }
+    }
+}
+
 struct Builder<'a> {
     nodes: Vec<Node>,
     streams: HashMap<String, StreamRef>,
@@ -290,14 +304,7 @@ impl Builder<'_> {
             return None;
         }
         let id = self.new_node(info, call, Vec::new());
-        Some(StreamRef {
-            sources: vec![(id, Partition::Default, call.span)],
-            keyed: None,
-            last: Some(id),
-            between: None,
-            sink: None,
-            window: None,
-        })
+        Some(StreamRef::of(id, call.span))
     }
 
     fn call(&mut self, mut cur: StreamRef, call: &Call) -> Option<StreamRef> {
@@ -402,14 +409,7 @@ impl Builder<'_> {
                 if info.kind == Kind::KeyedAggregation || (method == "process" && key.is_some()) {
                     self.nodes[id].key = key;
                 }
-                Some(StreamRef {
-                    sources: vec![(id, Partition::Default, call.span)],
-                    keyed: None,
-                    last: Some(id),
-                    between: None,
-                    sink: (info.kind == Kind::Sink).then_some(call.span),
-                    window: None,
-                })
+                Some(StreamRef { sink: (info.kind == Kind::Sink).then_some(call.span), ..StreamRef::of(id, call.span) })
             }
             Kind::KeyBy => {
                 let key = Key { closure: call.args[0].clone(), span: call.args[0].span() };
@@ -490,14 +490,7 @@ impl Builder<'_> {
         let id = self.new_node(info, call, vec![input]);
         self.nodes[id].parallelism = self.nodes[producer].parallelism.clone();
         self.nodes[id].max_parallelism = self.nodes[producer].max_parallelism;
-        Some(StreamRef {
-            sources: vec![(id, Partition::Default, call.span)],
-            keyed: None,
-            last: Some(id),
-            between: Some("side_output"),
-            sink: None,
-            window: None,
-        })
+        Some(StreamRef { between: Some("side_output"), ..StreamRef::of(id, call.span) })
     }
 
     /// A call on a windowed stream: a window setting or the window function.
@@ -541,14 +534,7 @@ impl Builder<'_> {
             self.nodes[id].parallelism = Par::Fixed(1);
         }
         self.nodes[id].window = Some(window);
-        Some(StreamRef {
-            sources: vec![(id, Partition::Default, call.span)],
-            keyed: None,
-            last: Some(id),
-            between: None,
-            sink: None,
-            window: None,
-        })
+        Some(StreamRef::of(id, call.span))
     }
 
     /// `sum(1)`, `sum(count)`, `sum("count")`: a tuple position or a field name.

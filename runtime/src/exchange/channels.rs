@@ -8,7 +8,6 @@ use crate::runtime_context::{InputSender, RuntimeContext};
 use tokio::sync::mpsc::error::TrySendError;
 
 pub(crate) struct Channels<T> {
-    edge: u32,
     senders: Vec<InputSender<T>>,
     channel: u32,
     buffers: Vec<Vec<Record<T>>>,
@@ -16,16 +15,11 @@ pub(crate) struct Channels<T> {
 }
 
 impl<T: Send + 'static> Channels<T> {
-    pub(crate) fn new(edge: u32) -> Self {
-        Channels { edge, senders: Vec::new(), channel: 0, buffers: Vec::new(), blocked: Vec::new() }
-    }
-
-    pub(crate) fn open(&mut self, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
-        let (senders, channel) = ctx.exchange::<T>(self.edge)?;
-        self.buffers = (0..senders.len()).map(|_| Vec::with_capacity(super::BATCH_SIZE)).collect();
-        self.senders = senders;
-        self.channel = channel;
-        Ok(())
+    /// The channels of `edge` from this subtask to every consumer subtask.
+    pub(crate) fn connect(edge: u32, ctx: &RuntimeContext<'_>) -> Result<Self, JobError> {
+        let (senders, channel) = ctx.exchange::<T>(edge)?;
+        let buffers = (0..senders.len()).map(|_| Vec::with_capacity(super::BATCH_SIZE)).collect();
+        Ok(Channels { senders, channel, buffers, blocked: Vec::new() })
     }
 
     pub(crate) fn targets(&self) -> usize {

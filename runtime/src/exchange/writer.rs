@@ -9,6 +9,35 @@ use crate::error::JobError;
 use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
 use crate::runtime_context::RuntimeContext;
 
+/// The lifecycle both writers share: control goes to every consumer subtask, buffers flush,
+/// parked sends are handed to the task.
+macro_rules! channel_lifecycle {
+    () => {
+        fn on_control(&mut self, control: Control) {
+            if let Some(c) = self.channels.as_mut() {
+                c.broadcast_control(control);
+            }
+        }
+        fn on_processing_time(&mut self, _: Timestamp) {}
+        fn flush(&mut self) {
+            if let Some(c) = self.channels.as_mut() {
+                c.flush();
+            }
+        }
+        fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+            if let Some(c) = self.channels.as_mut() {
+                c.take_blocked(blocked);
+            }
+        }
+        fn close(&mut self) -> Result<(), JobError> {
+            if let Some(c) = self.channels.as_mut() {
+                c.close();
+            }
+            Ok(())
+        }
+    };
+}
+
 /// Sends each record to the consumer subtask its [`Route`] picks.
 pub struct ExchangeWriter<T, R> {
     edge: u32,
@@ -35,36 +64,12 @@ impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
         let target = self.route.target(&value, channels.targets());
         channels.push(target, value, timestamp);
     }
-    fn on_control(&mut self, control: Control) {
-        if let Some(c) = self.channels.as_mut() {
-            c.broadcast_control(control);
-        }
-    }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        let mut channels = Channels::new(self.edge);
-        channels.open(ctx)?;
-        let upstream = ctx.parallelism;
-        self.route.open(ctx.subtask, upstream, ctx.plan_max_parallelism_of_edge(self.edge));
-        self.channels = Some(channels);
+        self.route.open(ctx.subtask, ctx.parallelism, ctx.plan_max_parallelism_of_edge(self.edge));
+        self.channels = Some(Channels::connect(self.edge, ctx)?);
         Ok(())
     }
-    fn flush(&mut self) {
-        if let Some(c) = self.channels.as_mut() {
-            c.flush();
-        }
-    }
-    fn on_processing_time(&mut self, _: Timestamp) {}
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        if let Some(c) = self.channels.as_mut() {
-            c.take_blocked(blocked);
-        }
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        if let Some(c) = self.channels.as_mut() {
-            c.close();
-        }
-        Ok(())
-    }
+    channel_lifecycle!();
 }
 
 /// Sends every record to every consumer subtask (Flink's `broadcast()` partitioning).
@@ -97,34 +102,11 @@ impl<T: Clone + Send + 'static> Collector<T> for BroadcastWriter<T> {
             channels.push(n - 1, value, timestamp);
         }
     }
-    fn on_control(&mut self, control: Control) {
-        if let Some(c) = self.channels.as_mut() {
-            c.broadcast_control(control);
-        }
-    }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        let mut channels = Channels::new(self.edge);
-        channels.open(ctx)?;
-        self.channels = Some(channels);
+        self.channels = Some(Channels::connect(self.edge, ctx)?);
         Ok(())
     }
-    fn flush(&mut self) {
-        if let Some(c) = self.channels.as_mut() {
-            c.flush();
-        }
-    }
-    fn on_processing_time(&mut self, _: Timestamp) {}
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        if let Some(c) = self.channels.as_mut() {
-            c.take_blocked(blocked);
-        }
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        if let Some(c) = self.channels.as_mut() {
-            c.close();
-        }
-        Ok(())
-    }
+    channel_lifecycle!();
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>

@@ -62,7 +62,8 @@ pub mod prelude {
     pub use crate::sinks::user::Sink;
     pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
-        Clock, ManualClock, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow,
-        TumblingEventTimeWindows, TumblingProcessingTimeWindows, WatermarkGenerator, WatermarkStrategy,
+        Clock, EventTimeSessionWindows, ManualClock, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
+        SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
+        WatermarkGenerator, WatermarkStrategy,
     };
 }

@@ -550,3 +550,35 @@ fn count_windows_fire_every_size_or_slide_records_per_key() {
     assert_eq!(printed(COUNTED.values()), flink("count"));
     assert_eq!(printed(COUNTED_SLIDING.values()), flink("count-sliding"));
 }
+
+static SESSIONS: Collected<(&'static str, i64, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn sessions(env: &mut Env) {
+    let events = [
+        ("a", 0i64, 1i64),
+        ("a", 500, 2),
+        ("a", 2000, 3),
+        ("a", 2900, 4),
+        ("b", 100, 10),
+        ("a", 1400, 5), // bridges a's sessions [0, 1500) and [2000, 3900)
+        ("a", 6000, 6),
+        ("b", 5000, 20),
+    ];
+    env.from_elements(events)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 2000, max: i64::MIN + 2001 })
+                .with_timestamp_assigner(|e, _| e.1),
+        )
+        .key_by(|e| e.0)
+        .window(EventTimeSessionWindows::with_gap(Duration::from_secs(1)))
+        .sum(2)
+        .sink_to(collect(&SESSIONS));
+}
+
+#[test]
+fn session_windows_merge_when_a_record_bridges_them() {
+    SESSIONS_JOB.run(Some(2), &[]).unwrap();
+    assert_eq!(printed(SESSIONS.values()), flink("sessions"));
+    assert!(flink("sessions").contains(&"(a,0,15)".to_owned()));
+}

@@ -8,6 +8,7 @@ pub mod map;
 pub mod pane_window;
 pub mod process;
 pub mod reduce;
+pub mod session_window;
 pub mod tee;
 pub mod timestamps;
 pub mod window;

@@ -27,6 +27,7 @@ use crate::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::keyed::KeyMap;
 use crate::ops::count_window::CountWindowOp;
 use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
+use crate::ops::session_window::SessionWindowOp;
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::sinks::discard::DiscardSink;
@@ -52,6 +53,8 @@ pub trait WindowFn<K, T>: Clone + Send + 'static {
     type Acc: Send + 'static;
     type Out;
     fn add(&mut self, acc: &mut Option<Self::Acc>, value: T);
+    /// Two windows' accumulators as one, the earlier window's first (session windows merge).
+    fn merge(&mut self, earlier: Self::Acc, later: Self::Acc) -> Self::Acc;
     fn emit(&mut self, key: &K, window: &TimeWindow, acc: &Self::Acc, out: &mut Vec<(Self::Out, Timestamp)>);
 }
 
@@ -66,6 +69,9 @@ impl<K, T, A: AggregateFunction<T>> WindowFn<K, T> for Aggregate<A> {
     fn add(&mut self, acc: &mut Option<A::Acc>, value: T) {
         let a = acc.get_or_insert_with(|| self.0.create_accumulator());
         self.0.add(value, a);
+    }
+    fn merge(&mut self, earlier: A::Acc, later: A::Acc) -> A::Acc {
+        self.0.merge(earlier, later)
     }
     fn emit(&mut self, _: &K, window: &TimeWindow, acc: &A::Acc, out: &mut Vec<(A::Out, Timestamp)>) {
         out.push((self.0.get_result(acc), window.max_timestamp()));
@@ -82,6 +88,9 @@ impl<K, T: Clone + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
     #[inline]
     fn add(&mut self, acc: &mut Option<T>, value: T) {
         *acc = Some(self.0.fold(acc.take(), value));
+    }
+    fn merge(&mut self, earlier: T, later: T) -> T {
+        self.0.fold(Some(earlier), later)
     }
     fn emit(&mut self, _: &K, window: &TimeWindow, acc: &T, out: &mut Vec<(T, Timestamp)>) {
         out.push((acc.clone(), window.max_timestamp()));
@@ -108,6 +117,10 @@ where
     #[inline]
     fn add(&mut self, acc: &mut Option<Vec<T>>, value: T) {
         acc.get_or_insert_with(Vec::new).push(value);
+    }
+    fn merge(&mut self, mut earlier: Vec<T>, later: Vec<T>) -> Vec<T> {
+        earlier.extend(later);
+        earlier
     }
     fn emit(&mut self, key: &K, window: &TimeWindow, acc: &Vec<T>, out: &mut Vec<(O, Timestamp)>) {
         (self.0)(key, window, acc, &mut Output { buffer: out, timestamp: window.max_timestamp() });
@@ -157,6 +170,9 @@ where
     #[inline]
     fn add(&mut self, acc: &mut Option<G::Acc>, value: T) {
         self.0.add(acc, value)
+    }
+    fn merge(&mut self, earlier: G::Acc, later: G::Acc) -> G::Acc {
+        self.0.merge(earlier, later)
     }
     fn emit(&mut self, key: &K, window: &TimeWindow, acc: &G::Acc, out: &mut Vec<(O, Timestamp)>) {
         let mut results = Vec::with_capacity(1);
@@ -215,6 +231,10 @@ where
         if let Some((size, slide)) = self.assigner.count() {
             return Either::Count(CountWindowOp::new(self.id, self.key, size, slide, self.f, next));
         }
+        if let Some(gap) = self.assigner.session_gap() {
+            let event_time = self.assigner.is_event_time();
+            return Either::Session(SessionWindowOp::new(self.id, self.key, gap, event_time, self.f, next));
+        }
         let event_time = self.assigner.is_event_time();
         Either::Time(WindowOp {
             id: self.id,
@@ -236,53 +256,61 @@ where
 }
 
 /// The window operator of an assigner: by time, or by count.
-pub enum Either<A, B> {
+pub enum Either<A, B, S> {
     Time(A),
     Count(B),
+    Session(S),
 }
 
-impl<T, A: Collector<T>, B: Collector<T>> Collector<T> for Either<A, B> {
+impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Either<A, B, S> {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         match self {
             Either::Time(a) => a.collect(value, timestamp),
             Either::Count(b) => b.collect(value, timestamp),
+            Either::Session(s) => s.collect(value, timestamp),
         }
     }
     fn on_control(&mut self, control: Control) {
         match self {
             Either::Time(a) => a.on_control(control),
             Either::Count(b) => b.on_control(control),
+            Either::Session(s) => s.on_control(control),
         }
     }
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
         match self {
             Either::Time(a) => a.open(ctx),
             Either::Count(b) => b.open(ctx),
+            Either::Session(s) => s.open(ctx),
         }
     }
     fn on_processing_time(&mut self, now: Timestamp) {
         match self {
             Either::Time(a) => a.on_processing_time(now),
             Either::Count(b) => b.on_processing_time(now),
+            Either::Session(s) => s.on_processing_time(now),
         }
     }
     fn flush(&mut self) {
         match self {
             Either::Time(a) => a.flush(),
             Either::Count(b) => b.flush(),
+            Either::Session(s) => s.flush(),
         }
     }
     fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
         match self {
             Either::Time(a) => a.take_blocked(blocked),
             Either::Count(b) => b.take_blocked(blocked),
+            Either::Session(s) => s.take_blocked(blocked),
         }
     }
     fn close(&mut self) -> Result<(), crate::JobError> {
         match self {
             Either::Time(a) => a.close(),
             Either::Count(b) => b.close(),
+            Either::Session(s) => s.close(),
         }
     }
 }

@@ -13,6 +13,12 @@ pub struct TimeWindow {
 }
 
 impl TimeWindow {
+    /// Whether two windows overlap or touch, so that sessions merge (Flink's
+    /// `TimeWindow.intersects`).
+    pub fn intersects(&self, other: &TimeWindow) -> bool {
+        self.start <= other.end && self.end >= other.start
+    }
+
     /// `end - 1`: the timestamp of the window's result, and the watermark that fires it.
     pub fn max_timestamp(&self) -> Timestamp {
         self.end - 1
@@ -42,6 +48,69 @@ pub trait WindowAssigner: Clone + Send + 'static {
     /// Count windows: `(size, slide)` in records, fired by count, not by time.
     fn count(&self) -> Option<(u64, u64)> {
         None
+    }
+    /// Session windows: the gap in ms after which a key's session closes.
+    fn session_gap(&self) -> Option<i64> {
+        None
+    }
+}
+
+/// Sessions of activity per key in event time, closed by a gap with no records (Flink's
+/// `EventTimeSessionWindows.withGap`): each record opens `[ts, ts + gap)`, and windows that
+/// overlap or touch merge.
+#[derive(Debug, Clone, Copy)]
+pub struct EventTimeSessionWindows {
+    gap: i64,
+}
+
+impl EventTimeSessionWindows {
+    pub fn with_gap(gap: Duration) -> Self {
+        let gap = millis(gap);
+        assert!(gap > 0, "EventTimeSessionWindows: the gap must be positive");
+        EventTimeSessionWindows { gap }
+    }
+}
+
+impl WindowAssigner for EventTimeSessionWindows {
+    fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>) {
+        windows.push(TimeWindow { start: timestamp, end: timestamp + self.gap });
+    }
+    fn describe(&self) -> String {
+        format!("EventTimeSessionWindows({})", self.gap)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        (self.gap, self.gap, 0)
+    }
+    fn session_gap(&self) -> Option<i64> {
+        Some(self.gap)
+    }
+}
+
+/// Sessions in processing time (Flink's `ProcessingTimeSessionWindows.withGap`).
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessingTimeSessionWindows(EventTimeSessionWindows);
+
+impl ProcessingTimeSessionWindows {
+    pub fn with_gap(gap: Duration) -> Self {
+        ProcessingTimeSessionWindows(EventTimeSessionWindows::with_gap(gap))
+    }
+}
+
+impl WindowAssigner for ProcessingTimeSessionWindows {
+    fn assign(&self, now: Timestamp, windows: &mut Vec<TimeWindow>) {
+        self.0.assign(now, windows)
+    }
+    fn describe(&self) -> String {
+        format!("ProcessingTimeSessionWindows({})", self.0.gap)
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        self.0.geometry()
+    }
+    fn is_event_time(&self) -> bool {
+        false
+    }
+    fn session_gap(&self) -> Option<i64> {
+        self.0.session_gap()
     }
 }
 

@@ -5,8 +5,8 @@ mod clock;
 pub(crate) mod watermark;
 
 pub use assigners::{
-    CountWindows, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
-    TumblingProcessingTimeWindows, WindowAssigner,
+    CountWindows, EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
+    SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WindowAssigner,
 };
 pub use clock::{Clock, ManualClock};
 pub use watermark::{BoundedOutOfOrderness, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy};

@@ -103,6 +103,24 @@ public class WindowSemantics {
         env.fromData(counted).keyBy(e -> e.f0).countWindow(3).sum(1).print("count");
         env.fromData(counted).keyBy(e -> e.f0).countWindow(3, 2).sum(1).print("count-sliding");
 
+        // Sessions with a 1 s gap; (a, 1400) arrives late but within the bound and bridges
+        // a's sessions [0, 1500) and [2000, 3900) into one.
+        env.fromData(Arrays.asList(Tuple3.of("a", 0L, 1L), Tuple3.of("a", 500L, 2L), Tuple3.of("a", 2000L, 3L),
+                Tuple3.of("a", 2900L, 4L), Tuple3.of("b", 100L, 10L), Tuple3.of("a", 1400L, 5L),
+                Tuple3.of("a", 6000L, 6L), Tuple3.of("b", 5000L, 20L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new WatermarkGenerator<Tuple3<String, Long, Long>>() {
+                    long max = Long.MIN_VALUE + 2001;
+                    public void onEvent(Tuple3<String, Long, Long> e, long ts, WatermarkOutput out) {
+                        max = Math.max(max, ts); out.emitWatermark(new Watermark(max - 2000 - 1));
+                    }
+                    public void onPeriodicEmit(WatermarkOutput out) {}
+                })
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows.withGap(Duration.ofSeconds(1)))
+            .sum(2)
+            .print("sessions");
+
         env.execute("window semantics");
     }
 }

@@ -578,7 +578,7 @@ fn sessions(env: &mut Env) {
 
 #[test]
 fn session_windows_merge_when_a_record_bridges_them() {
-    SESSIONS_JOB.run(Some(2), &[]).unwrap();
+    SESSIONS_JOB.run(Some(1), &[]).unwrap();
     assert_eq!(printed(SESSIONS.values()), flink("sessions"));
     assert!(flink("sessions").contains(&"(a,0,15)".to_owned()));
 }

@@ -34,6 +34,19 @@ pub struct Edge {
     pub source: u32,
     pub target: u32,
     pub partitioner: String,
+    /// 1 when the edge feeds the second input of a two-input operator (`connect`).
+    #[serde(default)]
+    pub input: u8,
+}
+
+impl Edge {
+    fn label(&self) -> String {
+        if self.input == 1 {
+            format!("{} (second input)", self.partitioner)
+        } else {
+            self.partitioner.clone()
+        }
+    }
 }
 
 /// How `rill plan` draws a plan.
@@ -89,7 +102,7 @@ impl Plan {
             }
             for e in self.edges.iter().filter(|e| e.source == c.id) {
                 let target = self.chain(e.target).map_or("?", |t| t.name.as_str());
-                let _ = writeln!(s, "  ⇒ {} exchange to chain {} ({target})", e.partitioner, e.target);
+                let _ = writeln!(s, "  ⇒ {} exchange to chain {} ({target})", e.label(), e.target);
             }
         }
         s
@@ -103,7 +116,7 @@ impl Plan {
             let _ = writeln!(s, "    c{}[\"{}<br/>parallelism {}\"]", c.id, ops.join(" → "), c.parallelism);
         }
         for e in &self.edges {
-            let _ = writeln!(s, "    c{} -- {} --> c{}", e.source, e.partitioner, e.target);
+            let _ = writeln!(s, "    c{} -- {} --> c{}", e.source, e.label(), e.target);
         }
         s
     }
@@ -116,7 +129,7 @@ impl Plan {
             let _ = writeln!(s, "    c{} [label=\"{}\\nparallelism {}\"];", c.id, ops.join(" -> "), c.parallelism);
         }
         for e in &self.edges {
-            let _ = writeln!(s, "    c{} -> c{} [label=\"{}\"];", e.source, e.target, e.partitioner);
+            let _ = writeln!(s, "    c{} -> c{} [label=\"{}\"];", e.source, e.target, e.label());
         }
         s.push_str("}\n");
         s
@@ -148,7 +161,13 @@ impl serde::Serialize for JsonPlan<'_> {
         let edges: Vec<serde_json::Value> = p
             .edges
             .iter()
-            .map(|e| serde_json::json!({"id": e.id, "source": e.source, "target": e.target, "partitioner": e.partitioner}))
+            .map(|e| {
+                let mut edge = serde_json::json!({"id": e.id, "source": e.source, "target": e.target, "partitioner": e.partitioner});
+                if e.input > 0 {
+                    edge["input"] = e.input.into();
+                }
+                edge
+            })
             .collect();
         let mut st = ser.serialize_struct("Plan", 4)?;
         st.serialize_field("job", &p.job)?;
@@ -174,7 +193,7 @@ mod tests {
     const JSON: &str = r#"{"job":"wc","default_parallelism":2,"chains":[
         {"id":0,"name":"Source: from_elements","parallelism":1,"max_parallelism":128,"operators":[{"id":0,"kind":"from_elements","name":"Source: from_elements","uid":"a"}]},
         {"id":1,"name":"Map -> Print","parallelism":2,"max_parallelism":128,"operators":[{"id":1,"kind":"map","name":"Map","uid":"b"},{"id":2,"kind":"print","name":"Print \"x\"","uid":"c"}]}],
-        "edges":[{"id":0,"source":0,"target":1,"partitioner":"REBALANCE"}]}"#;
+        "edges":[{"id":0,"source":0,"target":1,"partitioner":"REBALANCE"},{"id":1,"source":0,"target":1,"partitioner":"HASH","input":1}]}"#;
 
     #[test]
     fn parses_and_draws_every_format() {
@@ -186,6 +205,7 @@ mod tests {
         let mermaid = plan.render(Format::Mermaid);
         assert!(mermaid.contains("c1[\"Map → Print #quot;x#quot;<br/>parallelism 2\"]"), "{mermaid}");
         assert!(mermaid.contains("c0 -- REBALANCE --> c1"));
+        assert!(mermaid.contains("c0 -- HASH (second input) --> c1"), "{mermaid}");
         let dot = plan.render(Format::Dot);
         assert!(dot.contains("c0 -> c1 [label=\"REBALANCE\"]"), "{dot}");
         assert!(dot.contains("Print \\\"x\\\""), "{dot}");

@@ -27,10 +27,29 @@ pub(crate) trait ChainRunner: Send {
         &self,
         chain: u32,
         parallelism: usize,
-        channels: usize,
+        channels: [usize; 2],
         endpoints: &mut Endpoints,
     ) -> Vec<Box<dyn Any + Send>>;
-    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: usize) -> TaskFuture;
+    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: [usize; 2]) -> TaskFuture;
+}
+
+/// Creates the input channels of one input of a chain and registers their senders.
+fn channels_of<T: Send + 'static>(
+    chain: u32,
+    input: u8,
+    parallelism: usize,
+    channels: usize,
+    endpoints: &mut Endpoints,
+) -> Vec<Receiver<(u32, Message<T>)>> {
+    let mut senders: Vec<InputSender<T>> = Vec::with_capacity(parallelism);
+    let mut receivers = Vec::with_capacity(parallelism);
+    for _ in 0..parallelism {
+        let (tx, rx) = channel::<(u32, Message<T>)>(BATCHES_PER_CHANNEL * channels.max(1));
+        senders.push(tx);
+        receivers.push(rx);
+    }
+    endpoints.inputs.insert((chain, input), Box::new(senders));
+    receivers
 }
 
 struct SourceChain<S, K> {
@@ -39,10 +58,10 @@ struct SourceChain<S, K> {
 }
 
 impl<S: Source, K: Tail<S::Out>> ChainRunner for SourceChain<S, K> {
-    fn create_inputs(&self, _: u32, _: usize, _: usize, _: &mut Endpoints) -> Vec<Box<dyn Any + Send>> {
+    fn create_inputs(&self, _: u32, _: usize, _: [usize; 2], _: &mut Endpoints) -> Vec<Box<dyn Any + Send>> {
         Vec::new()
     }
-    fn task(&self, info: TaskInfo, _: Option<Box<dyn Any + Send>>, _: usize) -> TaskFuture {
+    fn task(&self, info: TaskInfo, _: Option<Box<dyn Any + Send>>, _: [usize; 2]) -> TaskFuture {
         let source = self.source.clone();
         let tail = self.tail.clone();
         let site = PanicSite::of(&info);
@@ -61,26 +80,56 @@ impl<T: Send + 'static, K: Tail<T>> ChainRunner for InputChain<T, K> {
         &self,
         chain: u32,
         parallelism: usize,
-        channels: usize,
+        channels: [usize; 2],
         endpoints: &mut Endpoints,
     ) -> Vec<Box<dyn Any + Send>> {
-        let mut senders: Vec<InputSender<T>> = Vec::with_capacity(parallelism);
-        let mut receivers: Vec<Box<dyn Any + Send>> = Vec::with_capacity(parallelism);
-        for _ in 0..parallelism {
-            let (tx, rx) = channel::<(u32, Message<T>)>(BATCHES_PER_CHANNEL * channels.max(1));
-            senders.push(tx);
-            receivers.push(Box::new(rx));
-        }
-        endpoints.inputs.insert(chain, Box::new(senders));
-        receivers
+        channels_of::<T>(chain, 0, parallelism, channels[0], endpoints)
+            .into_iter()
+            .map(|rx| Box::new(rx) as Box<dyn Any + Send>)
+            .collect()
     }
-    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: usize) -> TaskFuture {
+    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: [usize; 2]) -> TaskFuture {
         let tail = self.tail.clone();
         let rx = input
             .and_then(|i| i.downcast::<Receiver<(u32, Message<T>)>>().ok())
             .expect("input channel of the chain's type");
         let site = PanicSite::of(&info);
-        let catch = CatchPanic::new(async move { run_input(*rx, channels, tail.build(), info).await }, site);
+        let catch = CatchPanic::new(async move { run_input(*rx, channels[0], tail.build(), info).await }, site);
+        Box::pin(catch)
+    }
+}
+
+struct TwoInputChain<A, B, K> {
+    tail: K,
+    _t: PhantomData<fn() -> (A, B)>,
+}
+
+impl<A: Send + 'static, B: Send + 'static, K: crate::two_input::TwoInputTail<A, B>> ChainRunner
+    for TwoInputChain<A, B, K>
+{
+    fn create_inputs(
+        &self,
+        chain: u32,
+        parallelism: usize,
+        channels: [usize; 2],
+        endpoints: &mut Endpoints,
+    ) -> Vec<Box<dyn Any + Send>> {
+        let first = channels_of::<A>(chain, 0, parallelism, channels[0], endpoints);
+        let second = channels_of::<B>(chain, 1, parallelism, channels[1], endpoints);
+        first.into_iter().zip(second).map(|pair| Box::new(pair) as Box<dyn Any + Send>).collect()
+    }
+    fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: [usize; 2]) -> TaskFuture {
+        let tail = self.tail.clone();
+        type Pair<A, B> = (Receiver<(u32, Message<A>)>, Receiver<(u32, Message<B>)>);
+        let rx = input.and_then(|i| i.downcast::<Pair<A, B>>().ok()).expect("input channels of the chain's types");
+        let site = PanicSite::of(&info);
+        let catch = CatchPanic::new(
+            async move {
+                let (a, b) = *rx;
+                crate::task::run_two_inputs(a, b, channels, tail.build(), info).await
+            },
+            site,
+        );
         Box::pin(catch)
     }
 }
@@ -177,6 +226,17 @@ impl Env {
     #[doc(hidden)]
     pub fn __input_chain<T: Send + 'static, K: Tail<T>>(&mut self, port: &InputPort<T>, tail: K) {
         self.chains.push((port.chain, Box::new(InputChain { tail, _t: PhantomData })));
+    }
+
+    #[doc(hidden)]
+    pub fn __two_input_chain<A: Send + 'static, B: Send + 'static, K: crate::two_input::TwoInputTail<A, B>>(
+        &mut self,
+        first: &InputPort<A>,
+        second: &InputPort<B>,
+        tail: K,
+    ) {
+        let _ = second;
+        self.chains.push((first.chain, Box::new(TwoInputChain { tail, _t: PhantomData })));
     }
 
     #[doc(hidden)]

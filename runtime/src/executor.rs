@@ -36,17 +36,17 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
 
     // Number the input channels of each consumer chain: edge by edge, upstream subtask by subtask.
     let mut endpoints = Endpoints::default();
-    let mut channels: HashMap<u32, usize> = HashMap::new();
+    let mut channels: HashMap<u32, [usize; 2]> = HashMap::new();
     for edge in plan.edges {
-        let n = channels.entry(edge.target_chain).or_insert(0);
+        let n = &mut channels.entry(edge.target_chain).or_insert([0, 0])[edge.target_input as usize];
         endpoints.channel_offsets.insert(edge.id, *n as u32);
         *n += par_of(edge.source_chain);
     }
 
     let mut inputs: HashMap<u32, Vec<Box<dyn Any + Send>>> = HashMap::new();
     for (chain, runner) in &env.chains {
-        let n = channels.get(chain).copied().unwrap_or(0);
-        if n > 0 {
+        let n = channels.get(chain).copied().unwrap_or([0, 0]);
+        if n[0] + n[1] > 0 {
             inputs.insert(*chain, runner.create_inputs(*chain, par_of(*chain), n, &mut endpoints));
         }
     }
@@ -74,7 +74,7 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
                 cancel: cancel.clone(),
             };
             let input = receivers.as_mut().and_then(Iterator::next);
-            let task = runner.task(info, input, channels.get(chain).copied().unwrap_or(0));
+            let task = runner.task(info, input, channels.get(chain).copied().unwrap_or([0, 0]));
             let done = done_tx.clone();
             std::thread::Builder::new()
                 .name(format!("{name} ({}/{p})", subtask + 1))

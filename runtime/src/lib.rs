@@ -40,6 +40,7 @@ pub mod state;
 mod task;
 pub mod time;
 pub mod timers;
+pub mod two_input;
 
 pub use collector::{Collector, Output};
 pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
@@ -66,4 +67,5 @@ pub mod prelude {
         SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
         WatermarkGenerator, WatermarkStrategy,
     };
+    pub use crate::two_input::KeyedCoProcessFunction;
 }

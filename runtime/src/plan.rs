@@ -43,6 +43,9 @@ pub struct EdgeSpec {
     pub id: u32,
     pub source_chain: u32,
     pub target_chain: u32,
+    /// Which input of the target chain's head: 0, or 1 for the second input of a
+    /// two-input operator (`connect`).
+    pub target_input: u8,
     /// FORWARD, HASH, REBALANCE, RESCALE, BROADCAST or GLOBAL, as Flink names them.
     pub partitioner: &'static str,
 }
@@ -116,12 +119,16 @@ impl PlanSpec {
             }
             let _ = write!(
                 s,
-                "{{\"id\":{},\"source\":{},\"target\":{},\"partitioner\":{}}}",
+                "{{\"id\":{},\"source\":{},\"target\":{},\"partitioner\":{}",
                 e.id,
                 e.source_chain,
                 e.target_chain,
                 json_str(e.partitioner)
             );
+            if e.target_input > 0 {
+                let _ = write!(s, ",\"input\":{}", e.target_input);
+            }
+            s.push('}');
         }
         s.push_str("]}");
         s
@@ -171,7 +178,7 @@ mod tests {
                 ],
             },
         ],
-        edges: &[EdgeSpec { id: 0, source_chain: 0, target_chain: 1, partitioner: "REBALANCE" }],
+        edges: &[EdgeSpec { id: 0, source_chain: 0, target_chain: 1, target_input: 0, partitioner: "REBALANCE" }],
     };
 
     #[test]

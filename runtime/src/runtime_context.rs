@@ -15,8 +15,9 @@ pub type InputSender<T> = Sender<(u32, Message<T>)>;
 /// opens and looked up by exchange writers.
 #[derive(Default)]
 pub struct Endpoints {
-    /// Per consumer chain: the senders to each of its subtasks (`Vec<InputSender<T>>`).
-    pub(crate) inputs: HashMap<u32, Box<dyn Any + Send + Sync>>,
+    /// Per consumer chain and input: the senders to each of its subtasks
+    /// (`Vec<InputSender<T>>`).
+    pub(crate) inputs: HashMap<(u32, u8), Box<dyn Any + Send + Sync>>,
     /// Per edge: the index of its first channel at the consumer (its upstream subtasks follow).
     pub(crate) channel_offsets: HashMap<u32, u32>,
 }
@@ -55,7 +56,7 @@ impl RuntimeContext<'_> {
         let senders = self
             .endpoints
             .inputs
-            .get(&spec.target_chain)
+            .get(&(spec.target_chain, spec.target_input))
             .and_then(|s| s.downcast_ref::<Vec<InputSender<T>>>())
             .ok_or_else(|| JobError::Config(format!("no input channels of the right type for edge {edge}")))?;
         let offset = self.endpoints.channel_offsets[&edge];

@@ -191,6 +191,119 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     finish(&mut chain, &mut blocked).await
 }
 
+/// The loop of a two-input subtask: both inputs feed one gate (the second input's channels
+/// numbered after the first's), so the operator's watermark is the minimum over both.
+pub(crate) async fn run_two_inputs<
+    A: Send + 'static,
+    B: Send + 'static,
+    C: crate::two_input::TwoInputCollector<A, B>,
+>(
+    mut first: Receiver<(u32, Message<A>)>,
+    mut second: Receiver<(u32, Message<B>)>,
+    channels: [usize; 2],
+    mut chain: C,
+    mut info: TaskInfo,
+) -> Result<(), JobError> {
+    let endpoints = info.endpoints.take().expect("task opened once");
+    {
+        let mut ctx = RuntimeContext {
+            subtask: info.subtask,
+            parallelism: info.parallelism,
+            max_parallelism: info.max_parallelism,
+            plan: info.plan,
+            clock: info.clock.clone(),
+            endpoints: &endpoints,
+        };
+        chain.open(&mut ctx)?;
+    }
+    drop(endpoints);
+    let mut gate = InputGate::new(channels[0] + channels[1]);
+    let offset = channels[0] as u32;
+    let mut blocked = Vec::new();
+    let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
+    let (mut first_open, mut second_open) = (channels[0] > 0, channels[1] > 0);
+    while !gate.finished() {
+        if ticker.due() {
+            chain.on_processing_time(ticker.clock.now());
+            ticker.next = tokio::time::Instant::now() + ticker.interval;
+        }
+        if first.is_empty() && second.is_empty() {
+            chain.flush();
+            chain.take_blocked(&mut blocked);
+            for send in blocked.drain(..) {
+                send.await?;
+            }
+        }
+        enum Got<A, B> {
+            First(Option<(u32, Message<A>)>),
+            Second(Option<(u32, Message<B>)>),
+            Tick,
+        }
+        let got = tokio::select! {
+            m = first.recv(), if first_open => Got::First(m),
+            m = second.recv(), if second_open => Got::Second(m),
+            _ = ticker.wait() => Got::Tick,
+        };
+        let (channel, control) = match got {
+            Got::Tick => continue,
+            Got::First(None) => {
+                first_open = false;
+                continue;
+            }
+            Got::Second(None) => {
+                second_open = false;
+                continue;
+            }
+            Got::First(Some((channel, message))) => match message {
+                Message::Records(batch) => {
+                    if let Some(c) = gate.on_record(channel as usize) {
+                        chain.on_control(c);
+                    }
+                    for r in batch {
+                        chain.collect1(r.value, r.timestamp);
+                    }
+                    (channel, None)
+                }
+                Message::Control(c) => (channel, Some(c)),
+            },
+            Got::Second(Some((channel, message))) => match message {
+                Message::Records(batch) => {
+                    if let Some(c) = gate.on_record((offset + channel) as usize) {
+                        chain.on_control(c);
+                    }
+                    for r in batch {
+                        chain.collect2(r.value, r.timestamp);
+                    }
+                    (offset + channel, None)
+                }
+                Message::Control(c) => (offset + channel, Some(c)),
+            },
+        };
+        if let Some(control) = control {
+            if let Some(c) = gate.on_control(channel as usize, control) {
+                chain.on_control(c);
+            }
+            if let Some(c) = gate.take_pending() {
+                chain.on_control(c);
+            }
+        }
+        chain.take_blocked(&mut blocked);
+        for send in blocked.drain(..) {
+            send.await?;
+        }
+        if !first_open && !second_open && !gate.finished() {
+            return Err(JobError::ChannelClosed);
+        }
+    }
+    chain.flush();
+    chain.close()?;
+    chain.take_blocked(&mut blocked);
+    for send in blocked.drain(..) {
+        send.await?;
+    }
+    Ok(())
+}
+
 /// Runs a task's future and turns a panic into an error that names the operator (the one
 /// that last entered user code on this thread) and the subtask.
 pub(crate) struct CatchPanic<F> {

@@ -27,6 +27,10 @@ pub enum Kind {
     WindowFunction,
     /// `side_output(&TAG)`: the records an operator wrote to a side output.
     SideOutput,
+    /// `connect(other)`: two streams into one two-input operator.
+    Connect,
+    /// A function of connected streams (`co_map`, `co_flat_map`).
+    CoFunction,
 }
 
 /// One DataStream method.
@@ -78,7 +82,10 @@ pub const OPERATORS: &[OpInfo] = &[
     op("flat_map", Transform, (1, 1), "Flat Map", "flat_map(|record| iterable)"),
     op("filter", Transform, (1, 1), "Filter", "filter(|record| bool)"),
     op("process", Transform, (1, 1), "Process", "process(|record, ctx, out| ...)"),
-    op("key_by", KeyBy, (1, 1), "", "key_by(|record| key)"),
+    op("key_by", KeyBy, (1, 2), "", "key_by(|record| key), on connected streams key_by(|a| key, |b| key)"),
+    op("connect", Connect, (1, 1), "", "connect(other)"),
+    op("co_map", CoFunction, (2, 2), "Co-Map", "co_map(|a| out, |b| out)"),
+    op("co_flat_map", CoFunction, (2, 2), "Co-Flat Map", "co_flat_map(|a| iterable, |b| iterable)"),
     op("reduce", KeyedAggregation, (1, 2), "Keyed Reduce", "reduce(|aggregate, record| new_aggregate), on a window also reduce(f, |key, window, result, out| ..)"),
     op(
         "sum",

@@ -12,6 +12,8 @@ pub struct Edge {
     pub to_node: NodeId,
     pub from_chain: usize,
     pub to_chain: usize,
+    /// 0, or 1 for the second input of a two-input head.
+    pub to_input: u8,
     pub partition: Partition,
     pub span: Span,
 }
@@ -98,6 +100,7 @@ pub fn chain(graph: &Graph) -> Physical {
                     to_node: node.id,
                     from_chain: chain_of[input.from],
                     to_chain: chain_of[node.id],
+                    to_input: input.input,
                     partition: resolve(&input.partition, &from.parallelism, &node.parallelism),
                     span: input.span,
                 });

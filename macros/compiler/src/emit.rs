@@ -25,10 +25,19 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
         Statement::Plain(stmt) => Some(stmt),
         Statement::Stream { .. } => None,
     });
-    let ports = phys.chains.iter().filter(|c| phys.edges.iter().any(|e| e.to_chain == c.id)).map(|c| {
-        let port = port_ident(c.id);
-        let id = c.id as u32;
-        quote!(let #port = ::rill::exchange::InputPort::new(#id);)
+    let ports = phys.chains.iter().flat_map(|c| {
+        [0u8, 1]
+            .into_iter()
+            .filter(move |input| phys.edges.iter().any(|e| e.to_chain == c.id && e.to_input == *input))
+            .map(move |input| {
+                let port = port_ident(c.id, input);
+                let id = c.id as u32;
+                if input == 0 {
+                    quote!(let #port = ::rill::exchange::InputPort::new(#id);)
+                } else {
+                    quote!(let #port = ::rill::exchange::InputPort::second(#id);)
+                }
+            })
     });
     let overrides = phys.chains.iter().filter_map(|c| {
         let head = &graph.nodes[c.head];
@@ -73,8 +82,12 @@ pub fn job_ident(name: &syn::Ident) -> syn::Ident {
     format_ident!("{}_JOB", name.to_string().to_uppercase())
 }
 
-fn port_ident(chain: usize) -> syn::Ident {
-    format_ident!("__rill_port_{}", chain)
+fn port_ident(chain: usize, input: u8) -> syn::Ident {
+    if input == 0 {
+        format_ident!("__rill_port_{}", chain)
+    } else {
+        format_ident!("__rill_port_{}_second", chain)
+    }
 }
 
 fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) -> TokenStream {
@@ -91,8 +104,18 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
                 #env.__source_chain(#id, __rill_source, __rill_chain);
             }
         }
+    } else if head.inputs.iter().any(|i| i.input == 1) {
+        let (first, second) = (port_ident(chain, 0), port_ident(chain, 1));
+        let op = two_input_call(head);
+        quote! {
+            {
+                let __rill_chain = ::rill::two_input::TwoInput::of(&#first, &#second) #op
+                    .chain(|__rill_b| __rill_b #rest);
+                #env.__two_input_chain(&#first, &#second, __rill_chain);
+            }
+        }
     } else {
-        let port = port_ident(chain);
+        let port = port_ident(chain, 0);
         let op = operator_call(head);
         let late = late_data(graph, phys, head.id);
         quote! {
@@ -179,7 +202,8 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
             let edge = &phys.edges[e];
             let span = edge.span;
             // At the union call: a union of different types is reported there.
-            let port = format_ident!("__rill_port_{}", edge.to_chain, span = span);
+            let mut port = port_ident(edge.to_chain, edge.to_input);
+            port.set_span(span);
             let id = e as u32;
             match &edge.partition {
                 Partition::Hash(key) => {
@@ -278,6 +302,22 @@ fn operator_call(node: &Node) -> TokenStream {
         "sink_to" => quote_spanned!(span=> .sink_to(#id, #arg)),
         "discard" => quote_spanned!(span=> .discard(#id)),
         other => unreachable!("operator {other} has no emitter"),
+    }
+}
+
+/// The head of a two-input chain: `co_map`, `co_flat_map` or a keyed co-process function.
+fn two_input_call(node: &Node) -> TokenStream {
+    let id = node.id as u32;
+    let span = node.span;
+    let (a, b) = (node.args.first().map(moved), node.args.get(1).map(moved));
+    match node.method() {
+        "co_map" => quote_spanned!(span=> .co_map(#id, #a, #b)),
+        "co_flat_map" => quote_spanned!(span=> .co_flat_map(#id, #a, #b)),
+        _ => {
+            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
+            let k2 = node.key2.as_ref().map(|k| moved(&k.closure));
+            quote_spanned!(span=> .keyed_co_process(#id, #k1, #k2, #a))
+        }
     }
 }
 
@@ -402,9 +442,9 @@ fn emit_plan(job: &str, graph: &Graph, phys: &Physical) -> TokenStream {
         quote!(::rill::plan::ChainSpec { id: #id, parallelism: #par, max_parallelism: #max, operators: &[#(#ops),*] })
     });
     let edges = phys.edges.iter().map(|e| {
-        let (id, s, t) = (e.id as u32, e.from_chain as u32, e.to_chain as u32);
+        let (id, s, t, input) = (e.id as u32, e.from_chain as u32, e.to_chain as u32, e.to_input);
         let p = e.partition.flink_name();
-        quote!(::rill::plan::EdgeSpec { id: #id, source_chain: #s, target_chain: #t, partitioner: #p })
+        quote!(::rill::plan::EdgeSpec { id: #id, source_chain: #s, target_chain: #t, target_input: #input, partitioner: #p })
     });
     quote!(::rill::plan::PlanSpec { job: #job, chains: &[#(#chains),*], edges: &[#(#edges),*] })
 }

@@ -98,6 +98,8 @@ impl PartialEq for Par {
 #[derive(Clone)]
 pub struct Input {
     pub from: NodeId,
+    /// 0, or 1 for the second input of a two-input operator.
+    pub input: u8,
     pub partition: Partition,
     /// Where a type mismatch on this input is reported (the `union` call, if any).
     pub span: Span,
@@ -110,6 +112,8 @@ pub struct Node {
     pub span: Span,
     pub inputs: Vec<Input>,
     pub key: Option<Key>,
+    /// The second input's key (a keyed two-input operator).
+    pub key2: Option<Key>,
     pub window: Option<WindowSpec>,
     pub name: Option<String>,
     pub uid: Option<(String, Span)>,
@@ -141,6 +145,9 @@ impl Node {
 
     /// What made the operator, as the plan shows it (`key_by.sum`, `window.aggregate`).
     pub fn kind(&self) -> String {
+        if self.inputs.iter().any(|i| i.input == 1) {
+            return format!("connect.{}", self.method());
+        }
         match (&self.window, &self.key) {
             (Some(w), _) if w.all => format!("window_all.{}", self.method()),
             (Some(_), _) => format!("window.{}", self.method()),
@@ -176,6 +183,9 @@ struct StreamRef {
     between: Option<&'static str>,
     sink: Option<Span>,
     window: Option<WindowSpec>,
+    /// `connect(other)`: the second stream, and its key once `key_by(k1, k2)`.
+    second: Option<Box<StreamRef>>,
+    keyed2: Option<Key>,
 }
 
 impl StreamRef {
@@ -188,7 +198,16 @@ impl StreamRef {
             between: None,
             sink: None,
             window: None,
+            second: None,
+            keyed2: None,
         }
+    }
+
+    fn inputs(&self, input: u8) -> Vec<Input> {
+        self.sources
+            .iter()
+            .map(|(from, p, span)| Input { from: *from, input, partition: p.clone(), span: *span })
+            .collect()
     }
 }
 
@@ -276,6 +295,7 @@ impl Builder<'_> {
             span: call.span,
             inputs,
             key: None,
+            key2: None,
             window: None,
             name: None,
             uid: None,
@@ -332,7 +352,41 @@ impl Builder<'_> {
         if let Some(window) = cur.window.clone() {
             return self.windowed(cur, window, call, info);
         }
+        if cur.second.is_some() {
+            return self.connected(cur, call, info);
+        }
+        if info.method == "key_by" && call.args.len() == 2 {
+            self.diags.error(
+                call.span,
+                "`key_by` with two key selectors is for connected streams: a.connect(b).key_by(|a| key, |b| key)",
+            );
+            return None;
+        }
         match info.kind {
+            Kind::Connect => {
+                let streams: HashSet<String> = self.streams.keys().cloned().collect();
+                let Some(chain) = call_chain(&call.args[0], self.env, &streams) else {
+                    self.diags.error(
+                        call.args[0].span(),
+                        "`connect` takes a stream: the name of a stream defined before, or a stream expression",
+                    );
+                    return None;
+                };
+                let other = self.chain(&chain)?;
+                if other.sink.is_some() || other.second.is_some() || other.window.is_some() {
+                    self.diags.error(call.args[0].span(), "`connect` takes a plain or keyed stream");
+                    return None;
+                }
+                cur.keyed2 = other.keyed.clone();
+                cur.second = Some(Box::new(other));
+                cur.between = Some("connect");
+                Some(cur)
+            }
+            Kind::CoFunction => {
+                self.diags
+                    .error(call.span, format!("`{method}` belongs to connected streams: a.connect(b).{method}(..)"));
+                None
+            }
             Kind::Window => {
                 let all = method == "window_all";
                 if all && cur.keyed.is_some() {
@@ -403,7 +457,7 @@ impl Builder<'_> {
                 let inputs = cur
                     .sources
                     .iter()
-                    .map(|(from, p, span)| Input { from: *from, partition: p.clone(), span: *span })
+                    .map(|(from, p, span)| Input { from: *from, input: 0, partition: p.clone(), span: *span })
                     .collect();
                 let id = self.new_node(info, call, inputs);
                 if info.kind == Kind::KeyedAggregation || (method == "process" && key.is_some()) {
@@ -466,6 +520,53 @@ impl Builder<'_> {
         }
     }
 
+    /// A call on connected streams: their keys, or the two-input operator.
+    fn connected(&mut self, mut cur: StreamRef, call: &Call, info: &'static OpInfo) -> Option<StreamRef> {
+        let method = info.method;
+        let mut second = *cur.second.take().expect("connected");
+        match method {
+            "key_by" if call.args.len() == 2 => {
+                let k1 = Key { closure: call.args[0].clone(), span: call.args[0].span() };
+                let k2 = Key { closure: call.args[1].clone(), span: call.args[1].span() };
+                cur.sources.iter_mut().for_each(|s| s.1 = Partition::Hash(k1.clone()));
+                second.sources.iter_mut().for_each(|s| s.1 = Partition::Hash(k2.clone()));
+                cur.keyed = Some(k1);
+                cur.keyed2 = Some(k2);
+                cur.second = Some(Box::new(second));
+                Some(cur)
+            }
+            "co_map" | "co_flat_map" | "process" => {
+                let keyed = cur.keyed.is_some() && cur.keyed2.is_some();
+                if method == "process" && !keyed {
+                    self.diags.error(
+                        call.span,
+                        "`process` on connected streams needs both keyed: key_by(|a| key, |b| key) before it (a KeyedCoProcessFunction)",
+                    );
+                    return None;
+                }
+                let mut inputs = cur.inputs(0);
+                inputs.extend(second.inputs(1));
+                let id = self.new_node(info, call, inputs);
+                if keyed {
+                    self.nodes[id].key = cur.keyed.clone();
+                    self.nodes[id].key2 = cur.keyed2.clone();
+                }
+                self.nodes[id].name.get_or_insert_with(|| match method {
+                    "process" => "Keyed Co-Process".to_owned(),
+                    m => catalog::lookup(m).map_or(String::new(), |i| i.display.to_owned()),
+                });
+                Some(StreamRef::of(id, call.span))
+            }
+            _ => {
+                self.diags.error(
+                    call.span,
+                    format!("on connected streams come `co_map`, `co_flat_map`, `key_by(k1, k2)` or a keyed `process`, not `{method}`"),
+                );
+                None
+            }
+        }
+    }
+
     /// `side_output(&TAG)` on the stream of the operator that writes to `TAG`.
     fn side_output(&mut self, cur: StreamRef, call: &Call, info: &'static OpInfo) -> Option<StreamRef> {
         let tag = tag_name(&call.args[0]);
@@ -486,7 +587,7 @@ impl Builder<'_> {
             );
             return None;
         };
-        let input = Input { from: producer, partition: Partition::Default, span: call.span };
+        let input = Input { from: producer, input: 0, partition: Partition::Default, span: call.span };
         let id = self.new_node(info, call, vec![input]);
         self.nodes[id].parallelism = self.nodes[producer].parallelism.clone();
         self.nodes[id].max_parallelism = self.nodes[producer].max_parallelism;
@@ -526,7 +627,7 @@ impl Builder<'_> {
         let inputs = cur
             .sources
             .iter()
-            .map(|(from, p, span)| Input { from: *from, partition: p.clone(), span: *span })
+            .map(|(from, p, span)| Input { from: *from, input: 0, partition: p.clone(), span: *span })
             .collect();
         let id = self.new_node(info, call, inputs);
         self.nodes[id].key = cur.keyed.clone();

@@ -36,12 +36,19 @@ impl<T> TypeMarker for PhantomData<T> {
 /// they write, unified by rustc (a union of streams of different types fails here).
 pub struct InputPort<T> {
     pub chain: u32,
+    /// 0, or 1 for the second input of a two-input operator.
+    pub input: u8,
     _t: PhantomData<fn() -> T>,
 }
 
 impl<T> InputPort<T> {
     pub fn new(chain: u32) -> Self {
-        InputPort { chain, _t: PhantomData }
+        InputPort { chain, input: 0, _t: PhantomData }
+    }
+
+    /// The second input of a two-input chain (`connect`).
+    pub fn second(chain: u32) -> Self {
+        InputPort { chain, input: 1, _t: PhantomData }
     }
 }
 

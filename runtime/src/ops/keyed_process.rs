@@ -45,6 +45,22 @@ pub struct KeyedContext<'a, K> {
     side: &'a mut SideOutputs,
 }
 
+impl<'a, K> KeyedContext<'a, K> {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        timestamp: Timestamp,
+        key: &'a K,
+        state: &'a mut StateStore<K>,
+        timers: &'a mut Timers<K>,
+        watermark: Timestamp,
+        domain: Option<TimeDomain>,
+        clock: &'a crate::time::Clock,
+        side: &'a mut SideOutputs,
+    ) -> Self {
+        KeyedContext { timestamp, key, state, timers, watermark, domain, clock, side }
+    }
+}
+
 impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     /// The record's (or the firing timer's) event timestamp, if it has one.
     pub fn timestamp(&self) -> Option<Timestamp> {

@@ -1,0 +1,99 @@
+//! Two inputs into one operator: `connect` with `co_map`, `co_flat_map` and keyed
+//! co-process functions.
+
+mod common;
+
+use common::{collect, Collected};
+use rill::prelude::*;
+
+static MAPPED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn co_map(env: &mut Env) {
+    let numbers = env.from_sequence(1, 3);
+    let words = env.from_elements(["a", "b"]);
+    numbers.connect(words).co_map(|n| format!("n{n}"), |w| w.to_uppercase()).sink_to(collect(&MAPPED));
+}
+
+#[test]
+fn co_map_maps_each_input_with_its_own_function() {
+    CO_MAP_JOB.run(Some(2), &[]).unwrap();
+    let mut got = MAPPED.values();
+    got.sort();
+    assert_eq!(got, ["A", "B", "n1", "n2", "n3"]);
+}
+
+static FLAT: Collected<i64> = Collected::new();
+
+#[rill::job(no_main)]
+fn co_flat_map(env: &mut Env) {
+    let a = env.from_elements([2i64, 3]);
+    let b = env.from_elements(["1,10", "100"]);
+    a.connect(b)
+        .co_flat_map(
+            |n| (0..n).collect::<Vec<_>>(),
+            |s| s.split(',').map(|x| x.parse::<i64>().unwrap()).collect::<Vec<_>>(),
+        )
+        .map(|n| n * 2)
+        .sink_to(collect(&FLAT));
+}
+
+#[test]
+fn co_flat_map_emits_any_number_per_record_and_chains_what_follows() {
+    CO_FLAT_MAP_JOB.run(Some(1), &[]).unwrap();
+    let mut got = FLAT.values();
+    got.sort();
+    assert_eq!(got, [0, 0, 2, 2, 2, 4, 20, 200]);
+}
+
+/// Joins orders with payments by order id: whichever comes first waits in keyed state.
+#[derive(Clone)]
+struct MatchPayments;
+
+static ORDER: ValueState<String> = ValueState::new("order");
+static PAID: ValueState<i64> = ValueState::new("paid");
+
+impl KeyedCoProcessFunction<u32, (u32, &'static str), (u32, i64)> for MatchPayments {
+    type Out = String;
+    fn process_element1(
+        &mut self,
+        (id, item): (u32, &'static str),
+        ctx: &mut KeyedContext<'_, u32>,
+        out: &mut Output<'_, String>,
+    ) {
+        match ctx.value(&PAID).get() {
+            Some(amount) => out.collect(format!("order {id} ({item}) paid {amount}")),
+            None => ctx.value(&ORDER).update(item.to_owned()),
+        }
+    }
+    fn process_element2(
+        &mut self,
+        (id, amount): (u32, i64),
+        ctx: &mut KeyedContext<'_, u32>,
+        out: &mut Output<'_, String>,
+    ) {
+        match ctx.value(&ORDER).get() {
+            Some(item) => out.collect(format!("order {id} ({item}) paid {amount}")),
+            None => ctx.value(&PAID).update(amount),
+        }
+    }
+}
+
+static MATCHED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn keyed_co_process(env: &mut Env) {
+    let orders = env.from_elements([(1u32, "book"), (2, "pen"), (3, "lamp")]);
+    let payments = env.from_elements([(3u32, 40i64), (1, 12)]);
+    orders.connect(payments).key_by(|o| o.0, |p| p.0).process(MatchPayments).sink_to(collect(&MATCHED));
+}
+
+#[test]
+fn a_keyed_co_process_function_shares_keyed_state_between_its_inputs() {
+    KEYED_CO_PROCESS_JOB.run(Some(3), &[]).unwrap();
+    let mut got = MATCHED.values();
+    got.sort();
+    assert_eq!(got, ["order 1 (book) paid 12", "order 3 (lamp) paid 40"]);
+    let plan = KEYED_CO_PROCESS_JOB.plan_json(3);
+    assert!(plan.contains(r#""partitioner":"HASH","input":1"#), "{plan}");
+}

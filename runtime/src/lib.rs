@@ -19,6 +19,7 @@
 //! ```
 
 pub mod agg;
+pub mod broadcast_state;
 pub mod collector;
 mod element;
 pub mod entry;
@@ -54,6 +55,7 @@ pub use sinks::user::Sink;
 
 /// What a job needs in scope.
 pub mod prelude {
+    pub use crate::broadcast_state::BroadcastState;
     pub use crate::collector::Output;
     pub use crate::env::Env;
     pub use crate::error::JobError;
@@ -67,5 +69,5 @@ pub mod prelude {
         SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
         WatermarkGenerator, WatermarkStrategy,
     };
-    pub use crate::two_input::KeyedCoProcessFunction;
+    pub use crate::two_input::{BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction};
 }

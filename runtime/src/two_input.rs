@@ -12,6 +12,7 @@
 //! }
 //! ```
 
+use crate::broadcast_state::{BroadcastState, BroadcastStore};
 use crate::collector::{BlockedSend, Collector, Output};
 use crate::element::{Control, Timestamp};
 use crate::error::JobError;
@@ -75,6 +76,17 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
         I2: IntoIterator<Item = I1::Item>,
     {
         Headed(CoFlatMap { id, f1, f2 }, PhantomData)
+    }
+
+    /// `keyed.connect(rules.broadcast(&STATE)).process(f)`: keyed records with a broadcast
+    /// state that the second input's records write.
+    pub fn keyed_broadcast_process<K, K1, F>(self, id: u32, key: K1, f: F) -> Headed<A, B, KeyedBroadcastProcess<K1, F>>
+    where
+        K1: FnMut(&A) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        F: KeyedBroadcastProcessFunction<K, A, B>,
+    {
+        Headed(KeyedBroadcastProcess { id, key, f }, PhantomData)
     }
 
     /// `key_by(k1, k2).process(f)`: a keyed co-process function, with state and timers.
@@ -380,6 +392,176 @@ where
             &mut self.side,
         );
         self.f.process_element2(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        self.send();
+    }
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            self.watermark = w;
+            self.fire::<A, B>(TimeDomain::EventTime, w);
+        }
+        self.next.on_control(control);
+    }
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        self.clock = ctx.clock.clone();
+        self.next.open(ctx)
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.fire::<A, B>(TimeDomain::ProcessingTime, now);
+        self.next.on_processing_time(now);
+    }
+    fn flush(&mut self) {
+        self.next.flush()
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        self.next.take_blocked(blocked)
+    }
+    fn close(&mut self) -> Result<(), JobError> {
+        self.next.close()
+    }
+}
+
+/// What `process_broadcast_element` sees: the broadcast state, writable.
+pub struct BroadcastContext<'a> {
+    timestamp: Timestamp,
+    store: &'a mut BroadcastStore,
+}
+
+impl BroadcastContext<'_> {
+    /// The broadcast record's event timestamp, if it has one.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        (self.timestamp != crate::element::NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The broadcast state `d`, to update: every subtask receives the same records, so
+    /// every subtask's copy stays the same.
+    pub fn broadcast_state<BK: Hash + Eq + Send + 'static, BV: Send + 'static>(
+        &mut self,
+        d: &BroadcastState<BK, BV>,
+    ) -> &mut std::collections::HashMap<BK, BV> {
+        self.store.get_mut(d)
+    }
+}
+
+/// Keyed records processed with a broadcast state that a broadcast stream writes (Flink's
+/// `KeyedBroadcastProcessFunction`): the way alert rules change while a job runs.
+pub trait KeyedBroadcastProcessFunction<K, A, B>: Clone + Send + 'static {
+    type Out: Send + 'static;
+    /// A keyed record: keyed state, timers and the broadcast state (read-only).
+    fn process_element(&mut self, value: A, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
+    /// A broadcast record: it may change the broadcast state.
+    fn process_broadcast_element(&mut self, value: B, ctx: &mut BroadcastContext<'_>, out: &mut Output<'_, Self::Out>);
+    fn on_timer(&mut self, _time: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Output<'_, Self::Out>) {}
+}
+
+#[derive(Clone)]
+pub struct KeyedBroadcastProcess<K1, F> {
+    id: u32,
+    key: K1,
+    f: F,
+}
+
+pub struct KeyedBroadcastProcessOp<K1, F, K, O, C> {
+    id: u32,
+    key: K1,
+    f: F,
+    state: StateStore<K>,
+    timers: Timers<K>,
+    broadcast: BroadcastStore,
+    watermark: Timestamp,
+    clock: crate::time::Clock,
+    side: SideOutputs,
+    buffer: Vec<(O, Timestamp)>,
+    next: C,
+}
+
+impl<A, B, K, K1, F> TwoInputStage<A, B> for KeyedBroadcastProcess<K1, F>
+where
+    K1: FnMut(&A) -> K + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
+    F: KeyedBroadcastProcessFunction<K, A, B>,
+{
+    type Out = F::Out;
+    fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
+        KeyedBroadcastProcessOp {
+            id: self.id,
+            key: self.key,
+            f: self.f,
+            state: StateStore::default(),
+            timers: Timers::default(),
+            broadcast: BroadcastStore::default(),
+            watermark: i64::MIN,
+            clock: crate::time::Clock::System,
+            side: SideOutputs::default(),
+            buffer: Vec::new(),
+            next,
+        }
+    }
+}
+
+impl<K1, F, K: Hash + Eq + Clone + Send + 'static, O, C: Collector<O>> KeyedBroadcastProcessOp<K1, F, K, O, C> {
+    fn send(&mut self) {
+        for (out, ts) in self.buffer.drain(..) {
+            self.next.collect(out, ts);
+        }
+    }
+
+    fn fire<A, B>(&mut self, domain: TimeDomain, now: Timestamp)
+    where
+        F: KeyedBroadcastProcessFunction<K, A, B, Out = O>,
+    {
+        loop {
+            let queue = match domain {
+                TimeDomain::EventTime => &mut self.timers.event_time,
+                TimeDomain::ProcessingTime => &mut self.timers.processing_time,
+            };
+            let Some((time, key)) = queue.pop_due(now) else { break };
+            panic_scope::enter(self.id);
+            let ts = if domain == TimeDomain::EventTime { time } else { crate::element::NO_TIMESTAMP };
+            let mut ctx = KeyedContext::new(
+                ts,
+                &key,
+                &mut self.state,
+                &mut self.timers,
+                self.watermark,
+                Some(domain),
+                &self.clock,
+                &mut self.side,
+            )
+            .with_broadcast(&mut self.broadcast);
+            self.f.on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
+            self.send();
+        }
+    }
+}
+
+impl<A, B, K, K1, F, C> TwoInputCollector<A, B> for KeyedBroadcastProcessOp<K1, F, K, F::Out, C>
+where
+    K1: FnMut(&A) -> K + Send,
+    K: Hash + Eq + Clone + Send + 'static,
+    F: KeyedBroadcastProcessFunction<K, A, B>,
+    C: Collector<F::Out>,
+{
+    fn collect1(&mut self, value: A, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let key = (self.key)(&value);
+        let mut ctx = KeyedContext::new(
+            timestamp,
+            &key,
+            &mut self.state,
+            &mut self.timers,
+            self.watermark,
+            None,
+            &self.clock,
+            &mut self.side,
+        )
+        .with_broadcast(&mut self.broadcast);
+        self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        self.send();
+    }
+    fn collect2(&mut self, value: B, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let mut ctx = BroadcastContext { timestamp, store: &mut self.broadcast };
+        self.f.process_broadcast_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         self.send();
     }
     fn on_control(&mut self, control: Control) {

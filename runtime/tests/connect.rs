@@ -97,3 +97,69 @@ fn a_keyed_co_process_function_shares_keyed_state_between_its_inputs() {
     let plan = KEYED_CO_PROCESS_JOB.plan_json(3);
     assert!(plan.contains(r#""partitioner":"HASH","input":1"#), "{plan}");
 }
+
+/// Alerts on readings over a per-metric threshold; the thresholds arrive on a broadcast
+/// stream and may change while readings flow.
+#[derive(Clone)]
+struct Thresholds;
+
+static LIMITS: BroadcastState<&'static str, f64> = BroadcastState::new("limits");
+static OVER: ValueState<u32> = ValueState::new("over");
+
+impl KeyedBroadcastProcessFunction<&'static str, (&'static str, f64), (&'static str, f64)> for Thresholds {
+    type Out = String;
+    fn process_element(
+        &mut self,
+        (metric, value): (&'static str, f64),
+        ctx: &mut KeyedContext<'_, &'static str>,
+        out: &mut Output<'_, String>,
+    ) {
+        let limit = ctx.broadcast_state(&LIMITS).get(metric).copied();
+        if let Some(limit) = limit.filter(|l| value > *l) {
+            let n = ctx.value(&OVER).get().unwrap_or(0) + 1;
+            ctx.value(&OVER).update(n);
+            out.collect(format!("{metric} {value} > {limit} (#{n})"));
+        }
+    }
+    fn process_broadcast_element(
+        &mut self,
+        (metric, limit): (&'static str, f64),
+        ctx: &mut BroadcastContext<'_>,
+        _out: &mut Output<'_, String>,
+    ) {
+        ctx.broadcast_state(&LIMITS).insert(metric, limit);
+    }
+}
+
+static ALERTS: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn broadcast_rules(env: &mut Env) {
+    let port: u16 = env.parameter_or("port", 0);
+    let rules = env.from_elements([("cpu", 90.0), ("disk", 80.0)]);
+    let readings = env.socket_text_stream("127.0.0.1", port).map(|l| {
+        let (m, v) = l.split_once('=').unwrap();
+        (if m == "cpu" { "cpu" } else { "disk" }, v.parse::<f64>().unwrap())
+    });
+    readings.key_by(|r| r.0).connect(rules.broadcast(&LIMITS)).process(Thresholds).sink_to(collect(&ALERTS));
+}
+
+#[test]
+fn broadcast_state_reaches_every_subtask_and_is_read_with_keyed_state() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        // Let the rules arrive first: readings come over a socket, later.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        conn.write_all(b"cpu=95\ncpu=50\ndisk=85\ncpu=91\ndisk=10\n").unwrap();
+    });
+    BROADCAST_RULES_JOB.run(Some(3), &["--port", &port.to_string()]).unwrap();
+    server.join().unwrap();
+    let mut got = ALERTS.values();
+    got.sort();
+    assert_eq!(got, ["cpu 91 > 90 (#2)", "cpu 95 > 90 (#1)", "disk 85 > 80 (#1)"]);
+    let plan = BROADCAST_RULES_JOB.plan_json(3);
+    assert!(plan.contains(r#""partitioner":"BROADCAST","input":1"#), "{plan}");
+}

@@ -102,7 +102,7 @@ pub const OPERATORS: &[OpInfo] = &[
     op("forward", Partition, (0, 0), "", "forward()"),
     op("rebalance", Partition, (0, 0), "", "rebalance()"),
     op("rescale", Partition, (0, 0), "", "rescale()"),
-    op("broadcast", Partition, (0, 0), "", "broadcast()"),
+    op("broadcast", Partition, (0, 1), "", "broadcast(), or broadcast(&STATE) for a broadcast state"),
     op("global", Partition, (0, 0), "", "global()"),
     op("name", Attribute, (1, 1), "", "name(\"...\")"),
     op("uid", Attribute, (1, 1), "", "uid(\"...\")"),

@@ -114,6 +114,8 @@ pub struct Node {
     pub key: Option<Key>,
     /// The second input's key (a keyed two-input operator).
     pub key2: Option<Key>,
+    /// The second input is a broadcast stream (a keyed broadcast process function).
+    pub broadcast_input: bool,
     pub window: Option<WindowSpec>,
     pub name: Option<String>,
     pub uid: Option<(String, Span)>,
@@ -186,6 +188,8 @@ struct StreamRef {
     /// `connect(other)`: the second stream, and its key once `key_by(k1, k2)`.
     second: Option<Box<StreamRef>>,
     keyed2: Option<Key>,
+    /// `broadcast(&STATE)`: a broadcast stream that writes this broadcast state.
+    broadcast_state: Option<Expr>,
 }
 
 impl StreamRef {
@@ -200,6 +204,7 @@ impl StreamRef {
             window: None,
             second: None,
             keyed2: None,
+            broadcast_state: None,
         }
     }
 
@@ -296,6 +301,7 @@ impl Builder<'_> {
             inputs,
             key: None,
             key2: None,
+            broadcast_input: false,
             window: None,
             name: None,
             uid: None,
@@ -474,6 +480,15 @@ impl Builder<'_> {
                 cur.between = Some("key_by");
                 Some(cur)
             }
+            Kind::Partition if info.method == "broadcast" && call.args.len() == 1 => {
+                for s in &mut cur.sources {
+                    s.1 = Partition::Broadcast;
+                }
+                cur.keyed = None;
+                cur.broadcast_state = Some(call.args[0].clone());
+                cur.between = Some("broadcast");
+                Some(cur)
+            }
             Kind::Partition => {
                 let p = match info.method {
                     "forward" => Partition::Forward(call.span),
@@ -536,6 +551,22 @@ impl Builder<'_> {
                 Some(cur)
             }
             "co_map" | "co_flat_map" | "process" => {
+                if method == "process" && second.broadcast_state.is_some() {
+                    if cur.keyed.is_none() {
+                        self.diags.error(
+                            call.span,
+                            "`process` with a broadcast stream needs the other stream keyed: keyed.connect(rules.broadcast(&STATE)).process(..)",
+                        );
+                        return None;
+                    }
+                    let mut inputs = cur.inputs(0);
+                    inputs.extend(second.inputs(1));
+                    let id = self.new_node(info, call, inputs);
+                    self.nodes[id].key = cur.keyed.clone();
+                    self.nodes[id].broadcast_input = true;
+                    self.nodes[id].name.get_or_insert_with(|| "Keyed Broadcast Process".to_owned());
+                    return Some(StreamRef::of(id, call.span));
+                }
                 let keyed = cur.keyed.is_some() && cur.keyed2.is_some();
                 if method == "process" && !keyed {
                     self.diags.error(

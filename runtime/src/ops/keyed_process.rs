@@ -43,6 +43,8 @@ pub struct KeyedContext<'a, K> {
     domain: Option<TimeDomain>,
     clock: &'a crate::time::Clock,
     side: &'a mut SideOutputs,
+    /// Read-only broadcast state, in a keyed broadcast process function.
+    broadcast: Option<&'a mut crate::broadcast_state::BroadcastStore>,
 }
 
 impl<'a, K> KeyedContext<'a, K> {
@@ -57,7 +59,12 @@ impl<'a, K> KeyedContext<'a, K> {
         clock: &'a crate::time::Clock,
         side: &'a mut SideOutputs,
     ) -> Self {
-        KeyedContext { timestamp, key, state, timers, watermark, domain, clock, side }
+        KeyedContext { timestamp, key, state, timers, watermark, domain, clock, side, broadcast: None }
+    }
+
+    pub(crate) fn with_broadcast(mut self, store: &'a mut crate::broadcast_state::BroadcastStore) -> Self {
+        self.broadcast = Some(store);
+        self
     }
 }
 
@@ -85,6 +92,20 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     /// Processing time now, from the job's clock.
     pub fn current_processing_time(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// The broadcast state `d`, read-only (in a keyed broadcast process function; empty
+    /// elsewhere).
+    pub fn broadcast_state<BK: Hash + Eq + Send + 'static, BV: Send + 'static>(
+        &mut self,
+        d: &crate::broadcast_state::BroadcastState<BK, BV>,
+    ) -> &std::collections::HashMap<BK, BV> {
+        match self.broadcast.as_deref_mut() {
+            Some(store) => store.get_mut(d),
+            None => {
+                panic!("broadcast state is read in a keyed broadcast process function (connect a broadcast stream)")
+            }
+        }
     }
 
     /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
@@ -243,6 +264,7 @@ impl<KF, F, K: Hash + Eq + Clone + Send + 'static, O, C: Collector<O>> KeyedProc
                 domain: Some(domain),
                 clock: &self.clock,
                 side: &mut self.side,
+                broadcast: None,
             };
             self.f.on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
             self.send();
@@ -271,6 +293,7 @@ where
             domain: None,
             clock: &self.clock,
             side: &mut self.side,
+            broadcast: None,
         };
         self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         self.send();

@@ -110,6 +110,12 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
 /// A two-input operator waiting for what follows it.
 pub struct Headed<A, B, H>(H, PhantomData<fn(A, B)>);
 
+impl<A, B, H> Headed<A, B, H> {
+    pub(crate) fn new(head: H) -> Self {
+        Headed(head, PhantomData)
+    }
+}
+
 impl<A: Send + 'static, B: Send + 'static, H: TwoInputStage<A, B>> Headed<A, B, H> {
     /// The rest of the chain, built on the operator's output type.
     pub fn chain<K: Tail<H::Out>>(

@@ -163,3 +163,36 @@ fn broadcast_state_reaches_every_subtask_and_is_read_with_keyed_state() {
     let plan = BROADCAST_RULES_JOB.plan_json(3);
     assert!(plan.contains(r#""partitioner":"BROADCAST","input":1"#), "{plan}");
 }
+
+static JOINED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn window_join(env: &mut Env) {
+    let orders =
+        env.from_elements([("a", 100i64), ("b", 200), ("a", 1500), ("a", 2500)]).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+        );
+    let clicks =
+        env.from_elements([("a", 300i64), ("a", 900), ("b", 1900), ("a", 2100)]).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+        );
+    orders
+        .join(clicks)
+        .where_(|o| o.0)
+        .equal_to(|c| c.0)
+        .window(TumblingEventTimeWindows::of(std::time::Duration::from_secs(1)))
+        .apply(|o, c| format!("{}:{}-{}", o.0, o.1, c.1))
+        .sink_to(collect(&JOINED));
+}
+
+#[test]
+fn a_window_join_pairs_both_sides_records_per_key_and_window() {
+    WINDOW_JOIN_JOB.run(Some(2), &[]).unwrap();
+    let mut got = JOINED.values();
+    got.sort();
+    let expected = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flink/expected.txt")).unwrap();
+    let mut flink: Vec<String> = expected.lines().filter_map(|l| l.strip_prefix("join> ")).map(str::to_owned).collect();
+    flink.sort();
+    assert_eq!(got, flink);
+    assert_eq!(got, ["a:100-300", "a:100-900", "a:2500-2100"]);
+}

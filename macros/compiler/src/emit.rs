@@ -313,6 +313,12 @@ fn two_input_call(node: &Node) -> TokenStream {
     match node.method() {
         "co_map" => quote_spanned!(span=> .co_map(#id, #a, #b)),
         "co_flat_map" => quote_spanned!(span=> .co_flat_map(#id, #a, #b)),
+        "apply" => {
+            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
+            let k2 = node.key2.as_ref().map(|k| moved(&k.closure));
+            let assigner = node.window.as_ref().map(|w| &w.assigner);
+            quote_spanned!(span=> .window_join(#id, #k1, #k2, #assigner, #a))
+        }
         _ if node.broadcast_input => {
             let k1 = node.key.as_ref().map(|k| moved(&k.closure));
             quote_spanned!(span=> .keyed_broadcast_process(#id, #k1, #a))

@@ -190,6 +190,8 @@ struct StreamRef {
     keyed2: Option<Key>,
     /// `broadcast(&STATE)`: a broadcast stream that writes this broadcast state.
     broadcast_state: Option<Expr>,
+    /// `join(other)`: the connected streams are a window join in the making.
+    joining: bool,
 }
 
 impl StreamRef {
@@ -205,6 +207,7 @@ impl StreamRef {
             second: None,
             keyed2: None,
             broadcast_state: None,
+            joining: false,
         }
     }
 
@@ -355,11 +358,11 @@ impl Builder<'_> {
                 return None;
             }
         }
-        if let Some(window) = cur.window.clone() {
-            return self.windowed(cur, window, call, info);
-        }
         if cur.second.is_some() {
             return self.connected(cur, call, info);
+        }
+        if let Some(window) = cur.window.clone() {
+            return self.windowed(cur, window, call, info);
         }
         if info.method == "key_by" && call.args.len() == 2 {
             self.diags.error(
@@ -385,7 +388,8 @@ impl Builder<'_> {
                 }
                 cur.keyed2 = other.keyed.clone();
                 cur.second = Some(Box::new(other));
-                cur.between = Some("connect");
+                cur.joining = method == "join";
+                cur.between = Some(if cur.joining { "join" } else { "connect" });
                 Some(cur)
             }
             Kind::CoFunction => {
@@ -539,6 +543,9 @@ impl Builder<'_> {
     fn connected(&mut self, mut cur: StreamRef, call: &Call, info: &'static OpInfo) -> Option<StreamRef> {
         let method = info.method;
         let mut second = *cur.second.take().expect("connected");
+        if cur.joining {
+            return self.join(cur, second, call, info);
+        }
         match method {
             "key_by" if call.args.len() == 2 => {
                 let k1 = Key { closure: call.args[0].clone(), span: call.args[0].span() };
@@ -596,6 +603,63 @@ impl Builder<'_> {
                 None
             }
         }
+    }
+
+    /// `join(other)` followed by `where_`, `equal_to`, `window` and `apply`.
+    fn join(
+        &mut self,
+        mut cur: StreamRef,
+        mut second: StreamRef,
+        call: &Call,
+        info: &'static OpInfo,
+    ) -> Option<StreamRef> {
+        let method = info.method;
+        let order = "a.join(b).where_(|a| key).equal_to(|b| key).window(assigner).apply(|a, b| out)";
+        let step_ok = match method {
+            "where_" => cur.keyed.is_none(),
+            "equal_to" => cur.keyed.is_some() && cur.keyed2.is_none(),
+            "window" => cur.keyed2.is_some() && cur.window.is_none(),
+            "apply" => cur.window.is_some(),
+            _ => false,
+        };
+        if !step_ok {
+            self.diags.error(call.span, format!("`{method}` does not belong here: a window join reads {order}"));
+            return None;
+        }
+        match method {
+            "where_" => {
+                let k = Key { closure: call.args[0].clone(), span: call.args[0].span() };
+                cur.sources.iter_mut().for_each(|s| s.1 = Partition::Hash(k.clone()));
+                cur.keyed = Some(k);
+            }
+            "equal_to" => {
+                let k = Key { closure: call.args[0].clone(), span: call.args[0].span() };
+                second.sources.iter_mut().for_each(|s| s.1 = Partition::Hash(k.clone()));
+                cur.keyed2 = Some(k);
+            }
+            "window" => {
+                cur.window = Some(WindowSpec {
+                    all: false,
+                    assigner: call.args[0].clone(),
+                    lateness: None,
+                    late_tag: None,
+                    span: call.span,
+                });
+            }
+            _ => {
+                let mut inputs = cur.inputs(0);
+                inputs.extend(second.inputs(1));
+                let id = self.new_node(info, call, inputs);
+                let window = cur.window.take().expect("window");
+                self.nodes[id].name = Some(format!("Join({})", window.assigner_name()));
+                self.nodes[id].key = cur.keyed.clone();
+                self.nodes[id].key2 = cur.keyed2.clone();
+                self.nodes[id].window = Some(window);
+                return Some(StreamRef::of(id, call.span));
+            }
+        }
+        cur.second = Some(Box::new(second));
+        Some(cur)
     }
 
     /// `side_output(&TAG)` on the stream of the operator that writes to `TAG`.

@@ -12,3 +12,4 @@ pub mod session_window;
 pub mod tee;
 pub mod timestamps;
 pub mod window;
+pub mod window_join;

@@ -4,6 +4,7 @@ import org.apache.flink.api.common.eventtime.*;
 import org.apache.flink.api.common.functions.AggregateFunction;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.streaming.api.functions.windowing.ProcessWindowFunction;
@@ -120,6 +121,17 @@ public class WindowSemantics {
             .window(org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows.withGap(Duration.ofSeconds(1)))
             .sum(2)
             .print("sessions");
+
+        DataStream<Tuple2<String, Long>> orders = env.fromData(Arrays.asList(Tuple2.of("a", 100L), Tuple2.of("b", 200L),
+                Tuple2.of("a", 1500L), Tuple2.of("a", 2500L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1));
+        DataStream<Tuple2<String, Long>> clicks = env.fromData(Arrays.asList(Tuple2.of("a", 300L), Tuple2.of("a", 900L),
+                Tuple2.of("b", 1900L), Tuple2.of("a", 2100L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1));
+        orders.join(clicks).where(o -> o.f0).equalTo(c -> c.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+            .apply((o, c) -> o.f0 + ":" + o.f1 + "-" + c.f1, org.apache.flink.api.common.typeinfo.Types.STRING)
+            .print("join");
 
         env.execute("window semantics");
     }

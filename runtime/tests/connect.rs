@@ -196,3 +196,36 @@ fn a_window_join_pairs_both_sides_records_per_key_and_window() {
     assert_eq!(got, flink);
     assert_eq!(got, ["a:100-300", "a:100-900", "a:2500-2100"]);
 }
+
+static INTERVAL: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn interval_join(env: &mut Env) {
+    let orders =
+        env.from_elements([("a", 100i64), ("b", 200), ("a", 1500), ("a", 2500)]).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+        );
+    let clicks =
+        env.from_elements([("a", 300i64), ("a", 900), ("b", 1900), ("a", 2100)]).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+        );
+    orders
+        .key_by(|o| o.0)
+        .interval_join(clicks.key_by(|c| c.0))
+        .between(-300, 800)
+        .process(|o, c, ctx, out| out.collect(format!("{}:{}-{}@{}", o.0, o.1, c.1, ctx.timestamp())))
+        .sink_to(collect(&INTERVAL));
+}
+
+#[test]
+fn an_interval_join_pairs_records_whose_times_are_within_the_bounds() {
+    INTERVAL_JOIN_JOB.run(Some(2), &[]).unwrap();
+    let mut got = INTERVAL.values();
+    got.sort();
+    let expected = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flink/expected.txt")).unwrap();
+    let mut flink: Vec<String> =
+        expected.lines().filter_map(|l| l.strip_prefix("interval> ")).map(str::to_owned).collect();
+    flink.sort();
+    assert_eq!(got, flink);
+    assert_eq!(got.len(), 3);
+}

@@ -85,6 +85,8 @@ pub const OPERATORS: &[OpInfo] = &[
     op("key_by", KeyBy, (1, 2), "", "key_by(|record| key), on connected streams key_by(|a| key, |b| key)"),
     op("connect", Connect, (1, 1), "", "connect(other)"),
     op("join", Connect, (1, 1), "", "join(other).where_(|a| key).equal_to(|b| key).window(assigner).apply(|a, b| out)"),
+    op("interval_join", Connect, (1, 1), "", "a.key_by(..).interval_join(b.key_by(..)).between(lower_ms, upper_ms).process(|left, right, ctx, out| ..)"),
+    op("between", CoFunction, (2, 2), "", "between(lower_ms, upper_ms)"),
     op("where_", CoFunction, (1, 1), "", "where_(|a| key)"),
     op("equal_to", CoFunction, (1, 1), "", "equal_to(|b| key)"),
     op("apply", CoFunction, (1, 1), "Join", "apply(|a, b| out)"),

@@ -319,6 +319,12 @@ fn two_input_call(node: &Node) -> TokenStream {
             let assigner = node.window.as_ref().map(|w| &w.assigner);
             quote_spanned!(span=> .window_join(#id, #k1, #k2, #assigner, #a))
         }
+        _ if node.interval.is_some() => {
+            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
+            let k2 = node.key2.as_ref().map(|k| moved(&k.closure));
+            let (lower, upper) = node.interval.as_ref().expect("bounds");
+            quote_spanned!(span=> .interval_join(#id, #k1, #k2, #lower, #upper, #a))
+        }
         _ if node.broadcast_input => {
             let k1 = node.key.as_ref().map(|k| moved(&k.closure));
             quote_spanned!(span=> .keyed_broadcast_process(#id, #k1, #a))

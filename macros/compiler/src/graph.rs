@@ -116,6 +116,8 @@ pub struct Node {
     pub key2: Option<Key>,
     /// The second input is a broadcast stream (a keyed broadcast process function).
     pub broadcast_input: bool,
+    /// An interval join's bounds, in milliseconds.
+    pub interval: Option<(Expr, Expr)>,
     pub window: Option<WindowSpec>,
     pub name: Option<String>,
     pub uid: Option<(String, Span)>,
@@ -192,6 +194,8 @@ struct StreamRef {
     broadcast_state: Option<Expr>,
     /// `join(other)`: the connected streams are a window join in the making.
     joining: bool,
+    /// `interval_join(other)`: an interval join in the making, and its bounds.
+    interval: Option<Option<(Expr, Expr)>>,
 }
 
 impl StreamRef {
@@ -208,6 +212,7 @@ impl StreamRef {
             keyed2: None,
             broadcast_state: None,
             joining: false,
+            interval: None,
         }
     }
 
@@ -305,6 +310,7 @@ impl Builder<'_> {
             key: None,
             key2: None,
             broadcast_input: false,
+            interval: None,
             window: None,
             name: None,
             uid: None,
@@ -386,8 +392,18 @@ impl Builder<'_> {
                     self.diags.error(call.args[0].span(), "`connect` takes a plain or keyed stream");
                     return None;
                 }
+                if method == "interval_join" && (cur.keyed.is_none() || other.keyed.is_none()) {
+                    self.diags.error(
+                        call.span,
+                        "`interval_join` joins two keyed streams: a.key_by(|a| key).interval_join(b.key_by(|b| key))",
+                    );
+                    return None;
+                }
                 cur.keyed2 = other.keyed.clone();
                 cur.second = Some(Box::new(other));
+                if method == "interval_join" {
+                    cur.interval = Some(None);
+                }
                 cur.joining = method == "join";
                 cur.between = Some(if cur.joining { "join" } else { "connect" });
                 Some(cur)
@@ -545,6 +561,32 @@ impl Builder<'_> {
         let mut second = *cur.second.take().expect("connected");
         if cur.joining {
             return self.join(cur, second, call, info);
+        }
+        if let Some(bounds) = cur.interval.clone() {
+            return match (method, bounds) {
+                ("between", None) => {
+                    cur.interval = Some(Some((call.args[0].clone(), call.args[1].clone())));
+                    cur.second = Some(Box::new(second));
+                    Some(cur)
+                }
+                ("process", Some(_)) => {
+                    let mut inputs = cur.inputs(0);
+                    inputs.extend(second.inputs(1));
+                    let id = self.new_node(info, call, inputs);
+                    self.nodes[id].name = Some("Interval Join".to_owned());
+                    self.nodes[id].key = cur.keyed.clone();
+                    self.nodes[id].key2 = cur.keyed2.clone();
+                    self.nodes[id].interval = cur.interval.clone().flatten();
+                    Some(StreamRef::of(id, call.span))
+                }
+                _ => {
+                    self.diags.error(
+                        call.span,
+                        format!("`{method}` does not belong here: an interval join reads a.key_by(..).interval_join(b.key_by(..)).between(lower_ms, upper_ms).process(|left, right, ctx, out| ..)"),
+                    );
+                    None
+                }
+            };
         }
         match method {
             "key_by" if call.args.len() == 2 => {

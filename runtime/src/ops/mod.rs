@@ -3,6 +3,7 @@
 pub mod count_window;
 pub mod filter;
 pub mod flat_map;
+pub mod interval_join;
 pub mod keyed_process;
 pub mod map;
 pub mod pane_window;

@@ -133,6 +133,15 @@ public class WindowSemantics {
             .apply((o, c) -> o.f0 + ":" + o.f1 + "-" + c.f1, org.apache.flink.api.common.typeinfo.Types.STRING)
             .print("join");
 
+        orders.keyBy(o -> o.f0).intervalJoin(clicks.keyBy(c -> c.f0))
+            .between(Duration.ofMillis(-300), Duration.ofMillis(800))
+            .process(new org.apache.flink.streaming.api.functions.co.ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, String>() {
+                public void processElement(Tuple2<String, Long> o, Tuple2<String, Long> c, Context ctx, Collector<String> out) {
+                    out.collect(o.f0 + ":" + o.f1 + "-" + c.f1 + "@" + ctx.getTimestamp());
+                }
+            })
+            .print("interval");
+
         env.execute("window semantics");
     }
 }

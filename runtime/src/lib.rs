@@ -65,9 +65,10 @@ pub mod prelude {
     pub use crate::sinks::user::Sink;
     pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
-        Clock, EventTimeSessionWindows, ManualClock, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
-        SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows,
-        WatermarkGenerator, WatermarkStrategy,
+        Clock, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeSessionWindows,
+        EventTimeTrigger, ManualClock, ProcessingTimeSessionWindows, ProcessingTimeTrigger, PurgingTrigger,
+        SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
+        TumblingProcessingTimeWindows, WatermarkGenerator, WatermarkStrategy,
     };
     pub use crate::two_input::{BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction};
 }

@@ -582,3 +582,34 @@ fn session_windows_merge_when_a_record_bridges_them() {
     assert_eq!(printed(SESSIONS.values()), flink("sessions"));
     assert!(flink("sessions").contains(&"(a,0,15)".to_owned()));
 }
+
+const TICKS: [(&str, i64, i64); 5] = [("k", 0, 1), ("k", 500, 2), ("k", 1500, 3), ("k", 2500, 4), ("k", 4500, 5)];
+static COUNT_TRIGGERED: Collected<(&'static str, i64, i64)> = Collected::new();
+static CONTINUOUS: Collected<(&'static str, i64, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn triggers(env: &mut Env) {
+    let ticks = env.from_iter(TICKS).assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_generator(EveryEvent { bound: 0, max: i64::MIN + 1 })
+            .with_timestamp_assigner(|e, _| e.1),
+    );
+    ticks
+        .key_by(|e| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(10)))
+        .trigger(PurgingTrigger::of(CountTrigger::of(2)))
+        .sum(2)
+        .sink_to(collect(&COUNT_TRIGGERED));
+    ticks
+        .key_by(|e| e.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(5)))
+        .trigger(ContinuousEventTimeTrigger::of(Duration::from_secs(1)))
+        .sum(2)
+        .sink_to(collect(&CONTINUOUS));
+}
+
+#[test]
+fn count_purging_and_continuous_triggers_fire_as_flinks() {
+    TRIGGERS_JOB.run(Some(1), &[]).unwrap();
+    assert_eq!(printed(COUNT_TRIGGERED.values()), flink("count-trigger"));
+    assert_eq!(printed(CONTINUOUS.values()), flink("continuous"));
+}

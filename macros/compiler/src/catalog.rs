@@ -77,6 +77,7 @@ pub const OPERATORS: &[OpInfo] = &[
     op("allowed_lateness", WindowSetting, (1, 1), "", "allowed_lateness(Duration::from_secs(5))"),
     op("aggregate", WindowFunction, (1, 2), "Window", "aggregate(an AggregateFunction) or aggregate(f, |key, window, result, out| ..)"),
     op("side_output_late_data", WindowSetting, (1, 1), "", "side_output_late_data(&TAG)"),
+    op("trigger", WindowSetting, (1, 1), "", "trigger(CountTrigger::of(100))"),
     op("side_output", SideOutput, (1, 1), "Side Output", "side_output(&TAG)"),
     op("map", Transform, (1, 1), "Map", "map(|record| ...)"),
     op("flat_map", Transform, (1, 1), "Flat Map", "flat_map(|record| iterable)"),

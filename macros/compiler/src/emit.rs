@@ -339,6 +339,14 @@ fn two_input_call(node: &Node) -> TokenStream {
 
 /// A window function: `keyed_window_<function>(id, key, assigner, lateness, ..)`.
 fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
+    let call = window_function_call(node, window);
+    match &window.trigger {
+        Some(trigger) => quote!(#call .with_trigger(#trigger)),
+        None => call,
+    }
+}
+
+fn window_function_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
     let id = node.id as u32;
     let span = node.span;
     let key = node.key.as_ref().map(|k| moved(&k.closure));
@@ -357,7 +365,11 @@ fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
                 quote_spanned!(span=> .keyed_window_reduce_process(#head, #arg, #process))
             }
         }
-        "aggregate" if window.lateness.is_none() && window.assigner_name() == "SlidingEventTimeWindows" => {
+        "aggregate"
+            if window.lateness.is_none()
+                && window.trigger.is_none()
+                && window.assigner_name() == "SlidingEventTimeWindows" =>
+        {
             quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg))
         }
         "aggregate" => quote_spanned!(span=> .keyed_window_aggregate(#head, #arg)),

@@ -27,6 +27,8 @@ pub struct WindowSpec {
     pub lateness: Option<Expr>,
     /// `side_output_late_data(&TAG)`: where records too late for their windows go.
     pub late_tag: Option<Expr>,
+    /// `trigger(..)`: when the windows fire instead of at their end.
+    pub trigger: Option<Expr>,
     pub span: Span,
 }
 
@@ -445,7 +447,8 @@ impl Builder<'_> {
                     }
                     _ => call.args[0].clone(),
                 };
-                cur.window = Some(WindowSpec { all, assigner, lateness: None, late_tag: None, span: call.span });
+                cur.window =
+                    Some(WindowSpec { all, assigner, lateness: None, late_tag: None, trigger: None, span: call.span });
                 cur.between = Some(if all { "window_all" } else { "window" });
                 Some(cur)
             }
@@ -685,6 +688,7 @@ impl Builder<'_> {
                     assigner: call.args[0].clone(),
                     lateness: None,
                     late_tag: None,
+                    trigger: None,
                     span: call.span,
                 });
             }
@@ -743,6 +747,8 @@ impl Builder<'_> {
         if info.kind == Kind::WindowSetting {
             if method == "side_output_late_data" {
                 window.late_tag = Some(call.args[0].clone());
+            } else if method == "trigger" {
+                window.trigger = Some(call.args[0].clone());
             } else {
                 window.lateness = Some(call.args[0].clone());
             }

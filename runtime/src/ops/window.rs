@@ -31,7 +31,7 @@ use crate::ops::session_window::SessionWindowOp;
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::sinks::discard::DiscardSink;
-use crate::time::{millis, TimeWindow, WindowAssigner};
+use crate::time::{millis, TimeWindow, Trigger, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -191,6 +191,7 @@ pub struct WindowStage<KF, W, F, L = DiscardSink> {
     lateness: i64,
     f: F,
     late: L,
+    trigger: Option<Trigger>,
 }
 
 pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
@@ -207,6 +208,12 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// windows up to here have fired.
     watermark: Timestamp,
     event_time: bool,
+    /// When windows fire (`trigger(..)`); by default when time passes their end.
+    trigger: Trigger,
+    /// Records per key and window, for a count trigger.
+    counts: KeyMap<(TimeWindow, K), u64>,
+    /// The next firing per key and window, for a continuous trigger.
+    next_fire: KeyMap<(TimeWindow, K), Timestamp>,
     clock: crate::time::Clock,
     out: Vec<(O, Timestamp)>,
     /// Records that arrived after their windows' allowed lateness.
@@ -236,6 +243,14 @@ where
             return Either::Session(SessionWindowOp::new(self.id, self.key, gap, event_time, self.f, next));
         }
         let event_time = self.assigner.is_event_time();
+        let default = if event_time { Trigger::EventTime } else { Trigger::ProcessingTime };
+        let trigger = self.trigger.unwrap_or(default);
+        let mismatch = match trigger.inner() {
+            Trigger::EventTime | Trigger::ContinuousEventTime(_) => !event_time,
+            Trigger::ProcessingTime | Trigger::ContinuousProcessingTime(_) => event_time,
+            _ => false,
+        };
+        assert!(!mismatch, "trigger {trigger:?} fires in the other time domain than its windows: use an event-time trigger with event-time windows, a processing-time one with processing-time windows");
         Either::Time(WindowOp {
             id: self.id,
             key: self.key,
@@ -246,6 +261,9 @@ where
             assigned: Vec::with_capacity(4),
             watermark: i64::MIN,
             event_time,
+            trigger,
+            counts: KeyMap::default(),
+            next_fire: KeyMap::default(),
             clock: crate::time::Clock::System,
             out: Vec::new(),
             late_records: 0,
@@ -339,15 +357,44 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
         panic_scope::enter(self.id);
         let previous = self.watermark;
         self.watermark = time;
-        for (window, keys) in &self.windows {
-            let last = window.max_timestamp();
-            if last > time {
-                break;
+        let purge = self.trigger.purges();
+        let (fires_at_end, interval) = match self.trigger.inner() {
+            Trigger::Count(_) => (false, None),
+            Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) => (true, Some(*i)),
+            _ => (true, None),
+        };
+        // Continuous triggers: each key's window fires every interval from its first record
+        // on (at aligned times, as Flink registers them), while it is open.
+        if let Some(interval) = interval {
+            let (windows, f, out) = (&mut self.windows, &mut self.f, &mut self.out);
+            for ((window, key), next) in self.next_fire.iter_mut() {
+                while *next <= time && *next < window.max_timestamp() {
+                    if let Some(acc) = windows.get_mut(window).and_then(|keys| keys.get_mut(key)) {
+                        if let Some(a) = acc.as_ref() {
+                            f.emit(key, window, a, out);
+                            if purge {
+                                *acc = None;
+                            }
+                        }
+                    }
+                    *next += interval;
+                }
             }
-            if last > previous {
-                for (key, acc) in keys {
-                    if let Some(acc) = acc {
-                        self.f.emit(key, window, acc, &mut self.out);
+        }
+        if fires_at_end {
+            for (window, keys) in self.windows.iter_mut() {
+                let last = window.max_timestamp();
+                if last > time {
+                    break;
+                }
+                if last > previous {
+                    for (key, acc) in keys.iter_mut() {
+                        if let Some(a) = acc.as_ref() {
+                            self.f.emit(key, window, a, &mut self.out);
+                            if purge {
+                                *acc = None;
+                            }
+                        }
                     }
                 }
             }
@@ -357,7 +404,13 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
             if entry.key().max_timestamp().saturating_add(self.lateness) > time {
                 break;
             }
-            entry.remove();
+            let (window, _) = entry.remove_entry();
+            if !self.counts.is_empty() {
+                self.counts.retain(|(w, _), _| *w != window);
+            }
+            if !self.next_fire.is_empty() {
+                self.next_fire.retain(|(w, _), _| *w != window);
+            }
         }
     }
 }
@@ -414,6 +467,26 @@ where
                 None => keys.entry(key.clone()).or_insert(None),
             };
             self.f.add(acc, v);
+            if let Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) = self.trigger.inner() {
+                let first = time.div_euclid(*i) * i + i;
+                self.next_fire.entry((window, key.clone())).or_insert(first);
+            }
+            if let Trigger::Count(n) = self.trigger.inner() {
+                let count = self.counts.entry((window, key.clone())).or_insert(0);
+                *count += 1;
+                if *count >= *n {
+                    *count = 0;
+                    if let Some(a) = acc.as_ref() {
+                        self.f.emit(&key, &window, a, &mut self.out);
+                    }
+                    if self.trigger.purges() {
+                        *acc = None;
+                    }
+                    self.send_out();
+                    panic_scope::enter(self.id);
+                }
+                continue;
+            }
             if window.max_timestamp() <= self.watermark {
                 // The window has fired already and is within its lateness: fire it again.
                 if let Some(acc) = acc.as_ref() {
@@ -465,6 +538,12 @@ impl<In: 'static, P: Pipe<In>, KF, W, F> ChainBuilder<In, Then<P, WindowStage<KF
 where
     P::Out: Clone + Send + 'static,
 {
+    /// Fires the windows by `trigger` instead of by time passing their end.
+    pub fn with_trigger(mut self, trigger: Trigger) -> Self {
+        self.pipe.1.trigger = Some(trigger);
+        self
+    }
+
     /// Sends the records that are too late for their windows down `branch`
     /// (`side_output_late_data(&TAG)`, read with `side_output(&TAG)`).
     #[allow(clippy::type_complexity)]
@@ -482,6 +561,7 @@ where
             lateness: stage.lateness,
             f: stage.f,
             late,
+            trigger: stage.trigger,
         };
         ChainBuilder::new().then_on(pipe, stage)
     }
@@ -506,7 +586,15 @@ where
         F: WindowFn<K, P::Out>,
         F::Out: Send + 'static,
     {
-        self.then(WindowStage { id, key, assigner, lateness: millis(lateness), f, late: DiscardSink::default() })
+        self.then(WindowStage {
+            id,
+            key,
+            assigner,
+            lateness: millis(lateness),
+            f,
+            late: DiscardSink::default(),
+            trigger: None,
+        })
     }
 
     /// `window(..).aggregate(f)` on a keyed stream.

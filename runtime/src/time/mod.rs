@@ -2,6 +2,7 @@
 
 pub(crate) mod assigners;
 mod clock;
+mod triggers;
 pub(crate) mod watermark;
 
 pub use assigners::{
@@ -9,6 +10,10 @@ pub use assigners::{
     SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WindowAssigner,
 };
 pub use clock::{Clock, ManualClock};
+pub use triggers::{
+    ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeTrigger, ProcessingTimeTrigger,
+    PurgingTrigger, Trigger,
+};
 pub use watermark::{BoundedOutOfOrderness, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy};
 
 use crate::element::Timestamp;

@@ -28,6 +28,18 @@ public class WindowSemantics {
         public void onPeriodicEmit(WatermarkOutput out) {}
     }
 
+    /** Bounded out-of-orderness with a given bound that emits after every event. */
+    static class Bounded<T> implements WatermarkGenerator<T> {
+        final long bound;
+        long max;
+        Bounded(long bound) { this.bound = bound; this.max = Long.MIN_VALUE + bound + 1; }
+        public void onEvent(T e, long ts, WatermarkOutput out) {
+            max = Math.max(max, ts);
+            out.emitWatermark(new Watermark(max - bound - 1));
+        }
+        public void onPeriodicEmit(WatermarkOutput out) {}
+    }
+
     public static void main(String[] args) throws Exception {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.setParallelism(1);
@@ -141,6 +153,26 @@ public class WindowSemantics {
                 }
             })
             .print("interval");
+
+        List<Tuple3<String, Long, Long>> ticks = Arrays.asList(Tuple3.of("k", 0L, 1L), Tuple3.of("k", 500L, 2L),
+            Tuple3.of("k", 1500L, 3L), Tuple3.of("k", 2500L, 4L), Tuple3.of("k", 4500L, 5L));
+        env.fromData(ticks)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new Bounded<>(0))
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(10)))
+            .trigger(org.apache.flink.streaming.api.windowing.triggers.PurgingTrigger.of(
+                org.apache.flink.streaming.api.windowing.triggers.CountTrigger.of(2)))
+            .sum(2)
+            .print("count-trigger");
+        env.fromData(ticks)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new Bounded<>(0))
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(5)))
+            .trigger(org.apache.flink.streaming.api.windowing.triggers.ContinuousEventTimeTrigger.of(Duration.ofSeconds(1)))
+            .sum(2)
+            .print("continuous");
 
         env.execute("window semantics");
     }

@@ -57,15 +57,19 @@ impl TaskInfo {
 }
 
 /// Tells the chain, at most every `interval`, that processing time advanced.
+/// One timer, reset when it fires: a task's loop waits on it beside its input without
+/// registering a new timer on every pass.
 struct Ticker {
     interval: Duration,
     next: tokio::time::Instant,
     clock: crate::time::Clock,
+    sleep: Pin<Box<tokio::time::Sleep>>,
 }
 
 impl Ticker {
     fn new(interval: Duration, clock: crate::time::Clock) -> Self {
-        Ticker { interval, next: tokio::time::Instant::now() + interval, clock }
+        let next = tokio::time::Instant::now() + interval;
+        Ticker { interval, next, clock, sleep: Box::pin(tokio::time::sleep_until(next)) }
     }
 
     fn due(&self) -> bool {
@@ -74,11 +78,16 @@ impl Ticker {
 
     fn tick<T, C: Collector<T>>(&mut self, chain: &mut C) {
         chain.on_processing_time(self.clock.now());
-        self.next = tokio::time::Instant::now() + self.interval;
+        self.rearm();
     }
 
-    async fn wait(&self) {
-        tokio::time::sleep_until(self.next).await
+    fn rearm(&mut self) {
+        self.next = tokio::time::Instant::now() + self.interval;
+        self.sleep.as_mut().reset(self.next);
+    }
+
+    async fn wait(&mut self) {
+        self.sleep.as_mut().await
     }
 }
 
@@ -110,9 +119,13 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     loop {
         // A source that waits for input (a socket) still hears processing time advance;
         // its poll is cancelled only at an await, where no input is lost.
-        let status = tokio::select! {
-            status = source.poll(&mut chain) => Some(status?),
-            _ = ticker.wait() => None,
+        let status = if source.may_wait() {
+            tokio::select! {
+                status = source.poll(&mut chain) => Some(status?),
+                _ = ticker.wait() => None,
+            }
+        } else {
+            Some(source.poll(&mut chain).await?)
         };
         if ticker.due() {
             ticker.tick(&mut chain);
@@ -225,7 +238,7 @@ pub(crate) async fn run_two_inputs<
     while !gate.finished() {
         if ticker.due() {
             chain.on_processing_time(ticker.clock.now());
-            ticker.next = tokio::time::Instant::now() + ticker.interval;
+            ticker.rearm();
         }
         if first.is_empty() && second.is_empty() {
             chain.flush();

@@ -42,6 +42,10 @@ where
 {
     type Out = I::Item;
 
+    fn may_wait(&self) -> bool {
+        false
+    }
+
     fn poll<C: Collector<I::Item>>(
         &mut self,
         out: &mut C,

@@ -37,6 +37,12 @@ pub trait Source: Clone + Send + 'static {
         Ok(())
     }
 
+    /// Whether `poll` may wait for input (a socket, Kafka). A source that never waits is
+    /// polled without a timer beside it; processing time still advances between polls.
+    fn may_wait(&self) -> bool {
+        true
+    }
+
     /// Emits what is available, up to about one batch ([`BATCH_SIZE`](crate::exchange::BATCH_SIZE)
     /// records), waiting if nothing is; a source that waits flushes `out` first, so that
     /// records already emitted are not held back.

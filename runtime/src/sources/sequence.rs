@@ -47,6 +47,10 @@ impl Source for Sequence {
         Ok(())
     }
 
+    fn may_wait(&self) -> bool {
+        false
+    }
+
     fn poll<C: Collector<i64>>(&mut self, out: &mut C) -> impl Future<Output = Result<SourceStatus, JobError>> + Send {
         let until = (self.next + BATCH_SIZE as i128).min(self.stop);
         for v in self.next as i64..until as i64 {

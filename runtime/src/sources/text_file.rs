@@ -71,6 +71,10 @@ impl Source for TextFile {
         Ok(())
     }
 
+    fn may_wait(&self) -> bool {
+        false
+    }
+
     fn poll<C: Collector<String>>(
         &mut self,
         out: &mut C,

@@ -17,6 +17,9 @@ pub enum JobError {
     ChannelClosed,
     /// The job was cancelled (Ctrl-C, SIGTERM).
     Cancelled(&'static str),
+    /// A connector (Kafka, ...) failed: the message names the connector, what it was doing
+    /// and what to check.
+    Connector(String),
 }
 
 impl JobError {
@@ -37,6 +40,7 @@ impl fmt::Display for JobError {
             JobError::Config(msg) => write!(f, "{msg}"),
             JobError::ChannelClosed => write!(f, "a downstream task stopped"),
             JobError::Cancelled(why) => write!(f, "job cancelled ({why})"),
+            JobError::Connector(msg) => write!(f, "{msg}"),
         }
     }
 }

@@ -21,13 +21,16 @@
 pub mod agg;
 pub mod broadcast_state;
 pub mod collector;
+pub mod connectors;
 mod element;
 pub mod entry;
 mod env;
 mod error;
 pub mod exchange;
 mod executor;
+pub mod formats;
 pub mod keyed;
+pub mod metrics;
 pub mod ops;
 pub mod panic_scope;
 pub mod pipe;

@@ -112,7 +112,12 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     mut info: TaskInfo,
 ) -> Result<(), JobError> {
     info.open(&mut chain)?;
-    source.open(&SourceContext { subtask: info.subtask, parallelism: info.parallelism })?;
+    source.open(&SourceContext {
+        subtask: info.subtask,
+        parallelism: info.parallelism,
+        auto_watermark_interval: info.tick_interval,
+        clock: info.clock.clone(),
+    })?;
     let mut blocked = Vec::new();
     let mut last_flush = Instant::now();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());

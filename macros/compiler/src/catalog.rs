@@ -69,6 +69,13 @@ pub const OPERATORS: &[OpInfo] = &[
         "Source: socket_text_stream",
         "socket_text_stream(host, port) or socket_text_stream(host, port, delimiter)",
     ),
+    op(
+        "from_source",
+        Source { parallel: true },
+        (3, 3),
+        "Source: from_source",
+        "from_source(source, WatermarkStrategy::for_bounded_out_of_orderness(..), \"name\")",
+    ),
     op("read_text_file", Source { parallel: false }, (1, 1), "Source: read_text_file", "read_text_file(path)"),
     op("assign_timestamps_and_watermarks", Transform, (1, 1), "Timestamps/Watermarks", "assign_timestamps_and_watermarks(WatermarkStrategy::for_bounded_out_of_orderness(..).with_timestamp_assigner(|record, ts| ..))"),
     op("window", Window, (1, 1), "", "window(TumblingEventTimeWindows::of(Duration::from_secs(10)))"),

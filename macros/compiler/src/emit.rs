@@ -250,6 +250,14 @@ fn source_expr(node: &Node) -> TokenStream {
             let (s, e) = (&a[0], &a[1]);
             quote_spanned!(span=> ::rill::sources::Sequence::new(#s, #e))
         }
+        "from_source" => {
+            let (source, name) = (&a[0], &a[2]);
+            let strategy = strategy(&a[1]);
+            quote_spanned!(span=> {
+                let _: &str = #name;
+                ::rill::sources::FromSource::new(#source, #strategy)
+            })
+        }
         "socket_text_stream" => {
             let (host, port) = (&a[0], &a[1]);
             let delim = a.get(2).map_or_else(|| quote!("\n"), |d| quote!(#d));

@@ -341,6 +341,12 @@ impl Builder<'_> {
             return None;
         }
         let id = self.new_node(info, call, Vec::new());
+        if method == "from_source" {
+            // Flink names the source after `fromSource`'s name argument.
+            if let Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(name), .. })) = call.args.get(2) {
+                self.nodes[id].name = Some(format!("Source: {}", name.value()));
+            }
+        }
         Some(StreamRef::of(id, call.span))
     }
 

@@ -3,11 +3,13 @@
 mod iter;
 mod sequence;
 mod socket;
+pub mod split;
 mod text_file;
 
 pub use iter::FromIter;
 pub use sequence::Sequence;
 pub use socket::SocketTextStream;
+pub use split::{FromSource, SplitOutput, SplitSource};
 pub use text_file::TextFile;
 
 use crate::collector::Collector;
@@ -15,10 +17,14 @@ use crate::error::JobError;
 use std::future::Future;
 
 /// Where a source subtask stands in the job.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct SourceContext {
     pub subtask: usize,
     pub parallelism: usize,
+    /// How often periodic watermarks are emitted (`Env::set_auto_watermark_interval`).
+    pub auto_watermark_interval: std::time::Duration,
+    /// Processing time.
+    pub clock: crate::time::Clock,
 }
 
 /// Whether a source has more to give.

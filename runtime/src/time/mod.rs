@@ -14,7 +14,9 @@ pub use triggers::{
     ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeTrigger, ProcessingTimeTrigger,
     PurgingTrigger, Trigger,
 };
-pub use watermark::{BoundedOutOfOrderness, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy};
+pub use watermark::{
+    BoundedOutOfOrderness, NoWatermarks, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy,
+};
 
 use crate::element::Timestamp;
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -54,6 +54,19 @@ impl WatermarkGenerator for BoundedOutOfOrderness {
     }
 }
 
+/// Emits no watermark (Flink's `WatermarkStrategy.noWatermarks()`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoWatermarks;
+
+impl WatermarkGenerator for NoWatermarks {
+    fn on_event(&mut self, _: Timestamp) -> Option<Timestamp> {
+        None
+    }
+    fn on_periodic_emit(&mut self) -> Option<Timestamp> {
+        None
+    }
+}
+
 /// How a strategy finds a record's timestamp.
 pub trait TimestampAssigner<T>: Clone + Send + 'static {
     fn extract(&mut self, record: &T, previous: Timestamp) -> Timestamp;
@@ -123,9 +136,20 @@ impl<T> Strategies<T> {
         WatermarkStrategy::new(BoundedOutOfOrderness::new(Duration::ZERO))
     }
 
+    /// No watermarks: event time does not advance (until the end of a bounded input).
+    pub fn no_watermarks(&self) -> WatermarkStrategy<T, NoWatermarks> {
+        WatermarkStrategy::new(NoWatermarks)
+    }
+
     /// A generator of the user's own.
     pub fn for_generator<G: WatermarkGenerator>(&self, generator: G) -> WatermarkStrategy<T, G> {
         WatermarkStrategy::new(generator)
+    }
+}
+
+impl<T> WatermarkStrategy<T, NoWatermarks> {
+    pub fn no_watermarks() -> Self {
+        Strategies::default().no_watermarks()
     }
 }
 

@@ -1,0 +1,5 @@
+//! Connectors to systems outside the job, each behind a cargo feature so that a job only
+//! builds what it reads and writes.
+
+#[cfg(feature = "kafka")]
+pub mod kafka;

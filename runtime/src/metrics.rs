@@ -1,0 +1,49 @@
+//! Metrics: named counters that operators and connectors bump and anyone can read (the job
+//! prints the non-zero ones when it ends; the Web UI and metric reporters read them too).
+//!
+//! ```
+//! let c = rill::metrics::counter("doc_example_records");
+//! c.add(2);
+//! assert_eq!(rill::metrics::value("doc_example_records"), Some(2));
+//! ```
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// A counter; clones count into the same total.
+#[derive(Clone, Debug, Default)]
+pub struct Counter(Arc<AtomicU64>);
+
+impl Counter {
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+static REGISTRY: Mutex<Vec<(String, Counter)>> = Mutex::new(Vec::new());
+
+/// The counter of this name, created at zero the first time.
+pub fn counter(name: &str) -> Counter {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, c)) = registry.iter().find(|(n, _)| n == name) {
+        return c.clone();
+    }
+    let c = Counter::default();
+    registry.push((name.to_owned(), c.clone()));
+    c
+}
+
+/// The value of a counter, if it exists.
+pub fn value(name: &str) -> Option<u64> {
+    let registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    registry.iter().find(|(n, _)| n == name).map(|(_, c)| c.get())
+}
+
+/// Every counter and its value, in the order they were created.
+pub fn snapshot() -> Vec<(String, u64)> {
+    let registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    registry.iter().map(|(n, c)| (n.clone(), c.get())).collect()
+}

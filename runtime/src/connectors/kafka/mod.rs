@@ -23,6 +23,7 @@
 //! }
 //! ```
 
+mod admin;
 mod assign;
 mod config;
 mod message;
@@ -30,6 +31,7 @@ mod offsets;
 mod sink;
 mod source;
 
+pub use admin::create_topics;
 pub use config::OnBadRecord;
 pub use message::{KafkaMessage, KafkaRecord};
 pub use offsets::OffsetsInitializer;

@@ -1,0 +1,222 @@
+//! Real-time alerting on monitoring metrics from Kafka.
+//!
+//! Reads JSON metrics (`metrics_gen` writes them), keys them by host and metric, and
+//! evaluates alert rules over 10 s event-time windows sliding by 1 s: average or maximum
+//! above a threshold, held for N consecutive windows, rate of change; and, per host, no
+//! data for a while (event-time timers). An alert is emitted once when a rule starts firing
+//! and once, `resolved`, when it stops. Alerts go to the `alerts` topic as JSON and to
+//! standard output. Rules come from a file at start (`--rules`) and from the `rules` topic
+//! while the job runs (broadcast state). Late records are counted on a side output.
+//!
+//! ```sh
+//! cargo run --release -p rill-examples --bin kafka_alerts -- --brokers 127.0.0.1:9092 \
+//!     --rules examples/rules.json
+//! ```
+//!
+//! Parameters: `--brokers`, `--metrics-topic` (metrics), `--rules-topic` (rules),
+//! `--alerts-topic` (alerts), `--rules FILE`, `--group` (kafka-alerts), `--bounded` (stop at
+//! the end of what the metrics topic holds at start: for tests and backfills),
+//! `--out-of-orderness-ms` (1000).
+
+use rill::connectors::kafka::{create_topics, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
+use rill::formats::Json;
+use rill::prelude::*;
+use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, Stats};
+use rill_examples::latency::{CountSink, LatencySink};
+use std::time::Duration;
+
+static RULES: BroadcastState<String, Rule> = BroadcastState::new("rules");
+/// Per key (host, metric) and rule id: consecutive matching windows, and whether it fires.
+static STREAK: MapState<String, (u32, bool)> = MapState::new("streak");
+/// Per host: the latest event time seen, and the absent rules firing.
+static LAST_SEEN: ValueState<i64> = ValueState::new("last-seen");
+static SILENT: MapState<String, bool> = MapState::new("silent");
+static LATE: OutputTag<Metric> = OutputTag::new("late-metrics");
+
+/// The out-of-orderness bound, for the latency of what it decides.
+static BOUND_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_000);
+
+fn latency(decided_at: i64) -> i64 {
+    rill::time::processing_time_now() - (decided_at + BOUND_MS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+fn alert(rule: &Rule, host: &str, metric: &str, firing: bool, value: f64, time: i64) -> Alert {
+    Alert {
+        rule: rule.id.clone(),
+        host: host.to_owned(),
+        metric: metric.to_owned(),
+        state: if firing { "firing" } else { "resolved" }.to_owned(),
+        value,
+        threshold: if rule.condition == Condition::Absent { rule.absent_secs as f64 } else { rule.threshold },
+        time,
+        latency_ms: latency(time),
+    }
+}
+
+fn update_rules(rule: Rule, ctx: &mut BroadcastContext<'_>) {
+    eprintln!("kafka_alerts: rule {} {}", rule.id, if rule.deleted { "deleted" } else { "set" });
+    if rule.deleted {
+        ctx.broadcast_state(&RULES).remove(&rule.id);
+    } else {
+        ctx.broadcast_state(&RULES).insert(rule.id.clone(), rule);
+    }
+}
+
+/// Threshold, consecutive-window and rate rules, on each window's statistics.
+#[derive(Clone)]
+struct Evaluate;
+
+impl KeyedBroadcastProcessFunction<(String, String), Stats, Rule> for Evaluate {
+    type Out = Alert;
+    fn process_element(&mut self, s: Stats, ctx: &mut KeyedContext<'_, (String, String)>, out: &mut Output<'_, Alert>) {
+        let rules: Vec<Rule> = ctx.broadcast_state(&RULES).values().filter(|r| r.metric == s.metric).cloned().collect();
+        for rule in rules {
+            let Some((value, matches)) = s.test(&rule) else { continue };
+            let (streak, firing) = ctx.map(&STREAK).get(&rule.id).copied().unwrap_or((0, false));
+            let streak = if matches { streak + 1 } else { 0 };
+            let now_firing = if matches { firing || streak >= rule.for_windows } else { false };
+            if now_firing != firing {
+                out.collect(alert(&rule, &s.host, &s.metric, now_firing, value, s.window_end));
+            }
+            ctx.map(&STREAK).put(rule.id.clone(), (streak, now_firing));
+        }
+    }
+    fn process_broadcast_element(&mut self, rule: Rule, ctx: &mut BroadcastContext<'_>, _: &mut Output<'_, Alert>) {
+        update_rules(rule, ctx)
+    }
+}
+
+/// "No data from a host for N seconds", with an event-time timer per host.
+#[derive(Clone)]
+struct Silence;
+
+impl KeyedBroadcastProcessFunction<String, Metric, Rule> for Silence {
+    type Out = Alert;
+    fn process_element(&mut self, m: Metric, ctx: &mut KeyedContext<'_, String>, out: &mut Output<'_, Alert>) {
+        let last = ctx.value(&LAST_SEEN).get().unwrap_or(i64::MIN);
+        if m.time <= last {
+            return;
+        }
+        ctx.value(&LAST_SEEN).update(m.time);
+        let rules: Vec<Rule> =
+            ctx.broadcast_state(&RULES).values().filter(|r| r.condition == Condition::Absent).cloned().collect();
+        for rule in rules {
+            let gap = rule.absent_secs as i64 * 1_000;
+            if last != i64::MIN {
+                ctx.delete_event_time_timer(last + gap);
+            }
+            ctx.register_event_time_timer(m.time + gap);
+            if ctx.map(&SILENT).get(&rule.id).copied().unwrap_or(false) {
+                ctx.map(&SILENT).put(rule.id.clone(), false);
+                out.collect(alert(&rule, &m.host, "", false, 0.0, m.time));
+            }
+        }
+    }
+    fn process_broadcast_element(&mut self, rule: Rule, ctx: &mut BroadcastContext<'_>, _: &mut Output<'_, Alert>) {
+        update_rules(rule, ctx)
+    }
+    fn on_timer(&mut self, time: i64, ctx: &mut KeyedContext<'_, String>, out: &mut Output<'_, Alert>) {
+        let last = ctx.value(&LAST_SEEN).get().unwrap_or(i64::MIN);
+        let host = ctx.current_key().clone();
+        let rules: Vec<Rule> =
+            ctx.broadcast_state(&RULES).values().filter(|r| r.condition == Condition::Absent).cloned().collect();
+        for rule in rules {
+            let gap = rule.absent_secs as i64 * 1_000;
+            let silent = ctx.map(&SILENT).get(&rule.id).copied().unwrap_or(false);
+            if last.saturating_add(gap) == time && !silent {
+                ctx.map(&SILENT).put(rule.id.clone(), true);
+                out.collect(alert(&rule, &host, "", true, (time - last) as f64 / 1_000.0, time));
+            }
+        }
+    }
+}
+
+fn load_rules(path: Option<&str>) -> Vec<Rule> {
+    let Some(path) = path else { return Vec::new() };
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("kafka_alerts: cannot read the rules file {path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("kafka_alerts: the rules file {path} is not valid: {e}"))
+}
+
+#[rill::job]
+fn kafka_alerts(env: &mut Env) {
+    let brokers = env
+        .parameter("brokers")
+        .map(str::to_owned)
+        .or_else(|| std::env::var("RILL_KAFKA_BROKERS").ok())
+        .unwrap_or_else(|| "127.0.0.1:9092".to_owned());
+    let metrics_topic = env.parameter("metrics-topic").unwrap_or("metrics").to_owned();
+    let rules_topic = env.parameter("rules-topic").unwrap_or("rules").to_owned();
+    let alerts_topic = env.parameter("alerts-topic").unwrap_or("alerts").to_owned();
+    let group = env.parameter("group").unwrap_or("kafka-alerts").to_owned();
+    let bound: i64 = env.parameter_or("out-of-orderness-ms", 1_000);
+    BOUND_MS.store(bound, std::sync::atomic::Ordering::Relaxed);
+    let initial = load_rules(env.parameter("rules"));
+    let partitions: i32 = env.parameter_or("partitions", 4);
+    if let Err(e) = create_topics(&brokers, &[(&metrics_topic, partitions), (&rules_topic, 1), (&alerts_topic, 1)]) {
+        panic!("kafka_alerts: {e}");
+    }
+    // Watermarks every 10 ms: an alert waits for event time, not for a 200 ms tick.
+    env.set_auto_watermark_interval(Duration::from_millis(10));
+
+    let mut metrics = KafkaSource::builder()
+        .bootstrap_servers(brokers.clone())
+        .topics([metrics_topic])
+        .group_id(group.clone())
+        .starting_offsets(OffsetsInitializer::latest())
+        .on_bad_record(OnBadRecord::Skip)
+        .property("fetch.wait.max.ms", "5");
+    if env.parameter("bounded").is_some() {
+        metrics = metrics.starting_offsets(OffsetsInitializer::earliest()).bounded(OffsetsInitializer::latest());
+    }
+    let metrics = metrics.value_format(Json::<Metric>::new()).build();
+    let mut rule_updates = KafkaSource::builder()
+        .bootstrap_servers(brokers.clone())
+        .topics([rules_topic])
+        .group_id(format!("{group}-rules"))
+        .starting_offsets(OffsetsInitializer::earliest())
+        .on_bad_record(OnBadRecord::Skip);
+    if env.parameter("bounded").is_some() {
+        rule_updates = rule_updates.bounded(OffsetsInitializer::latest());
+    }
+    let rule_updates = rule_updates.value_format(Json::<Rule>::new()).build();
+    let alerts =
+        KafkaSink::builder().bootstrap_servers(brokers).topic(alerts_topic).value_format(Json::<Alert>::new()).build();
+
+    let rules = env.from_iter(initial).union(env.from_source(
+        rule_updates,
+        WatermarkStrategy::no_watermarks().with_idleness(Duration::from_millis(100)),
+        "rules",
+    ));
+    let metrics = env.from_source(
+        metrics,
+        WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(bound as u64))
+            .with_timestamp_assigner(|m, _| m.time)
+            .with_idleness(Duration::from_secs(5)),
+        "metrics",
+    );
+    let stats = metrics
+        .key_by(|m| (m.host.clone(), m.metric.clone()))
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(1)))
+        .side_output_late_data(&LATE)
+        .aggregate(MetricStats, |key, window, acc: Acc, out| {
+            out.collect(Stats {
+                host: key.0.clone(),
+                metric: key.1.clone(),
+                window_end: window.end,
+                count: acc.count,
+                sum: acc.sum,
+                max: acc.max,
+                first: acc.first,
+                last: acc.last,
+            })
+        });
+    let threshold_alerts =
+        stats.key_by(|s| (s.host.clone(), s.metric.clone())).connect(rules.broadcast(&RULES)).process(Evaluate);
+    let silence_alerts = metrics.key_by(|m| m.host.clone()).connect(rules.broadcast(&RULES)).process(Silence);
+    let all = threshold_alerts.union(silence_alerts);
+    all.sink_to(alerts);
+    all.sink_to(LatencySink::new("alerts"));
+    all.map(|a| serde_json::to_string(&a).expect("alert as JSON")).print();
+    stats.side_output(&LATE).sink_to(CountSink::new("late_records"));
+}

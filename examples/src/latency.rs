@@ -1,0 +1,101 @@
+//! End-to-end latency of the alerts, as `kafka_alerts` reports it: p50, p99 and maximum,
+//! every 10 s while the job runs and for the whole run at its end.
+
+use crate::alerts::Alert;
+use rill::{JobError, Sink};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+static SAMPLES: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+static REPORTED: Mutex<Option<Instant>> = Mutex::new(None);
+
+/// p50, p99 and maximum of `samples` (sorted here).
+pub fn percentiles(samples: &mut [i64]) -> Option<(i64, i64, i64)> {
+    if samples.is_empty() {
+        return None;
+    }
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() as f64 * q).ceil() as usize).clamp(1, samples.len()) - 1];
+    Some((at(0.50), at(0.99), samples[samples.len() - 1]))
+}
+
+/// The report line for everything recorded so far.
+pub fn report(what: &str) -> String {
+    let mut samples = SAMPLES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match percentiles(&mut samples) {
+        Some((p50, p99, max)) => {
+            format!("latency of {what}: p50 {p50} ms, p99 {p99} ms, max {max} ms over {} alerts", samples.len())
+        }
+        None => format!("latency of {what}: no alerts yet"),
+    }
+}
+
+/// Records each alert's latency; reports every 10 s and at the end (on standard error).
+#[derive(Clone)]
+pub struct LatencySink {
+    what: &'static str,
+}
+
+impl LatencySink {
+    pub fn new(what: &'static str) -> Self {
+        LatencySink { what }
+    }
+}
+
+impl Sink<Alert> for LatencySink {
+    fn write(&mut self, alert: Alert) {
+        SAMPLES.lock().unwrap_or_else(|e| e.into_inner()).push(alert.latency_ms);
+        let mut reported = REPORTED.lock().unwrap_or_else(|e| e.into_inner());
+        let last = *reported.get_or_insert_with(Instant::now);
+        if last.elapsed() >= Duration::from_secs(10) {
+            *reported = Some(Instant::now());
+            eprintln!("kafka_alerts: {}", report(self.what));
+        }
+    }
+    fn finish(&mut self) -> Result<(), JobError> {
+        eprintln!("kafka_alerts: {}", report(self.what));
+        Ok(())
+    }
+}
+
+/// Counts records in the metric `name` and says how many at the end.
+#[derive(Clone)]
+pub struct CountSink {
+    name: &'static str,
+    counter: Option<rill::metrics::Counter>,
+}
+
+impl CountSink {
+    pub fn new(name: &'static str) -> Self {
+        CountSink { name, counter: None }
+    }
+}
+
+impl<T> Sink<T> for CountSink {
+    fn open(&mut self, _: usize, _: usize) -> Result<(), JobError> {
+        self.counter = Some(rill::metrics::counter(self.name));
+        Ok(())
+    }
+    fn write(&mut self, _: T) {
+        if let Some(c) = &self.counter {
+            c.add(1)
+        }
+    }
+    fn finish(&mut self) -> Result<(), JobError> {
+        eprintln!("kafka_alerts: {} = {}", self.name, rill::metrics::value(self.name).unwrap_or(0));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut v: Vec<i64> = (1..=100).rev().collect();
+        assert_eq!(percentiles(&mut v), Some((50, 99, 100)));
+        assert_eq!(percentiles(&mut [7]), Some((7, 7, 7)));
+        assert_eq!(percentiles(&mut []), None);
+    }
+}

@@ -40,7 +40,12 @@ fn every_example_expands_to_its_snapshot() {
     assert!(names.len() >= 3, "examples found: {names:?}");
     for path in names {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let expanded = expand(&std::fs::read_to_string(&path).unwrap());
+        let source = std::fs::read_to_string(&path).unwrap();
+        // Tools beside the jobs (metrics_gen) have nothing the compiler expands.
+        if !source.contains("#[rill::job") {
+            continue;
+        }
+        let expanded = expand(&source);
         insta::with_settings!({ snapshot_path => "../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
             insta::assert_snapshot!(format!("expanded__{name}"), expanded);
         });

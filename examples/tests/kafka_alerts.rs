@@ -1,0 +1,94 @@
+//! `kafka_alerts` end to end against a real broker (the one `scripts/test` starts, or
+//! `RILL_KAFKA_BROKERS`): metrics in, alerts out on the alerts topic and standard output.
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseRecord, Producer, ThreadedProducer};
+use rdkafka::{ClientConfig, Message};
+use rill_examples::alerts::{Alert, Metric};
+use std::process::Command;
+use std::time::Duration;
+
+fn brokers() -> String {
+    std::env::var("RILL_KAFKA_BROKERS").unwrap_or_else(|_| {
+        panic!("RILL_KAFKA_BROKERS is not set: run the tests with ./scripts/test, which starts a broker")
+    })
+}
+
+const T0: i64 = 1_700_000_000_000;
+
+#[test]
+fn alerts_fire_once_and_resolve_once() {
+    let run = format!("{}-{}", std::process::id(), rill::time::processing_time_now());
+    let (metrics, rules, alerts) = (format!("metrics-{run}"), format!("rules-{run}"), format!("alerts-{run}"));
+    let b = brokers();
+    rill::connectors::kafka::create_topics(&b, &[(&metrics, 1), (&rules, 1), (&alerts, 1)]).unwrap();
+    // web-1: CPU at 0.95 from 5 s to 20 s, 0.3 otherwise, every 100 ms for 40 s.
+    // db-1: CPU at 0.3 until 15 s, then silent.
+    let producer: ThreadedProducer<_> =
+        ClientConfig::new().set("bootstrap.servers", &b).set("batch.num.messages", "1").create().unwrap();
+    for i in 0..400i64 {
+        let t = T0 + 100 * i;
+        let web = if (5_000..20_000).contains(&(t - T0)) { 0.95 } else { 0.3 };
+        let mut samples = vec![("web-1", web)];
+        if t - T0 < 15_000 {
+            samples.push(("db-1", 0.3));
+        }
+        for (host, value) in samples {
+            let m = Metric { host: host.into(), metric: "cpu".into(), value, time: t, tags: Default::default() };
+            let json = serde_json::to_string(&m).unwrap();
+            producer.send(BaseRecord::to(&metrics).key(host).payload(&json)).map_err(|(e, _)| e).unwrap();
+        }
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+    let dir = std::env::temp_dir().join(format!("rill-alerts-{run}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules_file = dir.join("rules.json");
+    std::fs::write(
+        &rules_file,
+        r#"[{"id": "cpu-high", "metric": "cpu", "condition": "avg_above", "threshold": 0.9, "for_windows": 3},
+            {"id": "host-silent", "condition": "absent", "absent_secs": 5}]"#,
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kafka_alerts"))
+        .args(["-p", "1", "--", "--bounded", "--brokers", &b, "--partitions", "1"])
+        .args(["--metrics-topic", &metrics, "--rules-topic", &rules, "--alerts-topic", &alerts])
+        .args(["--rules", rules_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "kafka_alerts failed: {stderr}");
+    let printed: Vec<Alert> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).expect("JSON alert")).collect();
+    let summary = |a: &[Alert]| {
+        let mut v: Vec<(String, String, String, i64)> =
+            a.iter().map(|a| (a.rule.clone(), a.host.clone(), a.state.clone(), a.time - T0)).collect();
+        v.sort();
+        v
+    };
+    let expected = vec![
+        ("cpu-high".to_owned(), "web-1".to_owned(), "firing".to_owned(), 17_000),
+        ("cpu-high".into(), "web-1".into(), "resolved".into(), 21_000),
+        ("host-silent".into(), "db-1".into(), "firing".into(), 19_900),
+        // The end of the input ends event time: web-1 is silent from then on.
+        ("host-silent".into(), "web-1".into(), "firing".into(), 44_900),
+    ];
+    assert_eq!(summary(&printed), expected, "{stderr}");
+    assert!(stderr.contains("latency of alerts: p50"), "{stderr}");
+
+    // The same alerts are on the alerts topic.
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &b)
+        .set("group.id", format!("check-{run}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[&alerts]).unwrap();
+    let mut on_topic = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while on_topic.len() < expected.len() && std::time::Instant::now() < deadline {
+        if let Some(m) = c.poll(Duration::from_millis(100)) {
+            on_topic.push(serde_json::from_slice::<Alert>(m.unwrap().payload().unwrap()).unwrap());
+        }
+    }
+    assert_eq!(summary(&on_topic), expected);
+}

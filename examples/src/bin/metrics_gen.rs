@@ -135,7 +135,7 @@ fn main() {
             let i = sent as usize;
             sent += 1;
             let host = (i / 2) % o.hosts;
-            let cpu = i % 2 == 0;
+            let cpu = i.is_multiple_of(2);
             let elapsed = start.elapsed().as_secs_f64();
             let trouble = trouble(host, bad, elapsed);
             if trouble == Some(2) {

@@ -74,7 +74,7 @@ mod json {
     ///
     /// ```
     /// use rill::formats::{Deserializer, Json};
-    /// #[derive(serde::Deserialize)]
+    /// #[derive(Debug, serde::Deserialize)]
     /// struct Metric { host: String, value: f64 }
     /// let m = Json::<Metric>::new().deserialize(br#"{"host":"web-1","value":0.5}"#).unwrap();
     /// assert_eq!((m.host.as_str(), m.value), ("web-1", 0.5));

@@ -9,7 +9,7 @@
 //! use rill::connectors::kafka::KafkaSink;
 //! use rill::formats::Json;
 //!
-//! #[derive(serde::Serialize)]
+//! #[derive(Clone, serde::Serialize)]
 //! struct Alert { host: String, firing: bool }
 //!
 //! #[rill::job]

@@ -94,7 +94,8 @@ impl KeyedBroadcastProcessFunction<String, Metric, Rule> for Silence {
     type Out = Alert;
     fn process_element(&mut self, m: Metric, ctx: &mut KeyedContext<'_, String>, out: &mut Output<'_, Alert>) {
         let last = ctx.value(&LAST_SEEN).get().unwrap_or(i64::MIN);
-        if m.time <= last {
+        // Late records (behind the watermark) say nothing about the host's silence now.
+        if m.time <= last || m.time <= ctx.current_watermark() {
             return;
         }
         ctx.value(&LAST_SEEN).update(m.time);

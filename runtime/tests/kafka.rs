@@ -45,6 +45,15 @@ fn topic(name: &str, partitions: i32) -> String {
 /// One record per batch: tansu 0.6 answers "latest offset" with the last batch's first
 /// offset + 1, which is only the end of the partition when batches hold one record.
 /// (Apache Kafka needs no such care; the tests pass against it as they are.)
+/// A source that reads `topic` from its start to where it ends when the job starts.
+fn bounded(topic: String) -> rill::connectors::kafka::KafkaSourceBuilder<()> {
+    KafkaSource::builder()
+        .bootstrap_servers(brokers())
+        .topics([topic])
+        .starting_offsets(OffsetsInitializer::earliest())
+        .bounded(OffsetsInitializer::latest())
+}
+
 fn producer() -> ThreadedProducer<DefaultProducerContext> {
     ClientConfig::new()
         .set("bootstrap.servers", brokers())
@@ -112,13 +121,7 @@ static READ: Collected<Reading> = Collected::new();
 #[rill::job(no_main)]
 fn read_json(env: &mut Env) {
     let topic = env.parameter("topic").expect("--topic").to_owned();
-    let source = KafkaSource::builder()
-        .bootstrap_servers(brokers())
-        .topics([topic])
-        .starting_offsets(OffsetsInitializer::earliest())
-        .bounded(OffsetsInitializer::latest())
-        .value_format(Json::<Reading>::new())
-        .build();
+    let source = bounded(topic).value_format(Json::<Reading>::new()).build();
     env.from_source(source, WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_secs(1)), "readings")
         .sink_to(collect(&READ));
 }
@@ -195,13 +198,7 @@ static META: Collected<KafkaRecord<String>> = Collected::new();
 #[rill::job(no_main)]
 fn with_metadata(env: &mut Env) {
     let topic = env.parameter("topic").expect("--topic").to_owned();
-    let source = KafkaSource::builder()
-        .bootstrap_servers(brokers())
-        .topics([topic])
-        .starting_offsets(OffsetsInitializer::earliest())
-        .bounded(OffsetsInitializer::latest())
-        .with_metadata(Text)
-        .build();
+    let source = bounded(topic).with_metadata(Text).build();
     env.from_source(source, WatermarkStrategy::no_watermarks(), "meta").sink_to(collect(&META));
 }
 
@@ -286,14 +283,7 @@ fn bad_records(env: &mut Env) {
         "skip" => OnBadRecord::Skip,
         dlq => OnBadRecord::DeadLetter(dlq.to_owned()),
     };
-    let source = KafkaSource::builder()
-        .bootstrap_servers(brokers())
-        .topics([topic])
-        .starting_offsets(OffsetsInitializer::earliest())
-        .bounded(OffsetsInitializer::latest())
-        .value_format(Json::<Reading>::new())
-        .on_bad_record(policy)
-        .build();
+    let source = bounded(topic).value_format(Json::<Reading>::new()).on_bad_record(policy).build();
     env.from_source(source, WatermarkStrategy::no_watermarks(), "readings").sink_to(collect(&GOOD));
 }
 
@@ -400,11 +390,8 @@ fn offsets_are_committed_to_the_group_and_a_new_run_resumes_from_them() {
 #[rill::job(no_main)]
 fn from_time(env: &mut Env) {
     let topic = env.parameter("topic").expect("--topic").to_owned();
-    let source = KafkaSource::builder()
-        .bootstrap_servers(brokers())
-        .topics([topic])
+    let source = bounded(topic)
         .starting_offsets(OffsetsInitializer::timestamp(env.parameter_or("start", 0)))
-        .bounded(OffsetsInitializer::latest())
         .value_format(Text)
         .build();
     env.from_source(source, WatermarkStrategy::no_watermarks(), "from-time").sink_to(collect(&FROM_TIME));

@@ -33,17 +33,15 @@ use rdkafka::message::DeliveryResult;
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientContext, Message};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 type Select<T, R> = Arc<dyn Fn(&T) -> R + Send + Sync>;
 
-/// Counts acknowledgements and keeps the first delivery error: the producer's own thread
-/// reports deliveries, the sink's subtask reads them.
+/// Keeps the first delivery error: the producer's own thread reports deliveries, the
+/// sink's subtask reads them.
 #[derive(Default)]
 pub(crate) struct Deliveries {
-    pub(crate) acked: AtomicU64,
     pub(crate) failed: Mutex<Option<String>>,
 }
 
@@ -55,16 +53,11 @@ impl ClientContext for Tracker {}
 impl ProducerContext for Tracker {
     type DeliveryOpaque = ();
     fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
-        match result {
-            Ok(_) => {
-                self.0.acked.fetch_add(1, Ordering::Relaxed);
-            }
-            Err((e, message)) => {
-                let mut failed = self.0.failed.lock().unwrap_or_else(|p| p.into_inner());
-                failed.get_or_insert_with(|| {
-                    format!("delivery to topic '{}' (partition {}) failed: {e}", message.topic(), message.partition())
-                });
-            }
+        if let Err((e, message)) = result {
+            let mut failed = self.0.failed.lock().unwrap_or_else(|p| p.into_inner());
+            failed.get_or_insert_with(|| {
+                format!("delivery to topic '{}' (partition {}) failed: {e}", message.topic(), message.partition())
+            });
         }
     }
 }

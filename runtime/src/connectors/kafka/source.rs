@@ -238,6 +238,7 @@ struct Running {
     dead_letters: Option<(DeliveryProducer, Arc<Deliveries>)>,
     last_commit: Instant,
     warned: Option<(String, Instant)>,
+    started: bool,
 }
 
 /// Reads Kafka topics. Build it with [`KafkaSource::builder`] and read it with
@@ -473,6 +474,7 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
             dead_letters,
             last_commit: Instant::now(),
             warned: None,
+            started: false,
         }));
         Ok(())
     }
@@ -484,9 +486,13 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
     async fn poll<O: SplitOutput<D::Out> + Send>(&mut self, out: &mut O) -> Result<SourceStatus, JobError> {
         let KafkaSource { config, format, run } = self;
         let run = run.as_mut().expect("KafkaSource opened");
-        for (i, p) in run.partitions.iter().enumerate() {
-            if p.finished {
-                out.finish_split(i);
+        if !run.started {
+            // Partitions empty at start (bounded) leave the watermark once, at the first poll.
+            run.started = true;
+            for (i, p) in run.partitions.iter().enumerate() {
+                if p.finished {
+                    out.finish_split(i);
+                }
             }
         }
         if run.partitions.iter().all(|p| p.finished) && (config.stopping.is_some() || !run.partitions.is_empty()) {
@@ -612,14 +618,14 @@ impl Running {
         }
         let mut tpl = TopicPartitionList::new();
         for p in self.partitions.iter().filter(|p| p.next != p.committed) {
-            if tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next)).is_ok() {
-                // Counted as committed when asked: a failed async commit is retried with the
-                // next progress, and the next run starts from an older offset at worst.
-            }
+            // A partition that cannot be named is simply not committed this time.
+            let _ = tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next));
         }
         if tpl.count() == 0 {
             return;
         }
+        // Counted as committed when the request is accepted: a failed async commit is
+        // repeated with the next progress; a new run starts from an older offset at worst.
         if self.consumer.commit(&tpl, mode).is_ok() {
             for p in &mut self.partitions {
                 p.committed = p.next;

@@ -154,7 +154,8 @@ pub struct Alert {
     pub threshold: f64,
     /// The end of the window (or the silence) that decided it, event time.
     pub time: i64,
-    /// Milliseconds from the moment the alert became decidable (the first metric produced
-    /// at or after `time` + the out-of-orderness bound) to its emission.
+    /// Milliseconds from the moment the alert became decidable (the production of the first
+    /// metric at or after `time` + the out-of-orderness bound; for a silence that ends, the
+    /// production of the metric that ends it) to its emission.
     pub latency_ms: i64,
 }

@@ -1,5 +1,6 @@
 //! End-to-end latency of the alerts, as `kafka_alerts` reports it: p50, p99 and maximum,
-//! every 10 s while the job runs and for the whole run at its end.
+//! every 10 s while the job runs and for the whole run at its end; beside it the lag of the
+//! records as the source reads them, to tell the broker's share from the pipeline's.
 
 use crate::alerts::Alert;
 use rill::{JobError, Sink};
@@ -8,6 +9,25 @@ use std::time::{Duration, Instant};
 
 static SAMPLES: Mutex<Vec<i64>> = Mutex::new(Vec::new());
 static REPORTED: Mutex<Option<Instant>> = Mutex::new(None);
+static SOURCE_LAG: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+
+thread_local! {
+    /// Per source subtask: records seen, and the newest event time.
+    static SEEN: std::cell::Cell<(u64, i64)> = const { std::cell::Cell::new((0, i64::MIN)) };
+}
+
+/// Samples, for one record in 64 as the source reads it, how long ago it was produced
+/// (`event_time` is its production time unless it is out of order: those are left out).
+pub fn observe_source_lag(event_time: i64) {
+    SEEN.with(|seen| {
+        let (n, newest) = seen.get();
+        seen.set((n + 1, newest.max(event_time)));
+        if n % 64 == 0 && event_time >= newest {
+            let lag = rill::time::processing_time_now() - event_time;
+            SOURCE_LAG.lock().unwrap_or_else(|e| e.into_inner()).push(lag);
+        }
+    })
+}
 
 /// p50, p99 and maximum of `samples` (sorted here).
 pub fn percentiles(samples: &mut [i64]) -> Option<(i64, i64, i64)> {
@@ -22,11 +42,16 @@ pub fn percentiles(samples: &mut [i64]) -> Option<(i64, i64, i64)> {
 /// The report line for everything recorded so far.
 pub fn report(what: &str) -> String {
     let mut samples = SAMPLES.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    match percentiles(&mut samples) {
+    let mut lag = SOURCE_LAG.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let alerts = match percentiles(&mut samples) {
         Some((p50, p99, max)) => {
             format!("latency of {what}: p50 {p50} ms, p99 {p99} ms, max {max} ms over {} alerts", samples.len())
         }
         None => format!("latency of {what}: no alerts yet"),
+    };
+    match percentiles(&mut lag) {
+        Some((p50, p99, max)) => format!("{alerts}; source lag: p50 {p50} ms, p99 {p99} ms, max {max} ms"),
+        None => alerts,
     }
 }
 

@@ -314,6 +314,8 @@ static PANED: Collected<(u32, i64, i64, u64)> = Collected::new();
 static PER_WINDOW: Collected<(u32, i64, i64, u64)> = Collected::new();
 static PANED_LATE: Collected<(u32, i64, i64)> = Collected::new();
 static PER_WINDOW_LATE: Collected<(u32, i64, i64)> = Collected::new();
+static PANED_PROCESS: Collected<(u32, i64, i64, i64, u64)> = Collected::new();
+static PER_WINDOW_PROCESS: Collected<(u32, i64, i64, i64, u64)> = Collected::new();
 static LATE_P: OutputTag<(u32, i64, i64)> = OutputTag::new("late-p");
 static LATE_W: OutputTag<(u32, i64, i64)> = OutputTag::new("late-w");
 
@@ -344,6 +346,18 @@ fn panes_against_windows(env: &mut Env) {
         .process(|(sum, n), ctx, out| out.collect((0u32, ctx.timestamp().unwrap(), sum, n)))
         .sink_to(collect(&PER_WINDOW));
     per_window.side_output(&LATE_W).sink_to(collect(&PER_WINDOW_LATE));
+    // The same with a process function after the aggregate: it sees key and window.
+    timed
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide)))
+        .aggregate(SumCount, |key, window, (sum, n), out| out.collect((*key, window.start, window.end, sum, n)))
+        .sink_to(collect(&PANED_PROCESS));
+    timed
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide)))
+        .allowed_lateness(Duration::ZERO)
+        .aggregate(SumCount, |key, window, (sum, n), out| out.collect((*key, window.start, window.end, sum, n)))
+        .sink_to(collect(&PER_WINDOW_PROCESS));
 }
 
 #[test]
@@ -364,6 +378,12 @@ fn panes_give_the_same_results_as_one_state_per_window() {
         if seed == 1 {
             assert!(!a.is_empty(), "the input has late records");
         }
+        let (mut a, mut b) = (PANED_PROCESS.values(), PER_WINDOW_PROCESS.values());
+        a.sort();
+        b.sort();
+        assert!(a.iter().all(|r| r.2 - r.1 == size as i64), "window bounds, seed {seed}");
+        assert!(a.iter().any(|r| r.0 != 0), "keys reach the process function, seed {seed}");
+        assert_eq!(a, b, "aggregate with a process function, seed {seed}");
     }
 }
 

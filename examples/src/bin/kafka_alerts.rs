@@ -16,13 +16,18 @@
 //! Parameters: `--brokers`, `--metrics-topic` (metrics), `--rules-topic` (rules),
 //! `--alerts-topic` (alerts), `--rules FILE`, `--group` (kafka-alerts), `--bounded` (stop at
 //! the end of what the metrics topic holds at start: for tests and backfills),
-//! `--out-of-orderness-ms` (1000).
+//! `--out-of-orderness-ms` (1000), `--partitions` (4, when the job creates the metrics topic),
+//! `--watermark-interval-ms` (2), `--fetch-wait-ms` (5: the consumer's `fetch.wait.max.ms`).
+//!
+//! Besides the alerts, it reports (on standard error, every 10 s and at the end) their
+//! latency and the source lag, how long ago each metric was produced when the source reads
+//! it: the broker's and the consumer's share of the latency.
 
 use rill::connectors::kafka::{create_topics, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
 use rill::formats::Json;
 use rill::prelude::*;
 use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, Stats};
-use rill_examples::latency::{CountSink, LatencySink};
+use rill_examples::latency::{observe_source_lag, CountSink, LatencySink};
 use std::time::Duration;
 
 static RULES: BroadcastState<String, Rule> = BroadcastState::new("rules");
@@ -36,11 +41,14 @@ static LATE: OutputTag<Metric> = OutputTag::new("late-metrics");
 /// The out-of-orderness bound, for the latency of what it decides.
 static BOUND_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_000);
 
-fn latency(decided_at: i64) -> i64 {
-    rill::time::processing_time_now() - (decided_at + BOUND_MS.load(std::sync::atomic::Ordering::Relaxed))
+/// When an alert decided by event time `time` became decidable: when the first metric at
+/// or after `time` plus the out-of-orderness bound was produced (the watermark passes `time`
+/// then). `metrics_gen` stamps event time with the production time.
+fn decidable(time: i64) -> i64 {
+    time + BOUND_MS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-fn alert(rule: &Rule, host: &str, metric: &str, firing: bool, value: f64, time: i64) -> Alert {
+fn alert(rule: &Rule, host: &str, metric: &str, firing: bool, value: f64, time: i64, decidable_at: i64) -> Alert {
     Alert {
         rule: rule.id.clone(),
         host: host.to_owned(),
@@ -49,7 +57,7 @@ fn alert(rule: &Rule, host: &str, metric: &str, firing: bool, value: f64, time: 
         value,
         threshold: if rule.condition == Condition::Absent { rule.absent_secs as f64 } else { rule.threshold },
         time,
-        latency_ms: latency(time),
+        latency_ms: rill::time::processing_time_now() - decidable_at,
     }
 }
 
@@ -76,7 +84,7 @@ impl KeyedBroadcastProcessFunction<(String, String), Stats, Rule> for Evaluate {
             let streak = if matches { streak + 1 } else { 0 };
             let now_firing = if matches { firing || streak >= rule.for_windows } else { false };
             if now_firing != firing {
-                out.collect(alert(&rule, &s.host, &s.metric, now_firing, value, s.window_end));
+                out.collect(alert(&rule, &s.host, &s.metric, now_firing, value, s.window_end, decidable(s.window_end)));
             }
             ctx.map(&STREAK).put(rule.id.clone(), (streak, now_firing));
         }
@@ -109,7 +117,8 @@ impl KeyedBroadcastProcessFunction<String, Metric, Rule> for Silence {
             ctx.register_event_time_timer(m.time + gap);
             if ctx.map(&SILENT).get(&rule.id).copied().unwrap_or(false) {
                 ctx.map(&SILENT).put(rule.id.clone(), false);
-                out.collect(alert(&rule, &m.host, "", false, 0.0, m.time));
+                // Decided by this record itself, as it arrives.
+                out.collect(alert(&rule, &m.host, "", false, 0.0, m.time, m.time));
             }
         }
     }
@@ -126,7 +135,7 @@ impl KeyedBroadcastProcessFunction<String, Metric, Rule> for Silence {
             let silent = ctx.map(&SILENT).get(&rule.id).copied().unwrap_or(false);
             if last.saturating_add(gap) == time && !silent {
                 ctx.map(&SILENT).put(rule.id.clone(), true);
-                out.collect(alert(&rule, &host, "", true, (time - last) as f64 / 1_000.0, time));
+                out.collect(alert(&rule, &host, "", true, (time - last) as f64 / 1_000.0, time, decidable(time)));
             }
         }
     }
@@ -157,8 +166,11 @@ fn kafka_alerts(env: &mut Env) {
     if let Err(e) = create_topics(&brokers, &[(&metrics_topic, partitions), (&rules_topic, 1), (&alerts_topic, 1)]) {
         panic!("kafka_alerts: {e}");
     }
-    // Watermarks every 10 ms: an alert waits for event time, not for a 200 ms tick.
-    env.set_auto_watermark_interval(Duration::from_millis(10));
+    // Watermarks every few ms (`--watermark-interval-ms`, 2): an alert waits for event
+    // time, not for Flink's 200 ms tick.
+    let watermark_interval: u64 = env.parameter_or("watermark-interval-ms", 2);
+    env.set_auto_watermark_interval(Duration::from_millis(watermark_interval));
+    let fetch_wait = env.parameter("fetch-wait-ms").unwrap_or("5").to_owned();
 
     let mut metrics = KafkaSource::builder()
         .bootstrap_servers(brokers.clone())
@@ -166,7 +178,7 @@ fn kafka_alerts(env: &mut Env) {
         .group_id(group.clone())
         .starting_offsets(OffsetsInitializer::latest())
         .on_bad_record(OnBadRecord::Skip)
-        .property("fetch.wait.max.ms", "5");
+        .property("fetch.wait.max.ms", fetch_wait);
     if env.parameter("bounded").is_some() {
         metrics = metrics.starting_offsets(OffsetsInitializer::earliest()).bounded(OffsetsInitializer::latest());
     }
@@ -192,7 +204,10 @@ fn kafka_alerts(env: &mut Env) {
     let metrics = env.from_source(
         metrics,
         WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(bound as u64))
-            .with_timestamp_assigner(|m, _| m.time)
+            .with_timestamp_assigner(|m, _| {
+                observe_source_lag(m.time);
+                m.time
+            })
             .with_idleness(Duration::from_secs(5)),
         "metrics",
     );

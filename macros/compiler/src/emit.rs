@@ -362,9 +362,17 @@ fn window_function_call(node: &Node, window: &crate::graph::WindowSpec) -> Token
     let lateness = window.lateness.as_ref().map_or_else(|| quote!(::std::time::Duration::ZERO), |l| quote!(#l));
     let arg = node.args.first().map(moved);
     let head = quote!(#id, #key, #assigner, #lateness);
+    // Panes: constant work per record however sliding event-time windows overlap (needs
+    // no lateness, no trigger). Tumbling windows do not overlap: one state per window is
+    // cheaper.
+    let panes =
+        window.lateness.is_none() && window.trigger.is_none() && window.assigner_name() == "SlidingEventTimeWindows";
     match node.method() {
-        // Panes: constant work per record however sliding event-time windows overlap (needs
-        // no lateness). Tumbling windows do not overlap: one state per window is cheaper.
+        "aggregate" if panes && node.args.len() == 2 => {
+            let process = moved(&node.args[1]);
+            quote_spanned!(span=> .keyed_pane_aggregate_process(#id, #key, #assigner, #arg, #process))
+        }
+        "aggregate" if panes => quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg)),
         "aggregate" | "reduce" if node.args.len() == 2 => {
             let process = moved(&node.args[1]);
             if node.method() == "aggregate" {
@@ -372,13 +380,6 @@ fn window_function_call(node: &Node, window: &crate::graph::WindowSpec) -> Token
             } else {
                 quote_spanned!(span=> .keyed_window_reduce_process(#head, #arg, #process))
             }
-        }
-        "aggregate"
-            if window.lateness.is_none()
-                && window.trigger.is_none()
-                && window.assigner_name() == "SlidingEventTimeWindows" =>
-        {
-            quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg))
         }
         "aggregate" => quote_spanned!(span=> .keyed_window_aggregate(#head, #arg)),
         "reduce" => quote_spanned!(span=> .keyed_window_reduce(#head, #arg)),

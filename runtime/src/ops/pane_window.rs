@@ -10,10 +10,12 @@
 //!
 //! It needs `AggregateFunction::merge` (whose result must not depend on the order in which
 //! records were added, as Flink requires of it) and is used without allowed lateness; the
-//! other window functions keep per-window state (see [`window`](super::window)).
+//! other window functions keep per-window state (see [`window`](super::window)). A process
+//! function after the aggregate (`aggregate(f, |key, window, result, out| ..)`) sees each
+//! window's result as it would with per-window state.
 
 use super::window::AggregateFunction;
-use crate::collector::{BlockedSend, Collector};
+use crate::collector::{BlockedSend, Collector, Output};
 use crate::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::error::JobError;
 use crate::keyed::KeyMap;
@@ -163,18 +165,59 @@ impl<Acc: Clone> KeyPanes<Acc> {
     }
 }
 
+/// What a fired window emits: its aggregate's result, or what a process function makes
+/// of it with the key and the window.
+pub trait PaneResult<K, R>: Clone + Send + 'static {
+    type Out;
+    fn emit(&mut self, key: &K, window: &TimeWindow, result: R, out: &mut Vec<(Self::Out, Timestamp)>);
+}
+
+/// `aggregate(f)`: the result itself, at the window's `end - 1`.
+#[derive(Clone, Copy, Default)]
+pub struct ResultOnly;
+
+impl<K, R> PaneResult<K, R> for ResultOnly {
+    type Out = R;
+    #[inline]
+    fn emit(&mut self, _: &K, window: &TimeWindow, result: R, out: &mut Vec<(R, Timestamp)>) {
+        out.push((result, window.max_timestamp()));
+    }
+}
+
+/// `aggregate(f, |key, window, result, out| ..)`.
+pub struct ProcessResult<P, O>(P, std::marker::PhantomData<fn() -> O>);
+
+impl<P: Clone, O> Clone for ProcessResult<P, O> {
+    fn clone(&self) -> Self {
+        ProcessResult(self.0.clone(), std::marker::PhantomData)
+    }
+}
+
+impl<K, R, P, O> PaneResult<K, R> for ProcessResult<P, O>
+where
+    P: FnMut(&K, &TimeWindow, R, &mut Output<'_, O>) + Clone + Send + 'static,
+    O: 'static,
+{
+    type Out = O;
+    #[inline]
+    fn emit(&mut self, key: &K, window: &TimeWindow, result: R, out: &mut Vec<(O, Timestamp)>) {
+        (self.0)(key, window, result, &mut Output { buffer: out, timestamp: window.max_timestamp() });
+    }
+}
+
 #[derive(Clone)]
-pub struct PaneStage<KF, A, L = DiscardSink> {
+pub struct PaneStage<KF, A, E = ResultOnly, L = DiscardSink> {
     id: u32,
     key: KF,
     size: i64,
     slide: i64,
     offset: i64,
     f: A,
+    emit: E,
     late: L,
 }
 
-pub struct PaneOp<KF, A, K, Acc, O, C, L> {
+pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
     id: u32,
     key: KF,
     size: i64,
@@ -182,6 +225,7 @@ pub struct PaneOp<KF, A, K, Acc, O, C, L> {
     offset: i64,
     pane: i64,
     f: A,
+    emit: E,
     keys: KeyMap<K, KeyPanes<Acc>>,
     watermark: Timestamp,
     /// The end of the last window fired: panes before it are in the keys' FIFOs.
@@ -195,18 +239,19 @@ pub struct PaneOp<KF, A, K, Acc, O, C, L> {
     late: L,
 }
 
-impl<T, K, KF, A, L> Stage<T> for PaneStage<KF, A, L>
+impl<T, K, KF, A, E, L> Stage<T> for PaneStage<KF, A, E, L>
 where
     T: Send + 'static,
     KF: FnMut(&T) -> K + Clone + Send + 'static,
     K: Hash + Eq + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
-    A::Out: Send + 'static,
+    E: PaneResult<K, A::Out>,
+    E::Out: Send + 'static,
     L: Tail<T>,
 {
-    type Out = A::Out;
-    fn wrap<C: Collector<A::Out>>(self, next: C) -> impl Collector<T> {
+    type Out = E::Out;
+    fn wrap<C: Collector<E::Out>>(self, next: C) -> impl Collector<T> {
         PaneOp {
             id: self.id,
             key: self.key,
@@ -215,6 +260,7 @@ where
             offset: self.offset,
             pane: gcd(self.size, self.slide),
             f: self.f,
+            emit: self.emit,
             keys: KeyMap::default(),
             watermark: i64::MIN,
             fired_end: i64::MIN,
@@ -228,18 +274,20 @@ where
     }
 }
 
-impl<KF, A, K: Hash + Eq, Acc: Clone, O, C: Collector<O>, L> PaneOp<KF, A, K, Acc, O, C, L> {
+impl<KF, A, E, K: Hash + Eq, Acc: Clone, O, C: Collector<O>, L> PaneOp<KF, A, E, K, Acc, O, C, L> {
     /// Fires every window whose end the watermark has passed, in order.
     fn fire_until<T>(&mut self, watermark: Timestamp)
     where
-        A: AggregateFunction<T, Acc = Acc, Out = O>,
+        A: AggregateFunction<T, Acc = Acc>,
+        E: PaneResult<K, A::Out, Out = O>,
     {
         while self.next_end <= self.max_end && self.next_end - 1 <= watermark {
             let end = self.next_end;
-            let (size, f, out) = (self.size, &self.f, &mut self.out);
-            self.keys.retain(|_, panes| {
+            let window = TimeWindow { start: end - self.size, end };
+            let (size, f, emit, out) = (self.size, &self.f, &mut self.emit, &mut self.out);
+            self.keys.retain(|key, panes| {
                 if let Some(acc) = panes.window(end, size, f) {
-                    out.push((f.get_result(&acc), end - 1));
+                    emit.emit(key, &window, f.get_result(&acc), out);
                 }
                 !panes.is_empty()
             });
@@ -256,15 +304,16 @@ impl<KF, A, K: Hash + Eq, Acc: Clone, O, C: Collector<O>, L> PaneOp<KF, A, K, Ac
     }
 }
 
-impl<T, K, KF, A, C, L> Collector<T> for PaneOp<KF, A, K, A::Acc, A::Out, C, L>
+impl<T, K, KF, A, E, C, L> Collector<T> for PaneOp<KF, A, E, K, A::Acc, E::Out, C, L>
 where
     T: Send,
     KF: FnMut(&T) -> K + Send,
     K: Hash + Eq + Send,
     A: AggregateFunction<T>,
     A::Acc: Clone,
-    A::Out: Send,
-    C: Collector<A::Out>,
+    E: PaneResult<K, A::Out>,
+    E::Out: Send,
+    C: Collector<E::Out>,
     L: Collector<T>,
 {
     #[inline]
@@ -364,11 +413,36 @@ where
         A::Out: Send + 'static,
     {
         let (size, slide, offset) = assigner.geometry();
-        self.then(PaneStage { id, key, size, slide, offset, f, late: DiscardSink::default() })
+        self.then(PaneStage { id, key, size, slide, offset, f, emit: ResultOnly, late: DiscardSink::default() })
+    }
+
+    /// `window(..).aggregate(f, |key, window, result, out| ..)` on a keyed stream, without
+    /// allowed lateness: panes, the process function called once per key and window.
+    #[allow(clippy::type_complexity)]
+    pub fn keyed_pane_aggregate_process<K, KF, W, A, O, PF>(
+        self,
+        id: u32,
+        key: KF,
+        assigner: W,
+        f: A,
+        process: PF,
+    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, ProcessResult<PF, O>>>>
+    where
+        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Send + 'static,
+        W: WindowAssigner,
+        A: AggregateFunction<P::Out>,
+        A::Acc: Clone,
+        O: Send + 'static,
+        PF: FnMut(&K, &TimeWindow, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+    {
+        let (size, slide, offset) = assigner.geometry();
+        let emit = ProcessResult(process, std::marker::PhantomData);
+        self.then(PaneStage { id, key, size, slide, offset, f, emit, late: DiscardSink::default() })
     }
 }
 
-impl<In: 'static, P: Pipe<In>, KF, A> ChainBuilder<In, Then<P, PaneStage<KF, A>>>
+impl<In: 'static, P: Pipe<In>, KF, A, E> ChainBuilder<In, Then<P, PaneStage<KF, A, E>>>
 where
     P::Out: Send + 'static,
 {
@@ -378,10 +452,11 @@ where
         self,
         _tag: &super::window::OutputTag<P::Out>,
         branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
-    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, LT>>> {
+    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, E, LT>>> {
         let Then(pipe, s) = self.pipe;
         let late = branch(ChainBuilder::new());
-        let stage = PaneStage { id: s.id, key: s.key, size: s.size, slide: s.slide, offset: s.offset, f: s.f, late };
+        let PaneStage { id, key, size, slide, offset, f, emit, .. } = s;
+        let stage = PaneStage { id, key, size, slide, offset, f, emit, late };
         ChainBuilder::new().then_on(pipe, stage)
     }
 }

@@ -190,17 +190,30 @@ impl Env {
         self
     }
 
-    /// A job parameter given after `--` on the command line as `--name value`
-    /// (Flink's `ParameterTool`), e.g. `./job -- --port 9000`.
+    /// A job parameter given after `--` on the command line as `--name value` or
+    /// `--name=value` (Flink's `ParameterTool`), e.g. `./job -- --port 9000`. A flag
+    /// followed by another flag (or by nothing) has no value: see [`Env::has_parameter`].
     pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.find_parameter(name).flatten()
+    }
+
+    /// Whether `--name` was given, with or without a value (Flink's `ParameterTool.has`):
+    /// for switches such as `--bounded`.
+    pub fn has_parameter(&self, name: &str) -> bool {
+        self.find_parameter(name).is_some()
+    }
+
+    /// `None`: absent; `Some(None)`: a flag without a value; `Some(Some(v))`: its value.
+    fn find_parameter(&self, name: &str) -> Option<Option<&str>> {
         let flag = format!("--{name}");
-        let mut args = self.parameters.iter();
+        let mut args = self.parameters.iter().peekable();
         while let Some(a) = args.next() {
             if *a == flag {
-                return args.next().map(String::as_str);
+                let is_flag = |v: &&String| v.starts_with("--");
+                return Some(args.next_if(|v| !is_flag(v)).map(String::as_str));
             }
             if let Some(v) = a.strip_prefix(&flag).and_then(|r| r.strip_prefix('=')) {
-                return Some(v);
+                return Some(Some(v));
             }
         }
         None
@@ -242,5 +255,31 @@ impl Env {
     #[doc(hidden)]
     pub fn __set_chain_parallelism(&mut self, chain: u32, parallelism: usize) {
         self.parallelism_overrides.push((chain, parallelism));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static EMPTY: PlanSpec = PlanSpec { job: "parameters", chains: &[], edges: &[] };
+
+    fn env(args: &[&str]) -> Env {
+        Env::new(&EMPTY, args.iter().map(|a| a.to_string()).collect())
+    }
+
+    #[test]
+    fn parameters_are_read_as_flink_parameter_tool_reads_them() {
+        let e = env(&["--bounded", "--rules", "r.json", "--rate=5", "--offset", "-3", "--last"]);
+        assert_eq!(e.parameter("rules"), Some("r.json"));
+        assert_eq!(e.parameter("rate"), Some("5"));
+        assert_eq!(e.parameter_or("offset", 0i64), -3);
+        // A switch followed by another flag, or by nothing, has no value but is present.
+        assert_eq!(e.parameter("bounded"), None);
+        assert!(e.has_parameter("bounded"));
+        assert_eq!(e.parameter("last"), None);
+        assert!(e.has_parameter("last"));
+        assert!(!e.has_parameter("missing"));
+        assert_eq!(e.parameter("missing"), None);
     }
 }

@@ -182,7 +182,7 @@ fn kafka_alerts(env: &mut Env) {
         .starting_offsets(OffsetsInitializer::latest())
         .on_bad_record(OnBadRecord::Skip)
         .property("fetch.wait.max.ms", fetch_wait);
-    if env.parameter("bounded").is_some() {
+    if env.has_parameter("bounded") {
         metrics = metrics.starting_offsets(OffsetsInitializer::earliest()).bounded(OffsetsInitializer::latest());
     }
     let metrics = metrics.value_format(Json::<Metric>::new()).build();
@@ -192,7 +192,7 @@ fn kafka_alerts(env: &mut Env) {
         .group_id(format!("{group}-rules"))
         .starting_offsets(OffsetsInitializer::earliest())
         .on_bad_record(OnBadRecord::Skip);
-    if env.parameter("bounded").is_some() {
+    if env.has_parameter("bounded") {
         rule_updates = rule_updates.bounded(OffsetsInitializer::latest());
     }
     let rule_updates = rule_updates.value_format(Json::<Rule>::new()).build();

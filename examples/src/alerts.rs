@@ -156,6 +156,7 @@ pub struct Alert {
     pub time: i64,
     /// Milliseconds from the moment the alert became decidable (the production of the first
     /// metric at or after `time` + the out-of-orderness bound; for a silence that ends, the
-    /// production of the metric that ends it) to its emission.
+    /// production of the metric that ends it) to its emission; never from before the job read
+    /// its first record (see `latency::first_read_at`).
     pub latency_ms: i64,
 }

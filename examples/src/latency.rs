@@ -4,12 +4,15 @@
 
 use crate::alerts::Alert;
 use rill::{JobError, Sink};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static SAMPLES: Mutex<Vec<i64>> = Mutex::new(Vec::new());
 static REPORTED: Mutex<Option<Instant>> = Mutex::new(None);
 static SOURCE_LAG: Mutex<Vec<i64>> = Mutex::new(Vec::new());
+/// When the source read its first record (processing time, ms; `i64::MIN` before).
+static FIRST_READ: AtomicI64 = AtomicI64::new(i64::MIN);
 
 thread_local! {
     /// Per source subtask: records seen, and the newest event time.
@@ -22,11 +25,27 @@ pub fn observe_source_lag(event_time: i64) {
     SEEN.with(|seen| {
         let (n, newest) = seen.get();
         seen.set((n + 1, newest.max(event_time)));
+        if n == 0 && FIRST_READ.load(Ordering::Relaxed) == i64::MIN {
+            let _ = FIRST_READ.compare_exchange(
+                i64::MIN,
+                rill::time::processing_time_now(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
         if n % 64 == 0 && event_time >= newest {
             let lag = rill::time::processing_time_now() - event_time;
             SOURCE_LAG.lock().unwrap_or_else(|e| e.into_inner()).push(lag);
         }
     })
+}
+
+/// The earliest moment an alert can have become decidable: when the source read its first
+/// record. An alert about event time before the job read anything (a late record that is a
+/// host's first, say) is decided by the first watermark, so its latency starts here rather
+/// than at an event time the job never lived through.
+pub fn first_read_at() -> i64 {
+    FIRST_READ.load(Ordering::Relaxed)
 }
 
 /// p50, p99 and maximum of `samples` (sorted here).

@@ -413,3 +413,210 @@ fn a_source_can_start_from_a_timestamp() {
     FROM_TIME_JOB.run(Some(1), &["--topic", &topic, "--start", &start.to_string()]).expect("job");
     assert_eq!(FROM_TIME.values(), ["r5", "r6", "r7", "r8", "r9"]);
 }
+
+// ---- a broker that goes away during the run
+
+/// A broker of this test's own (`scripts/kafka-broker start NAME PORT`): it tells clients to
+/// connect to `PORT`, where an [`Outage`] proxy stands. Stopped when dropped.
+struct OwnBroker {
+    name: &'static str,
+    /// Where it really listens.
+    addr: String,
+}
+
+fn broker_script() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/kafka-broker")
+}
+
+impl OwnBroker {
+    fn start(name: &'static str, advertised_port: u16) -> Self {
+        let out = std::process::Command::new(broker_script())
+            .args(["start", name, &advertised_port.to_string()])
+            .output()
+            .expect("run scripts/kafka-broker");
+        assert!(
+            out.status.success(),
+            "scripts/kafka-broker start {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        OwnBroker { name, addr: String::from_utf8(out.stdout).unwrap().trim().to_owned() }
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(broker_script()).args(["stop", self.name]).status();
+    }
+}
+
+/// A TCP proxy in front of a broker that can be cut off: while it is down its connections
+/// are shut and its port refuses new ones, as when a broker dies; when it is up again the
+/// broker is there with everything it had.
+struct Outage {
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Outage {
+    fn start(port: u16, upstream: String) -> Self {
+        use std::net::{TcpListener, TcpStream};
+        use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+        use std::sync::Arc;
+        let up = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (up2, stop2) = (up.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut listener: Option<TcpListener> = None;
+            let mut open: Vec<TcpStream> = Vec::new();
+            while !stop2.load(SeqCst) {
+                if !up2.load(SeqCst) {
+                    listener = None;
+                    for s in open.drain(..) {
+                        let _ = s.shutdown(std::net::Shutdown::Both);
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                let l = match &listener {
+                    Some(l) => l,
+                    None => match TcpListener::bind(("127.0.0.1", port)) {
+                        Ok(l) => {
+                            l.set_nonblocking(true).unwrap();
+                            listener.insert(l)
+                        }
+                        Err(_) => {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                    },
+                };
+                match l.accept() {
+                    Ok((client, _)) => {
+                        client.set_nonblocking(false).unwrap();
+                        let Ok(server) = TcpStream::connect(&upstream) else { continue };
+                        for (from, to) in [(&client, &server), (&server, &client)] {
+                            let (mut from, mut to) = (from.try_clone().unwrap(), to.try_clone().unwrap());
+                            std::thread::spawn(move || {
+                                let _ = std::io::copy(&mut from, &mut to);
+                                let _ = to.shutdown(std::net::Shutdown::Both);
+                            });
+                        }
+                        open.push(client);
+                        open.push(server);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        Outage { up, stop, thread: Some(thread) }
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+static THROUGH_OUTAGE: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn through_an_outage(env: &mut Env) {
+    let brokers = env.parameter("brokers").expect("--brokers").to_owned();
+    let topic = env.parameter("topic").expect("--topic").to_owned();
+    let out = env.parameter("out").expect("--out").to_owned();
+    let per_partition: i64 = env.parameter_or("per-partition", 0);
+    let source = KafkaSource::builder()
+        .bootstrap_servers(brokers.clone())
+        .topics([topic.clone()])
+        .group_id(format!("{topic}-group"))
+        .commit_interval(Duration::from_millis(100))
+        .starting_offsets(OffsetsInitializer::earliest())
+        .bounded(OffsetsInitializer::offsets([((topic.clone(), 0), per_partition), ((topic, 1), per_partition)]))
+        .value_format(Text)
+        .build();
+    let sink = KafkaSink::builder().bootstrap_servers(brokers).topic(out).value_format(Text).build();
+    let read = env.from_source(source, WatermarkStrategy::no_watermarks(), "through-outage").map(|line| {
+        // Slow enough that the sink is still writing when the broker goes away.
+        std::thread::sleep(Duration::from_millis(2));
+        line
+    });
+    read.sink_to(collect(&THROUGH_OUTAGE));
+    read.sink_to(sink);
+}
+
+#[test]
+fn a_broker_that_goes_away_is_waited_for_and_nothing_is_lost() {
+    // A broker of its own, behind a proxy that plays the outage: the shared one (or the one
+    // RILL_KAFKA_BROKERS names) cannot be taken away from the other tests.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let broker = OwnBroker::start("outage", port);
+    let outage = Outage::start(port, broker.addr.clone());
+    let brokers = format!("127.0.0.1:{port}");
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", &brokers).create().expect("admin client");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (topic, out) = ("outage-in".to_owned(), "outage-out".to_owned());
+    let created = rt
+        .block_on(admin.create_topics(
+            &[NewTopic::new(&topic, 2, TopicReplication::Fixed(1)), NewTopic::new(&out, 1, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .expect("create topics");
+    for r in created {
+        r.expect("topic");
+    }
+    let write = |range: std::ops::Range<i32>| {
+        let p: ThreadedProducer<DefaultProducerContext> =
+            ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "0").create().expect("producer");
+        for i in range {
+            p.send(BaseRecord::<str, str>::to(&topic).partition(i % 2).payload(&format!("r{i:04}")))
+                .map_err(|(e, _)| e)
+                .expect("send");
+        }
+        p.flush(Duration::from_secs(30)).expect("flush");
+    };
+    // Half before the outage, half after it: the source must wait for the broker to read on.
+    write(0..400);
+    let args = ["--brokers", &brokers, "--topic", &topic, "--out", &out, "--per-partition", "400"].map(String::from);
+    let job = std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        THROUGH_AN_OUTAGE_JOB.run(Some(1), &args)
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    outage.set_up(false);
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(!job.is_finished(), "the job ended while the broker was away: {:?}", job.join().unwrap());
+    outage.set_up(true);
+    write(400..800);
+    job.join().unwrap().expect("the job survives the outage");
+
+    let expected: Vec<String> = (0..800).map(|i| format!("r{i:04}")).collect();
+    let mut read = THROUGH_OUTAGE.values();
+    read.sort();
+    assert_eq!(read, expected, "the source read every record once");
+    // At least once: a write cut off by the outage may be repeated, none may be missing.
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("group.id", "outage-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    c.subscribe(&[&out]).unwrap();
+    let mut written = std::collections::BTreeSet::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while written.len() < expected.len() && std::time::Instant::now() < deadline {
+        if let Some(m) = c.poll(Duration::from_millis(100)) {
+            written.insert(String::from_utf8(m.expect("message").payload().unwrap_or_default().to_vec()).unwrap());
+        }
+    }
+    assert_eq!(written.into_iter().collect::<Vec<_>>(), expected, "the sink wrote every record");
+}

@@ -27,7 +27,7 @@ use rill::connectors::kafka::{create_topics, KafkaSink, KafkaSource, OffsetsInit
 use rill::formats::Json;
 use rill::prelude::*;
 use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, Stats};
-use rill_examples::latency::{observe_source_lag, CountSink, LatencySink};
+use rill_examples::latency::{first_read_at, observe_source_lag, CountSink, LatencySink};
 use std::time::Duration;
 
 #[global_allocator]
@@ -60,7 +60,7 @@ fn alert(rule: &Rule, host: &str, metric: &str, firing: bool, value: f64, time: 
         value,
         threshold: if rule.condition == Condition::Absent { rule.absent_secs as f64 } else { rule.threshold },
         time,
-        latency_ms: rill::time::processing_time_now() - decidable_at,
+        latency_ms: rill::time::processing_time_now() - decidable_at.max(first_read_at()),
     }
 }
 

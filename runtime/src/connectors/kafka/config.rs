@@ -23,6 +23,9 @@ pub enum OnBadRecord {
 pub(crate) fn client_config(servers: &str, defaults: &[(&str, &str)], user: &[(String, String)]) -> ClientConfig {
     let mut config = ClientConfig::new();
     config.set("bootstrap.servers", servers);
+    // Back within a second of a broker's return, as Flink's Kafka clients are (the Java
+    // client's reconnect.backoff.max.ms); librdkafka's own default waits up to 10 s.
+    config.set("reconnect.backoff.max.ms", "1000");
     for (k, v) in defaults {
         config.set(*k, *v);
     }

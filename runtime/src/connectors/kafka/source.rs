@@ -237,7 +237,8 @@ struct Running {
     reported: u32,
     dead_letters: Option<(DeliveryProducer, Arc<Deliveries>)>,
     last_commit: Instant,
-    warned: Option<(String, Instant)>,
+    /// Since when the brokers have been away, and when that was last said.
+    warned: Option<(Instant, Instant)>,
     started: bool,
 }
 
@@ -549,6 +550,15 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
         })
         .await;
         drop(stream);
+        if taken > 0 {
+            if let Some((since, _)) = run.warned.take() {
+                eprintln!(
+                    "KafkaSource: the brokers at {} answer again after {:.1} s; reading on where it stopped",
+                    config.servers,
+                    since.elapsed().as_secs_f32()
+                );
+            }
+        }
         for b in bad {
             run.bad_record(config, b)?;
         }
@@ -694,11 +704,12 @@ impl Running {
         if let KafkaError::MessageConsumptionFatal(_) = e {
             return Err(connector(format!("fatal consumer error from {}: {e}", config.servers)));
         }
-        let text = e.to_string();
-        let repeat = self.warned.as_ref().is_some_and(|(w, at)| *w == text && at.elapsed() < Duration::from_secs(10));
+        // librdkafka reports an outage as a run of alternating errors: one line per 10 s.
+        let repeat = self.warned.as_ref().is_some_and(|(_, at)| at.elapsed() < Duration::from_secs(10));
         if !repeat {
-            eprintln!("KafkaSource: {text} (brokers {}); waiting for them to come back", config.servers);
-            self.warned = Some((text, Instant::now()));
+            eprintln!("KafkaSource: {e} (brokers {}); waiting for them to come back", config.servers);
+            let since = self.warned.as_ref().map_or_else(Instant::now, |w| w.1);
+            self.warned = Some((since, Instant::now()));
         }
         Ok(())
     }

@@ -42,6 +42,12 @@ pub trait Collector<T>: Send {
 
     /// Called once after end of input has been forwarded: sinks flush and close.
     fn close(&mut self) -> Result<(), JobError>;
+
+    /// The side outputs a source writes to (`from_source(..).side_output(&TAG)`): only the
+    /// head of a source's chain has them (see `sources::side`).
+    fn source_side_outputs(&mut self) -> Option<&mut crate::side_output::SideOutputs> {
+        None
+    }
 }
 
 /// Forwards the lifecycle methods of [`Collector`] to the field that holds the next operator.

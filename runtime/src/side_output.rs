@@ -101,15 +101,22 @@ pub struct SideOutputs {
 impl SideOutputs {
     /// Sends `value` to the branch of `tag`, if anything reads it.
     pub fn emit<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) {
+        self.try_emit(tag, value, timestamp);
+    }
+
+    /// Sends `value` to the branch of `tag`; `false` when nothing reads that tag (for
+    /// callers that must not lose the record without saying so).
+    pub fn try_emit<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) -> bool {
         for b in &mut self.branches {
             if b.tag() == tag.id() {
                 let branch = b.as_any().downcast_mut::<Branch<V>>().unwrap_or_else(|| {
                     panic!("side output '{}' is used with two record types: give each its own tag", tag.id())
                 });
                 branch.collector.collect(value, timestamp);
-                return;
+                return true;
             }
         }
+        false
     }
 
     pub(crate) fn on_control(&mut self, control: Control) {

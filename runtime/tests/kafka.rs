@@ -10,7 +10,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::ClientConfig;
-use rill::connectors::kafka::{KafkaRecord, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
+use rill::connectors::kafka::{BadRecord, KafkaRecord, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
 use rill::formats::{Json, Text};
 use rill::prelude::*;
 use std::time::Duration;
@@ -281,10 +281,36 @@ fn bad_records(env: &mut Env) {
     let policy = match env.parameter("policy").expect("--policy") {
         "fail" => OnBadRecord::Fail,
         "skip" => OnBadRecord::Skip,
+        // Routed to a side output this job does not read: the job must fail, not lose it.
+        "unread-side" => OnBadRecord::SideOutput(&BAD),
         dlq => OnBadRecord::DeadLetter(dlq.to_owned()),
     };
+    // Runs that fail (concurrently with the others) collect apart.
+    let into = if matches!(policy, OnBadRecord::Fail | OnBadRecord::SideOutput(_)) { &FAILING } else { &GOOD };
     let source = bounded(topic).value_format(Json::<Reading>::new()).on_bad_record(policy).build();
-    env.from_source(source, WatermarkStrategy::no_watermarks(), "readings").sink_to(collect(&GOOD));
+    env.from_source(source, WatermarkStrategy::no_watermarks(), "readings").sink_to(collect(into));
+}
+
+static FAILING: Collected<Reading> = Collected::new();
+
+static BAD: OutputTag<BadRecord> = OutputTag::new("bad-records");
+/// Where each routed record came from, its value, its timestamp and whether the error says why.
+static ROUTED: Collected<(String, String, Option<i64>, bool)> = Collected::new();
+
+#[rill::job(no_main)]
+fn bad_records_aside(env: &mut Env) {
+    let topic = env.parameter("topic").expect("--topic").to_owned();
+    let source =
+        bounded(topic).value_format(Json::<Reading>::new()).on_bad_record(OnBadRecord::SideOutput(&BAD)).build();
+    let readings = env.from_source(source, WatermarkStrategy::no_watermarks(), "readings");
+    readings.sink_to(collect(&GOOD));
+    readings
+        .side_output(&BAD)
+        .map(|b: BadRecord| {
+            let value = String::from_utf8_lossy(b.value.as_deref().unwrap_or_default()).into_owned();
+            (b.place(), value, b.timestamp, b.error.contains("invalid JSON"))
+        })
+        .sink_to(collect(&ROUTED));
 }
 
 fn topic_with_bad_record(name: &str) -> String {
@@ -305,16 +331,26 @@ fn bad_records_fail_the_job_naming_topic_partition_and_offset_by_default() {
 }
 
 #[test]
-fn bad_records_can_be_skipped_and_counted_or_sent_to_a_dead_letter_topic() {
+fn bad_records_can_be_skipped_and_counted_or_routed_to_a_dead_letter_topic_or_a_side_output() {
     let before = rill::metrics::value("kafka_source_bad_records").unwrap_or(0);
     let topic = topic_with_bad_record("bad-skip");
     BAD_RECORDS_JOB.run(Some(1), &["--topic", &topic, "--policy", "skip"]).expect("job");
     let dlq = crate::topic("dead-letters", 1);
     let topic2 = topic_with_bad_record("bad-dlq");
     BAD_RECORDS_JOB.run(Some(1), &["--topic", &topic2, "--policy", &dlq]).expect("job");
+    let topic3 = topic_with_bad_record("bad-aside");
+    BAD_RECORDS_ASIDE_JOB.run(Some(1), &["--topic", &topic3]).expect("job");
+    assert_eq!(
+        ROUTED.values(),
+        [(format!("topic '{topic3}', partition 0, offset 1"), "{\"host\": oops".to_owned(), Some(2_000), true)]
+    );
+    let topic4 = topic_with_bad_record("bad-unread");
+    let err = BAD_RECORDS_JOB.run(Some(1), &["--topic", &topic4, "--policy", "unread-side"]).unwrap_err().to_string();
+    assert!(err.contains(&format!("topic '{topic4}', partition 0, offset 1")), "{err}");
+    assert!(err.contains("side output 'bad-records', which the job does not read"), "{err}");
     let good = GOOD.values();
-    assert_eq!(good.iter().map(|r| r.time).collect::<Vec<_>>(), [1_000, 3_000, 1_000, 3_000]);
-    assert_eq!(rill::metrics::value("kafka_source_bad_records").unwrap() - before, 2);
+    assert_eq!(good.iter().map(|r| r.time).collect::<Vec<_>>(), [1_000, 3_000, 1_000, 3_000, 1_000, 3_000]);
+    assert_eq!(rill::metrics::value("kafka_source_bad_records").unwrap() - before, 4);
     let dead = read_all(&dlq, 1);
     assert_eq!(dead.len(), 1);
     let (key, value, headers) = &dead[0];

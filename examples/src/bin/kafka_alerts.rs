@@ -23,7 +23,7 @@
 //! latency and the source lag, how long ago each metric was produced when the source reads
 //! it: the broker's and the consumer's share of the latency.
 
-use rill::connectors::kafka::{create_topics, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
+use rill::connectors::kafka::{create_topics, BadRecord, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
 use rill::formats::Json;
 use rill::prelude::*;
 use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, Stats};
@@ -40,6 +40,8 @@ static STREAK: MapState<String, (u32, bool)> = MapState::new("streak");
 static LAST_SEEN: ValueState<i64> = ValueState::new("last-seen");
 static SILENT: MapState<String, bool> = MapState::new("silent");
 static LATE: OutputTag<Metric> = OutputTag::new("late-metrics");
+/// Metrics that are not valid JSON, routed aside whole by the source and counted.
+static BAD_METRICS: OutputTag<BadRecord> = OutputTag::new("bad-metrics");
 
 /// The out-of-orderness bound, for the latency of what it decides.
 static BOUND_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_000);
@@ -180,7 +182,7 @@ fn kafka_alerts(env: &mut Env) {
         .topics([metrics_topic])
         .group_id(group.clone())
         .starting_offsets(OffsetsInitializer::latest())
-        .on_bad_record(OnBadRecord::Skip)
+        .on_bad_record(OnBadRecord::SideOutput(&BAD_METRICS))
         .property("fetch.wait.max.ms", fetch_wait);
     if env.has_parameter("bounded") {
         metrics = metrics.starting_offsets(OffsetsInitializer::earliest()).bounded(OffsetsInitializer::latest());
@@ -238,4 +240,5 @@ fn kafka_alerts(env: &mut Env) {
     all.sink_to(LatencySink::new("alerts"));
     all.map(|a| serde_json::to_string(&a).expect("alert as JSON")).print();
     stats.side_output(&LATE).sink_to(CountSink::new("late_records"));
+    metrics.side_output(&BAD_METRICS).sink_to(CountSink::new("bad_records"));
 }

@@ -97,10 +97,11 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
     let rest = outputs(graph, phys, head.id);
     if head.inputs.is_empty() {
         let source = source_expr(head);
+        let sides = late_data(graph, phys, head.id);
         quote_spanned! {head.span=>
             {
                 let __rill_source = #source;
-                let __rill_chain = ::rill::pipe::ChainBuilder::of_source(&__rill_source) #rest;
+                let __rill_chain = ::rill::pipe::ChainBuilder::of_source(&__rill_source) #sides #rest;
                 #env.__source_chain(#id, __rill_source, __rill_chain);
             }
         }
@@ -141,7 +142,7 @@ fn is_side_output(graph: &Graph, out: Output) -> bool {
 
 /// The side outputs read downstream of a node, built into it: `.late_data_to(&TAG, |b| ..)`
 /// for a window's late records, `.side_output_to(&TAG, |b| ..)` for each tag a keyed process
-/// function writes to.
+/// function writes to, `.source_side_output_to(&TAG, |b| ..)` for a source's.
 fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
     let readers: Vec<usize> = phys.outputs[node]
         .iter()
@@ -161,6 +162,7 @@ fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
         }
     }
     let window = graph.nodes[node].window.is_some();
+    let source = graph.nodes[node].inputs.is_empty();
     tags.iter()
         .map(|(name, tag)| {
             let side: Vec<Output> = readers
@@ -171,6 +173,8 @@ fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
             let branch = branches(graph, phys, &side);
             if window {
                 quote!(.late_data_to(#tag, |__rill_b| __rill_b #branch))
+            } else if source {
+                quote!(.source_side_output_to(#tag, |__rill_b| __rill_b #branch))
             } else {
                 quote!(.side_output_to(#tag, |__rill_b| __rill_b #branch))
             }

@@ -719,17 +719,18 @@ impl Builder<'_> {
         let tag = tag_name(&call.args[0]);
         let producer = cur.last.filter(|_| cur.between.is_none());
         // A window writes its late records to its late tag; a keyed process function may
-        // write to any tag (`ctx.output(&TAG, ..)`).
+        // write to any tag (`ctx.output(&TAG, ..)`), and so may a source (`from_source`: the
+        // Kafka records it cannot read, with `OnBadRecord::SideOutput(&TAG)`).
         let writes = producer.is_some_and(|p| {
             let n = &self.nodes[p];
             let late = n.window.as_ref().and_then(|w| w.late_tag.as_ref()).is_some_and(|t| tag_name(t) == tag);
-            late || (n.method() == "process" && n.key.is_some() && n.window.is_none())
+            late || (n.method() == "process" && n.key.is_some() && n.window.is_none()) || n.method() == "from_source"
         });
         let Some(producer) = producer.filter(|_| writes) else {
             self.diags.error(
                 call.args[0].span(),
                 format!(
-                    "nothing writes to side output `{tag}` here: read it from the window that has `side_output_late_data({tag})` or from a keyed `process` that calls `ctx.output({tag}, ..)`"
+                    "nothing writes to side output `{tag}` here: read it from the window that has `side_output_late_data({tag})`, from a keyed `process` that calls `ctx.output({tag}, ..)`, or from a `from_source` stream"
                 ),
             );
             return None;

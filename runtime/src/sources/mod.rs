@@ -2,6 +2,7 @@
 
 mod iter;
 mod sequence;
+pub mod side;
 mod socket;
 pub mod split;
 mod text_file;

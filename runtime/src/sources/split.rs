@@ -9,6 +9,7 @@ use super::{Source, SourceContext, SourceStatus};
 use crate::collector::Collector;
 use crate::element::{Control, Timestamp};
 use crate::error::JobError;
+use crate::ops::window::OutputTag;
 use crate::time::watermark::{TimestampAssigner, NO_WATERMARK};
 use crate::time::{Clock, Strategies, WatermarkGenerator, WatermarkStrategy};
 use std::future::Future;
@@ -22,6 +23,9 @@ pub trait SplitOutput<T> {
     fn finish_split(&mut self, split: usize);
     /// Sends what is buffered downstream (before the source waits for input).
     fn flush(&mut self);
+    /// Routes `value` to the source's side output `tag` (`from_source(..).side_output(&TAG)`);
+    /// `false` when the job does not read that side output.
+    fn side_output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) -> bool;
 }
 
 /// A source that reads splits. One copy runs in each subtask; `open` decides its splits.
@@ -177,6 +181,9 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> SplitOu
     }
     fn flush(&mut self) {
         self.out.flush()
+    }
+    fn side_output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) -> bool {
+        self.out.source_side_outputs().is_some_and(|sides| sides.try_emit(tag, value, timestamp))
     }
 }
 

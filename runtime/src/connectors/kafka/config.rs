@@ -1,12 +1,34 @@
 //! What the source and sink builders share: client properties, and what to do with a
 //! record that does not parse.
 
+use crate::ops::window::OutputTag;
 use rdkafka::ClientConfig;
 
 /// What the Kafka source does with a record its format cannot read. Nothing is dropped
 /// silently: a skipped record is counted (and the first few are reported), a routed one is
 /// kept whole.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// ```no_run
+/// use rill::prelude::*;
+/// use rill::connectors::kafka::{BadRecord, KafkaSource, OnBadRecord};
+/// use rill::formats::Json;
+///
+/// static BAD: OutputTag<BadRecord> = OutputTag::new("bad-readings");
+///
+/// #[rill::job]
+/// fn readings(env: &mut Env) {
+///     let source = KafkaSource::builder()
+///         .bootstrap_servers("localhost:9092")
+///         .topics(["readings"])
+///         .value_format(Json::<(String, f64)>::new())
+///         .on_bad_record(OnBadRecord::SideOutput(&BAD))
+///         .build();
+///     let readings = env.from_source(source, WatermarkStrategy::no_watermarks(), "readings");
+///     readings.print();
+///     readings.side_output(&BAD).map(|b: BadRecord| format!("{}: {}", b.place(), b.error)).print();
+/// }
+/// ```
+#[derive(Clone, Default)]
 pub enum OnBadRecord {
     /// Stop the job with an error naming the topic, partition and offset (Flink's default).
     #[default]
@@ -17,6 +39,34 @@ pub enum OnBadRecord {
     /// the error and where it came from in headers (`rill.error`, `rill.topic`,
     /// `rill.partition`, `rill.offset`), and count it.
     DeadLetter(String),
+    /// Route it, as a [`BadRecord`](super::BadRecord) (raw, with the error and where it came
+    /// from), to the source's side output: `from_source(..).side_output(&TAG)` reads it.
+    /// The job fails if it does not read that side output (the record would be lost).
+    SideOutput(&'static OutputTag<super::BadRecord>),
+}
+
+impl PartialEq for OnBadRecord {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (OnBadRecord::Fail, OnBadRecord::Fail) | (OnBadRecord::Skip, OnBadRecord::Skip) => true,
+            (OnBadRecord::DeadLetter(a), OnBadRecord::DeadLetter(b)) => a == b,
+            (OnBadRecord::SideOutput(a), OnBadRecord::SideOutput(b)) => a.id() == b.id(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for OnBadRecord {}
+
+impl std::fmt::Debug for OnBadRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OnBadRecord::Fail => f.write_str("Fail"),
+            OnBadRecord::Skip => f.write_str("Skip"),
+            OnBadRecord::DeadLetter(t) => write!(f, "DeadLetter({t:?})"),
+            OnBadRecord::SideOutput(tag) => write!(f, "SideOutput({:?})", tag.id()),
+        }
+    }
 }
 
 /// Client properties: Rill's defaults, then the user's, which win.

@@ -50,3 +50,40 @@ pub struct KafkaRecord<T> {
     pub headers: Vec<(String, Option<Vec<u8>>)>,
     pub value: T,
 }
+
+/// A record the source's format could not read, whole, with the error: what
+/// `OnBadRecord::SideOutput(&TAG)` routes to `from_source(..).side_output(&TAG)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRecord {
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+    /// Milliseconds since the epoch, if the record has one.
+    pub timestamp: Option<i64>,
+    pub key: Option<Vec<u8>>,
+    /// The value as it was (`None` for a null value).
+    pub value: Option<Vec<u8>>,
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// Why the format refused it.
+    pub error: String,
+}
+
+impl BadRecord {
+    pub(crate) fn of(m: &KafkaMessage<'_>, error: String) -> Self {
+        BadRecord {
+            topic: m.topic().to_owned(),
+            partition: m.partition(),
+            offset: m.offset(),
+            timestamp: m.timestamp(),
+            key: m.key().map(<[u8]>::to_vec),
+            value: m.payload().map(<[u8]>::to_vec),
+            headers: m.headers().into_iter().map(|(k, v)| (k.to_owned(), v.map(<[u8]>::to_vec))).collect(),
+            error,
+        }
+    }
+
+    /// "topic 't', partition 1, offset 42": where it is, for messages.
+    pub fn place(&self) -> String {
+        format!("topic '{}', partition {}, offset {}", self.topic, self.partition, self.offset)
+    }
+}

@@ -33,7 +33,7 @@ mod source;
 
 pub use admin::create_topics;
 pub use config::OnBadRecord;
-pub use message::{KafkaMessage, KafkaRecord};
+pub use message::{BadRecord, KafkaMessage, KafkaRecord};
 pub use offsets::OffsetsInitializer;
 pub use sink::{KafkaSink, KafkaSinkBuilder};
 pub use source::{KafkaSource, KafkaSourceBuilder, RecordDeserializer};

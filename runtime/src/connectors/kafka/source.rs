@@ -12,7 +12,7 @@
 
 use super::assign;
 use super::config::{client_config, OnBadRecord};
-use super::message::{KafkaMessage, KafkaRecord};
+use super::message::{BadRecord, KafkaMessage, KafkaRecord};
 use super::offsets::OffsetsInitializer;
 use super::sink::{self, Deliveries, DeliveryProducer};
 use crate::error::JobError;
@@ -560,7 +560,21 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
             }
         }
         for b in bad {
-            run.bad_record(config, b)?;
+            if let OnBadRecord::SideOutput(tag) = &config.on_bad_record {
+                run.bad_records.add(1);
+                let ts = b.timestamp.unwrap_or(crate::NO_TIMESTAMP);
+                let place = b.place();
+                if !out.side_output(tag, b, ts) {
+                    return Err(connector(format!(
+                        "the record at {place} does not parse and goes to side output '{}', which the \
+                         job does not read: read it with `.side_output(&TAG)` on this source's stream \
+                         (TAG being that OutputTag)",
+                        tag.id()
+                    )));
+                }
+            } else {
+                run.bad_record(config, b)?;
+            }
         }
         if let Some(e) = failure {
             run.consumer_error(config, e)?;
@@ -589,35 +603,6 @@ fn split_of(lookup: &[(Arc<str>, Vec<usize>)], message: &BorrowedMessage<'_>) ->
     let topic = message.topic();
     let (_, parts) = lookup.iter().find(|(t, _)| &**t == topic)?;
     parts.get(message.partition() as usize).copied().filter(|i| *i != usize::MAX)
-}
-
-/// A record the format could not read, kept whole until the source decides what to do.
-struct BadRecord {
-    topic: String,
-    partition: i32,
-    offset: i64,
-    error: String,
-    key: Option<Vec<u8>>,
-    payload: Option<Vec<u8>>,
-    headers: Vec<(String, Option<Vec<u8>>)>,
-}
-
-impl BadRecord {
-    fn of(m: &KafkaMessage<'_>, error: String) -> Self {
-        BadRecord {
-            topic: m.topic().to_owned(),
-            partition: m.partition(),
-            offset: m.offset(),
-            error,
-            key: m.key().map(<[u8]>::to_vec),
-            payload: m.payload().map(<[u8]>::to_vec),
-            headers: m.headers().into_iter().map(|(k, v)| (k.to_owned(), v.map(<[u8]>::to_vec))).collect(),
-        }
-    }
-
-    fn place(&self) -> String {
-        format!("topic '{}', partition {}, offset {}", self.topic, self.partition, self.offset)
-    }
 }
 
 impl Running {
@@ -664,6 +649,7 @@ impl Running {
                 }
                 Ok(())
             }
+            OnBadRecord::SideOutput(_) => unreachable!("routed in poll, where the side outputs are"),
             OnBadRecord::DeadLetter(topic) => {
                 self.bad_records.add(1);
                 let (producer, deliveries) = self.dead_letters.as_ref().expect("dead-letter producer opened");
@@ -688,7 +674,7 @@ impl Running {
                 if let Some(k) = &bad.key {
                     record = record.key(k.as_slice());
                 }
-                if let Some(v) = &bad.payload {
+                if let Some(v) = &bad.value {
                     record = record.payload(v.as_slice());
                 }
                 sink::send_waiting(producer, record).map_err(|e| {

@@ -1,0 +1,98 @@
+//! Side outputs of a source: `from_source(..).side_output(&TAG)` reads what the source
+//! routes aside, such as the Kafka records its format cannot read
+//! (`OnBadRecord::SideOutput(&TAG)`). The branches are built into the head of the source's
+//! chain, which hands them to the source through [`Collector::source_side_outputs`]; they
+//! see the source's watermarks like the main output does.
+
+use crate::collector::{BlockedSend, Collector};
+use crate::element::{Control, Timestamp};
+use crate::error::JobError;
+use crate::ops::window::OutputTag;
+use crate::pipe::{ChainBuilder, Identity, Stage, Tail, Then};
+use crate::runtime_context::RuntimeContext;
+use crate::side_output::{SideOutputs, SideTemplates, TailTemplate};
+use std::marker::PhantomData;
+
+/// The head stage of a source chain with side outputs.
+#[derive(Clone)]
+pub struct SourceSidesStage {
+    sides: SideTemplates,
+}
+
+/// Passes the source's records on and holds its side output branches.
+pub struct SourceSidesOp<C> {
+    sides: SideOutputs,
+    next: C,
+}
+
+impl<In> Stage<In> for SourceSidesStage {
+    type Out = In;
+    fn wrap<C: Collector<In>>(self, next: C) -> impl Collector<In> {
+        SourceSidesOp { sides: self.sides.build(), next }
+    }
+}
+
+impl<In, C: Collector<In>> Collector<In> for SourceSidesOp<C> {
+    #[inline]
+    fn collect(&mut self, value: In, timestamp: Timestamp) {
+        self.next.collect(value, timestamp)
+    }
+    fn on_control(&mut self, control: Control) {
+        self.sides.on_control(control);
+        self.next.on_control(control)
+    }
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        self.sides.open(ctx)?;
+        self.next.open(ctx)
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.sides.on_processing_time(now);
+        self.next.on_processing_time(now)
+    }
+    fn flush(&mut self) {
+        self.sides.flush();
+        self.next.flush()
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
+        self.sides.take_blocked(blocked);
+        self.next.take_blocked(blocked)
+    }
+    fn close(&mut self) -> Result<(), JobError> {
+        self.sides.close()?;
+        self.next.close()
+    }
+    fn source_side_outputs(&mut self) -> Option<&mut SideOutputs> {
+        Some(&mut self.sides)
+    }
+}
+
+fn template<V: Send + 'static, LT: Tail<V>>(
+    tag: &OutputTag<V>,
+    branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+) -> Box<TailTemplate<V, LT>> {
+    Box::new(TailTemplate { tag: tag.id(), tail: branch(ChainBuilder::new()), _v: PhantomData })
+}
+
+impl<In: 'static> ChainBuilder<In, Identity> {
+    /// The branch that reads the source's side output `tag` (emitted by the compiler for
+    /// `from_source(..).side_output(&TAG)`).
+    pub fn source_side_output_to<V: Send + 'static, LT: Tail<V>>(
+        self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> ChainBuilder<In, Then<Identity, SourceSidesStage>> {
+        self.then(SourceSidesStage { sides: SideTemplates(vec![template(tag, branch)]) })
+    }
+}
+
+impl<In: 'static> ChainBuilder<In, Then<Identity, SourceSidesStage>> {
+    /// One more side output branch of the source.
+    pub fn source_side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        self.pipe.1.sides.0.push(template(tag, branch));
+        self
+    }
+}

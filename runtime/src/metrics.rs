@@ -1,5 +1,6 @@
-//! Metrics: named counters that operators and connectors bump and anyone can read (the job
-//! prints the non-zero ones when it ends; the Web UI and metric reporters read them too).
+//! Metrics: named counters that operators and connectors bump, and gauges that they set,
+//! which anyone can read (the job prints the non-zero counters when it ends; the Web UI and
+//! metric reporters read them too).
 //!
 //! ```
 //! let c = rill::metrics::counter("doc_example_records");
@@ -7,7 +8,7 @@
 //! assert_eq!(rill::metrics::value("doc_example_records"), Some(2));
 //! ```
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// A counter; clones count into the same total.
@@ -46,4 +47,48 @@ pub fn value(name: &str) -> Option<u64> {
 pub fn snapshot() -> Vec<(String, u64)> {
     let registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     registry.iter().map(|(n, c)| (n.clone(), c.get())).collect()
+}
+
+/// A gauge: a value that goes up and down (a queue's size, a lag); clones share it.
+#[derive(Clone, Debug, Default)]
+pub struct Gauge(Arc<AtomicI64>);
+
+impl Gauge {
+    pub fn set(&self, v: i64) {
+        self.0.store(v, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+static GAUGES: Mutex<Vec<(String, Gauge)>> = Mutex::new(Vec::new());
+
+/// The gauge of this name (`name{label=value,..}` for one of several), created at zero.
+///
+/// ```
+/// let g = rill::metrics::gauge("doc_example_queue{subtask=0}");
+/// g.set(7);
+/// assert_eq!(rill::metrics::gauge_value("doc_example_queue{subtask=0}"), Some(7));
+/// ```
+pub fn gauge(name: &str) -> Gauge {
+    let mut registry = GAUGES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, g)) = registry.iter().find(|(n, _)| n == name) {
+        return g.clone();
+    }
+    let g = Gauge::default();
+    registry.push((name.to_owned(), g.clone()));
+    g
+}
+
+/// The value of a gauge, if it exists.
+pub fn gauge_value(name: &str) -> Option<i64> {
+    let registry = GAUGES.lock().unwrap_or_else(|e| e.into_inner());
+    registry.iter().find(|(n, _)| n == name).map(|(_, g)| g.get())
+}
+
+/// Every gauge and its value, in the order they were created.
+pub fn gauges() -> Vec<(String, i64)> {
+    let registry = GAUGES.lock().unwrap_or_else(|e| e.into_inner());
+    registry.iter().map(|(n, g)| (n.clone(), g.get())).collect()
 }

@@ -656,3 +656,70 @@ fn a_broker_that_goes_away_is_waited_for_and_nothing_is_lost() {
     }
     assert_eq!(written.into_iter().collect::<Vec<_>>(), expected, "the sink wrote every record");
 }
+
+// ---- backpressure
+
+static SLOW: Collected<usize> = Collected::new();
+
+#[rill::job(no_main)]
+fn slow_pipeline(env: &mut Env) {
+    let topic = env.parameter("topic").expect("--topic").to_owned();
+    let records: i64 = env.parameter_or("records", 0);
+    let source = KafkaSource::builder()
+        .bootstrap_servers(brokers())
+        .topics([topic.clone()])
+        .starting_offsets(OffsetsInitializer::earliest())
+        .bounded(OffsetsInitializer::offsets([((topic, 0), records)]))
+        .property("queued.max.messages.kbytes", "1024")
+        .property("statistics.interval.ms", "50")
+        .value_format(rill::formats::Bytes)
+        .build();
+    env.from_source(source, WatermarkStrategy::no_watermarks(), "slow")
+        .map(|v: Vec<u8>| {
+            std::thread::sleep(Duration::from_millis(1));
+            v.len()
+        })
+        .sink_to(collect(&SLOW));
+}
+
+#[test]
+fn a_slow_pipeline_stops_the_source_fetching_instead_of_buffering() {
+    // 20 MB in the topic, a pipeline that takes 1 ms a record, and 1 MB of fetch queue.
+    let (records, size) = (2_000usize, 10_000usize);
+    let topic = topic("backpressure", 1);
+    let p: ThreadedProducer<DefaultProducerContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers()).set("linger.ms", "5").create().expect("producer");
+    let value = vec![b'x'; size];
+    for _ in 0..records {
+        p.send(BaseRecord::<[u8], [u8]>::to(&topic).partition(0).payload(&value)).map_err(|(e, _)| e).expect("send");
+    }
+    p.flush(Duration::from_secs(60)).expect("flush");
+    let t = topic.clone();
+    let job =
+        std::thread::spawn(move || SLOW_PIPELINE_JOB.run(Some(1), &["--topic", &t, "--records", &records.to_string()]));
+    let gauge = |m: &str| rill::metrics::gauge_value(&format!("kafka_source_{m}{{topics={topic},subtask=0}}"));
+    // Records fetched from the broker but not through the pipeline yet: the topic's end less
+    // what the broker still holds unfetched, less what the pipeline has taken.
+    let (mut queue_max, mut ahead_max, mut samples) = (0, 0, 0);
+    while !job.is_finished() {
+        let taken = SLOW.0.lock().unwrap().len() as i64;
+        if let (Some(lag), Some(queued), Some(bytes)) =
+            (gauge("records_lag"), gauge("fetch_queue_records"), gauge("fetch_queue_bytes"))
+        {
+            if lag > 0 {
+                samples += 1;
+                queue_max = queue_max.max(bytes);
+                ahead_max = ahead_max.max(records as i64 - (lag - queued) - taken);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    job.join().unwrap().expect("job");
+    assert_eq!(SLOW.values(), vec![size; records]);
+    assert!(samples >= 20, "only {samples} samples of the source's statistics");
+    // The queue filled up to its bound and no further, and the source never fetched more
+    // than that ahead of the pipeline: it stopped fetching rather than buffer.
+    assert!(queue_max >= 256 << 10, "the fetch queue never filled: {queue_max} bytes at most");
+    assert!(queue_max <= 4 << 20, "the fetch queue grew to {queue_max} bytes with a 1 MB bound");
+    assert!(ahead_max <= 400, "the source fetched {ahead_max} records (of 10 kB) ahead of the pipeline");
+}

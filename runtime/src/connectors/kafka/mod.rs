@@ -30,6 +30,7 @@ mod message;
 mod offsets;
 mod sink;
 mod source;
+mod stats;
 
 pub use admin::create_topics;
 pub use config::OnBadRecord;

@@ -15,6 +15,7 @@ use super::config::{client_config, OnBadRecord};
 use super::message::{BadRecord, KafkaMessage, KafkaRecord};
 use super::offsets::OffsetsInitializer;
 use super::sink::{self, Deliveries, DeliveryProducer};
+use super::stats::SourceStats;
 use crate::error::JobError;
 use crate::formats::Deserializer;
 use crate::metrics::{self, Counter};
@@ -229,7 +230,7 @@ struct Partition {
 
 /// What a subtask holds while it runs.
 struct Running {
-    consumer: StreamConsumer,
+    consumer: StreamConsumer<SourceStats>,
     partitions: Vec<Partition>,
     /// topic → split index per partition number.
     lookup: Vec<(Arc<str>, Vec<usize>)>,
@@ -270,12 +271,13 @@ fn connector(msg: String) -> JobError {
 
 impl Config {
     /// The consumer, with Rill's defaults under the user's properties.
-    fn consumer(&self) -> Result<StreamConsumer, JobError> {
+    fn consumer(&self, subtask: usize) -> Result<StreamConsumer<SourceStats>, JobError> {
         let mut defaults = vec![
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
             ("queued.max.messages.kbytes", "16384"),
             ("enable.partition.eof", "false"),
+            ("statistics.interval.ms", "1000"),
         ];
         if self.group_id.is_none() {
             // librdkafka wants a group for a consumer; one that commits nothing.
@@ -285,12 +287,15 @@ impl Config {
         if let Some(g) = &self.group_id {
             config.set("group.id", g);
         }
-        config.create().map_err(|e| connector(format!("cannot create a consumer for {}: {e}", self.servers)))
+        let label = self.pattern.clone().unwrap_or_else(|| self.topics.join(","));
+        config
+            .create_with_context(SourceStats::new(&label, subtask))
+            .map_err(|e| connector(format!("cannot create a consumer for {}: {e}", self.servers)))
     }
 
     /// The topics to read with their partition counts, retrying until the brokers answer or
     /// the startup timeout passes.
-    fn topics(&self, consumer: &StreamConsumer) -> Result<Vec<(String, i32)>, JobError> {
+    fn topics(&self, consumer: &StreamConsumer<SourceStats>) -> Result<Vec<(String, i32)>, JobError> {
         let deadline = Instant::now() + self.startup_timeout;
         let mut attempts = 0;
         let metadata = loop {
@@ -344,7 +349,7 @@ impl Config {
     /// Resolves an offsets initializer to an offset per partition.
     fn resolve(
         &self,
-        consumer: &StreamConsumer,
+        consumer: &StreamConsumer<SourceStats>,
         parts: &[(Arc<str>, i32)],
         init: &OffsetsInitializer,
     ) -> Result<Vec<i64>, JobError> {
@@ -422,7 +427,7 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
         if config.servers.is_empty() {
             return Err(JobError::Config("KafkaSource: bootstrap_servers is not set".into()));
         }
-        let consumer = config.consumer()?;
+        let consumer = config.consumer(ctx.subtask)?;
         let topics = config.topics(&consumer)?;
         let mine: Vec<(Arc<str>, i32)> = topics
             .iter()

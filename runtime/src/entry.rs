@@ -88,7 +88,26 @@ impl Job {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
         (self.build)(&mut env);
-        execute(env, parallelism.unwrap_or(cores))
+        execute(env, parallelism.unwrap_or(cores), None)
+    }
+
+    /// Starts the job in this process on a thread of its own and returns at once (Flink's
+    /// `executeAsync`): the [`JobClient`] cancels it or waits for its end.
+    pub fn start(&self, parallelism: Option<usize>, parameters: &[&str]) -> JobClient {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (plan, build) = (self.plan, self.build);
+        let parameters: Vec<String> = parameters.iter().map(|s| s.to_string()).collect();
+        let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+        let stop2 = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name(format!("job {}", plan.job))
+            .spawn(move || {
+                let mut env = Env::new(plan, parameters);
+                build(&mut env);
+                execute(env, parallelism.unwrap_or(cores), Some(stop2))
+            })
+            .expect("a thread for the job");
+        JobClient { stop, thread }
     }
 
     /// The plan as JSON, as `--plan` prints it.
@@ -97,6 +116,30 @@ impl Job {
         (self.build)(&mut env);
         let (default, p) = resolve_parallelism(&env, parallelism);
         self.plan.to_json(default, &p)
+    }
+}
+
+/// A job started with [`Job::start`] (Flink's `JobClient`).
+pub struct JobClient {
+    stop: std::sync::Arc<tokio::sync::Notify>,
+    thread: std::thread::JoinHandle<Result<(), JobError>>,
+}
+
+impl JobClient {
+    /// Asks the job to stop; [`JobClient::join`] then returns `JobError::Cancelled`
+    /// (unless it had already ended).
+    pub fn cancel(&self) {
+        self.stop.notify_one();
+    }
+
+    /// Whether the job has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+
+    /// Waits for the job's end and returns how it ended.
+    pub fn join(self) -> Result<(), JobError> {
+        self.thread.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
     }
 }
 
@@ -124,7 +167,7 @@ pub fn main(job: &Job) -> ! {
         println!("{}", plan.to_json(default, &parallelism));
         std::process::exit(0);
     }
-    match execute(env, cli_default) {
+    match execute(env, cli_default, None) {
         Ok(()) => std::process::exit(0),
         Err(JobError::Cancelled(why)) => {
             eprintln!("job '{}' cancelled ({why})", plan.job);

@@ -20,16 +20,17 @@ pub fn resolve_parallelism(env: &Env, cli_default: usize) -> (usize, Vec<usize>)
     (default, env.plan.resolve(default, &env.parallelism_overrides))
 }
 
-/// Runs the job to its end (bounded sources), its first failure, or cancellation.
-pub fn execute(env: Env, cli_default: usize) -> Result<(), JobError> {
+/// Runs the job to its end (bounded sources), its first failure, or cancellation (SIGINT,
+/// SIGTERM, or `stop` being notified).
+pub fn execute(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| JobError::io("cannot start the runtime", e))?;
-    runtime.block_on(run(env, cli_default))
+    runtime.block_on(run(env, cli_default, stop))
 }
 
-async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
+async fn run(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
     let plan = env.plan;
     let (_, parallelism) = resolve_parallelism(&env, cli_default);
     let par_of = |chain: u32| parallelism[plan.chains.iter().position(|c| c.id == chain).expect("chain")];
@@ -95,6 +96,9 @@ async fn run(env: Env, cli_default: usize) -> Result<(), JobError> {
     let outcome = tokio::select! {
         r = wait_all(&mut done_rx, running) => r,
         why = cancelled() => Err(JobError::Cancelled(why)),
+        () = async { stop.as_ref().expect("checked").notified().await }, if stop.is_some() => {
+            Err(JobError::Cancelled("cancelled"))
+        }
     };
     if outcome.is_err() {
         cancel.store(true, Ordering::Relaxed);

@@ -48,7 +48,7 @@ pub mod two_input;
 
 pub use collector::{Collector, Output};
 pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
-pub use entry::Job;
+pub use entry::{Job, JobClient};
 pub use env::Env;
 pub use error::JobError;
 pub use ops::process::Context;

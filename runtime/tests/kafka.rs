@@ -723,3 +723,59 @@ fn a_slow_pipeline_stops_the_source_fetching_instead_of_buffering() {
     assert!(queue_max <= 4 << 20, "the fetch queue grew to {queue_max} bytes with a 1 MB bound");
     assert!(ahead_max <= 400, "the source fetched {ahead_max} records (of 10 kB) ahead of the pipeline");
 }
+
+// ---- partition discovery
+
+static DISCOVERED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn discovering(env: &mut Env) {
+    let pattern = env.parameter("pattern").expect("--pattern").to_owned();
+    let source = KafkaSource::builder()
+        .bootstrap_servers(brokers())
+        .topic_pattern(pattern)
+        .starting_offsets(OffsetsInitializer::earliest())
+        .property("partition.discovery.interval.ms", "200")
+        .value_format(Text)
+        .build();
+    env.from_source(source, WatermarkStrategy::no_watermarks(), "discovering").sink_to(collect(&DISCOVERED));
+}
+
+#[test]
+fn topics_that_match_the_pattern_later_are_found_while_the_job_runs() {
+    let first = topic("discovery", 1);
+    let pattern = format!("{first}(-more)?");
+    produce(&first, &(0..3).map(|i| (0, "k", format!("a{i}"), 1_000)).collect::<Vec<_>>());
+    // Two subtasks: the new topic's partitions are spread over them by Flink's rule.
+    let job = DISCOVERING_JOB.start(Some(2), &["--pattern", &pattern]);
+    let wait_for = |n: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while DISCOVERED.0.lock().unwrap().len() < n && std::time::Instant::now() < deadline && !job.is_finished() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    wait_for(3);
+    // A topic created while the job runs, and written to after: found and read from its start.
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers()).create().expect("admin client");
+    let more = format!("{first}-more");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for r in rt
+        .block_on(admin.create_topics(
+            &[NewTopic::new(&more, 3, TopicReplication::Fixed(1))],
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .expect("create topic")
+    {
+        r.expect("topic");
+    }
+    produce(&more, &(0..6).map(|i| (i % 3, "k", format!("b{i}"), 2_000)).collect::<Vec<_>>());
+    wait_for(9);
+    assert!(!job.is_finished(), "the job ended: {:?}", job.join());
+    job.cancel();
+    let ended = job.join();
+    assert!(matches!(ended, Err(rill::JobError::Cancelled(_))), "{ended:?}");
+    let mut got = DISCOVERED.values();
+    got.sort();
+    assert_eq!(got, ["a0", "a1", "a2", "b0", "b1", "b2", "b3", "b4", "b5"]);
+}

@@ -26,6 +26,10 @@ pub trait SplitOutput<T> {
     /// Routes `value` to the source's side output `tag` (`from_source(..).side_output(&TAG)`);
     /// `false` when the job does not read that side output.
     fn side_output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) -> bool;
+    /// A split found while the source runs (a Kafka partition discovered): its index, the
+    /// next one. Its watermark starts at the beginning of time and holds the source's back
+    /// until its first record or until it is idle, as in Flink.
+    fn add_split(&mut self) -> usize;
 }
 
 /// A source that reads splits. One copy runs in each subtask; `open` decides its splits.
@@ -59,6 +63,12 @@ struct SplitClock<G> {
     seen: bool,
     idle: bool,
     finished: bool,
+}
+
+impl<G> SplitClock<G> {
+    fn new(generator: G, now: Timestamp) -> Self {
+        SplitClock { generator, watermark: NO_WATERMARK, last_record: now, seen: false, idle: false, finished: false }
+    }
 }
 
 /// A [`SplitSource`] with its watermark strategy: what `from_source` makes.
@@ -151,7 +161,10 @@ impl<S: SplitSource, G: WatermarkGenerator, A: TimestampAssigner<S::Out>> FromSo
 /// The [`SplitOutput`] handed to the split source: stamps each record, feeds its split's
 /// generator and passes it on.
 struct Stamp<'a, G, A, C> {
-    splits: &'a mut [SplitClock<G>],
+    splits: &'a mut Vec<SplitClock<G>>,
+    /// The generator new splits start from, and the time they are found at.
+    generator: G,
+    now: Timestamp,
     assigner: &'a mut A,
     out: &'a mut C,
     /// A per-event generator moved a split's watermark, or a split woke up or finished:
@@ -185,6 +198,11 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> SplitOu
     fn side_output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V, timestamp: Timestamp) -> bool {
         self.out.source_side_outputs().is_some_and(|sides| sides.try_emit(tag, value, timestamp))
     }
+    fn add_split(&mut self) -> usize {
+        self.splits.push(SplitClock::new(self.generator.clone(), self.now));
+        self.changed = true;
+        self.splits.len() - 1
+    }
 }
 
 impl<S, G, A> Source for FromSource<S, G, A>
@@ -200,23 +218,21 @@ where
         self.clock = ctx.clock.clone();
         self.source.open(ctx)?;
         let now = self.clock.now();
-        let split = SplitClock {
-            generator: self.generator.clone(),
-            watermark: NO_WATERMARK,
-            last_record: now,
-            seen: false,
-            idle: false,
-            finished: false,
-        };
-        self.splits = vec![split; self.source.splits()];
+        self.splits = vec![SplitClock::new(self.generator.clone(), now); self.source.splits()];
         self.next_emit = now;
         Ok(())
     }
 
     async fn poll<C: Collector<S::Out>>(&mut self, out: &mut C) -> Result<SourceStatus, JobError> {
         self.periodic(out);
-        let mut stamp =
-            Stamp { splits: &mut self.splits, assigner: &mut self.assigner, out: &mut *out, changed: false };
+        let mut stamp = Stamp {
+            splits: &mut self.splits,
+            generator: self.generator.clone(),
+            now: self.clock.now(),
+            assigner: &mut self.assigner,
+            out: &mut *out,
+            changed: false,
+        };
         let status = self.source.poll(&mut stamp).await;
         let changed = stamp.changed;
         if changed {

@@ -111,6 +111,9 @@ struct Config {
     on_bad_record: OnBadRecord,
     startup_timeout: Duration,
     commit_interval: Duration,
+    /// How often new partitions (and topics matching the pattern) are looked for; `None`:
+    /// never. Flink's default in unbounded mode: 5 minutes.
+    discovery_interval: Option<Duration>,
 }
 
 /// Builds a [`KafkaSource`]: `KafkaSource::builder()...value_format(Json::<T>::new()).build()`.
@@ -133,6 +136,7 @@ impl KafkaSource<()> {
                 on_bad_record: OnBadRecord::Fail,
                 startup_timeout: Duration::from_secs(30),
                 commit_interval: Duration::from_secs(5),
+                discovery_interval: Some(Duration::from_secs(300)),
             },
             format: (),
         }
@@ -172,9 +176,26 @@ impl<D> KafkaSourceBuilder<D> {
         self.config.stopping = Some(offsets);
         self
     }
-    /// A consumer property, passed to librdkafka as it is.
+    /// A consumer property, passed to librdkafka as it is; but Flink's
+    /// `partition.discovery.interval.ms` (milliseconds, 0 or less: off) is Rill's own, as
+    /// [`partition_discovery_interval`](Self::partition_discovery_interval).
     pub fn property(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.config.properties.push((key.into(), value.into()));
+        let (key, value) = (key.into(), value.into());
+        if key == "partition.discovery.interval.ms" {
+            let ms: i64 = value.trim().parse().unwrap_or_else(|_| {
+                panic!("KafkaSource: partition.discovery.interval.ms must be milliseconds, not '{value}'")
+            });
+            return self.partition_discovery_interval(Duration::from_millis(ms.max(0) as u64));
+        }
+        self.config.properties.push((key, value));
+        self
+    }
+    /// How often the source looks for new partitions of its topics, and for new topics that
+    /// match its pattern (Flink's `partition.discovery.interval.ms`: 5 minutes by default;
+    /// `Duration::ZERO` turns it off; bounded sources never look). A new partition is read
+    /// from its earliest offset by the subtask Flink's rule gives it to.
+    pub fn partition_discovery_interval(mut self, interval: Duration) -> Self {
+        self.config.discovery_interval = (!interval.is_zero()).then_some(interval);
         self
     }
     /// What to do with a record the format cannot read (default: fail the job).
@@ -240,6 +261,10 @@ struct Running {
     last_commit: Instant,
     /// Since when the brokers have been away, and when that was last said.
     warned: Option<(Instant, Instant)>,
+    /// When to look for new partitions next (`None`: never), and which subtask this is.
+    next_discovery: Option<Instant>,
+    subtask: usize,
+    parallelism: usize,
     started: bool,
 }
 
@@ -315,6 +340,11 @@ impl Config {
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
         };
+        self.select(&metadata)
+    }
+
+    /// The topics of `metadata` this source reads, with their partition counts.
+    fn select(&self, metadata: &rdkafka::metadata::Metadata) -> Result<Vec<(String, i32)>, JobError> {
         let known: Vec<(String, i32)> =
             metadata.topics().iter().map(|t| (t.name().to_owned(), t.partitions().len() as i32)).collect();
         let mut chosen = Vec::new();
@@ -451,17 +481,7 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
                 tpl.add_partition_offset(&topic, p, Offset::Offset(start))
                     .map_err(|e| connector(format!("cannot assign {topic}/{p}: {e}")))?;
             }
-            let slot = match lookup.iter_mut().find(|(t, _)| *t == topic) {
-                Some(s) => s,
-                None => {
-                    lookup.push((topic.clone(), Vec::new()));
-                    lookup.last_mut().expect("just pushed")
-                }
-            };
-            if slot.1.len() <= p as usize {
-                slot.1.resize(p as usize + 1, usize::MAX);
-            }
-            slot.1[p as usize] = i;
+            insert_lookup(&mut lookup, &topic, p, i);
             partitions.push(Partition { topic, partition: p, next: start, stop, finished, committed: start });
         }
         consumer.assign(&tpl).map_err(|e| connector(format!("cannot assign partitions: {e}")))?;
@@ -480,6 +500,12 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
             dead_letters,
             last_commit: Instant::now(),
             warned: None,
+            next_discovery: match (config.discovery_interval, &config.stopping) {
+                (Some(every), None) => Some(Instant::now() + every),
+                _ => None,
+            },
+            subtask: ctx.subtask,
+            parallelism: ctx.parallelism,
             started: false,
         }));
         Ok(())
@@ -506,6 +532,9 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
         }
         if run.last_commit.elapsed() >= config.commit_interval {
             run.commit(config, CommitMode::Async);
+        }
+        if run.next_discovery.is_some_and(|at| Instant::now() >= at) {
+            run.discover(config, out);
         }
         let Running { consumer, partitions, lookup, .. } = &mut **run;
         let mut stream = consumer.stream();
@@ -546,7 +575,11 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
                     return Poll::Ready(());
                 }
                 Poll::Ready(None) => return Poll::Ready(()),
-                Poll::Pending if taken > 0 || partitions.iter().all(|p| p.finished) => return Poll::Ready(()),
+                // (A subtask without partitions waits: the task's ticks bring it back to
+                // look for new ones.)
+                Poll::Pending if taken > 0 || !partitions.is_empty() && partitions.iter().all(|p| p.finished) => {
+                    return Poll::Ready(())
+                }
                 Poll::Pending => {
                     out.flush();
                     return Poll::Pending;
@@ -605,12 +638,97 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
 }
 
 fn split_of(lookup: &[(Arc<str>, Vec<usize>)], message: &BorrowedMessage<'_>) -> Option<usize> {
-    let topic = message.topic();
+    split_index(lookup, message.topic(), message.partition())
+}
+
+/// The split index of a topic's partition, if this subtask reads it.
+fn split_index(lookup: &[(Arc<str>, Vec<usize>)], topic: &str, partition: i32) -> Option<usize> {
     let (_, parts) = lookup.iter().find(|(t, _)| &**t == topic)?;
-    parts.get(message.partition() as usize).copied().filter(|i| *i != usize::MAX)
+    parts.get(partition as usize).copied().filter(|i| *i != usize::MAX)
+}
+
+fn insert_lookup(lookup: &mut Vec<(Arc<str>, Vec<usize>)>, topic: &Arc<str>, partition: i32, split: usize) {
+    let slot = match lookup.iter_mut().position(|(t, _)| t == topic) {
+        Some(i) => &mut lookup[i],
+        None => {
+            lookup.push((topic.clone(), Vec::new()));
+            lookup.last_mut().expect("just pushed")
+        }
+    };
+    if slot.1.len() <= partition as usize {
+        slot.1.resize(partition as usize + 1, usize::MAX);
+    }
+    slot.1[partition as usize] = split;
+}
+
+fn remove_lookup(lookup: &mut [(Arc<str>, Vec<usize>)], topic: &str, partition: i32) {
+    if let Some((_, parts)) = lookup.iter_mut().find(|(t, _)| &**t == topic) {
+        if let Some(slot) = parts.get_mut(partition as usize) {
+            *slot = usize::MAX;
+        }
+    }
 }
 
 impl Running {
+    /// Looks for partitions this subtask should read and does not yet (new partitions of
+    /// its topics, new topics matching its pattern) and starts reading them from their
+    /// earliest offset. A broker that does not answer is asked again next time.
+    fn discover<T, O: SplitOutput<T>>(&mut self, config: &Config, out: &mut O) {
+        let every = config.discovery_interval.expect("discovery is on");
+        self.next_discovery = Some(Instant::now() + every);
+        let found = match self.consumer.fetch_metadata(None, Duration::from_secs(2)) {
+            Ok(metadata) => config.select(&metadata),
+            Err(e) => Err(connector(e.to_string())),
+        };
+        let topics = match found {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("KafkaSource: partition discovery failed ({e}); trying again in {} s", every.as_secs_f32());
+                return;
+            }
+        };
+        let mut tpl = TopicPartitionList::new();
+        for (topic, n) in topics {
+            let topic: Arc<str> = Arc::from(topic.as_str());
+            for p in 0..n {
+                if assign::owner(&topic, p, self.parallelism) != self.subtask
+                    || split_index(&self.lookup, &topic, p).is_some()
+                {
+                    continue;
+                }
+                if tpl.add_partition_offset(&topic, p, Offset::Beginning).is_err() {
+                    continue;
+                }
+                let split = out.add_split();
+                debug_assert_eq!(split, self.partitions.len());
+                insert_lookup(&mut self.lookup, &topic, p, split);
+                // The next offset is not known before the first record: -1 (nothing to commit).
+                self.partitions.push(Partition {
+                    topic: topic.clone(),
+                    partition: p,
+                    next: -1,
+                    stop: None,
+                    finished: false,
+                    committed: -1,
+                });
+                eprintln!("KafkaSource: found partition {topic}/{p}; reading it from its earliest offset");
+            }
+        }
+        if tpl.count() > 0 {
+            if let Err(e) = self.consumer.incremental_assign(&tpl) {
+                eprintln!("KafkaSource: cannot start reading the new partitions ({e}); trying again");
+                // Forget them, so the next discovery finds them again.
+                for e in tpl.elements() {
+                    if let Some(i) = split_index(&self.lookup, e.topic(), e.partition()) {
+                        self.partitions[i].finished = true;
+                        out.finish_split(i);
+                        remove_lookup(&mut self.lookup, e.topic(), e.partition());
+                    }
+                }
+            }
+        }
+    }
+
     fn commit(&mut self, config: &Config, mode: CommitMode) {
         self.last_commit = Instant::now();
         if config.group_id.is_none() {

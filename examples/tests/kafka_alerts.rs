@@ -92,3 +92,99 @@ fn alerts_fire_once_and_resolve_once() {
     }
     assert_eq!(summary(&on_topic), expected);
 }
+
+/// Reads the child's standard error into lines as they come.
+fn watch(stderr: std::process::ChildStderr) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    use std::io::BufRead;
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            into.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+fn wait_for(lines: &std::sync::Mutex<Vec<String>>, text: &str, times: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while lines.lock().unwrap().iter().filter(|l| l.contains(text)).count() < times {
+        assert!(std::time::Instant::now() < deadline, "no '{text}' from kafka_alerts: {:?}", lines.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn rules_written_to_the_rules_topic_apply_while_the_job_runs() {
+    let run = format!("{}-{}-live", std::process::id(), rill::time::processing_time_now());
+    let (metrics, rules, alerts) = (format!("metrics-{run}"), format!("rules-{run}"), format!("alerts-{run}"));
+    let b = brokers();
+    rill::connectors::kafka::create_topics(&b, &[(&metrics, 1), (&rules, 1), (&alerts, 1)]).unwrap();
+    let dir = std::env::temp_dir().join(format!("rill-alerts-{run}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules_file = dir.join("rules.json");
+    std::fs::write(&rules_file, "[]").unwrap();
+    // Unbounded, with no rule at all at start.
+    let mut job = Command::new(env!("CARGO_BIN_EXE_kafka_alerts"))
+        .args(["-p", "1", "--", "--brokers", &b, "--partitions", "1"])
+        .args(["--metrics-topic", &metrics, "--rules-topic", &rules, "--alerts-topic", &alerts])
+        .args(["--rules", rules_file.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = watch(job.stderr.take().unwrap());
+    let producer: ThreadedProducer<_> =
+        ClientConfig::new().set("bootstrap.servers", &b).set("batch.num.messages", "1").create().unwrap();
+    let send = |topic: &str, json: String| {
+        producer.send(BaseRecord::<str, str>::to(topic).payload(&json)).map_err(|(e, _)| e).unwrap();
+        producer.flush(Duration::from_secs(30)).unwrap();
+    };
+    send(&rules, r#"{"id": "cpu-max", "metric": "cpu", "condition": "max_above", "threshold": 0.99}"#.into());
+    send(
+        &rules,
+        r#"{"id": "latency-rate", "metric": "latency_ms", "condition": "rate_above", "threshold": 10}"#.into(),
+    );
+    // Both rule-evaluating operators (windows and silence) hold the rules.
+    wait_for(&lines, "rule latency-rate set", 2);
+    std::thread::sleep(Duration::from_millis(500));
+    // 30 s of metrics from h1: latency rising 20 ms a second; one CPU sample of 1.0 at 3 s.
+    for i in 0..300i64 {
+        let t = T0 + 100 * i;
+        let cpu = if i == 30 { 1.0 } else { 0.5 };
+        for (metric, value) in [("cpu", cpu), ("latency_ms", 100.0 + 2.0 * i as f64)] {
+            let m = Metric { host: "h1".into(), metric: metric.into(), value, time: t, tags: Default::default() };
+            producer
+                .send(BaseRecord::<str, str>::to(&metrics).payload(&serde_json::to_string(&m).unwrap()))
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &b)
+        .set("group.id", format!("check-{run}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[&alerts]).unwrap();
+    let expected = [("cpu-max", "firing", 4_000), ("cpu-max", "resolved", 14_000), ("latency-rate", "firing", 1_000)];
+    let mut got: Vec<(String, String, i64)> = Vec::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while got.len() < expected.len() && std::time::Instant::now() < deadline {
+        if let Some(m) = c.poll(Duration::from_millis(100)) {
+            let a: Alert = serde_json::from_slice(m.unwrap().payload().unwrap()).unwrap();
+            assert_eq!(a.host, "h1");
+            got.push((a.rule, a.state, a.time - T0));
+        }
+    }
+    // A rule deleted through the topic is gone from both operators.
+    send(&rules, r#"{"id": "cpu-max", "condition": "max_above", "deleted": true}"#.into());
+    wait_for(&lines, "rule cpu-max deleted", 2);
+    let _ = job.kill();
+    let _ = job.wait();
+    got.sort();
+    let expected: Vec<(String, String, i64)> =
+        expected.iter().map(|(r, s, t)| (r.to_string(), s.to_string(), *t)).collect();
+    assert_eq!(got, expected, "{:?}", lines.lock().unwrap());
+}

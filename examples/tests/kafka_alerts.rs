@@ -76,21 +76,27 @@ fn alerts_fire_once_and_resolve_once() {
     assert!(stderr.contains("latency of alerts: p50"), "{stderr}");
 
     // The same alerts are on the alerts topic.
+    let on_topic = read_alerts(&b, &alerts, &format!("check-{run}"), expected.len());
+    assert_eq!(summary(&on_topic), expected);
+}
+
+/// The first `n` alerts on `topic` (waiting up to 30 s for them).
+fn read_alerts(brokers: &str, topic: &str, group: &str, n: usize) -> Vec<Alert> {
     let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &b)
-        .set("group.id", format!("check-{run}"))
+        .set("bootstrap.servers", brokers)
+        .set("group.id", group)
         .set("auto.offset.reset", "earliest")
         .create()
         .unwrap();
-    c.subscribe(&[&alerts]).unwrap();
-    let mut on_topic = Vec::new();
+    c.subscribe(&[topic]).unwrap();
+    let mut alerts = Vec::new();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while on_topic.len() < expected.len() && std::time::Instant::now() < deadline {
+    while alerts.len() < n && std::time::Instant::now() < deadline {
         if let Some(m) = c.poll(Duration::from_millis(100)) {
-            on_topic.push(serde_json::from_slice::<Alert>(m.unwrap().payload().unwrap()).unwrap());
+            alerts.push(serde_json::from_slice::<Alert>(m.unwrap().payload().unwrap()).unwrap());
         }
     }
-    assert_eq!(summary(&on_topic), expected);
+    alerts
 }
 
 /// Reads the child's standard error into lines as they come.
@@ -161,28 +167,20 @@ fn rules_written_to_the_rules_topic_apply_while_the_job_runs() {
         }
     }
     producer.flush(Duration::from_secs(30)).unwrap();
-    let c: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", &b)
-        .set("group.id", format!("check-{run}"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    c.subscribe(&[&alerts]).unwrap();
     let expected = [("cpu-max", "firing", 4_000), ("cpu-max", "resolved", 14_000), ("latency-rate", "firing", 1_000)];
-    let mut got: Vec<(String, String, i64)> = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while got.len() < expected.len() && std::time::Instant::now() < deadline {
-        if let Some(m) = c.poll(Duration::from_millis(100)) {
-            let a: Alert = serde_json::from_slice(m.unwrap().payload().unwrap()).unwrap();
+    let got: Vec<(String, String, i64)> = read_alerts(&b, &alerts, &format!("check-{run}"), expected.len())
+        .into_iter()
+        .map(|a| {
             assert_eq!(a.host, "h1");
-            got.push((a.rule, a.state, a.time - T0));
-        }
-    }
+            (a.rule, a.state, a.time - T0)
+        })
+        .collect();
     // A rule deleted through the topic is gone from both operators.
     send(&rules, r#"{"id": "cpu-max", "condition": "max_above", "deleted": true}"#.into());
     wait_for(&lines, "rule cpu-max deleted", 2);
     let _ = job.kill();
     let _ = job.wait();
+    let mut got = got;
     got.sort();
     let expected: Vec<(String, String, i64)> =
         expected.iter().map(|(r, s, t)| (r.to_string(), s.to_string(), *t)).collect();

@@ -4,8 +4,6 @@
 mod common;
 
 use common::{collect, Collected};
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
@@ -27,18 +25,7 @@ fn brokers() -> String {
 /// A topic of its own for each test (tests share the broker and run in parallel).
 fn topic(name: &str, partitions: i32) -> String {
     let topic = format!("{name}-{}-{}", std::process::id(), rill::time::processing_time_now());
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create().expect("admin client");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let results = rt
-        .block_on(admin.create_topics(
-            &[NewTopic::new(&topic, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        ))
-        .unwrap_or_else(|e| panic!("cannot create topic {topic} at {}: {e}", brokers()));
-    for r in results {
-        r.unwrap_or_else(|(t, e)| panic!("cannot create topic {t}: {e}"));
-    }
+    rill::connectors::kafka::create_topics(&brokers(), &[(&topic, partitions)]).unwrap_or_else(|e| panic!("{e}"));
     topic
 }
 
@@ -597,19 +584,8 @@ fn a_broker_that_goes_away_is_waited_for_and_nothing_is_lost() {
     let broker = OwnBroker::start("outage", port);
     let outage = Outage::start(port, broker.addr.clone());
     let brokers = format!("127.0.0.1:{port}");
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", &brokers).create().expect("admin client");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let (topic, out) = ("outage-in".to_owned(), "outage-out".to_owned());
-    let created = rt
-        .block_on(admin.create_topics(
-            &[NewTopic::new(&topic, 2, TopicReplication::Fixed(1)), NewTopic::new(&out, 1, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        ))
-        .expect("create topics");
-    for r in created {
-        r.expect("topic");
-    }
+    rill::connectors::kafka::create_topics(&brokers, &[(&topic, 2), (&out, 1)]).expect("create topics");
     let write = |range: std::ops::Range<i32>| {
         let p: ThreadedProducer<DefaultProducerContext> =
             ClientConfig::new().set("bootstrap.servers", &brokers).set("linger.ms", "0").create().expect("producer");
@@ -756,19 +732,8 @@ fn topics_that_match_the_pattern_later_are_found_while_the_job_runs() {
     };
     wait_for(3);
     // A topic created while the job runs, and written to after: found and read from its start.
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers()).create().expect("admin client");
     let more = format!("{first}-more");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    for r in rt
-        .block_on(admin.create_topics(
-            &[NewTopic::new(&more, 3, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        ))
-        .expect("create topic")
-    {
-        r.expect("topic");
-    }
+    rill::connectors::kafka::create_topics(&brokers(), &[(&more, 3)]).expect("create topic");
     produce(&more, &(0..6).map(|i| (i % 3, "k", format!("b{i}"), 2_000)).collect::<Vec<_>>());
     wait_for(9);
     assert!(!job.is_finished(), "the job ended: {:?}", job.join());

@@ -1,7 +1,7 @@
 //! The record generators of the reference workloads (`shared/bench/README.md`).
 
-use compact_str::CompactString;
 use rill::ops::window::AggregateFunction;
+use rill::SmallString;
 use std::sync::LazyLock;
 
 /// The 64-bit mixer of the reference workloads (`>>>` is a logical shift).
@@ -17,21 +17,28 @@ pub fn mix(x: i64) -> i64 {
 /// `VOCAB[j] = "w" + lowercase hex of (j * 7919)`.
 pub static VOCAB: LazyLock<Vec<String>> = LazyLock::new(|| (0..1000).map(|j| format!("w{:x}", j * 7919)).collect());
 
+/// The longest line: four words of at most 8 bytes ("w" and up to 7 hex digits) and three spaces.
+const LINE_CAPACITY: usize = 35;
+
 /// The `wordcount` workload's record `i`: the line of four vocabulary words joined by
 /// spaces, split on whitespace, as `(word, 1)` pairs. The line is built and split, as in
-/// Flink's job; words are `CompactString`s (held inline, as a Rust user would hold short
-/// keys), and the line lives in a reused buffer.
+/// Flink's job. The line is built in a buffer on the stack (a Rust user does not allocate a
+/// string only to split it again), the words are [`SmallString`]s, Rill's string for keys
+/// (as Flink's job could use Flink's `StringValue`).
 pub fn line_words(i: i64) -> LineWords {
     let v = &*VOCAB;
-    let w = |k: i64| v[mix(i.wrapping_add(k)).rem_euclid(1000) as usize].as_str();
-    let mut line = CompactString::with_capacity(32);
+    let mut line = [0u8; LINE_CAPACITY];
+    let mut len = 0;
     for k in 0..4 {
         if k > 0 {
-            line.push(' ');
+            line[len] = b' ';
+            len += 1;
         }
-        line.push_str(w(k));
+        let w = v[mix(i.wrapping_add(k)).rem_euclid(1000) as usize].as_bytes();
+        line[len..len + w.len()].copy_from_slice(w);
+        len += w.len();
     }
-    LineWords { line, pos: 0 }
+    LineWords { line, len: len as u8, pos: 0 }
 }
 
 /// The `window-alert` aggregate: count, average and maximum of the values in a window
@@ -62,22 +69,23 @@ impl AggregateFunction<(i64, i64, f64)> for CountAvgMax {
 
 /// The words of one line, split on whitespace.
 pub struct LineWords {
-    line: CompactString,
-    pos: usize,
+    line: [u8; LINE_CAPACITY],
+    len: u8,
+    pos: u8,
 }
 
 impl Iterator for LineWords {
-    type Item = (CompactString, i32);
+    type Item = (SmallString, i64);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        // Java's `\\s+`: ASCII whitespace.
-        let bytes = &self.line.as_bytes()[self.pos..];
-        let start = bytes.iter().position(|b| !b.is_ascii_whitespace())?;
-        let len = bytes[start..].iter().position(u8::is_ascii_whitespace).unwrap_or(bytes.len() - start);
-        let word = CompactString::from(&self.line[self.pos + start..self.pos + start + len]);
-        self.pos += start + len;
-        Some((word, 1))
+        // Java's `split("\\s+")`: runs of ASCII whitespace separate the words.
+        let pos = self.pos as usize;
+        let rest = &self.line[pos..self.len as usize];
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+        let len = rest[start..].iter().position(u8::is_ascii_whitespace).unwrap_or(rest.len() - start);
+        self.pos = (pos + start + len) as u8;
+        Some((SmallString::from_utf8(&rest[start..start + len]).expect("the vocabulary is ASCII"), 1))
     }
 }
 

@@ -39,6 +39,7 @@ mod runtime_context;
 pub mod show;
 pub mod side_output;
 pub mod sinks;
+mod small_string;
 pub mod sources;
 pub mod state;
 mod task;
@@ -55,6 +56,7 @@ pub use ops::process::Context;
 pub use rill_macros::job;
 pub use runtime_context::RuntimeContext;
 pub use sinks::user::Sink;
+pub use small_string::SmallString;
 
 /// What a job needs in scope.
 pub mod prelude {
@@ -66,6 +68,7 @@ pub mod prelude {
     pub use crate::ops::process::Context;
     pub use crate::ops::window::{AggregateFunction, OutputTag};
     pub use crate::sinks::user::Sink;
+    pub use crate::small_string::SmallString;
     pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
         Clock, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeSessionWindows,

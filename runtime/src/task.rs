@@ -2,7 +2,7 @@
 //! through the fused chain, wait on blocked sends (backpressure), flush when idle.
 
 use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Message, MAX_WATERMARK};
+use crate::element::{Control, Message, Record, Timestamp, MAX_WATERMARK};
 use crate::error::JobError;
 use crate::exchange::InputGate;
 use crate::panic_scope;
@@ -188,9 +188,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 if let Some(c) = gate.on_record(channel as usize) {
                     chain.on_control(c);
                 }
-                for r in batch {
-                    chain.collect(r.value, r.timestamp);
-                }
+                for_each_record(batch, |value, timestamp| chain.collect(value, timestamp));
             }
             Message::Control(control) => {
                 if let Some(c) = gate.on_control(channel as usize, control) {
@@ -277,9 +275,7 @@ pub(crate) async fn run_two_inputs<
                     if let Some(c) = gate.on_record(channel as usize) {
                         chain.on_control(c);
                     }
-                    for r in batch {
-                        chain.collect1(r.value, r.timestamp);
-                    }
+                    for_each_record(batch, |value, timestamp| chain.collect1(value, timestamp));
                     (channel, None)
                 }
                 Message::Control(c) => (channel, Some(c)),
@@ -289,9 +285,7 @@ pub(crate) async fn run_two_inputs<
                     if let Some(c) = gate.on_record((offset + channel) as usize) {
                         chain.on_control(c);
                     }
-                    for r in batch {
-                        chain.collect2(r.value, r.timestamp);
-                    }
+                    for_each_record(batch, |value, timestamp| chain.collect2(value, timestamp));
                     (offset + channel, None)
                 }
                 Message::Control(c) => (offset + channel, Some(c)),
@@ -372,5 +366,26 @@ impl<F: Future<Output = Result<(), JobError>>> Future for CatchPanic<F> {
                 }))
             }
         }
+    }
+}
+
+/// Hands each record of a batch to `f`, moving it out of the batch by index.
+///
+/// Why not `for r in batch`: the vector's iterator returns `Option<Record<T>>`, and for
+/// records whose type has a niche (a `CompactString` key) every move through that option
+/// copies the value in overlapping pieces whose reload stalls store forwarding; measured
+/// on `wordcount`, a quarter of the keyed task's time.
+#[inline]
+#[allow(unsafe_code)]
+fn for_each_record<T>(mut batch: Vec<Record<T>>, mut f: impl FnMut(T, Timestamp)) {
+    let len = batch.len();
+    // SAFETY: the length is set to 0 first, so the records read out below are owned by
+    // this loop alone; if `f` panics, the records not yet read leak instead of dropping twice.
+    unsafe { batch.set_len(0) };
+    let records = batch.as_ptr();
+    for i in 0..len {
+        // SAFETY: `i < len`, each slot is read once.
+        let r = unsafe { std::ptr::read(records.add(i)) };
+        f(r.value, r.timestamp);
     }
 }

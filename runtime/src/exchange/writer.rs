@@ -14,25 +14,17 @@ use crate::runtime_context::RuntimeContext;
 macro_rules! channel_lifecycle {
     () => {
         fn on_control(&mut self, control: Control) {
-            if let Some(c) = self.channels.as_mut() {
-                c.broadcast_control(control);
-            }
+            self.channels.broadcast_control(control);
         }
         fn on_processing_time(&mut self, _: Timestamp) {}
         fn flush(&mut self) {
-            if let Some(c) = self.channels.as_mut() {
-                c.flush();
-            }
+            self.channels.flush();
         }
         fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-            if let Some(c) = self.channels.as_mut() {
-                c.take_blocked(blocked);
-            }
+            self.channels.take_blocked(blocked);
         }
         fn close(&mut self) -> Result<(), JobError> {
-            if let Some(c) = self.channels.as_mut() {
-                c.close();
-            }
+            self.channels.close();
             Ok(())
         }
     };
@@ -42,12 +34,12 @@ macro_rules! channel_lifecycle {
 pub struct ExchangeWriter<T, R> {
     edge: u32,
     route: R,
-    channels: Option<Channels<T>>,
+    channels: Channels<T>,
 }
 
 impl<T, R: Clone> Clone for ExchangeWriter<T, R> {
     fn clone(&self) -> Self {
-        ExchangeWriter { edge: self.edge, route: self.route.clone(), channels: None }
+        ExchangeWriter { edge: self.edge, route: self.route.clone(), channels: Channels::default() }
     }
 }
 
@@ -57,16 +49,29 @@ impl<T: Send + 'static, R: Route<T>> Tail<T> for ExchangeWriter<T, R> {
     }
 }
 
+impl<T: Send + 'static, R: Route<T>> ExchangeWriter<T, R> {
+    #[inline]
+    fn collect_routed(&mut self, value: T, timestamp: Timestamp) {
+        let target = self.route.target(&value, self.channels.targets());
+        self.channels.push(target, value, timestamp);
+    }
+}
+
 impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
-        let channels = self.channels.as_mut().expect("exchange writer opened");
-        let target = self.route.target(&value, channels.targets());
-        channels.push(target, value, timestamp);
+        if self.channels.targets() <= 1 {
+            // Every route picks the only consumer (an unopened writer has none, and its
+            // push fails loudly). This path must not share the record with the routed one,
+            // whose key selector is user code that may panic: see `Channels::push`.
+            self.channels.push(0, value, timestamp);
+        } else {
+            self.collect_routed(value, timestamp);
+        }
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         self.route.open(ctx.subtask, ctx.parallelism, ctx.plan_max_parallelism_of_edge(self.edge));
-        self.channels = Some(Channels::connect(self.edge, ctx)?);
+        self.channels = Channels::connect(self.edge, ctx)?;
         Ok(())
     }
     channel_lifecycle!();
@@ -75,12 +80,12 @@ impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
 /// Sends every record to every consumer subtask (Flink's `broadcast()` partitioning).
 pub struct BroadcastWriter<T> {
     edge: u32,
-    channels: Option<Channels<T>>,
+    channels: Channels<T>,
 }
 
 impl<T> Clone for BroadcastWriter<T> {
     fn clone(&self) -> Self {
-        BroadcastWriter { edge: self.edge, channels: None }
+        BroadcastWriter { edge: self.edge, channels: Channels::default() }
     }
 }
 
@@ -93,17 +98,14 @@ impl<T: Clone + Send + 'static> Tail<T> for BroadcastWriter<T> {
 impl<T: Clone + Send + 'static> Collector<T> for BroadcastWriter<T> {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
-        let channels = self.channels.as_mut().expect("exchange writer opened");
-        let n = channels.targets();
+        let n = self.channels.targets();
         for t in 0..n.saturating_sub(1) {
-            channels.push(t, value.clone(), timestamp);
+            self.channels.push(t, value.clone(), timestamp);
         }
-        if n > 0 {
-            channels.push(n - 1, value, timestamp);
-        }
+        self.channels.push(n.saturating_sub(1), value, timestamp);
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.channels = Some(Channels::connect(self.edge, ctx)?);
+        self.channels = Channels::connect(self.edge, ctx)?;
         Ok(())
     }
     channel_lifecycle!();
@@ -121,7 +123,7 @@ where
         route: R,
     ) -> Branch<In, P, ExchangeWriter<P::Out, R>> {
         let _ = port;
-        self.end(ExchangeWriter { edge, route, channels: None })
+        self.end(ExchangeWriter { edge, route, channels: Channels::default() })
     }
 
     /// Ends the chain in a hash exchange by the key that `key` extracts (`key_by`).
@@ -144,6 +146,6 @@ where
         P::Out: Clone,
     {
         let _ = port;
-        self.end(BroadcastWriter { edge, channels: None })
+        self.end(BroadcastWriter { edge, channels: Channels::default() })
     }
 }

@@ -25,6 +25,19 @@ use std::marker::PhantomData;
 /// How the aggregate of a key absorbs a record.
 pub trait Fold<T>: Clone + Send + 'static {
     fn fold(&mut self, acc: Option<T>, value: T) -> T;
+
+    /// Folds `value` into the aggregate a key already has and returns a copy of the new
+    /// aggregate, to emit. The default moves the aggregate out and back; folds that update
+    /// a field do it in place.
+    #[inline]
+    fn fold_into(&mut self, acc: &mut Option<T>, value: T) -> T
+    where
+        T: Clone,
+    {
+        let new = self.fold(acc.take(), value);
+        *acc = Some(new.clone());
+        new
+    }
 }
 
 /// Flink's `ReduceFunction`: `f(aggregate, record) -> new aggregate`.
@@ -75,6 +88,24 @@ where
                 acc
             }
             None => value,
+        }
+    }
+
+    #[inline]
+    fn fold_into(&mut self, acc: &mut Option<T>, mut value: T) -> T
+    where
+        T: Clone,
+    {
+        match acc {
+            Some(acc) => {
+                let v = *(self.field)(&mut value);
+                A::apply((self.field)(acc), v);
+                acc.clone()
+            }
+            None => {
+                *acc = Some(value.clone());
+                value
+            }
         }
     }
 }
@@ -152,9 +183,16 @@ where
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         panic_scope::enter(self.id);
         let key = (self.key)(&value);
-        let slot = self.state.entry(key).or_insert(None);
-        let acc = self.fold.fold(slot.take(), value);
-        *slot = Some(acc.clone());
+        // A lookup by reference first: most records update a key already seen, and the
+        // entry API would move the key into the map and back out for each of them.
+        let acc = match self.state.get_mut(&key) {
+            Some(slot) => self.fold.fold_into(slot, value),
+            None => {
+                let acc = self.fold.fold(None, value);
+                self.state.insert(key, Some(acc.clone()));
+                acc
+            }
+        };
         self.next.collect(acc, timestamp);
     }
     crate::forward_lifecycle!(next);

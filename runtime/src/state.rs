@@ -89,11 +89,18 @@ impl<UK, UV> MapState<UK, UV> {
 pub struct ReducingState<T> {
     name: &'static str,
     reduce: fn(T, T) -> T,
+    ttl: Option<Duration>,
 }
 
 impl<T> ReducingState<T> {
     pub const fn new(name: &'static str, reduce: fn(T, T) -> T) -> Self {
-        ReducingState { name, reduce }
+        ReducingState { name, reduce, ttl: None }
+    }
+
+    /// Expires a key's value `ttl` after a value was last added (see [`ValueState::with_ttl`]);
+    /// the next value added then starts afresh.
+    pub const fn with_ttl(self, ttl: Duration) -> Self {
+        ReducingState { ttl: Some(ttl), ..self }
     }
 }
 
@@ -101,18 +108,28 @@ impl<T> ReducingState<T> {
 pub struct AggregatingState<A> {
     name: &'static str,
     aggregate: A,
+    ttl: Option<Duration>,
 }
 
 impl<A> AggregatingState<A> {
     pub const fn new(name: &'static str, aggregate: A) -> Self {
-        AggregatingState { name, aggregate }
+        AggregatingState { name, aggregate, ttl: None }
+    }
+}
+
+impl<A: Copy> AggregatingState<A> {
+    /// Expires a key's accumulator `ttl` after a value was last added (see
+    /// [`ValueState::with_ttl`]); the next value added starts a new accumulator. (For an
+    /// aggregate function that is `Copy`, as a unit struct is: a `const fn` cannot drop.)
+    pub const fn with_ttl(self, ttl: Duration) -> Self {
+        AggregatingState { ttl: Some(ttl), ..self }
     }
 }
 
 /// The keyed state of one operator in one subtask: one map from key to value per declared
 /// state, found by the descriptor's name.
 pub struct StateStore<K> {
-    states: Vec<(&'static str, Box<dyn Any + Send>)>,
+    states: Vec<(&'static str, Box<dyn Any + Send>, RemoveKey<K>)>,
     /// For states with a time-to-live: when each key's state was last written.
     written: Vec<(&'static str, KeyMap<K, i64>)>,
     _k: PhantomData<fn(K)>,
@@ -121,6 +138,15 @@ pub struct StateStore<K> {
 impl<K> Default for StateStore<K> {
     fn default() -> Self {
         StateStore { states: Vec::new(), written: Vec::new(), _k: PhantomData }
+    }
+}
+
+/// Drops one key's value from a state's map, whose value type only this function knows.
+type RemoveKey<K> = fn(&mut (dyn Any + Send), &K);
+
+fn remove_key<K: Hash + Eq + 'static, T: 'static>(map: &mut (dyn Any + Send), key: &K) {
+    if let Some(map) = map.downcast_mut::<KeyMap<K, T>>() {
+        map.remove(key);
     }
 }
 
@@ -172,19 +198,34 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
     }
 
     fn map_in<'s, T: Send + 'static>(
-        states: &'s mut Vec<(&'static str, Box<dyn Any + Send>)>,
+        states: &'s mut Vec<(&'static str, Box<dyn Any + Send>, RemoveKey<K>)>,
         name: &'static str,
     ) -> &'s mut KeyMap<K, T> {
-        let i = match states.iter().position(|(n, _)| *n == name) {
+        let i = match states.iter().position(|(n, _, _)| *n == name) {
             Some(i) => i,
             None => {
-                states.push((name, Box::new(KeyMap::<K, T>::default())));
+                states.push((name, Box::new(KeyMap::<K, T>::default()), remove_key::<K, T>));
                 states.len() - 1
             }
         };
         states[i].1.downcast_mut().unwrap_or_else(|| {
             panic!("keyed state '{name}' is declared twice with different types: give each state its own name")
         })
+    }
+
+    /// Whether no state was declared here yet.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// Drops every state of `key` (a window's state once the window is gone).
+    pub(crate) fn remove(&mut self, key: &K) {
+        for (_, map, remove) in &mut self.states {
+            remove(map.as_mut(), key);
+        }
+        for (_, written) in &mut self.written {
+            written.remove(key);
+        }
     }
 
     /// The per-key map of the state called `name`, holding values of type `T`.
@@ -299,10 +340,12 @@ pub struct ReducingHandle<'a, K, T> {
     pub(crate) map: &'a mut KeyMap<K, T>,
     pub(crate) key: &'a K,
     pub(crate) reduce: fn(T, T) -> T,
+    pub(crate) touch: Touch<'a, K>,
 }
 
 impl<K: Hash + Eq + Clone, T> ReducingHandle<'_, K, T> {
     pub fn add(&mut self, value: T) {
+        self.touch.touch(self.key);
         let next = match self.map.remove(self.key) {
             Some(acc) => (self.reduce)(acc, value),
             None => value,
@@ -322,10 +365,12 @@ pub struct AggregatingHandle<'a, K, A: AggregateFunction<I>, I> {
     pub(crate) map: &'a mut KeyMap<K, A::Acc>,
     pub(crate) key: &'a K,
     pub(crate) aggregate: &'a A,
+    pub(crate) touch: Touch<'a, K>,
 }
 
 impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, A, I> {
     pub fn add(&mut self, value: I) {
+        self.touch.touch(self.key);
         if !self.map.contains_key(self.key) {
             self.map.insert(self.key.clone(), self.aggregate.create_accumulator());
         }
@@ -376,14 +421,52 @@ pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'sta
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ReducingState<T>,
+    clock: &crate::time::Clock,
 ) -> ReducingHandle<'a, K, T> {
-    ReducingHandle { map: store.map(d.name), key, reduce: d.reduce }
+    let (map, touch) = store.access(d.name, key, d.ttl, clock);
+    ReducingHandle { map, key, reduce: d.reduce, touch }
 }
 
 pub(crate) fn aggregating<'a, K: Hash + Eq + Clone + Send + 'static, A: AggregateFunction<I>, I>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &'a AggregatingState<A>,
+    clock: &crate::time::Clock,
 ) -> AggregatingHandle<'a, K, A, I> {
-    AggregatingHandle { map: store.map(d.name), key, aggregate: &d.aggregate }
+    let (map, touch) = store.access(d.name, key, d.ttl, clock);
+    AggregatingHandle { map, key, aggregate: &d.aggregate, touch }
+}
+
+/// The keyed state of one key, for a function that is not a keyed process function: the
+/// per-window and per-key state of a process window function
+/// ([`crate::ops::window::WindowContext`]).
+pub struct KeyedState<'a, K> {
+    pub(crate) store: &'a mut StateStore<K>,
+    pub(crate) key: &'a K,
+    pub(crate) clock: &'a crate::time::Clock,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static> KeyedState<'_, K> {
+    pub fn value<T: Send + 'static>(&mut self, d: &ValueState<T>) -> ValueHandle<'_, K, T> {
+        value(self.store, self.key, d, self.clock)
+    }
+
+    pub fn list<T: Send + 'static>(&mut self, d: &ListState<T>) -> ListHandle<'_, K, T> {
+        list(self.store, self.key, d, self.clock)
+    }
+
+    pub fn map<UK: Send + 'static, UV: Send + 'static>(&mut self, d: &MapState<UK, UV>) -> MapHandle<'_, K, UK, UV> {
+        map(self.store, self.key, d, self.clock)
+    }
+
+    pub fn reducing<T: Send + 'static>(&mut self, d: &ReducingState<T>) -> ReducingHandle<'_, K, T> {
+        reducing(self.store, self.key, d, self.clock)
+    }
+
+    pub fn aggregating<'s, A: AggregateFunction<I>, I>(
+        &'s mut self,
+        d: &'s AggregatingState<A>,
+    ) -> AggregatingHandle<'s, K, A, I> {
+        aggregating(self.store, self.key, d, self.clock)
+    }
 }

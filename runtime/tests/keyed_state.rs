@@ -234,7 +234,32 @@ fn a_keyed_process_function_routes_records_to_side_outputs() {
 static TTL_CLOCK: std::sync::LazyLock<ManualClock> = std::sync::LazyLock::new(|| ManualClock::new(0));
 static RECENT: ValueState<u32> = ValueState::new("recent").with_ttl(Duration::from_secs(1));
 static SEEN_RECENTLY: MapState<u8, ()> = MapState::new("seen-recently").with_ttl(Duration::from_secs(1));
+static RECENT_SUM: ReducingState<u64> = ReducingState::new("recent-sum", |a, b| a + b).with_ttl(Duration::from_secs(1));
+static RECENT_AVG: AggregatingState<Average> =
+    AggregatingState::new("recent-avg", Average).with_ttl(Duration::from_secs(1));
 static TTL_OUT: Collected<String> = Collected::new();
+
+/// The average of the values added.
+#[derive(Clone, Copy)]
+struct Average;
+
+impl AggregateFunction<u64> for Average {
+    type Acc = (u64, u64);
+    type Out = u64;
+    fn create_accumulator(&self) -> (u64, u64) {
+        (0, 0)
+    }
+    fn add(&self, value: u64, acc: &mut (u64, u64)) {
+        acc.0 += value;
+        acc.1 += 1;
+    }
+    fn get_result(&self, acc: &(u64, u64)) -> u64 {
+        acc.0 / acc.1
+    }
+    fn merge(&self, a: (u64, u64), b: (u64, u64)) -> (u64, u64) {
+        (a.0 + b.0, a.1 + b.1)
+    }
+}
 
 #[rill::job(no_main)]
 fn ttl(env: &mut Env) {
@@ -248,7 +273,11 @@ fn ttl(env: &mut Env) {
             ctx.value(&RECENT).update(n);
             let had = ctx.map(&SEEN_RECENTLY).contains(&1);
             ctx.map(&SEEN_RECENTLY).put(1, ());
-            out.collect(format!("{k}@{} n={n} had={had}", ctx.current_processing_time()));
+            ctx.reducing(&RECENT_SUM).add(advance);
+            let sum = ctx.reducing(&RECENT_SUM).get().copied().unwrap_or(0);
+            ctx.aggregating(&RECENT_AVG).add(advance);
+            let avg = ctx.aggregating(&RECENT_AVG).get().unwrap_or(0);
+            out.collect(format!("{k}@{} n={n} had={had} sum={sum} avg={avg}", ctx.current_processing_time()));
         })
         .sink_to(collect(&TTL_OUT));
 }
@@ -259,12 +288,12 @@ fn state_with_a_time_to_live_expires_after_its_last_write() {
     assert_eq!(
         TTL_OUT.values(),
         [
-            "a@0 n=1 had=false",
-            "a@500 n=2 had=true",
-            "a@1200 n=3 had=true",
-            // 2 s after the last write: expired, never returned.
-            "a@3200 n=1 had=false",
-            "b@3200 n=1 had=false",
+            "a@0 n=1 had=false sum=0 avg=0",
+            "a@500 n=2 had=true sum=500 avg=250",
+            "a@1200 n=3 had=true sum=1200 avg=400",
+            // 2 s after the last write: expired, never returned; adding starts afresh.
+            "a@3200 n=1 had=false sum=2000 avg=2000",
+            "b@3200 n=1 had=false sum=0 avg=0",
         ]
     );
 }

@@ -603,6 +603,127 @@ fn session_windows_merge_when_a_record_bridges_them() {
     assert!(flink("sessions").contains(&"(a,0,15)".to_owned()));
 }
 
+static DYNAMIC_SESSIONS: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn dynamic_sessions(env: &mut Env) {
+    // (key, event time, the gap this record sets in ms); b's records are late.
+    let events = [
+        ("a", 0i64, 500u64),
+        ("a", 400, 2000),
+        ("a", 3000, 100),
+        ("b", 100, 100),
+        ("b", 250, 100),
+        ("a", 3050, 1000),
+        ("a", 9000, 100),
+    ];
+    env.from_elements(events)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 200, max: i64::MIN + 201 })
+                .with_timestamp_assigner(|e, _| e.1),
+        )
+        .key_by(|e| e.0)
+        .window(EventTimeSessionWindows::with_dynamic_gap(|e| Duration::from_millis(e.2)))
+        .process(|key, ctx, elements, out| {
+            out.collect(format!("{key} [{}, {}) n={}", ctx.start, ctx.end, elements.len()))
+        })
+        .sink_to(collect(&DYNAMIC_SESSIONS));
+}
+
+#[test]
+fn a_session_gap_can_come_from_each_record() {
+    DYNAMIC_SESSIONS_JOB.run(Some(1), &[]).unwrap();
+    let mut got = DYNAMIC_SESSIONS.values();
+    got.sort();
+    assert_eq!(got, flink("dynamic-sessions"));
+    assert!(got.contains(&"a [3000, 4050) n=2".to_owned()), "{got:?}");
+}
+
+static LATE_SESSION_RECORDS: OutputTag<(&'static str, i64)> = OutputTag::new("late-sessions");
+static SESSION_FIRINGS: Collected<String> = Collected::new();
+static SESSION_LATE: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn session_lateness(env: &mut Env) {
+    let events = [
+        ("a", 0i64),
+        ("a", 500),
+        ("a", 3000),
+        ("a", 1200),
+        ("a", 2100),
+        ("b", 100),
+        ("b", 0),
+        ("a", 5000),
+        ("b", 500),
+        ("a", 6500),
+    ];
+    let sessions = env
+        .from_elements(events)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 0, max: i64::MIN + 1 })
+                .with_timestamp_assigner(|e, _| e.1),
+        )
+        .key_by(|e| e.0)
+        .window(EventTimeSessionWindows::with_gap(Duration::from_secs(1)))
+        .allowed_lateness(Duration::from_secs(2))
+        .side_output_late_data(&LATE_SESSION_RECORDS)
+        .process(|key, ctx, elements, out| {
+            out.collect(format!("{key} [{}, {}) n={}", ctx.start, ctx.end, elements.len()))
+        });
+    sessions.sink_to(collect(&SESSION_FIRINGS));
+    sessions.side_output(&LATE_SESSION_RECORDS).map(|(k, ts)| format!("late {k}@{ts}")).sink_to(collect(&SESSION_LATE));
+}
+
+#[test]
+fn late_records_fire_sessions_again_within_the_allowed_lateness() {
+    SESSION_LATENESS_JOB.run(Some(1), &[]).unwrap();
+    // In order: a late record re-fires a's ended session at once ([0, 2200)), another bridges
+    // it with an open one that fires later ([0, 4000)).
+    let got = SESSION_FIRINGS.values();
+    let a: Vec<&String> = got.iter().filter(|l| l.starts_with('a')).collect();
+    assert_eq!(
+        a,
+        ["a [0, 1500) n=2", "a [0, 2200) n=3", "a [0, 4000) n=5", "a [5000, 6000) n=1", "a [6500, 7500) n=1"]
+    );
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, flink("session-lateness"));
+    assert_eq!(SESSION_LATE.values(), flink("session-late"));
+}
+
+static FIRINGS: ValueState<u32> = ValueState::new("firings");
+static ALL_FIRINGS: ValueState<u32> = ValueState::new("all-firings");
+static WINDOW_STATE: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn window_state(env: &mut Env) {
+    env.from_iter(EVENTS.iter().copied())
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 200, max: i64::MIN + 201 })
+                .with_timestamp_assigner(|(_, ts, _), _| *ts),
+        )
+        .key_by(|(k, _, _)| *k)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(2)))
+        .allowed_lateness(Duration::from_secs(5))
+        .process(|key, ctx, elements, out| {
+            let firing = ctx.window_state().value(&FIRINGS).get().unwrap_or(0) + 1;
+            ctx.window_state().value(&FIRINGS).update(firing);
+            let global = ctx.global_state().value(&ALL_FIRINGS).get().unwrap_or(0) + 1;
+            ctx.global_state().value(&ALL_FIRINGS).update(global);
+            out.collect(format!("{key} {} firing={firing} n={} global={global}", ctx.start, elements.len()));
+        })
+        .sink_to(collect(&WINDOW_STATE));
+}
+
+#[test]
+fn per_window_state_lasts_across_a_windows_firings_and_global_state_across_windows() {
+    WINDOW_STATE_JOB.run(Some(1), &[]).unwrap();
+    let mut got = WINDOW_STATE.values();
+    assert!(got.contains(&"a 0 firing=2 n=4 global=3".to_owned()), "{got:?}");
+    got.sort();
+    assert_eq!(got, flink("window-state"));
+}
+
 const TICKS: [(&str, i64, i64); 5] = [("k", 0, 1), ("k", 500, 2), ("k", 1500, 3), ("k", 2500, 4), ("k", 4500, 5)];
 static COUNT_TRIGGERED: Collected<(&'static str, i64, i64)> = Collected::new();
 static CONTINUOUS: Collected<(&'static str, i64, i64)> = Collected::new();

@@ -351,11 +351,36 @@ fn two_input_call(node: &Node) -> TokenStream {
 
 /// A window function: `keyed_window_<function>(id, key, assigner, lateness, ..)`.
 fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
-    let call = window_function_call(node, window);
-    match &window.trigger {
-        Some(trigger) => quote!(#call .with_trigger(#trigger)),
-        None => call,
+    let mut call = match dynamic_gap(&window.assigner) {
+        Some((assigner, gap)) => {
+            let window = crate::graph::WindowSpec { assigner, ..window.clone() };
+            let call = window_function_call(node, &window);
+            let gap = moved(&gap);
+            quote!(#call .with_dynamic_gap(#gap))
+        }
+        None => window_function_call(node, window),
+    };
+    if let Some(trigger) = &window.trigger {
+        call = quote!(#call .with_trigger(#trigger));
     }
+    call
+}
+
+/// `EventTimeSessionWindows::with_dynamic_gap(|r| gap)` becomes the assigner
+/// `EventTimeSessionWindows::per_record_gap()` and the closure, which is handed to the
+/// window stage (`.with_dynamic_gap(|r| gap)`), where the record type is known: the closure
+/// needs no annotation.
+pub(crate) fn dynamic_gap(assigner: &Expr) -> Option<(Expr, Expr)> {
+    let Expr::Call(call) = assigner else { return None };
+    let Expr::Path(path) = &*call.func else { return None };
+    let last = path.path.segments.last()?;
+    if last.ident != "with_dynamic_gap" || call.args.len() != 1 {
+        return None;
+    }
+    let mut func = path.clone();
+    let seg = func.path.segments.last_mut().expect("a last segment");
+    seg.ident = syn::Ident::new("per_record_gap", seg.ident.span());
+    Some((syn::parse_quote!(#func()), call.args[0].clone()))
 }
 
 fn window_function_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {

@@ -6,8 +6,10 @@ use super::window::WindowFn;
 use crate::collector::Collector;
 use crate::element::{Control, Timestamp};
 use crate::keyed::KeyMap;
+use crate::ops::window_context::WindowStates;
 use crate::panic_scope;
 use crate::time::assigners::GLOBAL_WINDOW;
+use crate::time::Clock;
 use std::collections::VecDeque;
 use std::hash::Hash;
 
@@ -26,13 +28,29 @@ pub struct CountWindowOp<KF, F, K, T, Acc, O, C> {
     pub(crate) slide: u64,
     pub(crate) f: F,
     keys: KeyMap<K, KeyCount<T, Acc>>,
+    /// A process function's state; the global window never ends, so neither does it.
+    states: WindowStates<K>,
+    clock: Clock,
+    watermark: Timestamp,
     out: Vec<(O, Timestamp)>,
     pub(crate) next: C,
 }
 
 impl<KF, F, K, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
     pub(crate) fn new(id: u32, key: KF, size: u64, slide: u64, f: F, next: C) -> Self {
-        CountWindowOp { id, key, size, slide, f, keys: KeyMap::default(), out: Vec::new(), next }
+        CountWindowOp {
+            id,
+            key,
+            size,
+            slide,
+            f,
+            keys: KeyMap::default(),
+            states: WindowStates::default(),
+            clock: Clock::System,
+            watermark: i64::MIN,
+            out: Vec::new(),
+            next,
+        }
     }
 }
 
@@ -40,7 +58,7 @@ impl<T, K, KF, F, C> Collector<T> for CountWindowOp<KF, F, K, T, F::Acc, F::Out,
 where
     T: Clone + Send,
     KF: FnMut(&T) -> K + Send,
-    K: Hash + Eq + Clone + Send,
+    K: Hash + Eq + Clone + Send + 'static,
     F: WindowFn<K, T>,
     F::Out: Send,
     C: Collector<F::Out>,
@@ -62,7 +80,8 @@ where
             if state.since_fire == size {
                 state.since_fire = 0;
                 if let Some(acc) = state.acc.take() {
-                    self.f.emit(&key, &GLOBAL_WINDOW, &acc, &mut self.out);
+                    let mut ctx = self.states.context(&key, GLOBAL_WINDOW, self.watermark, &self.clock);
+                    self.f.emit(&key, &mut ctx, &acc, &mut self.out);
                 }
             }
         } else {
@@ -77,7 +96,8 @@ where
                     self.f.add(&mut acc, v.clone());
                 }
                 if let Some(acc) = acc {
-                    self.f.emit(&key, &GLOBAL_WINDOW, &acc, &mut self.out);
+                    let mut ctx = self.states.context(&key, GLOBAL_WINDOW, self.watermark, &self.clock);
+                    self.f.emit(&key, &mut ctx, &acc, &mut self.out);
                 }
             }
         }
@@ -87,8 +107,30 @@ where
     }
 
     fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            self.watermark = self.watermark.max(w);
+        }
         self.next.on_control(control);
     }
 
-    crate::forward_lifecycle_except_control!(next);
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.clock = ctx.clock.clone();
+        self.next.open(ctx)
+    }
+
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.next.on_processing_time(now)
+    }
+
+    fn flush(&mut self) {
+        self.next.flush()
+    }
+
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+        self.next.take_blocked(blocked)
+    }
+
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        self.next.close()
+    }
 }

@@ -148,14 +148,14 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     pub fn reducing<T: Send + 'static>(&mut self, d: &state::ReducingState<T>) -> state::ReducingHandle<'_, K, T> {
-        state::reducing(self.state, self.key, d)
+        state::reducing(self.state, self.key, d, self.clock)
     }
 
     pub fn aggregating<'s, A: AggregateFunction<I>, I>(
         &'s mut self,
         d: &'s state::AggregatingState<A>,
     ) -> state::AggregatingHandle<'s, K, A, I> {
-        state::aggregating(self.state, self.key, d)
+        state::aggregating(self.state, self.key, d, self.clock)
     }
 }
 

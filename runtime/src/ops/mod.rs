@@ -13,4 +13,5 @@ pub mod session_window;
 pub mod tee;
 pub mod timestamps;
 pub mod window;
+pub mod window_context;
 pub mod window_join;

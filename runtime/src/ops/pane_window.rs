@@ -19,11 +19,12 @@ use crate::collector::{BlockedSend, Collector, Output};
 use crate::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::error::JobError;
 use crate::keyed::KeyMap;
+use crate::ops::window_context::{WindowContext, WindowStates};
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::runtime_context::RuntimeContext;
 use crate::sinks::discard::DiscardSink;
-use crate::time::{TimeWindow, WindowAssigner};
+use crate::time::{Clock, TimeWindow, WindowAssigner};
 use std::collections::VecDeque;
 use std::hash::Hash;
 
@@ -169,7 +170,7 @@ impl<Acc: Clone> KeyPanes<Acc> {
 /// of it with the key and the window.
 pub trait PaneResult<K, R>: Clone + Send + 'static {
     type Out;
-    fn emit(&mut self, key: &K, window: &TimeWindow, result: R, out: &mut Vec<(Self::Out, Timestamp)>);
+    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, result: R, out: &mut Vec<(Self::Out, Timestamp)>);
 }
 
 /// `aggregate(f)`: the result itself, at the window's `end - 1`.
@@ -179,12 +180,12 @@ pub struct ResultOnly;
 impl<K, R> PaneResult<K, R> for ResultOnly {
     type Out = R;
     #[inline]
-    fn emit(&mut self, _: &K, window: &TimeWindow, result: R, out: &mut Vec<(R, Timestamp)>) {
-        out.push((result, window.max_timestamp()));
+    fn emit(&mut self, _: &K, ctx: &mut WindowContext<'_, K>, result: R, out: &mut Vec<(R, Timestamp)>) {
+        out.push((result, ctx.max_timestamp()));
     }
 }
 
-/// `aggregate(f, |key, window, result, out| ..)`.
+/// `aggregate(f, |key, ctx, result, out| ..)`.
 pub struct ProcessResult<P, O>(P, std::marker::PhantomData<fn() -> O>);
 
 impl<P: Clone, O> Clone for ProcessResult<P, O> {
@@ -195,13 +196,14 @@ impl<P: Clone, O> Clone for ProcessResult<P, O> {
 
 impl<K, R, P, O> PaneResult<K, R> for ProcessResult<P, O>
 where
-    P: FnMut(&K, &TimeWindow, R, &mut Output<'_, O>) + Clone + Send + 'static,
+    P: FnMut(&K, &mut WindowContext<'_, K>, R, &mut Output<'_, O>) + Clone + Send + 'static,
     O: 'static,
 {
     type Out = O;
     #[inline]
-    fn emit(&mut self, key: &K, window: &TimeWindow, result: R, out: &mut Vec<(O, Timestamp)>) {
-        (self.0)(key, window, result, &mut Output { buffer: out, timestamp: window.max_timestamp() });
+    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, result: R, out: &mut Vec<(O, Timestamp)>) {
+        let timestamp = ctx.max_timestamp();
+        (self.0)(key, ctx, result, &mut Output { buffer: out, timestamp });
     }
 }
 
@@ -233,6 +235,8 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
     /// The end of the next window to fire, and the last end any record needs.
     next_end: i64,
     max_end: i64,
+    clock: Clock,
+    states: WindowStates<K>,
     out: Vec<(O, Timestamp)>,
     pub late_records: u64,
     next: C,
@@ -243,7 +247,7 @@ impl<T, K, KF, A, E, L> Stage<T> for PaneStage<KF, A, E, L>
 where
     T: Send + 'static,
     KF: FnMut(&T) -> K + Clone + Send + 'static,
-    K: Hash + Eq + Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
     E: PaneResult<K, A::Out>,
@@ -266,6 +270,8 @@ where
             fired_end: i64::MIN,
             next_end: i64::MAX,
             max_end: i64::MIN,
+            clock: Clock::System,
+            states: WindowStates::default(),
             out: Vec::new(),
             late_records: 0,
             next,
@@ -274,7 +280,9 @@ where
     }
 }
 
-impl<KF, A, E, K: Hash + Eq, Acc: Clone, O, C: Collector<O>, L> PaneOp<KF, A, E, K, Acc, O, C, L> {
+impl<KF, A, E, K: Hash + Eq + Clone + Send + 'static, Acc: Clone, O, C: Collector<O>, L>
+    PaneOp<KF, A, E, K, Acc, O, C, L>
+{
     /// Fires every window whose end the watermark has passed, in order.
     fn fire_until<T>(&mut self, watermark: Timestamp)
     where
@@ -285,9 +293,13 @@ impl<KF, A, E, K: Hash + Eq, Acc: Clone, O, C: Collector<O>, L> PaneOp<KF, A, E,
             let end = self.next_end;
             let window = TimeWindow { start: end - self.size, end };
             let (size, f, emit, out) = (self.size, &self.f, &mut self.emit, &mut self.out);
+            let (states, clock) = (&mut self.states, &self.clock);
             self.keys.retain(|key, panes| {
                 if let Some(acc) = panes.window(end, size, f) {
-                    emit.emit(key, &window, f.get_result(&acc), out);
+                    let mut ctx = states.context(key, window, watermark, clock);
+                    emit.emit(key, &mut ctx, f.get_result(&acc), out);
+                    // Without allowed lateness a window fires once: its state goes with it.
+                    states.drop_window(key, window);
                 }
                 !panes.is_empty()
             });
@@ -308,7 +320,7 @@ impl<T, K, KF, A, E, C, L> Collector<T> for PaneOp<KF, A, E, K, A::Acc, E::Out, 
 where
     T: Send,
     KF: FnMut(&T) -> K + Send,
-    K: Hash + Eq + Send,
+    K: Hash + Eq + Clone + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
     E: PaneResult<K, A::Out>,
@@ -370,6 +382,7 @@ where
         self.next.on_control(control);
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        self.clock = ctx.clock.clone();
         self.late.open(ctx)?;
         self.next.open(ctx)
     }
@@ -406,7 +419,7 @@ where
     ) -> ChainBuilder<In, Then<P, PaneStage<KF, A>>>
     where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         A::Acc: Clone,
@@ -429,12 +442,12 @@ where
     ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, ProcessResult<PF, O>>>>
     where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         A::Acc: Clone,
         O: Send + 'static,
-        PF: FnMut(&K, &TimeWindow, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+        PF: FnMut(&K, &mut WindowContext<'_, K>, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
     {
         let (size, slide, offset) = assigner.geometry();
         let emit = ProcessResult(process, std::marker::PhantomData);

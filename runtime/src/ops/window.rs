@@ -27,7 +27,9 @@ use crate::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::keyed::KeyMap;
 use crate::ops::count_window::CountWindowOp;
 use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
-use crate::ops::session_window::SessionWindowOp;
+use crate::ops::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
+pub use crate::ops::window_context::WindowContext;
+use crate::ops::window_context::WindowStates;
 use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::sinks::discard::DiscardSink;
@@ -55,7 +57,8 @@ pub trait WindowFn<K, T>: Clone + Send + 'static {
     fn add(&mut self, acc: &mut Option<Self::Acc>, value: T);
     /// Two windows' accumulators as one, the earlier window's first (session windows merge).
     fn merge(&mut self, earlier: Self::Acc, later: Self::Acc) -> Self::Acc;
-    fn emit(&mut self, key: &K, window: &TimeWindow, acc: &Self::Acc, out: &mut Vec<(Self::Out, Timestamp)>);
+    /// The window fires: its result goes to `out`. `ctx` is the window, times and state.
+    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &Self::Acc, out: &mut Vec<(Self::Out, Timestamp)>);
 }
 
 /// `aggregate(f)`.
@@ -73,8 +76,8 @@ impl<K, T, A: AggregateFunction<T>> WindowFn<K, T> for Aggregate<A> {
     fn merge(&mut self, earlier: A::Acc, later: A::Acc) -> A::Acc {
         self.0.merge(earlier, later)
     }
-    fn emit(&mut self, _: &K, window: &TimeWindow, acc: &A::Acc, out: &mut Vec<(A::Out, Timestamp)>) {
-        out.push((self.0.get_result(acc), window.max_timestamp()));
+    fn emit(&mut self, _: &K, ctx: &mut WindowContext<'_, K>, acc: &A::Acc, out: &mut Vec<(A::Out, Timestamp)>) {
+        out.push((self.0.get_result(acc), ctx.max_timestamp()));
     }
 }
 
@@ -92,12 +95,13 @@ impl<K, T: Clone + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
     fn merge(&mut self, earlier: T, later: T) -> T {
         self.0.fold(Some(earlier), later)
     }
-    fn emit(&mut self, _: &K, window: &TimeWindow, acc: &T, out: &mut Vec<(T, Timestamp)>) {
-        out.push((acc.clone(), window.max_timestamp()));
+    fn emit(&mut self, _: &K, ctx: &mut WindowContext<'_, K>, acc: &T, out: &mut Vec<(T, Timestamp)>) {
+        out.push((acc.clone(), ctx.max_timestamp()));
     }
 }
 
-/// `process(|key, window, elements, out| ..)`: sees every element of the window.
+/// `process(|key, ctx, elements, out| ..)`: sees every element of the window, and through
+/// `ctx` the window (`ctx.start`, `ctx.end`), event and processing time, and state.
 pub struct ProcessWindow<F, O>(F, PhantomData<fn() -> O>);
 
 impl<F: Clone, O> Clone for ProcessWindow<F, O> {
@@ -110,7 +114,7 @@ impl<K, T, O, F> WindowFn<K, T> for ProcessWindow<F, O>
 where
     T: Send + 'static,
     O: 'static,
-    F: FnMut(&K, &TimeWindow, &[T], &mut Output<'_, O>) + Clone + Send + 'static,
+    F: FnMut(&K, &mut WindowContext<'_, K>, &[T], &mut Output<'_, O>) + Clone + Send + 'static,
 {
     type Acc = Vec<T>;
     type Out = O;
@@ -122,8 +126,9 @@ where
         earlier.extend(later);
         earlier
     }
-    fn emit(&mut self, key: &K, window: &TimeWindow, acc: &Vec<T>, out: &mut Vec<(O, Timestamp)>) {
-        (self.0)(key, window, acc, &mut Output { buffer: out, timestamp: window.max_timestamp() });
+    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &Vec<T>, out: &mut Vec<(O, Timestamp)>) {
+        let timestamp = ctx.max_timestamp();
+        (self.0)(key, ctx, acc, &mut Output { buffer: out, timestamp });
     }
 }
 
@@ -162,7 +167,7 @@ impl<G: Clone, P: Clone, O> Clone for WithProcess<G, P, O> {
 impl<K, T, G, P, O> WindowFn<K, T> for WithProcess<G, P, O>
 where
     G: WindowFn<K, T>,
-    P: FnMut(&K, &TimeWindow, G::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+    P: FnMut(&K, &mut WindowContext<'_, K>, G::Out, &mut Output<'_, O>) + Clone + Send + 'static,
     O: 'static,
 {
     type Acc = G::Acc;
@@ -174,17 +179,17 @@ where
     fn merge(&mut self, earlier: G::Acc, later: G::Acc) -> G::Acc {
         self.0.merge(earlier, later)
     }
-    fn emit(&mut self, key: &K, window: &TimeWindow, acc: &G::Acc, out: &mut Vec<(O, Timestamp)>) {
+    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &G::Acc, out: &mut Vec<(O, Timestamp)>) {
         let mut results = Vec::with_capacity(1);
-        self.0.emit(key, window, acc, &mut results);
+        self.0.emit(key, ctx, acc, &mut results);
         for (r, ts) in results {
-            (self.1)(key, window, r, &mut Output { buffer: out, timestamp: ts });
+            (self.1)(key, ctx, r, &mut Output { buffer: out, timestamp: ts });
         }
     }
 }
 
 #[derive(Clone)]
-pub struct WindowStage<KF, W, F, L = DiscardSink> {
+pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
     id: u32,
     key: KF,
     assigner: W,
@@ -192,6 +197,8 @@ pub struct WindowStage<KF, W, F, L = DiscardSink> {
     f: F,
     late: L,
     trigger: Option<Trigger>,
+    /// Session windows: the gap each record sets, if not the assigner's.
+    gaps: G,
 }
 
 pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
@@ -215,6 +222,8 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// The next firing per key and window, for a continuous trigger.
     next_fire: KeyMap<(TimeWindow, K), Timestamp>,
     clock: crate::time::Clock,
+    /// The process function's state per key and window, and per key.
+    states: WindowStates<K>,
     out: Vec<(O, Timestamp)>,
     /// Records that arrived after their windows' allowed lateness.
     pub late_records: u64,
@@ -223,8 +232,9 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     late: L,
 }
 
-impl<T, K, KF, W, F, L> Stage<T> for WindowStage<KF, W, F, L>
+impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
 where
+    G: SessionGap<T>,
     T: Clone + Send + 'static,
     KF: FnMut(&T) -> K + Clone + Send + 'static,
     K: Hash + Eq + Clone + Send + 'static,
@@ -239,8 +249,16 @@ where
             return Either::Count(CountWindowOp::new(self.id, self.key, size, slide, self.f, next));
         }
         if let Some(gap) = self.assigner.session_gap() {
+            assert!(
+                self.trigger.is_none(),
+                "{}: a trigger on session windows is not supported yet; session windows fire when the session ends",
+                self.assigner.describe()
+            );
             let event_time = self.assigner.is_event_time();
-            return Either::Session(SessionWindowOp::new(self.id, self.key, gap, event_time, self.f, next));
+            let (id, lateness, late) = (self.id, self.lateness, self.late.build());
+            return Either::Session(SessionWindowOp::new(
+                id, self.key, gap, self.gaps, event_time, lateness, self.f, next, late,
+            ));
         }
         let event_time = self.assigner.is_event_time();
         let default = if event_time { Trigger::EventTime } else { Trigger::ProcessingTime };
@@ -265,6 +283,7 @@ where
             counts: KeyMap::default(),
             next_fire: KeyMap::default(),
             clock: crate::time::Clock::System,
+            states: WindowStates::default(),
             out: Vec::new(),
             late_records: 0,
             next,
@@ -347,7 +366,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// drops those past their allowed lateness.
     fn advance<T>(&mut self, time: Timestamp)
     where
-        K: Hash + Eq,
+        K: Hash + Eq + Clone + Send + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
         C: Collector<O>,
     {
@@ -371,7 +390,8 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
                 while *next <= time && *next < window.max_timestamp() {
                     if let Some(acc) = windows.get_mut(window).and_then(|keys| keys.get_mut(key)) {
                         if let Some(a) = acc.as_ref() {
-                            f.emit(key, window, a, out);
+                            let mut ctx = self.states.context(key, *window, time, &self.clock);
+                            f.emit(key, &mut ctx, a, out);
                             if purge {
                                 *acc = None;
                             }
@@ -390,7 +410,8 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
                 if last > previous {
                     for (key, acc) in keys.iter_mut() {
                         if let Some(a) = acc.as_ref() {
-                            self.f.emit(key, window, a, &mut self.out);
+                            let mut ctx = self.states.context(key, *window, time, &self.clock);
+                            self.f.emit(key, &mut ctx, a, &mut self.out);
                             if purge {
                                 *acc = None;
                             }
@@ -404,7 +425,10 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
             if entry.key().max_timestamp().saturating_add(self.lateness) > time {
                 break;
             }
-            let (window, _) = entry.remove_entry();
+            let (window, keys) = entry.remove_entry();
+            for key in keys.keys() {
+                self.states.drop_window(key, window);
+            }
             if !self.counts.is_empty() {
                 self.counts.retain(|(w, _), _| *w != window);
             }
@@ -419,7 +443,7 @@ impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out
 where
     T: Clone + Send,
     KF: FnMut(&T) -> K + Send,
-    K: Hash + Eq + Clone + Send,
+    K: Hash + Eq + Clone + Send + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
     F::Out: Send,
@@ -477,7 +501,8 @@ where
                 if *count >= *n {
                     *count = 0;
                     if let Some(a) = acc.as_ref() {
-                        self.f.emit(&key, &window, a, &mut self.out);
+                        let mut ctx = self.states.context(&key, window, self.watermark, &self.clock);
+                        self.f.emit(&key, &mut ctx, a, &mut self.out);
                     }
                     if self.trigger.purges() {
                         *acc = None;
@@ -490,7 +515,8 @@ where
             if window.max_timestamp() <= self.watermark {
                 // The window has fired already and is within its lateness: fire it again.
                 if let Some(acc) = acc.as_ref() {
-                    self.f.emit(&key, &window, acc, &mut self.out);
+                    let mut ctx = self.states.context(&key, window, self.watermark, &self.clock);
+                    self.f.emit(&key, &mut ctx, acc, &mut self.out);
                 }
                 self.send_out();
                 panic_scope::enter(self.id);
@@ -538,6 +564,36 @@ impl<In: 'static, P: Pipe<In>, KF, W, F> ChainBuilder<In, Then<P, WindowStage<KF
 where
     P::Out: Clone + Send + 'static,
 {
+    /// Session windows whose gap each record sets: `with_dynamic_gap(|record| gap)` on
+    /// the assigner, which the compiler moves here, where the record type is known (so the
+    /// closure needs no annotation).
+    #[allow(clippy::type_complexity)]
+    pub fn with_dynamic_gap<GF>(
+        self,
+        gap: GF,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, DiscardSink, DynamicGap<GF>>>>
+    where
+        GF: FnMut(&P::Out) -> Duration + Clone + Send + 'static,
+    {
+        let Then(pipe, s) = self.pipe;
+        let stage = WindowStage {
+            id: s.id,
+            key: s.key,
+            assigner: s.assigner,
+            lateness: s.lateness,
+            f: s.f,
+            late: s.late,
+            trigger: s.trigger,
+            gaps: DynamicGap(gap),
+        };
+        ChainBuilder::new().then_on(pipe, stage)
+    }
+}
+
+impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, DiscardSink, G>>>
+where
+    P::Out: Clone + Send + 'static,
+{
     /// Fires the windows by `trigger` instead of by time passing their end.
     pub fn with_trigger(mut self, trigger: Trigger) -> Self {
         self.pipe.1.trigger = Some(trigger);
@@ -551,7 +607,7 @@ where
         self,
         _tag: &OutputTag<P::Out>,
         branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
-    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LT>>> {
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LT, G>>> {
         let Then(pipe, stage) = self.pipe;
         let late = branch(ChainBuilder::new());
         let stage = WindowStage {
@@ -562,6 +618,7 @@ where
             f: stage.f,
             late,
             trigger: stage.trigger,
+            gaps: stage.gaps,
         };
         ChainBuilder::new().then_on(pipe, stage)
     }
@@ -594,6 +651,7 @@ where
             f,
             late: DiscardSink::default(),
             trigger: None,
+            gaps: FixedGap,
         })
     }
 
@@ -634,7 +692,7 @@ where
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         O: Send + 'static,
-        PF: FnMut(&K, &TimeWindow, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+        PF: FnMut(&K, &mut WindowContext<'_, K>, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
     {
         self.keyed_window(id, key, assigner, lateness, WithProcess(Aggregate(f), process, PhantomData))
     }
@@ -656,7 +714,7 @@ where
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
         O: Send + 'static,
-        PF: FnMut(&K, &TimeWindow, P::Out, &mut Output<'_, O>) + Clone + Send + 'static,
+        PF: FnMut(&K, &mut WindowContext<'_, K>, P::Out, &mut Output<'_, O>) + Clone + Send + 'static,
     {
         self.keyed_window(id, key, assigner, lateness, WithProcess(Folded(ReduceWith(f)), process, PhantomData))
     }
@@ -739,7 +797,7 @@ where
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         O: Send + 'static,
-        F: FnMut(&K, &TimeWindow, &[P::Out], &mut Output<'_, O>) + Clone + Send + 'static,
+        F: FnMut(&K, &mut WindowContext<'_, K>, &[P::Out], &mut Output<'_, O>) + Clone + Send + 'static,
     {
         self.keyed_window(id, key, assigner, lateness, ProcessWindow(f, PhantomData))
     }

@@ -69,6 +69,29 @@ impl EventTimeSessionWindows {
         assert!(gap > 0, "EventTimeSessionWindows: the gap must be positive");
         EventTimeSessionWindows { gap }
     }
+
+    /// Sessions whose gap each record sets (Flink's `withDynamicGap`). In a job, write
+    /// `EventTimeSessionWindows::with_dynamic_gap(|record| gap)` (the gap a
+    /// `Duration`, positive): the compiler makes it this assigner and hands the closure to
+    /// the window, where the record type is known.
+    ///
+    /// ```
+    /// use rill::prelude::*;
+    /// use std::time::Duration;
+    /// #[rill::job]
+    /// fn visits(env: &mut Env) {
+    ///     // (user, time, ms of silence that ends this user's visit)
+    ///     env.from_elements([("ann", 0i64, 1_000u64), ("ann", 800, 5_000), ("bob", 100, 500)])
+    ///         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1))
+    ///         .key_by(|r| r.0)
+    ///         .window(EventTimeSessionWindows::with_dynamic_gap(|r| Duration::from_millis(r.2)))
+    ///         .process(|user, ctx, visits, out| out.collect(format!("{user} [{}, {}): {}", ctx.start, ctx.end, visits.len())))
+    ///         .print();
+    /// }
+    /// ```
+    pub const fn per_record_gap() -> Self {
+        EventTimeSessionWindows { gap: 0 }
+    }
 }
 
 impl WindowAssigner for EventTimeSessionWindows {
@@ -76,7 +99,10 @@ impl WindowAssigner for EventTimeSessionWindows {
         windows.push(TimeWindow { start: timestamp, end: timestamp + self.gap });
     }
     fn describe(&self) -> String {
-        format!("EventTimeSessionWindows({})", self.gap)
+        match self.gap {
+            0 => "DynamicEventTimeSessionWindows()".to_owned(),
+            gap => format!("EventTimeSessionWindows({gap})"),
+        }
     }
     fn geometry(&self) -> (i64, i64, i64) {
         (self.gap, self.gap, 0)
@@ -94,6 +120,13 @@ impl ProcessingTimeSessionWindows {
     pub fn with_gap(gap: Duration) -> Self {
         ProcessingTimeSessionWindows(EventTimeSessionWindows::with_gap(gap))
     }
+
+    /// Sessions in processing time whose gap each record sets: in a job, write
+    /// `ProcessingTimeSessionWindows::with_dynamic_gap(|record| gap)` (see
+    /// [`EventTimeSessionWindows::per_record_gap`]).
+    pub const fn per_record_gap() -> Self {
+        ProcessingTimeSessionWindows(EventTimeSessionWindows::per_record_gap())
+    }
 }
 
 impl WindowAssigner for ProcessingTimeSessionWindows {
@@ -101,7 +134,10 @@ impl WindowAssigner for ProcessingTimeSessionWindows {
         self.0.assign(now, windows)
     }
     fn describe(&self) -> String {
-        format!("ProcessingTimeSessionWindows({})", self.0.gap)
+        match self.0.gap {
+            0 => "DynamicProcessingTimeSessionWindows()".to_owned(),
+            gap => format!("ProcessingTimeSessionWindows({gap})"),
+        }
     }
     fn geometry(&self) -> (i64, i64, i64) {
         self.0.geometry()

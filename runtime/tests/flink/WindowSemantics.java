@@ -2,6 +2,8 @@
 // kept in expected.txt, which the Rust tests compare against. Regenerate with ./run.sh.
 import org.apache.flink.api.common.eventtime.*;
 import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.tuple.Tuple3;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -173,6 +175,73 @@ public class WindowSemantics {
             .trigger(org.apache.flink.streaming.api.windowing.triggers.ContinuousEventTimeTrigger.of(Duration.ofSeconds(1)))
             .sum(2)
             .print("continuous");
+
+        // Per-window state kept across a window's late firings, per-key state across windows.
+        env.fromData(events)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new EveryEvent<>())
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(2)))
+            .allowedLateness(Duration.ofSeconds(5))
+            .process(new ProcessWindowFunction<Tuple3<String, Long, Long>, String, String, TimeWindow>() {
+                final ValueStateDescriptor<Integer> firings = new ValueStateDescriptor<>("firings", Integer.class);
+                final ValueStateDescriptor<Integer> all = new ValueStateDescriptor<>("all", Integer.class);
+                public void process(String key, Context ctx, Iterable<Tuple3<String, Long, Long>> elements, Collector<String> out) throws Exception {
+                    ValueState<Integer> f = ctx.windowState().getState(firings);
+                    ValueState<Integer> g = ctx.globalState().getState(all);
+                    int firing = (f.value() == null ? 0 : f.value()) + 1;
+                    int global = (g.value() == null ? 0 : g.value()) + 1;
+                    f.update(firing);
+                    g.update(global);
+                    int n = 0;
+                    for (Tuple3<String, Long, Long> e : elements) n++;
+                    out.collect(key + " " + ctx.window().getStart() + " firing=" + firing + " n=" + n + " global=" + global);
+                }
+            })
+            .print("window-state");
+
+        // Sessions whose gap each record sets (field 2, in ms).
+        env.fromData(Arrays.asList(Tuple3.of("a", 0L, 500L), Tuple3.of("a", 400L, 2000L), Tuple3.of("a", 3000L, 100L),
+                Tuple3.of("b", 100L, 100L), Tuple3.of("b", 250L, 100L), Tuple3.of("a", 3050L, 1000L),
+                Tuple3.of("a", 9000L, 100L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new EveryEvent<>())
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows.withDynamicGap(
+                (org.apache.flink.streaming.api.windowing.assigners.SessionWindowTimeGapExtractor<Tuple3<String, Long, Long>>) e -> e.f2))
+            .process(new ProcessWindowFunction<Tuple3<String, Long, Long>, String, String, TimeWindow>() {
+                public void process(String key, Context ctx, Iterable<Tuple3<String, Long, Long>> elements, Collector<String> out) {
+                    int n = 0;
+                    for (Tuple3<String, Long, Long> e : elements) n++;
+                    out.collect(key + " [" + ctx.window().getStart() + ", " + ctx.window().getEnd() + ") n=" + n);
+                }
+            })
+            .print("dynamic-sessions");
+
+        // Sessions (1 s gap) with 2 s of allowed lateness: late records merge into fired
+        // sessions and fire them again, or bridge a fired and an open one; later ones go to
+        // the side output.
+        final org.apache.flink.util.OutputTag<Tuple2<String, Long>> lateSessions =
+            new org.apache.flink.util.OutputTag<Tuple2<String, Long>>("late-sessions") {};
+        org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator<String> sessionFirings = env
+            .fromData(Arrays.asList(Tuple2.of("a", 0L), Tuple2.of("a", 500L), Tuple2.of("a", 3000L), Tuple2.of("a", 1200L),
+                Tuple2.of("a", 2100L), Tuple2.of("b", 100L), Tuple2.of("b", 0L), Tuple2.of("a", 5000L), Tuple2.of("b", 500L),
+                Tuple2.of("a", 6500L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forGenerator(c -> new Bounded<>(0))
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.EventTimeSessionWindows.withGap(Duration.ofSeconds(1)))
+            .allowedLateness(Duration.ofSeconds(2))
+            .sideOutputLateData(lateSessions)
+            .process(new ProcessWindowFunction<Tuple2<String, Long>, String, String, TimeWindow>() {
+                public void process(String key, Context ctx, Iterable<Tuple2<String, Long>> elements, Collector<String> out) {
+                    int n = 0;
+                    for (Tuple2<String, Long> e : elements) n++;
+                    out.collect(key + " [" + ctx.window().getStart() + ", " + ctx.window().getEnd() + ") n=" + n);
+                }
+            });
+        sessionFirings.print("session-lateness");
+        sessionFirings.getSideOutput(lateSessions).map(e -> "late " + e.f0 + "@" + e.f1).print("session-late");
 
         env.execute("window semantics");
     }

@@ -17,28 +17,33 @@ pub fn mix(x: i64) -> i64 {
 /// `VOCAB[j] = "w" + lowercase hex of (j * 7919)`.
 pub static VOCAB: LazyLock<Vec<String>> = LazyLock::new(|| (0..1000).map(|j| format!("w{:x}", j * 7919)).collect());
 
-/// The longest line: four words of at most 8 bytes ("w" and up to 7 hex digits) and three spaces.
-const LINE_CAPACITY: usize = 35;
+/// The longest line: four words of at most 8 bytes ("w" and up to 7 hex digits) and three
+/// spaces, and room for the last word's whole 8-byte block.
+const LINE_CAPACITY: usize = 4 * 8 + 3 + 8;
+
+/// The vocabulary as 8-byte blocks, zero-padded, with each word's length: a word goes into a
+/// line with one 8-byte copy (what `memcpy` does for a short string, without the call).
+static VOCAB_BLOCKS: LazyLock<Vec<([u8; 8], usize)>> = LazyLock::new(|| {
+    VOCAB
+        .iter()
+        .map(|w| {
+            let mut block = [0u8; 8];
+            block[..w.len()].copy_from_slice(w.as_bytes());
+            (block, w.len())
+        })
+        .collect()
+});
 
 /// The `wordcount` workload's record `i`: the line of four vocabulary words joined by
 /// spaces, split on whitespace, as `(word, 1)` pairs. The line is built and split, as in
-/// Flink's job. The line is built in a buffer on the stack (a Rust user does not allocate a
-/// string only to split it again), the words are [`SmallString`]s, Rill's string for keys
-/// (as Flink's job could use Flink's `StringValue`).
+/// Flink's job. It is built in the iterator, on the stack (a Rust user does not allocate a
+/// string only to split it again), on the first `next`: built before, it would be moved
+/// into the loop that reads it, and the move would reload its bytes before their writes
+/// had drained (a store-forwarding stall). The words are [`SmallString`]s, Rill's string
+/// for keys (as Flink's job could use Flink's `StringValue`).
+#[inline]
 pub fn line_words(i: i64) -> LineWords {
-    let v = &*VOCAB;
-    let mut line = [0u8; LINE_CAPACITY];
-    let mut len = 0;
-    for k in 0..4 {
-        if k > 0 {
-            line[len] = b' ';
-            len += 1;
-        }
-        let w = v[mix(i.wrapping_add(k)).rem_euclid(1000) as usize].as_bytes();
-        line[len..len + w.len()].copy_from_slice(w);
-        len += w.len();
-    }
-    LineWords { line, len: len as u8, pos: 0 }
+    LineWords { i, line: [0u8; LINE_CAPACITY], len: 0, pos: 0 }
 }
 
 /// The `window-alert` aggregate: count, average and maximum of the values in a window
@@ -69,9 +74,30 @@ impl AggregateFunction<(i64, i64, f64)> for CountAvgMax {
 
 /// The words of one line, split on whitespace.
 pub struct LineWords {
+    i: i64,
     line: [u8; LINE_CAPACITY],
+    /// 0 until the line is built (a line is never empty).
     len: u8,
     pos: u8,
+}
+
+impl LineWords {
+    /// `VOCAB[floorMod(mix(i + k), 1000)]` for k = 0..3, joined by spaces.
+    #[inline]
+    fn build(&mut self) {
+        let blocks = &*VOCAB_BLOCKS;
+        let mut len = 0;
+        for k in 0..4 {
+            if k > 0 {
+                self.line[len] = b' ';
+                len += 1;
+            }
+            let (block, n) = &blocks[mix(self.i.wrapping_add(k)).rem_euclid(1000) as usize];
+            self.line[len..len + 8].copy_from_slice(block);
+            len += n;
+        }
+        self.len = len as u8;
+    }
 }
 
 impl Iterator for LineWords {
@@ -79,6 +105,9 @@ impl Iterator for LineWords {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        if self.len == 0 {
+            self.build();
+        }
         // Java's `split("\\s+")`: runs of ASCII whitespace separate the words.
         let pos = self.pos as usize;
         let rest = &self.line[pos..self.len as usize];

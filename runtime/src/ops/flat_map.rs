@@ -49,10 +49,11 @@ where
         panic_scope::enter(self.id);
         // The iterator may run user code lazily: mark the operator again after each record
         // went downstream, where another operator may have marked itself.
-        for item in (self.f)(value) {
-            self.next.collect(item, timestamp);
-            panic_scope::enter(self.id);
-        }
+        let (id, next) = (self.id, &mut self.next);
+        (self.f)(value).into_iter().for_each(|item| {
+            next.collect(item, timestamp);
+            panic_scope::enter(id);
+        });
     }
     crate::forward_lifecycle!(next);
 }

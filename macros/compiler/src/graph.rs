@@ -689,6 +689,12 @@ impl Builder<'_> {
                 cur.keyed2 = Some(k);
             }
             "window" => {
+                if crate::emit::dynamic_gap(&call.args[0]).is_some() {
+                    self.diags.error(
+                        call.args[0].span(),
+                        "a window join takes sessions with a fixed gap: use `EventTimeSessionWindows::with_gap(d)` here (a gap per record, `with_dynamic_gap`, is for `window(..)` on a keyed stream)",
+                    );
+                }
                 cur.window = Some(WindowSpec {
                     all: false,
                     assigner: call.args[0].clone(),

@@ -11,7 +11,7 @@
 //! It needs `AggregateFunction::merge` (whose result must not depend on the order in which
 //! records were added, as Flink requires of it) and is used without allowed lateness; the
 //! other window functions keep per-window state (see [`window`](super::window)). A process
-//! function after the aggregate (`aggregate(f, |key, window, result, out| ..)`) sees each
+//! function after the aggregate (`aggregate(f, |key, ctx, result, out| ..)`) sees each
 //! window's result as it would with per-window state.
 
 use super::window::AggregateFunction;
@@ -429,7 +429,7 @@ where
         self.then(PaneStage { id, key, size, slide, offset, f, emit: ResultOnly, late: DiscardSink::default() })
     }
 
-    /// `window(..).aggregate(f, |key, window, result, out| ..)` on a keyed stream, without
+    /// `window(..).aggregate(f, |key, ctx, result, out| ..)` on a keyed stream, without
     /// allowed lateness: panes, the process function called once per key and window.
     #[allow(clippy::type_complexity)]
     pub fn keyed_pane_aggregate_process<K, KF, W, A, O, PF>(

@@ -675,7 +675,7 @@ where
         self.keyed_window(id, key, assigner, lateness, Aggregate(f))
     }
 
-    /// `window(..).aggregate(f, |key, window, result, out| ..)` on a keyed stream.
+    /// `window(..).aggregate(f, |key, ctx, result, out| ..)` on a keyed stream.
     #[allow(clippy::type_complexity)]
     pub fn keyed_window_aggregate_process<K, KF, W, A, O, PF>(
         self,
@@ -697,7 +697,7 @@ where
         self.keyed_window(id, key, assigner, lateness, WithProcess(Aggregate(f), process, PhantomData))
     }
 
-    /// `window(..).reduce(f, |key, window, result, out| ..)` on a keyed stream.
+    /// `window(..).reduce(f, |key, ctx, result, out| ..)` on a keyed stream.
     #[allow(clippy::type_complexity)]
     pub fn keyed_window_reduce_process<K, KF, W, R, O, PF>(
         self,
@@ -782,7 +782,7 @@ where
         self.keyed_window(id, key, assigner, lateness, Folded(SelectFold::new(field)))
     }
 
-    /// `window(..).process(|key, window, elements, out| ..)` on a keyed stream.
+    /// `window(..).process(|key, ctx, elements, out| ..)` on a keyed stream.
     #[allow(clippy::type_complexity)]
     pub fn keyed_window_process<K, KF, W, O, F>(
         self,

@@ -72,8 +72,8 @@ pub mod prelude {
     pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
         Clock, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeSessionWindows,
-        EventTimeTrigger, ManualClock, ProcessingTimeSessionWindows, ProcessingTimeTrigger, PurgingTrigger,
-        SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
+        EventTimeTrigger, GlobalWindows, ManualClock, ProcessingTimeSessionWindows, ProcessingTimeTrigger,
+        PurgingTrigger, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
         TumblingProcessingTimeWindows, WatermarkGenerator, WatermarkStrategy,
     };
     pub use crate::two_input::{BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction};

@@ -571,6 +571,50 @@ fn count_windows_fire_every_size_or_slide_records_per_key() {
     assert_eq!(printed(COUNTED_SLIDING.values()), flink("count-sliding"));
 }
 
+static GLOBAL_COUNT: Collected<(&'static str, i64)> = Collected::new();
+static GLOBAL_PURGING: Collected<(&'static str, i64)> = Collected::new();
+static GLOBAL_END: Collected<(&'static str, i64)> = Collected::new();
+static GLOBAL_NEVER: Collected<(&'static str, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn global_windows(env: &mut Env) {
+    let records = env.from_iter((1..=7i64).flat_map(|i| {
+        let mut r = vec![("a", i)];
+        if i <= 4 {
+            r.push(("b", i * 10));
+        }
+        r
+    }));
+    records
+        .key_by(|r| r.0)
+        .window(GlobalWindows::create())
+        .trigger(CountTrigger::of(2))
+        .sum(1)
+        .sink_to(collect(&GLOBAL_COUNT));
+    records
+        .key_by(|r| r.0)
+        .window(GlobalWindows::create())
+        .trigger(PurgingTrigger::of(CountTrigger::of(2)))
+        .sum(1)
+        .sink_to(collect(&GLOBAL_PURGING));
+    records
+        .key_by(|r| r.0)
+        .window(GlobalWindows::create_with_end_of_stream_trigger())
+        .sum(1)
+        .sink_to(collect(&GLOBAL_END));
+    records.key_by(|r| r.0).window(GlobalWindows::create()).sum(1).sink_to(collect(&GLOBAL_NEVER));
+}
+
+#[test]
+fn global_windows_fire_by_their_trigger_or_at_the_end_of_the_input() {
+    GLOBAL_WINDOWS_JOB.run(Some(2), &[]).unwrap();
+    assert_eq!(printed(GLOBAL_COUNT.values()), flink("global-count"));
+    assert_eq!(printed(GLOBAL_PURGING.values()), flink("global-purging"));
+    assert_eq!(printed(GLOBAL_END.values()), flink("global-end"));
+    // Without a trigger the one window never fires (Flink's NeverTrigger): Flink printed nothing.
+    assert_eq!(GLOBAL_NEVER.values(), []);
+}
+
 static SESSIONS: Collected<(&'static str, i64, i64)> = Collected::new();
 
 #[rill::job(no_main)]

@@ -261,7 +261,11 @@ where
             ));
         }
         let event_time = self.assigner.is_event_time();
-        let default = if event_time { Trigger::EventTime } else { Trigger::ProcessingTime };
+        let default = self.assigner.default_trigger().unwrap_or(if event_time {
+            Trigger::EventTime
+        } else {
+            Trigger::ProcessingTime
+        });
         let trigger = self.trigger.unwrap_or(default);
         let mismatch = match trigger.inner() {
             Trigger::EventTime | Trigger::ContinuousEventTime(_) => !event_time,
@@ -378,7 +382,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
         self.watermark = time;
         let purge = self.trigger.purges();
         let (fires_at_end, interval) = match self.trigger.inner() {
-            Trigger::Count(_) => (false, None),
+            Trigger::Count(_) | Trigger::Never => (false, None),
             Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) => (true, Some(*i)),
             _ => (true, None),
         };
@@ -455,7 +459,7 @@ where
         panic_scope::enter(self.id);
         let time = if self.event_time {
             assert!(
-                timestamp != NO_TIMESTAMP,
+                timestamp != NO_TIMESTAMP || !self.assigner.needs_timestamps(),
                 "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
             );
             timestamp

@@ -53,6 +53,67 @@ pub trait WindowAssigner: Clone + Send + 'static {
     fn session_gap(&self) -> Option<i64> {
         None
     }
+    /// The trigger the windows have unless `trigger(..)` gives one; `None`: fire when time
+    /// passes their end.
+    fn default_trigger(&self) -> Option<super::Trigger> {
+        None
+    }
+    /// Whether records need an event timestamp to be assigned.
+    fn needs_timestamps(&self) -> bool {
+        self.is_event_time()
+    }
+}
+
+/// One window per key holding every record, which never ends (Flink's `GlobalWindows`): it
+/// fires by the trigger it is given (`trigger(CountTrigger::of(n))`, purging or not, or a
+/// continuous event-time trigger), or with `create_with_end_of_stream_trigger()` once at the
+/// end of a bounded input.
+///
+/// ```
+/// use rill::prelude::*;
+/// #[rill::job]
+/// fn running_pairs(env: &mut Env) {
+///     env.from_elements([("a", 1), ("a", 2), ("a", 3), ("a", 4)])
+///         .key_by(|r| r.0)
+///         .window(GlobalWindows::create())
+///         .trigger(CountTrigger::of(2))
+///         .sum(1)
+///         .print(); // (a,3) then (a,10): every second record, over all so far
+/// }
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct GlobalWindows {
+    end_of_stream: bool,
+}
+
+impl GlobalWindows {
+    /// Never fires unless given a trigger.
+    pub fn create() -> Self {
+        GlobalWindows { end_of_stream: false }
+    }
+    /// Fires once, when the input ends (Flink's `createWithEndOfStreamTrigger`).
+    pub fn create_with_end_of_stream_trigger() -> Self {
+        GlobalWindows { end_of_stream: true }
+    }
+}
+
+impl WindowAssigner for GlobalWindows {
+    fn assign(&self, _: Timestamp, windows: &mut Vec<TimeWindow>) {
+        windows.push(GLOBAL_WINDOW);
+    }
+    fn describe(&self) -> String {
+        "GlobalWindows()".to_owned()
+    }
+    fn geometry(&self) -> (i64, i64, i64) {
+        (i64::MAX, i64::MAX, 0)
+    }
+    fn default_trigger(&self) -> Option<super::Trigger> {
+        // The end of the input is the watermark that passes the global window's end.
+        Some(if self.end_of_stream { super::Trigger::EventTime } else { super::Trigger::Never })
+    }
+    fn needs_timestamps(&self) -> bool {
+        false
+    }
 }
 
 /// Sessions of activity per key in event time, closed by a gap with no records (Flink's

@@ -6,7 +6,7 @@ mod triggers;
 pub(crate) mod watermark;
 
 pub use assigners::{
-    CountWindows, EventTimeSessionWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
+    CountWindows, EventTimeSessionWindows, GlobalWindows, ProcessingTimeSessionWindows, SlidingEventTimeWindows,
     SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WindowAssigner,
 };
 pub use clock::{Clock, ManualClock};

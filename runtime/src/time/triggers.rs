@@ -34,6 +34,9 @@ pub enum Trigger {
     ContinuousProcessingTime(i64),
     /// The inner trigger, clearing the window's state each time it fires.
     Purging(Box<Trigger>),
+    /// Never fires (the default of `GlobalWindows`, whose one window never ends: give it a
+    /// trigger).
+    Never,
 }
 
 impl Trigger {

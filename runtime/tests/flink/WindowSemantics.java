@@ -117,6 +117,21 @@ public class WindowSemantics {
         for (long i = 1; i <= 7; i++) { counted.add(Tuple2.of("a", i)); if (i <= 4) counted.add(Tuple2.of("b", i * 10)); }
         env.fromData(counted).keyBy(e -> e.f0).countWindow(3).sum(1).print("count");
         env.fromData(counted).keyBy(e -> e.f0).countWindow(3, 2).sum(1).print("count-sliding");
+        env.fromData(counted).keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.GlobalWindows.create())
+            .trigger(org.apache.flink.streaming.api.windowing.triggers.CountTrigger.of(2))
+            .sum(1).print("global-count");
+        env.fromData(counted).keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.GlobalWindows.create())
+            .trigger(org.apache.flink.streaming.api.windowing.triggers.PurgingTrigger.of(
+                org.apache.flink.streaming.api.windowing.triggers.CountTrigger.of(2)))
+            .sum(1).print("global-purging");
+        env.fromData(counted).keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.GlobalWindows.createWithEndOfStreamTrigger())
+            .sum(1).print("global-end");
+        env.fromData(counted).keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.GlobalWindows.create())
+            .sum(1).print("global-never");
 
         // Sessions with a 1 s gap; (a, 1400) arrives late but within the bound and bridges
         // a's sessions [0, 1500) and [2000, 3900) into one.

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One monitoring sample.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(rill::Codec, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metric {
     pub host: String,
     pub metric: String,
@@ -18,7 +18,7 @@ pub struct Metric {
 }
 
 /// What a rule tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(rill::Codec, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// The window's average is above the threshold.
@@ -33,7 +33,7 @@ pub enum Condition {
 
 /// An alert rule. Rules come from a file at start and from the `rules` topic while the job
 /// runs; a rule with the id of an existing one replaces it, `"deleted": true` removes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(rill::Codec, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub id: String,
     /// The metric it watches (`Absent` rules watch the host, whatever the metric).
@@ -56,7 +56,7 @@ fn one() -> u32 {
 }
 
 /// Statistics of one host's metric over one window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct Stats {
     pub host: String,
     pub metric: String,
@@ -143,7 +143,7 @@ impl AggregateFunction<Metric> for MetricStats {
 
 /// An alert: emitted once when a rule starts firing for a host (and metric), and once,
 /// `resolved`, when it stops.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(rill::Codec, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub rule: String,
     pub host: String,

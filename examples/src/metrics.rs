@@ -4,7 +4,7 @@
 use rill::ops::window::AggregateFunction;
 
 /// One measurement.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct Metric {
     pub host: String,
     pub metric: &'static str,
@@ -48,7 +48,7 @@ fn noise(mut x: u64) -> u64 {
 }
 
 /// Count, average and maximum of a series over a window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct Stats {
     pub host: String,
     pub metric: &'static str,

@@ -8,3 +8,9 @@ use proc_macro::TokenStream;
 pub fn job(attr: TokenStream, item: TokenStream) -> TokenStream {
     rill_compiler::compile(attr.into(), item.into()).into()
 }
+
+/// Derives `rill::Codec`, so that a record type can cross an exchange between processes.
+#[proc_macro_derive(Codec)]
+pub fn derive_codec(item: TokenStream) -> TokenStream {
+    rill_compiler::codec::derive(item.into()).into()
+}

@@ -2,7 +2,8 @@
 
 use crate::env::Env;
 use crate::error::JobError;
-use crate::executor::{execute, resolve_parallelism};
+use crate::executor::{execute, execute_as, resolve_parallelism};
+use crate::net::launcher::{Coordinator, Outcome};
 use crate::plan::PlanSpec;
 
 /// What the job binary was asked to do.
@@ -11,6 +12,10 @@ pub struct Options {
     pub parallelism: Option<usize>,
     pub plan: bool,
     pub help: bool,
+    /// `--processes N`: run the job over N processes of this binary, connected by TCP.
+    pub processes: Option<usize>,
+    /// `--worker I --coordinator ADDR`: run as worker I of a job a coordinator splits.
+    pub worker: Option<(usize, String)>,
     /// Everything after `--`: the job's own parameters.
     pub parameters: Vec<String>,
 }
@@ -21,6 +26,8 @@ pub fn usage(job: &str) -> String {
          Runs the Rill job '{job}' on this machine.\n\n\
          options:\n  \
          -p, --parallelism N   default parallelism of the job's operators (default: cores)\n  \
+         --processes N         run the job over N processes of this binary on this machine, \
+         subtask s in process s % N, exchanges between them over TCP (default: 1)\n  \
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
          -h, --help            print this help\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
@@ -40,6 +47,20 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             "-h" | "--help" => o.help = true,
             "--plan" => o.plan = true,
+            "--processes" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 2"))?;
+                o.processes = Some(parse_parallelism(a, v)?);
+            }
+            "--worker" => {
+                let index = args.get(i + 1).and_then(|v| v.parse().ok());
+                let coordinator = args.get(i + 2).filter(|f| *f == "--coordinator").and(args.get(i + 3));
+                match (index, coordinator) {
+                    (Some(index), Some(addr)) => o.worker = Some((index, addr.clone())),
+                    _ => return Err("--worker I --coordinator ADDR is how a coordinator starts its workers".into()),
+                }
+                i += 3;
+            }
             "-p" | "--parallelism" => {
                 i += 1;
                 let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 4"))?;
@@ -110,6 +131,14 @@ impl Job {
         JobClient { stop, thread }
     }
 
+    /// Runs this process's share of the job as `member` of a job split over several
+    /// processes (the others run the same job with the same parallelism and parameters).
+    pub fn run_as(&self, member: &crate::net::Member, parallelism: usize, parameters: &[&str]) -> Result<(), JobError> {
+        let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
+        (self.build)(&mut env);
+        execute_as(env, parallelism, None, Some(member))
+    }
+
     /// The plan as JSON, as `--plan` prints it.
     pub fn plan_json(&self, parallelism: usize) -> String {
         let mut env = Env::new(self.plan, Vec::new());
@@ -160,6 +189,20 @@ pub fn main(job: &Job) -> ! {
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cli_default = options.parallelism.unwrap_or(cores);
+    if let Some(n) = options.processes.filter(|n| *n > 1 && !options.plan) {
+        let outcome = crate::net::run_processes(n, cli_default, &options.parameters);
+        exit_with(plan.job, outcome);
+    }
+    let worker = match &options.worker {
+        Some((index, addr)) => match Coordinator::join(addr, *index) {
+            Ok(joined) => Some(joined),
+            Err(e) => {
+                eprintln!("error: worker {index} of job '{}' cannot start: {e}", plan.job);
+                std::process::exit(1);
+            }
+        },
+        None => None,
+    };
     let mut env = Env::new(plan, options.parameters);
     build(&mut env);
     if options.plan {
@@ -167,14 +210,32 @@ pub fn main(job: &Job) -> ! {
         println!("{}", plan.to_json(default, &parallelism));
         std::process::exit(0);
     }
-    match execute(env, cli_default, None) {
-        Ok(()) => std::process::exit(0),
-        Err(JobError::Cancelled(why)) => {
-            eprintln!("job '{}' cancelled ({why})", plan.job);
+    let result = execute_as(env, cli_default, None, worker.as_ref().map(|(m, _)| m));
+    let outcome = match result {
+        Ok(()) => Outcome::Finished,
+        Err(JobError::Cancelled(why)) => Outcome::Cancelled(why.to_owned()),
+        Err(e) => Outcome::Failed(e.to_string()),
+    };
+    match worker {
+        Some((_, coordinator)) => {
+            // The coordinator reports for the whole job.
+            coordinator.report(&outcome);
+            std::process::exit(if outcome == Outcome::Finished { 0 } else { 1 });
+        }
+        None => exit_with(plan.job, outcome),
+    }
+}
+
+/// Reports how the job ended and exits with its code.
+fn exit_with(job: &str, outcome: Outcome) -> ! {
+    match outcome {
+        Outcome::Finished => std::process::exit(0),
+        Outcome::Cancelled(why) => {
+            eprintln!("job '{job}' cancelled ({why})");
             std::process::exit(if why == "SIGTERM" { 143 } else { 130 });
         }
-        Err(e) => {
-            eprintln!("error: job '{}' failed: {e}", plan.job);
+        Outcome::Failed(message) => {
+            eprintln!("error: job '{job}' failed: {message}");
             std::process::exit(1);
         }
     }

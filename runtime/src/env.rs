@@ -2,9 +2,12 @@
 //! `StreamExecutionEnvironment`). The compiler turns the pipeline into calls that register
 //! chains here; the user's other statements can read job parameters and set defaults.
 
+use crate::codec::Codec;
 use crate::element::Message;
 use crate::error::JobError;
 use crate::exchange::{InputPort, BATCHES_PER_CHANNEL};
+use crate::net::bridge::{Incoming, Outgoing};
+use crate::net::links::Links;
 use crate::pipe::Tail;
 use crate::plan::PlanSpec;
 use crate::runtime_context::{Endpoints, InputSender};
@@ -22,31 +25,59 @@ pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<(), JobError>> +
 /// A chain template, ready to make the tasks of its subtasks.
 pub(crate) trait ChainRunner: Send {
     /// Creates each subtask's input channel, registers the senders for the upstream writers
-    /// and returns the receivers.
+    /// and returns the receivers of the subtasks this process runs (`None` for the others,
+    /// whose channels lead to another process through `links`).
     fn create_inputs(
         &self,
         chain: u32,
         parallelism: usize,
         channels: [usize; 2],
         endpoints: &mut Endpoints,
-    ) -> Vec<Box<dyn Any + Send>>;
+        links: &mut Links,
+    ) -> Vec<Option<Box<dyn Any + Send>>>;
     fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: [usize; 2]) -> TaskFuture;
 }
 
-/// Creates the input channels of one input of a chain and registers their senders.
-fn channels_of<T: Send + 'static>(
+/// The receiving side of a consumer subtask's input channel.
+type InputReceiver<T> = Receiver<(u32, Message<T>)>;
+
+/// Creates the input channels of one input of a chain and registers their senders. A
+/// consumer subtask in another process gets a local channel drained by an outgoing bridge
+/// (if this process writes to it at all); a local one gets an incoming bridge per other
+/// process that writes to it.
+fn channels_of<T: Codec + Send + 'static>(
     chain: u32,
     input: u8,
     parallelism: usize,
     channels: usize,
     endpoints: &mut Endpoints,
-) -> Vec<Receiver<(u32, Message<T>)>> {
+    links: &mut Links,
+) -> Vec<Option<InputReceiver<T>>> {
+    let capacity = BATCHES_PER_CHANNEL * channels.max(1);
     let mut senders: Vec<InputSender<T>> = Vec::with_capacity(parallelism);
     let mut receivers = Vec::with_capacity(parallelism);
-    for _ in 0..parallelism {
-        let (tx, rx) = channel::<(u32, Message<T>)>(BATCHES_PER_CHANNEL * channels.max(1));
+    let remote_writers = links.remote_writers(chain, input);
+    let writes_here = links.writes_to(chain, input);
+    for subtask in 0..parallelism {
+        let (tx, rx) = channel::<(u32, Message<T>)>(capacity);
+        if links.placement.is_local(subtask) {
+            for &(from, writers) in &remote_writers {
+                let handshake = links.handshake(from, chain, input, subtask);
+                let what = format!("from process {from} to subtask {} of chain {chain}", subtask + 1);
+                let start = crate::net::bridge::incoming(tx.clone(), writers, what);
+                links.incoming.push(Incoming { handshake, start });
+            }
+            receivers.push(Some(rx));
+        } else {
+            if writes_here {
+                let to_process = links.placement.process_of(subtask);
+                let handshake = links.handshake(links.placement.me, chain, input, subtask);
+                let what = format!("to process {to_process}, subtask {} of chain {chain}", subtask + 1);
+                links.outgoing.push(Outgoing { to_process, handshake, start: crate::net::bridge::outgoing(rx, what) });
+            }
+            receivers.push(None);
+        }
         senders.push(tx);
-        receivers.push(rx);
     }
     endpoints.inputs.insert((chain, input), Box::new(senders));
     receivers
@@ -58,7 +89,14 @@ struct SourceChain<S, K> {
 }
 
 impl<S: Source, K: Tail<S::Out>> ChainRunner for SourceChain<S, K> {
-    fn create_inputs(&self, _: u32, _: usize, _: [usize; 2], _: &mut Endpoints) -> Vec<Box<dyn Any + Send>> {
+    fn create_inputs(
+        &self,
+        _: u32,
+        _: usize,
+        _: [usize; 2],
+        _: &mut Endpoints,
+        _: &mut Links,
+    ) -> Vec<Option<Box<dyn Any + Send>>> {
         Vec::new()
     }
     fn task(&self, info: TaskInfo, _: Option<Box<dyn Any + Send>>, _: [usize; 2]) -> TaskFuture {
@@ -75,17 +113,18 @@ struct InputChain<T, K> {
     _t: PhantomData<fn() -> T>,
 }
 
-impl<T: Send + 'static, K: Tail<T>> ChainRunner for InputChain<T, K> {
+impl<T: Codec + Send + 'static, K: Tail<T>> ChainRunner for InputChain<T, K> {
     fn create_inputs(
         &self,
         chain: u32,
         parallelism: usize,
         channels: [usize; 2],
         endpoints: &mut Endpoints,
-    ) -> Vec<Box<dyn Any + Send>> {
-        channels_of::<T>(chain, 0, parallelism, channels[0], endpoints)
+        links: &mut Links,
+    ) -> Vec<Option<Box<dyn Any + Send>>> {
+        channels_of::<T>(chain, 0, parallelism, channels[0], endpoints, links)
             .into_iter()
-            .map(|rx| Box::new(rx) as Box<dyn Any + Send>)
+            .map(|rx| rx.map(|rx| Box::new(rx) as Box<dyn Any + Send>))
             .collect()
     }
     fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: [usize; 2]) -> TaskFuture {
@@ -104,7 +143,7 @@ struct TwoInputChain<A, B, K> {
     _t: PhantomData<fn() -> (A, B)>,
 }
 
-impl<A: Send + 'static, B: Send + 'static, K: crate::two_input::TwoInputTail<A, B>> ChainRunner
+impl<A: Codec + Send + 'static, B: Codec + Send + 'static, K: crate::two_input::TwoInputTail<A, B>> ChainRunner
     for TwoInputChain<A, B, K>
 {
     fn create_inputs(
@@ -113,10 +152,12 @@ impl<A: Send + 'static, B: Send + 'static, K: crate::two_input::TwoInputTail<A, 
         parallelism: usize,
         channels: [usize; 2],
         endpoints: &mut Endpoints,
-    ) -> Vec<Box<dyn Any + Send>> {
-        let first = channels_of::<A>(chain, 0, parallelism, channels[0], endpoints);
-        let second = channels_of::<B>(chain, 1, parallelism, channels[1], endpoints);
-        first.into_iter().zip(second).map(|pair| Box::new(pair) as Box<dyn Any + Send>).collect()
+        links: &mut Links,
+    ) -> Vec<Option<Box<dyn Any + Send>>> {
+        let first = channels_of::<A>(chain, 0, parallelism, channels[0], endpoints, links);
+        let second = channels_of::<B>(chain, 1, parallelism, channels[1], endpoints, links);
+        let pair = |(a, b): (Option<_>, Option<_>)| Some(Box::new((a?, b?)) as Box<dyn Any + Send>);
+        first.into_iter().zip(second).map(pair).collect()
     }
     fn task(&self, info: TaskInfo, input: Option<Box<dyn Any + Send>>, channels: [usize; 2]) -> TaskFuture {
         let tail = self.tail.clone();
@@ -237,12 +278,16 @@ impl Env {
     }
 
     #[doc(hidden)]
-    pub fn __input_chain<T: Send + 'static, K: Tail<T>>(&mut self, port: &InputPort<T>, tail: K) {
+    pub fn __input_chain<T: Codec + Send + 'static, K: Tail<T>>(&mut self, port: &InputPort<T>, tail: K) {
         self.chains.push((port.chain, Box::new(InputChain { tail, _t: PhantomData })));
     }
 
     #[doc(hidden)]
-    pub fn __two_input_chain<A: Send + 'static, B: Send + 'static, K: crate::two_input::TwoInputTail<A, B>>(
+    pub fn __two_input_chain<
+        A: Codec + Send + 'static,
+        B: Codec + Send + 'static,
+        K: crate::two_input::TwoInputTail<A, B>,
+    >(
         &mut self,
         first: &InputPort<A>,
         second: &InputPort<B>,

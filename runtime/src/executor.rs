@@ -5,6 +5,8 @@
 
 use crate::env::Env;
 use crate::error::JobError;
+use crate::net::links::Links;
+use crate::net::{Member, Placement};
 use crate::plan::DEFAULT_MAX_PARALLELISM;
 use crate::runtime_context::Endpoints;
 use crate::task::TaskInfo;
@@ -23,17 +25,48 @@ pub fn resolve_parallelism(env: &Env, cli_default: usize) -> (usize, Vec<usize>)
 /// Runs the job to its end (bounded sources), its first failure, or cancellation (SIGINT,
 /// SIGTERM, or `stop` being notified).
 pub fn execute(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
+    execute_as(env, cli_default, stop, None)
+}
+
+/// Runs this process's share of the job: all of it, or, as a [`Member`] of a job split
+/// over several processes, the subtasks placed here, connected to the others by TCP.
+pub fn execute_as(
+    env: Env,
+    cli_default: usize,
+    stop: Option<Arc<tokio::sync::Notify>>,
+    member: Option<&Member>,
+) -> Result<(), JobError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| JobError::io("cannot start the runtime", e))?;
-    runtime.block_on(run(env, cli_default, stop))
+    runtime.block_on(run(env, cli_default, stop, member))
 }
 
-async fn run(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
+/// The fingerprint both ends of an exchange connection must share: the plan and every
+/// chain's parallelism.
+pub fn job_fingerprint(env: &Env, cli_default: usize) -> u64 {
+    let (default, parallelism) = resolve_parallelism(env, cli_default);
+    crate::net::frame::fingerprint(&env.plan.to_json(default, &parallelism))
+}
+
+async fn run(
+    env: Env,
+    cli_default: usize,
+    stop: Option<Arc<tokio::sync::Notify>>,
+    member: Option<&Member>,
+) -> Result<(), JobError> {
     let plan = env.plan;
     let (_, parallelism) = resolve_parallelism(&env, cli_default);
     let par_of = |chain: u32| parallelism[plan.chains.iter().position(|c| c.id == chain).expect("chain")];
+    let placement = member.map_or(Placement::LOCAL, |m| Placement { processes: m.processes(), me: m.index });
+    let mut links = Links::new(placement, job_fingerprint(&env, cli_default));
+    for edge in plan.edges {
+        let writers = links.upstream.entry((edge.target_chain, edge.target_input)).or_default();
+        for s in 0..par_of(edge.source_chain) {
+            *writers.entry(placement.process_of(s)).or_default() += 1;
+        }
+    }
 
     // Number the input channels of each consumer chain: edge by edge, upstream subtask by subtask.
     let mut endpoints = Endpoints::default();
@@ -44,11 +77,11 @@ async fn run(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>
         *n += par_of(edge.source_chain);
     }
 
-    let mut inputs: HashMap<u32, Vec<Box<dyn Any + Send>>> = HashMap::new();
+    let mut inputs: HashMap<u32, Vec<Option<Box<dyn Any + Send>>>> = HashMap::new();
     for (chain, runner) in &env.chains {
         let n = channels.get(chain).copied().unwrap_or([0, 0]);
         if n[0] + n[1] > 0 {
-            inputs.insert(*chain, runner.create_inputs(*chain, par_of(*chain), n, &mut endpoints));
+            inputs.insert(*chain, runner.create_inputs(*chain, par_of(*chain), n, &mut endpoints, &mut links));
         }
     }
     let endpoints = Arc::new(endpoints);
@@ -56,12 +89,25 @@ async fn run(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Result<(), JobError>>();
     let mut running = 0usize;
+    if let Some(member) = member {
+        // Each connection's bridge runs on a thread of its own, as a task does.
+        for (start, stream, what) in links.connect(member).await? {
+            let done = done_tx.clone();
+            let bridge = crate::net::bridge::until_cancelled(start(stream), cancel.clone());
+            spawn_thread(format!("exchange {what}"), bridge, done)?;
+            running += 1;
+        }
+    }
     for (chain, runner) in &env.chains {
         let p = par_of(*chain);
         let max_parallelism = plan.chain(*chain).max_parallelism.map_or(DEFAULT_MAX_PARALLELISM, |m| m as usize);
         let mut receivers = inputs.remove(chain).map(Vec::into_iter);
         let name = plan.chain(*chain).operators.first().map_or("task", |o| o.name);
         for subtask in 0..p {
+            let input = receivers.as_mut().and_then(Iterator::next).flatten();
+            if !placement.is_local(subtask) {
+                continue;
+            }
             let info = TaskInfo {
                 chain: *chain,
                 subtask,
@@ -74,20 +120,8 @@ async fn run(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>
                 clock: env.clock.clone(),
                 cancel: cancel.clone(),
             };
-            let input = receivers.as_mut().and_then(Iterator::next);
             let task = runner.task(info, input, channels.get(chain).copied().unwrap_or([0, 0]));
-            let done = done_tx.clone();
-            std::thread::Builder::new()
-                .name(format!("{name} ({}/{p})", subtask + 1))
-                .spawn(move || {
-                    let result = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .map_err(|e| JobError::io("cannot start a task runtime", e))
-                        .and_then(|rt| rt.block_on(task));
-                    let _ = done.send(result);
-                })
-                .map_err(|e| JobError::io("cannot start a task thread", e))?;
+            spawn_thread(format!("{name} ({}/{p})", subtask + 1), task, done_tx.clone())?;
             running += 1;
         }
     }
@@ -104,6 +138,26 @@ async fn run(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>
         cancel.store(true, Ordering::Relaxed);
     }
     outcome
+}
+
+/// Runs `task` on a thread of its own with a single-threaded runtime; reports its end on `done`.
+fn spawn_thread(
+    name: String,
+    task: crate::env::TaskFuture,
+    done: mpsc::UnboundedSender<Result<(), JobError>>,
+) -> Result<(), JobError> {
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| JobError::io("cannot start a task runtime", e))
+                .and_then(|rt| rt.block_on(task));
+            let _ = done.send(result);
+        })
+        .map_err(|e| JobError::io("cannot start a task thread", e))?;
+    Ok(())
 }
 
 /// Waits for every task; on the first failure returns it, preferring a root cause over the

@@ -18,8 +18,12 @@
 //! }
 //! ```
 
+// The derives this crate applies to its own types name `::rill`.
+extern crate self as rill;
+
 pub mod agg;
 pub mod broadcast_state;
+pub mod codec;
 pub mod collector;
 pub mod connectors;
 mod element;
@@ -31,6 +35,7 @@ mod executor;
 pub mod formats;
 pub mod keyed;
 pub mod metrics;
+pub mod net;
 pub mod ops;
 pub mod panic_scope;
 pub mod pipe;
@@ -47,13 +52,14 @@ pub mod time;
 pub mod timers;
 pub mod two_input;
 
+pub use codec::Codec;
 pub use collector::{Collector, Output};
 pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
 pub use entry::{Job, JobClient};
 pub use env::Env;
 pub use error::JobError;
 pub use ops::process::Context;
-pub use rill_macros::job;
+pub use rill_macros::{job, Codec};
 pub use runtime_context::RuntimeContext;
 pub use sinks::user::Sink;
 pub use small_string::SmallString;
@@ -77,4 +83,5 @@ pub mod prelude {
         TumblingProcessingTimeWindows, WatermarkGenerator, WatermarkStrategy,
     };
     pub use crate::two_input::{BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction};
+    pub use crate::Codec;
 }

@@ -90,7 +90,7 @@ fn read_all(topic: &str, expected: usize) -> Vec<Read> {
     out
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(rill::Codec, Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Reading {
     host: String,
     value: f64,

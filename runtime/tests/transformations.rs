@@ -92,7 +92,7 @@ fn min_max_and_min_by_max_by_follow_flink() {
     assert_eq!(MAX_BYS.values(), [("a", 5, 1), ("a", 5, 1), ("a", 7, 3), ("a", 7, 3), ("a", 7, 3)]);
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(rill::Codec, Debug, Clone, PartialEq)]
 struct Reading {
     sensor: String,
     count: u64,

@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod chain;
+pub mod codec;
 pub mod diag;
 pub mod emit;
 pub mod graph;

@@ -121,7 +121,10 @@ where
         port: &InputPort<P::Out>,
         edge: u32,
         route: R,
-    ) -> Branch<In, P, ExchangeWriter<P::Out, R>> {
+    ) -> Branch<In, P, ExchangeWriter<P::Out, R>>
+    where
+        P::Out: crate::Codec,
+    {
         let _ = port;
         self.end(ExchangeWriter { edge, route, channels: Channels::default() })
     }
@@ -136,6 +139,7 @@ where
     where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
         K: std::hash::Hash,
+        P::Out: crate::Codec,
     {
         self.to_exchange(port, edge, Hash::new(key))
     }
@@ -143,7 +147,7 @@ where
     /// Ends the chain in a broadcast exchange.
     pub fn to_broadcast(self, port: &InputPort<P::Out>, edge: u32) -> Branch<In, P, BroadcastWriter<P::Out>>
     where
-        P::Out: Clone,
+        P::Out: Clone + crate::Codec,
     {
         let _ = port;
         self.end(BroadcastWriter { edge, channels: Channels::default() })

@@ -16,8 +16,11 @@ use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
 use crate::runtime_context::RuntimeContext;
 use std::io::Write;
 
-/// Bytes gathered before they are written: lines are only ever written whole.
-const BUFFER_BYTES: usize = 8192;
+/// Bytes gathered before they are written: lines are only ever written whole, and a write
+/// stays within `PIPE_BUF` (4 KiB on Linux), which a pipe takes atomically: the workers of a
+/// job split over processes (`--processes`) share one standard output, and their lines
+/// must not cut into each other.
+const BUFFER_BYTES: usize = 4096;
 
 pub struct PrintSink<F> {
     id: u32,
@@ -41,21 +44,27 @@ impl<F: Clone> Clone for PrintSink<F> {
 
 impl<F> PrintSink<F> {
     fn write_out(&mut self) {
-        if self.buffer.is_empty() {
+        self.write_first(self.buffer.len());
+    }
+
+    /// Writes the buffer's first `len` bytes (whole lines) and keeps the rest.
+    fn write_first(&mut self, len: usize) {
+        if len == 0 {
             return;
         }
+        let bytes = &self.buffer.as_bytes()[..len];
         let result = if self.to_err {
-            std::io::stderr().lock().write_all(self.buffer.as_bytes())
+            std::io::stderr().lock().write_all(bytes)
         } else {
             let mut out = std::io::stdout().lock();
-            out.write_all(self.buffer.as_bytes()).and_then(|_| out.flush())
+            out.write_all(bytes).and_then(|_| out.flush())
         };
         if let Err(e) = result {
             crate::panic_scope::enter(self.id);
             let stream = if self.to_err { "standard error" } else { "standard output" };
             panic!("print: cannot write to {stream}: {e}");
         }
-        self.buffer.clear();
+        self.buffer.drain(..len);
     }
 }
 
@@ -69,11 +78,17 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
     #[inline]
     fn collect(&mut self, value: T, _: Timestamp) {
         crate::panic_scope::enter(self.id);
+        let before = self.buffer.len();
         self.buffer.push_str(&self.prefix);
         (self.format)(&value, &mut self.buffer);
         self.buffer.push('\n');
-        if self.buffer.len() >= BUFFER_BYTES {
-            self.write_out();
+        if self.buffer.len() > BUFFER_BYTES {
+            // Write what was there before this line, so that the write fits in a pipe's
+            // atomic size; the line waits for the next one (or goes alone if it is longer).
+            self.write_first(before);
+            if self.buffer.len() >= BUFFER_BYTES {
+                self.write_out();
+            }
         }
     }
     fn on_control(&mut self, control: Control) {

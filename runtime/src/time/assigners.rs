@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// A window of event time `[start, end)`. Its last timestamp is `end - 1`: the window fires
 /// when the watermark reaches it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(rill::Codec, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimeWindow {
     pub start: Timestamp,
     pub end: Timestamp,

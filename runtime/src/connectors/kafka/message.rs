@@ -39,7 +39,7 @@ impl<'a> KafkaMessage<'a> {
 }
 
 /// A Kafka record with its metadata, owned: what `with_metadata(format)` emits.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct KafkaRecord<T> {
     pub topic: Arc<str>,
     pub partition: i32,
@@ -53,7 +53,7 @@ pub struct KafkaRecord<T> {
 
 /// A record the source's format could not read, whole, with the error: what
 /// `OnBadRecord::SideOutput(&TAG)` routes to `from_source(..).side_output(&TAG)`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct BadRecord {
     pub topic: String,
     pub partition: i32,

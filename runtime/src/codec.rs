@@ -1,0 +1,491 @@
+//! `Codec`: how a record crosses a process boundary (Flink's `TypeSerializer`).
+//!
+//! Inside a chain records pass by value and inside a process they move through channels, so
+//! nothing is ever encoded there. Between processes (a job split over several, a cluster's
+//! TaskManagers) each batch is encoded into a frame and decoded on the other side. Every
+//! type that crosses an exchange implements `Codec`: the standard types do here, and a
+//! user's own record types derive it with `#[derive(rill::Codec)]`.
+//!
+//! The format is plain and positional: integers little-endian at their width, lengths as
+//! `u32`, enums as a `u32` variant index, no field names and no versioning (both sides run
+//! the same job binary). Decoding checks every length and UTF-8 string, so a damaged frame
+//! is an error that names what was being read, never undefined behaviour or a panic.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A record type that can travel between processes. Derive it with `#[derive(rill::Codec)]`.
+///
+/// ```
+/// use rill::Codec;
+///
+/// #[derive(Codec, Debug, PartialEq)]
+/// struct Reading {
+///     host: String,
+///     value: f64,
+///     tags: Vec<(String, String)>,
+/// }
+///
+/// let reading = Reading { host: "web-1".into(), value: 0.97, tags: vec![("dc".into(), "eu".into())] };
+/// let mut bytes = Vec::new();
+/// reading.encode(&mut bytes);
+/// assert_eq!(rill::codec::decode_all::<Reading>(&bytes).unwrap(), reading);
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot cross an exchange: it does not implement `rill::Codec`",
+    label = "records of this type go from one chain to another, possibly in another process",
+    note = "derive it on your record type: `#[derive(rill::Codec)]` (every field must implement `Codec` too)"
+)]
+pub trait Codec: Sized {
+    /// Appends the value's bytes to `out`.
+    fn encode(&self, out: &mut Vec<u8>);
+    /// Reads one value from the front of `input`.
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError>;
+}
+
+/// Why bytes could not be decoded: what was being read and what was wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError(pub String);
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// Reads values from the front of a byte slice.
+pub struct Decoder<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Decoder<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Decoder { bytes }
+    }
+
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The next `n` bytes.
+    pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], DecodeError> {
+        if self.bytes.len() < n {
+            return Err(DecodeError(format!("{what}: needs {n} bytes, {} left", self.bytes.len())));
+        }
+        let (head, tail) = self.bytes.split_at(n);
+        self.bytes = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], DecodeError> {
+        let bytes = self.take(N, what)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(bytes);
+        Ok(a)
+    }
+
+    /// A length written by [`encode_len`], checked against the bytes left (each element
+    /// takes at least `min_element` bytes), so a damaged length cannot allocate gigabytes.
+    pub fn len(&mut self, min_element: usize, what: &str) -> Result<usize, DecodeError> {
+        let n = u32::from_le_bytes(self.array(what)?) as usize;
+        if n.saturating_mul(min_element) > self.bytes.len() {
+            return Err(DecodeError(format!("{what}: a length of {n} with {} bytes left", self.bytes.len())));
+        }
+        Ok(n)
+    }
+
+    /// A string of `n` bytes, checked to be UTF-8.
+    pub fn str(&mut self, n: usize) -> Result<&'a str, DecodeError> {
+        let bytes = self.take(n, "a string")?;
+        std::str::from_utf8(bytes).map_err(|e| DecodeError(format!("a string is not UTF-8: {e}")))
+    }
+}
+
+/// Writes a collection's length (lengths above `u32::MAX` cannot be sent).
+pub fn encode_len(len: usize, out: &mut Vec<u8>) {
+    let n = u32::try_from(len).expect("a collection of more than 4 billion elements cannot cross an exchange");
+    out.extend_from_slice(&n.to_le_bytes());
+}
+
+/// Decodes one value that must fill `bytes` exactly.
+pub fn decode_all<T: Codec>(bytes: &[u8]) -> Result<T, DecodeError> {
+    let mut d = Decoder::new(bytes);
+    let v = T::decode(&mut d)?;
+    if d.remaining() != 0 {
+        return Err(DecodeError(format!("{} bytes left over after the value", d.remaining())));
+    }
+    Ok(v)
+}
+
+macro_rules! numbers {
+    ($($t:ty),*) => {$(
+        impl Codec for $t {
+            #[inline]
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+            #[inline]
+            fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+                Ok(<$t>::from_le_bytes(input.array(stringify!($t))?))
+            }
+        }
+    )*};
+}
+numbers!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
+
+impl Codec for usize {
+    fn encode(&self, out: &mut Vec<u8>) {
+        (*self as u64).encode(out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let v = u64::decode(input)?;
+        usize::try_from(v).map_err(|_| DecodeError(format!("usize: {v} does not fit")))
+    }
+}
+
+impl Codec for isize {
+    fn encode(&self, out: &mut Vec<u8>) {
+        (*self as i64).encode(out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let v = i64::decode(input)?;
+        isize::try_from(v).map_err(|_| DecodeError(format!("isize: {v} does not fit")))
+    }
+}
+
+impl Codec for bool {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.push(*self as u8);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        match u8::decode(input)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            b => Err(DecodeError(format!("bool: byte {b}"))),
+        }
+    }
+}
+
+impl Codec for char {
+    fn encode(&self, out: &mut Vec<u8>) {
+        (*self as u32).encode(out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let v = u32::decode(input)?;
+        char::from_u32(v).ok_or_else(|| DecodeError(format!("char: {v:#x} is not a character")))
+    }
+}
+
+impl Codec for () {
+    fn encode(&self, _: &mut Vec<u8>) {}
+    fn decode(_: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        Ok(())
+    }
+}
+
+impl Codec for Duration {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_secs().encode(out);
+        self.subsec_nanos().encode(out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let secs = u64::decode(input)?;
+        let nanos = u32::decode(input)?;
+        if nanos >= 1_000_000_000 {
+            return Err(DecodeError(format!("Duration: {nanos} nanoseconds")));
+        }
+        Ok(Duration::new(secs, nanos))
+    }
+}
+
+fn encode_str(s: &str, out: &mut Vec<u8>) {
+    encode_len(s.len(), out);
+    out.extend_from_slice(s.as_bytes());
+}
+
+fn decode_str<'a>(input: &mut Decoder<'a>) -> Result<&'a str, DecodeError> {
+    let n = input.len(1, "a string's length")?;
+    input.str(n)
+}
+
+impl Codec for String {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(self, out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        decode_str(input).map(str::to_owned)
+    }
+}
+
+impl Codec for Box<str> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(self, out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        decode_str(input).map(Box::from)
+    }
+}
+
+impl Codec for Arc<str> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(self, out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        decode_str(input).map(Arc::from)
+    }
+}
+
+impl Codec for crate::SmallString {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(self.as_str(), out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        decode_str(input).map(crate::SmallString::from)
+    }
+}
+
+impl Codec for &'static str {
+    /// A `&'static str` record (`from_elements(["a", "b"])`) arrives as a leaked copy: fine
+    /// for the constants such records are, wrong for an unbounded stream of them (send
+    /// `String` or [`SmallString`](crate::SmallString) instead).
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(self, out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        decode_str(input).map(|s| &*Box::leak(Box::<str>::from(s)))
+    }
+}
+
+impl<T: Codec> Codec for Box<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        (**self).encode(out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        T::decode(input).map(Box::new)
+    }
+}
+
+impl<T: Codec> Codec for Arc<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        (**self).encode(out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        T::decode(input).map(Arc::new)
+    }
+}
+
+impl<T: Codec> Codec for Option<T> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            None => out.push(0),
+            Some(v) => {
+                out.push(1);
+                v.encode(out);
+            }
+        }
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        match u8::decode(input)? {
+            0 => Ok(None),
+            1 => T::decode(input).map(Some),
+            b => Err(DecodeError(format!("Option: tag {b}"))),
+        }
+    }
+}
+
+impl<T: Codec, E: Codec> Codec for Result<T, E> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Ok(v) => {
+                out.push(0);
+                v.encode(out);
+            }
+            Err(e) => {
+                out.push(1);
+                e.encode(out);
+            }
+        }
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        match u8::decode(input)? {
+            0 => T::decode(input).map(Ok),
+            1 => E::decode(input).map(Err),
+            b => Err(DecodeError(format!("Result: tag {b}"))),
+        }
+    }
+}
+
+/// Sequences: the length, then the elements.
+macro_rules! sequences {
+    ($($t:ident<$e:ident $(: $bound:path)?> via $insert:ident;)*) => {$(
+        impl<$e: Codec $(+ $bound)?> Codec for $t<$e> {
+            fn encode(&self, out: &mut Vec<u8>) {
+                encode_len(self.len(), out);
+                for e in self {
+                    e.encode(out);
+                }
+            }
+            fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+                let n = input.len(0, stringify!($t))?;
+                let mut c = $t::new();
+                for _ in 0..n {
+                    c.$insert($e::decode(input)?);
+                }
+                Ok(c)
+            }
+        }
+    )*};
+}
+sequences! {
+    Vec<T> via push;
+    VecDeque<T> via push_back;
+    BTreeSet<T: Ord> via insert;
+}
+
+impl<T: Codec + Eq + Hash, S: BuildHasher + Default> Codec for HashSet<T, S> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_len(self.len(), out);
+        self.iter().for_each(|e| e.encode(out));
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let n = input.len(0, "HashSet")?;
+        (0..n).map(|_| T::decode(input)).collect()
+    }
+}
+
+impl<K: Codec + Eq + Hash, V: Codec, S: BuildHasher + Default> Codec for HashMap<K, V, S> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_len(self.len(), out);
+        for (k, v) in self {
+            k.encode(out);
+            v.encode(out);
+        }
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let n = input.len(0, "HashMap")?;
+        (0..n).map(|_| Ok((K::decode(input)?, V::decode(input)?))).collect()
+    }
+}
+
+impl<K: Codec + Ord, V: Codec> Codec for BTreeMap<K, V> {
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_len(self.len(), out);
+        for (k, v) in self {
+            k.encode(out);
+            v.encode(out);
+        }
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let n = input.len(0, "BTreeMap")?;
+        (0..n).map(|_| Ok((K::decode(input)?, V::decode(input)?))).collect()
+    }
+}
+
+impl<T: Codec, const N: usize> Codec for [T; N] {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.iter().for_each(|e| e.encode(out));
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        let v = (0..N).map(|_| T::decode(input)).collect::<Result<Vec<T>, _>>()?;
+        Ok(v.try_into().unwrap_or_else(|_| unreachable!("N elements were decoded")))
+    }
+}
+
+macro_rules! tuples {
+    ($(($($t:ident $i:tt),+);)*) => {$(
+        impl<$($t: Codec),+> Codec for ($($t,)+) {
+            #[inline]
+            fn encode(&self, out: &mut Vec<u8>) {
+                $(self.$i.encode(out);)+
+            }
+            #[inline]
+            fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+                Ok(($($t::decode(input)?,)+))
+            }
+        }
+    )*};
+}
+tuples! {
+    (A 0);
+    (A 0, B 1);
+    (A 0, B 1, C 2);
+    (A 0, B 1, C 2, D 3);
+    (A 0, B 1, C 2, D 3, E 4);
+    (A 0, B 1, C 2, D 3, E 4, F 5);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+    (A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+}
+
+#[cfg(feature = "json")]
+impl Codec for serde_json::Value {
+    /// As JSON text: the value is self-describing, so a compact binary form would gain little.
+    fn encode(&self, out: &mut Vec<u8>) {
+        encode_str(&self.to_string(), out);
+    }
+    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+        serde_json::from_str(decode_str(input)?).map_err(|e| DecodeError(format!("a JSON value: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip<T: Codec + PartialEq + std::fmt::Debug>(v: T) {
+        let mut bytes = Vec::new();
+        v.encode(&mut bytes);
+        assert_eq!(decode_all::<T>(&bytes).unwrap(), v);
+    }
+
+    #[test]
+    fn standard_types_round_trip() {
+        round_trip(42u8);
+        round_trip(-7i64);
+        round_trip(u128::MAX);
+        round_trip(3.5f64);
+        round_trip(usize::MAX);
+        round_trip(true);
+        round_trip('ß');
+        round_trip(());
+        round_trip(Duration::from_millis(1500));
+        round_trip("flink".to_owned());
+        round_trip(crate::SmallString::from("a key longer than twenty-three bytes"));
+        round_trip(Arc::<str>::from("shared"));
+        round_trip(Some(vec![1u32, 2, 3]));
+        round_trip(None::<String>);
+        round_trip(Ok::<i32, String>(1));
+        round_trip(Err::<i32, String>("no".into()));
+        round_trip(("hello".to_owned(), 3i32, 2.5f32));
+        round_trip([1i16, 2, 3]);
+        round_trip(VecDeque::from([1u8, 2]));
+        round_trip(HashMap::from([("a".to_owned(), 1u64), ("b".to_owned(), 2)]));
+        round_trip(BTreeMap::from([(1i32, vec!["x".to_owned()])]));
+        round_trip(HashSet::from([1u16, 9]));
+        round_trip(Box::new((1u8, 2u8)));
+        let s: &'static str = "static";
+        round_trip(s);
+    }
+
+    #[test]
+    fn damaged_bytes_are_errors_that_say_what_was_read() {
+        assert!(decode_all::<u64>(&[1, 2]).unwrap_err().0.contains("u64: needs 8 bytes"));
+        assert!(decode_all::<bool>(&[7]).unwrap_err().0.contains("bool"));
+        let mut bytes = Vec::new();
+        encode_len(1_000_000_000, &mut bytes);
+        assert!(decode_all::<String>(&bytes).unwrap_err().0.contains("length of 1000000000"));
+        let mut bytes = Vec::new();
+        encode_len(2, &mut bytes);
+        bytes.extend_from_slice(&[0xff, 0xfe]);
+        assert!(decode_all::<String>(&bytes).unwrap_err().0.contains("not UTF-8"));
+        assert!(decode_all::<u8>(&[1, 2]).unwrap_err().0.contains("left over"));
+    }
+}

@@ -1,0 +1,247 @@
+//! `--processes N`: a job binary runs its job over N processes of itself on this machine.
+//!
+//! The process started by the user is the coordinator: it starts N workers (the same
+//! binary with `--worker I --coordinator ADDR`), tells each where the others listen, and
+//! waits for their results. A worker that fails makes the coordinator stop the others and
+//! report the failure; a coordinator that goes away makes its workers stop. This is the
+//! smallest cluster there is, and the wiring a TaskManager will use to run its share.
+//!
+//! The control protocol is one line per message over TCP:
+//! `hello INDEX DATA_ADDR` (worker), `peers ADDR...` (coordinator), then
+//! `ok` | `cancelled WHY` | `failed MESSAGE` (worker).
+
+use super::Member;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long the coordinator waits for its workers to start and say hello.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a worker's share of the job ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    Cancelled(String),
+    Failed(String),
+}
+
+/// Runs the job over `processes` workers of this binary, each with `parallelism` as its
+/// `-p`; returns the first failure (naming the process), or how the job ended.
+pub fn run_processes(processes: usize, parallelism: usize, parameters: &[String]) -> Outcome {
+    match coordinate(processes, parallelism, parameters) {
+        Ok(o) => o,
+        Err(e) => Outcome::Failed(e),
+    }
+}
+
+fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Result<Outcome, String> {
+    let control = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the workers: {e}"))?;
+    let addr = control.local_addr().map_err(|e| format!("cannot listen for the workers: {e}"))?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this job binary to start its workers: {e}"))?;
+    let mut children = Workers(Vec::new());
+    for i in 0..processes {
+        let child = Command::new(&exe)
+            .args(["-p", &parallelism.to_string(), "--worker", &i.to_string(), "--coordinator", &addr.to_string()])
+            .arg("--")
+            .args(parameters)
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start worker process {i} ({}): {e}", exe.display()))?;
+        children.0.push(child);
+    }
+
+    // Hellos, in whatever order the workers get there.
+    control.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    let mut streams: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
+    let mut peers: Vec<Option<SocketAddr>> = vec![None; processes];
+    while peers.iter().any(Option::is_none) {
+        children.check_alive()?;
+        if Instant::now() > deadline {
+            return Err(format!("the worker processes did not start within {} s", START_TIMEOUT.as_secs()));
+        }
+        match control.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+                stream.set_read_timeout(Some(START_TIMEOUT)).map_err(|e| e.to_string())?;
+                let line = read_line(&stream).map_err(|e| format!("a worker did not say hello: {e}"))?;
+                let (index, data) = parse_hello(&line, processes)?;
+                stream.set_read_timeout(None).map_err(|e| e.to_string())?;
+                peers[index] = Some(data);
+                streams[index] = Some(stream);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(format!("cannot accept a worker: {e}")),
+        }
+    }
+    let peers: Vec<String> = peers.into_iter().map(|p| p.expect("all said hello").to_string()).collect();
+    let (tx, rx) = mpsc::channel();
+    for (index, stream) in streams.into_iter().enumerate() {
+        let mut stream = stream.expect("all said hello");
+        writeln!(stream, "peers {}", peers.join(" ")).map_err(|e| format!("cannot reach worker {index}: {e}"))?;
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            let outcome = match read_line(&stream) {
+                Ok(line) => parse_outcome(&line),
+                Err(e) => Outcome::Failed(format!("ended without a result ({e})")),
+            };
+            let _ = tx.send((index, outcome));
+        });
+    }
+    drop(tx);
+
+    let mut cancelled = None;
+    for _ in 0..processes {
+        let Ok((index, outcome)) = rx.recv() else { break };
+        match outcome {
+            Outcome::Finished => {}
+            Outcome::Cancelled(why) => cancelled = cancelled.or(Some(why)),
+            Outcome::Failed(message) => {
+                children.kill();
+                return Ok(Outcome::Failed(format!("{message} (in worker process {index})")));
+            }
+        }
+    }
+    children.wait();
+    Ok(cancelled.map_or(Outcome::Finished, Outcome::Cancelled))
+}
+
+/// The workers; killed if the coordinator returns before they end.
+struct Workers(Vec<Child>);
+
+impl Workers {
+    fn check_alive(&mut self) -> Result<(), String> {
+        for (i, c) in self.0.iter_mut().enumerate() {
+            if let Ok(Some(status)) = c.try_wait() {
+                return Err(format!("worker process {i} exited before the job started ({status})"));
+            }
+        }
+        Ok(())
+    }
+
+    fn kill(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+        }
+        self.wait();
+    }
+
+    fn wait(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.wait();
+        }
+        self.0.clear();
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn read_line(stream: &TcpStream) -> std::io::Result<String> {
+    let mut line = String::new();
+    BufReader::new(stream).read_line(&mut line)?;
+    if line.is_empty() {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
+    }
+    Ok(line.trim_end().to_owned())
+}
+
+fn parse_hello(line: &str, processes: usize) -> Result<(usize, SocketAddr), String> {
+    let mut words = line.split(' ');
+    let (Some("hello"), Some(index), Some(addr), None) = (words.next(), words.next(), words.next(), words.next())
+    else {
+        return Err(format!("a worker said '{line}' instead of hello"));
+    };
+    let index: usize =
+        index.parse().ok().filter(|i| *i < processes).ok_or_else(|| format!("bad worker index in '{line}'"))?;
+    let addr = addr.parse().map_err(|_| format!("bad address in '{line}'"))?;
+    Ok((index, addr))
+}
+
+fn parse_outcome(line: &str) -> Outcome {
+    match line.split_once(' ').unwrap_or((line, "")) {
+        ("ok", _) => Outcome::Finished,
+        ("cancelled", why) => Outcome::Cancelled(why.to_owned()),
+        ("failed", message) => Outcome::Failed(message.to_owned()),
+        _ => Outcome::Failed(format!("said '{line}'")),
+    }
+}
+
+/// Set once this worker has reported: the coordinator closing the connection is then no news.
+static REPORTED: AtomicBool = AtomicBool::new(false);
+
+/// A worker's end of the control connection.
+pub struct Coordinator {
+    stream: TcpStream,
+}
+
+impl Coordinator {
+    /// Says hello to the coordinator at `addr` and learns where the other workers listen.
+    /// If the coordinator goes away later, this process exits: its job is over.
+    pub fn join(addr: &str, index: usize) -> Result<(Member, Coordinator), String> {
+        let listener =
+            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for exchange connections: {e}"))?;
+        let data = listener.local_addr().map_err(|e| e.to_string())?;
+        let mut stream =
+            TcpStream::connect(addr).map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;
+        writeln!(stream, "hello {index} {data}").map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;
+        let line = read_line(&stream).map_err(|e| format!("the coordinator at {addr} did not answer: {e}"))?;
+        let peers = line
+            .strip_prefix("peers ")
+            .ok_or_else(|| format!("the coordinator said '{line}' instead of the peers"))?
+            .split(' ')
+            .map(|p| p.parse::<SocketAddr>().map_err(|_| format!("bad peer address '{p}'")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if index >= peers.len() {
+            return Err(format!("worker {index} of a job with {} processes", peers.len()));
+        }
+        let watch = stream.try_clone().map_err(|e| e.to_string())?;
+        std::thread::Builder::new()
+            .name("coordinator watch".into())
+            .spawn(move || {
+                let mut byte = [0u8; 1];
+                // The coordinator sends nothing more: a read that returns means it is gone.
+                let _ = std::io::Read::read(&mut &watch, &mut byte);
+                if REPORTED.load(Ordering::SeqCst) {
+                    return; // It closed because it has this worker's result.
+                }
+                eprintln!("worker {index}: the coordinator went away; stopping");
+                std::process::exit(1);
+            })
+            .map_err(|e| e.to_string())?;
+        Ok((Member { index, peers, listener }, Coordinator { stream }))
+    }
+
+    /// Reports how this worker's share ended.
+    pub fn report(mut self, outcome: &Outcome) {
+        let line = match outcome {
+            Outcome::Finished => "ok".to_owned(),
+            Outcome::Cancelled(why) => format!("cancelled {why}"),
+            Outcome::Failed(message) => format!("failed {}", message.replace('\n', " | ")),
+        };
+        REPORTED.store(true, Ordering::SeqCst);
+        let _ = writeln!(self.stream, "{line}").and_then(|_| self.stream.flush());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_lines_parse() {
+        assert_eq!(parse_hello("hello 1 127.0.0.1:9", 2).unwrap(), (1, "127.0.0.1:9".parse().unwrap()));
+        assert!(parse_hello("hello 2 127.0.0.1:9", 2).unwrap_err().contains("bad worker index"));
+        assert!(parse_hello("GET / HTTP/1.1", 2).unwrap_err().contains("instead of hello"));
+        assert_eq!(parse_outcome("ok"), Outcome::Finished);
+        assert_eq!(parse_outcome("cancelled SIGINT"), Outcome::Cancelled("SIGINT".into()));
+        assert_eq!(parse_outcome("failed boom"), Outcome::Failed("boom".into()));
+    }
+}

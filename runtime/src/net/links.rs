@@ -1,0 +1,128 @@
+//! Which exchange connections a process opens and accepts, and opening them.
+
+use super::bridge::{BridgeStart, Incoming, Outgoing};
+use super::frame::Handshake;
+use super::{Member, Placement};
+use crate::error::JobError;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How long a process waits for the others to connect before it gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The connections of one process, collected while its input channels are created.
+pub(crate) struct Links {
+    pub placement: Placement,
+    /// The job's fingerprint, checked on every connection.
+    pub job: u64,
+    /// Per consumer chain and input: the processes that run its writers, with how many
+    /// writer subtasks each runs (the channels one connection from there carries).
+    pub upstream: HashMap<(u32, u8), BTreeMap<usize, usize>>,
+    pub outgoing: Vec<Outgoing>,
+    pub incoming: Vec<Incoming>,
+}
+
+impl Links {
+    pub fn new(placement: Placement, job: u64) -> Self {
+        Links { placement, job, upstream: HashMap::new(), outgoing: Vec::new(), incoming: Vec::new() }
+    }
+
+    /// Other processes that write into `(chain, input)`, with their number of writers.
+    pub fn remote_writers(&self, chain: u32, input: u8) -> Vec<(usize, usize)> {
+        let me = self.placement.me;
+        let writers = self.upstream.get(&(chain, input));
+        writers.map_or(Vec::new(), |w| w.iter().map(|(p, n)| (*p, *n)).filter(|(p, _)| *p != me).collect())
+    }
+
+    /// Whether this process runs a writer into `(chain, input)`.
+    pub fn writes_to(&self, chain: u32, input: u8) -> bool {
+        self.upstream.get(&(chain, input)).is_some_and(|w| w.contains_key(&self.placement.me))
+    }
+
+    pub fn handshake(&self, from_process: usize, chain: u32, input: u8, subtask: usize) -> Handshake {
+        Handshake { job: self.job, from_process: from_process as u32, chain, input, subtask: subtask as u32 }
+    }
+
+    /// Opens every outgoing connection and accepts every incoming one; returns each bridge
+    /// with its socket and a name for its errors.
+    pub async fn connect(self, member: &Member) -> Result<Vec<(BridgeStart, std::net::TcpStream, String)>, JobError> {
+        let me = self.placement.me;
+        let Links { outgoing, incoming, job, .. } = self;
+        let opened = async {
+            let mut opened = Vec::new();
+            for o in outgoing {
+                let addr = member.peers[o.to_process];
+                let what = format!(
+                    "to process {} ({addr}), subtask {} of chain {}",
+                    o.to_process,
+                    o.handshake.subtask + 1,
+                    o.handshake.chain
+                );
+                let fail = |e| JobError::io(format!("cannot open the exchange connection {what}"), e);
+                let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(fail)?;
+                stream.set_nodelay(true).map_err(fail)?;
+                stream.write_all(&o.handshake.encode()).await.map_err(fail)?;
+                opened.push((o.start, stream.into_std().map_err(fail)?, what));
+            }
+            Ok::<_, JobError>(opened)
+        };
+        let accepted = async {
+            let listener = member.listener.try_clone().and_then(|l| {
+                l.set_nonblocking(true)?;
+                tokio::net::TcpListener::from_std(l)
+            });
+            let listener = listener.map_err(|e| JobError::io("cannot listen for exchange connections", e))?;
+            let mut expected: HashMap<(u32, u32, u8, u32), BridgeStart> = incoming
+                .into_iter()
+                .map(|i| {
+                    ((i.handshake.from_process, i.handshake.chain, i.handshake.input, i.handshake.subtask), i.start)
+                })
+                .collect();
+            let mut accepted = Vec::new();
+            while !expected.is_empty() {
+                let (mut stream, peer) =
+                    listener.accept().await.map_err(|e| JobError::io("cannot accept an exchange connection", e))?;
+                let mut bytes = [0u8; Handshake::LEN];
+                stream.read_exact(&mut bytes).await.map_err(|e| {
+                    JobError::io(format!("the exchange connection from {peer} closed in its handshake"), e)
+                })?;
+                let h = Handshake::decode(&bytes)
+                    .map_err(|e| JobError::Config(format!("refused a connection from {peer}: {e}")))?;
+                if h.job != job {
+                    return Err(JobError::Config(format!(
+                        "refused a connection from {peer}: it runs another job or another parallelism \
+                         (every process of a job must run the same binary with the same -p)"
+                    )));
+                }
+                let key = (h.from_process, h.chain, h.input, h.subtask);
+                let start = expected.remove(&key).ok_or_else(|| {
+                    JobError::Config(format!(
+                        "unexpected exchange connection from {peer} (process {}, chain {}, subtask {})",
+                        h.from_process,
+                        h.chain,
+                        h.subtask + 1
+                    ))
+                })?;
+                stream.set_nodelay(true).map_err(|e| JobError::io("cannot set up an exchange connection", e))?;
+                let what =
+                    format!("from process {} ({peer}), subtask {} of chain {}", h.from_process, h.subtask + 1, h.chain);
+                let std = stream.into_std().map_err(|e| JobError::io("cannot set up an exchange connection", e))?;
+                accepted.push((start, std, what));
+            }
+            Ok::<_, JobError>(accepted)
+        };
+        let both = async { tokio::try_join!(opened, accepted) };
+        match tokio::time::timeout(CONNECT_TIMEOUT, both).await {
+            Ok(Ok((mut opened, accepted))) => {
+                opened.extend(accepted);
+                Ok(opened)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(JobError::Config(format!(
+                "process {me}: the other processes of the job did not connect within {} s",
+                CONNECT_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}

@@ -139,7 +139,7 @@ impl rill::Sink<String> for SlowSink {
         assert_eq!(value.len(), 100);
         let sunk = SUNK.fetch_add(1, Ordering::Relaxed) + 1;
         MAX_AHEAD.fetch_max(EMITTED.load(Ordering::Relaxed).saturating_sub(sunk), Ordering::Relaxed);
-        if sunk % 200 == 0 {
+        if sunk.is_multiple_of(200) {
             std::thread::sleep(Duration::from_millis(1));
         }
     }

@@ -206,3 +206,84 @@ fn window_word_count_prints_each_windows_counts_when_it_closes() {
     assert_eq!(first, ["(be,2)", "(not,1)", "(or,1)", "(to,2)"], "{text}");
     assert_eq!(second, ["(be,1)"], "{text}");
 }
+
+/// The sorted lines a job printed.
+fn sorted_lines(o: &Output) -> Vec<String> {
+    let mut lines: Vec<String> = stdout(o).lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn word_count_over_several_processes_prints_what_one_process_prints() {
+    for (p, processes) in [("2", "2"), ("3", "2"), ("4", "3")] {
+        let one = run(WORD_COUNT, &["-p", p]);
+        let split = run(WORD_COUNT, &["-p", p, "--processes", processes]);
+        assert!(split.status.success(), "{}", stderr(&split));
+        assert_eq!(sorted_lines(&split), sorted_lines(&one), "-p {p} --processes {processes}");
+        assert_eq!(sorted_lines(&split).len(), 10);
+    }
+}
+
+#[test]
+fn socket_word_count_over_two_processes_counts_what_the_socket_sends() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let job = Command::new(SOCKET_WORD_COUNT)
+        .args(["-p", "2", "--processes", "2", "--", "--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.write_all(b"to,be, or,not\nto , be\n").unwrap();
+    drop(conn);
+    let out = job.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The source runs in worker 0; the counts of half the keys are made in worker 1.
+    let counts: Vec<String> =
+        sorted_lines(&out).iter().map(|l| l.split_once("> ").expect("subtask prefix").1.to_owned()).collect();
+    let mut want = vec!["(to,1)", "(be,1)", "(or,1)", "(not,1)", "(to,2)", "(be,2)"];
+    want.sort();
+    let mut counts = counts;
+    counts.sort();
+    assert_eq!(counts, want);
+}
+
+#[test]
+fn a_failing_worker_fails_the_job_with_its_error_and_the_worker_named() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let out = run(SOCKET_WORD_COUNT, &["-p", "2", "--processes", "2", "--", "--port", &port]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("job 'socket_word_count' failed"), "{err}");
+    assert!(err.contains(&format!("nc -lk {port}")), "{err}");
+    assert!(err.contains("(in worker process 0)"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("error:")).count(), 1, "{err}");
+}
+
+#[test]
+fn workers_stop_when_their_coordinator_is_killed() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut job = Command::new(SOCKET_WORD_COUNT)
+        .args(["-p", "2", "--processes", "2", "--", "--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (conn, _) = listener.accept().unwrap();
+    let workers = || {
+        let out = Command::new("pgrep").args(["-f", &format!("worker [0-9]+ .*--port {port}")]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(workers(), 2);
+    job.kill().unwrap();
+    job.wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while workers() > 0 {
+        assert!(std::time::Instant::now() < deadline, "workers still running without their coordinator");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(conn);
+}

@@ -211,11 +211,7 @@ pub fn main(job: &Job) -> ! {
         std::process::exit(0);
     }
     let result = execute_as(env, cli_default, None, worker.as_ref().map(|(m, _)| m));
-    let outcome = match result {
-        Ok(()) => Outcome::Finished,
-        Err(JobError::Cancelled(why)) => Outcome::Cancelled(why.to_owned()),
-        Err(e) => Outcome::Failed(e.to_string()),
-    };
+    let outcome = Outcome::of(result);
     match worker {
         Some((_, coordinator)) => {
             // The coordinator reports for the whole job.
@@ -234,7 +230,7 @@ fn exit_with(job: &str, outcome: Outcome) -> ! {
             eprintln!("job '{job}' cancelled ({why})");
             std::process::exit(if why == "SIGTERM" { 143 } else { 130 });
         }
-        Outcome::Failed(message) => {
+        Outcome::Failed(message) | Outcome::FailedAfter(message) => {
             eprintln!("error: job '{job}' failed: {message}");
             std::process::exit(1);
         }

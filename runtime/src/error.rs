@@ -17,12 +17,21 @@ pub enum JobError {
     ChannelClosed,
     /// The job was cancelled (Ctrl-C, SIGTERM).
     Cancelled(&'static str),
+    /// Another process of the job went away: its connection closed before the end of its
+    /// input, or broke. That process's own error is the one to report.
+    PeerGone(String),
     /// A connector (Kafka, ...) failed: the message names the connector, what it was doing
     /// and what to check.
     Connector(String),
 }
 
 impl JobError {
+    /// Whether this error is caused by another failure (a task or process that stopped),
+    /// so that the other's error is the one worth reporting.
+    pub fn is_consequence(&self) -> bool {
+        matches!(self, JobError::ChannelClosed | JobError::Cancelled(_) | JobError::PeerGone(_))
+    }
+
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         JobError::Io { context: context.into(), source }
     }
@@ -41,6 +50,7 @@ impl fmt::Display for JobError {
             JobError::ChannelClosed => write!(f, "a downstream task stopped"),
             JobError::Cancelled(why) => write!(f, "job cancelled ({why})"),
             JobError::Connector(msg) => write!(f, "{msg}"),
+            JobError::PeerGone(msg) => write!(f, "{msg}"),
         }
     }
 }

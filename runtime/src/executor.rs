@@ -170,7 +170,7 @@ async fn wait_all(
         let Some(result) = done.recv().await else { break };
         running -= 1;
         if let Err(e) = result {
-            if !matches!(e, JobError::ChannelClosed | JobError::Cancelled(_)) {
+            if !e.is_consequence() {
                 return Err(e);
             }
             // Give the task that really failed a moment to report its own error.
@@ -179,7 +179,7 @@ async fn wait_all(
             loop {
                 tokio::select! {
                     next = done.recv() => match next {
-                        Some(Err(root)) if !matches!(root, JobError::ChannelClosed | JobError::Cancelled(_)) => return Err(root),
+                        Some(Err(root)) if !root.is_consequence() => return Err(root),
                         Some(_) => continue,
                         None => return Err(e),
                     },

@@ -36,7 +36,7 @@ async fn send_frames<T: Codec>(
     stream: std::net::TcpStream,
     what: String,
 ) -> Result<(), JobError> {
-    let broke = |e| JobError::io(format!("the exchange connection {what} broke"), e);
+    let broke = |e: std::io::Error| JobError::PeerGone(format!("the exchange connection {what} broke: {e}"));
     let mut stream = tokio::net::TcpStream::from_std(stream).map_err(broke)?;
     let mut buffer = Vec::with_capacity(WRITE_BYTES);
     while let Some((channel, message)) = rx.recv().await {
@@ -67,7 +67,7 @@ async fn receive_frames<T: Codec>(
     what: String,
 ) -> Result<(), JobError> {
     let mut ended = std::collections::HashSet::new();
-    let broke = |e| JobError::io(format!("the exchange connection {what} broke"), e);
+    let broke = |e: std::io::Error| JobError::PeerGone(format!("the exchange connection {what} broke: {e}"));
     let stream = tokio::net::TcpStream::from_std(stream).map_err(broke)?;
     let mut reader = BufReader::with_capacity(WRITE_BYTES, stream);
     let mut payload = Vec::new();
@@ -77,7 +77,7 @@ async fn receive_frames<T: Codec>(
             Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && ended.len() >= writers => return Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                return Err(JobError::Config(format!(
+                return Err(JobError::PeerGone(format!(
                     "the exchange connection {what} closed before the end of its input: \
                      that process stopped (its own error says why)"
                 )))

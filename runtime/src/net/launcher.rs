@@ -27,6 +27,22 @@ pub enum Outcome {
     Finished,
     Cancelled(String),
     Failed(String),
+    /// Failed because another process did (see [`JobError::is_consequence`]).
+    ///
+    /// [`JobError::is_consequence`]: crate::JobError::is_consequence
+    FailedAfter(String),
+}
+
+impl Outcome {
+    /// How a worker's run ended.
+    pub fn of(result: Result<(), crate::JobError>) -> Outcome {
+        match result {
+            Ok(()) => Outcome::Finished,
+            Err(crate::JobError::Cancelled(why)) => Outcome::Cancelled(why.to_owned()),
+            Err(e) if e.is_consequence() => Outcome::FailedAfter(e.to_string()),
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
 }
 
 /// Runs the job over `processes` workers of this binary, each with `parallelism` as its
@@ -95,16 +111,37 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
     drop(tx);
 
     let mut cancelled = None;
-    for _ in 0..processes {
-        let Ok((index, outcome)) = rx.recv() else { break };
-        match outcome {
-            Outcome::Finished => {}
-            Outcome::Cancelled(why) => cancelled = cancelled.or(Some(why)),
-            Outcome::Failed(message) => {
+    // A failure caused by another (a connection that closed early): wait a moment for the
+    // root cause from the process that stopped, and report that one.
+    let mut consequence: Option<(usize, String, Instant)> = None;
+    let mut reported = 0;
+    while reported < processes {
+        let next = match &consequence {
+            Some((_, _, until)) => match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+            None => match rx.recv() {
+                Ok(next) => next,
+                Err(_) => break,
+            },
+        };
+        reported += 1;
+        match next {
+            (_, Outcome::Finished) => {}
+            (_, Outcome::Cancelled(why)) => cancelled = cancelled.or(Some(why)),
+            (index, Outcome::Failed(message)) => {
                 children.kill();
                 return Ok(Outcome::Failed(format!("{message} (in worker process {index})")));
             }
+            (index, Outcome::FailedAfter(message)) => {
+                consequence.get_or_insert((index, message, Instant::now() + Duration::from_secs(2)));
+            }
         }
+    }
+    if let Some((index, message, _)) = consequence {
+        children.kill();
+        return Ok(Outcome::Failed(format!("{message} (in worker process {index})")));
     }
     children.wait();
     Ok(cancelled.map_or(Outcome::Finished, Outcome::Cancelled))
@@ -170,6 +207,7 @@ fn parse_outcome(line: &str) -> Outcome {
         ("ok", _) => Outcome::Finished,
         ("cancelled", why) => Outcome::Cancelled(why.to_owned()),
         ("failed", message) => Outcome::Failed(message.to_owned()),
+        ("failed-after", message) => Outcome::FailedAfter(message.to_owned()),
         _ => Outcome::Failed(format!("said '{line}'")),
     }
 }
@@ -225,6 +263,7 @@ impl Coordinator {
             Outcome::Finished => "ok".to_owned(),
             Outcome::Cancelled(why) => format!("cancelled {why}"),
             Outcome::Failed(message) => format!("failed {}", message.replace('\n', " | ")),
+            Outcome::FailedAfter(message) => format!("failed-after {}", message.replace('\n', " | ")),
         };
         REPORTED.store(true, Ordering::SeqCst);
         let _ = writeln!(self.stream, "{line}").and_then(|_| self.stream.flush());
@@ -243,5 +282,6 @@ mod tests {
         assert_eq!(parse_outcome("ok"), Outcome::Finished);
         assert_eq!(parse_outcome("cancelled SIGINT"), Outcome::Cancelled("SIGINT".into()));
         assert_eq!(parse_outcome("failed boom"), Outcome::Failed("boom".into()));
+        assert_eq!(parse_outcome("failed-after gone"), Outcome::FailedAfter("gone".into()));
     }
 }

@@ -9,7 +9,7 @@
 //! use rill::connectors::kafka::KafkaSink;
 //! use rill::formats::Json;
 //!
-//! #[derive(Clone, serde::Serialize)]
+//! #[derive(Clone, serde::Serialize, rill::Codec)]
 //! struct Alert { host: String, firing: bool }
 //!
 //! #[rill::job]

@@ -287,3 +287,29 @@ fn workers_stop_when_their_coordinator_is_killed() {
     }
     drop(conn);
 }
+
+#[test]
+fn sigterm_to_the_coordinator_cancels_every_worker_cleanly() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port().to_string();
+    let mut job = Command::new(SOCKET_WORD_COUNT)
+        .args(["-p", "2", "--processes", "2", "--", "--host", "127.0.0.1", "--port", &port])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut conn, _) = listener.accept().unwrap();
+    conn.write_all(b"alpha\n").unwrap();
+    // Printed by whichever worker counts "alpha": the pipeline runs over both.
+    let mut first = String::new();
+    BufReader::new(job.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.ends_with("> (alpha,1)\n"), "{first}");
+    let status = Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(stderr(&out).contains("job 'socket_word_count' cancelled (SIGTERM)"), "{}", stderr(&out));
+    let left = Command::new("pgrep").args(["-f", &format!("worker [0-9]+ .*--port {port}")]).output().unwrap();
+    assert!(left.stdout.is_empty(), "workers left running");
+    drop(conn);
+}

@@ -191,7 +191,8 @@ async fn wait_all(
     Ok(())
 }
 
-async fn cancelled() -> &'static str {
+/// The signal that cancels the job: SIGINT (Ctrl-C) or SIGTERM.
+pub(crate) async fn cancelled() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

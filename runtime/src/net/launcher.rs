@@ -108,7 +108,18 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
             let _ = tx.send((index, outcome));
         });
     }
-    drop(tx);
+    // Ctrl-C reaches the workers too (one process group); SIGTERM is passed on to them.
+    // Either way they cancel and report, and the coordinator reports the job cancelled.
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            if let Ok(runtime) = runtime {
+                let why = runtime.block_on(crate::executor::cancelled());
+                let _ = tx.send((SIGNAL, Outcome::Cancelled(why.to_owned())));
+            }
+        })
+        .map_err(|e| format!("cannot watch for signals: {e}"))?;
 
     let mut cancelled = None;
     // A failure caused by another (a connection that closed early): wait a moment for the
@@ -126,6 +137,15 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
                 Err(_) => break,
             },
         };
+        if next.0 == SIGNAL {
+            if let Outcome::Cancelled(why) = next.1 {
+                if why == "SIGTERM" {
+                    children.terminate();
+                }
+                cancelled = Some(why);
+            }
+            continue;
+        }
         reported += 1;
         match next {
             (_, Outcome::Finished) => {}
@@ -147,6 +167,9 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
     Ok(cancelled.map_or(Outcome::Finished, Outcome::Cancelled))
 }
 
+/// The "worker index" of a signal the coordinator received.
+const SIGNAL: usize = usize::MAX;
+
 /// The workers; killed if the coordinator returns before they end.
 struct Workers(Vec<Child>);
 
@@ -158,6 +181,14 @@ impl Workers {
             }
         }
         Ok(())
+    }
+
+    /// Asks each worker to cancel its share, as SIGTERM asks a job in one process.
+    fn terminate(&mut self) {
+        for c in &self.0 {
+            // std sends only SIGKILL; `kill` is on every Unix.
+            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+        }
     }
 
     fn kill(&mut self) {

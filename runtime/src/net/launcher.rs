@@ -159,7 +159,8 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
             }
         }
     }
-    if let Some((index, message, _)) = consequence {
+    // After a cancel, a worker that lost its peer first is part of the cancel, not a failure.
+    if let Some((index, message, _)) = consequence.filter(|_| cancelled.is_none()) {
         children.kill();
         return Ok(Outcome::Failed(format!("{message} (in worker process {index})")));
     }

@@ -97,17 +97,31 @@ fn bad_arguments_get_usage_and_exit_code_2() {
 
 const SOCKET_WORD_COUNT: &str = env!("CARGO_BIN_EXE_socket_word_count");
 
-#[test]
-fn socket_word_count_counts_comma_separated_words_until_the_socket_closes() {
+/// Starts `socket_word_count` with `args` against a server of the test's own; returns the
+/// job, the connection it made, and the server's port.
+fn socket_job(args: &[&str]) -> (std::process::Child, std::net::TcpStream, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
     let job = Command::new(SOCKET_WORD_COUNT)
-        .args(["-p", "1", "--", "--host", "127.0.0.1", "--port", &port])
+        .args(args)
+        .args(["--", "--host", "127.0.0.1", "--port", &port])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (mut conn, _) = listener.accept().unwrap();
+    let (conn, _) = listener.accept().unwrap();
+    (job, conn, port)
+}
+
+/// How many workers of a `socket_word_count` reading from `port` are running.
+fn workers_of(port: &str) -> usize {
+    let out = Command::new("pgrep").args(["-f", &format!("worker [0-9]+ .*--port {port}")]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+#[test]
+fn socket_word_count_counts_comma_separated_words_until_the_socket_closes() {
+    let (job, mut conn, _) = socket_job(&["-p", "1"]);
     conn.write_all(b"to,be, or,not\nto , be\n").unwrap();
     drop(conn);
     let out = job.wait_with_output().unwrap();
@@ -117,15 +131,7 @@ fn socket_word_count_counts_comma_separated_words_until_the_socket_closes() {
 
 #[test]
 fn socket_word_count_is_cancelled_cleanly_by_sigterm() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let mut job = Command::new(SOCKET_WORD_COUNT)
-        .args(["-p", "1", "--", "--host", "127.0.0.1", "--port", &port])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut conn, _) = listener.accept().unwrap();
+    let (mut job, mut conn, _) = socket_job(&["-p", "1"]);
     conn.write_all(b"alpha\n").unwrap();
     // The record is processed and printed while the socket stays open.
     let mut first = String::new();
@@ -227,15 +233,7 @@ fn word_count_over_several_processes_prints_what_one_process_prints() {
 
 #[test]
 fn socket_word_count_over_two_processes_counts_what_the_socket_sends() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let job = Command::new(SOCKET_WORD_COUNT)
-        .args(["-p", "2", "--processes", "2", "--", "--host", "127.0.0.1", "--port", &port])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut conn, _) = listener.accept().unwrap();
+    let (job, mut conn, _) = socket_job(&["-p", "2", "--processes", "2"]);
     conn.write_all(b"to,be, or,not\nto , be\n").unwrap();
     drop(conn);
     let out = job.wait_with_output().unwrap();
@@ -264,19 +262,8 @@ fn a_failing_worker_fails_the_job_with_its_error_and_the_worker_named() {
 
 #[test]
 fn workers_stop_when_their_coordinator_is_killed() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let mut job = Command::new(SOCKET_WORD_COUNT)
-        .args(["-p", "2", "--processes", "2", "--", "--host", "127.0.0.1", "--port", &port])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (conn, _) = listener.accept().unwrap();
-    let workers = || {
-        let out = Command::new("pgrep").args(["-f", &format!("worker [0-9]+ .*--port {port}")]).output().unwrap();
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
+    let (mut job, conn, port) = socket_job(&["-p", "2", "--processes", "2"]);
+    let workers = || workers_of(&port);
     assert_eq!(workers(), 2);
     job.kill().unwrap();
     job.wait().unwrap();
@@ -290,15 +277,7 @@ fn workers_stop_when_their_coordinator_is_killed() {
 
 #[test]
 fn sigterm_to_the_coordinator_cancels_every_worker_cleanly() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port().to_string();
-    let mut job = Command::new(SOCKET_WORD_COUNT)
-        .args(["-p", "2", "--processes", "2", "--", "--host", "127.0.0.1", "--port", &port])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (mut conn, _) = listener.accept().unwrap();
+    let (mut job, mut conn, port) = socket_job(&["-p", "2", "--processes", "2"]);
     conn.write_all(b"alpha\n").unwrap();
     // Printed by whichever worker counts "alpha": the pipeline runs over both.
     let mut first = String::new();
@@ -309,7 +288,6 @@ fn sigterm_to_the_coordinator_cancels_every_worker_cleanly() {
     let out = job.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
     assert!(stderr(&out).contains("job 'socket_word_count' cancelled (SIGTERM)"), "{}", stderr(&out));
-    let left = Command::new("pgrep").args(["-f", &format!("worker [0-9]+ .*--port {port}")]).output().unwrap();
-    assert!(left.stdout.is_empty(), "workers left running");
+    assert_eq!(workers_of(&port), 0, "workers left running");
     drop(conn);
 }

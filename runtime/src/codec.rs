@@ -138,25 +138,21 @@ macro_rules! numbers {
 }
 numbers!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
-impl Codec for usize {
-    fn encode(&self, out: &mut Vec<u8>) {
-        (*self as u64).encode(out);
-    }
-    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        let v = u64::decode(input)?;
-        usize::try_from(v).map_err(|_| DecodeError(format!("usize: {v} does not fit")))
-    }
+/// Pointer-sized integers travel at 64 bits, so both ends agree whatever their width.
+macro_rules! pointer_sized {
+    ($($t:ty as $wide:ty),*) => {$(
+        impl Codec for $t {
+            fn encode(&self, out: &mut Vec<u8>) {
+                (*self as $wide).encode(out);
+            }
+            fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
+                let v = <$wide>::decode(input)?;
+                <$t>::try_from(v).map_err(|_| DecodeError(format!("{}: {v} does not fit", stringify!($t))))
+            }
+        }
+    )*};
 }
-
-impl Codec for isize {
-    fn encode(&self, out: &mut Vec<u8>) {
-        (*self as i64).encode(out);
-    }
-    fn decode(input: &mut Decoder<'_>) -> Result<Self, DecodeError> {
-        let v = i64::decode(input)?;
-        isize::try_from(v).map_err(|_| DecodeError(format!("isize: {v} does not fit")))
-    }
-}
+pointer_sized!(usize as u64, isize as i64);
 
 impl Codec for bool {
     fn encode(&self, out: &mut Vec<u8>) {

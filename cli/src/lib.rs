@@ -22,7 +22,7 @@ pub fn plan_of(binary: &Path, parallelism: Option<usize>) -> Result<plan::Plan, 
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    plan::Plan::parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| {
+    plan::parse(&String::from_utf8_lossy(&out.stdout)).map_err(|e| {
         format!("{}: {e}\nIs it a Rill job binary (built from a #[rill::job] function)?", binary.display())
     })
 }

@@ -63,7 +63,7 @@ fn plan(args: &[String]) -> ExitCode {
     };
     match rill_cli::plan_of(&binary, parallelism) {
         Ok(plan) => {
-            print!("{}", plan.render(format));
+            print!("{}", rill_cli::plan::render(&plan, format));
             ExitCode::SUCCESS
         }
         Err(e) => {

@@ -1,6 +1,6 @@
 //! The example job binaries, run as a user runs them.
 
-use rill_cli::plan::{Format, Plan};
+use rill_cli::plan::{self, Format};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -73,11 +73,11 @@ fn plans_are_embedded_and_drawn() {
         let out = run(bin, &["--plan", "-p", "2"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let json = stdout(&out);
-        let plan = Plan::parse(&json).expect("valid plan JSON");
+        let plan = plan::parse(&json).expect("valid plan JSON");
         assert_eq!(plan.job, job);
         assert_eq!(plan.default_parallelism, 2);
-        snapshot(&format!("plan__{job}"), &plan.render(Format::Json));
-        snapshot(&format!("mermaid__{job}"), &plan.render(Format::Mermaid));
+        snapshot(&format!("plan__{job}"), &plan::render(&plan, Format::Json));
+        snapshot(&format!("mermaid__{job}"), &plan::render(&plan, Format::Mermaid));
     }
 }
 
@@ -160,8 +160,8 @@ fn bench_workloads_plans_are_embedded_and_drawn() {
     for workload in ["stateless", "keyed-sum", "wordcount", "window-alert", "sliding-alert"] {
         let out = run(env!("CARGO_BIN_EXE_bench"), &["--plan", workload, "2"]);
         assert!(out.status.success(), "{}", stderr(&out));
-        let plan = Plan::parse(&stdout(&out)).expect("valid plan JSON");
-        snapshot(&format!("mermaid__bench_{workload}"), &plan.render(Format::Mermaid));
+        let plan = plan::parse(&stdout(&out)).expect("valid plan JSON");
+        snapshot(&format!("mermaid__bench_{workload}"), &plan::render(&plan, Format::Mermaid));
     }
 }
 

@@ -144,7 +144,7 @@ impl Job {
         let mut env = Env::new(self.plan, Vec::new());
         (self.build)(&mut env);
         let (default, p) = resolve_parallelism(&env, parallelism);
-        self.plan.to_json(default, &p)
+        crate::plan::to_json(self.plan, default, &p)
     }
 }
 
@@ -207,7 +207,7 @@ pub fn main(job: &Job) -> ! {
     build(&mut env);
     if options.plan {
         let (default, parallelism) = resolve_parallelism(&env, cli_default);
-        println!("{}", plan.to_json(default, &parallelism));
+        println!("{}", crate::plan::to_json(plan, default, &parallelism));
         std::process::exit(0);
     }
     let result = execute_as(env, cli_default, None, worker.as_ref().map(|(m, _)| m));

@@ -7,7 +7,6 @@ use crate::env::Env;
 use crate::error::JobError;
 use crate::net::links::Links;
 use crate::net::{Member, Placement};
-use crate::plan::DEFAULT_MAX_PARALLELISM;
 use crate::runtime_context::Endpoints;
 use crate::task::TaskInfo;
 use std::any::Any;
@@ -19,7 +18,7 @@ use tokio::sync::mpsc;
 /// The parallelism of every chain, in plan order.
 pub fn resolve_parallelism(env: &Env, cli_default: usize) -> (usize, Vec<usize>) {
     let default = env.default_parallelism.unwrap_or(cli_default).max(1);
-    (default, env.plan.resolve(default, &env.parallelism_overrides))
+    (default, env.plan.parallelism(default, &env.parallelism_overrides))
 }
 
 /// Runs the job to its end (bounded sources), its first failure, or cancellation (SIGINT,
@@ -47,7 +46,7 @@ pub fn execute_as(
 /// chain's parallelism.
 pub fn job_fingerprint(env: &Env, cli_default: usize) -> u64 {
     let (default, parallelism) = resolve_parallelism(env, cli_default);
-    crate::net::frame::fingerprint(&env.plan.to_json(default, &parallelism))
+    crate::net::frame::fingerprint(&crate::plan::to_json(env.plan, default, &parallelism))
 }
 
 async fn run(
@@ -62,8 +61,8 @@ async fn run(
     let placement = member.map_or(Placement::LOCAL, |m| Placement { processes: m.processes(), me: m.index });
     let mut links = Links::new(placement, job_fingerprint(&env, cli_default));
     for edge in plan.edges {
-        let writers = links.upstream.entry((edge.target_chain, edge.target_input)).or_default();
-        for s in 0..par_of(edge.source_chain) {
+        let writers = links.upstream.entry((edge.target, edge.input)).or_default();
+        for s in 0..par_of(edge.source) {
             *writers.entry(placement.process_of(s)).or_default() += 1;
         }
     }
@@ -72,9 +71,9 @@ async fn run(
     let mut endpoints = Endpoints::default();
     let mut channels: HashMap<u32, [usize; 2]> = HashMap::new();
     for edge in plan.edges {
-        let n = &mut channels.entry(edge.target_chain).or_insert([0, 0])[edge.target_input as usize];
+        let n = &mut channels.entry(edge.target).or_insert([0, 0])[edge.input as usize];
         endpoints.channel_offsets.insert(edge.id, *n as u32);
-        *n += par_of(edge.source_chain);
+        *n += par_of(edge.source);
     }
 
     let mut inputs: HashMap<u32, Vec<Option<Box<dyn Any + Send>>>> = HashMap::new();
@@ -100,9 +99,9 @@ async fn run(
     }
     for (chain, runner) in &env.chains {
         let p = par_of(*chain);
-        let max_parallelism = plan.chain(*chain).max_parallelism.map_or(DEFAULT_MAX_PARALLELISM, |m| m as usize);
+        let max_parallelism = plan.chain(*chain).key_groups();
         let mut receivers = inputs.remove(chain).map(Vec::into_iter);
-        let name = plan.chain(*chain).operators.first().map_or("task", |o| o.name);
+        let name = plan.chain(*chain).operators.first().map_or("task", |o| &*o.name);
         for subtask in 0..p {
             let input = receivers.as_mut().and_then(Iterator::next).flatten();
             if !placement.is_local(subtask) {

@@ -36,27 +36,17 @@ pub struct RuntimeContext<'a> {
 impl RuntimeContext<'_> {
     /// The number of key groups of the chain that `edge` leads to.
     pub(crate) fn plan_max_parallelism_of_edge(&self, edge: u32) -> usize {
-        self.plan
-            .edges
-            .iter()
-            .find(|e| e.id == edge)
-            .and_then(|e| self.plan.chain(e.target_chain).max_parallelism)
-            .map_or(crate::plan::DEFAULT_MAX_PARALLELISM, |m| m as usize)
+        self.plan.edge(edge).map_or(crate::plan::DEFAULT_MAX_PARALLELISM, |e| self.plan.chain(e.target).key_groups())
     }
 
     /// The senders to every subtask of the chain that `edge` leads to, and the channel index
     /// this subtask writes as.
     pub(crate) fn exchange<T: Send + 'static>(&self, edge: u32) -> Result<(Vec<InputSender<T>>, u32), JobError> {
-        let spec = self
-            .plan
-            .edges
-            .iter()
-            .find(|e| e.id == edge)
-            .ok_or_else(|| JobError::Config(format!("edge {edge} is not in the plan")))?;
+        let spec = self.plan.edge(edge).ok_or_else(|| JobError::Config(format!("edge {edge} is not in the plan")))?;
         let senders = self
             .endpoints
             .inputs
-            .get(&(spec.target_chain, spec.target_input))
+            .get(&(spec.target, spec.input))
             .and_then(|s| s.downcast_ref::<Vec<InputSender<T>>>())
             .ok_or_else(|| JobError::Config(format!("no input channels of the right type for edge {edge}")))?;
         let offset = self.endpoints.channel_offsets[&edge];

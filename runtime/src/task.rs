@@ -356,7 +356,7 @@ impl<F: Future<Output = Result<(), JobError>>> Future for CatchPanic<F> {
                 let op = panic_scope::current()
                     .and_then(|id| chain.operators.iter().find(|o| o.id == id))
                     .or(chain.operators.first());
-                let (operator, uid) = op.map_or(("?", "?"), |o| (o.name, o.uid));
+                let (operator, uid) = op.map_or(("?", "?"), |o| (&*o.name, &*o.uid));
                 Poll::Ready(Err(JobError::OperatorPanic {
                     operator: operator.to_owned(),
                     uid: uid.to_owned(),

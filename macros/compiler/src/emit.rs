@@ -503,14 +503,14 @@ fn emit_plan(job: &str, graph: &Graph, phys: &Physical) -> TokenStream {
             let kind = node.kind();
             let name = node.display_name();
             let uid = node.uid();
-            quote!(::rill::plan::OperatorSpec { id: #id, kind: #kind, name: #name, uid: #uid })
+            quote!(::rill::plan::Operator::new(#id, #kind, #name, #uid))
         });
         quote!(::rill::plan::ChainSpec { id: #id, parallelism: #par, max_parallelism: #max, operators: &[#(#ops),*] })
     });
     let edges = phys.edges.iter().map(|e| {
         let (id, s, t, input) = (e.id as u32, e.from_chain as u32, e.to_chain as u32, e.to_input);
-        let p = e.partition.flink_name();
-        quote!(::rill::plan::EdgeSpec { id: #id, source_chain: #s, target_chain: #t, target_input: #input, partitioner: #p })
+        let p = syn::Ident::new(&format!("{:?}", e.partition.partitioner()), proc_macro2::Span::call_site());
+        quote!(::rill::plan::Edge { id: #id, source: #s, target: #t, partitioner: ::rill::plan::Partitioner::#p, input: #input })
     });
     quote!(::rill::plan::PlanSpec { job: #job, chains: &[#(#chains),*], edges: &[#(#edges),*] })
 }

@@ -5,6 +5,7 @@ use crate::diag::{did_you_mean, Diagnostics};
 use crate::parse::{call_chain, Call, CallChain, JobFn, Root, Statement};
 use proc_macro2::Span;
 use quote::ToTokens;
+use rill_plan::Partitioner;
 use std::collections::{HashMap, HashSet};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
@@ -65,14 +66,15 @@ pub enum Partition {
 }
 
 impl Partition {
-    pub fn flink_name(&self) -> &'static str {
+    /// The plan's partitioner for this edge (`Default` is settled as forward by `chain`).
+    pub fn partitioner(&self) -> Partitioner {
         match self {
-            Partition::Default | Partition::Forward(_) => "FORWARD",
-            Partition::Rebalance => "REBALANCE",
-            Partition::Rescale => "RESCALE",
-            Partition::Broadcast => "BROADCAST",
-            Partition::Global => "GLOBAL",
-            Partition::Hash(_) => "HASH",
+            Partition::Default | Partition::Forward(_) => Partitioner::Forward,
+            Partition::Rebalance => Partitioner::Rebalance,
+            Partition::Rescale => Partitioner::Rescale,
+            Partition::Broadcast => Partitioner::Broadcast,
+            Partition::Global => Partitioner::Global,
+            Partition::Hash(_) => Partitioner::Hash,
         }
     }
 }

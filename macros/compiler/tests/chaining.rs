@@ -24,7 +24,7 @@ fn describe(graph: &Graph, phys: &Physical) -> (Vec<String>, Vec<String>) {
         .map(|c| c.nodes.iter().map(|&n| graph.nodes[n].method()).collect::<Vec<_>>().join("+"))
         .collect();
     let edges =
-        phys.edges.iter().map(|e| format!("{}->{}:{}", e.from_chain, e.to_chain, e.partition.flink_name())).collect();
+        phys.edges.iter().map(|e| format!("{}->{}:{}", e.from_chain, e.to_chain, e.partition.partitioner())).collect();
     (chains, edges)
 }
 

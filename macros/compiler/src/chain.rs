@@ -2,7 +2,7 @@
 //! its input when the edge is forward, the parallelism is the same, it has one input and
 //! chaining is not disabled; every other edge becomes an exchange.
 
-use crate::graph::{Graph, NodeId, Par, Partition};
+use crate::ir::{Graph, NodeId, Parallelism, Partition};
 use proc_macro2::Span;
 
 /// An exchange between two chains.
@@ -42,7 +42,7 @@ pub enum Output {
 }
 
 /// Forward where the parallelism allows, else rebalance (Flink's default).
-pub fn resolve(partition: &Partition, from: &Par, to: &Par) -> Partition {
+pub fn resolve(partition: &Partition, from: &Parallelism, to: &Parallelism) -> Partition {
     match partition {
         Partition::Default if from == to => Partition::Forward(Span::call_site()),
         Partition::Default => Partition::Rebalance,
@@ -61,7 +61,7 @@ pub fn chain(graph: &Graph) -> Physical {
                 let forward =
                     matches!(resolve(&input.partition, &from.parallelism, &node.parallelism), Partition::Forward(_));
                 // A side output is the second output of its producer: always in its chain.
-                let side = node.method() == "side_output";
+                let side = node.is_side_output();
                 let ok = side
                     || forward
                         && from.parallelism == node.parallelism

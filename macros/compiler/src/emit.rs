@@ -5,7 +5,8 @@
 //! topological order, so a consumer's input type is already inferred from its producer.
 
 use crate::chain::{Output, Physical};
-use crate::graph::{field_of, Field, Graph, Node, Par, Partition};
+use crate::ir::{Graph, Parallelism, Partition, Shape};
+use crate::ops::{moved, tag_name};
 use crate::parse::{JobFn, Statement};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -40,8 +41,7 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
             })
     });
     let overrides = phys.chains.iter().filter_map(|c| {
-        let head = &graph.nodes[c.head];
-        let expr = head.parallelism_expr.as_ref().filter(|_| matches!(head.parallelism, Par::Expr(_)))?;
+        let Parallelism::Expr(expr) = &graph.nodes[c.head].parallelism else { return None };
         let id = c.id as u32;
         Some(quote!(#env.__set_chain_parallelism(#id, #expr);))
     });
@@ -96,7 +96,7 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
     let id = chain as u32;
     let rest = outputs(graph, phys, head.id);
     if head.inputs.is_empty() {
-        let source = source_expr(head);
+        let source = (head.op.emit)(head);
         let sides = late_data(graph, phys, head.id);
         quote_spanned! {head.span=>
             {
@@ -105,9 +105,9 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
                 #env.__source_chain(#id, __rill_source, __rill_chain);
             }
         }
-    } else if head.inputs.iter().any(|i| i.input == 1) {
+    } else if head.is_two_input() {
         let (first, second) = (port_ident(chain, 0), port_ident(chain, 1));
-        let op = two_input_call(head);
+        let op = (head.op.emit)(head);
         quote! {
             {
                 let __rill_chain = ::rill::two_input::TwoInput::of(&#first, &#second) #op
@@ -117,7 +117,7 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
         }
     } else {
         let port = port_ident(chain, 0);
-        let op = operator_call(head);
+        let op = (head.op.emit)(head);
         let late = late_data(graph, phys, head.id);
         quote! {
             {
@@ -137,7 +137,7 @@ fn outputs(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
 }
 
 fn is_side_output(graph: &Graph, out: Output) -> bool {
-    matches!(out, Output::Chained(n) if graph.nodes[n].method() == "side_output")
+    matches!(out, Output::Chained(n) if graph.nodes[n].is_side_output())
 }
 
 /// The side outputs read downstream of a node, built into it: `.late_data_to(&TAG, |b| ..)`
@@ -147,27 +147,31 @@ fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
     let readers: Vec<usize> = phys.outputs[node]
         .iter()
         .filter_map(|o| match o {
-            Output::Chained(n) if graph.nodes[*n].method() == "side_output" => Some(*n),
+            Output::Chained(n) if graph.nodes[*n].is_side_output() => Some(*n),
             _ => None,
         })
         .collect();
     if readers.is_empty() {
         return quote!();
     }
+    let tag_of = |r: usize| match &graph.nodes[r].shape {
+        Shape::SideOutput { tag } => tag,
+        _ => unreachable!("a side output reader has a side output shape"),
+    };
     let mut tags: Vec<(String, &Expr)> = Vec::new();
     for &r in &readers {
-        let tag = &graph.nodes[r].args[0];
-        if !tags.iter().any(|(name, _)| *name == crate::graph::tag_name(tag)) {
-            tags.push((crate::graph::tag_name(tag), tag));
+        let tag = tag_of(r);
+        if !tags.iter().any(|(name, _)| *name == tag_name(tag)) {
+            tags.push((tag_name(tag), tag));
         }
     }
-    let window = graph.nodes[node].window.is_some();
+    let window = matches!(graph.nodes[node].shape, Shape::Window { .. });
     let source = graph.nodes[node].inputs.is_empty();
     tags.iter()
         .map(|(name, tag)| {
             let side: Vec<Output> = readers
                 .iter()
-                .filter(|r| crate::graph::tag_name(&graph.nodes[**r].args[0]) == *name)
+                .filter(|r| tag_name(tag_of(**r)) == *name)
                 .flat_map(|r| phys.outputs[*r].clone())
                 .collect();
             let branch = branches(graph, phys, &side);
@@ -197,7 +201,7 @@ fn branches(graph: &Graph, phys: &Physical, outs: &[Output]) -> TokenStream {
 fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
     match out {
         Output::Chained(n) => {
-            let op = operator_call(&graph.nodes[n]);
+            let op = (graph.nodes[n].op.emit)(&graph.nodes[n]);
             let late = late_data(graph, phys, n);
             let rest = outputs(graph, phys, n);
             quote!(#op #late #rest)
@@ -229,268 +233,12 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
     }
 }
 
-/// A closure argument, made `move`: the chain template outlives the job function and is
-/// cloned into every subtask.
-fn moved(expr: &Expr) -> Expr {
-    let mut e = expr.clone();
-    if let Expr::Closure(c) = &mut e {
-        if c.capture.is_none() {
-            c.capture = Some(syn::Token![move](c.or1_token.span));
-        }
-    }
-    e
-}
-
-fn source_expr(node: &Node) -> TokenStream {
-    let id = node.id as u32;
-    let a = &node.args;
-    let span = node.span;
-    match node.method() {
-        "from_elements" | "from_iter" => {
-            let items = &a[0];
-            quote_spanned!(span=> ::rill::sources::FromIter::new(#id, #items))
-        }
-        "from_sequence" => {
-            let (s, e) = (&a[0], &a[1]);
-            quote_spanned!(span=> ::rill::sources::Sequence::new(#s, #e))
-        }
-        "from_source" => {
-            let (source, name) = (&a[0], &a[2]);
-            let strategy = strategy(&a[1]);
-            quote_spanned!(span=> {
-                let _: &str = #name;
-                ::rill::sources::FromSource::new(#source, #strategy)
-            })
-        }
-        "socket_text_stream" => {
-            let (host, port) = (&a[0], &a[1]);
-            let delim = a.get(2).map_or_else(|| quote!("\n"), |d| quote!(#d));
-            quote_spanned!(span=> ::rill::sources::SocketTextStream::new(#host, #port, #delim))
-        }
-        _ => {
-            let path = &a[0];
-            quote_spanned!(span=> ::rill::sources::TextFile::new(#path))
-        }
-    }
-}
-
-fn operator_call(node: &Node) -> TokenStream {
-    let id = node.id as u32;
-    let span = node.span;
-    if let Some(window) = &node.window {
-        return window_call(node, window);
-    }
-    let arg = node.args.first().map(moved);
-    let key = node.key.as_ref().map(|k| moved(&k.closure));
-    let show = quote!(|__rill_v, __rill_out| ::rill::show!(__rill_v, __rill_out));
-    match node.method() {
-        "map" => quote_spanned!(span=> .map(#id, #arg)),
-        "flat_map" => quote_spanned!(span=> .flat_map(#id, #arg)),
-        "filter" => quote_spanned!(span=> .filter(#id, #arg)),
-        // A closure is typed where it stands; anything else is a `KeyedProcessFunction`.
-        "process" if key.is_some() && matches!(node.args[0], Expr::Closure(_)) => {
-            quote_spanned!(span=> .keyed_process(#id, #key, #arg))
-        }
-        "process" if key.is_some() => quote_spanned!(span=> .keyed_process_fn(#id, #key, #arg)),
-        "process" => quote_spanned!(span=> .process(#id, #arg)),
-        "reduce" => quote_spanned!(span=> .keyed_reduce(#id, #key, #arg)),
-        m @ ("sum" | "min" | "max") => {
-            let agg = aggregation(m, &node.args[0]);
-            quote_spanned!(span=> .keyed_field_aggregate(#id, #key, #agg))
-        }
-        m @ ("min_by" | "max_by") => {
-            let agg = aggregation(m, &node.args[0]);
-            quote_spanned!(span=> .keyed_select_by(#id, #key, #agg))
-        }
-        // The stream of a side output: built into its producer (see `late_data`).
-        "side_output" => quote!(),
-        "assign_timestamps_and_watermarks" => {
-            let strategy = strategy(&node.args[0]);
-            quote_spanned!(span=> .assign_timestamps_and_watermarks(#id, #strategy))
-        }
-        "print" => quote_spanned!(span=> .print_with(#id, false, #show)),
-        "print_to_err" => quote_spanned!(span=> .print_with(#id, true, #show)),
-        "write_as_text" => quote_spanned!(span=> .write_as_text_with(#id, #arg, #show)),
-        "sink_to" => quote_spanned!(span=> .sink_to(#id, #arg)),
-        "discard" => quote_spanned!(span=> .discard(#id)),
-        other => unreachable!("operator {other} has no emitter"),
-    }
-}
-
-/// The head of a two-input chain: `co_map`, `co_flat_map` or a keyed co-process function.
-fn two_input_call(node: &Node) -> TokenStream {
-    let id = node.id as u32;
-    let span = node.span;
-    let (a, b) = (node.args.first().map(moved), node.args.get(1).map(moved));
-    match node.method() {
-        "co_map" => quote_spanned!(span=> .co_map(#id, #a, #b)),
-        "co_flat_map" => quote_spanned!(span=> .co_flat_map(#id, #a, #b)),
-        "apply" => {
-            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
-            let k2 = node.key2.as_ref().map(|k| moved(&k.closure));
-            let assigner = node.window.as_ref().map(|w| &w.assigner);
-            quote_spanned!(span=> .window_join(#id, #k1, #k2, #assigner, #a))
-        }
-        _ if node.interval.is_some() => {
-            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
-            let k2 = node.key2.as_ref().map(|k| moved(&k.closure));
-            let (lower, upper) = node.interval.as_ref().expect("bounds");
-            quote_spanned!(span=> .interval_join(#id, #k1, #k2, #lower, #upper, #a))
-        }
-        _ if node.broadcast_input => {
-            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
-            quote_spanned!(span=> .keyed_broadcast_process(#id, #k1, #a))
-        }
-        _ => {
-            let k1 = node.key.as_ref().map(|k| moved(&k.closure));
-            let k2 = node.key2.as_ref().map(|k| moved(&k.closure));
-            quote_spanned!(span=> .keyed_co_process(#id, #k1, #k2, #a))
-        }
-    }
-}
-
-/// A window function: `keyed_window_<function>(id, key, assigner, lateness, ..)`.
-fn window_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
-    let mut call = match dynamic_gap(&window.assigner) {
-        Some((assigner, gap)) => {
-            let window = crate::graph::WindowSpec { assigner, ..window.clone() };
-            let call = window_function_call(node, &window);
-            let gap = moved(&gap);
-            quote!(#call .with_dynamic_gap(#gap))
-        }
-        None => window_function_call(node, window),
-    };
-    if let Some(trigger) = &window.trigger {
-        call = quote!(#call .with_trigger(#trigger));
-    }
-    call
-}
-
-/// `EventTimeSessionWindows::with_dynamic_gap(|r| gap)` becomes the assigner
-/// `EventTimeSessionWindows::per_record_gap()` and the closure, which is handed to the
-/// window stage (`.with_dynamic_gap(|r| gap)`), where the record type is known: the closure
-/// needs no annotation.
-pub(crate) fn dynamic_gap(assigner: &Expr) -> Option<(Expr, Expr)> {
-    let Expr::Call(call) = assigner else { return None };
-    let Expr::Path(path) = &*call.func else { return None };
-    let last = path.path.segments.last()?;
-    if last.ident != "with_dynamic_gap" || call.args.len() != 1 {
-        return None;
-    }
-    let mut func = path.clone();
-    let seg = func.path.segments.last_mut().expect("a last segment");
-    seg.ident = syn::Ident::new("per_record_gap", seg.ident.span());
-    Some((syn::parse_quote!(#func()), call.args[0].clone()))
-}
-
-fn window_function_call(node: &Node, window: &crate::graph::WindowSpec) -> TokenStream {
-    let id = node.id as u32;
-    let span = node.span;
-    let key = node.key.as_ref().map(|k| moved(&k.closure));
-    let assigner = &window.assigner;
-    let lateness = window.lateness.as_ref().map_or_else(|| quote!(::std::time::Duration::ZERO), |l| quote!(#l));
-    let arg = node.args.first().map(moved);
-    let head = quote!(#id, #key, #assigner, #lateness);
-    // Panes: constant work per record however sliding event-time windows overlap (needs
-    // no lateness, no trigger). Tumbling windows do not overlap: one state per window is
-    // cheaper.
-    let panes =
-        window.lateness.is_none() && window.trigger.is_none() && window.assigner_name() == "SlidingEventTimeWindows";
-    match node.method() {
-        "aggregate" if panes && node.args.len() == 2 => {
-            let process = moved(&node.args[1]);
-            quote_spanned!(span=> .keyed_pane_aggregate_process(#id, #key, #assigner, #arg, #process))
-        }
-        "aggregate" if panes => quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #arg)),
-        "aggregate" | "reduce" if node.args.len() == 2 => {
-            let process = moved(&node.args[1]);
-            if node.method() == "aggregate" {
-                quote_spanned!(span=> .keyed_window_aggregate_process(#head, #arg, #process))
-            } else {
-                quote_spanned!(span=> .keyed_window_reduce_process(#head, #arg, #process))
-            }
-        }
-        "aggregate" => quote_spanned!(span=> .keyed_window_aggregate(#head, #arg)),
-        "reduce" => quote_spanned!(span=> .keyed_window_reduce(#head, #arg)),
-        "process" => quote_spanned!(span=> .keyed_window_process(#head, #arg)),
-        m @ ("sum" | "min" | "max") => {
-            let agg = aggregation(m, &node.args[0]);
-            quote_spanned!(span=> .keyed_window_field_aggregate(#head, #agg))
-        }
-        m => {
-            let agg = aggregation(m, &node.args[0]);
-            quote_spanned!(span=> .keyed_window_select_by(#head, #agg))
-        }
-    }
-}
-
-/// `WatermarkStrategy::for_bounded_out_of_orderness(d).with_timestamp_assigner(f)` becomes
-/// `|s| s.for_bounded_out_of_orderness(d).with_timestamp_assigner(f)`, where `s` knows the
-/// record type: the assigner closure needs no annotation. Anything else is passed as it is.
-fn strategy(arg: &Expr) -> TokenStream {
-    fn rewrite(e: &mut Expr) -> bool {
-        match e {
-            Expr::MethodCall(m) => {
-                for a in m.args.iter_mut() {
-                    *a = moved(a);
-                }
-                rewrite(&mut m.receiver)
-            }
-            Expr::Paren(p) => rewrite(&mut p.expr),
-            Expr::Group(g) => rewrite(&mut g.expr),
-            Expr::Call(c) => {
-                let Expr::Path(p) = &*c.func else { return false };
-                let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
-                let [.., ty, ctor] = segs.as_slice() else { return false };
-                if ty.ident != "WatermarkStrategy" {
-                    return false;
-                }
-                let ctor = ctor.ident.clone();
-                let args = c.args.clone();
-                *e = syn::parse_quote!(__rill_ws.#ctor(#args));
-                true
-            }
-            _ => false,
-        }
-    }
-    let mut e = arg.clone();
-    if rewrite(&mut e) {
-        quote!(move |__rill_ws| #e)
-    } else {
-        quote!(move |_| #arg)
-    }
-}
-
-/// `sum(1)` → `keyed_aggregate(id, key, Sum, |r| &mut r.1)`: one field accessor, carrying the
-/// user's span, so that a wrong field is one error at the argument.
-fn aggregation(method: &str, arg: &Expr) -> TokenStream {
-    let field = field_of(arg).expect("validated field");
-    let (access_mut, access) = match &field {
-        Field::Index(0, span) => (
-            quote_spanned!(*span=> |__rill_r| ::rill::agg::Field0::field0(__rill_r)),
-            quote_spanned!(*span=> |__rill_r| ::rill::agg::Field0::field0_ref(__rill_r)),
-        ),
-        Field::Index(n, span) => {
-            let idx = syn::Index { index: *n, span: *span };
-            (quote_spanned!(*span=> |__rill_r| &mut __rill_r.#idx), quote_spanned!(*span=> |__rill_r| &__rill_r.#idx))
-        }
-        Field::Named(ident) => (quote!(|__rill_r| &mut __rill_r.#ident), quote!(|__rill_r| &__rill_r.#ident)),
-    };
-    match method {
-        "sum" => quote!(::rill::agg::Sum, #access_mut),
-        "min" => quote!(::rill::agg::Min, #access_mut),
-        "max" => quote!(::rill::agg::Max, #access_mut),
-        "min_by" => quote!(::rill::agg::MinBy, #access),
-        _ => quote!(::rill::agg::MaxBy, #access),
-    }
-}
-
 fn emit_plan(job: &str, graph: &Graph, phys: &Physical) -> TokenStream {
     let chains = phys.chains.iter().map(|c| {
         let head = &graph.nodes[c.head];
         let id = c.id as u32;
         let par = match head.parallelism {
-            Par::Fixed(n) => quote!(::core::option::Option::Some(#n)),
+            Parallelism::Fixed(n) => quote!(::core::option::Option::Some(#n)),
             _ => quote!(::core::option::Option::None),
         };
         let max = match head.max_parallelism {

@@ -1,18 +1,31 @@
 //! The Rill job compiler: turns the body of a `#[rill::job]` function into fused,
 //! monomorphized chains, an embedded plan and a `main`.
 //!
-//! One pass per module: [`parse`] → [`graph`] (build) → [`validate`] → [`chain`] → [`emit`].
-//! It is a library of pure functions over token streams, so it is unit-tested directly; the
-//! proc-macro crate is a thin shell over [`compile`].
+//! One pass per module: [`parse`] → [`build`] (into the [`ir`]) → [`validate`] → [`chain`] →
+//! [`emit`]. Each DataStream method is a spec in [`ops`], one file per operator: what it is
+//! called on, its checks, how it builds and how it is emitted. It is a library of pure
+//! functions over token streams, so it is unit-tested directly; the proc-macro crate is a
+//! thin shell over [`compile`].
 
-pub mod catalog;
+pub mod build;
 pub mod chain;
 pub mod codec;
 pub mod diag;
 pub mod emit;
-pub mod graph;
+pub mod ir;
+pub mod ops;
 pub mod parse;
 pub mod validate;
+
+/// Parses a `#[rill::job]` function with the operators of [`ops::CATALOG`].
+pub fn parse_job(item: ItemFn, diags: &mut diag::Diagnostics) -> Option<parse::JobFn> {
+    parse::parse_job(item, diags, &ops::is_source)
+}
+
+/// Builds the logical graph of a parsed job with the operators of [`ops::CATALOG`].
+pub fn build_graph(job: &parse::JobFn, diags: &mut diag::Diagnostics) -> ir::Graph {
+    build::build(job, diags, ops::CATALOG)
+}
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -30,10 +43,10 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
         Ok(o) => o,
         Err(e) => return e.to_compile_error(),
     };
-    let Some(job) = parse::parse_job(item.clone(), &mut diags) else {
+    let Some(job) = parse_job(item.clone(), &mut diags) else {
         return fallback(&item, &diags, &options);
     };
-    let graph = graph::build(&job, &mut diags);
+    let graph = build_graph(&job, &mut diags);
     validate::validate(&graph, &job.name, &mut diags);
     if !diags.is_empty() {
         return fallback(&item, &diags, &options);

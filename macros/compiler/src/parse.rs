@@ -5,7 +5,6 @@
 //! is kept as it is and runs before the graph is built. Closures are never interpreted: they
 //! are carried as syntax to the generated code.
 
-use crate::catalog;
 use crate::diag::Diagnostics;
 use proc_macro2::Span;
 use std::collections::HashSet;
@@ -49,7 +48,8 @@ pub struct Call {
     pub span: Span,
 }
 
-pub fn parse_job(item: ItemFn, diags: &mut Diagnostics) -> Option<JobFn> {
+/// Parses the job function; `is_source` tells the sources among the methods called on `env`.
+pub fn parse_job(item: ItemFn, diags: &mut Diagnostics, is_source: &dyn Fn(&str) -> bool) -> Option<JobFn> {
     let name = item.sig.ident.clone();
     let env = match item.sig.inputs.iter().collect::<Vec<_>>().as_slice() {
         [FnArg::Typed(arg)] => match &*arg.pat {
@@ -79,12 +79,12 @@ pub fn parse_job(item: ItemFn, diags: &mut Diagnostics) -> Option<JobFn> {
     let mut streams: HashSet<String> = HashSet::new();
     let mut statements = Vec::new();
     for stmt in &item.block.stmts {
-        statements.push(classify(stmt, &env, &mut streams));
+        statements.push(classify(stmt, &env, &mut streams, is_source));
     }
     Some(JobFn { name, env, statements, item })
 }
 
-fn classify(stmt: &Stmt, env: &Ident, streams: &mut HashSet<String>) -> Statement {
+fn classify(stmt: &Stmt, env: &Ident, streams: &mut HashSet<String>, is_source: &dyn Fn(&str) -> bool) -> Statement {
     let (binding, expr) = match stmt {
         Stmt::Local(local) => {
             let Some(init) = &local.init else { return Statement::Plain(Box::new(stmt.clone())) };
@@ -94,7 +94,7 @@ fn classify(stmt: &Stmt, env: &Ident, streams: &mut HashSet<String>) -> Statemen
         Stmt::Expr(expr, _) => (None, expr),
         _ => return Statement::Plain(Box::new(stmt.clone())),
     };
-    match call_chain(expr, env, streams) {
+    match call_chain(expr, env, streams, is_source) {
         Some(chain) => {
             if let Some(b) = &binding {
                 streams.insert(b.to_string());
@@ -112,7 +112,12 @@ fn classify(stmt: &Stmt, env: &Ident, streams: &mut HashSet<String>) -> Statemen
 }
 
 /// The chain of calls in `expr`, if it is rooted at `env.<source>` or at a stream name.
-pub fn call_chain(expr: &Expr, env: &Ident, streams: &HashSet<String>) -> Option<CallChain> {
+pub fn call_chain(
+    expr: &Expr,
+    env: &Ident,
+    streams: &HashSet<String>,
+    is_source: &dyn Fn(&str) -> bool,
+) -> Option<CallChain> {
     let mut calls = Vec::new();
     let mut cur = expr;
     loop {
@@ -134,7 +139,7 @@ pub fn call_chain(expr: &Expr, env: &Ident, streams: &HashSet<String>) -> Option
                 if ident == env {
                     // `env.set_parallelism(..)` and friends are settings, not streams.
                     let first = calls.first()?;
-                    if !catalog::is_source(&first.method.to_string()) && !looks_like_source(&first.method) {
+                    if !is_source(&first.method.to_string()) && !looks_like_source(&first.method) {
                         return None;
                     }
                     return Some(CallChain { root: Root::Env(ident.span()), calls });
@@ -164,7 +169,7 @@ mod tests {
 
     fn parse(tokens: proc_macro2::TokenStream) -> (Option<JobFn>, Diagnostics) {
         let mut d = Diagnostics::default();
-        let job = parse_job(syn::parse2(tokens).unwrap(), &mut d);
+        let job = parse_job(syn::parse2(tokens).unwrap(), &mut d, &crate::ops::is_source);
         (job, d)
     }
 

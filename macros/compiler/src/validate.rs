@@ -1,7 +1,7 @@
 //! Validate: mistakes that only show on the whole graph.
 
 use crate::diag::Diagnostics;
-use crate::graph::{Graph, Par, Partition};
+use crate::ir::{Graph, Parallelism, Partition};
 use std::collections::HashMap;
 
 pub fn validate(graph: &Graph, job_name: &syn::Ident, diags: &mut Diagnostics) {
@@ -52,7 +52,7 @@ pub fn validate(graph: &Graph, job_name: &syn::Ident, diags: &mut Diagnostics) {
                 }
             }
         }
-        if let (Par::Fixed(p), Some(max)) = (&n.parallelism, n.max_parallelism) {
+        if let (Parallelism::Fixed(p), Some(max)) = (&n.parallelism, n.max_parallelism) {
             if *p > max {
                 diags.error(n.span, format!("parallelism {p} is above the max parallelism {max} of `{}`", n.method()));
             }

@@ -3,13 +3,13 @@
 use quote::quote;
 use rill_compiler::chain::{chain, Physical};
 use rill_compiler::diag::Diagnostics;
-use rill_compiler::graph::{build, Graph};
-use rill_compiler::parse::parse_job;
+use rill_compiler::ir::Graph;
+use rill_compiler::{build_graph, parse_job};
 
 fn plan(tokens: proc_macro2::TokenStream) -> (Graph, Physical) {
     let mut diags = Diagnostics::default();
     let job = parse_job(syn::parse2(tokens).unwrap(), &mut diags).unwrap();
-    let graph = build(&job, &mut diags);
+    let graph = build_graph(&job, &mut diags);
     rill_compiler::validate::validate(&graph, &job.name, &mut diags);
     assert!(diags.is_empty(), "{:?}", diags.errors.iter().map(|d| &d.message).collect::<Vec<_>>());
     let phys = chain(&graph);

@@ -1,0 +1,51 @@
+//! `connect(other).co_map(|a| out, |b| out)` and `co_flat_map(|a| iterable, |b| iterable)`:
+//! a function per input with one output type (Flink's `CoMapFunction`,
+//! `CoFlatMapFunction`).
+//!
+//! ```ignore
+//! let numbers = env.from_elements([1, 2]);
+//! env.from_elements(["a"]).connect(numbers).co_map(|s| s.len(), |n| n).print();
+//! ```
+
+use super::{id, moved, operator};
+use crate::build::{Builder, OperatorSpec, StreamKind, StreamRef};
+use crate::ir::{Node, Shape};
+use crate::parse::Call;
+use proc_macro2::TokenStream;
+use quote::quote_spanned;
+
+pub static CO_MAP: OperatorSpec = OperatorSpec {
+    op: operator("co_map", "Co-Map", |node| emit(node, false)),
+    on: &[StreamKind::ConnectedStreams],
+    args: (2, 2),
+    signature: "co_map(|a| out, |b| out)",
+    after_sink: false,
+    build,
+};
+
+pub static CO_FLAT_MAP: OperatorSpec = OperatorSpec {
+    op: operator("co_flat_map", "Co-Flat Map", |node| emit(node, true)),
+    on: &[StreamKind::ConnectedStreams],
+    args: (2, 2),
+    signature: "co_flat_map(|a| iterable, |b| iterable)",
+    after_sink: false,
+    build,
+};
+
+fn build(b: &mut Builder, mut cur: StreamRef, call: &Call, spec: &'static OperatorSpec) -> Option<StreamRef> {
+    let second = cur.second.take()?;
+    let keys = cur.keyed.clone().zip(cur.keyed2.clone());
+    let mut inputs = cur.inputs(0);
+    inputs.extend(second.inputs(1));
+    let id = b.new_node(spec, call, inputs, Shape::Connected { keys });
+    Some(StreamRef::of(id, call.span))
+}
+
+fn emit(node: &Node, flat: bool) -> TokenStream {
+    let (id, a, b) = (id(node), moved(&node.args[0]), moved(&node.args[1]));
+    if flat {
+        quote_spanned!(node.span=> .co_flat_map(#id, #a, #b))
+    } else {
+        quote_spanned!(node.span=> .co_map(#id, #a, #b))
+    }
+}

@@ -1,0 +1,31 @@
+//! `window(..).process(|key, window, records, out| ..)`: Flink's `ProcessWindowFunction`,
+//! all of a window's records at once, with the window's context.
+//!
+//! ```ignore
+//! stream.key_by(|(w, _)| w.clone())
+//!     .window(TumblingEventTimeWindows::of(Duration::from_secs(5)))
+//!     .process(|key, window, records, out| out.collect((key.clone(), window.end(), records.len())))
+//!     .print();
+//! ```
+
+use super::window::{emit_window, window_function};
+use super::{arg, operator};
+use crate::build::{OperatorSpec, StreamKind};
+use crate::ir::Node;
+use proc_macro2::TokenStream;
+use quote::quote_spanned;
+
+pub static WINDOW_PROCESS: OperatorSpec = OperatorSpec {
+    op: operator("process", "Process", emit),
+    on: &[StreamKind::WindowedStream],
+    args: (1, 1),
+    signature: super::process::SIGNATURE,
+    after_sink: false,
+    build: window_function,
+};
+
+fn emit(node: &Node) -> TokenStream {
+    let span = node.span;
+    let f = arg(node);
+    emit_window(node, |_, head| quote_spanned!(span=> .keyed_window_process(#head, #f)))
+}

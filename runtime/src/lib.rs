@@ -70,6 +70,8 @@ pub mod prelude {
     pub use crate::collector::Output;
     pub use crate::env::Env;
     pub use crate::error::JobError;
+    pub use crate::ops::broadcast_process::{BroadcastContext, KeyedBroadcastProcessFunction};
+    pub use crate::ops::co_process::KeyedCoProcessFunction;
     pub use crate::ops::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
     pub use crate::ops::process::Context;
     pub use crate::ops::window::{AggregateFunction, OutputTag};
@@ -82,6 +84,5 @@ pub mod prelude {
         PurgingTrigger, SlidingEventTimeWindows, SlidingProcessingTimeWindows, TimeWindow, TumblingEventTimeWindows,
         TumblingProcessingTimeWindows, WatermarkGenerator, WatermarkStrategy,
     };
-    pub use crate::two_input::{BroadcastContext, KeyedBroadcastProcessFunction, KeyedCoProcessFunction};
     pub use crate::Codec;
 }

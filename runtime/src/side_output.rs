@@ -34,24 +34,7 @@ impl<V: 'static> SideBranch for Branch<V> {
     fn as_any(&mut self) -> &mut dyn Any {
         self
     }
-    fn on_control(&mut self, control: Control) {
-        self.collector.on_control(control)
-    }
-    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.collector.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.collector.on_processing_time(now)
-    }
-    fn flush(&mut self) {
-        self.collector.flush()
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        self.collector.take_blocked(blocked)
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        self.collector.close()
-    }
+    crate::forward_lifecycle!(collector);
 }
 
 /// How each subtask gets its own branch: a template, cloned with the chain.

@@ -21,6 +21,8 @@
 //! }
 //! ```
 
+pub mod keyed_core;
+
 use crate::keyed::KeyMap;
 use crate::ops::window::AggregateFunction;
 use std::any::Any;

@@ -5,12 +5,10 @@
 //! dropped; buffers are cleaned once the watermark passes a record's last partner, as in
 //! Flink's `IntervalJoinOperator`.
 
-use crate::collector::{BlockedSend, Collector, Output};
+use crate::collector::{Collector, Output};
 use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::error::JobError;
 use crate::keyed::KeyMap;
 use crate::panic_scope;
-use crate::runtime_context::RuntimeContext;
 use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -186,21 +184,7 @@ where
         }
         self.next.on_control(control);
     }
-    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.next.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.next.on_processing_time(now)
-    }
-    fn flush(&mut self) {
-        self.next.flush()
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        self.next.take_blocked(blocked)
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        self.next.close()
-    }
+    crate::forward_lifecycle_except_control!(next);
 }
 
 impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {

@@ -15,12 +15,12 @@
 //! ```
 
 use crate::collector::{Collector, Output};
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::element::{Timestamp, NO_TIMESTAMP};
 use crate::ops::window::{AggregateFunction, OutputTag};
-use crate::panic_scope;
 use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
 use crate::pipe::{Identity, Tail};
 use crate::side_output::{SideOutputs, SideTemplates, TailTemplate};
+use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use crate::state::{self, StateStore};
 use crate::timers::Timers;
 use std::hash::Hash;
@@ -58,13 +58,9 @@ impl<'a, K> KeyedContext<'a, K> {
         domain: Option<TimeDomain>,
         clock: &'a crate::time::Clock,
         side: &'a mut SideOutputs,
+        broadcast: Option<&'a mut crate::broadcast_state::BroadcastStore>,
     ) -> Self {
-        KeyedContext { timestamp, key, state, timers, watermark, domain, clock, side, broadcast: None }
-    }
-
-    pub(crate) fn with_broadcast(mut self, store: &'a mut crate::broadcast_state::BroadcastStore) -> Self {
-        self.broadcast = Some(store);
-        self
+        KeyedContext { timestamp, key, state, timers, watermark, domain, clock, side, broadcast }
     }
 }
 
@@ -197,15 +193,9 @@ pub struct KeyedProcessStage<KF, F> {
 }
 
 pub struct KeyedProcessOp<KF, F, K, O, C> {
-    id: u32,
     key: KF,
     f: F,
-    state: StateStore<K>,
-    timers: Timers<K>,
-    watermark: Timestamp,
-    clock: crate::time::Clock,
-    buffer: Vec<(O, Timestamp)>,
-    side: SideOutputs,
+    core: KeyedCore<K, O>,
     next: C,
 }
 
@@ -218,57 +208,7 @@ where
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<In> {
-        KeyedProcessOp {
-            id: self.id,
-            key: self.key,
-            f: self.f,
-            state: StateStore::default(),
-            timers: Timers::default(),
-            watermark: i64::MIN,
-            clock: crate::time::Clock::System,
-            buffer: Vec::new(),
-            side: self.sides.build(),
-            next,
-        }
-    }
-}
-
-impl<KF, F, K: Hash + Eq + Clone + Send + 'static, O, C: Collector<O>> KeyedProcessOp<KF, F, K, O, C> {
-    fn send(&mut self) {
-        for (out, ts) in self.buffer.drain(..) {
-            self.next.collect(out, ts);
-        }
-    }
-
-    /// Fires the timers due in one domain, in time order (timers they register and that
-    /// are due fire too).
-    fn fire<I>(&mut self, domain: TimeDomain, now: Timestamp)
-    where
-        F: KeyedProcessFunction<K, I, Out = O>,
-    {
-        loop {
-            let queue = match domain {
-                TimeDomain::EventTime => &mut self.timers.event_time,
-                TimeDomain::ProcessingTime => &mut self.timers.processing_time,
-            };
-            let Some((time, key)) = queue.pop_due(now) else { break };
-            panic_scope::enter(self.id);
-            // Event-time timers emit at their time; processing-time ones without a timestamp.
-            let ts = if domain == TimeDomain::EventTime { time } else { NO_TIMESTAMP };
-            let mut ctx = KeyedContext {
-                timestamp: ts,
-                key: &key,
-                state: &mut self.state,
-                timers: &mut self.timers,
-                watermark: self.watermark,
-                domain: Some(domain),
-                clock: &self.clock,
-                side: &mut self.side,
-                broadcast: None,
-            };
-            self.f.on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
-            self.send();
-        }
+        KeyedProcessOp { key: self.key, f: self.f, core: KeyedCore::new(self.id, self.sides.build()), next }
     }
 }
 
@@ -282,55 +222,12 @@ where
 {
     #[inline]
     fn collect(&mut self, value: In, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
         let key = (self.key)(&value);
-        let mut ctx = KeyedContext {
-            timestamp,
-            key: &key,
-            state: &mut self.state,
-            timers: &mut self.timers,
-            watermark: self.watermark,
-            domain: None,
-            clock: &self.clock,
-            side: &mut self.side,
-            broadcast: None,
-        };
-        self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        self.send();
+        let f = &mut self.f;
+        self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element(value, ctx, out));
     }
 
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            self.watermark = w;
-            self.fire::<In>(TimeDomain::EventTime, w);
-        }
-        self.side.on_control(control);
-        self.next.on_control(control);
-    }
-
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.fire::<In>(TimeDomain::ProcessingTime, now);
-        self.side.on_processing_time(now);
-        self.next.on_processing_time(now);
-    }
-
-    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        self.clock = ctx.clock.clone();
-        self.side.open(ctx)?;
-        self.next.open(ctx)
-    }
-    fn flush(&mut self) {
-        self.side.flush();
-        self.next.flush()
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
-        self.side.take_blocked(blocked);
-        self.next.take_blocked(blocked)
-    }
-    fn close(&mut self) -> Result<(), crate::JobError> {
-        self.side.close()?;
-        self.next.close()
-    }
+    keyed_lifecycle!(|f, time, ctx, out| <F as KeyedProcessFunction<K, In>>::on_timer(f, time, ctx, out));
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {

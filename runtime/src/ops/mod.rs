@@ -1,5 +1,8 @@
 //! The operators that run inside a chain, one per file.
 
+pub mod broadcast_process;
+pub mod co_map;
+pub mod co_process;
 pub mod count_window;
 pub mod filter;
 pub mod flat_map;

@@ -3,12 +3,10 @@
 //! pair, as in Flink's window join (an inner join; results carry the window's last
 //! timestamp).
 
-use crate::collector::{BlockedSend, Collector};
+use crate::collector::Collector;
 use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::error::JobError;
 use crate::keyed::KeyMap;
 use crate::panic_scope;
-use crate::runtime_context::RuntimeContext;
 use crate::time::{TimeWindow, WindowAssigner};
 use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use std::collections::BTreeMap;
@@ -125,21 +123,7 @@ where
         }
         self.next.on_control(control);
     }
-    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.next.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.next.on_processing_time(now)
-    }
-    fn flush(&mut self) {
-        self.next.flush()
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        self.next.take_blocked(blocked)
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        self.next.close()
-    }
+    crate::forward_lifecycle_except_control!(next);
 }
 
 impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {

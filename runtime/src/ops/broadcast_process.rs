@@ -1,0 +1,148 @@
+//! `keyed.connect(rules.broadcast(&STATE)).process(f)`: keyed records processed with a
+//! broadcast state that the records of a broadcast stream write (Flink's
+//! `KeyedBroadcastProcessFunction`): the way alert rules change while a job runs. It runs on
+//! the keyed-operator core, with the broadcast state beside the keyed state.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! static LIMITS: BroadcastState<String, i64> = BroadcastState::new("limits");
+//!
+//! /// Values above their metric's limit, with limits that a second stream sets.
+//! #[derive(Clone)]
+//! struct OverLimit;
+//!
+//! impl KeyedBroadcastProcessFunction<String, (String, i64), (String, i64)> for OverLimit {
+//!     type Out = String;
+//!     fn process_element(
+//!         &mut self,
+//!         (metric, v): (String, i64),
+//!         ctx: &mut KeyedContext<'_, String>,
+//!         out: &mut Output<'_, String>,
+//!     ) {
+//!         if ctx.broadcast_state(&LIMITS).get(&metric).is_some_and(|limit| v > *limit) {
+//!             out.collect(format!("{metric} at {v}"));
+//!         }
+//!     }
+//!     fn process_broadcast_element(
+//!         &mut self,
+//!         (metric, limit): (String, i64),
+//!         ctx: &mut BroadcastContext<'_>,
+//!         _out: &mut Output<'_, String>,
+//!     ) {
+//!         ctx.broadcast_state(&LIMITS).insert(metric, limit);
+//!     }
+//! }
+//!
+//! #[rill::job]
+//! fn alerts(env: &mut Env) {
+//!     let limits = env.from_elements([("cpu".to_string(), 90i64)]).broadcast(&LIMITS);
+//!     env.from_elements([("cpu".to_string(), 95i64)])
+//!         .key_by(|(m, _)| m.clone())
+//!         .connect(limits)
+//!         .process(OverLimit)
+//!         .print();
+//! }
+//! ```
+
+use crate::broadcast_state::{BroadcastState, BroadcastStore};
+use crate::collector::{Collector, Output};
+use crate::element::Timestamp;
+use crate::ops::keyed_process::KeyedContext;
+use crate::side_output::SideOutputs;
+use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
+use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use std::hash::Hash;
+
+impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
+    /// `keyed.connect(rules.broadcast(&STATE)).process(f)`: keyed records with a broadcast
+    /// state that the second input's records write.
+    pub fn keyed_broadcast_process<K, K1, F>(self, id: u32, key: K1, f: F) -> Headed<A, B, KeyedBroadcastProcess<K1, F>>
+    where
+        K1: FnMut(&A) -> K + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Send + 'static,
+        F: KeyedBroadcastProcessFunction<K, A, B>,
+    {
+        Headed::new(KeyedBroadcastProcess { id, key, f })
+    }
+}
+
+pub struct BroadcastContext<'a> {
+    pub(crate) timestamp: Timestamp,
+    pub(crate) store: &'a mut BroadcastStore,
+}
+
+impl BroadcastContext<'_> {
+    /// The broadcast record's event timestamp, if it has one.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        (self.timestamp != crate::element::NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The broadcast state `d`, to update: every subtask receives the same records, so
+    /// every subtask's copy stays the same.
+    pub fn broadcast_state<BK: Hash + Eq + Send + 'static, BV: Send + 'static>(
+        &mut self,
+        d: &BroadcastState<BK, BV>,
+    ) -> &mut std::collections::HashMap<BK, BV> {
+        self.store.get_mut(d)
+    }
+}
+
+/// Keyed records processed with a broadcast state that a broadcast stream writes (Flink's
+/// `KeyedBroadcastProcessFunction`): the way alert rules change while a job runs.
+pub trait KeyedBroadcastProcessFunction<K, A, B>: Clone + Send + 'static {
+    type Out: Send + 'static;
+    /// A keyed record: keyed state, timers and the broadcast state (read-only).
+    fn process_element(&mut self, value: A, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
+    /// A broadcast record: it may change the broadcast state.
+    fn process_broadcast_element(&mut self, value: B, ctx: &mut BroadcastContext<'_>, out: &mut Output<'_, Self::Out>);
+    fn on_timer(&mut self, _time: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Output<'_, Self::Out>) {}
+}
+
+#[derive(Clone)]
+pub struct KeyedBroadcastProcess<K1, F> {
+    id: u32,
+    key: K1,
+    f: F,
+}
+
+pub struct KeyedBroadcastProcessOp<K1, F, K, O, C> {
+    key: K1,
+    f: F,
+    core: KeyedCore<K, O>,
+    next: C,
+}
+
+impl<A, B, K, K1, F> TwoInputStage<A, B> for KeyedBroadcastProcess<K1, F>
+where
+    K1: FnMut(&A) -> K + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
+    F: KeyedBroadcastProcessFunction<K, A, B>,
+{
+    type Out = F::Out;
+    fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
+        let core = KeyedCore::new(self.id, SideOutputs::default()).with_broadcast_state();
+        KeyedBroadcastProcessOp { key: self.key, f: self.f, core, next }
+    }
+}
+
+impl<A, B, K, K1, F, C> TwoInputCollector<A, B> for KeyedBroadcastProcessOp<K1, F, K, F::Out, C>
+where
+    K1: FnMut(&A) -> K + Send,
+    K: Hash + Eq + Clone + Send + 'static,
+    F: KeyedBroadcastProcessFunction<K, A, B>,
+    C: Collector<F::Out>,
+{
+    fn collect1(&mut self, value: A, timestamp: Timestamp) {
+        let key = (self.key)(&value);
+        let f = &mut self.f;
+        self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element(value, ctx, out));
+    }
+    fn collect2(&mut self, value: B, timestamp: Timestamp) {
+        let f = &mut self.f;
+        self.core.process_broadcast(timestamp, &mut self.next, |store, out| {
+            f.process_broadcast_element(value, &mut BroadcastContext { timestamp, store }, out)
+        });
+    }
+    keyed_lifecycle!(|f, time, ctx, out| <F as KeyedBroadcastProcessFunction<K, A, B>>::on_timer(f, time, ctx, out));
+}

@@ -1,0 +1,222 @@
+//! The keyed-operator core: what every keyed process operator holds besides its function
+//! and its key selectors — keyed state, timers in both time domains, the input watermark,
+//! the clock, side outputs, a broadcast state where there is one, and the buffer its
+//! function writes to — and how it runs: a record or a timer with a [`KeyedContext`] for
+//! its key, timers fired in time order as the watermark or processing time passes them, the
+//! lifecycle passed on to the side outputs and to what follows.
+//!
+//! Keyed process, keyed co-process and keyed broadcast process functions run on it, so that
+//! state, timers and firing are written (and will be snapshotted and restored) once.
+
+use crate::broadcast_state::BroadcastStore;
+use crate::collector::{BlockedSend, Collector, Output};
+use crate::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::error::JobError;
+use crate::ops::keyed_process::{KeyedContext, TimeDomain};
+use crate::panic_scope;
+use crate::runtime_context::RuntimeContext;
+use crate::side_output::SideOutputs;
+use crate::state::StateStore;
+use crate::time::Clock;
+use crate::timers::Timers;
+use std::hash::Hash;
+
+/// A keyed operator's state, timers, time and outputs, for keys `K` and records out `O`.
+pub struct KeyedCore<K, O> {
+    /// The operator's id, for the panic scope (failures name the operator).
+    id: u32,
+    state: StateStore<K>,
+    timers: Timers<K>,
+    watermark: Timestamp,
+    clock: Clock,
+    side: SideOutputs,
+    /// The broadcast state of a keyed broadcast process function.
+    broadcast: Option<BroadcastStore>,
+    /// What the function emitted, sent on when it returns (see [`Output`]).
+    buffer: Vec<(O, Timestamp)>,
+}
+
+impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
+    /// The core of operator `id`, writing to the side outputs `side`.
+    pub fn new(id: u32, side: SideOutputs) -> Self {
+        KeyedCore {
+            id,
+            state: StateStore::default(),
+            timers: Timers::default(),
+            watermark: i64::MIN,
+            clock: Clock::System,
+            side,
+            broadcast: None,
+            buffer: Vec::new(),
+        }
+    }
+
+    /// With a broadcast state that the function reads (and its broadcast side writes).
+    pub fn with_broadcast_state(mut self) -> Self {
+        self.broadcast = Some(BroadcastStore::default());
+        self
+    }
+
+    /// The input watermark: the operator's event time.
+    pub fn watermark(&self) -> Timestamp {
+        self.watermark
+    }
+
+    /// Runs `f` on a record of `key` with timestamp `timestamp`, then sends what it emitted
+    /// to `next`.
+    #[inline]
+    pub fn process<C: Collector<O>>(
+        &mut self,
+        key: &K,
+        timestamp: Timestamp,
+        next: &mut C,
+        f: impl FnOnce(&mut KeyedContext<'_, K>, &mut Output<'_, O>),
+    ) {
+        panic_scope::enter(self.id);
+        let mut ctx = KeyedContext::new(
+            timestamp,
+            key,
+            &mut self.state,
+            &mut self.timers,
+            self.watermark,
+            None,
+            &self.clock,
+            &mut self.side,
+            self.broadcast.as_mut(),
+        );
+        f(&mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        self.send(next);
+    }
+
+    /// Runs `f` on a record of the broadcast side: no key, the broadcast state writable.
+    pub fn process_broadcast<C: Collector<O>>(
+        &mut self,
+        timestamp: Timestamp,
+        next: &mut C,
+        f: impl FnOnce(&mut BroadcastStore, &mut Output<'_, O>),
+    ) {
+        panic_scope::enter(self.id);
+        let store = self.broadcast.get_or_insert_with(BroadcastStore::default);
+        f(store, &mut Output { buffer: &mut self.buffer, timestamp });
+        self.send(next);
+    }
+
+    /// Fires the timers of `domain` due at `now`, in time order (timers they register and
+    /// that are due fire too), each with a context for its key.
+    fn fire<C: Collector<O>>(
+        &mut self,
+        domain: TimeDomain,
+        now: Timestamp,
+        next: &mut C,
+        mut on_timer: impl FnMut(Timestamp, &mut KeyedContext<'_, K>, &mut Output<'_, O>),
+    ) {
+        loop {
+            let queue = match domain {
+                TimeDomain::EventTime => &mut self.timers.event_time,
+                TimeDomain::ProcessingTime => &mut self.timers.processing_time,
+            };
+            let Some((time, key)) = queue.pop_due(now) else { break };
+            panic_scope::enter(self.id);
+            // Event-time timers emit at their time; processing-time ones without a timestamp.
+            let ts = if domain == TimeDomain::EventTime { time } else { NO_TIMESTAMP };
+            let mut ctx = KeyedContext::new(
+                ts,
+                &key,
+                &mut self.state,
+                &mut self.timers,
+                self.watermark,
+                Some(domain),
+                &self.clock,
+                &mut self.side,
+                self.broadcast.as_mut(),
+            );
+            on_timer(time, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp: ts });
+            self.send(next);
+        }
+    }
+
+    fn send<C: Collector<O>>(&mut self, next: &mut C) {
+        for (out, ts) in self.buffer.drain(..) {
+            next.collect(out, ts);
+        }
+    }
+
+    /// A control element: a watermark advances event time and fires the timers it passes;
+    /// every element goes on to the side outputs and to `next`.
+    pub fn on_control<C: Collector<O>>(
+        &mut self,
+        control: Control,
+        next: &mut C,
+        on_timer: impl FnMut(Timestamp, &mut KeyedContext<'_, K>, &mut Output<'_, O>),
+    ) {
+        if let Control::Watermark(w) = control {
+            self.watermark = w;
+            self.fire(TimeDomain::EventTime, w, next, on_timer);
+        }
+        self.side.on_control(control);
+        next.on_control(control);
+    }
+
+    /// Processing time has advanced: fires its due timers, and passes the time on.
+    pub fn on_processing_time<C: Collector<O>>(
+        &mut self,
+        now: Timestamp,
+        next: &mut C,
+        on_timer: impl FnMut(Timestamp, &mut KeyedContext<'_, K>, &mut Output<'_, O>),
+    ) {
+        self.fire(TimeDomain::ProcessingTime, now, next, on_timer);
+        self.side.on_processing_time(now);
+        next.on_processing_time(now);
+    }
+
+    /// Takes the job's clock; opens the side outputs and `next`.
+    pub fn open<C: Collector<O>>(&mut self, ctx: &mut RuntimeContext<'_>, next: &mut C) -> Result<(), JobError> {
+        self.clock = ctx.clock.clone();
+        self.side.open(ctx)?;
+        next.open(ctx)
+    }
+
+    pub fn flush<C: Collector<O>>(&mut self, next: &mut C) {
+        self.side.flush();
+        next.flush()
+    }
+
+    pub fn take_blocked<C: Collector<O>>(&mut self, blocked: &mut Vec<BlockedSend>, next: &mut C) {
+        self.side.take_blocked(blocked);
+        next.take_blocked(blocked)
+    }
+
+    pub fn close<C: Collector<O>>(&mut self, next: &mut C) -> Result<(), JobError> {
+        self.side.close()?;
+        next.close()
+    }
+}
+
+/// The lifecycle methods of an operator with fields `core` (a [`KeyedCore`]), `f` (its
+/// function) and `next`, for [`Collector`] and [`TwoInputCollector`](crate::two_input::TwoInputCollector)
+/// alike: `on_timer` is how the function's timers are called (`|f, time, ctx, out| ..`).
+macro_rules! keyed_lifecycle {
+    (|$f:ident, $time:ident, $ctx:ident, $out:ident| $on_timer:expr) => {
+        fn on_control(&mut self, control: $crate::Control) {
+            let $f = &mut self.f;
+            self.core.on_control(control, &mut self.next, |$time, $ctx, $out| $on_timer)
+        }
+        fn on_processing_time(&mut self, now: $crate::Timestamp) {
+            let $f = &mut self.f;
+            self.core.on_processing_time(now, &mut self.next, |$time, $ctx, $out| $on_timer)
+        }
+        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
+            self.core.open(ctx, &mut self.next)
+        }
+        fn flush(&mut self) {
+            self.core.flush(&mut self.next)
+        }
+        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
+            self.core.take_blocked(blocked, &mut self.next)
+        }
+        fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
+            self.core.close(&mut self.next)
+        }
+    };
+}
+pub(crate) use keyed_lifecycle;

@@ -1,7 +1,7 @@
 //! The alerting pipeline's records and rules: what `metrics_gen` writes, what
 //! `kafka_alerts` reads, evaluates and emits.
 
-use rill::ops::window::AggregateFunction;
+use rill::api::AggregateFunction;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

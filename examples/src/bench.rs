@@ -1,6 +1,6 @@
 //! The record generators of the reference workloads (`shared/bench/README.md`).
 
-use rill::ops::window::AggregateFunction;
+use rill::api::AggregateFunction;
 use rill::SmallString;
 use std::sync::LazyLock;
 

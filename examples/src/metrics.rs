@@ -1,7 +1,7 @@
 //! Generated monitoring metrics for the examples: hosts reporting CPU and latency, with some
 //! records out of order, some late, and one host misbehaving.
 
-use rill::ops::window::AggregateFunction;
+use rill::api::AggregateFunction;
 
 /// One measurement.
 #[derive(rill::Codec, Debug, Clone, PartialEq)]

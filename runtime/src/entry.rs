@@ -1,10 +1,10 @@
 //! The `main` of every job binary: parses its arguments, prints the plan or runs the job.
 
+use crate::core::error::JobError;
+use crate::core::plan::PlanSpec;
 use crate::env::Env;
-use crate::error::JobError;
 use crate::executor::{execute, execute_as, resolve_parallelism};
 use crate::net::launcher::{Coordinator, Outcome};
-use crate::plan::PlanSpec;
 
 /// What the job binary was asked to do.
 #[derive(Debug, Default, PartialEq)]
@@ -109,7 +109,7 @@ impl Job {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
         (self.build)(&mut env);
-        execute(env, parallelism.unwrap_or(cores), None)
+        execute(env.graph, parallelism.unwrap_or(cores), None)
     }
 
     /// Starts the job in this process on a thread of its own and returns at once (Flink's
@@ -125,7 +125,7 @@ impl Job {
             .spawn(move || {
                 let mut env = Env::new(plan, parameters);
                 build(&mut env);
-                execute(env, parallelism.unwrap_or(cores), Some(stop2))
+                execute(env.graph, parallelism.unwrap_or(cores), Some(stop2))
             })
             .expect("a thread for the job");
         JobClient { stop, thread }
@@ -136,15 +136,15 @@ impl Job {
     pub fn run_as(&self, member: &crate::net::Member, parallelism: usize, parameters: &[&str]) -> Result<(), JobError> {
         let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
         (self.build)(&mut env);
-        execute_as(env, parallelism, None, Some(member))
+        execute_as(env.graph, parallelism, None, Some(member))
     }
 
     /// The plan as JSON, as `--plan` prints it.
     pub fn plan_json(&self, parallelism: usize) -> String {
         let mut env = Env::new(self.plan, Vec::new());
         (self.build)(&mut env);
-        let (default, p) = resolve_parallelism(&env, parallelism);
-        crate::plan::to_json(self.plan, default, &p)
+        let (default, p) = resolve_parallelism(&env.graph, parallelism);
+        crate::core::plan::to_json(self.plan, default, &p)
     }
 }
 
@@ -206,11 +206,11 @@ pub fn main(job: &Job) -> ! {
     let mut env = Env::new(plan, options.parameters);
     build(&mut env);
     if options.plan {
-        let (default, parallelism) = resolve_parallelism(&env, cli_default);
-        println!("{}", crate::plan::to_json(plan, default, &parallelism));
+        let (default, parallelism) = resolve_parallelism(&env.graph, cli_default);
+        println!("{}", crate::core::plan::to_json(plan, default, &parallelism));
         std::process::exit(0);
     }
-    let result = execute_as(env, cli_default, None, worker.as_ref().map(|(m, _)| m));
+    let result = execute_as(env.graph, cli_default, None, worker.as_ref().map(|(m, _)| m));
     let outcome = Outcome::of(result);
     match worker {
         Some((_, coordinator)) => {

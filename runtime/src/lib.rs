@@ -21,62 +21,61 @@
 // The derives this crate applies to its own types name `::rill`.
 extern crate self as rill;
 
-pub mod agg;
-pub mod broadcast_state;
-pub mod codec;
-pub mod collector;
+pub mod api;
 pub mod connectors;
-mod element;
+pub mod core;
 pub mod entry;
 mod env;
-mod error;
 pub mod exchange;
-mod executor;
-pub mod formats;
-pub mod keyed;
-pub mod metrics;
+pub(crate) mod executor;
 pub mod net;
 pub mod ops;
-pub mod panic_scope;
-pub mod pipe;
-pub mod plan;
-mod runtime_context;
-pub mod show;
-pub mod side_output;
 pub mod sinks;
-mod small_string;
 pub mod sources;
 pub mod state;
-mod task;
 pub mod time;
-pub mod timers;
-pub mod two_input;
 
-pub use codec::Codec;
-pub use collector::{Collector, Output};
-pub use element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
+pub use crate::core::collector::{Collector, Output};
+pub use crate::core::element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
+pub use crate::core::error::JobError;
+pub use crate::core::runtime_context::RuntimeContext;
+pub use api::codec::{self, Codec};
+pub use api::metrics;
+pub use api::small_string::SmallString;
 pub use entry::{Job, JobClient};
 pub use env::Env;
-pub use error::JobError;
 pub use ops::process::Context;
 pub use rill_macros::{job, Codec};
-pub use runtime_context::RuntimeContext;
 pub use sinks::user::Sink;
-pub use small_string::SmallString;
+
+/// What the code that `#[rill::job]` generates refers to, in one place, so that the crate's
+/// layout can change without changing what the compiler emits. Not for users.
+#[doc(hidden)]
+pub mod codegen {
+    pub use crate::core::pipe::ChainBuilder;
+    pub use crate::core::plan::{ChainSpec, Edge, Operator, Partitioner, PlanSpec};
+    pub use crate::core::two_input::TwoInput;
+    pub use crate::entry::{main, Job};
+    pub use crate::exchange::{Forward, Global, InputPort, Rebalance, Rescale};
+    pub use crate::ops::agg::{Field0, Max, MaxBy, Min, MinBy, Sum};
+    pub use crate::sources::{FromIter, FromSource, Sequence, SocketTextStream, TextFile};
+    pub use crate::time::CountWindows;
+}
 
 /// What a job needs in scope.
 pub mod prelude {
-    pub use crate::broadcast_state::BroadcastState;
-    pub use crate::collector::Output;
+    pub use crate::api::small_string::SmallString;
+    pub use crate::api::{AggregateFunction, OutputTag};
+    pub use crate::core::collector::Output;
+    pub use crate::core::error::JobError;
     pub use crate::env::Env;
-    pub use crate::error::JobError;
     pub use crate::ops::broadcast_process::{BroadcastContext, KeyedBroadcastProcessFunction};
     pub use crate::ops::co_process::KeyedCoProcessFunction;
-    pub use crate::ops::keyed_process::{KeyedContext, KeyedProcessFunction, TimeDomain};
+    pub use crate::ops::keyed_process::KeyedProcessFunction;
     pub use crate::ops::process::Context;
-    pub use crate::ops::window::{AggregateFunction, OutputTag};
     pub use crate::sinks::user::Sink;
-    pub use crate::small_string::SmallString;
+    pub use crate::state::broadcast::BroadcastState;
+    pub use crate::state::context::{KeyedContext, TimeDomain};
     pub use crate::state::{AggregatingState, ListState, MapState, ReducingState, ValueState};
     pub use crate::time::{
         Clock, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeSessionWindows,

@@ -8,8 +8,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::ClientConfig;
+use rill::connectors::formats::{Json, Text};
 use rill::connectors::kafka::{BadRecord, KafkaRecord, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
-use rill::formats::{Json, Text};
 use rill::prelude::*;
 use std::time::Duration;
 
@@ -648,7 +648,7 @@ fn slow_pipeline(env: &mut Env) {
         .bounded(OffsetsInitializer::offsets([((topic, 0), records)]))
         .property("queued.max.messages.kbytes", "1024")
         .property("statistics.interval.ms", "50")
-        .value_format(rill::formats::Bytes)
+        .value_format(rill::connectors::formats::Bytes)
         .build();
     env.from_source(source, WatermarkStrategy::no_watermarks(), "slow")
         .map(|v: Vec<u8>| {

@@ -3,8 +3,8 @@
 mod common;
 
 use common::{collect, Collected};
-use rill::keyed::{key_group, subtask_for_key_group};
 use rill::prelude::*;
+use rill::state::key_groups::{key_group, subtask_for_key_group};
 use std::collections::{BTreeMap, BTreeSet};
 
 fn by_subtask<T: Ord + Clone>(got: Vec<(usize, T)>) -> BTreeMap<usize, Vec<T>> {

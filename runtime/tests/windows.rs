@@ -6,7 +6,7 @@ mod common;
 
 use common::{collect, Collected};
 use rill::prelude::*;
-use rill::show::Show;
+use rill::sinks::show::Show;
 use std::time::Duration;
 
 /// What Flink printed for one job (`name> record` lines), sorted.

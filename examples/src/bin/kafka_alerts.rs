@@ -23,8 +23,8 @@
 //! latency and the source lag, how long ago each metric was produced when the source reads
 //! it: the broker's and the consumer's share of the latency.
 
+use rill::connectors::formats::Json;
 use rill::connectors::kafka::{create_topics, BadRecord, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
-use rill::formats::Json;
 use rill::prelude::*;
 use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, Stats};
 use rill_examples::latency::{first_read_at, observe_source_lag, CountSink, LatencySink};

@@ -34,9 +34,9 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
                 let port = port_ident(c.id, input);
                 let id = c.id as u32;
                 if input == 0 {
-                    quote!(let #port = ::rill::exchange::InputPort::new(#id);)
+                    quote!(let #port = ::rill::codegen::InputPort::new(#id);)
                 } else {
-                    quote!(let #port = ::rill::exchange::InputPort::second(#id);)
+                    quote!(let #port = ::rill::codegen::InputPort::second(#id);)
                 }
             })
     });
@@ -52,7 +52,7 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
     let main = options.main.then(|| {
         quote! {
             fn main() {
-                ::rill::entry::main(&#job_ident)
+                ::rill::codegen::main(&#job_ident)
             }
         }
     });
@@ -68,10 +68,10 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
 
         #[doc(hidden)]
         #[allow(non_upper_case_globals)]
-        static #plan_ident: ::rill::plan::PlanSpec = #plan;
+        static #plan_ident: ::rill::codegen::PlanSpec = #plan;
 
         /// The compiled job: its plan and the function that builds its chains.
-        #vis static #job_ident: ::rill::entry::Job = ::rill::entry::Job { plan: &#plan_ident, build: #name };
+        #vis static #job_ident: ::rill::codegen::Job = ::rill::codegen::Job { plan: &#plan_ident, build: #name };
 
         #main
     }
@@ -101,7 +101,7 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
         quote_spanned! {head.span=>
             {
                 let __rill_source = #source;
-                let __rill_chain = ::rill::pipe::ChainBuilder::of_source(&__rill_source) #sides #rest;
+                let __rill_chain = ::rill::codegen::ChainBuilder::of_source(&__rill_source) #sides #rest;
                 #env.__source_chain(#id, __rill_source, __rill_chain);
             }
         }
@@ -110,7 +110,7 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
         let op = (head.op.emit)(head);
         quote! {
             {
-                let __rill_chain = ::rill::two_input::TwoInput::of(&#first, &#second) #op
+                let __rill_chain = ::rill::codegen::TwoInput::of(&#first, &#second) #op
                     .chain(|__rill_b| __rill_b #rest);
                 #env.__two_input_chain(&#first, &#second, __rill_chain);
             }
@@ -121,7 +121,7 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
         let late = late_data(graph, phys, head.id);
         quote! {
             {
-                let __rill_chain = ::rill::pipe::ChainBuilder::of(&#port) #op #late #rest;
+                let __rill_chain = ::rill::codegen::ChainBuilder::of(&#port) #op #late #rest;
                 #env.__input_chain(&#port, __rill_chain);
             }
         }
@@ -226,7 +226,7 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
                         Partition::Global => quote!(Global),
                         _ => quote!(Forward),
                     };
-                    quote_spanned!(span=> .to_exchange(&#port, #id, ::rill::exchange::#route::default()))
+                    quote_spanned!(span=> .to_exchange(&#port, #id, ::rill::codegen::#route::default()))
                 }
             }
         }
@@ -251,14 +251,14 @@ fn emit_plan(job: &str, graph: &Graph, phys: &Physical) -> TokenStream {
             let kind = node.kind();
             let name = node.display_name();
             let uid = node.uid();
-            quote!(::rill::plan::Operator::new(#id, #kind, #name, #uid))
+            quote!(::rill::codegen::Operator::new(#id, #kind, #name, #uid))
         });
-        quote!(::rill::plan::ChainSpec { id: #id, parallelism: #par, max_parallelism: #max, operators: &[#(#ops),*] })
+        quote!(::rill::codegen::ChainSpec { id: #id, parallelism: #par, max_parallelism: #max, operators: &[#(#ops),*] })
     });
     let edges = phys.edges.iter().map(|e| {
         let (id, s, t, input) = (e.id as u32, e.from_chain as u32, e.to_chain as u32, e.to_input);
         let p = syn::Ident::new(&format!("{:?}", e.partition.partitioner()), proc_macro2::Span::call_site());
-        quote!(::rill::plan::Edge { id: #id, source: #s, target: #t, partitioner: ::rill::plan::Partitioner::#p, input: #input })
+        quote!(::rill::codegen::Edge { id: #id, source: #s, target: #t, partitioner: ::rill::codegen::Partitioner::#p, input: #input })
     });
-    quote!(::rill::plan::PlanSpec { job: #job, chains: &[#(#chains),*], edges: &[#(#edges),*] })
+    quote!(::rill::codegen::PlanSpec { job: #job, chains: &[#(#chains),*], edges: &[#(#edges),*] })
 }

@@ -83,7 +83,7 @@ fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -
     let job_static = (item.sig.inputs.len() == 1).then(|| {
         quote! {
             #[allow(dead_code)]
-            #vis static #job: ::rill::entry::Job = ::rill::entry::Job::invalid(#name);
+            #vis static #job: ::rill::codegen::Job = ::rill::codegen::Job::invalid(#name);
         }
     });
     let main = options.main.then(|| {

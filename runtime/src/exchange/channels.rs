@@ -1,10 +1,10 @@
 //! The sending side of one exchange edge in one upstream subtask: per-target batch buffers
 //! and the sends that wait for room.
 
-use crate::collector::BlockedSend;
-use crate::element::{Control, Message, Record, Timestamp};
-use crate::error::JobError;
-use crate::runtime_context::{InputSender, RuntimeContext};
+use crate::core::collector::BlockedSend;
+use crate::core::element::{Control, Message, Record, Timestamp};
+use crate::core::error::JobError;
+use crate::core::runtime_context::{InputSender, RuntimeContext};
 use tokio::sync::mpsc::error::TrySendError;
 
 pub(crate) struct Channels<T> {

@@ -1,7 +1,7 @@
 //! The receiving side of a consumer subtask: combines the control elements of its input
 //! channels into the one stream of control its chain sees.
 
-use crate::element::{Control, Timestamp, MAX_WATERMARK};
+use crate::core::element::{Control, Timestamp, MAX_WATERMARK};
 
 /// Tracks each input channel's watermark and end of input. The chain's watermark is the
 /// minimum over the channels that have not ended, as in Flink; the chain ends when every

@@ -23,15 +23,6 @@ pub const BATCH_SIZE: usize = 1024;
 /// Batches a consumer subtask's input channel holds per input channel before senders wait.
 pub const BATCHES_PER_CHANNEL: usize = 4;
 
-/// Names a type, so that inference can carry a chain's output type into the next chain.
-pub trait TypeMarker {
-    type Item;
-}
-
-impl<T> TypeMarker for PhantomData<T> {
-    type Item = T;
-}
-
 /// The input of a consumer chain. Upstream chains write to it; its type is the type of what
 /// they write, unified by rustc (a union of streams of different types fails here).
 pub struct InputPort<T> {
@@ -52,6 +43,6 @@ impl<T> InputPort<T> {
     }
 }
 
-impl<T> TypeMarker for InputPort<T> {
+impl<T> crate::core::pipe::TypeMarker for InputPort<T> {
     type Item = T;
 }

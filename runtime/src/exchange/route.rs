@@ -1,6 +1,6 @@
 //! Partitioners: which consumer subtask a record goes to (Flink's `StreamPartitioner`s).
 
-use crate::keyed::{key_group, subtask_for_key_group};
+use crate::state::key_groups::{key_group, subtask_for_key_group};
 
 /// Chooses the consumer subtask of each record.
 pub trait Route<T>: Clone + Send + 'static {
@@ -90,7 +90,7 @@ pub struct Hash<KF> {
 
 impl<KF> Hash<KF> {
     pub fn new(key: KF) -> Self {
-        Hash { key, max_parallelism: crate::plan::DEFAULT_MAX_PARALLELISM }
+        Hash { key, max_parallelism: crate::core::plan::DEFAULT_MAX_PARALLELISM }
     }
 }
 

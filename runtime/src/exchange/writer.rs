@@ -3,11 +3,11 @@
 use super::channels::Channels;
 use super::route::{Hash, Route};
 use super::InputPort;
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::core::runtime_context::RuntimeContext;
 
 /// The lifecycle both writers share: control goes to every consumer subtask, buffers flush,
 /// parked sends are handed to the task.

@@ -9,11 +9,11 @@
 //! outgoing bridge's write waits, its channel fills, and the writer parks its send.
 
 use super::frame::{decode_message, encode_message, Handshake, MAX_FRAME};
-use crate::codec::Codec;
-use crate::element::{Control, Message};
-use crate::env::TaskFuture;
-use crate::error::JobError;
-use crate::runtime_context::InputSender;
+use crate::api::codec::Codec;
+use crate::core::element::{Control, Message};
+use crate::core::error::JobError;
+use crate::core::runtime_context::InputSender;
+use crate::core::TaskFuture;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader};

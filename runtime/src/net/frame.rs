@@ -11,8 +11,8 @@
 //! feeds, and the job it belongs to, so that a connection from another job binary (or
 //! another parallelism) is refused with a message rather than decoded into garbage.
 
-use crate::codec::{Codec, DecodeError, Decoder};
-use crate::element::{Control, Message, Record};
+use crate::api::codec::{Codec, DecodeError, Decoder};
+use crate::core::element::{Control, Message, Record};
 
 /// Frames above this size are a damaged stream, not a batch (a batch of 1,024 records of
 /// a megabyte each would still fit).
@@ -33,7 +33,7 @@ pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Ve
     match message {
         Message::Records(batch) => {
             out.push(RECORDS);
-            crate::codec::encode_len(batch.len(), out);
+            crate::api::codec::encode_len(batch.len(), out);
             for r in batch {
                 out.extend_from_slice(&r.timestamp.to_le_bytes());
                 r.value.encode(out);

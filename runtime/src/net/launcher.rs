@@ -115,7 +115,7 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(runtime) = runtime {
-                let why = runtime.block_on(crate::executor::cancelled());
+                let why = runtime.block_on(crate::net::launcher::cancelled());
                 let _ = tx.send((SIGNAL, Outcome::Cancelled(why.to_owned())));
             }
         })
@@ -299,6 +299,24 @@ impl Coordinator {
         };
         REPORTED.store(true, Ordering::SeqCst);
         let _ = writeln!(self.stream, "{line}").and_then(|_| self.stream.flush());
+    }
+}
+
+/// The signal that cancels the job: SIGINT (Ctrl-C) or SIGTERM.
+pub(crate) async fn cancelled() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "Ctrl-C"
     }
 }
 

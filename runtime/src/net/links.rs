@@ -3,7 +3,7 @@
 use super::bridge::{BridgeStart, Incoming, Outgoing};
 use super::frame::Handshake;
 use super::{Member, Placement};
-use crate::error::JobError;
+use crate::core::error::JobError;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -45,13 +45,13 @@
 //! }
 //! ```
 
-use crate::broadcast_state::{BroadcastState, BroadcastStore};
-use crate::collector::{Collector, Output};
-use crate::element::Timestamp;
-use crate::ops::keyed_process::KeyedContext;
-use crate::side_output::SideOutputs;
+use crate::core::collector::{Collector, Output};
+use crate::core::element::Timestamp;
+use crate::core::side_output::SideOutputs;
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::state::broadcast::{BroadcastState, BroadcastStore};
+use crate::state::context::KeyedContext;
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
-use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use std::hash::Hash;
 
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
@@ -75,7 +75,7 @@ pub struct BroadcastContext<'a> {
 impl BroadcastContext<'_> {
     /// The broadcast record's event timestamp, if it has one.
     pub fn timestamp(&self) -> Option<Timestamp> {
-        (self.timestamp != crate::element::NO_TIMESTAMP).then_some(self.timestamp)
+        (self.timestamp != crate::core::element::NO_TIMESTAMP).then_some(self.timestamp)
     }
 
     /// The broadcast state `d`, to update: every subtask receives the same records, so

@@ -11,10 +11,10 @@
 //! }
 //! ```
 
-use crate::collector::Collector;
-use crate::element::Timestamp;
-use crate::panic_scope;
-use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::core::collector::Collector;
+use crate::core::element::Timestamp;
+use crate::core::panic_scope;
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `co_map(f1, f2)`: one output per record of either input.

@@ -29,12 +29,12 @@
 //! }
 //! ```
 
-use crate::collector::{Collector, Output};
-use crate::element::Timestamp;
-use crate::ops::keyed_process::KeyedContext;
-use crate::side_output::SideOutputs;
+use crate::core::collector::{Collector, Output};
+use crate::core::element::Timestamp;
+use crate::core::side_output::SideOutputs;
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::state::context::KeyedContext;
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
-use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use std::hash::Hash;
 
 /// A function over two keyed inputs that share their key, with keyed state and timers

@@ -3,11 +3,11 @@
 //! `size` records (sliding, an evictor in Flink's terms) make the window; it fires by count.
 
 use super::window::WindowFn;
-use crate::collector::Collector;
-use crate::element::{Control, Timestamp};
-use crate::keyed::KeyMap;
+use crate::core::collector::Collector;
+use crate::core::element::{Control, Timestamp};
+use crate::core::panic_scope;
 use crate::ops::window_context::WindowStates;
-use crate::panic_scope;
+use crate::state::key_groups::KeyMap;
 use crate::time::assigners::GLOBAL_WINDOW;
 use crate::time::Clock;
 use std::collections::VecDeque;
@@ -126,7 +126,7 @@ where
         self.next.flush()
     }
 
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
         self.next.take_blocked(blocked)
     }
 

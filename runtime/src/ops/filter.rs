@@ -8,10 +8,10 @@
 //! }
 //! ```
 
-use crate::collector::Collector;
-use crate::element::Timestamp;
-use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::collector::Collector;
+use crate::core::element::Timestamp;
+use crate::core::panic_scope;
+use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 
 #[derive(Clone)]
 pub struct FilterStage<F> {

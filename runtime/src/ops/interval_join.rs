@@ -5,11 +5,11 @@
 //! dropped; buffers are cleaned once the watermark passes a record's last partner, as in
 //! Flink's `IntervalJoinOperator`.
 
-use crate::collector::{Collector, Output};
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::keyed::KeyMap;
-use crate::panic_scope;
-use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::core::collector::{Collector, Output};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::state::key_groups::KeyMap;
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;

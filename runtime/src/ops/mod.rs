@@ -1,5 +1,6 @@
 //! The operators that run inside a chain, one per file.
 
+pub mod agg;
 pub mod broadcast_process;
 pub mod co_map;
 pub mod co_process;

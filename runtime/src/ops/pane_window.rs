@@ -14,16 +14,16 @@
 //! function after the aggregate (`aggregate(f, |key, ctx, result, out| ..)`) sees each
 //! window's result as it would with per-window state.
 
-use super::window::AggregateFunction;
-use crate::collector::{BlockedSend, Collector, Output};
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::error::JobError;
-use crate::keyed::KeyMap;
+use crate::api::AggregateFunction;
+use crate::core::collector::{BlockedSend, Collector, Output};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::error::JobError;
+use crate::core::panic_scope;
+use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
+use crate::core::runtime_context::RuntimeContext;
 use crate::ops::window_context::{WindowContext, WindowStates};
-use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
-use crate::runtime_context::RuntimeContext;
 use crate::sinks::discard::DiscardSink;
+use crate::state::key_groups::KeyMap;
 use crate::time::{Clock, TimeWindow, WindowAssigner};
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -463,7 +463,7 @@ where
     #[allow(clippy::type_complexity)]
     pub fn late_data_to<LT: Tail<P::Out>>(
         self,
-        _tag: &super::window::OutputTag<P::Out>,
+        _tag: &crate::api::OutputTag<P::Out>,
         branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
     ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, E, LT>>> {
         let Then(pipe, s) = self.pipe;

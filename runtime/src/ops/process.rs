@@ -15,10 +15,10 @@
 //! }
 //! ```
 
-use crate::collector::{Collector, Output};
-use crate::element::{Timestamp, NO_TIMESTAMP};
-use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::collector::{Collector, Output};
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
+use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 
 /// What a process function sees besides the record.
 pub struct Context<'a, K = ()> {

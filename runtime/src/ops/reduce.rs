@@ -13,12 +13,12 @@
 //! }
 //! ```
 
-use crate::agg::{FieldAgg, Select};
-use crate::collector::Collector;
-use crate::element::Timestamp;
-use crate::keyed::KeyMap;
-use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::collector::Collector;
+use crate::core::element::Timestamp;
+use crate::core::panic_scope;
+use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::ops::agg::{FieldAgg, Select};
+use crate::state::key_groups::KeyMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 

@@ -11,10 +11,10 @@
 
 use super::window::WindowFn;
 use super::window_context::WindowStates;
-use crate::collector::Collector;
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::keyed::{FxHasher, KeyMap};
-use crate::panic_scope;
+use crate::core::collector::Collector;
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
+use crate::state::key_groups::{FxHasher, KeyMap};
 use crate::time::{Clock, TimeWindow};
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash};
@@ -310,7 +310,7 @@ where
         self.next.flush()
     }
 
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
         self.late.take_blocked(blocked);
         self.next.take_blocked(blocked)
     }

@@ -1,10 +1,10 @@
 //! Fan-out inside a chain: one operator, two chained consumers.
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::pipe::Tail;
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{Branch, ChainBuilder, Identity, Pipe, Tail};
+use crate::core::runtime_context::RuntimeContext;
 
 #[derive(Clone)]
 pub struct TeeTail<A, B>(pub A, pub B);
@@ -46,5 +46,23 @@ impl<T: Clone, A: Collector<T>, B: Collector<T>> Collector<T> for Tee<A, B> {
     fn close(&mut self) -> Result<(), JobError> {
         self.0.close()?;
         self.1.close()
+    }
+}
+
+impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
+    /// Sends every record down two branches (Flink chains several consumers of one
+    /// operator; each gets its own copy of the record).
+    pub fn split<A, B>(
+        self,
+        a: impl FnOnce(ChainBuilder<P::Out, Identity>) -> A,
+        b: impl FnOnce(ChainBuilder<P::Out, Identity>) -> B,
+    ) -> Branch<In, P, TeeTail<A, B>>
+    where
+        P::Out: Clone + Send + 'static,
+        A: Tail<P::Out>,
+        B: Tail<P::Out>,
+    {
+        let tail = TeeTail(a(ChainBuilder::new()), b(ChainBuilder::new()));
+        self.end(tail)
     }
 }

@@ -14,10 +14,10 @@
 //! }
 //! ```
 
-use crate::collector::Collector;
-use crate::element::{Control, Timestamp, MAX_WATERMARK};
-use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::collector::Collector;
+use crate::core::element::{Control, Timestamp, MAX_WATERMARK};
+use crate::core::panic_scope;
+use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 use crate::time::watermark::{TimestampAssigner, NO_WATERMARK};
 use crate::time::{Strategies, WatermarkGenerator, WatermarkStrategy};
 
@@ -117,7 +117,7 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
     fn flush(&mut self) {
         self.next.flush()
     }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
         self.next.take_blocked(blocked)
     }
     fn close(&mut self) -> Result<(), crate::JobError> {

@@ -22,33 +22,23 @@
 //! }
 //! ```
 
-use crate::collector::{Collector, Output};
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::keyed::KeyMap;
+use crate::api::{AggregateFunction, OutputTag};
+use crate::core::collector::{Collector, Output};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
+use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::ops::count_window::CountWindowOp;
 use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
 use crate::ops::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
 pub use crate::ops::window_context::WindowContext;
 use crate::ops::window_context::WindowStates;
-use crate::panic_scope;
-use crate::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::sinks::discard::DiscardSink;
+use crate::state::key_groups::KeyMap;
 use crate::time::{millis, TimeWindow, Trigger, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
-
-/// Flink's `AggregateFunction`: an accumulator per key and window, its result, and how two
-/// accumulators merge.
-pub trait AggregateFunction<In>: Clone + Send + 'static {
-    type Acc: Send + 'static;
-    type Out;
-    fn create_accumulator(&self) -> Self::Acc;
-    fn add(&self, value: In, acc: &mut Self::Acc);
-    fn get_result(&self, acc: &Self::Acc) -> Self::Out;
-    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
-}
 
 /// What a window keeps per key, and what it emits when it fires.
 pub trait WindowFn<K, T>: Clone + Send + 'static {
@@ -129,27 +119,6 @@ where
     fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &Vec<T>, out: &mut Vec<(O, Timestamp)>) {
         let timestamp = ctx.max_timestamp();
         (self.0)(key, ctx, acc, &mut Output { buffer: out, timestamp });
-    }
-}
-
-/// Names a side output and the type of its records (Flink's `OutputTag`).
-///
-/// ```
-/// use rill::prelude::*;
-/// static LATE: OutputTag<(String, i64)> = OutputTag::new("late");
-/// assert_eq!(LATE.id(), "late");
-/// ```
-pub struct OutputTag<T> {
-    id: &'static str,
-    _t: PhantomData<fn() -> T>,
-}
-
-impl<T> OutputTag<T> {
-    pub const fn new(id: &'static str) -> Self {
-        OutputTag { id, _t: PhantomData }
-    }
-    pub fn id(&self) -> &'static str {
-        self.id
     }
 }
 
@@ -340,7 +309,7 @@ impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Eith
             Either::Session(s) => s.flush(),
         }
     }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
         match self {
             Either::Time(a) => a.take_blocked(blocked),
             Either::Count(b) => b.take_blocked(blocked),
@@ -554,7 +523,7 @@ where
         self.late.flush();
         self.next.flush();
     }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::collector::BlockedSend>) {
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
         self.late.take_blocked(blocked);
         self.next.take_blocked(blocked);
     }
@@ -757,7 +726,7 @@ where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
-        A: crate::agg::FieldAgg<N>,
+        A: crate::ops::agg::FieldAgg<N>,
         G: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
         N: Copy + 'static,
     {
@@ -779,7 +748,7 @@ where
         KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
-        S: crate::agg::Select,
+        S: crate::ops::agg::Select,
         G: Fn(&P::Out) -> &N + Clone + Send + 'static,
         N: PartialOrd + 'static,
     {

@@ -29,7 +29,7 @@
 //! }
 //! ```
 
-use crate::element::Timestamp;
+use crate::core::element::Timestamp;
 use crate::state::{KeyedState, StateStore};
 use crate::time::{Clock, TimeWindow};
 use std::hash::Hash;

@@ -3,12 +3,12 @@
 //! pair, as in Flink's window join (an inner join; results carry the window's last
 //! timestamp).
 
-use crate::collector::Collector;
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::keyed::KeyMap;
-use crate::panic_scope;
+use crate::core::collector::Collector;
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::state::key_groups::KeyMap;
 use crate::time::{TimeWindow, WindowAssigner};
-use crate::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 

@@ -9,11 +9,11 @@
 //! }
 //! ```
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::core::runtime_context::RuntimeContext;
 
 #[derive(Clone, Default)]
 pub struct DiscardSink {

@@ -2,5 +2,6 @@
 
 pub mod discard;
 pub mod print;
+pub mod show;
 pub mod text_file;
 pub mod user;

@@ -9,11 +9,11 @@
 //! }
 //! ```
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::core::runtime_context::RuntimeContext;
 use std::io::Write;
 
 /// Bytes gathered before they are written: lines are only ever written whole, and a write
@@ -60,7 +60,7 @@ impl<F> PrintSink<F> {
             out.write_all(bytes).and_then(|_| out.flush())
         };
         if let Err(e) = result {
-            crate::panic_scope::enter(self.id);
+            crate::core::panic_scope::enter(self.id);
             let stream = if self.to_err { "standard error" } else { "standard output" };
             panic!("print: cannot write to {stream}: {e}");
         }
@@ -77,7 +77,7 @@ impl<T, F: FnMut(&T, &mut String) + Clone + Send + 'static> Tail<T> for PrintSin
 impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
     #[inline]
     fn collect(&mut self, value: T, _: Timestamp) {
-        crate::panic_scope::enter(self.id);
+        crate::core::panic_scope::enter(self.id);
         let before = self.buffer.len();
         self.buffer.push_str(&self.prefix);
         (self.format)(&value, &mut self.buffer);

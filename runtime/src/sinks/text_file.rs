@@ -10,11 +10,11 @@
 //! }
 //! ```
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::core::runtime_context::RuntimeContext;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -42,7 +42,7 @@ impl<F: Clone> Clone for TextFileSink<F> {
 impl<F> TextFileSink<F> {
     fn check(&self, result: std::io::Result<()>) {
         if let Err(e) = result {
-            crate::panic_scope::enter(self.id);
+            crate::core::panic_scope::enter(self.id);
             let path = self.file.as_ref().map_or(&self.path, |(p, _)| p);
             panic!("write_as_text: cannot write {}: {e}", path.display());
         }
@@ -58,7 +58,7 @@ impl<T, F: FnMut(&T, &mut String) + Clone + Send + 'static> Tail<T> for TextFile
 impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for TextFileSink<F> {
     #[inline]
     fn collect(&mut self, value: T, _: Timestamp) {
-        crate::panic_scope::enter(self.id);
+        crate::core::panic_scope::enter(self.id);
         self.line.clear();
         (self.format)(&value, &mut self.line);
         self.line.push('\n');

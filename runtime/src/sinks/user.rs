@@ -9,11 +9,11 @@
 //! }
 //! ```
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::pipe::{Branch, ChainBuilder, Pipe, Tail};
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
+use crate::core::runtime_context::RuntimeContext;
 
 /// A user-defined sink (Flink's `SinkWriter`). One copy runs in every subtask.
 pub trait Sink<T>: Clone + Send + 'static {
@@ -50,19 +50,19 @@ impl<T: 'static, S: Sink<T>> Tail<T> for UserSink<S> {
 impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
     #[inline]
     fn collect(&mut self, value: T, _: Timestamp) {
-        crate::panic_scope::enter(self.id);
+        crate::core::panic_scope::enter(self.id);
         self.sink.write(value);
     }
     fn on_control(&mut self, _: Control) {}
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        crate::panic_scope::enter(self.id);
+        crate::core::panic_scope::enter(self.id);
         self.sink.open(ctx.subtask, ctx.parallelism)
     }
     fn flush(&mut self) {}
     fn on_processing_time(&mut self, _: Timestamp) {}
     fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
     fn close(&mut self) -> Result<(), JobError> {
-        crate::panic_scope::enter(self.id);
+        crate::core::panic_scope::enter(self.id);
         self.sink.finish()
     }
 }

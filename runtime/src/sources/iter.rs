@@ -10,9 +10,9 @@
 //! ```
 
 use super::{Source, SourceStatus};
-use crate::collector::Collector;
-use crate::element::NO_TIMESTAMP;
-use crate::error::JobError;
+use crate::core::collector::Collector;
+use crate::core::element::NO_TIMESTAMP;
+use crate::core::error::JobError;
 use crate::exchange::BATCH_SIZE;
 use std::future::{ready, Future};
 
@@ -50,7 +50,7 @@ where
         &mut self,
         out: &mut C,
     ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send {
-        crate::panic_scope::enter(self.id);
+        crate::core::panic_scope::enter(self.id);
         if self.iter.is_none() {
             self.iter = self.items.take().map(IntoIterator::into_iter);
         }
@@ -64,7 +64,7 @@ where
                     break;
                 }
             }
-            crate::panic_scope::enter(self.id);
+            crate::core::panic_scope::enter(self.id);
         }
         ready(Ok(status))
     }

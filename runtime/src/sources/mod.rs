@@ -13,8 +13,9 @@ pub use socket::SocketTextStream;
 pub use split::{FromSource, SplitOutput, SplitSource};
 pub use text_file::TextFile;
 
-use crate::collector::Collector;
-use crate::error::JobError;
+use crate::core::collector::Collector;
+use crate::core::error::JobError;
+use crate::core::pipe::{ChainBuilder, Identity};
 use std::future::Future;
 
 /// Where a source subtask stands in the job.
@@ -57,4 +58,11 @@ pub trait Source: Clone + Send + 'static {
         &mut self,
         out: &mut C,
     ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send;
+}
+
+impl<In> ChainBuilder<In, Identity> {
+    /// A builder for the records that `source` emits.
+    pub fn of_source<S: Source<Out = In>>(_source: &S) -> Self {
+        Self::new()
+    }
 }

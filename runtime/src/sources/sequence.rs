@@ -10,9 +10,9 @@
 //! ```
 
 use super::{Source, SourceContext, SourceStatus};
-use crate::collector::Collector;
-use crate::element::NO_TIMESTAMP;
-use crate::error::JobError;
+use crate::core::collector::Collector;
+use crate::core::element::NO_TIMESTAMP;
+use crate::core::error::JobError;
 use crate::exchange::BATCH_SIZE;
 use std::future::{ready, Future};
 

@@ -4,13 +4,13 @@
 //! chain, which hands them to the source through [`Collector::source_side_outputs`]; they
 //! see the source's watermarks like the main output does.
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::ops::window::OutputTag;
-use crate::pipe::{ChainBuilder, Identity, Stage, Tail, Then};
-use crate::runtime_context::RuntimeContext;
-use crate::side_output::{SideOutputs, SideTemplates, TailTemplate};
+use crate::api::OutputTag;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{ChainBuilder, Identity, Stage, Tail, Then};
+use crate::core::runtime_context::RuntimeContext;
+use crate::core::side_output::{SideOutputs, SideTemplates, TailTemplate};
 use std::marker::PhantomData;
 
 /// The head stage of a source chain with side outputs.

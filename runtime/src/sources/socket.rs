@@ -11,9 +11,9 @@
 //! ```
 
 use super::{Source, SourceStatus};
-use crate::collector::Collector;
-use crate::element::NO_TIMESTAMP;
-use crate::error::JobError;
+use crate::core::collector::Collector;
+use crate::core::element::NO_TIMESTAMP;
+use crate::core::error::JobError;
 use crate::exchange::BATCH_SIZE;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;

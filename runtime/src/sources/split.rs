@@ -6,10 +6,10 @@
 //! no split at all is idle rather than a watermark that never moves.
 
 use super::{Source, SourceContext, SourceStatus};
-use crate::collector::Collector;
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::ops::window::OutputTag;
+use crate::api::OutputTag;
+use crate::core::collector::Collector;
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
 use crate::time::watermark::{TimestampAssigner, NO_WATERMARK};
 use crate::time::{Clock, Strategies, WatermarkGenerator, WatermarkStrategy};
 use std::future::Future;

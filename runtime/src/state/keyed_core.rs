@@ -8,17 +8,17 @@
 //! Keyed process, keyed co-process and keyed broadcast process functions run on it, so that
 //! state, timers and firing are written (and will be snapshotted and restored) once.
 
-use crate::broadcast_state::BroadcastStore;
-use crate::collector::{BlockedSend, Collector, Output};
-use crate::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::error::JobError;
-use crate::ops::keyed_process::{KeyedContext, TimeDomain};
-use crate::panic_scope;
-use crate::runtime_context::RuntimeContext;
-use crate::side_output::SideOutputs;
+use crate::core::collector::{BlockedSend, Collector, Output};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::error::JobError;
+use crate::core::panic_scope;
+use crate::core::runtime_context::RuntimeContext;
+use crate::core::side_output::SideOutputs;
+use crate::state::broadcast::BroadcastStore;
+use crate::state::context::{KeyedContext, TimeDomain};
+use crate::state::timers::Timers;
 use crate::state::StateStore;
 use crate::time::Clock;
-use crate::timers::Timers;
 use std::hash::Hash;
 
 /// A keyed operator's state, timers, time and outputs, for keys `K` and records out `O`.
@@ -193,7 +193,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
 }
 
 /// The lifecycle methods of an operator with fields `core` (a [`KeyedCore`]), `f` (its
-/// function) and `next`, for [`Collector`] and [`TwoInputCollector`](crate::two_input::TwoInputCollector)
+/// function) and `next`, for [`Collector`] and [`TwoInputCollector`](crate::core::two_input::TwoInputCollector)
 /// alike: `on_timer` is how the function's timers are called (`|f, time, ctx, out| ..`).
 macro_rules! keyed_lifecycle {
     (|$f:ident, $time:ident, $ctx:ident, $out:ident| $on_timer:expr) => {
@@ -211,7 +211,7 @@ macro_rules! keyed_lifecycle {
         fn flush(&mut self) {
             self.core.flush(&mut self.next)
         }
-        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
+        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::core::collector::BlockedSend>) {
             self.core.take_blocked(blocked, &mut self.next)
         }
         fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {

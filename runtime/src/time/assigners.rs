@@ -1,7 +1,7 @@
 //! Window assigners: which windows a timestamp belongs to, with Flink's boundaries.
 
 use super::millis;
-use crate::element::Timestamp;
+use crate::core::element::Timestamp;
 use std::time::Duration;
 
 /// A window of event time `[start, end)`. Its last timestamp is `end - 1`: the window fires

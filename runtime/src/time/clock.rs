@@ -10,7 +10,7 @@
 //! assert_eq!(c.now(), 1_500);
 //! ```
 
-use crate::element::Timestamp;
+use crate::core::element::Timestamp;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

@@ -18,7 +18,7 @@ pub use watermark::{
     BoundedOutOfOrderness, NoWatermarks, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy,
 };
 
-use crate::element::Timestamp;
+use crate::core::element::Timestamp;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Processing time now, in milliseconds since the epoch.

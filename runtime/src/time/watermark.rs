@@ -16,7 +16,7 @@
 //! ```
 
 use super::millis;
-use crate::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use std::marker::PhantomData;
 use std::time::Duration;
 

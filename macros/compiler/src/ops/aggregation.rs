@@ -69,14 +69,14 @@ impl Aggregation {
         matches!(self, Aggregation::MinBy | Aggregation::MaxBy)
     }
 
-    /// `sum(1)` → `::rill::agg::Sum, |r| &mut r.1`: one field accessor, carrying the user's
+    /// `sum(1)` → `::rill::codegen::Sum, |r| &mut r.1`: one field accessor, carrying the user's
     /// span, so that a wrong field is one error at the argument.
     pub fn emit(self, arg: &Expr) -> TokenStream {
         let field = field_of(arg).expect("validated field");
         let (access_mut, access) = match &field {
             Field::Index(0, span) => (
-                quote_spanned!(*span=> |__rill_r| ::rill::agg::Field0::field0(__rill_r)),
-                quote_spanned!(*span=> |__rill_r| ::rill::agg::Field0::field0_ref(__rill_r)),
+                quote_spanned!(*span=> |__rill_r| ::rill::codegen::Field0::field0(__rill_r)),
+                quote_spanned!(*span=> |__rill_r| ::rill::codegen::Field0::field0_ref(__rill_r)),
             ),
             Field::Index(n, span) => {
                 let idx = syn::Index { index: *n, span: *span };
@@ -88,11 +88,11 @@ impl Aggregation {
             Field::Named(ident) => (quote!(|__rill_r| &mut __rill_r.#ident), quote!(|__rill_r| &__rill_r.#ident)),
         };
         match self {
-            Aggregation::Sum => quote!(::rill::agg::Sum, #access_mut),
-            Aggregation::Min => quote!(::rill::agg::Min, #access_mut),
-            Aggregation::Max => quote!(::rill::agg::Max, #access_mut),
-            Aggregation::MinBy => quote!(::rill::agg::MinBy, #access),
-            Aggregation::MaxBy => quote!(::rill::agg::MaxBy, #access),
+            Aggregation::Sum => quote!(::rill::codegen::Sum, #access_mut),
+            Aggregation::Min => quote!(::rill::codegen::Min, #access_mut),
+            Aggregation::Max => quote!(::rill::codegen::Max, #access_mut),
+            Aggregation::MinBy => quote!(::rill::codegen::MinBy, #access),
+            Aggregation::MaxBy => quote!(::rill::codegen::MaxBy, #access),
         }
     }
 }

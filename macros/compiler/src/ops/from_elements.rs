@@ -31,5 +31,5 @@ pub static FROM_ITER: OperatorSpec = OperatorSpec {
 
 fn emit(node: &Node) -> TokenStream {
     let (id, items) = (id(node), &node.args[0]);
-    quote_spanned!(node.span=> ::rill::sources::FromIter::new(#id, #items))
+    quote_spanned!(node.span=> ::rill::codegen::FromIter::new(#id, #items))
 }

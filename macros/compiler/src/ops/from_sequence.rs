@@ -22,5 +22,5 @@ pub static FROM_SEQUENCE: OperatorSpec = OperatorSpec {
 
 fn emit(node: &Node) -> TokenStream {
     let (s, e) = (&node.args[0], &node.args[1]);
-    quote_spanned!(node.span=> ::rill::sources::Sequence::new(#s, #e))
+    quote_spanned!(node.span=> ::rill::codegen::Sequence::new(#s, #e))
 }

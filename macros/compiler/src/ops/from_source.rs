@@ -38,6 +38,6 @@ fn emit(node: &Node) -> TokenStream {
     let strategy = strategy(&a[1]);
     quote_spanned!(node.span=> {
         let _: &str = #name;
-        ::rill::sources::FromSource::new(#source, #strategy)
+        ::rill::codegen::FromSource::new(#source, #strategy)
     })
 }

@@ -21,5 +21,5 @@ pub static READ_TEXT_FILE: OperatorSpec = OperatorSpec {
 
 fn emit(node: &Node) -> TokenStream {
     let path = &node.args[0];
-    quote_spanned!(node.span=> ::rill::sources::TextFile::new(#path))
+    quote_spanned!(node.span=> ::rill::codegen::TextFile::new(#path))
 }

@@ -24,5 +24,5 @@ fn emit(node: &Node) -> TokenStream {
     let a = &node.args;
     let (host, port) = (&a[0], &a[1]);
     let delim = a.get(2).map_or_else(|| quote!("\n"), |d| quote!(#d));
-    quote_spanned!(node.span=> ::rill::sources::SocketTextStream::new(#host, #port, #delim))
+    quote_spanned!(node.span=> ::rill::codegen::SocketTextStream::new(#host, #port, #delim))
 }

@@ -106,8 +106,8 @@ fn window(b: &mut Builder, mut cur: StreamRef, call: &Call, all: bool) -> Option
         cur.keyed = Some(Key { closure: unit, span: call.span });
     }
     let assigner: Expr = match (call.method.to_string().as_str(), call.args.as_slice()) {
-        ("count_window", [size]) => syn::parse_quote!(::rill::time::CountWindows::of(#size)),
-        ("count_window", [size, slide]) => syn::parse_quote!(::rill::time::CountWindows::sliding(#size, #slide)),
+        ("count_window", [size]) => syn::parse_quote!(::rill::codegen::CountWindows::of(#size)),
+        ("count_window", [size, slide]) => syn::parse_quote!(::rill::codegen::CountWindows::sliding(#size, #slide)),
         _ => call.args[0].clone(),
     };
     cur.window = Some(WindowSpec { all, assigner, lateness: None, late_tag: None, trigger: None, span: call.span });

@@ -1,7 +1,7 @@
 //! What the source and sink builders share: client properties, and what to do with a
 //! record that does not parse.
 
-use crate::ops::window::OutputTag;
+use crate::api::OutputTag;
 use rdkafka::ClientConfig;
 
 /// What the Kafka source does with a record its format cannot read. Nothing is dropped
@@ -11,7 +11,7 @@ use rdkafka::ClientConfig;
 /// ```no_run
 /// use rill::prelude::*;
 /// use rill::connectors::kafka::{BadRecord, KafkaSource, OnBadRecord};
-/// use rill::formats::Json;
+/// use rill::connectors::formats::Json;
 ///
 /// static BAD: OutputTag<BadRecord> = OutputTag::new("bad-readings");
 ///

@@ -4,7 +4,7 @@
 //! ```no_run
 //! use rill::prelude::*;
 //! use rill::connectors::kafka::{KafkaSink, KafkaSource, OffsetsInitializer};
-//! use rill::formats::Text;
+//! use rill::connectors::formats::Text;
 //! use std::time::Duration;
 //!
 //! #[rill::job]

@@ -7,7 +7,7 @@
 //! ```no_run
 //! use rill::prelude::*;
 //! use rill::connectors::kafka::KafkaSink;
-//! use rill::formats::Json;
+//! use rill::connectors::formats::Json;
 //!
 //! #[derive(Clone, serde::Serialize, rill::Codec)]
 //! struct Alert { host: String, firing: bool }
@@ -25,8 +25,8 @@
 //! ```
 
 use super::config::client_config;
-use crate::error::JobError;
-use crate::formats::Serializer;
+use crate::connectors::formats::Serializer;
+use crate::core::error::JobError;
 use crate::sinks::user::Sink;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::DeliveryResult;

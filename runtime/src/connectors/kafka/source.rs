@@ -16,9 +16,9 @@ use super::message::{BadRecord, KafkaMessage, KafkaRecord};
 use super::offsets::OffsetsInitializer;
 use super::sink::{self, Deliveries, DeliveryProducer};
 use super::stats::SourceStats;
-use crate::error::JobError;
-use crate::formats::Deserializer;
-use crate::metrics::{self, Counter};
+use crate::api::metrics::{self, Counter};
+use crate::connectors::formats::Deserializer;
+use crate::core::error::JobError;
 use crate::sources::split::{SplitOutput, SplitSource};
 use crate::sources::{SourceContext, SourceStatus};
 use futures_core::Stream;
@@ -838,7 +838,7 @@ mod tests {
             .bounded(OffsetsInitializer::latest())
             .property("fetch.wait.max.ms", "10")
             .on_bad_record(OnBadRecord::Skip)
-            .value_format(crate::formats::Text)
+            .value_format(crate::connectors::formats::Text)
             .build();
         assert_eq!(s.config.topics, ["a", "b"]);
         assert_eq!(s.config.starting, OffsetsInitializer::Latest);

@@ -5,7 +5,7 @@
 //! A pipeline that is slower than its input shows as a lag that grows over a fetch queue
 //! that does not: backpressure stops the fetching.
 
-use crate::metrics::{self, Gauge};
+use crate::api::metrics::{self, Gauge};
 use rdkafka::consumer::ConsumerContext;
 use rdkafka::statistics::Statistics;
 use rdkafka::ClientContext;

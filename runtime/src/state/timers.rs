@@ -1,11 +1,11 @@
 //! Timers per key, in event time and in processing time (Flink's `InternalTimerService`):
 //! at most one timer per key and timestamp; they fire in order of their timestamp.
 
-use crate::element::Timestamp;
+use crate::core::element::Timestamp;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash};
 
-type KeySet<K> = HashSet<K, BuildHasherDefault<crate::keyed::FxHasher>>;
+type KeySet<K> = HashSet<K, BuildHasherDefault<crate::state::key_groups::FxHasher>>;
 
 /// The timers of one time domain.
 pub struct TimerQueue<K> {

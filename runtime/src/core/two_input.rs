@@ -14,16 +14,12 @@
 //! }
 //! ```
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::exchange::InputPort;
-use crate::pipe::{ChainBuilder, Identity, Tail};
-use crate::runtime_context::RuntimeContext;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::pipe::{ChainBuilder, Identity, Tail, TypeMarker};
+use crate::core::runtime_context::RuntimeContext;
 use std::marker::PhantomData;
-
-pub use crate::ops::broadcast_process::{BroadcastContext, KeyedBroadcastProcessFunction};
-pub use crate::ops::co_process::KeyedCoProcessFunction;
 
 /// An operator with two inputs of types `A` and `B`.
 pub trait TwoInputCollector<A, B>: Send {
@@ -52,7 +48,7 @@ pub trait TwoInputStage<A, B>: Clone + Send + 'static {
 pub struct TwoInput<A, B>(PhantomData<fn(A, B)>);
 
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
-    pub fn of(_first: &InputPort<A>, _second: &InputPort<B>) -> Self {
+    pub fn of<MA: TypeMarker<Item = A>, MB: TypeMarker<Item = B>>(_first: &MA, _second: &MB) -> Self {
         TwoInput(PhantomData)
     }
 }

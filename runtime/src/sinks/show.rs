@@ -107,8 +107,8 @@ impl<T: Debug + ?Sized> ViaDebug for Wrap<'_, T> {
 macro_rules! show {
     ($value:expr, $out:expr) => {{
         #[allow(unused_imports)]
-        use $crate::show::{ViaDebug as _, ViaDisplay as _, ViaShow as _};
-        (&&&$crate::show::Wrap($value)).rill_show($out)
+        use $crate::sinks::show::{ViaDebug as _, ViaDisplay as _, ViaShow as _};
+        (&&&$crate::sinks::show::Wrap($value)).rill_show($out)
     }};
 }
 

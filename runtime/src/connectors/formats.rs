@@ -4,7 +4,7 @@
 //! handles as the user chose (fail, skip and count, or route it to a side output).
 //!
 //! ```
-//! use rill::formats::{Deserializer, Serializer, Text};
+//! use rill::connectors::formats::{Deserializer, Serializer, Text};
 //! let mut text = Text;
 //! assert_eq!(text.deserialize(b"cpu 0.93").unwrap(), "cpu 0.93");
 //! let mut out = Vec::new();
@@ -73,7 +73,7 @@ mod json {
     /// `JsonDeserializationSchema`): `Json::<Metric>::new()`.
     ///
     /// ```
-    /// use rill::formats::{Deserializer, Json};
+    /// use rill::connectors::formats::{Deserializer, Json};
     /// #[derive(Debug, serde::Deserialize)]
     /// struct Metric { host: String, value: f64 }
     /// let m = Json::<Metric>::new().deserialize(br#"{"host":"web-1","value":0.5}"#).unwrap();

@@ -1,13 +1,13 @@
 //! The loop of one subtask: take input (a source's poll or the input channel), push it
 //! through the fused chain, wait on blocked sends (backpressure), flush when idle.
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Message, Record, Timestamp, MAX_WATERMARK};
-use crate::error::JobError;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Message, Record, Timestamp, MAX_WATERMARK};
+use crate::core::error::JobError;
+use crate::core::panic_scope;
+use crate::core::plan::PlanSpec;
+use crate::core::runtime_context::{Endpoints, RuntimeContext};
 use crate::exchange::InputGate;
-use crate::panic_scope;
-use crate::plan::PlanSpec;
-use crate::runtime_context::{Endpoints, RuntimeContext};
 use crate::sources::{Source, SourceContext, SourceStatus};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -212,7 +212,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
 pub(crate) async fn run_two_inputs<
     A: Send + 'static,
     B: Send + 'static,
-    C: crate::two_input::TwoInputCollector<A, B>,
+    C: crate::core::two_input::TwoInputCollector<A, B>,
 >(
     mut first: Receiver<(u32, Message<A>)>,
     mut second: Receiver<(u32, Message<B>)>,

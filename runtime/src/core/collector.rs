@@ -4,9 +4,9 @@
 //! from operator to operator by value, as an ordinary (inlined) call: no channel, no
 //! `Box<dyn>`, no serialization inside a chain.
 
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::runtime_context::RuntimeContext;
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::runtime_context::RuntimeContext;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -45,7 +45,7 @@ pub trait Collector<T>: Send {
 
     /// The side outputs a source writes to (`from_source(..).side_output(&TAG)`): only the
     /// head of a source's chain has them (see `sources::side`).
-    fn source_side_outputs(&mut self) -> Option<&mut crate::side_output::SideOutputs> {
+    fn source_side_outputs(&mut self) -> Option<&mut crate::core::side_output::SideOutputs> {
         None
     }
 }
@@ -75,7 +75,7 @@ macro_rules! forward_lifecycle_except_control {
         fn flush(&mut self) {
             self.$next.flush()
         }
-        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::collector::BlockedSend>) {
+        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::core::collector::BlockedSend>) {
             self.$next.take_blocked(blocked)
         }
         fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {

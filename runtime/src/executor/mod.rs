@@ -3,34 +3,65 @@
 //! runtime, as each Flink task has its thread: producer and consumer run on different cores
 //! at once instead of taking turns on one worker, and a busy chain cannot starve another.
 
-use crate::env::Env;
-use crate::error::JobError;
+use crate::core::error::JobError;
+use crate::core::plan::PlanSpec;
+use crate::core::runtime_context::Endpoints;
+use crate::executor::chains::ChainRunner;
+use crate::executor::task::TaskInfo;
 use crate::net::links::Links;
 use crate::net::{Member, Placement};
-use crate::runtime_context::Endpoints;
-use crate::task::TaskInfo;
 use std::any::Any;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::mpsc;
 
+pub mod chains;
+pub mod task;
+
+/// A job as its function built it: the plan, a runner per chain, and the settings made on
+/// `env`. The executor runs it.
+pub(crate) struct JobGraph {
+    pub(crate) plan: &'static PlanSpec,
+    pub(crate) chains: Vec<(u32, Box<dyn ChainRunner>)>,
+    pub(crate) parallelism_overrides: Vec<(u32, usize)>,
+    pub(crate) default_parallelism: Option<usize>,
+    pub(crate) buffer_timeout: Duration,
+    pub(crate) auto_watermark_interval: Duration,
+    pub(crate) clock: crate::time::Clock,
+}
+
+impl JobGraph {
+    pub(crate) fn new(plan: &'static PlanSpec) -> Self {
+        JobGraph {
+            plan,
+            chains: Vec::new(),
+            parallelism_overrides: Vec::new(),
+            default_parallelism: None,
+            buffer_timeout: Duration::from_millis(100),
+            auto_watermark_interval: Duration::from_millis(200),
+            clock: crate::time::Clock::System,
+        }
+    }
+}
+
 /// The parallelism of every chain, in plan order.
-pub fn resolve_parallelism(env: &Env, cli_default: usize) -> (usize, Vec<usize>) {
+pub fn resolve_parallelism(env: &JobGraph, cli_default: usize) -> (usize, Vec<usize>) {
     let default = env.default_parallelism.unwrap_or(cli_default).max(1);
     (default, env.plan.parallelism(default, &env.parallelism_overrides))
 }
 
 /// Runs the job to its end (bounded sources), its first failure, or cancellation (SIGINT,
 /// SIGTERM, or `stop` being notified).
-pub fn execute(env: Env, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
+pub fn execute(env: JobGraph, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
     execute_as(env, cli_default, stop, None)
 }
 
 /// Runs this process's share of the job: all of it, or, as a [`Member`] of a job split
 /// over several processes, the subtasks placed here, connected to the others by TCP.
 pub fn execute_as(
-    env: Env,
+    env: JobGraph,
     cli_default: usize,
     stop: Option<Arc<tokio::sync::Notify>>,
     member: Option<&Member>,
@@ -44,13 +75,13 @@ pub fn execute_as(
 
 /// The fingerprint both ends of an exchange connection must share: the plan and every
 /// chain's parallelism.
-pub fn job_fingerprint(env: &Env, cli_default: usize) -> u64 {
+pub fn job_fingerprint(env: &JobGraph, cli_default: usize) -> u64 {
     let (default, parallelism) = resolve_parallelism(env, cli_default);
-    crate::net::frame::fingerprint(&crate::plan::to_json(env.plan, default, &parallelism))
+    crate::net::frame::fingerprint(&crate::core::plan::to_json(env.plan, default, &parallelism))
 }
 
 async fn run(
-    env: Env,
+    env: JobGraph,
     cli_default: usize,
     stop: Option<Arc<tokio::sync::Notify>>,
     member: Option<&Member>,
@@ -128,7 +159,7 @@ async fn run(
 
     let outcome = tokio::select! {
         r = wait_all(&mut done_rx, running) => r,
-        why = cancelled() => Err(JobError::Cancelled(why)),
+        why = crate::net::launcher::cancelled() => Err(JobError::Cancelled(why)),
         () = async { stop.as_ref().expect("checked").notified().await }, if stop.is_some() => {
             Err(JobError::Cancelled("cancelled"))
         }
@@ -142,7 +173,7 @@ async fn run(
 /// Runs `task` on a thread of its own with a single-threaded runtime; reports its end on `done`.
 fn spawn_thread(
     name: String,
-    task: crate::env::TaskFuture,
+    task: crate::core::TaskFuture,
     done: mpsc::UnboundedSender<Result<(), JobError>>,
 ) -> Result<(), JobError> {
     std::thread::Builder::new()
@@ -188,22 +219,4 @@ async fn wait_all(
         }
     }
     Ok(())
-}
-
-/// The signal that cancels the job: SIGINT (Ctrl-C) or SIGTERM.
-pub(crate) async fn cancelled() -> &'static str {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-        "Ctrl-C"
-    }
 }

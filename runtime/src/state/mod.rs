@@ -21,10 +21,14 @@
 //! }
 //! ```
 
+pub mod broadcast;
+pub mod context;
+pub mod key_groups;
 pub mod keyed_core;
+pub mod timers;
 
-use crate::keyed::KeyMap;
-use crate::ops::window::AggregateFunction;
+use crate::api::AggregateFunction;
+use crate::state::key_groups::KeyMap;
 use std::any::Any;
 use std::collections::HashMap;
 use std::hash::Hash;

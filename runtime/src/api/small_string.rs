@@ -311,7 +311,7 @@ impl<'de> serde::Deserialize<'de> for SmallString {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::keyed::FxHasher;
+    use crate::state::key_groups::FxHasher;
 
     fn hash(s: &SmallString) -> u64 {
         let mut h = FxHasher::default();

@@ -6,8 +6,18 @@
 //! template of plain values (closures and settings); each subtask clones it and
 //! [`Tail::build`]s the nested, monomorphized operator structs that records run through.
 
-use crate::collector::Collector;
+use crate::core::collector::Collector;
 use std::marker::PhantomData;
+
+/// Names a type, so that inference can carry a chain's output type into the next chain
+/// (an exchange's input port names the type of what its writers send).
+pub trait TypeMarker {
+    type Item;
+}
+
+impl<T> TypeMarker for PhantomData<T> {
+    type Item = T;
+}
 
 /// One operator, before it knows what follows it.
 pub trait Stage<In>: Clone + Send + 'static {
@@ -81,12 +91,7 @@ impl<In> ChainBuilder<In, Identity> {
 
     /// A builder whose input type is given by a value of that type's marker, so that
     /// type inference flows from one chain into the next across an exchange.
-    pub fn of<M: crate::exchange::TypeMarker<Item = In>>(_marker: &M) -> Self {
-        Self::new()
-    }
-
-    /// A builder for the records that `source` emits.
-    pub fn of_source<S: crate::sources::Source<Out = In>>(_source: &S) -> Self {
+    pub fn of<M: TypeMarker<Item = In>>(_marker: &M) -> Self {
         Self::new()
     }
 }
@@ -112,22 +117,6 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Ends the chain with a sink or an exchange writer.
     pub fn end<K: Tail<P::Out>>(self, tail: K) -> Branch<In, P, K> {
         Branch { pipe: self.pipe, tail, _in: PhantomData }
-    }
-
-    /// Sends every record down two branches (Flink chains several consumers of one
-    /// operator; each gets its own copy of the record).
-    pub fn split<A, B>(
-        self,
-        a: impl FnOnce(ChainBuilder<P::Out, Identity>) -> A,
-        b: impl FnOnce(ChainBuilder<P::Out, Identity>) -> B,
-    ) -> Branch<In, P, crate::ops::tee::TeeTail<A, B>>
-    where
-        P::Out: Clone + Send + 'static,
-        A: Tail<P::Out>,
-        B: Tail<P::Out>,
-    {
-        let tail = crate::ops::tee::TeeTail(a(ChainBuilder::new()), b(ChainBuilder::new()));
-        self.end(tail)
     }
 
     /// A marker of the type this chain produces, for the next chain's builder.

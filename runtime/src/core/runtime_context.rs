@@ -1,8 +1,8 @@
 //! What an operator learns about its place in the running job when it opens.
 
-use crate::element::Message;
-use crate::error::JobError;
-use crate::plan::PlanSpec;
+use crate::core::element::Message;
+use crate::core::error::JobError;
+use crate::core::plan::PlanSpec;
 use std::any::Any;
 use std::collections::HashMap;
 use tokio::sync::mpsc::Sender;
@@ -36,7 +36,9 @@ pub struct RuntimeContext<'a> {
 impl RuntimeContext<'_> {
     /// The number of key groups of the chain that `edge` leads to.
     pub(crate) fn plan_max_parallelism_of_edge(&self, edge: u32) -> usize {
-        self.plan.edge(edge).map_or(crate::plan::DEFAULT_MAX_PARALLELISM, |e| self.plan.chain(e.target).key_groups())
+        self.plan
+            .edge(edge)
+            .map_or(crate::core::plan::DEFAULT_MAX_PARALLELISM, |e| self.plan.chain(e.target).key_groups())
     }
 
     /// The senders to every subtask of the chain that `edge` leads to, and the channel index

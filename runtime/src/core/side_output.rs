@@ -2,11 +2,11 @@
 //! stream that `side_output(&TAG)` reads downstream. Each tag read downstream is a branch
 //! built into the operator; tags nobody reads go nowhere, as in Flink.
 
-use crate::collector::{BlockedSend, Collector};
-use crate::element::{Control, Timestamp};
-use crate::error::JobError;
-use crate::ops::window::OutputTag;
-use crate::runtime_context::RuntimeContext;
+use crate::api::OutputTag;
+use crate::core::collector::{BlockedSend, Collector};
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
+use crate::core::runtime_context::RuntimeContext;
 use std::any::Any;
 
 /// A side output branch whose record type is erased, so that one operator can hold several.
@@ -50,7 +50,7 @@ pub struct TailTemplate<V, T> {
     pub(crate) _v: std::marker::PhantomData<fn(V)>,
 }
 
-impl<V: Send + 'static, T: crate::pipe::Tail<V>> SideTemplate for TailTemplate<V, T> {
+impl<V: Send + 'static, T: crate::core::pipe::Tail<V>> SideTemplate for TailTemplate<V, T> {
     fn build(&self) -> Box<dyn SideBranch> {
         Box::new(Branch::<V> { tag: self.tag, collector: Box::new(self.tail.clone().build()) })
     }

@@ -1,0 +1,12 @@
+//! What users write against, at the bottom of the crate so that every layer may use it: the
+//! function traits they implement, side output tags, the record codec, the inline key
+//! string, and user metrics. Nothing here depends on operators, state or the executor.
+
+pub mod aggregate_function;
+pub mod codec;
+pub mod metrics;
+pub mod output_tag;
+pub mod small_string;
+
+pub use aggregate_function::AggregateFunction;
+pub use output_tag::OutputTag;

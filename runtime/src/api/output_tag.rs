@@ -1,0 +1,24 @@
+//! Side output tags: the name and record type of a side output (Flink's `OutputTag`).
+
+use std::marker::PhantomData;
+
+/// Names a side output and the type of its records (Flink's `OutputTag`).
+///
+/// ```
+/// use rill::prelude::*;
+/// static LATE: OutputTag<(String, i64)> = OutputTag::new("late");
+/// assert_eq!(LATE.id(), "late");
+/// ```
+pub struct OutputTag<T> {
+    id: &'static str,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> OutputTag<T> {
+    pub const fn new(id: &'static str) -> Self {
+        OutputTag { id, _t: PhantomData }
+    }
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+}

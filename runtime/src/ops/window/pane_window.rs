@@ -21,7 +21,7 @@ use crate::core::error::JobError;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
-use crate::ops::window_context::{WindowContext, WindowStates};
+use crate::ops::window::context::{WindowContext, WindowStates};
 use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
 use crate::time::{Clock, TimeWindow, WindowAssigner};

@@ -22,140 +22,33 @@
 //! }
 //! ```
 
+pub mod context;
+mod count_window;
+pub mod functions;
+pub mod pane_window;
+mod session_window;
+mod time_window;
+
+pub use context::WindowContext;
+pub use functions::WindowFn;
+use functions::{Aggregate, Folded, ProcessWindow, WithProcess};
+use time_window::WindowOp;
+
 use crate::api::{AggregateFunction, OutputTag};
 use crate::core::collector::{Collector, Output};
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::core::panic_scope;
+use crate::core::element::{Control, Timestamp};
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
-use crate::ops::count_window::CountWindowOp;
-use crate::ops::reduce::{FieldFold, Fold, ReduceWith, SelectFold};
-use crate::ops::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
-pub use crate::ops::window_context::WindowContext;
-use crate::ops::window_context::WindowStates;
+use crate::ops::reduce::{FieldFold, ReduceWith, SelectFold};
+use crate::ops::window::context::WindowStates;
+use crate::ops::window::count_window::CountWindowOp;
+use crate::ops::window::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
 use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
-use crate::time::{millis, TimeWindow, Trigger, WindowAssigner};
+use crate::time::{millis, Trigger, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
-
-/// What a window keeps per key, and what it emits when it fires.
-pub trait WindowFn<K, T>: Clone + Send + 'static {
-    type Acc: Send + 'static;
-    type Out;
-    fn add(&mut self, acc: &mut Option<Self::Acc>, value: T);
-    /// Two windows' accumulators as one, the earlier window's first (session windows merge).
-    fn merge(&mut self, earlier: Self::Acc, later: Self::Acc) -> Self::Acc;
-    /// The window fires: its result goes to `out`. `ctx` is the window, times and state.
-    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &Self::Acc, out: &mut Vec<(Self::Out, Timestamp)>);
-}
-
-/// `aggregate(f)`.
-#[derive(Clone)]
-pub struct Aggregate<A>(A);
-
-impl<K, T, A: AggregateFunction<T>> WindowFn<K, T> for Aggregate<A> {
-    type Acc = A::Acc;
-    type Out = A::Out;
-    #[inline]
-    fn add(&mut self, acc: &mut Option<A::Acc>, value: T) {
-        let a = acc.get_or_insert_with(|| self.0.create_accumulator());
-        self.0.add(value, a);
-    }
-    fn merge(&mut self, earlier: A::Acc, later: A::Acc) -> A::Acc {
-        self.0.merge(earlier, later)
-    }
-    fn emit(&mut self, _: &K, ctx: &mut WindowContext<'_, K>, acc: &A::Acc, out: &mut Vec<(A::Out, Timestamp)>) {
-        out.push((self.0.get_result(acc), ctx.max_timestamp()));
-    }
-}
-
-/// `reduce`, `sum`, `min`, `max`, `min_by`, `max_by`: the aggregate is a record.
-#[derive(Clone)]
-pub struct Folded<G>(G);
-
-impl<K, T: Clone + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
-    type Acc = T;
-    type Out = T;
-    #[inline]
-    fn add(&mut self, acc: &mut Option<T>, value: T) {
-        *acc = Some(self.0.fold(acc.take(), value));
-    }
-    fn merge(&mut self, earlier: T, later: T) -> T {
-        self.0.fold(Some(earlier), later)
-    }
-    fn emit(&mut self, _: &K, ctx: &mut WindowContext<'_, K>, acc: &T, out: &mut Vec<(T, Timestamp)>) {
-        out.push((acc.clone(), ctx.max_timestamp()));
-    }
-}
-
-/// `process(|key, ctx, elements, out| ..)`: sees every element of the window, and through
-/// `ctx` the window (`ctx.start`, `ctx.end`), event and processing time, and state.
-pub struct ProcessWindow<F, O>(F, PhantomData<fn() -> O>);
-
-impl<F: Clone, O> Clone for ProcessWindow<F, O> {
-    fn clone(&self) -> Self {
-        ProcessWindow(self.0.clone(), PhantomData)
-    }
-}
-
-impl<K, T, O, F> WindowFn<K, T> for ProcessWindow<F, O>
-where
-    T: Send + 'static,
-    O: 'static,
-    F: FnMut(&K, &mut WindowContext<'_, K>, &[T], &mut Output<'_, O>) + Clone + Send + 'static,
-{
-    type Acc = Vec<T>;
-    type Out = O;
-    #[inline]
-    fn add(&mut self, acc: &mut Option<Vec<T>>, value: T) {
-        acc.get_or_insert_with(Vec::new).push(value);
-    }
-    fn merge(&mut self, mut earlier: Vec<T>, later: Vec<T>) -> Vec<T> {
-        earlier.extend(later);
-        earlier
-    }
-    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &Vec<T>, out: &mut Vec<(O, Timestamp)>) {
-        let timestamp = ctx.max_timestamp();
-        (self.0)(key, ctx, acc, &mut Output { buffer: out, timestamp });
-    }
-}
-
-/// `aggregate(f, process)` / `reduce(f, process)`: the incremental result of each key and
-/// window, handed with the key and the window to a process function (Flink's
-/// `aggregate(AggregateFunction, ProcessWindowFunction)`).
-pub struct WithProcess<G, P, O>(G, P, PhantomData<fn() -> O>);
-
-impl<G: Clone, P: Clone, O> Clone for WithProcess<G, P, O> {
-    fn clone(&self) -> Self {
-        WithProcess(self.0.clone(), self.1.clone(), PhantomData)
-    }
-}
-
-impl<K, T, G, P, O> WindowFn<K, T> for WithProcess<G, P, O>
-where
-    G: WindowFn<K, T>,
-    P: FnMut(&K, &mut WindowContext<'_, K>, G::Out, &mut Output<'_, O>) + Clone + Send + 'static,
-    O: 'static,
-{
-    type Acc = G::Acc;
-    type Out = O;
-    #[inline]
-    fn add(&mut self, acc: &mut Option<G::Acc>, value: T) {
-        self.0.add(acc, value)
-    }
-    fn merge(&mut self, earlier: G::Acc, later: G::Acc) -> G::Acc {
-        self.0.merge(earlier, later)
-    }
-    fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, acc: &G::Acc, out: &mut Vec<(O, Timestamp)>) {
-        let mut results = Vec::with_capacity(1);
-        self.0.emit(key, ctx, acc, &mut results);
-        for (r, ts) in results {
-            (self.1)(key, ctx, r, &mut Output { buffer: out, timestamp: ts });
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
@@ -168,37 +61,6 @@ pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
     trigger: Option<Trigger>,
     /// Session windows: the gap each record sets, if not the assigner's.
     gaps: G,
-}
-
-pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
-    id: u32,
-    key: KF,
-    assigner: W,
-    lateness: i64,
-    f: F,
-    /// Open windows in order of their end (all windows of an assigner have one size), each
-    /// with the accumulator of every key that has records in it.
-    windows: BTreeMap<TimeWindow, KeyMap<K, Option<Acc>>>,
-    assigned: Vec<TimeWindow>,
-    /// Event time (the input watermark) or processing time (the clock at the last tick):
-    /// windows up to here have fired.
-    watermark: Timestamp,
-    event_time: bool,
-    /// When windows fire (`trigger(..)`); by default when time passes their end.
-    trigger: Trigger,
-    /// Records per key and window, for a count trigger.
-    counts: KeyMap<(TimeWindow, K), u64>,
-    /// The next firing per key and window, for a continuous trigger.
-    next_fire: KeyMap<(TimeWindow, K), Timestamp>,
-    clock: crate::time::Clock,
-    /// The process function's state per key and window, and per key.
-    states: WindowStates<K>,
-    out: Vec<(O, Timestamp)>,
-    /// Records that arrived after their windows' allowed lateness.
-    pub late_records: u64,
-    next: C,
-    /// Where records too late for every window go (`side_output_late_data`), or nowhere.
-    late: L,
 }
 
 impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
@@ -322,214 +184,6 @@ impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Eith
             Either::Count(b) => b.close(),
             Either::Session(s) => s.close(),
         }
-    }
-}
-
-impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
-    fn send_out(&mut self)
-    where
-        C: Collector<O>,
-    {
-        for (o, ts) in self.out.drain(..) {
-            self.next.collect(o, ts);
-        }
-    }
-
-    /// Time (event or processing) has reached `time`: fires the windows it passed and
-    /// drops those past their allowed lateness.
-    fn advance<T>(&mut self, time: Timestamp)
-    where
-        K: Hash + Eq + Clone + Send + 'static,
-        F: WindowFn<K, T, Acc = Acc, Out = O>,
-        C: Collector<O>,
-    {
-        if time <= self.watermark {
-            return;
-        }
-        panic_scope::enter(self.id);
-        let previous = self.watermark;
-        self.watermark = time;
-        let purge = self.trigger.purges();
-        let (fires_at_end, interval) = match self.trigger.inner() {
-            Trigger::Count(_) | Trigger::Never => (false, None),
-            Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) => (true, Some(*i)),
-            _ => (true, None),
-        };
-        // Continuous triggers: each key's window fires every interval from its first record
-        // on (at aligned times, as Flink registers them), while it is open.
-        if let Some(interval) = interval {
-            let (windows, f, out) = (&mut self.windows, &mut self.f, &mut self.out);
-            for ((window, key), next) in self.next_fire.iter_mut() {
-                while *next <= time && *next < window.max_timestamp() {
-                    if let Some(acc) = windows.get_mut(window).and_then(|keys| keys.get_mut(key)) {
-                        if let Some(a) = acc.as_ref() {
-                            let mut ctx = self.states.context(key, *window, time, &self.clock);
-                            f.emit(key, &mut ctx, a, out);
-                            if purge {
-                                *acc = None;
-                            }
-                        }
-                    }
-                    *next += interval;
-                }
-            }
-        }
-        if fires_at_end {
-            for (window, keys) in self.windows.iter_mut() {
-                let last = window.max_timestamp();
-                if last > time {
-                    break;
-                }
-                if last > previous {
-                    for (key, acc) in keys.iter_mut() {
-                        if let Some(a) = acc.as_ref() {
-                            let mut ctx = self.states.context(key, *window, time, &self.clock);
-                            self.f.emit(key, &mut ctx, a, &mut self.out);
-                            if purge {
-                                *acc = None;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        self.send_out();
-        while let Some(entry) = self.windows.first_entry() {
-            if entry.key().max_timestamp().saturating_add(self.lateness) > time {
-                break;
-            }
-            let (window, keys) = entry.remove_entry();
-            for key in keys.keys() {
-                self.states.drop_window(key, window);
-            }
-            if !self.counts.is_empty() {
-                self.counts.retain(|(w, _), _| *w != window);
-            }
-            if !self.next_fire.is_empty() {
-                self.next_fire.retain(|(w, _), _| *w != window);
-            }
-        }
-    }
-}
-
-impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out, C, L>
-where
-    T: Clone + Send,
-    KF: FnMut(&T) -> K + Send,
-    K: Hash + Eq + Clone + Send + 'static,
-    W: WindowAssigner,
-    F: WindowFn<K, T>,
-    F::Out: Send,
-    C: Collector<F::Out>,
-    L: Collector<T>,
-{
-    #[inline]
-    fn collect(&mut self, value: T, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
-        let time = if self.event_time {
-            assert!(
-                timestamp != NO_TIMESTAMP || !self.assigner.needs_timestamps(),
-                "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
-            );
-            timestamp
-        } else {
-            self.clock.now()
-        };
-        let key = (self.key)(&value);
-        self.assigned.clear();
-        self.assigner.assign(time, &mut self.assigned);
-        let n = self.assigned.len();
-        // Later than the allowed lateness for every window it belongs to: a late record. A
-        // record in no window at all (a gap between sliding windows) is late only by its own
-        // timestamp, and otherwise dropped, as in Flink's `WindowOperator`.
-        let lateness = self.lateness;
-        let watermark = self.watermark;
-        if self.assigned.iter().all(|w| w.max_timestamp().saturating_add(lateness) <= watermark) {
-            if !self.assigned.is_empty() || time.saturating_add(lateness) <= watermark {
-                self.late_records += 1;
-                self.late.collect(value, timestamp);
-            }
-            return;
-        }
-        let mut value = Some(value);
-        for i in 0..n {
-            let window = self.assigned[i];
-            if window.max_timestamp().saturating_add(self.lateness) <= self.watermark {
-                continue; // This window is gone; the record still counts for the others.
-            }
-            let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
-            let keys = self.windows.entry(window).or_default();
-            let acc = match keys.get_mut(&key) {
-                Some(acc) => acc,
-                None => keys.entry(key.clone()).or_insert(None),
-            };
-            self.f.add(acc, v);
-            if let Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) = self.trigger.inner() {
-                let first = time.div_euclid(*i) * i + i;
-                self.next_fire.entry((window, key.clone())).or_insert(first);
-            }
-            if let Trigger::Count(n) = self.trigger.inner() {
-                let count = self.counts.entry((window, key.clone())).or_insert(0);
-                *count += 1;
-                if *count >= *n {
-                    *count = 0;
-                    if let Some(a) = acc.as_ref() {
-                        let mut ctx = self.states.context(&key, window, self.watermark, &self.clock);
-                        self.f.emit(&key, &mut ctx, a, &mut self.out);
-                    }
-                    if self.trigger.purges() {
-                        *acc = None;
-                    }
-                    self.send_out();
-                    panic_scope::enter(self.id);
-                }
-                continue;
-            }
-            if window.max_timestamp() <= self.watermark {
-                // The window has fired already and is within its lateness: fire it again.
-                if let Some(acc) = acc.as_ref() {
-                    let mut ctx = self.states.context(&key, window, self.watermark, &self.clock);
-                    self.f.emit(&key, &mut ctx, acc, &mut self.out);
-                }
-                self.send_out();
-                panic_scope::enter(self.id);
-            }
-        }
-    }
-
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            if self.event_time {
-                self.advance(w);
-            }
-        }
-        self.late.on_control(control);
-        self.next.on_control(control);
-    }
-
-    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        self.clock = ctx.clock.clone();
-        self.late.open(ctx)?;
-        self.next.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        if !self.event_time {
-            self.advance(now);
-        }
-        self.late.on_processing_time(now);
-        self.next.on_processing_time(now);
-    }
-    fn flush(&mut self) {
-        self.late.flush();
-        self.next.flush();
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
-        self.late.take_blocked(blocked);
-        self.next.take_blocked(blocked);
-    }
-    fn close(&mut self) -> Result<(), crate::JobError> {
-        self.late.close()?;
-        self.next.close()
     }
 }
 

@@ -9,8 +9,8 @@
 //! ended, or when it ends. A record whose session would be gone already is late: it is
 //! counted and goes to the late side output, if there is one.
 
-use super::window::WindowFn;
-use super::window_context::WindowStates;
+use super::context::WindowStates;
+use super::functions::WindowFn;
 use crate::core::collector::Collector;
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;

@@ -2,11 +2,11 @@
 //! a window function. Per key, the records since the last firing (tumbling) or the last
 //! `size` records (sliding, an evictor in Flink's terms) make the window; it fires by count.
 
-use super::window::WindowFn;
+use super::functions::WindowFn;
 use crate::core::collector::Collector;
 use crate::core::element::{Control, Timestamp};
 use crate::core::panic_scope;
-use crate::ops::window_context::WindowStates;
+use crate::ops::window::context::WindowStates;
 use crate::state::key_groups::KeyMap;
 use crate::time::assigners::GLOBAL_WINDOW;
 use crate::time::Clock;

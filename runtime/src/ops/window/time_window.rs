@@ -1,0 +1,252 @@
+//! The operator of time windows (tumbling and sliding, event or processing time): each
+//! window's accumulator per key until its trigger fires it, late firings within the allowed
+//! lateness, late records counted and sent to the late side output. Flink's `WindowOperator`.
+
+use super::context::WindowStates;
+use super::functions::WindowFn;
+use crate::core::collector::Collector;
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
+use crate::state::key_groups::KeyMap;
+use crate::time::{TimeWindow, Trigger, WindowAssigner};
+use std::collections::BTreeMap;
+use std::hash::Hash;
+
+pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
+    pub(super) id: u32,
+    pub(super) key: KF,
+    pub(super) assigner: W,
+    pub(super) lateness: i64,
+    pub(super) f: F,
+    /// Open windows in order of their end (all windows of an assigner have one size), each
+    /// with the accumulator of every key that has records in it.
+    pub(super) windows: BTreeMap<TimeWindow, KeyMap<K, Option<Acc>>>,
+    pub(super) assigned: Vec<TimeWindow>,
+    /// Event time (the input watermark) or processing time (the clock at the last tick):
+    /// windows up to here have fired.
+    pub(super) watermark: Timestamp,
+    pub(super) event_time: bool,
+    /// When windows fire (`trigger(..)`); by default when time passes their end.
+    pub(super) trigger: Trigger,
+    /// Records per key and window, for a count trigger.
+    pub(super) counts: KeyMap<(TimeWindow, K), u64>,
+    /// The next firing per key and window, for a continuous trigger.
+    pub(super) next_fire: KeyMap<(TimeWindow, K), Timestamp>,
+    pub(super) clock: crate::time::Clock,
+    /// The process function's state per key and window, and per key.
+    pub(super) states: WindowStates<K>,
+    pub(super) out: Vec<(O, Timestamp)>,
+    /// Records that arrived after their windows' allowed lateness.
+    pub late_records: u64,
+    pub(super) next: C,
+    /// Where records too late for every window go (`side_output_late_data`), or nowhere.
+    pub(super) late: L,
+}
+
+impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
+    fn send_out(&mut self)
+    where
+        C: Collector<O>,
+    {
+        for (o, ts) in self.out.drain(..) {
+            self.next.collect(o, ts);
+        }
+    }
+
+    /// Time (event or processing) has reached `time`: fires the windows it passed and
+    /// drops those past their allowed lateness.
+    fn advance<T>(&mut self, time: Timestamp)
+    where
+        K: Hash + Eq + Clone + Send + 'static,
+        F: WindowFn<K, T, Acc = Acc, Out = O>,
+        C: Collector<O>,
+    {
+        if time <= self.watermark {
+            return;
+        }
+        panic_scope::enter(self.id);
+        let previous = self.watermark;
+        self.watermark = time;
+        let purge = self.trigger.purges();
+        let (fires_at_end, interval) = match self.trigger.inner() {
+            Trigger::Count(_) | Trigger::Never => (false, None),
+            Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) => (true, Some(*i)),
+            _ => (true, None),
+        };
+        // Continuous triggers: each key's window fires every interval from its first record
+        // on (at aligned times, as Flink registers them), while it is open.
+        if let Some(interval) = interval {
+            let (windows, f, out) = (&mut self.windows, &mut self.f, &mut self.out);
+            for ((window, key), next) in self.next_fire.iter_mut() {
+                while *next <= time && *next < window.max_timestamp() {
+                    if let Some(acc) = windows.get_mut(window).and_then(|keys| keys.get_mut(key)) {
+                        if let Some(a) = acc.as_ref() {
+                            let mut ctx = self.states.context(key, *window, time, &self.clock);
+                            f.emit(key, &mut ctx, a, out);
+                            if purge {
+                                *acc = None;
+                            }
+                        }
+                    }
+                    *next += interval;
+                }
+            }
+        }
+        if fires_at_end {
+            for (window, keys) in self.windows.iter_mut() {
+                let last = window.max_timestamp();
+                if last > time {
+                    break;
+                }
+                if last > previous {
+                    for (key, acc) in keys.iter_mut() {
+                        if let Some(a) = acc.as_ref() {
+                            let mut ctx = self.states.context(key, *window, time, &self.clock);
+                            self.f.emit(key, &mut ctx, a, &mut self.out);
+                            if purge {
+                                *acc = None;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.send_out();
+        while let Some(entry) = self.windows.first_entry() {
+            if entry.key().max_timestamp().saturating_add(self.lateness) > time {
+                break;
+            }
+            let (window, keys) = entry.remove_entry();
+            for key in keys.keys() {
+                self.states.drop_window(key, window);
+            }
+            if !self.counts.is_empty() {
+                self.counts.retain(|(w, _), _| *w != window);
+            }
+            if !self.next_fire.is_empty() {
+                self.next_fire.retain(|(w, _), _| *w != window);
+            }
+        }
+    }
+}
+
+impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out, C, L>
+where
+    T: Clone + Send,
+    KF: FnMut(&T) -> K + Send,
+    K: Hash + Eq + Clone + Send + 'static,
+    W: WindowAssigner,
+    F: WindowFn<K, T>,
+    F::Out: Send,
+    C: Collector<F::Out>,
+    L: Collector<T>,
+{
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let time = if self.event_time {
+            assert!(
+                timestamp != NO_TIMESTAMP || !self.assigner.needs_timestamps(),
+                "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an event-time window"
+            );
+            timestamp
+        } else {
+            self.clock.now()
+        };
+        let key = (self.key)(&value);
+        self.assigned.clear();
+        self.assigner.assign(time, &mut self.assigned);
+        let n = self.assigned.len();
+        // Later than the allowed lateness for every window it belongs to: a late record. A
+        // record in no window at all (a gap between sliding windows) is late only by its own
+        // timestamp, and otherwise dropped, as in Flink's `WindowOperator`.
+        let lateness = self.lateness;
+        let watermark = self.watermark;
+        if self.assigned.iter().all(|w| w.max_timestamp().saturating_add(lateness) <= watermark) {
+            if !self.assigned.is_empty() || time.saturating_add(lateness) <= watermark {
+                self.late_records += 1;
+                self.late.collect(value, timestamp);
+            }
+            return;
+        }
+        let mut value = Some(value);
+        for i in 0..n {
+            let window = self.assigned[i];
+            if window.max_timestamp().saturating_add(self.lateness) <= self.watermark {
+                continue; // This window is gone; the record still counts for the others.
+            }
+            let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
+            let keys = self.windows.entry(window).or_default();
+            let acc = match keys.get_mut(&key) {
+                Some(acc) => acc,
+                None => keys.entry(key.clone()).or_insert(None),
+            };
+            self.f.add(acc, v);
+            if let Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) = self.trigger.inner() {
+                let first = time.div_euclid(*i) * i + i;
+                self.next_fire.entry((window, key.clone())).or_insert(first);
+            }
+            if let Trigger::Count(n) = self.trigger.inner() {
+                let count = self.counts.entry((window, key.clone())).or_insert(0);
+                *count += 1;
+                if *count >= *n {
+                    *count = 0;
+                    if let Some(a) = acc.as_ref() {
+                        let mut ctx = self.states.context(&key, window, self.watermark, &self.clock);
+                        self.f.emit(&key, &mut ctx, a, &mut self.out);
+                    }
+                    if self.trigger.purges() {
+                        *acc = None;
+                    }
+                    self.send_out();
+                    panic_scope::enter(self.id);
+                }
+                continue;
+            }
+            if window.max_timestamp() <= self.watermark {
+                // The window has fired already and is within its lateness: fire it again.
+                if let Some(acc) = acc.as_ref() {
+                    let mut ctx = self.states.context(&key, window, self.watermark, &self.clock);
+                    self.f.emit(&key, &mut ctx, acc, &mut self.out);
+                }
+                self.send_out();
+                panic_scope::enter(self.id);
+            }
+        }
+    }
+
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            if self.event_time {
+                self.advance(w);
+            }
+        }
+        self.late.on_control(control);
+        self.next.on_control(control);
+    }
+
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.clock = ctx.clock.clone();
+        self.late.open(ctx)?;
+        self.next.open(ctx)
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        if !self.event_time {
+            self.advance(now);
+        }
+        self.late.on_processing_time(now);
+        self.next.on_processing_time(now);
+    }
+    fn flush(&mut self) {
+        self.late.flush();
+        self.next.flush();
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
+        self.late.take_blocked(blocked);
+        self.next.take_blocked(blocked);
+    }
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        self.late.close()?;
+        self.next.close()
+    }
+}

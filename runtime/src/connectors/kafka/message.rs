@@ -3,7 +3,7 @@
 use rdkafka::message::{BorrowedMessage, Headers, Message};
 use std::sync::Arc;
 
-/// A record read from Kafka, borrowed from the consumer: what a [`RecordDeserializer`]
+/// A record read from Kafka, borrowed from the consumer: what a [`RecordDeserializer`](super::RecordDeserializer)
 /// (crate::connectors::kafka::RecordDeserializer) reads.
 pub struct KafkaMessage<'a> {
     pub(crate) message: &'a BorrowedMessage<'a>,

@@ -10,7 +10,7 @@
 //!
 //! It needs `AggregateFunction::merge` (whose result must not depend on the order in which
 //! records were added, as Flink requires of it) and is used without allowed lateness; the
-//! other window functions keep per-window state (see [`window`](super::window)). A process
+//! other window functions keep per-window state (see the `time_window` module). A process
 //! function after the aggregate (`aggregate(f, |key, ctx, result, out| ..)`) sees each
 //! window's result as it would with per-window state.
 

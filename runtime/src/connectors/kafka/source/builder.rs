@@ -130,7 +130,7 @@ impl<D> KafkaSourceBuilder<D> {
     pub fn value_format<F: Deserializer>(self, format: F) -> KafkaSourceBuilder<ValueOnly<F>> {
         KafkaSourceBuilder { config: self.config, format: ValueOnly(format) }
     }
-    /// Records are [`KafkaRecord`]s: the value read with `format`, with the metadata.
+    /// Records are [`KafkaRecord`](crate::connectors::kafka::KafkaRecord)s: the value read with `format`, with the metadata.
     pub fn with_metadata<F: Deserializer>(self, format: F) -> KafkaSourceBuilder<WithMetadata<F>> {
         KafkaSourceBuilder { config: self.config, format: WithMetadata(format) }
     }

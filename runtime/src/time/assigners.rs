@@ -33,6 +33,9 @@ impl TimeWindow {
 
 /// Assigns each record to its windows.
 pub trait WindowAssigner: Clone + Send + 'static {
+    /// The kind of windows it makes, which decides the triggers they take (see
+    /// [`domain`](super::triggers::domain)).
+    type Domain;
     /// The windows of a record with this timestamp.
     fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>);
     /// The name shown in plans, as Flink prints it.
@@ -98,6 +101,7 @@ impl GlobalWindows {
 }
 
 impl WindowAssigner for GlobalWindows {
+    type Domain = super::triggers::domain::EventTime;
     fn assign(&self, _: Timestamp, windows: &mut Vec<TimeWindow>) {
         windows.push(GLOBAL_WINDOW);
     }
@@ -156,6 +160,7 @@ impl EventTimeSessionWindows {
 }
 
 impl WindowAssigner for EventTimeSessionWindows {
+    type Domain = super::triggers::domain::Sessions;
     fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>) {
         windows.push(TimeWindow { start: timestamp, end: timestamp + self.gap });
     }
@@ -191,6 +196,7 @@ impl ProcessingTimeSessionWindows {
 }
 
 impl WindowAssigner for ProcessingTimeSessionWindows {
+    type Domain = super::triggers::domain::Sessions;
     fn assign(&self, now: Timestamp, windows: &mut Vec<TimeWindow>) {
         self.0.assign(now, windows)
     }
@@ -235,6 +241,7 @@ impl CountWindows {
 pub const GLOBAL_WINDOW: TimeWindow = TimeWindow { start: i64::MIN, end: i64::MAX };
 
 impl WindowAssigner for CountWindows {
+    type Domain = super::triggers::domain::Counts;
     fn assign(&self, _: Timestamp, windows: &mut Vec<TimeWindow>) {
         windows.push(GLOBAL_WINDOW);
     }
@@ -270,6 +277,7 @@ impl TumblingEventTimeWindows {
 }
 
 impl WindowAssigner for TumblingEventTimeWindows {
+    type Domain = super::triggers::domain::EventTime;
     #[inline]
     fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>) {
         let start = TimeWindow::start_with_offset(timestamp, self.offset, self.size);
@@ -304,6 +312,7 @@ impl SlidingEventTimeWindows {
 }
 
 impl WindowAssigner for SlidingEventTimeWindows {
+    type Domain = super::triggers::domain::EventTime;
     #[inline]
     fn assign(&self, timestamp: Timestamp, windows: &mut Vec<TimeWindow>) {
         let last_start = TimeWindow::start_with_offset(timestamp, self.offset, self.slide);
@@ -336,6 +345,7 @@ impl TumblingProcessingTimeWindows {
 }
 
 impl WindowAssigner for TumblingProcessingTimeWindows {
+    type Domain = super::triggers::domain::ProcessingTime;
     fn assign(&self, now: Timestamp, windows: &mut Vec<TimeWindow>) {
         self.0.assign(now, windows)
     }
@@ -364,6 +374,7 @@ impl SlidingProcessingTimeWindows {
 }
 
 impl WindowAssigner for SlidingProcessingTimeWindows {
+    type Domain = super::triggers::domain::ProcessingTime;
     fn assign(&self, now: Timestamp, windows: &mut Vec<TimeWindow>) {
         self.0.assign(now, windows)
     }

@@ -11,8 +11,8 @@ pub use assigners::{
 };
 pub use clock::{Clock, ManualClock};
 pub use triggers::{
-    ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeTrigger, ProcessingTimeTrigger,
-    PurgingTrigger, Trigger,
+    domain, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeTrigger, FiresIn,
+    ProcessingTimeTrigger, PurgingTrigger, Trigger, WindowTrigger,
 };
 pub use watermark::{
     BoundedOutOfOrderness, NoWatermarks, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy,

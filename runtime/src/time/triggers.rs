@@ -51,51 +51,105 @@ impl Trigger {
     }
 }
 
+/// The time domain a trigger fires in, or the kind of windows an assigner makes: a trigger
+/// fires only windows of its domain, so `trigger(..)` with one of another domain (or on
+/// windows that take no trigger) is a compile error at the call, not a failure when the job
+/// starts.
+pub mod domain {
+    /// Fired by watermarks: event-time windows, `GlobalWindows`, event-time triggers.
+    pub enum EventTime {}
+    /// Fired by the clock: processing-time windows and triggers.
+    pub enum ProcessingTime {}
+    /// Fires in either domain: `CountTrigger`.
+    pub enum AnyTime {}
+    /// Session windows fire when their session ends; they take no trigger.
+    pub enum Sessions {}
+    /// Count windows fire by their count; they take no trigger.
+    pub enum Counts {}
+}
+
+/// A trigger that fires windows of domain `D` (see [`domain`]). Made by Flink's trigger
+/// classes: `CountTrigger::of(100)`, `PurgingTrigger::of(..)`, ...
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowTrigger<D> {
+    trigger: Trigger,
+    _domain: std::marker::PhantomData<fn() -> D>,
+}
+
+impl<D> WindowTrigger<D> {
+    fn new(trigger: Trigger) -> Self {
+        WindowTrigger { trigger, _domain: std::marker::PhantomData }
+    }
+
+    /// What the window operator runs.
+    pub fn into_trigger(self) -> Trigger {
+        self.trigger
+    }
+}
+
+/// A trigger of domain `Self` fires windows of domain `D`.
+#[diagnostic::on_unimplemented(
+    message = "a trigger of `{Self}` cannot fire windows of `{D}`",
+    label = "this trigger fires in the other time domain than its windows, or its windows take no trigger",
+    note = "event-time windows take event-time triggers, processing-time windows processing-time ones; `CountTrigger` fits both; session and count windows take none"
+)]
+pub trait FiresIn<D> {}
+impl FiresIn<domain::EventTime> for domain::EventTime {}
+impl FiresIn<domain::ProcessingTime> for domain::ProcessingTime {}
+impl FiresIn<domain::EventTime> for domain::AnyTime {}
+impl FiresIn<domain::ProcessingTime> for domain::AnyTime {}
+
 /// Flink's `EventTimeTrigger`.
 pub struct EventTimeTrigger;
 impl EventTimeTrigger {
-    pub fn create() -> Trigger {
-        Trigger::EventTime
+    /// Fires once the watermark passes the window's end.
+    pub fn create() -> WindowTrigger<domain::EventTime> {
+        WindowTrigger::new(Trigger::EventTime)
     }
 }
 
 /// Flink's `ProcessingTimeTrigger`.
 pub struct ProcessingTimeTrigger;
 impl ProcessingTimeTrigger {
-    pub fn create() -> Trigger {
-        Trigger::ProcessingTime
+    /// Fires once processing time passes the window's end.
+    pub fn create() -> WindowTrigger<domain::ProcessingTime> {
+        WindowTrigger::new(Trigger::ProcessingTime)
     }
 }
 
 /// Flink's `CountTrigger`.
 pub struct CountTrigger;
 impl CountTrigger {
-    pub fn of(count: u64) -> Trigger {
+    /// Fires every `count` records of a key in a window.
+    pub fn of(count: u64) -> WindowTrigger<domain::AnyTime> {
         assert!(count > 0, "CountTrigger: the count must be positive");
-        Trigger::Count(count)
+        WindowTrigger::new(Trigger::Count(count))
     }
 }
 
 /// Flink's `PurgingTrigger`.
 pub struct PurgingTrigger;
 impl PurgingTrigger {
-    pub fn of(trigger: Trigger) -> Trigger {
-        Trigger::Purging(Box::new(trigger))
+    /// Fires as `trigger` does and clears the window each time.
+    pub fn of<D>(trigger: WindowTrigger<D>) -> WindowTrigger<D> {
+        WindowTrigger::new(Trigger::Purging(Box::new(trigger.trigger)))
     }
 }
 
 /// Flink's `ContinuousEventTimeTrigger`.
 pub struct ContinuousEventTimeTrigger;
 impl ContinuousEventTimeTrigger {
-    pub fn of(interval: Duration) -> Trigger {
-        Trigger::ContinuousEventTime(millis(interval).max(1))
+    /// Fires every `interval` of event time while the window is open, and at its end.
+    pub fn of(interval: Duration) -> WindowTrigger<domain::EventTime> {
+        WindowTrigger::new(Trigger::ContinuousEventTime(millis(interval).max(1)))
     }
 }
 
 /// Flink's `ContinuousProcessingTimeTrigger`.
 pub struct ContinuousProcessingTimeTrigger;
 impl ContinuousProcessingTimeTrigger {
-    pub fn of(interval: Duration) -> Trigger {
-        Trigger::ContinuousProcessingTime(millis(interval).max(1))
+    /// Fires every `interval` of processing time while the window is open, and at its end.
+    pub fn of(interval: Duration) -> WindowTrigger<domain::ProcessingTime> {
+        WindowTrigger::new(Trigger::ContinuousProcessingTime(millis(interval).max(1)))
     }
 }

@@ -17,7 +17,8 @@ use crate::build::{Builder, OperatorSpec, StreamKind, StreamRef, STREAMS};
 use crate::ir::{Key, Node, Partition, Shape, WindowSpec};
 use crate::parse::Call;
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::Expr;
 
 /// How `window` reads, on keyed streams and in joins.
@@ -141,7 +142,9 @@ pub fn emit_window(node: &Node, f: impl Fn(&WindowSpec, TokenStream) -> TokenStr
         None => call(window),
     };
     if let Some(trigger) = &window.trigger {
-        call = quote!(#call .with_trigger(#trigger));
+        // At the trigger: a trigger that cannot fire these windows is an error there.
+        let with_trigger = quote_spanned!(trigger.span()=> .with_trigger(#trigger));
+        call = quote!(#call #with_trigger);
     }
     call
 }

@@ -44,7 +44,8 @@ use crate::ops::window::count_window::CountWindowOp;
 use crate::ops::window::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
 use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
-use crate::time::{millis, Trigger, WindowAssigner};
+use crate::time::FiresIn;
+use crate::time::{millis, Trigger, WindowAssigner, WindowTrigger};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -221,9 +222,13 @@ impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage
 where
     P::Out: Clone + Send + 'static,
 {
-    /// Fires the windows by `trigger` instead of by time passing their end.
-    pub fn with_trigger(mut self, trigger: Trigger) -> Self {
-        self.pipe.1.trigger = Some(trigger);
+    /// Fires the windows by `trigger` instead of by time passing their end. A trigger of
+    /// the other time domain, or one on session or count windows, does not compile.
+    pub fn with_trigger<D: FiresIn<W::Domain>>(mut self, trigger: WindowTrigger<D>) -> Self
+    where
+        W: WindowAssigner,
+    {
+        self.pipe.1.trigger = Some(trigger.into_trigger());
         self
     }
 

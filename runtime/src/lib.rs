@@ -58,6 +58,7 @@ pub mod codegen {
     pub use crate::entry::{main, Job};
     pub use crate::exchange::{Forward, Global, InputPort, Rebalance, Rescale};
     pub use crate::ops::agg::{Field0, Max, MaxBy, Min, MinBy, Sum};
+    pub use crate::ops::window::choose::{ChooseWindows, ViaEachWindow, ViaPanes};
     pub use crate::sources::{FromIter, FromSource, Sequence, SocketTextStream, TextFile};
     pub use crate::time::CountWindows;
 }

@@ -328,11 +328,9 @@ fn panes_against_windows(env: &mut Env) {
         WatermarkStrategy::for_generator(EveryEvent { bound: 300, max: i64::MIN + 301 })
             .with_timestamp_assigner(|r, _| r.1),
     );
-    let paned = timed
-        .key_by(|r| r.0)
-        .window(SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide)))
-        .side_output_late_data(&LATE_P)
-        .aggregate(SumCount);
+    // Bound to a name first: the assigner's type, not its spelling, picks the panes.
+    let sliding = SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide));
+    let paned = timed.key_by(|r| r.0).window(sliding).side_output_late_data(&LATE_P).aggregate(SumCount);
     paned.process(|(sum, n), ctx, out| out.collect((0u32, ctx.timestamp().unwrap(), sum, n))).sink_to(collect(&PANED));
     paned.side_output(&LATE_P).sink_to(collect(&PANED_LATE));
     // `allowed_lateness(ZERO)` means the same but keeps one state per window.
@@ -349,7 +347,7 @@ fn panes_against_windows(env: &mut Env) {
     // The same with a process function after the aggregate: it sees key and window.
     timed
         .key_by(|r| r.0)
-        .window(SlidingEventTimeWindows::of(Duration::from_millis(size), Duration::from_millis(slide)))
+        .window(sliding)
         .aggregate(SumCount, |key, window, (sum, n), out| out.collect((*key, window.start, window.end, sum, n)))
         .sink_to(collect(&PANED_PROCESS));
     timed

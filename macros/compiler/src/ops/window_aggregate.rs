@@ -1,7 +1,9 @@
 //! `window(..).aggregate(f)` and `aggregate(f, |key, window, result, out| ..)`: an
 //! `AggregateFunction` per key and window, optionally followed by a process function that
-//! sees the result with its window (Flink's `aggregate`). Sliding event-time windows without
-//! lateness or trigger run on panes: constant work per record however much windows overlap.
+//! sees the result with its window (Flink's `aggregate`). Without lateness or trigger, the
+//! runtime picks the operator by the assigner's type: sliding event-time windows run on
+//! panes (constant work per record however much windows overlap), the others keep a state
+//! per window.
 //!
 //! ```ignore
 //! stream.key_by(|m| m.host.clone())
@@ -10,12 +12,12 @@
 //!     .print();
 //! ```
 
-use super::window::{emit_window, window_function};
+use super::window::{dynamic_gap, emit_window, window_function};
 use super::{arg, id, key, moved, operator};
 use crate::build::{OperatorSpec, StreamKind};
-use crate::ir::{Node, WindowSpec};
+use crate::ir::Node;
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 
 pub static AGGREGATE: OperatorSpec = OperatorSpec {
     op: operator("aggregate", "Window", emit),
@@ -26,27 +28,26 @@ pub static AGGREGATE: OperatorSpec = OperatorSpec {
     build: window_function,
 };
 
-/// Panes: constant work per record however sliding event-time windows overlap (needs no
-/// lateness, no trigger). Tumbling windows do not overlap: one state per window is cheaper.
-fn panes(window: &WindowSpec) -> bool {
-    window.lateness.is_none() && window.trigger.is_none() && window.assigner_name() == "SlidingEventTimeWindows"
-}
-
 fn emit(node: &Node) -> TokenStream {
     let span = node.span;
-    let f = arg(node);
+    let (id, key, f) = (id(node), key(node), arg(node));
     let process = node.args.get(1).map(moved);
-    emit_window(node, |window, head| {
-        if panes(window) {
-            let (id, key, assigner) = (id(node), key(node), &window.assigner);
-            return match &process {
-                Some(p) => quote_spanned!(span=> .keyed_pane_aggregate_process(#id, #key, #assigner, #f, #p)),
-                None => quote_spanned!(span=> .keyed_pane_aggregate(#id, #key, #assigner, #f)),
-            };
-        }
-        match &process {
-            Some(p) => quote_spanned!(span=> .keyed_window_aggregate_process(#head, #f, #p)),
-            None => quote_spanned!(span=> .keyed_window_aggregate(#head, #f)),
-        }
+    let window = node.window().expect("a window function has a window");
+    if window.lateness.is_none() && window.trigger.is_none() && dynamic_gap(&window.assigner).is_none() {
+        // The runtime picks the operator by the assigner's type: panes for sliding
+        // event-time windows, per-window state for the others (`ops::window::choose`).
+        let assigner = &window.assigner;
+        let windows = quote!({
+            use ::rill::codegen::{ViaEachWindow as _, ViaPanes as _};
+            (&&::rill::codegen::ChooseWindows(#assigner)).windows()
+        });
+        return match &process {
+            Some(p) => quote_spanned!(span=> .keyed_window_aggregate_process_on(#id, #key, #windows, #f, #p)),
+            None => quote_spanned!(span=> .keyed_window_aggregate_on(#id, #key, #windows, #f)),
+        };
+    }
+    emit_window(node, |_, head| match &process {
+        Some(p) => quote_spanned!(span=> .keyed_window_aggregate_process(#head, #f, #p)),
+        None => quote_spanned!(span=> .keyed_window_aggregate(#head, #f)),
     })
 }

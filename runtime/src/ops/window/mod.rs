@@ -22,11 +22,12 @@
 //! }
 //! ```
 
+pub mod choose;
 pub mod context;
 mod count_window;
 pub mod functions;
 pub mod pane_window;
-mod session_window;
+pub(crate) mod session_window;
 mod time_window;
 
 pub use context::WindowContext;

@@ -186,7 +186,7 @@ impl<K, R> PaneResult<K, R> for ResultOnly {
 }
 
 /// `aggregate(f, |key, ctx, result, out| ..)`.
-pub struct ProcessResult<P, O>(P, std::marker::PhantomData<fn() -> O>);
+pub struct ProcessResult<P, O>(pub(super) P, pub(super) std::marker::PhantomData<fn() -> O>);
 
 impl<P: Clone, O> Clone for ProcessResult<P, O> {
     fn clone(&self) -> Self {
@@ -217,6 +217,14 @@ pub struct PaneStage<KF, A, E = ResultOnly, L = DiscardSink> {
     f: A,
     emit: E,
     late: L,
+}
+
+impl<KF, A, E> PaneStage<KF, A, E> {
+    /// The panes of `assigner`'s windows, for operator `id`.
+    pub(super) fn new<W: WindowAssigner>(id: u32, key: KF, assigner: &W, f: A, emit: E) -> Self {
+        let (size, slide, offset) = assigner.geometry();
+        PaneStage { id, key, size, slide, offset, f, emit, late: DiscardSink::default() }
+    }
 }
 
 pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
@@ -401,57 +409,6 @@ where
     fn close(&mut self) -> Result<(), JobError> {
         self.late.close()?;
         self.next.close()
-    }
-}
-
-impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
-where
-    P::Out: Send + 'static,
-{
-    /// `window(..).aggregate(f)` on a keyed stream, without allowed lateness: panes.
-    #[allow(clippy::type_complexity)]
-    pub fn keyed_pane_aggregate<K, KF, W, A>(
-        self,
-        id: u32,
-        key: KF,
-        assigner: W,
-        f: A,
-    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A>>>
-    where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Clone + Send + 'static,
-        W: WindowAssigner,
-        A: AggregateFunction<P::Out>,
-        A::Acc: Clone,
-        A::Out: Send + 'static,
-    {
-        let (size, slide, offset) = assigner.geometry();
-        self.then(PaneStage { id, key, size, slide, offset, f, emit: ResultOnly, late: DiscardSink::default() })
-    }
-
-    /// `window(..).aggregate(f, |key, ctx, result, out| ..)` on a keyed stream, without
-    /// allowed lateness: panes, the process function called once per key and window.
-    #[allow(clippy::type_complexity)]
-    pub fn keyed_pane_aggregate_process<K, KF, W, A, O, PF>(
-        self,
-        id: u32,
-        key: KF,
-        assigner: W,
-        f: A,
-        process: PF,
-    ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, ProcessResult<PF, O>>>>
-    where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Clone + Send + 'static,
-        W: WindowAssigner,
-        A: AggregateFunction<P::Out>,
-        A::Acc: Clone,
-        O: Send + 'static,
-        PF: FnMut(&K, &mut WindowContext<'_, K>, A::Out, &mut Output<'_, O>) + Clone + Send + 'static,
-    {
-        let (size, slide, offset) = assigner.geometry();
-        let emit = ProcessResult(process, std::marker::PhantomData);
-        self.then(PaneStage { id, key, size, slide, offset, f, emit, late: DiscardSink::default() })
     }
 }
 

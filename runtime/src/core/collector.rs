@@ -50,14 +50,16 @@ pub trait Collector<T>: Send {
     }
 }
 
-/// Forwards the lifecycle methods of [`Collector`] to the field that holds the next operator.
+/// Forwards the lifecycle methods of [`Collector`] to the fields that hold what follows the
+/// operator (its side or late outputs first, then the next operator), in order:
+/// `forward_lifecycle!(next)`, `forward_lifecycle!(sides, next)`, `forward_lifecycle!(0, 1)`.
 #[macro_export]
 macro_rules! forward_lifecycle {
-    ($next:ident) => {
+    ($($field:tt),+) => {
         fn on_control(&mut self, control: $crate::Control) {
-            self.$next.on_control(control)
+            $(self.$field.on_control(control);)+
         }
-        $crate::forward_lifecycle_except_control!($next);
+        $crate::forward_lifecycle_except_control!($($field),+);
     };
 }
 
@@ -65,21 +67,40 @@ macro_rules! forward_lifecycle {
 /// elements themselves.
 #[macro_export]
 macro_rules! forward_lifecycle_except_control {
-    ($next:ident) => {
-        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
-            self.$next.open(ctx)
-        }
+    ($($field:tt),+) => {
         fn on_processing_time(&mut self, now: $crate::Timestamp) {
-            self.$next.on_processing_time(now)
+            $(self.$field.on_processing_time(now);)+
         }
+        $crate::forward_open_and_buffers!($($field),+);
+    };
+}
+
+/// Forwards `open` and the buffer methods, for operators that act on control elements and
+/// processing time themselves.
+#[macro_export]
+macro_rules! forward_open_and_buffers {
+    ($($field:tt),+) => {
+        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
+            $(self.$field.open(ctx)?;)+
+            Ok(())
+        }
+        $crate::forward_buffers!($($field),+);
+    };
+}
+
+/// Forwards `flush`, `take_blocked` and `close` to each of the fields given, in order.
+#[macro_export]
+macro_rules! forward_buffers {
+    ($($field:tt),+) => {
         fn flush(&mut self) {
-            self.$next.flush()
+            $(self.$field.flush();)+
         }
         fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::core::collector::BlockedSend>) {
-            self.$next.take_blocked(blocked)
+            $(self.$field.take_blocked(blocked);)+
         }
         fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
-            self.$next.close()
+            $(self.$field.close()?;)+
+            Ok(())
         }
     };
 }

@@ -1,10 +1,8 @@
 //! Fan-out inside a chain: one operator, two chained consumers.
 
-use crate::core::collector::{BlockedSend, Collector};
-use crate::core::element::{Control, Timestamp};
-use crate::core::error::JobError;
+use crate::core::collector::Collector;
+use crate::core::element::Timestamp;
 use crate::core::pipe::{Branch, ChainBuilder, Identity, Pipe, Tail};
-use crate::core::runtime_context::RuntimeContext;
 
 #[derive(Clone)]
 pub struct TeeTail<A, B>(pub A, pub B);
@@ -23,30 +21,7 @@ impl<T: Clone, A: Collector<T>, B: Collector<T>> Collector<T> for Tee<A, B> {
         self.0.collect(value.clone(), timestamp);
         self.1.collect(value, timestamp);
     }
-    fn on_control(&mut self, control: Control) {
-        self.0.on_control(control);
-        self.1.on_control(control);
-    }
-    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.0.open(ctx)?;
-        self.1.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.0.on_processing_time(now);
-        self.1.on_processing_time(now);
-    }
-    fn flush(&mut self) {
-        self.0.flush();
-        self.1.flush();
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        self.0.take_blocked(blocked);
-        self.1.take_blocked(blocked);
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        self.0.close()?;
-        self.1.close()
-    }
+    crate::forward_lifecycle!(0, 1);
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {

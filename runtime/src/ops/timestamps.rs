@@ -111,18 +111,7 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
         }
         self.next.on_processing_time(now);
     }
-    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        self.next.open(ctx)
-    }
-    fn flush(&mut self) {
-        self.next.flush()
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
-        self.next.take_blocked(blocked)
-    }
-    fn close(&mut self) -> Result<(), crate::JobError> {
-        self.next.close()
-    }
+    crate::forward_open_and_buffers!(next);
 }
 
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {

@@ -5,11 +5,9 @@
 //! see the source's watermarks like the main output does.
 
 use crate::api::OutputTag;
-use crate::core::collector::{BlockedSend, Collector};
-use crate::core::element::{Control, Timestamp};
-use crate::core::error::JobError;
+use crate::core::collector::Collector;
+use crate::core::element::Timestamp;
 use crate::core::pipe::{ChainBuilder, Identity, Stage, Tail, Then};
-use crate::core::runtime_context::RuntimeContext;
 use crate::core::side_output::{SideOutputs, SideTemplates, TailTemplate};
 use std::marker::PhantomData;
 
@@ -37,30 +35,7 @@ impl<In, C: Collector<In>> Collector<In> for SourceSidesOp<C> {
     fn collect(&mut self, value: In, timestamp: Timestamp) {
         self.next.collect(value, timestamp)
     }
-    fn on_control(&mut self, control: Control) {
-        self.sides.on_control(control);
-        self.next.on_control(control)
-    }
-    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.sides.open(ctx)?;
-        self.next.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.sides.on_processing_time(now);
-        self.next.on_processing_time(now)
-    }
-    fn flush(&mut self) {
-        self.sides.flush();
-        self.next.flush()
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        self.sides.take_blocked(blocked);
-        self.next.take_blocked(blocked)
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        self.sides.close()?;
-        self.next.close()
-    }
+    crate::forward_lifecycle!(sides, next);
     fn source_side_outputs(&mut self) -> Option<&mut SideOutputs> {
         Some(&mut self.sides)
     }

@@ -122,15 +122,5 @@ where
         self.next.on_processing_time(now)
     }
 
-    fn flush(&mut self) {
-        self.next.flush()
-    }
-
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
-        self.next.take_blocked(blocked)
-    }
-
-    fn close(&mut self) -> Result<(), crate::JobError> {
-        self.next.close()
-    }
+    crate::forward_buffers!(next);
 }

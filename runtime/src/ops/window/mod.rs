@@ -22,6 +22,37 @@
 //! }
 //! ```
 
+/// The lifecycle of an operator of time or session windows (fields `event_time`, `clock`,
+/// `late`, `next`, and an `advance(time)` that fires what time has passed): a watermark
+/// advances event-time windows, the clock processing-time ones; the late side output is
+/// passed everything before what follows.
+macro_rules! time_window_lifecycle {
+    () => {
+        fn on_control(&mut self, control: $crate::Control) {
+            if let $crate::Control::Watermark(w) = control {
+                if self.event_time {
+                    self.advance(w);
+                }
+            }
+            self.late.on_control(control);
+            self.next.on_control(control);
+        }
+        fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
+            self.clock = ctx.clock.clone();
+            self.late.open(ctx)?;
+            self.next.open(ctx)
+        }
+        fn on_processing_time(&mut self, now: $crate::Timestamp) {
+            if !self.event_time {
+                self.advance(now);
+            }
+            self.late.on_processing_time(now);
+            self.next.on_processing_time(now);
+        }
+        $crate::forward_buffers!(late, next);
+    };
+}
+
 pub mod choose;
 pub mod context;
 mod count_window;

@@ -15,7 +15,7 @@
 //! window's result as it would with per-window state.
 
 use crate::api::AggregateFunction;
-use crate::core::collector::{BlockedSend, Collector, Output};
+use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::error::JobError;
 use crate::core::panic_scope;
@@ -398,18 +398,7 @@ where
         self.late.on_processing_time(now);
         self.next.on_processing_time(now);
     }
-    fn flush(&mut self) {
-        self.late.flush();
-        self.next.flush();
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>) {
-        self.late.take_blocked(blocked);
-        self.next.take_blocked(blocked);
-    }
-    fn close(&mut self) -> Result<(), JobError> {
-        self.late.close()?;
-        self.next.close()
-    }
+    crate::forward_buffers!(late, next);
 }
 
 impl<In: 'static, P: Pipe<In>, KF, A, E> ChainBuilder<In, Then<P, PaneStage<KF, A, E>>>

@@ -5,7 +5,7 @@
 use super::context::WindowStates;
 use super::functions::WindowFn;
 use crate::core::collector::Collector;
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
 use crate::state::key_groups::KeyMap;
 use crate::time::{TimeWindow, Trigger, WindowAssigner};
@@ -215,38 +215,5 @@ where
         }
     }
 
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            if self.event_time {
-                self.advance(w);
-            }
-        }
-        self.late.on_control(control);
-        self.next.on_control(control);
-    }
-
-    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        self.clock = ctx.clock.clone();
-        self.late.open(ctx)?;
-        self.next.open(ctx)
-    }
-    fn on_processing_time(&mut self, now: Timestamp) {
-        if !self.event_time {
-            self.advance(now);
-        }
-        self.late.on_processing_time(now);
-        self.next.on_processing_time(now);
-    }
-    fn flush(&mut self) {
-        self.late.flush();
-        self.next.flush();
-    }
-    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
-        self.late.take_blocked(blocked);
-        self.next.take_blocked(blocked);
-    }
-    fn close(&mut self) -> Result<(), crate::JobError> {
-        self.late.close()?;
-        self.next.close()
-    }
+    time_window_lifecycle!();
 }

@@ -9,8 +9,11 @@ use crate::net::launcher::{Coordinator, Outcome};
 /// What the job binary was asked to do.
 #[derive(Debug, Default, PartialEq)]
 pub struct Options {
+    /// `-p N`: the job's default parallelism.
     pub parallelism: Option<usize>,
+    /// `--plan`: print the plan and exit.
     pub plan: bool,
+    /// `--help`.
     pub help: bool,
     /// `--processes N`: run the job over N processes of this binary, connected by TCP.
     pub processes: Option<usize>,
@@ -20,6 +23,7 @@ pub struct Options {
     pub parameters: Vec<String>,
 }
 
+/// The job binary's usage text.
 pub fn usage(job: &str) -> String {
     format!(
         "usage: {job} [-p N] [--plan] [-- JOB PARAMETERS]\n\n\
@@ -91,7 +95,9 @@ fn parse_parallelism(flag: &str, v: &str) -> Result<usize, String> {
 /// A compiled job: what `#[rill::job]` makes of a function (`WORD_COUNT_JOB` for
 /// `word_count`).
 pub struct Job {
+    /// The plan the compiler made of the job.
     pub plan: &'static PlanSpec,
+    /// The job function: builds the chains on an `Env`.
     pub build: fn(&mut Env),
 }
 

@@ -18,6 +18,7 @@
 //! }
 //! ```
 
+#![deny(missing_docs)]
 // The derives this crate applies to its own types name `::rill`.
 extern crate self as rill;
 

@@ -19,7 +19,9 @@ use syn::Expr;
 pub enum StreamKind {
     /// `env`: sources.
     Env,
+    /// A plain stream.
     DataStream,
+    /// After `key_by`.
     KeyedStream,
     /// After `window(..)`, `window_all(..)` or `count_window(..)`.
     WindowedStream,
@@ -52,6 +54,7 @@ pub struct OperatorSpec {
 }
 
 impl OperatorSpec {
+    /// The DataStream method.
     pub fn method(&self) -> &'static str {
         self.op.method
     }
@@ -61,16 +64,22 @@ impl OperatorSpec {
 /// pending for the next operator.
 #[derive(Clone)]
 pub struct StreamRef {
+    /// Where its records come from, each with how it reaches the next operator.
     pub sources: Vec<(NodeId, Partition, Span)>,
+    /// Its key selector, once keyed.
     pub keyed: Option<Key>,
     /// The operator that attributes (`name`, `uid`, ...) apply to, with what, if anything,
     /// came between (`rebalance()`, `key_by`, `union`).
     pub last: Option<NodeId>,
+    /// What came after the last operator (`key_by`, `union`, ...), for messages.
     pub between: Option<&'static str>,
+    /// The sink that ended it, if any.
     pub sink: Option<Span>,
+    /// The window, while its function is pending.
     pub window: Option<WindowSpec>,
     /// `connect(other)`: the second stream, and its key once `key_by(k1, k2)`.
     pub second: Option<Box<StreamRef>>,
+    /// The second stream's key selector, once keyed.
     pub keyed2: Option<Key>,
     /// `broadcast(&STATE)`: a broadcast stream that writes this broadcast state.
     pub broadcast_state: Option<Expr>,
@@ -164,10 +173,12 @@ impl Builder<'_> {
         self.diags.error(span, message);
     }
 
+    /// Node `id`.
     pub fn node(&self, id: NodeId) -> &Node {
         &self.nodes[id]
     }
 
+    /// Node `id`, to change.
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
         &mut self.nodes[id]
     }

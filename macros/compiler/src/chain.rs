@@ -7,19 +7,29 @@ use proc_macro2::Span;
 
 /// An exchange between two chains.
 pub struct Edge {
+    /// The exchange's number.
     pub id: usize,
+    /// The operator that writes to it.
     pub from_node: NodeId,
+    /// The operator that reads it.
     pub to_node: NodeId,
+    /// The chain that writes to it.
     pub from_chain: usize,
+    /// The chain that reads it.
     pub to_chain: usize,
     /// 0, or 1 for the second input of a two-input head.
     pub to_input: u8,
+    /// How records are distributed (settled: never `Default`).
     pub partition: Partition,
+    /// Where a type mismatch on this edge is reported.
     pub span: Span,
 }
 
+/// Operators fused into one task.
 pub struct Chain {
+    /// The chain's number.
     pub id: usize,
+    /// Its first operator.
     pub head: NodeId,
     /// The operators of the chain, head first, in graph order.
     pub nodes: Vec<NodeId>,
@@ -27,17 +37,23 @@ pub struct Chain {
 
 /// The physical plan.
 pub struct Physical {
+    /// The chains, in topological order.
     pub chains: Vec<Chain>,
+    /// The exchanges between chains.
     pub edges: Vec<Edge>,
+    /// The chain of each node.
     pub chain_of: Vec<usize>,
     /// Per node: what follows it inside its chain, and the exchanges it writes to, in the
     /// order of the graph.
     pub outputs: Vec<Vec<Output>>,
 }
 
+/// What follows a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Output {
+    /// An operator of the same chain.
     Chained(NodeId),
+    /// An exchange to another chain.
     Exchange(usize),
 }
 
@@ -50,6 +66,7 @@ pub fn resolve(partition: &Partition, from: &Parallelism, to: &Parallelism) -> P
     }
 }
 
+/// Fuses the graph's operators into chains, as Flink's operator chaining does.
 pub fn chain(graph: &Graph) -> Physical {
     let n = graph.nodes.len();
     let mut chain_of = vec![usize::MAX; n];

@@ -4,22 +4,29 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote_spanned;
 
+/// One mistake, at the span that caused it.
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
+    /// Where rustc shows it.
     pub span: Span,
+    /// What is wrong and what to do.
     pub message: String,
 }
 
+/// The mistakes found so far.
 #[derive(Debug, Default)]
 pub struct Diagnostics {
+    /// In the order found.
     pub errors: Vec<Diagnostic>,
 }
 
 impl Diagnostics {
+    /// Reports a mistake at `span`.
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic { span, message: message.into() });
     }
 
+    /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }

@@ -12,11 +12,13 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::Expr;
 
+/// How the job is emitted.
 pub struct Options {
     /// Emit `fn main` that runs the job (off for jobs embedded in other programs or tests).
     pub main: bool,
 }
 
+/// The job as Rust: the job function building its chains, the plan, the job static and `main`.
 pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> TokenStream {
     let env = &job.env;
     let name = &job.name;

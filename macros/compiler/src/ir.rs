@@ -29,7 +29,9 @@ pub struct Operator {
 /// The key selector of a keyed stream.
 #[derive(Clone)]
 pub struct Key {
+    /// The closure as written.
     pub closure: Expr,
+    /// Where it stands, for messages.
     pub span: Span,
 }
 
@@ -46,12 +48,15 @@ impl Key {
 pub struct WindowSpec {
     /// `window_all`: all records in one non-parallel window operator.
     pub all: bool,
+    /// The window assigner as written.
     pub assigner: Expr,
+    /// `allowed_lateness(..)`, if given.
     pub lateness: Option<Expr>,
     /// `side_output_late_data(&TAG)`: where records too late for their windows go.
     pub late_tag: Option<Expr>,
     /// `trigger(..)`: when the windows fire instead of at their end.
     pub trigger: Option<Expr>,
+    /// The `window(..)` call, for messages.
     pub span: Span,
 }
 
@@ -79,11 +84,17 @@ impl WindowSpec {
 pub enum Partition {
     /// Forward if the parallelism matches, else rebalance (Flink's default).
     Default,
+    /// `forward()`: subtask i to subtask i.
     Forward(Span),
+    /// `rebalance()`: round robin.
     Rebalance,
+    /// `rescale()`: round robin within a local group.
     Rescale,
+    /// `broadcast()`: every record to every subtask.
     Broadcast,
+    /// `global()`: everything to subtask 0.
     Global,
+    /// `key_by(..)`: by key group.
     Hash(Key),
 }
 
@@ -130,9 +141,11 @@ impl PartialEq for Parallelism {
 /// One input of a node.
 #[derive(Clone)]
 pub struct Input {
+    /// The producing node.
     pub from: NodeId,
     /// 0, or 1 for the second input of a two-input operator.
     pub input: u8,
+    /// How records reach this node.
     pub partition: Partition,
     /// Where a type mismatch on this input is reported (the `union` call, if any).
     pub span: Span,
@@ -142,54 +155,101 @@ pub struct Input {
 #[derive(Clone)]
 pub enum Shape {
     /// Reads records from outside; `parallel: false` runs as one subtask.
-    Source { parallel: bool },
+    Source {
+        /// Whether it runs as several subtasks.
+        parallel: bool,
+    },
     /// A one-input operator on a plain stream (`map`, `filter`, `process`, ...).
     OneInput,
     /// A one-input operator on a keyed stream: keyed state and timers per key.
-    Keyed { key: Key },
+    Keyed {
+        /// The key selector.
+        key: Key,
+    },
     /// A window function on a keyed stream (or all records, `window_all`, keyed by `()`).
-    Window { key: Key, window: WindowSpec },
+    Window {
+        /// The key selector (`|_| ()` for `window_all`).
+        key: Key,
+        /// The window and its settings.
+        window: WindowSpec,
+    },
     /// The records an operator wrote to side output `tag`.
-    SideOutput { tag: Expr },
+    SideOutput {
+        /// The tag as written.
+        tag: Expr,
+    },
     /// Ends a stream.
     Sink,
     /// Connected streams, keyed by a key per input or not (`co_map`, keyed `process`).
-    Connected { keys: Option<(Key, Key)> },
+    Connected {
+        /// The key selectors of both inputs, if keyed.
+        keys: Option<(Key, Key)>,
+    },
     /// A keyed stream connected to a broadcast stream that writes a broadcast state.
-    Broadcast { key: Key },
+    Broadcast {
+        /// The keyed input's key selector.
+        key: Key,
+    },
     /// Records of both inputs with equal keys in the same window.
-    WindowJoin { keys: (Key, Key), window: WindowSpec },
+    WindowJoin {
+        /// The key selectors of both inputs.
+        keys: (Key, Key),
+        /// The window.
+        window: WindowSpec,
+    },
     /// Records of both inputs with equal keys within time bounds of each other.
-    IntervalJoin { keys: (Key, Key), lower: Expr, upper: Expr },
+    IntervalJoin {
+        /// The key selectors of both inputs.
+        keys: (Key, Key),
+        /// The lower bound in ms, as written.
+        lower: Expr,
+        /// The upper bound in ms, as written.
+        upper: Expr,
+    },
 }
 
 /// One operator of the job.
 pub struct Node {
+    /// Its index in the graph.
     pub id: NodeId,
+    /// What made it.
     pub op: &'static Operator,
+    /// The call's arguments as written.
     pub args: Vec<Expr>,
+    /// The call, for messages.
     pub span: Span,
+    /// Where its records come from.
     pub inputs: Vec<Input>,
+    /// What kind of operator it is.
     pub shape: Shape,
+    /// `name(..)`, if given.
     pub name: Option<String>,
+    /// `uid(..)`, if given, with where.
     pub uid: Option<(String, Span)>,
+    /// Its parallelism as written.
     pub parallelism: Parallelism,
+    /// `set_max_parallelism(..)`, if given.
     pub max_parallelism: Option<u32>,
+    /// `start_new_chain()`.
     pub start_new_chain: bool,
+    /// `disable_chaining()`.
     pub disable_chaining: bool,
     /// The `let` name of the stream it produces, for messages.
     pub binding: Option<String>,
 }
 
 impl Node {
+    /// The DataStream method that made it.
     pub fn method(&self) -> &'static str {
         self.op.method
     }
 
+    /// Whether it ends its stream.
     pub fn is_sink(&self) -> bool {
         matches!(self.shape, Shape::Sink)
     }
 
+    /// Whether it reads another operator's side output.
     pub fn is_side_output(&self) -> bool {
         matches!(self.shape, Shape::SideOutput { .. })
     }
@@ -263,10 +323,12 @@ impl Node {
 
 /// The logical graph, in creation order (every node after its inputs).
 pub struct Graph {
+    /// Every node, each after its inputs.
     pub nodes: Vec<Node>,
 }
 
 impl Graph {
+    /// The nodes that read node `id`, with the input they read it on.
     pub fn consumers(&self, id: NodeId) -> impl Iterator<Item = (&Node, &Input)> {
         self.nodes.iter().flat_map(move |n| n.inputs.iter().filter(move |i| i.from == id).map(move |i| (n, i)))
     }

@@ -6,6 +6,7 @@
 //! called on, its checks, how it builds and how it is emitted. It is a library of pure
 //! functions over token streams, so it is unit-tested directly; the proc-macro crate is a
 //! thin shell over [`compile`].
+#![deny(missing_docs)]
 
 pub mod build;
 pub mod chain;

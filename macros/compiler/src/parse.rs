@@ -13,36 +13,53 @@ use syn::{Expr, FnArg, Ident, ItemFn, Pat, Stmt};
 
 /// The job function.
 pub struct JobFn {
+    /// The function as written.
     pub item: ItemFn,
+    /// Its name.
     pub name: Ident,
+    /// Its `env` parameter's name.
     pub env: Ident,
+    /// Its body, statement by statement.
     pub statements: Vec<Statement>,
 }
 
+/// A statement of the job function.
 pub enum Statement {
     /// Kept as written: runs before the graph is built.
     Plain(Box<Stmt>),
     /// Defines a stream, bound to a name or not.
-    Stream { binding: Option<Ident>, chain: CallChain },
+    Stream {
+        /// The `let` name, if any.
+        binding: Option<Ident>,
+        /// The chain of calls.
+        chain: CallChain,
+    },
 }
 
 /// `root.call(..).call(..)...`
 #[derive(Clone)]
 pub struct CallChain {
+    /// What the chain starts from.
     pub root: Root,
+    /// The calls, first to last.
     pub calls: Vec<Call>,
 }
 
+/// Where a chain of calls starts.
 #[derive(Clone)]
 pub enum Root {
+    /// `env`: a source follows.
     Env(Span),
+    /// A stream bound earlier.
     Stream(Ident),
 }
 
 /// One method call in a chain.
 #[derive(Clone)]
 pub struct Call {
+    /// The method.
     pub method: Ident,
+    /// Its arguments as written.
     pub args: Vec<Expr>,
     /// From the method name to the closing parenthesis.
     pub span: Span,

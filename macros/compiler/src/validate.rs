@@ -4,6 +4,7 @@ use crate::diag::Diagnostics;
 use crate::ir::{Graph, Parallelism, Partition};
 use std::collections::HashMap;
 
+/// Reports the mistakes that only show on the whole graph: no sink, a duplicate uid, an unused stream, a `forward()` between different parallelisms, a parallelism above the max.
 pub fn validate(graph: &Graph, job_name: &syn::Ident, diags: &mut Diagnostics) {
     if !graph.nodes.iter().any(|n| n.is_sink()) && diags.is_empty() {
         diags.error(

@@ -36,10 +36,16 @@
 /// Flink's `AggregateFunction`: an accumulator per key and window, its result, and how two
 /// accumulators merge.
 pub trait AggregateFunction<In>: Clone + Send + 'static {
+    /// The accumulator: what a window or state keeps per key between records.
     type Acc: Send + 'static;
+    /// The result the accumulator gives.
     type Out;
+    /// A new, empty accumulator.
     fn create_accumulator(&self) -> Self::Acc;
+    /// Adds a record to the accumulator.
     fn add(&self, value: In, acc: &mut Self::Acc);
+    /// The result of the accumulator so far.
     fn get_result(&self, acc: &Self::Acc) -> Self::Out;
+    /// Two accumulators as one (panes and session windows merge them); the result must not depend on the order records were added in.
     fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
 }

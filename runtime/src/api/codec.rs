@@ -63,6 +63,7 @@ pub struct Decoder<'a> {
 }
 
 impl<'a> Decoder<'a> {
+    /// A decoder reading `bytes` from the start.
     pub fn new(bytes: &'a [u8]) -> Self {
         Decoder { bytes }
     }

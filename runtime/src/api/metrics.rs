@@ -16,9 +16,11 @@ use std::sync::{Arc, Mutex};
 pub struct Counter(Arc<AtomicU64>);
 
 impl Counter {
+    /// Adds `n`.
     pub fn add(&self, n: u64) {
         self.0.fetch_add(n, Ordering::Relaxed);
     }
+    /// The count so far.
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -54,9 +56,11 @@ pub fn snapshot() -> Vec<(String, u64)> {
 pub struct Gauge(Arc<AtomicI64>);
 
 impl Gauge {
+    /// Sets the gauge to `v`.
     pub fn set(&self, v: i64) {
         self.0.store(v, Ordering::Relaxed);
     }
+    /// The gauge's last value.
     pub fn get(&self) -> i64 {
         self.0.load(Ordering::Relaxed)
     }

@@ -15,9 +15,11 @@ pub struct OutputTag<T> {
 }
 
 impl<T> OutputTag<T> {
+    /// A tag named `id`: the name is what `side_output(&TAG)` matches on.
     pub const fn new(id: &'static str) -> Self {
         OutputTag { id, _t: PhantomData }
     }
+    /// The tag's name.
     pub fn id(&self) -> &'static str {
         self.id
     }

@@ -104,6 +104,7 @@ impl SmallString {
         SmallString(Repr::Inline(Inline([0; 24])))
     }
 
+    /// The string, borrowed.
     #[inline]
     pub fn as_str(&self) -> &str {
         match &self.0 {

@@ -14,6 +14,7 @@
 
 /// Bytes to a record.
 pub trait Deserializer: Clone + Send + 'static {
+    /// The record a message's bytes become.
     type Out: Send + 'static;
     /// The record these bytes hold, or why they hold none.
     fn deserialize(&mut self, bytes: &[u8]) -> Result<Self::Out, String>;
@@ -21,6 +22,7 @@ pub trait Deserializer: Clone + Send + 'static {
 
 /// A record to bytes, appended to `out`.
 pub trait Serializer<T>: Clone + Send + 'static {
+    /// Appends `value`'s bytes to `out`, or says why it cannot be written.
     fn serialize(&mut self, value: &T, out: &mut Vec<u8>) -> Result<(), String>;
 }
 
@@ -83,6 +85,7 @@ mod json {
     pub struct Json<T>(PhantomData<fn() -> T>);
 
     impl<T> Json<T> {
+        /// The JSON format of records of type `T`.
         pub fn new() -> Self {
             Json(PhantomData)
         }

@@ -17,7 +17,9 @@ pub const MAX_WATERMARK: Timestamp = i64::MAX;
 /// One record and its event timestamp.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record<T> {
+    /// The record itself.
     pub value: T,
+    /// Its event timestamp ([`NO_TIMESTAMP`] if it has none).
     pub timestamp: Timestamp,
 }
 
@@ -41,6 +43,8 @@ pub enum Control {
 /// What one exchange channel carries: a batch of records or one control element.
 #[derive(Debug)]
 pub enum Message<T> {
+    /// A batch of records, in order.
     Records(Vec<Record<T>>),
+    /// A control element, in its place between the records.
     Control(Control),
 }

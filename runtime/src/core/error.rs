@@ -7,9 +7,25 @@ use std::fmt;
 pub enum JobError {
     /// A user function (or a sink) panicked. Names the operator and the subtask, as Flink
     /// names the failing task.
-    OperatorPanic { operator: String, uid: String, subtask: usize, parallelism: usize, message: String },
+    OperatorPanic {
+        /// The operator's name.
+        operator: String,
+        /// Its uid.
+        uid: String,
+        /// The subtask that failed, from 0.
+        subtask: usize,
+        /// How many subtasks the operator runs as.
+        parallelism: usize,
+        /// The panic's message.
+        message: String,
+    },
     /// An I/O error, with what Rill was doing when it happened.
-    Io { context: String, source: std::io::Error },
+    Io {
+        /// What was being done.
+        context: String,
+        /// The error.
+        source: std::io::Error,
+    },
     /// The job graph or its configuration is invalid at run time.
     Config(String),
     /// A downstream task went away while this one was still sending (it failed: its own
@@ -32,6 +48,7 @@ impl JobError {
         matches!(self, JobError::ChannelClosed | JobError::Cancelled(_) | JobError::PeerGone(_))
     }
 
+    /// An I/O error, with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         JobError::Io { context: context.into(), source }
     }

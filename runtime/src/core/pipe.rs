@@ -12,6 +12,7 @@ use std::marker::PhantomData;
 /// Names a type, so that inference can carry a chain's output type into the next chain
 /// (an exchange's input port names the type of what its writers send).
 pub trait TypeMarker {
+    /// The type named.
     type Item;
 }
 
@@ -21,13 +22,17 @@ impl<T> TypeMarker for PhantomData<T> {
 
 /// One operator, before it knows what follows it.
 pub trait Stage<In>: Clone + Send + 'static {
+    /// What the stage emits.
     type Out;
+    /// The operator, built in front of `next`.
     fn wrap<C: Collector<Self::Out>>(self, next: C) -> impl Collector<In>;
 }
 
 /// A sequence of stages from `In` to `Out`.
 pub trait Pipe<In>: Clone + Send + 'static {
+    /// What the last stage emits.
     type Out;
+    /// The operators, built in front of `next`.
     fn attach<C: Collector<Self::Out>>(self, next: C) -> impl Collector<In>;
 }
 
@@ -56,6 +61,7 @@ impl<In, P: Pipe<In>, S: Stage<P::Out>> Pipe<In> for Then<P, S> {
 /// The end of a chain (a sink or an exchange writer) or a finished branch of it: a template
 /// that builds the collector records of type `T` go into.
 pub trait Tail<T>: Clone + Send + 'static {
+    /// The collector of this subtask.
     fn build(self) -> impl Collector<T>;
 }
 
@@ -85,6 +91,7 @@ pub struct ChainBuilder<In, P> {
 }
 
 impl<In> ChainBuilder<In, Identity> {
+    /// An empty builder for records of type `In`.
     pub fn new() -> Self {
         ChainBuilder { pipe: Identity, _in: PhantomData }
     }

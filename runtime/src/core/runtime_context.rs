@@ -24,9 +24,13 @@ pub struct Endpoints {
 
 /// The subtask an operator runs in, and access to the job's channels.
 pub struct RuntimeContext<'a> {
+    /// This subtask's index, from 0.
     pub subtask: usize,
+    /// How many subtasks the chain runs as.
     pub parallelism: usize,
+    /// The number of key groups of the chain's keyed input.
     pub max_parallelism: usize,
+    /// The job's plan.
     pub plan: &'static PlanSpec,
     /// Where processing time comes from.
     pub clock: crate::time::Clock,

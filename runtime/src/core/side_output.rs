@@ -11,13 +11,21 @@ use std::any::Any;
 
 /// A side output branch whose record type is erased, so that one operator can hold several.
 pub trait SideBranch: Send {
+    /// The tag it reads.
     fn tag(&self) -> &'static str;
+    /// Itself, to be downcast to its record type.
     fn as_any(&mut self) -> &mut dyn Any;
+    /// See [`Collector::on_control`].
     fn on_control(&mut self, control: Control);
+    /// See [`Collector::open`].
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError>;
+    /// See [`Collector::on_processing_time`].
     fn on_processing_time(&mut self, now: Timestamp);
+    /// See [`Collector::flush`].
     fn flush(&mut self);
+    /// See [`Collector::take_blocked`].
     fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>);
+    /// See [`Collector::close`].
     fn close(&mut self) -> Result<(), JobError>;
 }
 
@@ -39,7 +47,9 @@ impl<V: 'static> SideBranch for Branch<V> {
 
 /// How each subtask gets its own branch: a template, cloned with the chain.
 pub trait SideTemplate: Send {
+    /// This subtask's branch.
     fn build(&self) -> Box<dyn SideBranch>;
+    /// A copy of the template, for another subtask.
     fn clone_box(&self) -> Box<dyn SideTemplate>;
 }
 

@@ -23,24 +23,35 @@ use std::marker::PhantomData;
 
 /// An operator with two inputs of types `A` and `B`.
 pub trait TwoInputCollector<A, B>: Send {
+    /// A record of the first input.
     fn collect1(&mut self, value: A, timestamp: Timestamp);
+    /// A record of the second input.
     fn collect2(&mut self, value: B, timestamp: Timestamp);
+    /// See [`Collector::on_control`].
     fn on_control(&mut self, control: Control);
+    /// See [`Collector::open`].
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError>;
+    /// See [`Collector::on_processing_time`].
     fn on_processing_time(&mut self, now: Timestamp);
+    /// See [`Collector::flush`].
     fn flush(&mut self);
+    /// See [`Collector::take_blocked`].
     fn take_blocked(&mut self, blocked: &mut Vec<BlockedSend>);
+    /// See [`Collector::close`].
     fn close(&mut self) -> Result<(), JobError>;
 }
 
 /// A two-input chain, before it runs: cloned per subtask, then built.
 pub trait TwoInputTail<A, B>: Clone + Send + 'static {
+    /// The two-input chain of this subtask.
     fn build(self) -> impl TwoInputCollector<A, B>;
 }
 
 /// How a two-input operator is made, once what follows it is known.
 pub trait TwoInputStage<A, B>: Clone + Send + 'static {
+    /// What the operator emits.
     type Out;
+    /// The operator, built in front of `next`.
     fn wrap<C: Collector<Self::Out>>(self, next: C) -> impl TwoInputCollector<A, B>;
 }
 
@@ -48,6 +59,7 @@ pub trait TwoInputStage<A, B>: Clone + Send + 'static {
 pub struct TwoInput<A, B>(PhantomData<fn(A, B)>);
 
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
+    /// The start of a two-input chain whose inputs carry what the two markers name.
     pub fn of<MA: TypeMarker<Item = A>, MB: TypeMarker<Item = B>>(_first: &MA, _second: &MB) -> Self {
         TwoInput(PhantomData)
     }

@@ -20,6 +20,7 @@ pub struct InputGate {
 }
 
 impl InputGate {
+    /// A gate over `channels` input channels.
     pub fn new(channels: usize) -> Self {
         InputGate {
             watermarks: vec![i64::MIN; channels],

@@ -26,6 +26,7 @@ pub const BATCHES_PER_CHANNEL: usize = 4;
 /// The input of a consumer chain. Upstream chains write to it; its type is the type of what
 /// they write, unified by rustc (a union of streams of different types fails here).
 pub struct InputPort<T> {
+    /// The consumer chain.
     pub chain: u32,
     /// 0, or 1 for the second input of a two-input operator.
     pub input: u8,
@@ -33,6 +34,7 @@ pub struct InputPort<T> {
 }
 
 impl<T> InputPort<T> {
+    /// The (first) input of chain `chain`.
     pub fn new(chain: u32) -> Self {
         InputPort { chain, input: 0, _t: PhantomData }
     }

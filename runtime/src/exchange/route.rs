@@ -6,7 +6,9 @@ use crate::state::key_groups::{key_group, subtask_for_key_group};
 pub trait Route<T>: Clone + Send + 'static {
     /// The Flink name shown in plans.
     const NAME: &'static str;
+    /// The writer's subtask is known: routes that depend on it start here.
     fn open(&mut self, _subtask: usize, _upstream_parallelism: usize, _max_parallelism: usize) {}
+    /// The consumer subtask of `value`, among `targets`.
     fn target(&mut self, value: &T, targets: usize) -> usize;
 }
 
@@ -89,6 +91,7 @@ pub struct Hash<KF> {
 }
 
 impl<KF> Hash<KF> {
+    /// Routes by the key `key` selects.
     pub fn new(key: KF) -> Self {
         Hash { key, max_parallelism: crate::core::plan::DEFAULT_MAX_PARALLELISM }
     }

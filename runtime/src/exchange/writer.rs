@@ -111,6 +111,8 @@ impl<T: Clone + Send + 'static> Collector<T> for BroadcastWriter<T> {
     channel_lifecycle!();
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
 where
     P::Out: Send + 'static,

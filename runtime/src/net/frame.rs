@@ -94,15 +94,21 @@ const VERSION: u16 = 1;
 pub struct Handshake {
     /// A fingerprint of the job and its parallelism: both ends must run the same plan.
     pub job: u64,
+    /// The sending process.
     pub from_process: u32,
+    /// The consumer chain.
     pub chain: u32,
+    /// Its input (0, or 1 for the second of a two-input chain).
     pub input: u8,
+    /// The consumer subtask.
     pub subtask: u32,
 }
 
 impl Handshake {
+    /// Its length on the wire.
     pub const LEN: usize = 4 + 2 + 8 + 4 + 4 + 1 + 4;
 
+    /// Its bytes on the wire.
     pub fn encode(&self) -> [u8; Self::LEN] {
         let mut out = Vec::with_capacity(Self::LEN);
         out.extend_from_slice(MAGIC);
@@ -115,6 +121,7 @@ impl Handshake {
         out.try_into().expect("handshake length")
     }
 
+    /// Reads a handshake, refusing one that is not of this version.
     pub fn decode(bytes: &[u8; Self::LEN]) -> Result<Self, DecodeError> {
         if &bytes[..4] != MAGIC {
             return Err(DecodeError("not a Rill exchange connection (bad magic bytes)".into()));

@@ -29,6 +29,7 @@ pub struct Member {
 }
 
 impl Member {
+    /// How many processes the job runs in.
     pub fn processes(&self) -> usize {
         self.peers.len()
     }

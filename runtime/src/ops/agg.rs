@@ -6,6 +6,7 @@
 
 /// A number that `sum` can add.
 pub trait Summable: Copy {
+    /// The sum of the two.
     fn add(self, other: Self) -> Self;
 }
 
@@ -31,6 +32,7 @@ impl Summable for f64 {
 
 /// How `sum`, `min` and `max` combine a field of the aggregate with the record's.
 pub trait FieldAgg<N>: Copy + Send + 'static {
+    /// Folds `value` into `acc`.
     fn apply(acc: &mut N, value: N);
 }
 
@@ -70,6 +72,7 @@ impl<N: PartialOrd> FieldAgg<N> for Max {
 /// How `min_by` and `max_by` pick a whole record: the new one replaces the aggregate only
 /// when strictly better, so on a tie the first stays (Flink's `first = true`).
 pub trait Select: Copy + Send + 'static {
+    /// Whether `new` replaces `current`.
     fn better<N: PartialOrd>(new: &N, current: &N) -> bool;
 }
 
@@ -96,9 +99,13 @@ impl Select for MaxBy {
 /// Field 0 of a tuple, or the value itself for a plain number (Flink allows position 0 on
 /// basic types).
 pub trait Field0 {
+    /// The first field's type.
     type Field;
+    /// The first field, to update.
     fn field0(&mut self) -> &mut Self::Field;
+    /// The first field, to compare.
     fn field0_ref(&self) -> &Self::Field;
+    /// The first field, taken.
     fn into_field0(self) -> Self::Field;
 }
 

@@ -54,6 +54,8 @@ use crate::state::context::KeyedContext;
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use std::hash::Hash;
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `keyed.connect(rules.broadcast(&STATE)).process(f)`: keyed records with a broadcast
     /// state that the second input's records write.
@@ -67,6 +69,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     }
 }
 
+/// What `process_broadcast_element` sees: the record's timestamp and the broadcast state, writable.
 pub struct BroadcastContext<'a> {
     pub(crate) timestamp: Timestamp,
     pub(crate) store: &'a mut BroadcastStore,
@@ -91,14 +94,17 @@ impl BroadcastContext<'_> {
 /// Keyed records processed with a broadcast state that a broadcast stream writes (Flink's
 /// `KeyedBroadcastProcessFunction`): the way alert rules change while a job runs.
 pub trait KeyedBroadcastProcessFunction<K, A, B>: Clone + Send + 'static {
+    /// What the function emits.
     type Out: Send + 'static;
     /// A keyed record: keyed state, timers and the broadcast state (read-only).
     fn process_element(&mut self, value: A, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
     /// A broadcast record: it may change the broadcast state.
     fn process_broadcast_element(&mut self, value: B, ctx: &mut BroadcastContext<'_>, out: &mut Output<'_, Self::Out>);
+    /// A timer of this key fired (`ctx.timestamp()` is its time in event time).
     fn on_timer(&mut self, _time: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Output<'_, Self::Out>) {}
 }
 
+/// The stage of a keyed broadcast process function.
 #[derive(Clone)]
 pub struct KeyedBroadcastProcess<K1, F> {
     id: u32,
@@ -106,6 +112,7 @@ pub struct KeyedBroadcastProcess<K1, F> {
     f: F,
 }
 
+/// A keyed broadcast process function in a running chain.
 pub struct KeyedBroadcastProcessOp<K1, F, K, O, C> {
     key: K1,
     f: F,

@@ -16,6 +16,8 @@ use crate::core::element::Timestamp;
 use crate::core::panic_scope;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `co_map(f1, f2)`: one output per record of either input.
     pub fn co_map<O, F1, F2>(self, id: u32, f1: F1, f2: F2) -> Headed<A, B, CoMap<F1, F2>>
@@ -38,6 +40,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     }
 }
 
+/// The stage of `co_map`.
 #[derive(Clone)]
 pub struct CoMap<F1, F2> {
     id: u32,
@@ -45,6 +48,7 @@ pub struct CoMap<F1, F2> {
     f2: F2,
 }
 
+/// `co_map` in a running chain.
 pub struct CoMapOp<F1, F2, C> {
     id: u32,
     f1: F1,
@@ -84,6 +88,7 @@ where
     crate::forward_lifecycle!(next);
 }
 
+/// The stage of `co_flat_map`.
 #[derive(Clone)]
 pub struct CoFlatMap<F1, F2> {
     id: u32,
@@ -91,6 +96,7 @@ pub struct CoFlatMap<F1, F2> {
     f2: F2,
 }
 
+/// `co_flat_map` in a running chain.
 pub struct CoFlatMapOp<F1, F2, C> {
     id: u32,
     f1: F1,

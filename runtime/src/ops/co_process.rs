@@ -40,12 +40,18 @@ use std::hash::Hash;
 /// A function over two keyed inputs that share their key, with keyed state and timers
 /// (Flink's `KeyedCoProcessFunction`).
 pub trait KeyedCoProcessFunction<K, A, B>: Clone + Send + 'static {
+    /// What the function emits.
     type Out: Send + 'static;
+    /// A record of the first input, with its key's state and timers.
     fn process_element1(&mut self, value: A, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
+    /// A record of the second input, with its key's state and timers.
     fn process_element2(&mut self, value: B, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
+    /// A timer of this key fired (`ctx.timestamp()` is its time in event time).
     fn on_timer(&mut self, _time: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Output<'_, Self::Out>) {}
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `key_by(k1, k2).process(f)`: a keyed co-process function, with state and timers.
     pub fn keyed_co_process<K, K1, K2, F>(
@@ -65,6 +71,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     }
 }
 
+/// The stage of a keyed co-process function.
 #[derive(Clone)]
 pub struct KeyedCoProcess<K1, K2, F> {
     id: u32,
@@ -73,6 +80,7 @@ pub struct KeyedCoProcess<K1, K2, F> {
     f: F,
 }
 
+/// A keyed co-process function in a running chain.
 pub struct KeyedCoProcessOp<K1, K2, F, K, O, C> {
     key1: K1,
     key2: K2,

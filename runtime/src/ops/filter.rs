@@ -13,12 +13,14 @@ use crate::core::element::Timestamp;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 
+/// The stage of `filter`.
 #[derive(Clone)]
 pub struct FilterStage<F> {
     id: u32,
     f: F,
 }
 
+/// `filter` in a running chain.
 pub struct FilterOp<F, C> {
     id: u32,
     f: F,
@@ -46,6 +48,8 @@ impl<T, F: FnMut(&T) -> bool + Send, C: Collector<T>> Collector<T> for FilterOp<
     crate::forward_lifecycle!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Keeps the records for which `f` returns true (Flink's `filter`).
     pub fn filter<F>(self, id: u32, f: F) -> ChainBuilder<In, Then<P, FilterStage<F>>>

@@ -15,12 +15,14 @@ use crate::core::element::Timestamp;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 
+/// The stage of `flat_map`.
 #[derive(Clone)]
 pub struct FlatMapStage<F> {
     id: u32,
     f: F,
 }
 
+/// `flat_map` in a running chain.
 pub struct FlatMapOp<F, C> {
     id: u32,
     f: F,
@@ -58,6 +60,8 @@ where
     crate::forward_lifecycle!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Transforms each record into zero or more records (Flink's `flatMap`).
     pub fn flat_map<I, F>(self, id: u32, f: F) -> ChainBuilder<In, Then<P, FlatMapStage<F>>>

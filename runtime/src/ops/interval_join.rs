@@ -4,6 +4,29 @@
 //! included); the result carries the larger timestamp. Records behind the watermark are
 //! dropped; buffers are cleaned once the watermark passes a record's last partner, as in
 //! Flink's `IntervalJoinOperator`.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! /// Each order with the clicks of its user from 300 ms before to 800 ms after it.
+//! #[rill::job(no_main)]
+//! fn orders_and_clicks(env: &mut Env) {
+//!     let orders = env.from_elements([("a", 100i64), ("b", 200), ("a", 1500)]).assign_timestamps_and_watermarks(
+//!         WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+//!     );
+//!     let clicks = env.from_elements([("a", 300i64), ("b", 1900), ("a", 2100)]).assign_timestamps_and_watermarks(
+//!         WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+//!     );
+//!     orders
+//!         .key_by(|o| o.0)
+//!         .interval_join(clicks.key_by(|c| c.0))
+//!         .between(-300, 800)
+//!         .process(|o, c, ctx, out| out.collect(format!("{}: order {} click {} at {}", o.0, o.1, c.1, ctx.timestamp())))
+//!         .print();
+//! }
+//!
+//! ORDERS_AND_CLICKS_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
@@ -16,7 +39,9 @@ use std::marker::PhantomData;
 
 /// What an interval join's function sees besides the two records.
 pub struct JoinContext {
+    /// The left record's timestamp.
     pub left_timestamp: Timestamp,
+    /// The right record's timestamp.
     pub right_timestamp: Timestamp,
 }
 
@@ -27,6 +52,7 @@ impl JoinContext {
     }
 }
 
+/// The stage of an interval join.
 pub struct IntervalJoin<KA, KB, F, O> {
     id: u32,
     key_a: KA,
@@ -53,6 +79,7 @@ impl<KA: Clone, KB: Clone, F: Clone, O> Clone for IntervalJoin<KA, KB, F, O> {
 
 type Buffer<T> = BTreeMap<Timestamp, Vec<T>>;
 
+/// An interval join in a running chain.
 pub struct IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
     id: u32,
     key_a: KA,
@@ -187,6 +214,8 @@ where
     crate::forward_lifecycle_except_control!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
     /// `a.key_by(ka).interval_join(b.key_by(kb)).between(lower, upper).process(f)`.
     #[allow(clippy::too_many_arguments)]

@@ -27,7 +27,9 @@ use std::marker::PhantomData;
 
 /// A keyed process function with timers (Flink's `KeyedProcessFunction`).
 pub trait KeyedProcessFunction<K, I>: Clone + Send + 'static {
+    /// What the function emits.
     type Out;
+    /// A record, with its key's state and timers.
     fn process_element(&mut self, value: I, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, Self::Out>);
     /// A timer of this key fired (`ctx.timestamp()` is its time in event time).
     fn on_timer(&mut self, _time: Timestamp, _ctx: &mut KeyedContext<'_, K>, _out: &mut Output<'_, Self::Out>) {}
@@ -54,6 +56,7 @@ where
     }
 }
 
+/// The stage of a keyed process function.
 #[derive(Clone)]
 pub struct KeyedProcessStage<KF, F> {
     id: u32,
@@ -62,6 +65,7 @@ pub struct KeyedProcessStage<KF, F> {
     sides: SideTemplates,
 }
 
+/// A keyed process function in a running chain.
 pub struct KeyedProcessOp<KF, F, K, O, C> {
     key: KF,
     f: F,
@@ -100,6 +104,8 @@ where
     keyed_lifecycle!(|f, time, ctx, out| <F as KeyedProcessFunction<K, In>>::on_timer(f, time, ctx, out));
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// `process(|record, ctx, out| ..)` on a keyed stream.
     #[allow(clippy::type_complexity)]
@@ -135,6 +141,8 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, F> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F>>> {
     /// Sends what the process function writes to `tag` down `branch`.
     pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(

@@ -13,12 +13,14 @@ use crate::core::element::Timestamp;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 
+/// The stage of `map`.
 #[derive(Clone)]
 pub struct MapStage<F> {
     id: u32,
     f: F,
 }
 
+/// `map` in a running chain.
 pub struct MapOp<F, C> {
     id: u32,
     f: F,
@@ -45,6 +47,8 @@ impl<In, O, F: FnMut(In) -> O + Send, C: Collector<O>> Collector<In> for MapOp<F
     crate::forward_lifecycle!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Transforms each record into exactly one record (Flink's `map`).
     pub fn map<O, F>(self, id: u32, f: F) -> ChainBuilder<In, Then<P, MapStage<F>>>

@@ -38,6 +38,7 @@ impl<K> Context<'_, K> {
     }
 }
 
+/// The stage of `process` on a plain stream.
 pub struct ProcessStage<F, O> {
     id: u32,
     f: F,
@@ -50,6 +51,7 @@ impl<F: Clone, O> Clone for ProcessStage<F, O> {
     }
 }
 
+/// `process` on a plain stream, in a running chain.
 pub struct ProcessOp<F, O, C> {
     id: u32,
     f: F,
@@ -86,6 +88,8 @@ where
     crate::forward_lifecycle!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Calls `f(record, ctx, out)` for each record; `f` emits with `out.collect(..)`
     /// (Flink's `ProcessFunction`).

@@ -24,6 +24,7 @@ use std::marker::PhantomData;
 
 /// How the aggregate of a key absorbs a record.
 pub trait Fold<T>: Clone + Send + 'static {
+    /// The aggregate after `value` (the first record of a key is its own aggregate).
     fn fold(&mut self, acc: Option<T>, value: T) -> T;
 
     /// Folds `value` into the aggregate a key already has and returns a copy of the new
@@ -143,6 +144,7 @@ where
     }
 }
 
+/// The stage of a rolling aggregation (`reduce`, `sum`, ...).
 #[derive(Clone)]
 pub struct KeyedFoldStage<KF, G> {
     id: u32,
@@ -150,6 +152,7 @@ pub struct KeyedFoldStage<KF, G> {
     fold: G,
 }
 
+/// A rolling aggregation in a running chain.
 pub struct KeyedFoldOp<KF, G, K, T, C> {
     id: u32,
     key: KF,
@@ -198,6 +201,8 @@ where
     crate::forward_lifecycle!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Rolling `reduce` on a keyed stream: `f(aggregate, record)` (Flink's `reduce`).
     #[allow(clippy::type_complexity)]

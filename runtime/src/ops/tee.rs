@@ -4,6 +4,7 @@ use crate::core::collector::Collector;
 use crate::core::element::Timestamp;
 use crate::core::pipe::{Branch, ChainBuilder, Identity, Pipe, Tail};
 
+/// The template of two chained consumers of one operator.
 #[derive(Clone)]
 pub struct TeeTail<A, B>(pub A, pub B);
 
@@ -13,6 +14,7 @@ impl<T: Clone + Send + 'static, A: Tail<T>, B: Tail<T>> Tail<T> for TeeTail<A, B
     }
 }
 
+/// Two chained consumers of one operator, in a running chain.
 pub struct Tee<A, B>(A, B);
 
 impl<T: Clone, A: Collector<T>, B: Collector<T>> Collector<T> for Tee<A, B> {
@@ -24,6 +26,8 @@ impl<T: Clone, A: Collector<T>, B: Collector<T>> Collector<T> for Tee<A, B> {
     crate::forward_lifecycle!(0, 1);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Sends every record down two branches (Flink chains several consumers of one
     /// operator; each gets its own copy of the record).

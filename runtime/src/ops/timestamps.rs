@@ -21,6 +21,7 @@ use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 use crate::time::watermark::{TimestampAssigner, NO_WATERMARK};
 use crate::time::{Strategies, WatermarkGenerator, WatermarkStrategy};
 
+/// The stage of `assign_timestamps_and_watermarks`.
 #[derive(Clone)]
 pub struct TimestampsStage<G, A> {
     id: u32,
@@ -29,6 +30,7 @@ pub struct TimestampsStage<G, A> {
     idleness: Option<i64>,
 }
 
+/// `assign_timestamps_and_watermarks` in a running chain.
 pub struct TimestampsOp<G, A, C> {
     id: u32,
     generator: G,
@@ -114,6 +116,8 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
     crate::forward_open_and_buffers!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Assigns event timestamps and emits watermarks with the strategy `make` builds
     /// (the compiler passes `|s| s.for_bounded_out_of_orderness(..)...` for a

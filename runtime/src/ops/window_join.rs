@@ -2,6 +2,31 @@
 //! and window, both sides' records wait; when the window fires, `f(a, b)` runs for every
 //! pair, as in Flink's window join (an inner join; results carry the window's last
 //! timestamp).
+//!
+//! ```
+//! use rill::prelude::*;
+//! use std::time::Duration;
+//!
+//! /// Orders and clicks of the same user in the same second.
+//! #[rill::job(no_main)]
+//! fn same_second(env: &mut Env) {
+//!     let clicks = env.from_elements([("a", 300i64), ("b", 1900)]).assign_timestamps_and_watermarks(
+//!         WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+//!     );
+//!     env.from_elements([("a", 100i64), ("b", 200)])
+//!         .assign_timestamps_and_watermarks(
+//!             WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+//!         )
+//!         .join(clicks)
+//!         .where_(|o| o.0)
+//!         .equal_to(|c| c.0)
+//!         .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+//!         .apply(|o, c| format!("{}: order at {}, click at {}", o.0, o.1, c.1))
+//!         .print();
+//! }
+//!
+//! SAME_SECOND_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
 use crate::core::collector::Collector;
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
@@ -12,6 +37,7 @@ use crate::time::{TimeWindow, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+/// The stage of a window join.
 #[derive(Clone)]
 pub struct WindowJoin<KA, KB, W, F> {
     id: u32,
@@ -23,6 +49,7 @@ pub struct WindowJoin<KA, KB, W, F> {
 
 type Sides<K, A, B> = KeyMap<K, (Vec<A>, Vec<B>)>;
 
+/// A window join in a running chain.
 pub struct WindowJoinOp<KA, KB, W, F, K, A, B, C> {
     id: u32,
     key_a: KA,
@@ -126,6 +153,8 @@ where
     crate::forward_lifecycle_except_control!(next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
     /// `a.join(b).where_(ka).equal_to(kb).window(w).apply(f)`.
     pub fn window_join<K, O, KA, KB, W, F>(

@@ -15,6 +15,7 @@ use crate::core::error::JobError;
 use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
 use crate::core::runtime_context::RuntimeContext;
 
+/// A sink that drops every record.
 #[derive(Clone, Default)]
 pub struct DiscardSink {
     /// Records received by this subtask.
@@ -45,6 +46,8 @@ impl<T> Collector<T> for DiscardSink {
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Drops every record.
     pub fn discard(self, _id: u32) -> Branch<In, P, DiscardSink> {

@@ -22,6 +22,7 @@ use std::io::Write;
 /// must not cut into each other.
 const BUFFER_BYTES: usize = 4096;
 
+/// `print` and `print_to_err`.
 pub struct PrintSink<F> {
     id: u32,
     to_err: bool,
@@ -113,6 +114,8 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Prints each record to standard output (or standard error) with `format`; the compiler
     /// passes Flink's `toString` rendering ([`show!`](crate::show)).

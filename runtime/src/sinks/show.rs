@@ -8,6 +8,7 @@ use std::fmt::{Debug, Display, Write};
 
 /// Flink's `toString` for the types it knows.
 pub trait Show {
+    /// Appends the value as Flink's `toString` writes it.
     fn show(&self, out: &mut String);
 }
 

@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+/// `write_as_text`.
 pub struct TextFileSink<F> {
     id: u32,
     path: PathBuf,
@@ -99,6 +100,8 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for TextFileSink<F> {
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Writes each record as a line of text, rendered with `format`.
     pub fn write_as_text_with<F>(self, id: u32, path: impl Into<PathBuf>, format: F) -> Branch<In, P, TextFileSink<F>>

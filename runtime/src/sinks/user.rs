@@ -35,6 +35,7 @@ impl<T, F: FnMut(T) + Clone + Send + 'static> Sink<T> for F {
     }
 }
 
+/// A user's [`Sink`] in a running chain.
 #[derive(Clone)]
 pub struct UserSink<S> {
     id: u32,
@@ -67,6 +68,8 @@ impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Ends the chain in a user's sink.
     pub fn sink_to<S: Sink<P::Out>>(self, id: u32, sink: S) -> Branch<In, P, UserSink<S>> {

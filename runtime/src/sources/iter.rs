@@ -16,6 +16,7 @@ use crate::core::error::JobError;
 use crate::exchange::BATCH_SIZE;
 use std::future::{ready, Future};
 
+/// `from_elements` and `from_iter`: the items of an iterable, non-parallel.
 pub struct FromIter<I: IntoIterator> {
     id: u32,
     items: Option<I>,
@@ -29,6 +30,7 @@ impl<I: IntoIterator + Clone> Clone for FromIter<I> {
 }
 
 impl<I: IntoIterator> FromIter<I> {
+    /// The source of operator `id` over `items`.
     pub fn new(id: u32, items: I) -> Self {
         FromIter { id, items: Some(items), iter: None }
     }

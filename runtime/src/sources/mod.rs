@@ -21,7 +21,9 @@ use std::future::Future;
 /// Where a source subtask stands in the job.
 #[derive(Debug, Clone)]
 pub struct SourceContext {
+    /// This subtask's index, from 0.
     pub subtask: usize,
+    /// How many subtasks the source runs as.
     pub parallelism: usize,
     /// How often periodic watermarks are emitted (`Env::set_auto_watermark_interval`).
     pub auto_watermark_interval: std::time::Duration,
@@ -32,15 +34,19 @@ pub struct SourceContext {
 /// Whether a source has more to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceStatus {
+    /// Records may follow.
     More,
+    /// The input is over (a bounded source).
     Done,
 }
 
 /// A source of records. One copy of the template runs in each subtask; it reads its share of
 /// the input (a split of a sequence, its Kafka partitions) and emits into the chain.
 pub trait Source: Clone + Send + 'static {
+    /// The records it emits.
     type Out: Send + 'static;
 
+    /// Called once per subtask before the first poll.
     fn open(&mut self, _ctx: &SourceContext) -> Result<(), JobError> {
         Ok(())
     }
@@ -60,6 +66,8 @@ pub trait Source: Clone + Send + 'static {
     ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send;
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In> ChainBuilder<In, Identity> {
     /// A builder for the records that `source` emits.
     pub fn of_source<S: Source<Out = In>>(_source: &S) -> Self {

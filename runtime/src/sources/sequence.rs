@@ -16,6 +16,7 @@ use crate::core::error::JobError;
 use crate::exchange::BATCH_SIZE;
 use std::future::{ready, Future};
 
+/// `from_sequence`: numbers from `start` to `end`, split over the subtasks.
 #[derive(Clone)]
 pub struct Sequence {
     start: i64,

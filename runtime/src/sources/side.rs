@@ -48,6 +48,8 @@ fn template<V: Send + 'static, LT: Tail<V>>(
     Box::new(TailTemplate { tag: tag.id(), tail: branch(ChainBuilder::new()), _v: PhantomData })
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static> ChainBuilder<In, Identity> {
     /// The branch that reads the source's side output `tag` (emitted by the compiler for
     /// `from_source(..).side_output(&TAG)`).
@@ -60,6 +62,8 @@ impl<In: 'static> ChainBuilder<In, Identity> {
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static> ChainBuilder<In, Then<Identity, SourceSidesStage>> {
     /// One more side output branch of the source.
     pub fn source_side_output_to<V: Send + 'static, LT: Tail<V>>(

@@ -18,6 +18,7 @@ use crate::exchange::BATCH_SIZE;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
+/// `socket_text_stream`: lines (or another delimiter) read from a TCP socket.
 pub struct SocketTextStream {
     host: String,
     port: u16,
@@ -34,6 +35,7 @@ impl Clone for SocketTextStream {
 }
 
 impl SocketTextStream {
+    /// Reads from `host:port`, records separated by `delimiter`.
     pub fn new(host: impl Into<String>, port: u16, delimiter: impl Into<String>) -> Self {
         SocketTextStream {
             host: host.into(),

@@ -34,8 +34,10 @@ pub trait SplitOutput<T> {
 
 /// A source that reads splits. One copy runs in each subtask; `open` decides its splits.
 pub trait SplitSource: Clone + Send + 'static {
+    /// The records it emits.
     type Out: Send + 'static;
 
+    /// Called once per subtask before the first poll: finds this subtask's splits.
     fn open(&mut self, ctx: &SourceContext) -> Result<(), JobError>;
 
     /// How many splits this subtask reads (after `open`).

@@ -18,6 +18,7 @@ use std::future::{ready, Future};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 
+/// `read_text_file`: the lines of a file.
 pub struct TextFile {
     path: PathBuf,
     reader: Option<BufReader<File>>,
@@ -31,6 +32,7 @@ impl Clone for TextFile {
 }
 
 impl TextFile {
+    /// Reads the file at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         TextFile { path: path.into(), reader: None, line_number: 0 }
     }

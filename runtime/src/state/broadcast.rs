@@ -19,6 +19,7 @@ pub struct BroadcastState<K, V> {
 }
 
 impl<K, V> BroadcastState<K, V> {
+    /// A broadcast state named `name` (the name tells states apart).
     pub const fn new(name: &'static str) -> Self {
         BroadcastState { name, _t: PhantomData }
     }

@@ -13,7 +13,9 @@ use std::hash::Hash;
 /// Which clock a timer belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeDomain {
+    /// Event time: fired by the watermark.
     EventTime,
+    /// Processing time: fired by the clock.
     ProcessingTime,
 }
 
@@ -104,22 +106,27 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
         self.timers.processing_time.register(time, self.key);
     }
 
+    /// Deletes this key's event-time timer at `time`, if any.
     pub fn delete_event_time_timer(&mut self, time: Timestamp) {
         self.timers.event_time.delete(time, self.key);
     }
 
+    /// Deletes this key's processing-time timer at `time`, if any.
     pub fn delete_processing_time_timer(&mut self, time: Timestamp) {
         self.timers.processing_time.delete(time, self.key);
     }
 
+    /// This key's value state `d`.
     pub fn value<T: Send + 'static>(&mut self, d: &state::ValueState<T>) -> state::ValueHandle<'_, K, T> {
         state::value(self.state, self.key, d, self.clock)
     }
 
+    /// This key's list state `d`.
     pub fn list<T: Send + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
         state::list(self.state, self.key, d, self.clock)
     }
 
+    /// This key's map state `d`.
     pub fn map<UK: Send + 'static, UV: Send + 'static>(
         &mut self,
         d: &state::MapState<UK, UV>,
@@ -127,10 +134,12 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
         state::map(self.state, self.key, d, self.clock)
     }
 
+    /// This key's reducing state `d`.
     pub fn reducing<T: Send + 'static>(&mut self, d: &state::ReducingState<T>) -> state::ReducingHandle<'_, K, T> {
         state::reducing(self.state, self.key, d, self.clock)
     }
 
+    /// This key's aggregating state `d`.
     pub fn aggregating<'s, A: AggregateFunction<I>, I>(
         &'s mut self,
         d: &'s state::AggregatingState<A>,

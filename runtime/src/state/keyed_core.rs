@@ -176,16 +176,19 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
         next.open(ctx)
     }
 
+    /// Flushes the side outputs and `next`.
     pub fn flush<C: Collector<O>>(&mut self, next: &mut C) {
         self.side.flush();
         next.flush()
     }
 
+    /// Hands over the blocked sends of the side outputs and `next`.
     pub fn take_blocked<C: Collector<O>>(&mut self, blocked: &mut Vec<BlockedSend>, next: &mut C) {
         self.side.take_blocked(blocked);
         next.take_blocked(blocked)
     }
 
+    /// Closes the side outputs and `next`.
     pub fn close<C: Collector<O>>(&mut self, next: &mut C) -> Result<(), JobError> {
         self.side.close()?;
         next.close()

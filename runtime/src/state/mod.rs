@@ -43,6 +43,7 @@ pub struct ValueState<T> {
 }
 
 impl<T> ValueState<T> {
+    /// A value state named `name` (the name tells states apart).
     pub const fn new(name: &'static str) -> Self {
         ValueState { name, ttl: None, _t: PhantomData }
     }
@@ -62,6 +63,7 @@ pub struct ListState<T> {
 }
 
 impl<T> ListState<T> {
+    /// A list state named `name`.
     pub const fn new(name: &'static str) -> Self {
         ListState { name, ttl: None, _t: PhantomData }
     }
@@ -81,6 +83,7 @@ pub struct MapState<UK, UV> {
 }
 
 impl<UK, UV> MapState<UK, UV> {
+    /// A map state named `name`.
     pub const fn new(name: &'static str) -> Self {
         MapState { name, ttl: None, _t: PhantomData }
     }
@@ -99,6 +102,7 @@ pub struct ReducingState<T> {
 }
 
 impl<T> ReducingState<T> {
+    /// A reducing state named `name` that folds its values with `reduce`.
     pub const fn new(name: &'static str, reduce: fn(T, T) -> T) -> Self {
         ReducingState { name, reduce, ttl: None }
     }
@@ -118,6 +122,7 @@ pub struct AggregatingState<A> {
 }
 
 impl<A> AggregatingState<A> {
+    /// An aggregating state named `name` that adds its values with `aggregate`.
     pub const fn new(name: &'static str, aggregate: A) -> Self {
         AggregatingState { name, aggregate, ttl: None }
     }
@@ -259,6 +264,7 @@ impl<K: Hash + Eq + Clone, T> ValueHandle<'_, K, T> {
     {
         self.map.get(self.key).cloned()
     }
+    /// Sets the key's value.
     pub fn update(&mut self, value: T) {
         self.touch.touch(self.key);
         match self.map.get_mut(self.key) {
@@ -268,6 +274,7 @@ impl<K: Hash + Eq + Clone, T> ValueHandle<'_, K, T> {
             }
         }
     }
+    /// Removes the key's value.
     pub fn clear(&mut self) {
         self.map.remove(self.key);
     }
@@ -281,6 +288,7 @@ pub struct ListHandle<'a, K, T> {
 }
 
 impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
+    /// Appends a value to the key's list.
     pub fn add(&mut self, value: T) {
         self.touch.touch(self.key);
         match self.map.get_mut(self.key) {
@@ -294,10 +302,12 @@ impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
     pub fn get(&self) -> &[T] {
         self.map.get(self.key).map_or(&[], Vec::as_slice)
     }
+    /// Replaces the key's list.
     pub fn update(&mut self, values: Vec<T>) {
         self.touch.touch(self.key);
         self.map.insert(self.key.clone(), values);
     }
+    /// Empties the key's list.
     pub fn clear(&mut self) {
         self.map.remove(self.key);
     }
@@ -311,13 +321,16 @@ pub struct MapHandle<'a, K, UK, UV> {
 }
 
 impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
+    /// The value of `user_key`, if any.
     pub fn get(&self, user_key: &UK) -> Option<&UV> {
         self.map.get(self.key)?.get(user_key)
     }
+    /// Sets the value of `user_key`.
     pub fn put(&mut self, user_key: UK, value: UV) {
         self.touch.touch(self.key);
         self.map.entry(self.key.clone()).or_default().insert(user_key, value);
     }
+    /// Removes `user_key`, returning its value.
     pub fn remove(&mut self, user_key: &UK) -> Option<UV> {
         let m = self.map.get_mut(self.key)?;
         let v = m.remove(user_key);
@@ -326,6 +339,7 @@ impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
         }
         v
     }
+    /// Whether `user_key` has a value.
     pub fn contains(&self, user_key: &UK) -> bool {
         self.get(user_key).is_some()
     }
@@ -333,9 +347,11 @@ impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
     pub fn entries(&self) -> impl Iterator<Item = (&UK, &UV)> {
         self.map.get(self.key).into_iter().flat_map(|m| m.iter())
     }
+    /// Whether the key's map is empty.
     pub fn is_empty(&self) -> bool {
         self.map.get(self.key).is_none_or(HashMap::is_empty)
     }
+    /// Empties the key's map.
     pub fn clear(&mut self) {
         self.map.remove(self.key);
     }
@@ -350,6 +366,7 @@ pub struct ReducingHandle<'a, K, T> {
 }
 
 impl<K: Hash + Eq + Clone, T> ReducingHandle<'_, K, T> {
+    /// Folds a value into the key's state.
     pub fn add(&mut self, value: T) {
         self.touch.touch(self.key);
         let next = match self.map.remove(self.key) {
@@ -358,9 +375,11 @@ impl<K: Hash + Eq + Clone, T> ReducingHandle<'_, K, T> {
         };
         self.map.insert(self.key.clone(), next);
     }
+    /// The key's folded value, if any.
     pub fn get(&self) -> Option<&T> {
         self.map.get(self.key)
     }
+    /// Removes the key's folded value.
     pub fn clear(&mut self) {
         self.map.remove(self.key);
     }
@@ -375,6 +394,7 @@ pub struct AggregatingHandle<'a, K, A: AggregateFunction<I>, I> {
 }
 
 impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, A, I> {
+    /// Adds a value to the key's accumulator.
     pub fn add(&mut self, value: I) {
         self.touch.touch(self.key);
         if !self.map.contains_key(self.key) {
@@ -387,6 +407,7 @@ impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, 
     pub fn get(&self) -> Option<A::Out> {
         self.map.get(self.key).map(|acc| self.aggregate.get_result(acc))
     }
+    /// Removes the key's accumulator.
     pub fn clear(&mut self) {
         self.map.remove(self.key);
     }
@@ -453,22 +474,27 @@ pub struct KeyedState<'a, K> {
 }
 
 impl<K: Hash + Eq + Clone + Send + 'static> KeyedState<'_, K> {
+    /// The value state `d` of the key.
     pub fn value<T: Send + 'static>(&mut self, d: &ValueState<T>) -> ValueHandle<'_, K, T> {
         value(self.store, self.key, d, self.clock)
     }
 
+    /// The list state `d` of the key.
     pub fn list<T: Send + 'static>(&mut self, d: &ListState<T>) -> ListHandle<'_, K, T> {
         list(self.store, self.key, d, self.clock)
     }
 
+    /// The map state `d` of the key.
     pub fn map<UK: Send + 'static, UV: Send + 'static>(&mut self, d: &MapState<UK, UV>) -> MapHandle<'_, K, UK, UV> {
         map(self.store, self.key, d, self.clock)
     }
 
+    /// The reducing state `d` of the key.
     pub fn reducing<T: Send + 'static>(&mut self, d: &ReducingState<T>) -> ReducingHandle<'_, K, T> {
         reducing(self.store, self.key, d, self.clock)
     }
 
+    /// The aggregating state `d` of the key.
     pub fn aggregating<'s, A: AggregateFunction<I>, I>(
         &'s mut self,
         d: &'s AggregatingState<A>,

@@ -19,6 +19,7 @@ impl<K> Default for TimerQueue<K> {
 }
 
 impl<K: Hash + Eq + Clone> TimerQueue<K> {
+    /// A timer for `key` at `time` (at most one per key and time).
     pub fn register(&mut self, time: Timestamp, key: &K) {
         let keys = self.by_time.entry(time).or_default();
         if !keys.contains(key) {
@@ -26,6 +27,7 @@ impl<K: Hash + Eq + Clone> TimerQueue<K> {
         }
     }
 
+    /// Deletes `key`'s timer at `time`, if any.
     pub fn delete(&mut self, time: Timestamp, key: &K) {
         if let Some(keys) = self.by_time.get_mut(&time) {
             keys.remove(key);

@@ -8,7 +8,9 @@ use std::time::Duration;
 /// when the watermark reaches it.
 #[derive(rill::Codec, Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TimeWindow {
+    /// Its first millisecond.
     pub start: Timestamp,
+    /// The first millisecond after it.
     pub end: Timestamp,
 }
 
@@ -129,6 +131,7 @@ pub struct EventTimeSessionWindows {
 }
 
 impl EventTimeSessionWindows {
+    /// Sessions that end after `gap` without records.
     pub fn with_gap(gap: Duration) -> Self {
         let gap = millis(gap);
         assert!(gap > 0, "EventTimeSessionWindows: the gap must be positive");
@@ -183,6 +186,7 @@ impl WindowAssigner for EventTimeSessionWindows {
 pub struct ProcessingTimeSessionWindows(EventTimeSessionWindows);
 
 impl ProcessingTimeSessionWindows {
+    /// Sessions that end after `gap` of processing time without records.
     pub fn with_gap(gap: Duration) -> Self {
         ProcessingTimeSessionWindows(EventTimeSessionWindows::with_gap(gap))
     }
@@ -227,10 +231,12 @@ pub struct CountWindows {
 }
 
 impl CountWindows {
+    /// Windows of `size` records of a key, one after another.
     pub fn of(size: u64) -> Self {
         assert!(size > 0, "count_window: the size must be positive");
         CountWindows { size, slide: size }
     }
+    /// Windows of `size` records of a key, a new one every `slide` records.
     pub fn sliding(size: u64, slide: u64) -> Self {
         assert!(size > 0 && slide > 0, "count_window: size and slide must be positive");
         CountWindows { size, slide }
@@ -264,6 +270,7 @@ pub struct TumblingEventTimeWindows {
 }
 
 impl TumblingEventTimeWindows {
+    /// Windows of `size`, one after another.
     pub fn of(size: Duration) -> Self {
         let size = millis(size);
         assert!(size > 0, "TumblingEventTimeWindows: the size must be positive");
@@ -300,12 +307,14 @@ pub struct SlidingEventTimeWindows {
 }
 
 impl SlidingEventTimeWindows {
+    /// Windows of `size`, a new one every `slide`.
     pub fn of(size: Duration, slide: Duration) -> Self {
         let (size, slide) = (millis(size), millis(slide));
         assert!(size > 0 && slide > 0, "SlidingEventTimeWindows: size and slide must be positive");
         SlidingEventTimeWindows { size, slide, offset: 0 }
     }
 
+    /// Windows shifted by `offset` (for time zones, as Flink's offset).
     pub fn with_offset(self, offset: Duration) -> Self {
         SlidingEventTimeWindows { offset: millis(offset) % self.slide, ..self }
     }
@@ -336,9 +345,11 @@ impl WindowAssigner for SlidingEventTimeWindows {
 pub struct TumblingProcessingTimeWindows(TumblingEventTimeWindows);
 
 impl TumblingProcessingTimeWindows {
+    /// Windows of `size` of processing time, one after another.
     pub fn of(size: Duration) -> Self {
         TumblingProcessingTimeWindows(TumblingEventTimeWindows::of(size))
     }
+    /// Windows shifted by `offset`.
     pub fn with_offset(self, offset: Duration) -> Self {
         TumblingProcessingTimeWindows(self.0.with_offset(offset))
     }
@@ -365,9 +376,11 @@ impl WindowAssigner for TumblingProcessingTimeWindows {
 pub struct SlidingProcessingTimeWindows(SlidingEventTimeWindows);
 
 impl SlidingProcessingTimeWindows {
+    /// Windows of `size` of processing time, a new one every `slide`.
     pub fn of(size: Duration, slide: Duration) -> Self {
         SlidingProcessingTimeWindows(SlidingEventTimeWindows::of(size, slide))
     }
+    /// Windows shifted by `offset`.
     pub fn with_offset(self, offset: Duration) -> Self {
         SlidingProcessingTimeWindows(self.0.with_offset(offset))
     }

@@ -26,6 +26,7 @@ pub enum Clock {
 }
 
 impl Clock {
+    /// Milliseconds since the epoch, now.
     pub fn now(&self) -> Timestamp {
         match self {
             Clock::System => super::processing_time_now(),
@@ -39,12 +40,15 @@ impl Clock {
 pub struct ManualClock(Arc<AtomicI64>);
 
 impl ManualClock {
+    /// A clock that starts at `start` and moves only when told.
     pub fn new(start: Timestamp) -> Self {
         ManualClock(Arc::new(AtomicI64::new(start)))
     }
+    /// Moves the clock on by `by`.
     pub fn advance(&self, by: Duration) {
         self.0.fetch_add(super::millis(by), Ordering::SeqCst);
     }
+    /// Sets the clock to `to`.
     pub fn set(&self, to: Timestamp) {
         self.0.store(to, Ordering::SeqCst);
     }

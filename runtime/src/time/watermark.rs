@@ -37,6 +37,7 @@ pub struct BoundedOutOfOrderness {
 }
 
 impl BoundedOutOfOrderness {
+    /// A generator that trails the largest timestamp by `bound`.
     pub fn new(bound: Duration) -> Self {
         let bound = millis(bound);
         BoundedOutOfOrderness { bound, max_timestamp: i64::MIN + bound + 1 }
@@ -69,6 +70,7 @@ impl WatermarkGenerator for NoWatermarks {
 
 /// How a strategy finds a record's timestamp.
 pub trait TimestampAssigner<T>: Clone + Send + 'static {
+    /// The record's event timestamp (`previous`: the one it had, if any).
     fn extract(&mut self, record: &T, previous: Timestamp) -> Timestamp;
 }
 
@@ -148,6 +150,7 @@ impl<T> Strategies<T> {
 }
 
 impl<T> WatermarkStrategy<T, NoWatermarks> {
+    /// No watermarks: event time never advances (processing-time jobs).
     pub fn no_watermarks() -> Self {
         Strategies::default().no_watermarks()
     }
@@ -181,9 +184,11 @@ impl<T, G: WatermarkGenerator, A> WatermarkStrategy<T, G, A> {
 
 /// For user code that names the type outside a pipeline: `WatermarkStrategy::<T>::...`.
 impl<T> WatermarkStrategy<T, BoundedOutOfOrderness> {
+    /// Watermarks `bound` behind the largest timestamp seen.
     pub fn for_bounded_out_of_orderness(bound: Duration) -> Self {
         Strategies::default().for_bounded_out_of_orderness(bound)
     }
+    /// Watermarks at the largest timestamp seen (timestamps never go back).
     pub fn for_monotonous_timestamps() -> Self {
         Strategies::default().for_monotonous_timestamps()
     }

@@ -111,10 +111,13 @@ pub fn check_field(b: &mut Builder, call: &Call) -> Option<()> {
 
 /// The field an aggregation names: `Some(Index(1))` for `1`, `Some(Named(count))`.
 pub enum Field {
+    /// A tuple position, at the span of the literal.
     Index(u32, Span),
+    /// A field name.
     Named(syn::Ident),
 }
 
+/// The field `arg` names: `1`, `"1"`, `count` or `"count"`.
 pub fn field_of(arg: &Expr) -> Option<Field> {
     match arg {
         Expr::Lit(syn::ExprLit { lit: Lit::Int(i), .. }) => i.base10_parse().ok().map(|n| Field::Index(n, i.span())),

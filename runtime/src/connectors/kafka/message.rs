@@ -10,12 +10,15 @@ pub struct KafkaMessage<'a> {
 }
 
 impl<'a> KafkaMessage<'a> {
+    /// The topic the record was read from.
     pub fn topic(&self) -> &'a str {
         self.message.topic()
     }
+    /// Its partition.
     pub fn partition(&self) -> i32 {
         self.message.partition()
     }
+    /// Its offset in the partition.
     pub fn offset(&self) -> i64 {
         self.message.offset()
     }
@@ -23,9 +26,11 @@ impl<'a> KafkaMessage<'a> {
     pub fn timestamp(&self) -> Option<i64> {
         self.message.timestamp().to_millis()
     }
+    /// Its key, if it has one.
     pub fn key(&self) -> Option<&'a [u8]> {
         self.message.key()
     }
+    /// Its value's bytes, if it has a value (`None`: a tombstone).
     pub fn payload(&self) -> Option<&'a [u8]> {
         self.message.payload()
     }
@@ -41,13 +46,19 @@ impl<'a> KafkaMessage<'a> {
 /// A Kafka record with its metadata, owned: what `with_metadata(format)` emits.
 #[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct KafkaRecord<T> {
+    /// The topic the record was read from.
     pub topic: Arc<str>,
+    /// Its partition.
     pub partition: i32,
+    /// Its offset in the partition.
     pub offset: i64,
     /// Milliseconds since the epoch, if the record has one.
     pub timestamp: Option<i64>,
+    /// Its key, if it has one.
     pub key: Option<Vec<u8>>,
+    /// Its headers, in order, with their values.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// The value, read with the source's format.
     pub value: T,
 }
 
@@ -55,14 +66,19 @@ pub struct KafkaRecord<T> {
 /// `OnBadRecord::SideOutput(&TAG)` routes to `from_source(..).side_output(&TAG)`.
 #[derive(rill::Codec, Debug, Clone, PartialEq)]
 pub struct BadRecord {
+    /// The topic the record was read from.
     pub topic: String,
+    /// Its partition.
     pub partition: i32,
+    /// Its offset in the partition.
     pub offset: i64,
     /// Milliseconds since the epoch, if the record has one.
     pub timestamp: Option<i64>,
+    /// Its key, if it has one.
     pub key: Option<Vec<u8>>,
     /// The value as it was (`None` for a null value).
     pub value: Option<Vec<u8>>,
+    /// Its headers, in order, with their values.
     pub headers: Vec<(String, Option<Vec<u8>>)>,
     /// Why the format refused it.
     pub error: String,

@@ -10,7 +10,11 @@ pub enum OffsetsInitializer {
     /// After the last record at the time the job starts.
     Latest,
     /// The group's committed offset; where there is none, `Earliest` or `Latest` as given.
-    Committed { fallback_earliest: bool },
+    Committed {
+        /// Start from the earliest offset where the group has committed none (else the
+        /// latest).
+        fallback_earliest: bool,
+    },
     /// The first record with a timestamp at or after this one (milliseconds since the
     /// epoch); partitions with none start after their last record.
     Timestamp(i64),
@@ -19,9 +23,11 @@ pub enum OffsetsInitializer {
 }
 
 impl OffsetsInitializer {
+    /// The first offset still in each partition.
     pub fn earliest() -> Self {
         OffsetsInitializer::Earliest
     }
+    /// The end of each partition when the job starts: only records written after.
     pub fn latest() -> Self {
         OffsetsInitializer::Latest
     }
@@ -33,9 +39,11 @@ impl OffsetsInitializer {
     pub fn committed_or_latest() -> Self {
         OffsetsInitializer::Committed { fallback_earliest: false }
     }
+    /// The first record at or after `millis` (ms since the epoch) in each partition.
     pub fn timestamp(millis: i64) -> Self {
         OffsetsInitializer::Timestamp(millis)
     }
+    /// Offsets given per `(topic, partition)`.
     pub fn offsets(offsets: impl IntoIterator<Item = ((String, i32), i64)>) -> Self {
         OffsetsInitializer::Offsets(offsets.into_iter().collect())
     }

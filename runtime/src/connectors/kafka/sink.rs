@@ -173,6 +173,7 @@ impl<T, F: Clone> Clone for KafkaSink<T, F> {
 }
 
 impl KafkaSink<(), ()> {
+    /// A builder for a sink of records of type `T`.
     pub fn builder<T>() -> KafkaSinkBuilder<T, ()> {
         KafkaSinkBuilder {
             servers: None,
@@ -237,6 +238,7 @@ impl<T, F> KafkaSinkBuilder<T, F> {
 }
 
 impl<T, F: Serializer<T>> KafkaSinkBuilder<T, F> {
+    /// The sink, to pass to `sink_to(..)`.
     pub fn build(self) -> KafkaSink<T, F> {
         KafkaSink {
             servers: self.servers.unwrap_or_default(),

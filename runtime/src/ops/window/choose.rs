@@ -152,6 +152,8 @@ fn window_stage<KF, W, F>(id: u32, key: KF, assigner: W, f: F) -> WindowStage<KF
     WindowStage { id, key, assigner, lateness: 0, f, late: DiscardSink::default(), trigger: None, gaps: FixedGap }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// `window(assigner).aggregate(f)` on a keyed stream, on the operator the assigner's
     /// type chose (`(&&ChooseWindows(assigner)).windows()`).

@@ -1,6 +1,22 @@
 //! Count windows: `key_by(..).count_window(size)` or `count_window(size, slide)` followed by
 //! a window function. Per key, the records since the last firing (tumbling) or the last
 //! `size` records (sliding, an evictor in Flink's terms) make the window; it fires by count.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! /// The sum of every two readings of a sensor.
+//! #[rill::job(no_main)]
+//! fn pairs(env: &mut Env) {
+//!     env.from_elements([("s1", 1i64), ("s1", 2), ("s2", 5), ("s1", 3), ("s2", 6)])
+//!         .key_by(|r| r.0)
+//!         .count_window(2)
+//!         .sum(1)
+//!         .print();
+//! }
+//!
+//! PAIRS_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
 use super::functions::WindowFn;
 use crate::core::collector::Collector;

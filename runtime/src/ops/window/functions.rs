@@ -12,8 +12,11 @@ use std::marker::PhantomData;
 
 /// What a window keeps per key, and what it emits when it fires.
 pub trait WindowFn<K, T>: Clone + Send + 'static {
+    /// What the window keeps per key.
     type Acc: Send + 'static;
+    /// What it emits when it fires.
     type Out;
+    /// Adds a record to a key's accumulator (`None` before its first record).
     fn add(&mut self, acc: &mut Option<Self::Acc>, value: T);
     /// Two windows' accumulators as one, the earlier window's first (session windows merge).
     fn merge(&mut self, earlier: Self::Acc, later: Self::Acc) -> Self::Acc;

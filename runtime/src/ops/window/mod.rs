@@ -83,6 +83,7 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+/// The stage of a window operator: key, assigner, lateness, function, trigger, late output.
 #[derive(Clone)]
 pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
     id: u32,
@@ -162,8 +163,11 @@ where
 
 /// The window operator of an assigner: by time, or by count.
 pub enum Either<A, B, S> {
+    /// Time windows.
     Time(A),
+    /// Count windows.
     Count(B),
+    /// Session windows.
     Session(S),
 }
 
@@ -220,6 +224,8 @@ impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Eith
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, W, F> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
 where
     P::Out: Clone + Send + 'static,
@@ -250,6 +256,8 @@ where
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, DiscardSink, G>>>
 where
     P::Out: Clone + Send + 'static,
@@ -288,6 +296,8 @@ where
     }
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
 where
     P::Out: Clone + Send + 'static,

@@ -169,7 +169,9 @@ impl<Acc: Clone> KeyPanes<Acc> {
 /// What a fired window emits: its aggregate's result, or what a process function makes
 /// of it with the key and the window.
 pub trait PaneResult<K, R>: Clone + Send + 'static {
+    /// What the window emits.
     type Out;
+    /// A window's result for `key`, sent to `out`.
     fn emit(&mut self, key: &K, ctx: &mut WindowContext<'_, K>, result: R, out: &mut Vec<(Self::Out, Timestamp)>);
 }
 
@@ -207,6 +209,7 @@ where
     }
 }
 
+/// The stage of windows on panes.
 #[derive(Clone)]
 pub struct PaneStage<KF, A, E = ResultOnly, L = DiscardSink> {
     id: u32,
@@ -227,6 +230,7 @@ impl<KF, A, E> PaneStage<KF, A, E> {
     }
 }
 
+/// Windows on panes in a running chain.
 pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
     id: u32,
     key: KF,
@@ -246,6 +250,7 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
     clock: Clock,
     states: WindowStates<K>,
     out: Vec<(O, Timestamp)>,
+    /// Records that arrived after their windows fired.
     pub late_records: u64,
     next: C,
     late: L,
@@ -401,6 +406,8 @@ where
     crate::forward_buffers!(late, next);
 }
 
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, A, E> ChainBuilder<In, Then<P, PaneStage<KF, A, E>>>
 where
     P::Out: Send + 'static,

@@ -8,6 +8,27 @@
 //! lateness: a record that merges into it fires it again at once if the merged session has
 //! ended, or when it ends. A record whose session would be gone already is late: it is
 //! counted and goes to the late side output, if there is one.
+//!
+//! ```
+//! use rill::prelude::*;
+//! use std::time::Duration;
+//!
+//! /// Clicks per user session, a session ending after 1 s without clicks.
+//! #[rill::job(no_main)]
+//! fn sessions(env: &mut Env) {
+//!     env.from_elements([("a", 0i64), ("a", 400), ("b", 500), ("a", 3000)])
+//!         .assign_timestamps_and_watermarks(
+//!             WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|c, _| c.1),
+//!         )
+//!         .map(|(user, _)| (user, 1))
+//!         .key_by(|c| c.0)
+//!         .window(EventTimeSessionWindows::with_gap(Duration::from_secs(1)))
+//!         .sum(1)
+//!         .print();
+//! }
+//!
+//! SESSIONS_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
 use super::context::WindowStates;
 use super::functions::WindowFn;

@@ -36,6 +36,7 @@ pub struct KafkaSourceBuilder<D> {
 }
 
 impl KafkaSource<()> {
+    /// A builder: set at least the servers, the topics and a format.
     pub fn builder() -> KafkaSourceBuilder<()> {
         KafkaSourceBuilder {
             config: Config {
@@ -145,6 +146,7 @@ impl<D> KafkaSourceBuilder<D> {
 }
 
 impl<D: RecordDeserializer> KafkaSourceBuilder<D> {
+    /// The source, to pass to `env.from_source(..)`.
     pub fn build(self) -> KafkaSource<D> {
         KafkaSource { config: Arc::new(self.config), format: self.format, run: None }
     }

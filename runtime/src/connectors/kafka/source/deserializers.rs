@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 /// How a Kafka record becomes a pipeline record (Flink's `KafkaRecordDeserializationSchema`).
 pub trait RecordDeserializer: Clone + Send + 'static {
+    /// The pipeline record a Kafka record becomes.
     type Out: Send + 'static;
+    /// The record of `message`, or why it cannot be read (a bad record).
     fn deserialize(&mut self, message: &KafkaMessage<'_>) -> Result<Self::Out, String>;
 }
 

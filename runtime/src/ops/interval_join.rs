@@ -29,10 +29,11 @@
 //! ```
 
 use crate::core::collector::{Collector, Output};
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::core::panic_scope;
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
-use crate::state::key_groups::KeyMap;
+use crate::state::context::KeyedContext;
+use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -57,9 +58,7 @@ pub struct IntervalJoin<KA, KB, F, O> {
     id: u32,
     key_a: KA,
     key_b: KB,
-    lower: i64,
-    upper: i64,
-    f: F,
+    bounds: Bounds<F>,
     _o: PhantomData<fn() -> O>,
 }
 
@@ -69,29 +68,39 @@ impl<KA: Clone, KB: Clone, F: Clone, O> Clone for IntervalJoin<KA, KB, F, O> {
             id: self.id,
             key_a: self.key_a.clone(),
             key_b: self.key_b.clone(),
-            lower: self.lower,
-            upper: self.upper,
-            f: self.f.clone(),
+            bounds: self.bounds.clone(),
             _o: PhantomData,
         }
     }
 }
 
-type Buffer<T> = BTreeMap<Timestamp, Vec<T>>;
-
-/// An interval join in a running chain.
-pub struct IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
-    id: u32,
-    key_a: KA,
-    key_b: KB,
+/// The join function with the bounds it joins within.
+#[derive(Clone)]
+struct Bounds<F> {
     lower: i64,
     upper: i64,
     f: F,
-    sides: KeyMap<K, (Buffer<A>, Buffer<B>)>,
-    watermark: Timestamp,
-    out: Vec<(O, Timestamp)>,
+}
+
+type Buffer<T> = BTreeMap<Timestamp, Vec<T>>;
+
+/// Each key's records of both sides, by timestamp: keyed state of the operator's core.
+type Buffers<A, B> = (Buffer<A>, Buffer<B>);
+
+/// The name of the buffers in the keyed state.
+const BUFFERS: &str = "interval join buffers";
+
+/// An interval join in a running chain: its buffers are keyed state of a
+/// [`KeyedCore`], cleaned up by event-time timers of their key (as Flink's
+/// `IntervalJoinOperator` does).
+pub struct IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
+    key_a: KA,
+    key_b: KB,
+    f: Bounds<F>,
+    core: KeyedCore<K, O>,
     /// Records that arrived behind the watermark.
     pub late_records: u64,
+    _sides: PhantomData<fn(A, B)>,
     next: C,
 }
 
@@ -108,44 +117,53 @@ where
     type Out = O;
     fn wrap<C: Collector<O>>(self, next: C) -> impl TwoInputCollector<A, B> {
         IntervalJoinOp {
-            id: self.id,
             key_a: self.key_a,
             key_b: self.key_b,
-            lower: self.lower,
-            upper: self.upper,
-            f: self.f,
-            sides: KeyMap::default(),
-            watermark: i64::MIN,
-            out: Vec::new(),
+            f: self.bounds,
+            core: KeyedCore::new(self.id, SideOutputs::default()),
             late_records: 0,
+            _sides: PhantomData,
             next,
         }
     }
 }
 
-impl<KA, KB, F, K, A, B, O, C: Collector<O>> IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
+impl<KA, KB, F, K: Hash + Eq + Clone + Send + 'static, A, B, O, C> IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
+    /// Whether a record is behind the watermark (and counted so).
     fn late(&mut self, timestamp: Timestamp) -> bool {
         assert!(
             timestamp != NO_TIMESTAMP,
             "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before an interval join"
         );
-        let late = timestamp < self.watermark;
+        let late = timestamp < self.core.watermark();
         self.late_records += u64::from(late);
         late
     }
+}
 
-    fn send(&mut self) {
-        for (o, ts) in self.out.drain(..) {
-            self.next.collect(o, ts);
+impl<F> Bounds<F> {
+    /// The watermark passed a record's last partner (a left one's at `ta + upper`, a right
+    /// one's at `tb - lower`): drops what no record can join any more, and the key's buffers
+    /// once empty.
+    fn clean<K: Hash + Eq + Clone + Send + 'static, A: Send + 'static, B: Send + 'static>(
+        &self,
+        ctx: &mut KeyedContext<'_, K>,
+    ) {
+        let w = ctx.current_watermark();
+        let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
+        *left = left.split_off(&w.saturating_sub(self.upper));
+        *right = right.split_off(&w.saturating_add(self.lower));
+        if left.is_empty() && right.is_empty() {
+            ctx.clear_keyed_state::<Buffers<A, B>>(BUFFERS);
         }
     }
 }
 
 impl<A, B, K, O, KA, KB, F, C> TwoInputCollector<A, B> for IntervalJoinOp<KA, KB, F, K, A, B, O, C>
 where
-    A: Clone + Send,
-    B: Clone + Send,
-    K: Hash + Eq + Clone + Send,
+    A: Clone + Send + 'static,
+    B: Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
     O: Send,
     KA: FnMut(&A) -> K + Send,
     KB: FnMut(&B) -> K + Send,
@@ -153,65 +171,46 @@ where
     C: Collector<O>,
 {
     fn collect1(&mut self, value: A, ta: Timestamp) {
-        panic_scope::enter(self.id);
         if self.late(ta) {
             return;
         }
         let key = (self.key_a)(&value);
-        let (left, right) = self.sides.entry(key).or_default();
-        for (&tb, bs) in right.range(ta.saturating_add(self.lower)..=ta.saturating_add(self.upper)) {
-            for b in bs {
-                let ctx = JoinContext { left_timestamp: ta, right_timestamp: tb };
-                (self.f)(
-                    value.clone(),
-                    b.clone(),
-                    &ctx,
-                    &mut Output { buffer: &mut self.out, timestamp: ctx.timestamp() },
-                );
+        let j = &mut self.f;
+        self.core.process(&key, ta, &mut self.next, |ctx, out| {
+            let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
+            for (&tb, bs) in right.range(ta.saturating_add(j.lower)..=ta.saturating_add(j.upper)) {
+                for b in bs {
+                    let jc = JoinContext { left_timestamp: ta, right_timestamp: tb };
+                    (j.f)(value.clone(), b.clone(), &jc, &mut Output { buffer: out.buffer, timestamp: jc.timestamp() });
+                }
             }
-        }
-        left.entry(ta).or_default().push(value);
-        self.send();
+            left.entry(ta).or_default().push(value);
+            // Its last partner is at ta + upper: once the watermark is past it, it goes.
+            ctx.register_event_time_timer(ta.saturating_add(j.upper).saturating_add(1));
+        });
     }
 
     fn collect2(&mut self, value: B, tb: Timestamp) {
-        panic_scope::enter(self.id);
         if self.late(tb) {
             return;
         }
         let key = (self.key_b)(&value);
-        let (left, right) = self.sides.entry(key).or_default();
-        for (&ta, as_) in left.range(tb.saturating_sub(self.upper)..=tb.saturating_sub(self.lower)) {
-            for a in as_ {
-                let ctx = JoinContext { left_timestamp: ta, right_timestamp: tb };
-                (self.f)(
-                    a.clone(),
-                    value.clone(),
-                    &ctx,
-                    &mut Output { buffer: &mut self.out, timestamp: ctx.timestamp() },
-                );
+        let j = &mut self.f;
+        self.core.process(&key, tb, &mut self.next, |ctx, out| {
+            let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
+            for (&ta, as_) in left.range(tb.saturating_sub(j.upper)..=tb.saturating_sub(j.lower)) {
+                for a in as_ {
+                    let jc = JoinContext { left_timestamp: ta, right_timestamp: tb };
+                    (j.f)(a.clone(), value.clone(), &jc, &mut Output { buffer: out.buffer, timestamp: jc.timestamp() });
+                }
             }
-        }
-        right.entry(tb).or_default().push(value);
-        self.send();
+            right.entry(tb).or_default().push(value);
+            // Its last partner is at tb - lower.
+            ctx.register_event_time_timer(tb.saturating_sub(j.lower).saturating_add(1));
+        });
     }
 
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            if w > self.watermark {
-                self.watermark = w;
-                // A left record's last partner is at ta + upper; a right one's at tb - lower.
-                let (lower, upper) = (self.lower, self.upper);
-                self.sides.retain(|_, (left, right)| {
-                    *left = left.split_off(&w.saturating_sub(upper));
-                    *right = right.split_off(&w.saturating_add(lower));
-                    !left.is_empty() || !right.is_empty()
-                });
-            }
-        }
-        self.next.on_control(control);
-    }
-    crate::forward_lifecycle_except_control!(next);
+    keyed_lifecycle!(|f, _time, ctx, _out| f.clean::<K, A, B>(ctx));
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
@@ -236,6 +235,67 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
         F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Clone + Send + 'static,
     {
         assert!(lower <= upper, "interval join: the lower bound {lower} is above the upper bound {upper}");
-        Headed::new(IntervalJoin { id, key_a, key_b, lower, upper, f, _o: PhantomData })
+        Headed::new(IntervalJoin { id, key_a, key_b, bounds: Bounds { lower, upper, f }, _o: PhantomData })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::collector::BlockedSend;
+    use crate::core::element::Control;
+    use crate::core::error::JobError;
+    use crate::core::runtime_context::RuntimeContext;
+
+    #[derive(Default)]
+    struct Sink(Vec<(String, Timestamp)>);
+
+    impl Collector<String> for Sink {
+        fn collect(&mut self, value: String, timestamp: Timestamp) {
+            self.0.push((value, timestamp));
+        }
+        fn on_control(&mut self, _: Control) {}
+        fn open(&mut self, _: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+            Ok(())
+        }
+        fn on_processing_time(&mut self, _: Timestamp) {}
+        fn flush(&mut self) {}
+        fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
+        fn close(&mut self) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    type Event = (&'static str, i64);
+
+    #[test]
+    fn buffers_live_in_keyed_state_until_the_watermark_passes_their_last_partner() {
+        let f = |a: Event, b: Event, jc: &JoinContext, out: &mut Output<'_, String>| {
+            out.collect(format!("{}:{}-{}@{}", a.0, a.1, b.1, jc.timestamp()))
+        };
+        let mut op = IntervalJoinOp {
+            key_a: |e: &Event| e.0,
+            key_b: |e: &Event| e.0,
+            f: Bounds { lower: -300, upper: 800, f },
+            core: KeyedCore::new(0, SideOutputs::default()),
+            late_records: 0,
+            _sides: PhantomData,
+            next: Sink::default(),
+        };
+        op.collect1(("a", 100), 100);
+        op.collect2(("a", 300), 300);
+        assert_eq!(op.next.0, [("a:100-300@300".to_owned(), 300)]);
+        // The right record's last partner is at 300 + 300: past it, it goes; the left one
+        // (last partner at 100 + 800) stays and still joins.
+        op.on_control(Control::Watermark(700));
+        op.collect2(("a", 800), 800);
+        assert_eq!(op.next.0.last(), Some(&("a:100-800@800".to_owned(), 800)));
+        assert_eq!(op.core.keys_in::<Buffers<Event, Event>>(BUFFERS), 1);
+        // Behind the watermark: counted, not joined.
+        op.collect1(("a", 50), 50);
+        assert_eq!((op.late_records, op.next.0.len()), (1, 2));
+        // Past every record's last partner: the key's buffers are gone.
+        op.on_control(Control::Watermark(2_000));
+        assert_eq!(op.core.keys_in::<Buffers<Event, Event>>(BUFFERS), 0);
     }
 }

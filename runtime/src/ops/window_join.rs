@@ -28,14 +28,16 @@
 //! SAME_SECOND_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
-use crate::core::collector::Collector;
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::core::panic_scope;
+use crate::core::collector::{Collector, Output};
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
-use crate::state::key_groups::KeyMap;
+use crate::state::context::KeyedContext;
+use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use crate::time::{TimeWindow, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
+use std::marker::PhantomData;
 
 /// The stage of a window join.
 #[derive(Clone)]
@@ -47,18 +49,22 @@ pub struct WindowJoin<KA, KB, W, F> {
     f: F,
 }
 
-type Sides<K, A, B> = KeyMap<K, (Vec<A>, Vec<B>)>;
+/// Each key's windows with the records of both sides: keyed state of the operator's core.
+type Windows<A, B> = BTreeMap<TimeWindow, (Vec<A>, Vec<B>)>;
 
-/// A window join in a running chain.
-pub struct WindowJoinOp<KA, KB, W, F, K, A, B, C> {
-    id: u32,
+/// The name of the windows in the keyed state.
+const WINDOWS: &str = "window join windows";
+
+/// A window join in a running chain: each key's windows are keyed state of a
+/// [`KeyedCore`], fired by an event-time timer of their key at the window's end.
+pub struct WindowJoinOp<KA, KB, W, F, K, A, B, O, C> {
     key_a: KA,
     key_b: KB,
     assigner: W,
     f: F,
-    windows: BTreeMap<TimeWindow, Sides<K, A, B>>,
+    core: KeyedCore<K, O>,
     assigned: Vec<TimeWindow>,
-    watermark: Timestamp,
+    _sides: PhantomData<fn(A, B)>,
     next: C,
 }
 
@@ -67,6 +73,7 @@ where
     A: Clone + Send + 'static,
     B: Clone + Send + 'static,
     K: Hash + Eq + Clone + Send + 'static,
+    O: Send + 'static,
     KA: FnMut(&A) -> K + Clone + Send + 'static,
     KB: FnMut(&B) -> K + Clone + Send + 'static,
     W: WindowAssigner,
@@ -75,37 +82,67 @@ where
     type Out = O;
     fn wrap<C: Collector<O>>(self, next: C) -> impl TwoInputCollector<A, B> {
         WindowJoinOp {
-            id: self.id,
             key_a: self.key_a,
             key_b: self.key_b,
             assigner: self.assigner,
             f: self.f,
-            windows: BTreeMap::new(),
+            core: KeyedCore::new(self.id, SideOutputs::default()),
             assigned: Vec::new(),
-            watermark: i64::MIN,
+            _sides: PhantomData,
             next,
         }
     }
 }
 
-impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone, A: Clone, B: Clone, C> WindowJoinOp<KA, KB, W, F, K, A, B, C> {
-    /// The windows a record joins in: those the watermark has not passed.
-    fn windows_of(&mut self, timestamp: Timestamp) -> Vec<TimeWindow> {
+impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Send + 'static, A, B, O, C>
+    WindowJoinOp<KA, KB, W, F, K, A, B, O, C>
+{
+    /// The windows a record joins in, into `assigned`: those the watermark has not passed.
+    fn assign(&mut self, timestamp: Timestamp) {
         assert!(
             timestamp != NO_TIMESTAMP,
             "the record has no event timestamp: call assign_timestamps_and_watermarks(..) before a window join"
         );
         self.assigned.clear();
         self.assigner.assign(timestamp, &mut self.assigned);
-        self.assigned.iter().copied().filter(|w| w.max_timestamp() > self.watermark).collect()
+        let watermark = self.core.watermark();
+        self.assigned.retain(|w| w.max_timestamp() > watermark);
     }
 }
 
-impl<A, B, K, O, KA, KB, W, F, C> TwoInputCollector<A, B> for WindowJoinOp<KA, KB, W, F, K, A, B, C>
+/// A key's windows that time has passed fire: every pair of their records, at the window's
+/// last timestamp.
+fn fire<K, A, B, O, F>(f: &mut F, time: Timestamp, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, O>)
 where
-    A: Clone + Send,
-    B: Clone + Send,
-    K: Hash + Eq + Clone + Send,
+    K: Hash + Eq + Clone + Send + 'static,
+    A: Clone + Send + 'static,
+    B: Clone + Send + 'static,
+    F: FnMut(A, B) -> O,
+{
+    let windows = ctx.keyed_state::<Windows<A, B>>(WINDOWS);
+    while let Some(entry) = windows.first_entry() {
+        let ts = entry.key().max_timestamp();
+        if ts > time {
+            break;
+        }
+        let (left, right) = entry.remove();
+        for a in &left {
+            for b in &right {
+                out.collect_with_timestamp(f(a.clone(), b.clone()), ts);
+            }
+        }
+    }
+    if windows.is_empty() {
+        ctx.clear_keyed_state::<Windows<A, B>>(WINDOWS);
+    }
+}
+
+impl<A, B, K, O, KA, KB, W, F, C> TwoInputCollector<A, B> for WindowJoinOp<KA, KB, W, F, K, A, B, O, C>
+where
+    A: Clone + Send + 'static,
+    B: Clone + Send + 'static,
+    K: Hash + Eq + Clone + Send + 'static,
+    O: Send,
     KA: FnMut(&A) -> K + Send,
     KB: FnMut(&B) -> K + Send,
     W: WindowAssigner,
@@ -113,44 +150,28 @@ where
     C: Collector<O>,
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
         let key = (self.key_a)(&value);
-        for w in self.windows_of(timestamp) {
-            self.windows.entry(w).or_default().entry(key.clone()).or_default().0.push(value.clone());
-        }
+        self.assign(timestamp);
+        let assigned = &self.assigned;
+        self.core.process(&key, timestamp, &mut self.next, |ctx, _| {
+            for w in assigned {
+                ctx.keyed_state::<Windows<A, B>>(WINDOWS).entry(*w).or_default().0.push(value.clone());
+                ctx.register_event_time_timer(w.max_timestamp());
+            }
+        });
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
         let key = (self.key_b)(&value);
-        for w in self.windows_of(timestamp) {
-            self.windows.entry(w).or_default().entry(key.clone()).or_default().1.push(value.clone());
-        }
-    }
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            if w > self.watermark {
-                panic_scope::enter(self.id);
-                self.watermark = w;
-                while let Some(entry) = self.windows.first_entry() {
-                    let ts = entry.key().max_timestamp();
-                    if ts > w {
-                        break;
-                    }
-                    for (_, (left, right)) in entry.remove() {
-                        for a in &left {
-                            for b in &right {
-                                let out = (self.f)(a.clone(), b.clone());
-                                self.next.collect(out, ts);
-                                panic_scope::enter(self.id);
-                            }
-                        }
-                    }
-                }
+        self.assign(timestamp);
+        let assigned = &self.assigned;
+        self.core.process(&key, timestamp, &mut self.next, |ctx, _| {
+            for w in assigned {
+                ctx.keyed_state::<Windows<A, B>>(WINDOWS).entry(*w).or_default().1.push(value.clone());
+                ctx.register_event_time_timer(w.max_timestamp());
             }
-        }
-        self.next.on_control(control);
+        });
     }
-    crate::forward_lifecycle_except_control!(next);
+    keyed_lifecycle!(|f, time, ctx, out| fire::<K, A, B, O, F>(f, time, ctx, out));
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
@@ -167,11 +188,73 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
     ) -> Headed<A, B, WindowJoin<KA, KB, W, F>>
     where
         K: Hash + Eq + Clone + Send + 'static,
+        O: Send + 'static,
         KA: FnMut(&A) -> K + Clone + Send + 'static,
         KB: FnMut(&B) -> K + Clone + Send + 'static,
         W: WindowAssigner,
         F: FnMut(A, B) -> O + Clone + Send + 'static,
     {
         Headed::new(WindowJoin { id, key_a, key_b, assigner, f })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::collector::BlockedSend;
+    use crate::core::element::Control;
+    use crate::core::error::JobError;
+    use crate::core::runtime_context::RuntimeContext;
+    use crate::time::TumblingEventTimeWindows;
+    use std::time::Duration;
+
+    #[derive(Default)]
+    struct Sink(Vec<(String, Timestamp)>);
+
+    impl Collector<String> for Sink {
+        fn collect(&mut self, value: String, timestamp: Timestamp) {
+            self.0.push((value, timestamp));
+        }
+        fn on_control(&mut self, _: Control) {}
+        fn open(&mut self, _: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+            Ok(())
+        }
+        fn on_processing_time(&mut self, _: Timestamp) {}
+        fn flush(&mut self) {}
+        fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
+        fn close(&mut self) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+
+    type Event = (&'static str, i64);
+
+    #[test]
+    fn windows_live_in_keyed_state_and_fire_by_their_keys_timers() {
+        let mut op = WindowJoinOp {
+            key_a: |e: &Event| e.0,
+            key_b: |e: &Event| e.0,
+            assigner: TumblingEventTimeWindows::of(Duration::from_secs(1)),
+            f: |a: Event, b: Event| format!("{}:{}-{}", a.0, a.1, b.1),
+            core: KeyedCore::new(0, SideOutputs::default()),
+            assigned: Vec::new(),
+            _sides: PhantomData,
+            next: Sink::default(),
+        };
+        op.collect1(("a", 100), 100);
+        op.collect2(("a", 300), 300);
+        op.collect2(("b", 400), 400);
+        op.collect1(("a", 1_500), 1_500);
+        assert_eq!(op.core.keys_in::<Windows<Event, Event>>(WINDOWS), 2);
+        // The first second ends: its pair is emitted at the window's last timestamp; `b`
+        // had no partner and its state is gone, `a` keeps its second window.
+        op.on_control(Control::Watermark(999));
+        assert_eq!(op.next.0, [("a:100-300".to_owned(), 999)]);
+        assert_eq!(op.core.keys_in::<Windows<Event, Event>>(WINDOWS), 1);
+        // A record for a window the watermark passed joins nothing.
+        op.collect2(("a", 200), 200);
+        op.on_control(Control::Watermark(5_000));
+        assert_eq!(op.next.0.len(), 1);
+        assert_eq!(op.core.keys_in::<Windows<Event, Event>>(WINDOWS), 0);
     }
 }

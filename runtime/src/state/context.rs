@@ -96,6 +96,17 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
         self.side.emit(tag, value, self.timestamp);
     }
 
+    /// This key's value of the operator's own state `name` (a join's buffers): keyed state
+    /// of any type, kept with the rest of the key's state.
+    pub(crate) fn keyed_state<T: Default + Send + 'static>(&mut self, name: &'static str) -> &mut T {
+        self.state.map::<T>(name).entry(self.key.clone()).or_default()
+    }
+
+    /// Drops this key's value of the operator's own state `name`.
+    pub(crate) fn clear_keyed_state<T: Send + 'static>(&mut self, name: &'static str) {
+        self.state.map::<T>(name).remove(self.key);
+    }
+
     /// Calls `on_timer` for this key once the watermark reaches `time`.
     pub fn register_event_time_timer(&mut self, time: Timestamp) {
         self.timers.event_time.register(time, self.key);

@@ -195,6 +195,14 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     }
 }
 
+#[cfg(test)]
+impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
+    /// How many keys hold a value of the state `name`.
+    pub(crate) fn keys_in<T: Send + 'static>(&mut self, name: &'static str) -> usize {
+        self.state.map::<T>(name).len()
+    }
+}
+
 /// The lifecycle methods of an operator with fields `core` (a [`KeyedCore`]), `f` (its
 /// function) and `next`, for [`Collector`] and [`TwoInputCollector`](crate::core::two_input::TwoInputCollector)
 /// alike: `on_timer` is how the function's timers are called (`|f, time, ctx, out| ..`).

@@ -7,7 +7,7 @@
 //! ```
 //! use rill::prelude::*;
 //!
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn word_count(env: &mut Env) {
 //!     env.from_elements(["hello flink", "flink is great"])
 //!         .flat_map(|line| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
@@ -16,6 +16,8 @@
 //!         .sum(1)
 //!         .print();
 //! }
+//!
+//! WORD_COUNT_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 #![deny(missing_docs)]

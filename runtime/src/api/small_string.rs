@@ -13,7 +13,7 @@
 //! ```
 //! use rill::prelude::*;
 //!
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn word_count(env: &mut Env) {
 //!     env.from_elements(["to be or not to be"])
 //!         .flat_map(|line| line.split_whitespace().map(|w| (SmallString::from(w), 1)).collect::<Vec<_>>())
@@ -21,6 +21,8 @@
 //!         .sum(1)
 //!         .print();
 //! }
+//!
+//! WORD_COUNT_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use std::cmp::Ordering;

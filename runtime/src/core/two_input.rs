@@ -6,12 +6,14 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn both(env: &mut Env) {
 //!     let numbers = env.from_sequence(1, 3);
 //!     let words = env.from_elements(["a", "b"]);
 //!     numbers.connect(words).co_map(|n| n.to_string(), |w| w.to_uppercase()).print();
 //! }
+//!
+//! BOTH_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{BlockedSend, Collector};

@@ -34,7 +34,7 @@
 //!     }
 //! }
 //!
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn alerts(env: &mut Env) {
 //!     let limits = env.from_elements([("cpu".to_string(), 90i64)]).broadcast(&LIMITS);
 //!     env.from_elements([("cpu".to_string(), 95i64)])
@@ -43,6 +43,8 @@
 //!         .process(OverLimit)
 //!         .print();
 //! }
+//!
+//! ALERTS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{Collector, Output};

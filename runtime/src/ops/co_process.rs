@@ -22,11 +22,13 @@
 //!     }
 //! }
 //!
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn matched(env: &mut Env) {
 //!     let payments = env.from_elements([1u32]);
 //!     env.from_elements([1u32, 2]).connect(payments).key_by(|o| *o, |p| *p).process(Match).print();
 //! }
+//!
+//! MATCHED_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{Collector, Output};

@@ -2,10 +2,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn evens(env: &mut Env) {
 //!     env.from_sequence(1, 10).filter(|n| n % 2 == 0).print();
 //! }
+//!
+//! EVENS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::Collector;

@@ -2,12 +2,14 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn words(env: &mut Env) {
 //!     env.from_elements(["to be", "or not"])
 //!         .flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>())
 //!         .print();
 //! }
+//!
+//! WORDS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::Collector;

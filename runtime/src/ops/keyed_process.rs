@@ -5,13 +5,15 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn keyed(env: &mut Env) {
 //!     env.from_elements([("a", 1), ("b", 2)])
 //!         .key_by(|(k, _)| k.to_string())
 //!         .process(|(_, n), ctx, out| out.collect(format!("{}:{n}", ctx.current_key())))
 //!         .print();
 //! }
+//!
+//! KEYED_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::api::OutputTag;

@@ -2,10 +2,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn lengths(env: &mut Env) {
 //!     env.from_elements(["a", "bb"]).map(|s| s.len()).print();
 //! }
+//!
+//! LENGTHS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::Collector;

@@ -3,7 +3,7 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn tagged(env: &mut Env) {
 //!     env.from_elements([1, 2, 3])
 //!         .process(|n, _ctx, out| {
@@ -13,6 +13,8 @@
 //!         })
 //!         .print();
 //! }
+//!
+//! TAGGED_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{Collector, Output};

@@ -4,13 +4,15 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn running_totals(env: &mut Env) {
 //!     env.from_elements([("a", 1), ("b", 2), ("a", 3)])
 //!         .key_by(|(k, _)| *k)
 //!         .reduce(|(k, x), (_, y)| (k, x + y))
 //!         .print();
 //! }
+//!
+//! RUNNING_TOTALS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::Collector;

@@ -6,12 +6,14 @@
 //! ```
 //! use rill::prelude::*;
 //! use std::time::Duration;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn stamped(env: &mut Env) {
 //!     env.from_sequence(0, 9)
 //!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|n, _| *n * 1000))
 //!         .print();
 //! }
+//!
+//! STAMPED_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::Collector;

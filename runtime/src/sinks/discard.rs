@@ -3,10 +3,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn nothing(env: &mut Env) {
 //!     env.from_sequence(0, 99).map(|n| n * 2).discard();
 //! }
+//!
+//! NOTHING_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{BlockedSend, Collector};

@@ -3,10 +3,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn hello(env: &mut Env) {
 //!     env.from_elements(["hello"]).print();
 //! }
+//!
+//! HELLO_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{BlockedSend, Collector};

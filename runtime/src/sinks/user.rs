@@ -3,10 +3,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn custom(env: &mut Env) {
 //!     env.from_elements([1, 2, 3]).sink_to(|n: i32| assert!(n > 0));
 //! }
+//!
+//! CUSTOM_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::collector::{BlockedSend, Collector};

@@ -3,10 +3,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn squares(env: &mut Env) {
 //!     env.from_iter((1..=3).map(|n| n * n)).print();
 //! }
+//!
+//! SQUARES_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use super::{Source, SourceStatus};

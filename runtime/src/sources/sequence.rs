@@ -3,10 +3,12 @@
 //!
 //! ```
 //! use rill::prelude::*;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn count(env: &mut Env) {
 //!     env.from_sequence(1, 5).map(|n| n * 10).print();
 //! }
+//!
+//! COUNT_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use super::{Source, SourceContext, SourceStatus};

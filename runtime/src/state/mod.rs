@@ -8,7 +8,7 @@
 //! ```
 //! use rill::prelude::*;
 //! static SEEN: ValueState<u64> = ValueState::new("seen");
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn counts(env: &mut Env) {
 //!     env.from_elements(["a", "b", "a"])
 //!         .key_by(|w| w.to_string())
@@ -19,6 +19,8 @@
 //!         })
 //!         .print();
 //! }
+//!
+//! COUNTS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 pub mod broadcast;

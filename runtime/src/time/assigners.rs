@@ -76,7 +76,7 @@ pub trait WindowAssigner: Clone + Send + 'static {
 ///
 /// ```
 /// use rill::prelude::*;
-/// #[rill::job]
+/// #[rill::job(no_main)]
 /// fn running_pairs(env: &mut Env) {
 ///     env.from_elements([("a", 1), ("a", 2), ("a", 3), ("a", 4)])
 ///         .key_by(|r| r.0)
@@ -85,6 +85,8 @@ pub trait WindowAssigner: Clone + Send + 'static {
 ///         .sum(1)
 ///         .print(); // (a,3) then (a,10): every second record, over all so far
 /// }
+///
+/// RUNNING_PAIRS_JOB.run(Some(1), &[]).unwrap();
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct GlobalWindows {
@@ -146,7 +148,7 @@ impl EventTimeSessionWindows {
     /// ```
     /// use rill::prelude::*;
     /// use std::time::Duration;
-    /// #[rill::job]
+    /// #[rill::job(no_main)]
     /// fn visits(env: &mut Env) {
     ///     // (user, time, ms of silence that ends this user's visit)
     ///     env.from_elements([("ann", 0i64, 1_000u64), ("ann", 800, 5_000), ("bob", 100, 500)])
@@ -156,6 +158,8 @@ impl EventTimeSessionWindows {
     ///         .process(|user, ctx, visits, out| out.collect(format!("{user} [{}, {}): {}", ctx.start, ctx.end, visits.len())))
     ///         .print();
     /// }
+    ///
+    /// VISITS_JOB.run(Some(1), &[]).unwrap();
     /// ```
     pub const fn per_record_gap() -> Self {
         EventTimeSessionWindows { gap: 0 }

@@ -4,7 +4,7 @@
 //! ```
 //! use rill::prelude::*;
 //! use std::time::Duration;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn pairs(env: &mut Env) {
 //!     env.from_elements([("a", 1i64), ("a", 2), ("a", 3)])
 //!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|_, _| 0))
@@ -14,6 +14,8 @@
 //!         .sum(1)
 //!         .print();
 //! }
+//!
+//! PAIRS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use super::millis;

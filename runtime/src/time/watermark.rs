@@ -4,7 +4,7 @@
 //! ```
 //! use rill::prelude::*;
 //! use std::time::Duration;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn timed(env: &mut Env) {
 //!     env.from_elements([("a", 1_000i64), ("b", 1_500)])
 //!         .assign_timestamps_and_watermarks(
@@ -13,6 +13,8 @@
 //!         )
 //!         .print();
 //! }
+//!
+//! TIMED_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use super::millis;

@@ -13,7 +13,7 @@
 //!
 //! static FIRINGS: ValueState<u32> = ValueState::new("firings");
 //!
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn firings(env: &mut Env) {
 //!     env.from_elements([("a", 100i64), ("a", 2_500), ("a", 300)])
 //!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1))
@@ -27,6 +27,8 @@
 //!         })
 //!         .print();
 //! }
+//!
+//! FIRINGS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 use crate::core::element::Timestamp;

@@ -10,7 +10,7 @@
 //! ```
 //! use rill::prelude::*;
 //! use std::time::Duration;
-//! #[rill::job]
+//! #[rill::job(no_main)]
 //! fn per_second(env: &mut Env) {
 //!     env.from_elements([("a", 100i64), ("a", 900), ("b", 1_200)])
 //!         .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1))
@@ -20,6 +20,8 @@
 //!         .sum(1)
 //!         .print();
 //! }
+//!
+//! PER_SECOND_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
 /// The lifecycle of an operator of time or session windows (fields `event_time`, `clock`,

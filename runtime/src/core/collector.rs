@@ -124,3 +124,37 @@ impl<T> Output<'_, T> {
         self.buffer.push((value, timestamp));
     }
 }
+
+/// What unit tests of operators collect into.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{BlockedSend, Collector};
+    use crate::core::element::{Control, Timestamp};
+    use crate::core::error::JobError;
+    use crate::core::runtime_context::RuntimeContext;
+
+    /// The records an operator emitted, with their timestamps, in order.
+    pub(crate) struct Sink<T>(pub(crate) Vec<(T, Timestamp)>);
+
+    impl<T> Default for Sink<T> {
+        fn default() -> Self {
+            Sink(Vec::new())
+        }
+    }
+
+    impl<T: Send> Collector<T> for Sink<T> {
+        fn collect(&mut self, value: T, timestamp: Timestamp) {
+            self.0.push((value, timestamp));
+        }
+        fn on_control(&mut self, _: Control) {}
+        fn open(&mut self, _: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+            Ok(())
+        }
+        fn on_processing_time(&mut self, _: Timestamp) {}
+        fn flush(&mut self) {}
+        fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
+        fn close(&mut self) -> Result<(), JobError> {
+            Ok(())
+        }
+    }
+}

@@ -201,31 +201,10 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::collector::BlockedSend;
+    use crate::core::collector::testing::Sink;
     use crate::core::element::Control;
-    use crate::core::error::JobError;
-    use crate::core::runtime_context::RuntimeContext;
     use crate::time::TumblingEventTimeWindows;
     use std::time::Duration;
-
-    #[derive(Default)]
-    struct Sink(Vec<(String, Timestamp)>);
-
-    impl Collector<String> for Sink {
-        fn collect(&mut self, value: String, timestamp: Timestamp) {
-            self.0.push((value, timestamp));
-        }
-        fn on_control(&mut self, _: Control) {}
-        fn open(&mut self, _: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-            Ok(())
-        }
-        fn on_processing_time(&mut self, _: Timestamp) {}
-        fn flush(&mut self) {}
-        fn take_blocked(&mut self, _: &mut Vec<BlockedSend>) {}
-        fn close(&mut self) -> Result<(), JobError> {
-            Ok(())
-        }
-    }
 
     type Event = (&'static str, i64);
 
@@ -239,7 +218,7 @@ mod tests {
             core: KeyedCore::new(0, SideOutputs::default()),
             assigned: Vec::new(),
             _sides: PhantomData,
-            next: Sink::default(),
+            next: Sink::<String>::default(),
         };
         op.collect1(("a", 100), 100);
         op.collect2(("a", 300), 300);

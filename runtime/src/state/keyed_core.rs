@@ -57,6 +57,11 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
         self
     }
 
+    /// The job's clock (processing time).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     /// The input watermark: the operator's event time.
     pub fn watermark(&self) -> Timestamp {
         self.watermark

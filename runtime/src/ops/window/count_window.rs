@@ -19,16 +19,17 @@
 //! ```
 
 use super::functions::WindowFn;
-use crate::core::collector::Collector;
-use crate::core::element::{Control, Timestamp};
-use crate::core::panic_scope;
+use crate::core::collector::{Collector, Output};
+use crate::core::element::Timestamp;
+use crate::core::side_output::SideOutputs;
 use crate::ops::window::context::WindowStates;
-use crate::state::key_groups::KeyMap;
+use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use crate::time::assigners::GLOBAL_WINDOW;
-use crate::time::Clock;
 use std::collections::VecDeque;
 use std::hash::Hash;
+use std::marker::PhantomData;
 
+/// A key's records since its window last fired: keyed state of the operator's core.
 struct KeyCount<T, Acc> {
     /// Tumbling: the accumulator since the last firing.
     acc: Option<Acc>,
@@ -37,34 +38,41 @@ struct KeyCount<T, Acc> {
     since_fire: u64,
 }
 
-pub struct CountWindowOp<KF, F, K, T, Acc, O, C> {
-    pub(crate) id: u32,
-    pub(crate) key: KF,
-    pub(crate) size: u64,
-    pub(crate) slide: u64,
-    pub(crate) f: F,
-    keys: KeyMap<K, KeyCount<T, Acc>>,
-    /// A process function's state; the global window never ends, so neither does it.
-    states: WindowStates<K>,
-    clock: Clock,
-    watermark: Timestamp,
-    out: Vec<(O, Timestamp)>,
-    pub(crate) next: C,
+impl<T, Acc> Default for KeyCount<T, Acc> {
+    fn default() -> Self {
+        KeyCount { acc: None, recent: VecDeque::new(), since_fire: 0 }
+    }
 }
 
-impl<KF, F, K, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
+/// The name of the counts in the keyed state.
+const COUNTS: &str = "count windows";
+
+/// Count windows in a running chain; each key's records are keyed state of a [`KeyedCore`].
+pub struct CountWindowOp<KF, F, K, T, Acc, O, C> {
+    key: KF,
+    f: Counting<F>,
+    /// A process function's state; the global window never ends, so neither does it.
+    states: WindowStates<K>,
+    core: KeyedCore<K, O>,
+    _t: PhantomData<fn(T) -> Acc>,
+    next: C,
+}
+
+/// The window function and the window's size and slide, in records.
+struct Counting<F> {
+    size: u64,
+    slide: u64,
+    f: F,
+}
+
+impl<KF, F, K: Hash + Eq + Clone + Send + 'static, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
     pub(crate) fn new(id: u32, key: KF, size: u64, slide: u64, f: F, next: C) -> Self {
         CountWindowOp {
-            id,
             key,
-            size,
-            slide,
-            f,
-            keys: KeyMap::default(),
+            f: Counting { size, slide, f },
             states: WindowStates::default(),
-            clock: Clock::System,
-            watermark: i64::MIN,
-            out: Vec::new(),
+            core: KeyedCore::new(id, SideOutputs::default()),
+            _t: PhantomData,
             next,
         }
     }
@@ -72,7 +80,7 @@ impl<KF, F, K, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
 
 impl<T, K, KF, F, C> Collector<T> for CountWindowOp<KF, F, K, T, F::Acc, F::Out, C>
 where
-    T: Clone + Send,
+    T: Clone + Send + 'static,
     KF: FnMut(&T) -> K + Send,
     K: Hash + Eq + Clone + Send + 'static,
     F: WindowFn<K, T>,
@@ -80,63 +88,44 @@ where
     C: Collector<F::Out>,
 {
     #[inline]
-    fn collect(&mut self, value: T, _: Timestamp) {
-        panic_scope::enter(self.id);
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
         let key = (self.key)(&value);
-        let (size, slide) = (self.size, self.slide);
-        let state = match self.keys.get_mut(&key) {
-            Some(s) => s,
-            None => {
-                self.keys.entry(key.clone()).or_insert(KeyCount { acc: None, recent: VecDeque::new(), since_fire: 0 })
-            }
-        };
-        state.since_fire += 1;
-        if size == slide {
-            self.f.add(&mut state.acc, value);
-            if state.since_fire == size {
-                state.since_fire = 0;
-                if let Some(acc) = state.acc.take() {
-                    let mut ctx = self.states.context(&key, GLOBAL_WINDOW, self.watermark, &self.clock);
-                    self.f.emit(&key, &mut ctx, &acc, &mut self.out);
+        let clock = self.core.clock().clone();
+        let watermark = self.core.watermark();
+        let (counting, states) = (&mut self.f, &mut self.states);
+        self.core.process(&key, timestamp, &mut self.next, |ctx, out: &mut Output<'_, F::Out>| {
+            let (size, slide, f) = (counting.size, counting.slide, &mut counting.f);
+            let state = ctx.keyed_state::<KeyCount<T, F::Acc>>(COUNTS);
+            state.since_fire += 1;
+            if size == slide {
+                f.add(&mut state.acc, value);
+                if state.since_fire == size {
+                    state.since_fire = 0;
+                    if let Some(acc) = state.acc.take() {
+                        let mut wctx = states.context(&key, GLOBAL_WINDOW, watermark, &clock);
+                        f.emit(&key, &mut wctx, &acc, out.buffer);
+                    }
+                }
+            } else {
+                state.recent.push_back(value);
+                if state.recent.len() as u64 > size {
+                    state.recent.pop_front();
+                }
+                if state.since_fire == slide {
+                    state.since_fire = 0;
+                    let mut acc = None;
+                    for v in &state.recent {
+                        f.add(&mut acc, v.clone());
+                    }
+                    if let Some(acc) = acc {
+                        let mut wctx = states.context(&key, GLOBAL_WINDOW, watermark, &clock);
+                        f.emit(&key, &mut wctx, &acc, out.buffer);
+                    }
                 }
             }
-        } else {
-            state.recent.push_back(value);
-            if state.recent.len() as u64 > size {
-                state.recent.pop_front();
-            }
-            if state.since_fire == slide {
-                state.since_fire = 0;
-                let mut acc = None;
-                for v in &state.recent {
-                    self.f.add(&mut acc, v.clone());
-                }
-                if let Some(acc) = acc {
-                    let mut ctx = self.states.context(&key, GLOBAL_WINDOW, self.watermark, &self.clock);
-                    self.f.emit(&key, &mut ctx, &acc, &mut self.out);
-                }
-            }
-        }
-        for (o, ts) in self.out.drain(..) {
-            self.next.collect(o, ts);
-        }
+        });
     }
 
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            self.watermark = self.watermark.max(w);
-        }
-        self.next.on_control(control);
-    }
-
-    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        self.clock = ctx.clock.clone();
-        self.next.open(ctx)
-    }
-
-    fn on_processing_time(&mut self, now: Timestamp) {
-        self.next.on_processing_time(now)
-    }
-
-    crate::forward_buffers!(next);
+    // Count windows fire by count: no timers.
+    keyed_lifecycle!(|_f, _time, _ctx, _out| ());
 }

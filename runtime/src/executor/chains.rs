@@ -54,10 +54,11 @@ fn channels_of<T: Codec + Send + 'static>(
     for subtask in 0..parallelism {
         let (tx, rx) = channel::<(u32, Message<T>)>(capacity);
         if links.placement.is_local(subtask) {
-            for &(from, writers) in &remote_writers {
+            for &(from, _) in &remote_writers {
                 let handshake = links.handshake(from, chain, input, subtask);
                 let what = format!("from process {from} to subtask {} of chain {chain}", subtask + 1);
-                let start = crate::net::bridge::incoming(tx.clone(), writers, what);
+                let channels = links.channels_from(chain, input, from);
+                let start = crate::net::bridge::incoming(tx.clone(), channels, what);
                 links.incoming.push(Incoming { handshake, start });
             }
             receivers.push(Some(rx));

@@ -105,6 +105,8 @@ async fn run(
         let n = &mut channels.entry(edge.target).or_insert([0, 0])[edge.input as usize];
         endpoints.channel_offsets.insert(edge.id, *n as u32);
         *n += par_of(edge.source);
+        let owners = links.channel_owners.entry((edge.target, edge.input)).or_default();
+        owners.extend((0..par_of(edge.source)).map(|s| placement.process_of(s)));
     }
 
     let mut inputs: HashMap<u32, Vec<Option<Box<dyn Any + Send>>>> = HashMap::new();

@@ -25,8 +25,10 @@ const END_OF_INPUT: u8 = 3;
 const IDLE: u8 = 4;
 const ACTIVE: u8 = 5;
 
-/// Appends one frame holding `message`, sent on input channel `channel`, to `out`.
-pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Vec<u8>) {
+/// Appends one frame holding `message`, sent on input channel `channel`, to `out`; a batch
+/// whose frame would pass [`MAX_FRAME`] is an error that says so (and `out` is left as it
+/// was).
+pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Vec<u8>) -> Result<(), String> {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
     out.extend_from_slice(&channel.to_le_bytes());
@@ -53,9 +55,15 @@ pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Ve
             Control::Active => out.push(ACTIVE),
         },
     }
-    let len = u32::try_from(out.len() - start - 4).ok().filter(|n| (*n as usize) <= MAX_FRAME);
-    let len = len.expect("a batch of more than 1 GiB cannot cross an exchange: make records smaller");
+    let bytes = out.len() - start - 4;
+    let Some(len) = u32::try_from(bytes).ok().filter(|n| (*n as usize) <= MAX_FRAME) else {
+        out.truncate(start);
+        return Err(format!(
+            "a batch of {bytes} bytes cannot cross an exchange (at most {MAX_FRAME} bytes a frame): make records smaller"
+        ));
+    };
     out[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    Ok(())
 }
 
 /// Decodes a frame's payload (without its length) into the channel and the message.
@@ -152,7 +160,7 @@ mod tests {
 
     fn round_trip(channel: u32, message: Message<(String, i64)>) -> (u32, Message<(String, i64)>) {
         let mut bytes = Vec::new();
-        encode_message(channel, &message, &mut bytes);
+        encode_message(channel, &message, &mut bytes).unwrap();
         let len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
         assert_eq!(len, bytes.len() - 4);
         decode_message(&bytes[4..]).unwrap()
@@ -186,7 +194,8 @@ mod tests {
     #[test]
     fn damaged_frames_are_errors() {
         let mut bytes = Vec::new();
-        encode_message(0, &Message::Records(vec![Record { value: ("a".to_owned(), 1i64), timestamp: 0 }]), &mut bytes);
+        encode_message(0, &Message::Records(vec![Record { value: ("a".to_owned(), 1i64), timestamp: 0 }]), &mut bytes)
+            .unwrap();
         let payload = &bytes[4..];
         let cut = decode_message::<(String, i64)>(&payload[..payload.len() - 3]).unwrap_err();
         assert!(cut.0.contains("i64: needs 8 bytes"), "{cut}");

@@ -19,13 +19,23 @@ pub(crate) struct Links {
     /// Per consumer chain and input: the processes that run its writers, with how many
     /// writer subtasks each runs (the channels one connection from there carries).
     pub upstream: HashMap<(u32, u8), BTreeMap<usize, usize>>,
+    /// Per consumer chain and input: the process that writes each of its input channels
+    /// (by channel index), so an incoming connection carries only its process's channels.
+    pub channel_owners: HashMap<(u32, u8), Vec<usize>>,
     pub outgoing: Vec<Outgoing>,
     pub incoming: Vec<Incoming>,
 }
 
 impl Links {
     pub fn new(placement: Placement, job: u64) -> Self {
-        Links { placement, job, upstream: HashMap::new(), outgoing: Vec::new(), incoming: Vec::new() }
+        Links {
+            placement,
+            job,
+            upstream: HashMap::new(),
+            channel_owners: HashMap::new(),
+            outgoing: Vec::new(),
+            incoming: Vec::new(),
+        }
     }
 
     /// Other processes that write into `(chain, input)`, with their number of writers.
@@ -33,6 +43,12 @@ impl Links {
         let me = self.placement.me;
         let writers = self.upstream.get(&(chain, input));
         writers.map_or(Vec::new(), |w| w.iter().map(|(p, n)| (*p, *n)).filter(|(p, _)| *p != me).collect())
+    }
+
+    /// The input channels of `(chain, input)` that process `from` writes.
+    pub fn channels_from(&self, chain: u32, input: u8, from: usize) -> Vec<u32> {
+        let owners = self.channel_owners.get(&(chain, input));
+        owners.map_or(Vec::new(), |o| (0..o.len() as u32).filter(|c| o[*c as usize] == from).collect())
     }
 
     /// Whether this process runs a writer into `(chain, input)`.

@@ -9,6 +9,7 @@
 //! ([`frame`]) of records encoded with [`Codec`](crate::Codec); the generated code does not
 //! change.
 
+pub mod auth;
 pub(crate) mod bridge;
 pub mod frame;
 pub(crate) mod launcher;

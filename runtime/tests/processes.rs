@@ -7,6 +7,7 @@
 mod common;
 
 use common::{collect, Collected};
+use rill::net::auth::Secret;
 use rill::net::Member;
 use rill::prelude::*;
 use std::net::TcpListener;
@@ -21,10 +22,11 @@ static SERIAL: Mutex<()> = Mutex::new(());
 fn members(n: usize) -> Vec<Member> {
     let listeners: Vec<TcpListener> = (0..n).map(|_| TcpListener::bind("127.0.0.1:0").unwrap()).collect();
     let peers: Vec<_> = listeners.iter().map(|l| l.local_addr().unwrap()).collect();
+    let secret = Secret::generate().unwrap();
     listeners
         .into_iter()
         .enumerate()
-        .map(|(index, listener)| Member { index, peers: peers.clone(), listener })
+        .map(|(index, listener)| Member { index, peers: peers.clone(), listener, secret: secret.clone() })
         .collect()
 }
 
@@ -191,4 +193,45 @@ fn a_failure_in_one_process_names_the_operator_and_fails_that_process() {
     let errors: Vec<String> = results.iter().filter_map(|r| r.as_ref().err()).map(|e| e.to_string()).collect();
     assert!(errors.iter().any(|e| e.contains("operator 'picky'") && e.contains("cannot take 77777")), "{errors:?}");
     FAILED_AT.take();
+}
+
+/// Connections a hostile or careless local process makes to a job's exchange port: one that
+/// stays silent, one that sends a handshake without proving the secret, one that sends
+/// garbage, one that proves a secret of its own. Each is held open while the job runs.
+fn strays(addr: std::net::SocketAddr) -> Vec<std::net::TcpStream> {
+    use std::io::Write;
+    let silent = std::net::TcpStream::connect(addr).unwrap();
+    let mut unproven = std::net::TcpStream::connect(addr).unwrap();
+    let mut handshake = b"RILL".to_vec();
+    handshake.extend_from_slice(&[1, 0]);
+    handshake.extend_from_slice(&[0; 21]);
+    let _ = unproven.write_all(&handshake);
+    let mut garbage = std::net::TcpStream::connect(addr).unwrap();
+    let _ = garbage.write_all(&[0xff; 4096]);
+    let impostor = std::net::TcpStream::connect(addr).unwrap();
+    let mut proving = impostor.try_clone().unwrap();
+    // It waits for the job's answer, so it proves its own secret on a thread of its own.
+    std::thread::spawn(move || rill::net::auth::client(&mut proving, &Secret::generate().unwrap()));
+    vec![silent, unproven, garbage, impostor]
+}
+
+#[test]
+fn stray_connections_to_an_exchange_port_are_refused_and_the_job_is_unharmed() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    SENSOR_WINDOWS_JOB.run(Some(4), &[]).unwrap();
+    let local = sorted(WINDOWS.values());
+
+    let members = members(2);
+    // They get there first, ahead of the job's own connections.
+    let held: Vec<_> = members.iter().flat_map(|m| strays(m.listener.local_addr().unwrap())).collect();
+    let started = std::time::Instant::now();
+    let threads: Vec<_> =
+        members.into_iter().map(|m| std::thread::spawn(move || SENSOR_WINDOWS_JOB.run_as(&m, 4, &[]))).collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    drop(held);
+    assert_eq!(sorted(WINDOWS.values()), local);
+    // The silent ones did not hold the job's own connections up until they timed out.
+    assert!(started.elapsed() < rill::net::auth::AUTH_TIMEOUT, "took {:?}", started.elapsed());
 }

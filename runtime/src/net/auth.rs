@@ -241,6 +241,16 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_takes_its_secret_out_of_its_environment() {
+        let secret = Secret::generate().unwrap();
+        std::env::set_var(SECRET_ENV, secret.to_hex());
+        assert_eq!(Secret::from_env().unwrap(), secret);
+        // Gone, so nothing the worker starts inherits it; and without one, a clear message.
+        assert!(std::env::var(SECRET_ENV).is_err());
+        assert!(Secret::from_env().unwrap_err().contains("started by its job's coordinator"));
+    }
+
+    #[test]
     fn secrets_travel_as_hex_and_are_never_printed() {
         let secret = Secret::generate().unwrap();
         assert_eq!(Secret::from_hex(&secret.to_hex()).unwrap(), secret);

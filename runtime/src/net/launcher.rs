@@ -10,6 +10,7 @@
 //! `hello INDEX DATA_ADDR` (worker), `peers ADDR...` (coordinator), then
 //! `ok` | `cancelled WHY` | `failed MESSAGE` (worker).
 
+use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
 use super::Member;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -58,46 +59,24 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
     let control = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let addr = control.local_addr().map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this job binary to start its workers: {e}"))?;
+    let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
     let mut children = Workers(Vec::new());
     for i in 0..processes {
         let child = Command::new(&exe)
             .args(["-p", &parallelism.to_string(), "--worker", &i.to_string(), "--coordinator", &addr.to_string()])
             .arg("--")
             .args(parameters)
+            // Out of band: the environment is readable by this user only, argv by everyone.
+            .env(SECRET_ENV, secret.to_hex())
             .stdin(Stdio::null())
             .spawn()
             .map_err(|e| format!("cannot start worker process {i} ({}): {e}", exe.display()))?;
         children.0.push(child);
     }
-
-    // Hellos, in whatever order the workers get there.
-    control.set_nonblocking(true).map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + START_TIMEOUT;
-    let mut streams: Vec<Option<TcpStream>> = (0..processes).map(|_| None).collect();
-    let mut peers: Vec<Option<SocketAddr>> = vec![None; processes];
-    while peers.iter().any(Option::is_none) {
-        children.check_alive()?;
-        if Instant::now() > deadline {
-            return Err(format!("the worker processes did not start within {} s", START_TIMEOUT.as_secs()));
-        }
-        match control.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false).map_err(|e| e.to_string())?;
-                stream.set_read_timeout(Some(START_TIMEOUT)).map_err(|e| e.to_string())?;
-                let line = read_line(&stream).map_err(|e| format!("a worker did not say hello: {e}"))?;
-                let (index, data) = parse_hello(&line, processes)?;
-                stream.set_read_timeout(None).map_err(|e| e.to_string())?;
-                peers[index] = Some(data);
-                streams[index] = Some(stream);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(format!("cannot accept a worker: {e}")),
-        }
-    }
-    let peers: Vec<String> = peers.into_iter().map(|p| p.expect("all said hello").to_string()).collect();
+    let (streams, peers) = accept_workers(&control, &secret, processes, || children.check_alive())?;
+    let peers: Vec<String> = peers.iter().map(SocketAddr::to_string).collect();
     let (tx, rx) = mpsc::channel();
-    for (index, stream) in streams.into_iter().enumerate() {
-        let mut stream = stream.expect("all said hello");
+    for (index, mut stream) in streams.into_iter().enumerate() {
         writeln!(stream, "peers {}", peers.join(" ")).map_err(|e| format!("cannot reach worker {index}: {e}"))?;
         let tx = tx.clone();
         std::thread::spawn(move || {
@@ -168,6 +147,64 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
     Ok(cancelled.map_or(Outcome::Finished, Outcome::Cancelled))
 }
 
+/// A worker's control connection once it has proven the secret and said hello.
+type Hello = (usize, SocketAddr, TcpStream);
+
+/// Accepts one hello from each of `processes` workers, in whatever order they come. Each
+/// connection proves the job's secret and says hello on a thread of its own within
+/// [`AUTH_TIMEOUT`], so a silent or hostile connection holds up nothing; one that fails, or
+/// a second hello for a worker already here, is refused with a line on stderr, and the job
+/// goes on. `alive` fails the wait when a worker has died.
+fn accept_workers(
+    control: &TcpListener,
+    secret: &Secret,
+    processes: usize,
+    mut alive: impl FnMut() -> Result<(), String>,
+) -> Result<(Vec<TcpStream>, Vec<SocketAddr>), String> {
+    control.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    let (tx, rx) = mpsc::channel::<(SocketAddr, Result<Hello, String>)>();
+    let mut hellos: Vec<Option<(SocketAddr, TcpStream)>> = (0..processes).map(|_| None).collect();
+    while hellos.iter().any(Option::is_none) {
+        alive()?;
+        if Instant::now() > deadline {
+            return Err(format!("the worker processes did not start within {} s", START_TIMEOUT.as_secs()));
+        }
+        match control.accept() {
+            Ok((stream, peer)) => {
+                let (tx, secret) = (tx.clone(), secret.clone());
+                std::thread::spawn(move || {
+                    let _ = tx.send((peer, hello(stream, &secret, processes)));
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(format!("cannot accept a worker: {e}")),
+        }
+        while let Ok((peer, result)) = rx.try_recv() {
+            match result {
+                Ok((index, data, stream)) if hellos[index].is_none() => hellos[index] = Some((data, stream)),
+                Ok((index, ..)) => {
+                    eprintln!("refused a control connection from {peer}: worker {index} is here already")
+                }
+                Err(why) => eprintln!("refused a control connection from {peer}: {why}"),
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(hellos.into_iter().map(|h| h.expect("every worker said hello")).map(|(data, s)| (s, data)).unzip())
+}
+
+/// One connection's proof of the secret and its hello.
+fn hello(mut stream: TcpStream, secret: &Secret, processes: usize) -> Result<Hello, String> {
+    stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+    stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
+    auth::server(&mut stream, secret)?;
+    let line = read_line(&stream).map_err(|e| format!("it did not say hello: {e}"))?;
+    let (index, data) = parse_hello(&line, processes)?;
+    stream.set_read_timeout(None).map_err(|e| e.to_string())?;
+    Ok((index, data, stream))
+}
+
 /// The "worker index" of a signal the coordinator received.
 const SIGNAL: usize = usize::MAX;
 
@@ -213,11 +250,21 @@ impl Drop for Workers {
     }
 }
 
+/// The longest control line read: a hello, the peers of many workers, a failure's message.
+const MAX_LINE: u64 = 64 * 1024;
+
+/// Reads one control line, of at most [`MAX_LINE`] bytes.
 fn read_line(stream: &TcpStream) -> std::io::Result<String> {
     let mut line = String::new();
-    BufReader::new(stream).read_line(&mut line)?;
+    BufReader::new(std::io::Read::take(stream, MAX_LINE)).read_line(&mut line)?;
     if line.is_empty() {
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
+    }
+    if !line.ends_with('\n') && line.len() as u64 >= MAX_LINE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a control line longer than {MAX_LINE} bytes"),
+        ));
     }
     Ok(line.trim_end().to_owned())
 }
@@ -256,11 +303,15 @@ impl Coordinator {
     /// Says hello to the coordinator at `addr` and learns where the other workers listen.
     /// If the coordinator goes away later, this process exits: its job is over.
     pub fn join(addr: &str, index: usize) -> Result<(Member, Coordinator), String> {
+        let secret = Secret::from_env()?;
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for exchange connections: {e}"))?;
         let data = listener.local_addr().map_err(|e| e.to_string())?;
         let mut stream =
             TcpStream::connect(addr).map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;
+        stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
+        auth::client(&mut stream, &secret).map_err(|e| format!("the coordinator at {addr} was refused: {e}"))?;
+        stream.set_read_timeout(None).map_err(|e| e.to_string())?;
         writeln!(stream, "hello {index} {data}").map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;
         let line = read_line(&stream).map_err(|e| format!("the coordinator at {addr} did not answer: {e}"))?;
         let peers = line
@@ -286,7 +337,7 @@ impl Coordinator {
                 std::process::exit(1);
             })
             .map_err(|e| e.to_string())?;
-        Ok((Member { index, peers, listener }, Coordinator { stream }))
+        Ok((Member { index, peers, listener, secret }, Coordinator { stream }))
     }
 
     /// Reports how this worker's share ended.
@@ -323,6 +374,62 @@ pub(crate) async fn cancelled() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A worker's side of the control connection, up to its hello.
+    fn worker(addr: SocketAddr, secret: Secret, index: usize, data: &str) -> TcpStream {
+        let mut stream = TcpStream::connect(addr).unwrap();
+        auth::client(&mut stream, &secret).unwrap();
+        writeln!(stream, "hello {index} {data}").unwrap();
+        stream
+    }
+
+    #[test]
+    fn stray_control_connections_are_refused_without_holding_the_workers_up() {
+        let control = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = control.local_addr().unwrap();
+        let secret = Secret::generate().unwrap();
+        // Ahead of the workers: a silent connection, a hello without the secret (the attack
+        // that took a worker's place), and a process with a secret of its own.
+        let silent = TcpStream::connect(addr).unwrap();
+        let mut bare = TcpStream::connect(addr).unwrap();
+        writeln!(bare, "hello 1 127.0.0.1:9").unwrap();
+        let impostor = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            auth::client(&mut s, &Secret::generate().unwrap())
+        });
+        let workers = {
+            let secret = secret.clone();
+            std::thread::spawn(move || {
+                let pause = || std::thread::sleep(Duration::from_millis(100));
+                let first = worker(addr, secret.clone(), 0, "127.0.0.1:7000");
+                pause();
+                // Worker 0 again, with the secret: a second hello for a place that is taken.
+                let again = worker(addr, secret.clone(), 0, "127.0.0.1:6666");
+                pause();
+                let second = worker(addr, secret, 1, "127.0.0.1:7001");
+                (first, again, second)
+            })
+        };
+        let started = Instant::now();
+        let (streams, peers) = accept_workers(&control, &secret, 2, || Ok(())).unwrap();
+        assert!(started.elapsed() < AUTH_TIMEOUT, "the silent connection held the workers up");
+        assert_eq!(peers, ["127.0.0.1:7000".parse().unwrap(), "127.0.0.1:7001".parse::<SocketAddr>().unwrap()]);
+        assert_eq!(streams.len(), 2);
+        assert!(impostor.join().unwrap().unwrap_err().contains("does not hold this job's secret"));
+        drop((silent, bare, workers.join().unwrap()));
+    }
+
+    #[test]
+    fn control_lines_are_bounded() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut long = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (stream, _) = listener.accept().unwrap();
+        std::thread::spawn(move || {
+            let _ = long.write_all(&vec![b'x'; MAX_LINE as usize * 2]);
+        });
+        let e = read_line(&stream).unwrap_err();
+        assert!(e.to_string().contains("a control line longer than 65536 bytes"), "{e}");
+    }
 
     #[test]
     fn control_lines_parse() {

@@ -1,5 +1,6 @@
 //! Which exchange connections a process opens and accepts, and opening them.
 
+use super::auth::{self, AUTH_TIMEOUT};
 use super::bridge::{BridgeStart, Incoming, Outgoing};
 use super::frame::Handshake;
 use super::{Member, Placement};
@@ -78,6 +79,19 @@ impl Links {
                 let fail = |e| JobError::io(format!("cannot open the exchange connection {what}"), e);
                 let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(fail)?;
                 stream.set_nodelay(true).map_err(fail)?;
+                let proven = tokio::time::timeout(AUTH_TIMEOUT, auth::client_async(&mut stream, &member.secret));
+                match proven.await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => {
+                        return Err(JobError::Config(format!("the exchange connection {what} was refused: {why}")))
+                    }
+                    Err(_) => {
+                        return Err(JobError::Config(format!(
+                            "the exchange connection {what}: no answer within {} s",
+                            AUTH_TIMEOUT.as_secs()
+                        )))
+                    }
+                }
                 stream.write_all(&o.handshake.encode()).await.map_err(fail)?;
                 opened.push((o.start, stream.into_std().map_err(fail)?, what));
             }
@@ -96,35 +110,56 @@ impl Links {
                 })
                 .collect();
             let mut accepted = Vec::new();
+            // Each connection proves the secret and sends its handshake on a task of its own,
+            // within AUTH_TIMEOUT: a silent or hostile one holds up nothing, and is refused
+            // with a line on stderr, not a job failure.
+            let mut pending = tokio::task::JoinSet::new();
             while !expected.is_empty() {
-                let (mut stream, peer) =
-                    listener.accept().await.map_err(|e| JobError::io("cannot accept an exchange connection", e))?;
-                let mut bytes = [0u8; Handshake::LEN];
-                stream.read_exact(&mut bytes).await.map_err(|e| {
-                    JobError::io(format!("the exchange connection from {peer} closed in its handshake"), e)
-                })?;
-                let h = Handshake::decode(&bytes)
-                    .map_err(|e| JobError::Config(format!("refused a connection from {peer}: {e}")))?;
-                if h.job != job {
-                    return Err(JobError::Config(format!(
-                        "refused a connection from {peer}: it runs another job or another parallelism \
-                         (every process of a job must run the same binary with the same -p)"
-                    )));
+                tokio::select! {
+                    conn = listener.accept() => {
+                        let (stream, peer) =
+                            conn.map_err(|e| JobError::io("cannot accept an exchange connection", e))?;
+                        let secret = member.secret.clone();
+                        pending.spawn(async move {
+                            let proven = tokio::time::timeout(AUTH_TIMEOUT, prove_and_greet(stream, &secret, job));
+                            let result = proven.await.unwrap_or_else(|_| {
+                                Err(format!("it sent no proof and handshake within {} s", AUTH_TIMEOUT.as_secs()))
+                            });
+                            (peer, result)
+                        });
+                    }
+                    Some(done) = pending.join_next() => {
+                        let Ok((peer, result)) = done else { continue };
+                        let (stream, h) = match result {
+                            Ok(greeted) => greeted,
+                            Err(why) => {
+                                eprintln!("refused an exchange connection from {peer}: {why}");
+                                continue;
+                            }
+                        };
+                        let key = (h.from_process, h.chain, h.input, h.subtask);
+                        let Some(start) = expected.remove(&key) else {
+                            eprintln!(
+                                "refused an exchange connection from {peer}: process {}, chain {}, subtask {} is not \
+                                 expected here, or is connected already",
+                                h.from_process,
+                                h.chain,
+                                h.subtask + 1
+                            );
+                            continue;
+                        };
+                        stream.set_nodelay(true).map_err(|e| JobError::io("cannot set up an exchange connection", e))?;
+                        let what = format!(
+                            "from process {} ({peer}), subtask {} of chain {}",
+                            h.from_process,
+                            h.subtask + 1,
+                            h.chain
+                        );
+                        let std =
+                            stream.into_std().map_err(|e| JobError::io("cannot set up an exchange connection", e))?;
+                        accepted.push((start, std, what));
+                    }
                 }
-                let key = (h.from_process, h.chain, h.input, h.subtask);
-                let start = expected.remove(&key).ok_or_else(|| {
-                    JobError::Config(format!(
-                        "unexpected exchange connection from {peer} (process {}, chain {}, subtask {})",
-                        h.from_process,
-                        h.chain,
-                        h.subtask + 1
-                    ))
-                })?;
-                stream.set_nodelay(true).map_err(|e| JobError::io("cannot set up an exchange connection", e))?;
-                let what =
-                    format!("from process {} ({peer}), subtask {} of chain {}", h.from_process, h.subtask + 1, h.chain);
-                let std = stream.into_std().map_err(|e| JobError::io("cannot set up an exchange connection", e))?;
-                accepted.push((start, std, what));
             }
             Ok::<_, JobError>(accepted)
         };
@@ -141,4 +176,23 @@ impl Links {
             ))),
         }
     }
+}
+
+/// An accepted exchange connection's proof of the job's secret and its handshake, which must
+/// name this job.
+async fn prove_and_greet(
+    mut stream: tokio::net::TcpStream,
+    secret: &auth::Secret,
+    job: u64,
+) -> Result<(tokio::net::TcpStream, Handshake), String> {
+    auth::server_async(&mut stream, secret).await?;
+    let mut bytes = [0u8; Handshake::LEN];
+    stream.read_exact(&mut bytes).await.map_err(|e| format!("it closed in its handshake ({e})"))?;
+    let h = Handshake::decode(&bytes).map_err(|e| e.to_string())?;
+    if h.job != job {
+        return Err("it runs another job or another parallelism (every process of a job must run the same binary \
+                    with the same -p)"
+            .to_owned());
+    }
+    Ok((stream, h))
 }

@@ -27,6 +27,8 @@ pub struct Member {
     pub peers: Vec<SocketAddr>,
     /// This process's listener (its address is `peers[index]`).
     pub listener: TcpListener,
+    /// The job's secret, which every connection between its processes proves.
+    pub secret: auth::Secret,
 }
 
 impl Member {

@@ -9,7 +9,7 @@
 //! while the job runs (broadcast state). Late records are counted on a side output.
 //!
 //! ```sh
-//! cargo run --release -p rill-examples --bin kafka_alerts -- --brokers 127.0.0.1:9092 \
+//! cargo run --release -p rill-examples --bin kafka_alerts -- -- --brokers 127.0.0.1:9092 \
 //!     --rules examples/rules.json
 //! ```
 //!

@@ -181,11 +181,20 @@ fn spawn_thread(
     std::thread::Builder::new()
         .name(name)
         .spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| JobError::io("cannot start a task runtime", e))
-                .and_then(|rt| rt.block_on(task));
+            let run = std::panic::AssertUnwindSafe(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| JobError::io("cannot start a task runtime", e))
+                    .and_then(|rt| rt.block_on(task))
+            });
+            // Operator tasks catch their own panics and name the operator; anything else that
+            // panics on this thread (an exchange bridge) is a root cause named after the
+            // thread, not a silence the job would wait on.
+            let result = std::panic::catch_unwind(run).unwrap_or_else(|payload| {
+                let name = std::thread::current().name().unwrap_or("a task").to_owned();
+                Err(JobError::Config(format!("{name} panicked: {}", crate::core::panic_scope::message(&*payload))))
+            });
             let _ = done.send(result);
         })
         .map_err(|e| JobError::io("cannot start a task thread", e))?;
@@ -221,4 +230,25 @@ async fn wait_all(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_on_a_task_thread_is_reported_with_the_threads_name() {
+        let (done, mut results) = mpsc::unbounded_channel();
+        let task: crate::core::TaskFuture = Box::pin(async {
+            let frame: Vec<u8> = Vec::new();
+            // As a bridge would, on a frame it cannot handle.
+            assert!(!frame.is_empty(), "a frame of 0 bytes");
+            Ok(())
+        });
+        spawn_thread("exchange from process 1 to subtask 2 of chain 3".to_owned(), task, done).unwrap();
+        let result = results.blocking_recv().expect("the thread reports instead of vanishing");
+        let message = result.unwrap_err().to_string();
+        assert!(message.contains("exchange from process 1 to subtask 2 of chain 3 panicked"), "{message}");
+        assert!(message.contains("a frame of 0 bytes"), "{message}");
+    }
 }

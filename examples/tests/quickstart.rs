@@ -291,3 +291,45 @@ fn sigterm_to_the_coordinator_cancels_every_worker_cleanly() {
     assert_eq!(workers_of(&port), 0, "workers left running");
     drop(conn);
 }
+
+/// The pid of worker `index` of a `socket_word_count` reading from `port`.
+fn worker_pid(port: &str, index: usize) -> String {
+    let out = Command::new("pgrep").args(["-f", &format!("worker {index} .*--port {port}")]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).lines().next().expect("the worker runs").to_owned()
+}
+
+#[test]
+fn a_stopped_worker_fails_the_job_within_seconds_naming_it() {
+    let (mut job, mut conn, port) = socket_job(&["-p", "2", "--processes", "2"]);
+    conn.write_all(b"alpha\n").unwrap();
+    let mut first = String::new();
+    BufReader::new(job.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let started = std::time::Instant::now();
+    assert!(Command::new("kill").args(["-STOP", &worker_pid(&port, 1)]).status().unwrap().success());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("stopped answering (no heartbeat for 5 s)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("(in worker process 1)"), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert_eq!(workers_of(&port), 0, "workers left running");
+    drop(conn);
+}
+
+#[test]
+fn sigterm_escalates_to_kill_for_a_worker_that_does_not_stop() {
+    let (mut job, mut conn, port) = socket_job(&["-p", "2", "--processes", "2"]);
+    conn.write_all(b"alpha\n").unwrap();
+    let mut first = String::new();
+    BufReader::new(job.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(Command::new("kill").args(["-STOP", &worker_pid(&port, 1)]).status().unwrap().success());
+    let started = std::time::Instant::now();
+    assert!(Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap().success());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    assert!(stderr(&out).contains("worker process 1"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("killed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("job 'socket_word_count' cancelled (SIGTERM)"), "{}", stderr(&out));
+    assert!(started.elapsed() < std::time::Duration::from_secs(15), "took {:?}", started.elapsed());
+    assert_eq!(workers_of(&port), 0, "workers left running");
+    drop(conn);
+}

@@ -6,9 +6,11 @@
 //! report the failure; a coordinator that goes away makes its workers stop. This is the
 //! smallest cluster there is, and the wiring a TaskManager will use to run its share.
 //!
-//! The control protocol is one line per message over TCP:
-//! `hello INDEX DATA_ADDR` (worker), `peers ADDR...` (coordinator), then
-//! `ok` | `cancelled WHY` | `failed MESSAGE` (worker).
+//! The control protocol is one line per message over TCP, after both sides proved the job's
+//! secret ([`auth`]): `hello INDEX DATA_ADDR` (worker), `peers ADDR...` (coordinator), then
+//! `alive` every second (worker), and at the end `ok` | `cancelled WHY` | `failed MESSAGE`
+//! (worker). A worker silent for [`HEARTBEAT_TIMEOUT`] fails the job, named; workers that do
+//! not stop within [`TERM_GRACE`] of a SIGTERM are killed.
 
 use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
 use super::Member;
@@ -21,6 +23,15 @@ use std::time::{Duration, Instant};
 
 /// How long the coordinator waits for its workers to start and say hello.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How often a worker tells its coordinator it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+/// A worker silent for this long (stopped, hung, its machine gone) fails the job.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long workers have to stop after SIGTERM before they are killed.
+const TERM_GRACE: Duration = Duration::from_secs(5);
 
 /// How a worker's share of the job ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,12 +90,9 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
     for (index, mut stream) in streams.into_iter().enumerate() {
         writeln!(stream, "peers {}", peers.join(" ")).map_err(|e| format!("cannot reach worker {index}: {e}"))?;
         let tx = tx.clone();
+        stream.set_read_timeout(Some(HEARTBEAT_TIMEOUT)).map_err(|e| e.to_string())?;
         std::thread::spawn(move || {
-            let outcome = match read_line(&stream) {
-                Ok(line) => parse_outcome(&line),
-                Err(e) => Outcome::Failed(format!("ended without a result ({e})")),
-            };
-            let _ = tx.send((index, outcome));
+            let _ = tx.send((index, outcome_of(&stream)));
         });
     }
     // Ctrl-C reaches the workers too (one process group); SIGTERM is passed on to them.
@@ -101,17 +109,23 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
         .map_err(|e| format!("cannot watch for signals: {e}"))?;
 
     let mut cancelled = None;
+    let mut terminated: Option<Instant> = None;
     // A failure caused by another (a connection that closed early): wait a moment for the
     // root cause from the process that stopped, and report that one.
     let mut consequence: Option<(usize, String, Instant)> = None;
     let mut reported = 0;
     while reported < processes {
-        let next = match &consequence {
-            Some((_, _, until)) => match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
+        let next = match (&consequence, terminated) {
+            (Some((_, _, until)), _) => match rx.recv_timeout(until.saturating_duration_since(Instant::now())) {
                 Ok(next) => next,
                 Err(_) => break,
             },
-            None => match rx.recv() {
+            (None, Some(grace)) => match rx.recv_timeout(grace.saturating_duration_since(Instant::now())) {
+                Ok(next) => next,
+                Err(mpsc::RecvTimeoutError::Timeout) => (GRACE_OVER, Outcome::Finished),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            },
+            (None, None) => match rx.recv() {
                 Ok(next) => next,
                 Err(_) => break,
             },
@@ -120,12 +134,31 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
             if let Outcome::Cancelled(why) = next.1 {
                 if why == "SIGTERM" {
                     children.terminate();
+                    terminated = Some(Instant::now() + TERM_GRACE);
                 }
                 cancelled = Some(why);
             }
             continue;
         }
+        if next.0 == GRACE_OVER {
+            let stuck = children.running();
+            eprintln!(
+                "worker process{} {} did not stop within {} s of SIGTERM: killed",
+                if stuck.len() == 1 { "" } else { "es" },
+                stuck.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+                TERM_GRACE.as_secs()
+            );
+            children.kill();
+            break;
+        }
         reported += 1;
+        if let (Some(_), (index, Outcome::Failed(message))) = (terminated, &next) {
+            // Stopping after SIGTERM, a worker that failed to (stopped, hung) is killed with
+            // the rest: the job was cancelled, and stays so.
+            eprintln!("worker process {index} {message}: killed");
+            children.kill();
+            break;
+        }
         match next {
             (_, Outcome::Finished) => {}
             (_, Outcome::Cancelled(why)) => cancelled = cancelled.or(Some(why)),
@@ -208,6 +241,27 @@ fn hello(mut stream: TcpStream, secret: &Secret, processes: usize) -> Result<Hel
 /// The "worker index" of a signal the coordinator received.
 const SIGNAL: usize = usize::MAX;
 
+/// The "worker index" of the end of the grace period after a SIGTERM.
+const GRACE_OVER: usize = usize::MAX - 1;
+
+/// How a worker's share ended, as its control connection says: heartbeats until its result.
+/// A connection silent for [`HEARTBEAT_TIMEOUT`] is a worker that stopped answering.
+fn outcome_of(stream: &TcpStream) -> Outcome {
+    loop {
+        match read_line(stream) {
+            Ok(line) if line == "alive" => continue,
+            Ok(line) => return parse_outcome(&line),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return Outcome::Failed(format!(
+                    "stopped answering (no heartbeat for {} s): stopped, hung or overloaded",
+                    HEARTBEAT_TIMEOUT.as_secs()
+                ))
+            }
+            Err(e) => return Outcome::Failed(format!("ended without a result ({e})")),
+        }
+    }
+}
+
 /// The workers; killed if the coordinator returns before they end.
 struct Workers(Vec<Child>);
 
@@ -219,6 +273,11 @@ impl Workers {
             }
         }
         Ok(())
+    }
+
+    /// The indexes of the workers that have not exited.
+    fn running(&mut self) -> Vec<usize> {
+        (0..self.0.len()).filter(|i| matches!(self.0[*i].try_wait(), Ok(None))).collect()
     }
 
     /// Asks each worker to cancel its share, as SIGTERM asks a job in one process.
@@ -294,9 +353,9 @@ fn parse_outcome(line: &str) -> Outcome {
 /// Set once this worker has reported: the coordinator closing the connection is then no news.
 static REPORTED: AtomicBool = AtomicBool::new(false);
 
-/// A worker's end of the control connection.
+/// A worker's end of the control connection (shared with its heartbeat thread).
 pub struct Coordinator {
-    stream: TcpStream,
+    stream: std::sync::Arc<std::sync::Mutex<TcpStream>>,
 }
 
 impl Coordinator {
@@ -337,19 +396,35 @@ impl Coordinator {
                 std::process::exit(1);
             })
             .map_err(|e| e.to_string())?;
+        let stream = std::sync::Arc::new(std::sync::Mutex::new(stream));
+        let beat = stream.clone();
+        std::thread::Builder::new()
+            .name("heartbeat".into())
+            .spawn(move || loop {
+                std::thread::sleep(HEARTBEAT);
+                if REPORTED.load(Ordering::SeqCst) {
+                    return;
+                }
+                let mut s = beat.lock().unwrap_or_else(|e| e.into_inner());
+                if writeln!(s, "alive").is_err() {
+                    return;
+                }
+            })
+            .map_err(|e| e.to_string())?;
         Ok((Member { index, peers, listener, secret }, Coordinator { stream }))
     }
 
     /// Reports how this worker's share ended.
-    pub fn report(mut self, outcome: &Outcome) {
+    pub fn report(self, outcome: &Outcome) {
         let line = match outcome {
             Outcome::Finished => "ok".to_owned(),
             Outcome::Cancelled(why) => format!("cancelled {why}"),
             Outcome::Failed(message) => format!("failed {}", message.replace('\n', " | ")),
             Outcome::FailedAfter(message) => format!("failed-after {}", message.replace('\n', " | ")),
         };
+        let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
         REPORTED.store(true, Ordering::SeqCst);
-        let _ = writeln!(self.stream, "{line}").and_then(|_| self.stream.flush());
+        let _ = writeln!(stream, "{line}").and_then(|_| stream.flush());
     }
 }
 

@@ -25,8 +25,15 @@ pub struct SocketTextStream {
     delimiter: String,
     stream: Option<TcpStream>,
     buffer: Vec<u8>,
+    /// How much of `buffer` is known to hold no delimiter: only bytes after it are searched,
+    /// so a long record arriving in many reads costs its length once, not once per read.
+    scanned: usize,
     eof: bool,
 }
+
+/// The longest record read: a peer that sends more without a delimiter fails the job with
+/// a message that names the limit, rather than filling memory.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 impl Clone for SocketTextStream {
     fn clone(&self) -> Self {
@@ -43,6 +50,7 @@ impl SocketTextStream {
             delimiter: delimiter.into(),
             stream: None,
             buffer: Vec::new(),
+            scanned: 0,
             eof: false,
         }
     }
@@ -52,26 +60,46 @@ impl SocketTextStream {
         let delim = self.delimiter.as_bytes();
         let mut start = 0;
         let mut emitted = 0;
-        while emitted < BATCH_SIZE {
-            let Some(pos) = find(&self.buffer[start..], delim) else { break };
-            let mut end = start + pos;
+        while emitted < BATCH_SIZE && !delim.is_empty() {
+            // Only what was not searched yet, with room for a delimiter cut between reads.
+            let from = self.scanned.saturating_sub(delim.len() - 1).max(start);
+            let Some(pos) = find(&self.buffer[from..], delim) else {
+                self.scanned = self.buffer.len();
+                break;
+            };
+            let found = from + pos;
+            let mut end = found;
             if delim == b"\n" && end > start && self.buffer[end - 1] == b'\r' {
                 end -= 1;
             }
             out.collect(String::from_utf8_lossy(&self.buffer[start..end]).into_owned(), NO_TIMESTAMP);
-            start += pos + delim.len();
+            start = found + delim.len();
+            self.scanned = start;
             emitted += 1;
         }
         self.buffer.drain(..start);
+        self.scanned -= start.min(self.scanned);
         emitted
+    }
+
+    /// A record that grew past [`MAX_RECORD_BYTES`] without its delimiter.
+    fn too_long(&self) -> Option<JobError> {
+        (self.buffer.len() > MAX_RECORD_BYTES).then(|| {
+            JobError::Config(format!(
+                "socket_text_stream: {}:{} sent more than {MAX_RECORD_BYTES} bytes without a delimiter ({:?}): \
+                 a record that long is refused",
+                self.host, self.port, self.delimiter
+            ))
+        })
     }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    if needle.is_empty() {
-        return None;
+    match needle {
+        [] => None,
+        [byte] => haystack.iter().position(|b| b == byte),
+        _ => haystack.windows(needle.len()).position(|w| w == needle),
     }
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 impl Source for SocketTextStream {
@@ -96,9 +124,13 @@ impl Source for SocketTextStream {
             if self.emit_records(out) > 0 {
                 return Ok(SourceStatus::More);
             }
+            if let Some(e) = self.too_long() {
+                return Err(e);
+            }
             if self.eof {
                 if !self.buffer.is_empty() {
                     let rest = std::mem::take(&mut self.buffer);
+                    self.scanned = 0;
                     out.collect(String::from_utf8_lossy(&rest).into_owned(), NO_TIMESTAMP);
                 }
                 return Ok(SourceStatus::Done);
@@ -116,5 +148,61 @@ impl Source for SocketTextStream {
             self.buffer.extend_from_slice(&chunk[..n]);
             Ok(SourceStatus::More)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::collector::testing::Sink;
+
+    fn records(sink: &Sink<String>) -> Vec<&str> {
+        sink.0.iter().map(|(r, _)| r.as_str()).collect()
+    }
+
+    #[test]
+    fn records_and_delimiters_cut_between_reads_come_out_whole() {
+        let mut source = SocketTextStream::new("h", 1, "\n");
+        let mut out = Sink::default();
+        for chunk in [&b"ab"[..], b"c\nde", b"\r", b"\nf"] {
+            source.buffer.extend_from_slice(chunk);
+            source.emit_records(&mut out);
+        }
+        assert_eq!(records(&out), ["abc", "de"]);
+        let mut source = SocketTextStream::new("h", 1, "||");
+        let mut out = Sink::default();
+        for chunk in [&b"a|"[..], b"|b|", b"|"] {
+            source.buffer.extend_from_slice(chunk);
+            source.emit_records(&mut out);
+        }
+        assert_eq!(records(&out), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_long_record_is_searched_once_not_once_per_read() {
+        // 8 MB without a delimiter, in 8 KB reads: each read's search starts where the last
+        // one stopped (it used to rescan the whole buffer: 15 s for 8 MB).
+        let mut source = SocketTextStream::new("h", 1, "\n");
+        let mut out = Sink::default();
+        for _ in 0..1024 {
+            source.buffer.extend_from_slice(&[b'x'; 8192]);
+            source.emit_records(&mut out);
+            assert_eq!(source.scanned, source.buffer.len());
+        }
+        source.buffer.extend_from_slice(b"\n");
+        source.emit_records(&mut out);
+        assert_eq!(out.0.len(), 1);
+        assert_eq!(out.0[0].0.len(), 8 << 20);
+        assert!(source.buffer.is_empty() && source.scanned == 0);
+    }
+
+    #[test]
+    fn a_record_over_the_limit_is_refused_with_the_limit_named() {
+        let mut source = SocketTextStream::new("example", 9, "\n");
+        source.buffer = vec![b'x'; MAX_RECORD_BYTES + 1];
+        let message = source.too_long().expect("over the limit").to_string();
+        assert!(message.contains("example:9 sent more than 67108864 bytes without a delimiter"), "{message}");
+        source.buffer.truncate(10);
+        assert!(source.too_long().is_none());
     }
 }

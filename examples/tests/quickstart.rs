@@ -2,6 +2,7 @@
 
 use rill_cli::plan::{self, Format};
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -90,6 +91,10 @@ fn bad_arguments_get_usage_and_exit_code_2() {
         assert!(err.starts_with("error: "), "{err}");
         assert!(err.contains("usage: word_count [-p N]"), "{err}");
     }
+    // An argument that is not UTF-8 is a usage error too, not a panic.
+    let out = Command::new(WORD_COUNT).arg("--").arg(std::ffi::OsStr::from_bytes(b"--port=\xff")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("is not valid UTF-8"), "{}", stderr(&out));
     let help = run(WORD_COUNT, &["--help"]);
     assert!(help.status.success());
     assert!(stdout(&help).contains("--plan"));

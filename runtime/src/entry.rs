@@ -181,8 +181,11 @@ impl JobClient {
 /// Runs a job binary: the generated `main` calls this.
 pub fn main(job: &Job) -> ! {
     let (plan, build) = (job.plan, job.build);
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let options = match parse_args(&args) {
+    let args: Result<Vec<String>, String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string().map_err(|a| format!("argument {a:?} is not valid UTF-8")))
+        .collect();
+    let options = match args.and_then(|args| parse_args(&args)) {
         Ok(o) => o,
         Err(msg) => {
             eprintln!("error: {msg}\n\n{}", usage(plan.job));

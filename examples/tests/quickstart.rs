@@ -95,6 +95,10 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     let out = Command::new(WORD_COUNT).arg("--").arg(std::ffi::OsStr::from_bytes(b"--port=\xff")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("is not valid UTF-8"), "{}", stderr(&out));
+    // A job parameter the job cannot parse: a usage error before anything starts.
+    let out = run(SOCKET_WORD_COUNT, &["--processes", "2", "--", "--port", "ninety"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("job parameter --port: cannot parse 'ninety'"), "{}", stderr(&out));
     let help = run(WORD_COUNT, &["--help"]);
     assert!(help.status.success());
     assert!(stdout(&help).contains("--plan"));

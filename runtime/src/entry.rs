@@ -103,6 +103,17 @@ pub struct Job {
 
 static INVALID: PlanSpec = PlanSpec { job: "invalid", chains: &[], edges: &[] };
 
+/// The job's graph, built by its function with `parameters`; a parameter it could not parse
+/// is an error that names it.
+fn build_job(plan: &'static PlanSpec, build: fn(&mut Env), parameters: Vec<String>) -> Result<Env, String> {
+    let mut env = Env::new(plan, parameters);
+    build(&mut env);
+    match env.parameter_errors() {
+        Some(e) => Err(e),
+        None => Ok(env),
+    }
+}
+
 impl Job {
     /// The stand-in the compiler emits for a job with errors, so rustc reports no more.
     pub const fn invalid(build: fn(&mut Env)) -> Job {
@@ -113,8 +124,8 @@ impl Job {
     /// machine's cores), `parameters` as if given after `--`.
     pub fn run(&self, parallelism: Option<usize>, parameters: &[&str]) -> Result<(), JobError> {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
-        (self.build)(&mut env);
+        let parameters = parameters.iter().map(|s| s.to_string()).collect();
+        let env = build_job(self.plan, self.build, parameters).map_err(JobError::Config)?;
         execute(env.graph, parallelism.unwrap_or(cores), None)
     }
 
@@ -129,8 +140,7 @@ impl Job {
         let thread = std::thread::Builder::new()
             .name(format!("job {}", plan.job))
             .spawn(move || {
-                let mut env = Env::new(plan, parameters);
-                build(&mut env);
+                let env = build_job(plan, build, parameters).map_err(JobError::Config)?;
                 execute(env.graph, parallelism.unwrap_or(cores), Some(stop2))
             })
             .expect("a thread for the job");
@@ -140,8 +150,8 @@ impl Job {
     /// Runs this process's share of the job as `member` of a job split over several
     /// processes (the others run the same job with the same parallelism and parameters).
     pub fn run_as(&self, member: &crate::net::Member, parallelism: usize, parameters: &[&str]) -> Result<(), JobError> {
-        let mut env = Env::new(self.plan, parameters.iter().map(|s| s.to_string()).collect());
-        (self.build)(&mut env);
+        let parameters = parameters.iter().map(|s| s.to_string()).collect();
+        let env = build_job(self.plan, self.build, parameters).map_err(JobError::Config)?;
         execute_as(env.graph, parallelism, None, Some(member))
     }
 
@@ -198,6 +208,14 @@ pub fn main(job: &Job) -> ! {
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cli_default = options.parallelism.unwrap_or(cores);
+    // The job's parameters are checked here, before any worker starts.
+    let env = match build_job(plan, build, options.parameters.clone()) {
+        Ok(env) => env,
+        Err(msg) => {
+            eprintln!("error: {msg}\n\n{}", usage(plan.job));
+            std::process::exit(2);
+        }
+    };
     if let Some(n) = options.processes.filter(|n| *n > 1 && !options.plan) {
         let outcome = crate::net::run_processes(n, cli_default, &options.parameters);
         exit_with(plan.job, outcome);
@@ -212,8 +230,6 @@ pub fn main(job: &Job) -> ! {
         },
         None => None,
     };
-    let mut env = Env::new(plan, options.parameters);
-    build(&mut env);
     if options.plan {
         let (default, parallelism) = resolve_parallelism(&env.graph, cli_default);
         println!("{}", crate::core::plan::to_json(plan, default, &parallelism));

@@ -16,11 +16,13 @@ pub struct Env {
     /// The job as built so far: what the executor runs.
     pub(crate) graph: JobGraph,
     pub(crate) parameters: Vec<String>,
+    /// Parameters that did not parse, reported by the entry point before the job runs.
+    parameter_errors: std::cell::RefCell<Vec<String>>,
 }
 
 impl Env {
     pub(crate) fn new(plan: &'static PlanSpec, parameters: Vec<String>) -> Self {
-        Env { graph: JobGraph::new(plan), parameters }
+        Env { graph: JobGraph::new(plan), parameters, parameter_errors: Default::default() }
     }
 
     /// Sets the job's default parallelism (wins over `-p`, as Flink's
@@ -83,15 +85,22 @@ impl Env {
     }
 
     /// A job parameter parsed as `T`, or `default` when it is absent. A value that does not
-    /// parse stops the job with a usage error naming the parameter.
+    /// parse is a usage error naming the parameter: the job does not run (a job binary exits
+    /// with 2, `Job::run` returns the error), and `default` stands in until then.
     pub fn parameter_or<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
         match self.parameter(name) {
             None => default,
             Some(v) => v.parse().unwrap_or_else(|_| {
-                eprintln!("error: job parameter --{name}: cannot parse '{v}'");
-                std::process::exit(2)
+                self.parameter_errors.borrow_mut().push(format!("job parameter --{name}: cannot parse '{v}'"));
+                default
             }),
         }
+    }
+
+    /// The parameters the job function could not parse, if any, as one message.
+    pub(crate) fn parameter_errors(&self) -> Option<String> {
+        let errors = self.parameter_errors.borrow();
+        (!errors.is_empty()).then(|| errors.join("; "))
     }
 
     #[doc(hidden)]

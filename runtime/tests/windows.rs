@@ -796,3 +796,10 @@ fn count_purging_and_continuous_triggers_fire_as_flinks() {
     assert_eq!(printed(COUNT_TRIGGERED.values()), flink("count-trigger"));
     assert_eq!(printed(CONTINUOUS.values()), flink("continuous"));
 }
+
+#[test]
+fn a_job_parameter_that_does_not_parse_is_an_error_returned_not_an_exit() {
+    // `parameter_or` used to exit the whole process, killing any program that runs a job.
+    let err = PANES_AGAINST_WINDOWS_JOB.run(Some(1), &["--seed", "many"]).unwrap_err();
+    assert!(err.to_string().contains("job parameter --seed: cannot parse 'many'"), "{err}");
+}

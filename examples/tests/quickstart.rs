@@ -342,3 +342,14 @@ fn sigterm_escalates_to_kill_for_a_worker_that_does_not_stop() {
     assert_eq!(workers_of(&port), 0, "workers left running");
     drop(conn);
 }
+
+#[test]
+fn a_closed_standard_output_ends_the_job_quietly() {
+    // `word_count | head -0`: the reader is gone before the job prints.
+    let mut job =
+        Command::new(WORD_COUNT).args(["-p", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    drop(job.stdout.take());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "", "no panic, no backtrace, no error");
+}

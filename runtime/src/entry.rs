@@ -236,6 +236,10 @@ pub fn main(job: &Job) -> ! {
         std::process::exit(0);
     }
     let result = execute_as(env.graph, cli_default, None, worker.as_ref().map(|(m, _)| m));
+    if worker.is_none() && matches!(result, Err(JobError::OutputClosed)) {
+        // `job | head`: the reader has what it wanted; end quietly, with SIGPIPE's status.
+        std::process::exit(141);
+    }
     let outcome = Outcome::of(result);
     match worker {
         Some((_, coordinator)) => {

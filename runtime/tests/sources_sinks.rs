@@ -51,6 +51,21 @@ fn write_as_text_writes_a_file_or_a_directory_of_subtask_files() {
     assert_eq!(two, "(4,16)\n(5,25)\n(6,36)\n");
 }
 
+#[rill::job(no_main)]
+fn write_many(env: &mut Env) {
+    let path = env.parameter("output").expect("--output").to_owned();
+    env.from_sequence(1, 100_000).write_as_text(path);
+}
+
+#[test]
+fn a_full_disk_is_a_job_error_naming_the_file_not_a_panic() {
+    let err = WRITE_MANY_JOB.run(Some(1), &["--output", "/dev/full"]).unwrap_err();
+    // An I/O error of the job, not an operator panic with a backtrace on stderr.
+    assert!(matches!(err, JobError::Io { .. }), "{err:?}");
+    assert!(err.to_string().contains("write_as_text: cannot write /dev/full"), "{err}");
+    assert!(err.to_string().contains("No space left on device"), "{err}");
+}
+
 #[test]
 fn write_as_text_to_an_unwritable_place_is_an_error_naming_it() {
     let err = WRITE_FILE_JOB.run(Some(1), &["--output", "/proc/rill-cannot-write-here"]).unwrap_err();

@@ -28,6 +28,9 @@ pub enum JobError {
     },
     /// The job graph or its configuration is invalid at run time.
     Config(String),
+    /// The standard output `print` writes to was closed by its reader (`job | head`): the
+    /// job ends quietly, as Unix tools do.
+    OutputClosed,
     /// A downstream task went away while this one was still sending (it failed: its own
     /// error is the one reported).
     ChannelClosed,
@@ -64,6 +67,7 @@ impl fmt::Display for JobError {
             ),
             JobError::Io { context, source } => write!(f, "{context}: {source}"),
             JobError::Config(msg) => write!(f, "{msg}"),
+            JobError::OutputClosed => write!(f, "print: standard output was closed"),
             JobError::ChannelClosed => write!(f, "a downstream task stopped"),
             JobError::Cancelled(why) => write!(f, "job cancelled ({why})"),
             JobError::Connector(msg) => write!(f, "{msg}"),

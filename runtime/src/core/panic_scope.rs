@@ -33,3 +33,10 @@ pub fn message(payload: &(dyn std::any::Any + Send)) -> String {
         "panic with a non-string payload".to_owned()
     }
 }
+
+/// Stops the task with `error` from inside an operator that cannot return one (a sink's
+/// `collect` that cannot write): it unwinds like a panic but prints nothing, and the task
+/// reports `error` as it is instead of as a panic.
+pub fn fail(error: crate::core::error::JobError) -> ! {
+    std::panic::resume_unwind(Box::new(error))
+}

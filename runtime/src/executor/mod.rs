@@ -191,9 +191,12 @@ fn spawn_thread(
             // Operator tasks catch their own panics and name the operator; anything else that
             // panics on this thread (an exchange bridge) is a root cause named after the
             // thread, not a silence the job would wait on.
-            let result = std::panic::catch_unwind(run).unwrap_or_else(|payload| {
-                let name = std::thread::current().name().unwrap_or("a task").to_owned();
-                Err(JobError::Config(format!("{name} panicked: {}", crate::core::panic_scope::message(&*payload))))
+            let result = std::panic::catch_unwind(run).unwrap_or_else(|payload| match payload.downcast::<JobError>() {
+                Ok(error) => Err(*error),
+                Err(payload) => {
+                    let name = std::thread::current().name().unwrap_or("a task").to_owned();
+                    Err(JobError::Config(format!("{name} panicked: {}", crate::core::panic_scope::message(&*payload))))
+                }
             });
             let _ = done.send(result);
         })

@@ -351,6 +351,10 @@ impl<F: Future<Output = Result<(), JobError>>> Future for CatchPanic<F> {
         match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
             Ok(poll) => poll,
             Err(payload) => {
+                let payload = match payload.downcast::<JobError>() {
+                    Ok(error) => return Poll::Ready(Err(*error)),
+                    Err(payload) => payload,
+                };
                 let site = &this.site;
                 let chain = site.plan.chain(site.chain);
                 let op = panic_scope::current()

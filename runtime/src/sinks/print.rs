@@ -63,9 +63,11 @@ impl<F> PrintSink<F> {
             out.write_all(bytes).and_then(|_| out.flush())
         };
         if let Err(e) = result {
-            crate::core::panic_scope::enter(self.id);
+            if e.kind() == std::io::ErrorKind::BrokenPipe && !self.to_err {
+                crate::core::panic_scope::fail(JobError::OutputClosed);
+            }
             let stream = if self.to_err { "standard error" } else { "standard output" };
-            panic!("print: cannot write to {stream}: {e}");
+            crate::core::panic_scope::fail(JobError::io(format!("print: cannot write to {stream}"), e));
         }
         self.buffer.drain(..len);
     }

@@ -43,9 +43,8 @@ impl<F: Clone> Clone for TextFileSink<F> {
 impl<F> TextFileSink<F> {
     fn check(&self, result: std::io::Result<()>) {
         if let Err(e) = result {
-            crate::core::panic_scope::enter(self.id);
             let path = self.file.as_ref().map_or(&self.path, |(p, _)| p);
-            panic!("write_as_text: cannot write {}: {e}", path.display());
+            crate::core::panic_scope::fail(JobError::io(format!("write_as_text: cannot write {}", path.display()), e));
         }
     }
 }

@@ -95,6 +95,16 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     let out = Command::new(WORD_COUNT).arg("--").arg(std::ffi::OsStr::from_bytes(b"--port=\xff")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("is not valid UTF-8"), "{}", stderr(&out));
+    // Flink's limits: at most 32768 subtasks; no more processes than subtasks to run.
+    let out = run(WORD_COUNT, &["-p", "40000"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("-p 40000 is above the most there can be, 32768"), "{}", stderr(&out));
+    let out = run(WORD_COUNT, &["-p", "2", "--processes", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--processes 3 is more than the job's parallelism 2"), "{}", stderr(&out));
+    // Past 85 subtasks, key groups grow with the parallelism as Flink's do.
+    let plan = plan::parse(&stdout(&run(WORD_COUNT, &["--plan", "-p", "200"]))).unwrap();
+    assert!(plan.chains.iter().any(|c| c.parallelism == 200 && c.max_parallelism == 512), "{plan:?}");
     // A job parameter the job cannot parse: a usage error before anything starts.
     let out = run(SOCKET_WORD_COUNT, &["--processes", "2", "--", "--port", "ninety"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

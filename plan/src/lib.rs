@@ -16,8 +16,18 @@ use std::fmt;
 /// Text that is `&'static` in a compiled plan and owned in one read from JSON.
 pub type Text = Cow<'static, str>;
 
-/// Default number of key groups of a keyed exchange, as in Flink.
+/// The fewest key groups a keyed exchange has by default, as in Flink.
 pub const DEFAULT_MAX_PARALLELISM: usize = 128;
+
+/// The most subtasks an operator may have, and the most key groups, as in Flink.
+pub const MAX_PARALLELISM: usize = 32768;
+
+/// Flink's default number of key groups for an operator of `parallelism` subtasks:
+/// `min(max(roundUpToPowerOfTwo(p + p / 2), 128), 32768)`, so every subtask gets key groups
+/// and there is room to scale up.
+pub fn default_key_groups(parallelism: usize) -> usize {
+    (parallelism + parallelism / 2).next_power_of_two().clamp(DEFAULT_MAX_PARALLELISM, MAX_PARALLELISM)
+}
 
 /// How an exchange distributes records among the subtasks of the chain it leads to. Its
 /// [`Display`](fmt::Display) is Flink's name (`HASH`, `REBALANCE`, ...), as the plan shows it.
@@ -122,16 +132,18 @@ pub struct ChainSpec {
     /// Set in the job with a literal (`set_parallelism(2)`); `None` takes the job's default
     /// (or a `set_parallelism(expression)` evaluated when the job starts).
     pub parallelism: Option<u32>,
-    /// Set in the job (`set_max_parallelism`); `None` takes [`DEFAULT_MAX_PARALLELISM`].
+    /// Set in the job (`set_max_parallelism`); `None` takes Flink's default for the chain's
+    /// parallelism ([`default_key_groups`]).
     pub max_parallelism: Option<u32>,
     /// Its operators, head first.
     pub operators: &'static [Operator],
 }
 
 impl ChainSpec {
-    /// The number of key groups of this chain's keyed input: its max parallelism.
-    pub fn key_groups(&self) -> usize {
-        self.max_parallelism.map_or(DEFAULT_MAX_PARALLELISM, |m| m as usize)
+    /// The number of key groups of this chain's keyed input, run as `parallelism` subtasks:
+    /// its max parallelism if the job sets one, else Flink's default.
+    pub fn key_groups(&self, parallelism: usize) -> usize {
+        self.max_parallelism.map_or_else(|| default_key_groups(parallelism), |m| m as usize)
     }
 
     /// Flink's chain name: its operators' names joined by ` -> `.
@@ -192,7 +204,7 @@ impl PlanSpec {
                     id: c.id,
                     name: c.name(),
                     parallelism: *p,
-                    max_parallelism: c.key_groups(),
+                    max_parallelism: c.key_groups(*p),
                     operators: c.operators.to_vec(),
                 })
                 .collect(),
@@ -278,6 +290,17 @@ mod tests {
         assert_eq!((plan.chains[1].parallelism, plan.chains[1].max_parallelism), (4, 64));
         assert_eq!(plan.chains[0].max_parallelism, DEFAULT_MAX_PARALLELISM);
         assert_eq!(plan.chain(1).map(|c| c.operators.len()), Some(2));
+    }
+
+    #[test]
+    fn key_groups_default_as_flinks_and_a_set_max_wins() {
+        assert_eq!(default_key_groups(1), 128);
+        assert_eq!(default_key_groups(85), 128);
+        assert_eq!(default_key_groups(100), 256);
+        assert_eq!(default_key_groups(200), 512);
+        assert_eq!(default_key_groups(30_000), MAX_PARALLELISM);
+        assert_eq!(PLAN.chains[1].key_groups(1_000), 64);
+        assert_eq!(PLAN.chains[0].key_groups(200), 512);
     }
 
     #[test]

@@ -86,8 +86,10 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
 }
 
 fn parse_parallelism(flag: &str, v: &str) -> Result<usize, String> {
+    let max = crate::core::plan::MAX_PARALLELISM;
     match v.parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        Ok(n) if n > max => Err(format!("{flag} {n} is above the most there can be, {max} (as in Flink)")),
         _ => Err(format!("{flag} needs a whole number of at least 1, not '{v}'")),
     }
 }
@@ -216,6 +218,11 @@ pub fn main(job: &Job) -> ! {
             std::process::exit(2);
         }
     };
+    let (_, parallelism) = resolve_parallelism(&env.graph, cli_default);
+    if let Err(msg) = check_parallelism(plan, &parallelism, options.processes) {
+        eprintln!("error: {msg}\n\n{}", usage(plan.job));
+        std::process::exit(2);
+    }
     if let Some(n) = options.processes.filter(|n| *n > 1 && !options.plan) {
         let outcome = crate::net::run_processes(n, cli_default, &options.parameters);
         exit_with(plan.job, outcome);
@@ -248,6 +255,27 @@ pub fn main(job: &Job) -> ! {
             std::process::exit(if outcome == Outcome::Finished { 0 } else { 1 });
         }
         None => exit_with(plan.job, outcome),
+    }
+}
+
+/// Refuses what cannot run: a chain above the max parallelism the job set for it, or more
+/// processes than the job's largest parallelism gives work to.
+fn check_parallelism(plan: &PlanSpec, parallelism: &[usize], processes: Option<usize>) -> Result<(), String> {
+    for (chain, p) in plan.chains.iter().zip(parallelism) {
+        if let Some(max) = chain.max_parallelism.filter(|m| *p > *m as usize) {
+            return Err(format!(
+                "parallelism {p} of '{}' is above the max parallelism {max} the job sets for it",
+                chain.name()
+            ));
+        }
+    }
+    let most = parallelism.iter().copied().max().unwrap_or(1);
+    match processes {
+        Some(n) if n > most => Err(format!(
+            "--processes {n} is more than the job's parallelism {most}: processes beyond it would run nothing \
+             (give -p {n} or more, or fewer processes)"
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -38,11 +38,13 @@ pub struct RuntimeContext<'a> {
 }
 
 impl RuntimeContext<'_> {
-    /// The number of key groups of the chain that `edge` leads to.
-    pub(crate) fn plan_max_parallelism_of_edge(&self, edge: u32) -> usize {
-        self.plan
-            .edge(edge)
-            .map_or(crate::core::plan::DEFAULT_MAX_PARALLELISM, |e| self.plan.chain(e.target).key_groups())
+    /// The number of key groups of the chain that `edge` leads to, which runs as
+    /// `parallelism` subtasks.
+    pub(crate) fn key_groups_of_edge(&self, edge: u32, parallelism: usize) -> usize {
+        self.plan.edge(edge).map_or_else(
+            || crate::core::plan::default_key_groups(parallelism),
+            |e| self.plan.chain(e.target).key_groups(parallelism),
+        )
     }
 
     /// The senders to every subtask of the chain that `edge` leads to, and the channel index

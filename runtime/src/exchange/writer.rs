@@ -70,8 +70,9 @@ impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
         }
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.route.open(ctx.subtask, ctx.parallelism, ctx.plan_max_parallelism_of_edge(self.edge));
         self.channels = Channels::connect(self.edge, ctx)?;
+        let key_groups = ctx.key_groups_of_edge(self.edge, self.channels.targets());
+        self.route.open(ctx.subtask, ctx.parallelism, key_groups);
         Ok(())
     }
     channel_lifecycle!();

@@ -132,7 +132,7 @@ async fn run(
     }
     for (chain, runner) in &env.chains {
         let p = par_of(*chain);
-        let max_parallelism = plan.chain(*chain).key_groups();
+        let max_parallelism = plan.chain(*chain).key_groups(p);
         let mut receivers = inputs.remove(chain).map(Vec::into_iter);
         let name = plan.chain(*chain).operators.first().map_or("task", |o| &*o.name);
         for subtask in 0..p {

@@ -105,6 +105,14 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     // Past 85 subtasks, key groups grow with the parallelism as Flink's do.
     let plan = plan::parse(&stdout(&run(WORD_COUNT, &["--plan", "-p", "200"]))).unwrap();
     assert!(plan.chains.iter().any(|c| c.parallelism == 200 && c.max_parallelism == 512), "{plan:?}");
+    // A parameter the job rejects, and a benchmark size below 1: usage errors, not panics.
+    let out = run(env!("CARGO_BIN_EXE_window_word_count"), &["--", "--window-ms", "0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--window-ms must be at least 1"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    let out = run(env!("CARGO_BIN_EXE_bench"), &["keyed-sum", "-5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("N must be a whole number of at least 1, not '-5'"), "{}", stderr(&out));
     // A job parameter the job cannot parse: a usage error before anything starts.
     let out = run(SOCKET_WORD_COUNT, &["--processes", "2", "--", "--port", "ninety"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

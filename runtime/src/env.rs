@@ -97,6 +97,12 @@ impl Env {
         }
     }
 
+    /// Reports a job parameter the job cannot run with (`--window-ms 0`): a usage error, as
+    /// one that does not parse, checked before the job runs.
+    pub fn parameter_error(&self, message: impl Into<String>) {
+        self.parameter_errors.borrow_mut().push(message.into());
+    }
+
     /// The parameters the job function could not parse, if any, as one message.
     pub(crate) fn parameter_errors(&self) -> Option<String> {
         let errors = self.parameter_errors.borrow();

@@ -108,14 +108,14 @@ fn main() {
     let number = |i: usize, what: &str, default: i64| -> i64 {
         match args.get(i) {
             None => default,
-            Some(v) => v.parse().unwrap_or_else(|_| {
-                eprintln!("error: {what} must be a whole number, not '{v}'");
+            Some(v) => v.parse().ok().filter(|n| *n >= 1).unwrap_or_else(|| {
+                eprintln!("error: {what} must be a whole number of at least 1, not '{v}'");
                 usage()
             }),
         }
     };
-    let n = number(1, "N", 0);
-    let p = number(2, "PARALLELISM", 1).max(1) as usize;
+    let n = number(1, "N", 1);
+    let p = number(2, "PARALLELISM", 1) as usize;
     let keys = number(3, "KEYS", 10_000);
     let (n_s, keys_s) = (n.to_string(), keys.to_string());
     let start = Instant::now();

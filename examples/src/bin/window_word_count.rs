@@ -12,7 +12,11 @@ use std::time::Duration;
 fn window_word_count(env: &mut Env) {
     let host = env.parameter("host").unwrap_or("localhost").to_owned();
     let port: u16 = env.parameter_or("port", 9999);
-    let window: u64 = env.parameter_or("window-ms", 5_000);
+    let mut window: u64 = env.parameter_or("window-ms", 5_000);
+    if window == 0 {
+        env.parameter_error("--window-ms must be at least 1");
+        window = 1;
+    }
     env.socket_text_stream(host, port)
         .flat_map(|line| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
         .map(|word| (word, 1))

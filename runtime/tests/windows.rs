@@ -217,6 +217,24 @@ fn an_event_time_window_without_timestamps_says_what_is_missing() {
     assert!(err.contains("call assign_timestamps_and_watermarks"), "{err}");
 }
 
+#[rill::job(no_main)]
+fn strategy_without_assigner(env: &mut Env) {
+    env.from_elements([(1u8, 1i64)])
+        .assign_timestamps_and_watermarks(WatermarkStrategy::for_monotonous_timestamps())
+        .key_by(|r| r.0)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .sum(1)
+        .discard();
+}
+
+#[test]
+fn a_strategy_without_a_timestamp_assigner_says_so() {
+    // The user did call assign_timestamps_and_watermarks: the message says what is missing.
+    let err = STRATEGY_WITHOUT_ASSIGNER_JOB.run(Some(1), &[]).unwrap_err().to_string();
+    assert!(err.contains("the watermark strategy has no timestamp assigner"), "{err}");
+    assert!(err.contains(".with_timestamp_assigner("), "{err}");
+}
+
 static LATE: OutputTag<(&'static str, i64, i64)> = OutputTag::new("late");
 static ON_TIME: Collected<(&'static str, i64, i64)> = Collected::new();
 static LATE_RECORDS: Collected<String> = Collected::new();

@@ -17,7 +17,7 @@
 //! ```
 
 use crate::core::collector::Collector;
-use crate::core::element::{Control, Timestamp, MAX_WATERMARK};
+use crate::core::element::{Control, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 use crate::time::watermark::{TimestampAssigner, NO_WATERMARK};
@@ -84,6 +84,13 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
             self.next.on_control(Control::Active);
         }
         self.seen_since_tick = true;
+        if !A::ASSIGNS && timestamp == NO_TIMESTAMP && self.generator.uses_timestamps() {
+            crate::core::panic_scope::fail(crate::JobError::Config(
+                "assign_timestamps_and_watermarks: the watermark strategy has no timestamp assigner and the record \
+                 carries no timestamp from its source: add .with_timestamp_assigner(|record, _| ..) to the strategy"
+                    .to_owned(),
+            ));
+        }
         let ts = self.assigner.extract(&value, timestamp);
         let watermark = self.generator.on_event(ts);
         self.next.collect(value, ts);

@@ -29,6 +29,11 @@ pub trait WatermarkGenerator: Clone + Send + 'static {
     fn on_event(&mut self, timestamp: Timestamp) -> Option<Timestamp>;
     /// The watermark to emit periodically, if any.
     fn on_periodic_emit(&mut self) -> Option<Timestamp>;
+    /// Whether its watermarks follow the records' timestamps (all but `no_watermarks` do): a
+    /// record without one is then a mistake worth stopping for.
+    fn uses_timestamps(&self) -> bool {
+        true
+    }
 }
 
 /// Watermarks trail the largest timestamp seen by a fixed bound: `max - bound - 1`.
@@ -68,10 +73,15 @@ impl WatermarkGenerator for NoWatermarks {
     fn on_periodic_emit(&mut self) -> Option<Timestamp> {
         None
     }
+    fn uses_timestamps(&self) -> bool {
+        false
+    }
 }
 
 /// How a strategy finds a record's timestamp.
 pub trait TimestampAssigner<T>: Clone + Send + 'static {
+    /// Whether it gives records their timestamp (false: it keeps the source's).
+    const ASSIGNS: bool = true;
     /// The record's event timestamp (`previous`: the one it had, if any).
     fn extract(&mut self, record: &T, previous: Timestamp) -> Timestamp;
 }
@@ -81,6 +91,7 @@ pub trait TimestampAssigner<T>: Clone + Send + 'static {
 pub struct RecordTimestamp;
 
 impl<T> TimestampAssigner<T> for RecordTimestamp {
+    const ASSIGNS: bool = false;
     #[inline]
     fn extract(&mut self, _: &T, previous: Timestamp) -> Timestamp {
         previous

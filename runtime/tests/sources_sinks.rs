@@ -128,3 +128,31 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[rill::job(no_main)]
+fn two_prints(env: &mut Env) {
+    // All of it in one chain: one subtask everywhere.
+    let numbers = env.from_iter(1..=2000);
+    numbers.filter(|n| n % 2 == 1).set_parallelism(1).print().set_parallelism(1);
+    numbers.filter(|n| n % 2 == 0).set_parallelism(1).print().set_parallelism(1);
+}
+
+#[test]
+fn two_prints_in_one_chain_print_in_the_order_records_were_processed() {
+    // The job prints to the real standard output: run this test again as a child, which
+    // runs the job, and read what it printed.
+    if std::env::var_os("RILL_TWO_PRINTS_CHILD").is_some() {
+        TWO_PRINTS_JOB.run(Some(1), &[]).unwrap();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "two_prints_in_one_chain_print_in_the_order_records_were_processed", "--nocapture"])
+        .env("RILL_TWO_PRINTS_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: Vec<u32> =
+        String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| l.trim().parse().ok()).collect();
+    // Each sink used to keep its own buffer: all odd numbers, then all even ones.
+    assert_eq!(printed, (1..=2000).collect::<Vec<u32>>());
+}

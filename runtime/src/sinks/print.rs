@@ -30,47 +30,53 @@ pub struct PrintSink<F> {
     to_err: bool,
     format: F,
     prefix: String,
-    buffer: String,
 }
 
 impl<F: Clone> Clone for PrintSink<F> {
     fn clone(&self) -> Self {
-        PrintSink {
-            id: self.id,
-            to_err: self.to_err,
-            format: self.format.clone(),
-            prefix: String::new(),
-            buffer: String::new(),
-        }
+        PrintSink { id: self.id, to_err: self.to_err, format: self.format.clone(), prefix: String::new() }
     }
 }
 
+thread_local! {
+    /// What the print sinks of this thread's task have not written yet, standard output's
+    /// and standard error's: shared by all of them, so lines come out in the order the task
+    /// produced them (a late record printed after the window result that came before it).
+    static PENDING: std::cell::RefCell<[String; 2]> = const { std::cell::RefCell::new([String::new(), String::new()]) };
+}
+
 impl<F> PrintSink<F> {
-    fn write_out(&mut self) {
-        self.write_first(self.buffer.len());
+    /// Runs `f` on this thread's pending text of the sink's stream.
+    fn pending<R>(&self, f: impl FnOnce(&mut String, bool) -> R) -> R {
+        PENDING.with(|p| f(&mut p.borrow_mut()[usize::from(self.to_err)], self.to_err))
     }
 
-    /// Writes the buffer's first `len` bytes (whole lines) and keeps the rest.
-    fn write_first(&mut self, len: usize) {
-        if len == 0 {
-            return;
-        }
-        let bytes = &self.buffer.as_bytes()[..len];
-        let result = if self.to_err {
-            std::io::stderr().lock().write_all(bytes)
-        } else {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes).and_then(|_| out.flush())
-        };
-        if let Err(e) = result {
-            if e.kind() == std::io::ErrorKind::BrokenPipe && !self.to_err {
-                crate::core::panic_scope::fail(JobError::OutputClosed);
-            }
-            let stream = if self.to_err { "standard error" } else { "standard output" };
-            crate::core::panic_scope::fail(JobError::io(format!("print: cannot write to {stream}"), e));
-        }
-        self.buffer.drain(..len);
+    fn write_out(&self) {
+        self.pending(|buffer, to_err| write_first(buffer, buffer.len(), to_err));
     }
+}
+
+/// Writes the buffer's first `len` bytes (whole lines) and keeps the rest.
+fn write_first(buffer: &mut String, len: usize, to_err: bool) {
+    if len == 0 {
+        return;
+    }
+    let bytes = &buffer.as_bytes()[..len];
+    let result = if to_err {
+        std::io::stderr().lock().write_all(bytes)
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(bytes).and_then(|_| out.flush())
+    };
+    if let Err(e) = result {
+        buffer.clear();
+        if e.kind() == std::io::ErrorKind::BrokenPipe && !to_err {
+            crate::core::panic_scope::fail(JobError::OutputClosed);
+        }
+        let stream = if to_err { "standard error" } else { "standard output" };
+        crate::core::panic_scope::fail(JobError::io(format!("print: cannot write to {stream}"), e));
+    }
+    buffer.drain(..len);
 }
 
 impl<T, F: FnMut(&T, &mut String) + Clone + Send + 'static> Tail<T> for PrintSink<F> {
@@ -83,18 +89,23 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
     #[inline]
     fn collect(&mut self, value: T, _: Timestamp) {
         crate::core::panic_scope::enter(self.id);
-        let before = self.buffer.len();
-        self.buffer.push_str(&self.prefix);
-        (self.format)(&value, &mut self.buffer);
-        self.buffer.push('\n');
-        if self.buffer.len() > BUFFER_BYTES {
-            // Write what was there before this line, so that the write fits in a pipe's
-            // atomic size; the line waits for the next one (or goes alone if it is longer).
-            self.write_first(before);
-            if self.buffer.len() >= BUFFER_BYTES {
-                self.write_out();
+        let (prefix, format) = (&self.prefix, &mut self.format);
+        PENDING.with(|p| {
+            let buffer = &mut p.borrow_mut()[usize::from(self.to_err)];
+            let before = buffer.len();
+            buffer.push_str(prefix);
+            format(&value, buffer);
+            buffer.push('\n');
+            if buffer.len() > BUFFER_BYTES {
+                // Write what was there before this line, so that the write fits in a pipe's
+                // atomic size; the line waits for the next one (or goes alone if it is longer).
+                write_first(buffer, before, self.to_err);
+                if buffer.len() >= BUFFER_BYTES {
+                    let all = buffer.len();
+                    write_first(buffer, all, self.to_err);
+                }
             }
-        }
+        });
     }
     fn on_control(&mut self, control: Control) {
         if control == Control::EndOfInput {
@@ -127,6 +138,6 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     where
         F: FnMut(&P::Out, &mut String) + Clone + Send + 'static,
     {
-        self.end(PrintSink { id, to_err, format, prefix: String::new(), buffer: String::new() })
+        self.end(PrintSink { id, to_err, format, prefix: String::new() })
     }
 }

@@ -110,8 +110,8 @@ impl KeyedProcessFunction<&'static str, (&'static str, i64)> for SilenceDetector
 #[derive(Clone)]
 struct EveryEvent(i64);
 
-impl WatermarkGenerator for EveryEvent {
-    fn on_event(&mut self, ts: i64) -> Option<i64> {
+impl<T> WatermarkGenerator<T> for EveryEvent {
+    fn on_event(&mut self, _: &T, ts: i64) -> Option<i64> {
         self.0 = self.0.max(ts);
         Some(self.0 - 1)
     }

@@ -56,8 +56,8 @@ struct EveryEvent {
     max: i64,
 }
 
-impl WatermarkGenerator for EveryEvent {
-    fn on_event(&mut self, timestamp: i64) -> Option<i64> {
+impl<T> WatermarkGenerator<T> for EveryEvent {
+    fn on_event(&mut self, _: &T, timestamp: i64) -> Option<i64> {
         self.max = self.max.max(timestamp);
         Some(self.max - self.bound - 1)
     }
@@ -233,6 +233,49 @@ fn a_strategy_without_a_timestamp_assigner_says_so() {
     let err = STRATEGY_WITHOUT_ASSIGNER_JOB.run(Some(1), &[]).unwrap_err().to_string();
     assert!(err.contains("the watermark strategy has no timestamp assigner"), "{err}");
     assert!(err.contains(".with_timestamp_assigner("), "{err}");
+}
+
+/// A record that may carry the watermark its source vouches for (a marker record).
+type Marked = (&'static str, i64, Option<i64>);
+
+/// Watermarks from marker records, whatever their own timestamp: Flink's generators see the
+/// record for this.
+#[derive(Clone)]
+struct FromMarkers;
+
+impl WatermarkGenerator<Marked> for FromMarkers {
+    fn on_event(&mut self, record: &Marked, _: i64) -> Option<i64> {
+        record.2
+    }
+    fn on_periodic_emit(&mut self) -> Option<i64> {
+        None
+    }
+}
+
+static MARKED: Collected<(String, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn marked(env: &mut Env) {
+    let records: [Marked; 3] = [("a", 100, None), ("m", 150, Some(5_000)), ("a", 200, None)];
+    env.from_elements(records)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(FromMarkers).with_timestamp_assigner(|r, _| r.1),
+        )
+        .map(|(k, _, _)| (k.to_owned(), 1i64))
+        .key_by(|(k, _)| k.clone())
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .sum(1)
+        .sink_to(collect(&MARKED));
+}
+
+#[test]
+fn a_watermark_generator_sees_the_record() {
+    // The marker's watermark (5 s) passes the first second before the last record comes:
+    // that record is late, although no timestamp seen was past it.
+    MARKED_JOB.run(Some(1), &[]).unwrap();
+    let mut got = MARKED.values();
+    got.sort();
+    assert_eq!(got, [("a".to_owned(), 1), ("m".to_owned(), 1)]);
 }
 
 static LATE: OutputTag<(&'static str, i64, i64)> = OutputTag::new("late");

@@ -46,7 +46,7 @@ pub struct TimestampsOp<G, A, C> {
     next: C,
 }
 
-impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>> Stage<T> for TimestampsStage<G, A> {
+impl<T, G: WatermarkGenerator<T>, A: TimestampAssigner<T>> Stage<T> for TimestampsStage<G, A> {
     type Out = T;
     fn wrap<C: Collector<T>>(self, next: C) -> impl Collector<T> {
         TimestampsOp {
@@ -75,7 +75,7 @@ impl<G, A, C> TimestampsOp<G, A, C> {
     }
 }
 
-impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collector<T> for TimestampsOp<G, A, C> {
+impl<T, G: WatermarkGenerator<T>, A: TimestampAssigner<T>, C: Collector<T>> Collector<T> for TimestampsOp<G, A, C> {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         panic_scope::enter(self.id);
@@ -92,7 +92,7 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> Collect
             ));
         }
         let ts = self.assigner.extract(&value, timestamp);
-        let watermark = self.generator.on_event(ts);
+        let watermark = self.generator.on_event(&value, ts);
         self.next.collect(value, ts);
         if let Some(w) = watermark {
             self.emit(w);
@@ -137,7 +137,7 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         make: impl FnOnce(Strategies<P::Out>) -> WatermarkStrategy<P::Out, G, A>,
     ) -> ChainBuilder<In, Then<P, TimestampsStage<G, A>>>
     where
-        G: WatermarkGenerator,
+        G: WatermarkGenerator<P::Out>,
         A: TimestampAssigner<P::Out>,
     {
         let strategy = make(Strategies::default());

@@ -88,7 +88,7 @@ pub struct FromSource<S, G, A> {
     clock: Clock,
 }
 
-impl<S: SplitSource, G: WatermarkGenerator, A: TimestampAssigner<S::Out>> FromSource<S, G, A> {
+impl<S: SplitSource, G: WatermarkGenerator<S::Out>, A: TimestampAssigner<S::Out>> FromSource<S, G, A> {
     /// `make` builds the strategy from the constructors for the source's record type (the
     /// compiler passes `|s| s.for_bounded_out_of_orderness(..)` for a
     /// `WatermarkStrategy::for_bounded_out_of_orderness(..)` written in the job).
@@ -174,12 +174,12 @@ struct Stamp<'a, G, A, C> {
     changed: bool,
 }
 
-impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> SplitOutput<T> for Stamp<'_, G, A, C> {
+impl<T, G: WatermarkGenerator<T>, A: TimestampAssigner<T>, C: Collector<T>> SplitOutput<T> for Stamp<'_, G, A, C> {
     #[inline]
     fn collect(&mut self, split: usize, value: T, timestamp: Timestamp) {
         let s = &mut self.splits[split];
         let ts = self.assigner.extract(&value, timestamp);
-        if let Some(w) = s.generator.on_event(ts) {
+        if let Some(w) = s.generator.on_event(&value, ts) {
             s.watermark = s.watermark.max(w);
             self.changed = true;
         }
@@ -210,7 +210,7 @@ impl<T, G: WatermarkGenerator, A: TimestampAssigner<T>, C: Collector<T>> SplitOu
 impl<S, G, A> Source for FromSource<S, G, A>
 where
     S: SplitSource,
-    G: WatermarkGenerator,
+    G: WatermarkGenerator<S::Out>,
     A: TimestampAssigner<S::Out>,
 {
     type Out = S::Out;

@@ -22,11 +22,13 @@ use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use std::marker::PhantomData;
 use std::time::Duration;
 
-/// Decides the watermark from the timestamps seen (Flink's `WatermarkGenerator`).
-pub trait WatermarkGenerator: Clone + Send + 'static {
-    /// A record with this timestamp went by; a generator that emits per event returns the
+/// Decides the watermark from the records seen and their timestamps (Flink's
+/// `WatermarkGenerator<T>`): most look only at the timestamp; one that reads the record can
+/// follow a marker record or a field of its own.
+pub trait WatermarkGenerator<T>: Clone + Send + 'static {
+    /// `record` with this timestamp went by; a generator that emits per event returns the
     /// watermark to emit now (a periodic one returns `None`).
-    fn on_event(&mut self, timestamp: Timestamp) -> Option<Timestamp>;
+    fn on_event(&mut self, record: &T, timestamp: Timestamp) -> Option<Timestamp>;
     /// The watermark to emit periodically, if any.
     fn on_periodic_emit(&mut self) -> Option<Timestamp>;
     /// Whether its watermarks follow the records' timestamps (all but `no_watermarks` do): a
@@ -51,9 +53,9 @@ impl BoundedOutOfOrderness {
     }
 }
 
-impl WatermarkGenerator for BoundedOutOfOrderness {
+impl<T> WatermarkGenerator<T> for BoundedOutOfOrderness {
     #[inline]
-    fn on_event(&mut self, timestamp: Timestamp) -> Option<Timestamp> {
+    fn on_event(&mut self, _: &T, timestamp: Timestamp) -> Option<Timestamp> {
         self.max_timestamp = self.max_timestamp.max(timestamp);
         None
     }
@@ -66,8 +68,8 @@ impl WatermarkGenerator for BoundedOutOfOrderness {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoWatermarks;
 
-impl WatermarkGenerator for NoWatermarks {
-    fn on_event(&mut self, _: Timestamp) -> Option<Timestamp> {
+impl<T> WatermarkGenerator<T> for NoWatermarks {
+    fn on_event(&mut self, _: &T, _: Timestamp) -> Option<Timestamp> {
         None
     }
     fn on_periodic_emit(&mut self) -> Option<Timestamp> {
@@ -157,7 +159,7 @@ impl<T> Strategies<T> {
     }
 
     /// A generator of the user's own.
-    pub fn for_generator<G: WatermarkGenerator>(&self, generator: G) -> WatermarkStrategy<T, G> {
+    pub fn for_generator<G: WatermarkGenerator<T>>(&self, generator: G) -> WatermarkStrategy<T, G> {
         WatermarkStrategy::new(generator)
     }
 }
@@ -169,13 +171,13 @@ impl<T> WatermarkStrategy<T, NoWatermarks> {
     }
 }
 
-impl<T, G: WatermarkGenerator> WatermarkStrategy<T, G> {
+impl<T, G: WatermarkGenerator<T>> WatermarkStrategy<T, G> {
     fn new(generator: G) -> Self {
         WatermarkStrategy { generator, assigner: RecordTimestamp, idleness: None, _t: PhantomData }
     }
 }
 
-impl<T, G: WatermarkGenerator, A> WatermarkStrategy<T, G, A> {
+impl<T, G: WatermarkGenerator<T>, A> WatermarkStrategy<T, G, A> {
     /// Takes each record's timestamp from `f(record, previous_timestamp)`.
     pub fn with_timestamp_assigner<F>(self, f: F) -> WatermarkStrategy<T, G, AssignWith<F>>
     where
@@ -217,16 +219,16 @@ mod tests {
     #[test]
     fn bounded_out_of_orderness_trails_the_maximum_by_bound_plus_one() {
         let mut g = BoundedOutOfOrderness::new(Duration::from_millis(200));
-        assert_eq!(g.on_event(1_000), None);
-        g.on_event(800);
-        assert_eq!(g.on_periodic_emit(), Some(799));
-        g.on_event(1_500);
-        assert_eq!(g.on_periodic_emit(), Some(1_299));
+        assert_eq!(WatermarkGenerator::<()>::on_event(&mut g, &(), 1_000), None);
+        WatermarkGenerator::<()>::on_event(&mut g, &(), 800);
+        assert_eq!(WatermarkGenerator::<()>::on_periodic_emit(&mut g), Some(799));
+        WatermarkGenerator::<()>::on_event(&mut g, &(), 1_500);
+        assert_eq!(WatermarkGenerator::<()>::on_periodic_emit(&mut g), Some(1_299));
     }
 
     #[test]
     fn before_any_event_the_watermark_is_the_minimum() {
         let mut g = BoundedOutOfOrderness::new(Duration::from_millis(200));
-        assert_eq!(g.on_periodic_emit(), Some(i64::MIN));
+        assert_eq!(WatermarkGenerator::<()>::on_periodic_emit(&mut g), Some(i64::MIN));
     }
 }

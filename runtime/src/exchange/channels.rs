@@ -25,7 +25,9 @@ impl<T: Send + 'static> Channels<T> {
     /// The channels of `edge` from this subtask to every consumer subtask.
     pub(crate) fn connect(edge: u32, ctx: &RuntimeContext<'_>) -> Result<Self, JobError> {
         let (senders, channel) = ctx.exchange::<T>(edge)?;
-        let buffers = (0..senders.len()).map(|_| Vec::with_capacity(super::BATCH_SIZE)).collect();
+        // A batch is allocated on the first record for its consumer: at a parallelism of p,
+        // p writers times p consumers of full batches up front would grow as p².
+        let buffers = (0..senders.len()).map(|_| Vec::new()).collect();
         Ok(Channels { senders, channel, buffers, blocked: Vec::new() })
     }
 
@@ -122,5 +124,55 @@ impl<T: Send + 'static> Channels<T> {
 
     pub(crate) fn close(&mut self) {
         self.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::plan::{ChainSpec, Edge, Operator, Partitioner, PlanSpec};
+    use crate::core::runtime_context::Endpoints;
+
+    static PLAN: PlanSpec = PlanSpec {
+        job: "t",
+        chains: &[
+            ChainSpec {
+                id: 0,
+                parallelism: None,
+                max_parallelism: None,
+                operators: &[Operator::new(0, "map", "Map", "a")],
+            },
+            ChainSpec {
+                id: 1,
+                parallelism: None,
+                max_parallelism: None,
+                operators: &[Operator::new(1, "map", "Map", "b")],
+            },
+        ],
+        edges: &[Edge { id: 0, source: 0, target: 1, partitioner: Partitioner::Hash, input: 0 }],
+    };
+
+    #[test]
+    fn a_batch_is_allocated_on_its_first_record_not_for_every_consumer_up_front() {
+        let consumers = 1_000;
+        let (senders, _receivers): (Vec<InputSender<u64>>, Vec<_>) =
+            (0..consumers).map(|_| tokio::sync::mpsc::channel(4)).unzip();
+        let mut endpoints = Endpoints::default();
+        endpoints.inputs.insert((1, 0), Box::new(senders));
+        endpoints.channel_offsets.insert(0, 0);
+        let ctx = RuntimeContext {
+            subtask: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            plan: &PLAN,
+            clock: crate::time::Clock::System,
+            endpoints: &endpoints,
+        };
+        let mut channels = Channels::<u64>::connect(0, &ctx).unwrap();
+        let reserved = |c: &Channels<u64>| c.buffers.iter().map(Vec::capacity).sum::<usize>();
+        assert_eq!(reserved(&channels), 0);
+        channels.push(7, 42, 0);
+        assert_eq!(reserved(&channels), crate::exchange::BATCH_SIZE);
+        assert_eq!(channels.buffers[7].len(), 1);
     }
 }

@@ -34,6 +34,13 @@ pub(crate) trait ChainRunner: Send {
 /// The receiving side of a consumer subtask's input channel.
 type InputReceiver<T> = Receiver<(u32, Message<T>)>;
 
+/// The batches a consumer subtask's input queue holds: a few per upstream channel, so each
+/// writer can run ahead a little, but at most 256, so that memory does not grow with the
+/// square of the parallelism (p writers into each of p consumers).
+fn queue_capacity(channels: usize) -> usize {
+    BATCHES_PER_CHANNEL * channels.clamp(1, 64)
+}
+
 /// Creates the input channels of one input of a chain and registers their senders. A
 /// consumer subtask in another process gets a local channel drained by an outgoing bridge
 /// (if this process writes to it at all); a local one gets an incoming bridge per other
@@ -46,7 +53,7 @@ fn channels_of<T: Codec + Send + 'static>(
     endpoints: &mut Endpoints,
     links: &mut Links,
 ) -> Vec<Option<InputReceiver<T>>> {
-    let capacity = BATCHES_PER_CHANNEL * channels.max(1);
+    let capacity = queue_capacity(channels);
     let mut senders: Vec<InputSender<T>> = Vec::with_capacity(parallelism);
     let mut receivers = Vec::with_capacity(parallelism);
     let remote_writers = links.remote_writers(chain, input);
@@ -184,5 +191,16 @@ impl<T, K> InputChain<T, K> {
 impl<A, B, K> TwoInputChain<A, B, K> {
     pub(crate) fn new(tail: K) -> Self {
         TwoInputChain { tail, _t: PhantomData }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn input_queues_hold_a_few_batches_per_writer_up_to_a_bound() {
+        assert_eq!(super::queue_capacity(0), 4);
+        assert_eq!(super::queue_capacity(2), 8);
+        assert_eq!(super::queue_capacity(64), 256);
+        assert_eq!(super::queue_capacity(2_000), 256);
     }
 }

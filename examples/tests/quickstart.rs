@@ -371,3 +371,17 @@ fn a_closed_standard_output_ends_the_job_quietly() {
     assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
     assert_eq!(stderr(&out), "", "no panic, no backtrace, no error");
 }
+
+#[test]
+fn a_killed_worker_is_reported_with_its_signal() {
+    let (mut job, mut conn, port) = socket_job(&["-p", "2", "--processes", "2"]);
+    conn.write_all(b"alpha\n").unwrap();
+    let mut first = String::new();
+    BufReader::new(job.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(Command::new("kill").args(["-KILL", &worker_pid(&port, 1)]).status().unwrap().success());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("(in worker process 1: it was killed by signal 9 (SIGKILL))"), "{}", stderr(&out));
+    assert_eq!(workers_of(&port), 0, "workers left running");
+    drop(conn);
+}

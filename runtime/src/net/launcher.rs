@@ -163,8 +163,12 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
             (_, Outcome::Finished) => {}
             (_, Outcome::Cancelled(why)) => cancelled = cancelled.or(Some(why)),
             (index, Outcome::Failed(message)) => {
+                // A worker that ended without a result died: say how (a signal, an exit code).
+                let died = message.starts_with(NO_RESULT);
+                let how = children.exit_of(index).filter(|_| died).map(|status| format!(": it {status}"));
+                let how = how.unwrap_or_default();
                 children.kill();
-                return Ok(Outcome::Failed(format!("{message} (in worker process {index})")));
+                return Ok(Outcome::Failed(format!("{message} (in worker process {index}{how})")));
             }
             (index, Outcome::FailedAfter(message)) => {
                 consequence.get_or_insert((index, message, Instant::now() + Duration::from_secs(2)));
@@ -238,6 +242,29 @@ fn hello(mut stream: TcpStream, secret: &Secret, processes: usize) -> Result<Hel
     Ok((index, data, stream))
 }
 
+/// How a worker's failure begins when its control connection ended without its result.
+const NO_RESULT: &str = "ended without a result";
+
+/// A child's exit in words: `was killed by signal 9 (SIGKILL)`, `exited with code 3`.
+fn describe_exit(status: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (_, Some(signal)) => {
+            let name = match signal {
+                2 => " (SIGINT)",
+                6 => " (SIGABRT)",
+                9 => " (SIGKILL)",
+                11 => " (SIGSEGV)",
+                15 => " (SIGTERM)",
+                _ => "",
+            };
+            format!("was killed by signal {signal}{name}")
+        }
+        (Some(code), None) => format!("exited with code {code}"),
+        (None, None) => "ended".to_owned(),
+    }
+}
+
 /// The "worker index" of a signal the coordinator received.
 const SIGNAL: usize = usize::MAX;
 
@@ -257,7 +284,7 @@ fn outcome_of(stream: &TcpStream) -> Outcome {
                     HEARTBEAT_TIMEOUT.as_secs()
                 ))
             }
-            Err(e) => return Outcome::Failed(format!("ended without a result ({e})")),
+            Err(e) => return Outcome::Failed(format!("{NO_RESULT} ({e})")),
         }
     }
 }
@@ -273,6 +300,18 @@ impl Workers {
             }
         }
         Ok(())
+    }
+
+    /// How worker `index` exited, if it has (waiting a moment for a dying one).
+    fn exit_of(&mut self, index: usize) -> Option<String> {
+        let child = self.0.get_mut(index)?;
+        for _ in 0..50 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Some(describe_exit(status));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
     }
 
     /// The indexes of the workers that have not exited.

@@ -112,6 +112,22 @@ fn socket_text_stream_reads_records_until_the_server_closes() {
     assert_eq!(SOCKET_DELIM.values(), ["a", "bb", "", "ccc"]);
 }
 
+static SOCKET_LIMITED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn socket_limited(env: &mut Env) {
+    let port: u16 = env.parameter_or("port", 0);
+    env.socket_text_stream("127.0.0.1", port, "\n", 16).sink_to(collect(&SOCKET_LIMITED));
+}
+
+#[test]
+fn socket_text_stream_refuses_a_record_over_its_limit() {
+    let port = serve(b"short\nthis line is longer than sixteen bytes and never ends");
+    let err = SOCKET_LIMITED_JOB.run(Some(1), &["--port", &port.to_string()]).unwrap_err().to_string();
+    assert!(err.contains("sent more than 16 bytes without a delimiter"), "{err}");
+    assert_eq!(SOCKET_LIMITED.values(), ["short"]);
+}
+
 #[test]
 fn socket_text_stream_without_a_server_says_how_to_start_one() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();

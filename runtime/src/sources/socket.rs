@@ -28,16 +28,20 @@ pub struct SocketTextStream {
     /// How much of `buffer` is known to hold no delimiter: only bytes after it are searched,
     /// so a long record arriving in many reads costs its length once, not once per read.
     scanned: usize,
+    /// The longest record accepted, in bytes.
+    max_record: usize,
     eof: bool,
 }
 
-/// The longest record read: a peer that sends more without a delimiter fails the job with
-/// a message that names the limit, rather than filling memory.
+/// The longest record read by default: a peer that sends more without a delimiter fails the
+/// job with a message that names the limit, rather than filling memory. The fourth argument
+/// of `socket_text_stream(host, port, delimiter, max_record_bytes)` sets another.
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 impl Clone for SocketTextStream {
     fn clone(&self) -> Self {
         SocketTextStream::new(self.host.clone(), self.port, self.delimiter.clone())
+            .with_max_record_bytes(self.max_record)
     }
 }
 
@@ -51,8 +55,15 @@ impl SocketTextStream {
             stream: None,
             buffer: Vec::new(),
             scanned: 0,
+            max_record: MAX_RECORD_BYTES,
             eof: false,
         }
+    }
+
+    /// Accepts records of up to `bytes` bytes instead of [`MAX_RECORD_BYTES`].
+    pub fn with_max_record_bytes(mut self, bytes: usize) -> Self {
+        self.max_record = bytes.max(1);
+        self
     }
 
     /// Emits the complete records in the buffer; returns how many.
@@ -84,11 +95,11 @@ impl SocketTextStream {
 
     /// A record that grew past [`MAX_RECORD_BYTES`] without its delimiter.
     fn too_long(&self) -> Option<JobError> {
-        (self.buffer.len() > MAX_RECORD_BYTES).then(|| {
+        (self.buffer.len() > self.max_record).then(|| {
             JobError::Config(format!(
-                "socket_text_stream: {}:{} sent more than {MAX_RECORD_BYTES} bytes without a delimiter ({:?}): \
-                 a record that long is refused",
-                self.host, self.port, self.delimiter
+                "socket_text_stream: {}:{} sent more than {} bytes without a delimiter ({:?}): a record that long \
+                 is refused (socket_text_stream(host, port, delimiter, max_record_bytes) sets the limit)",
+                self.host, self.port, self.max_record, self.delimiter
             ))
         })
     }
@@ -204,5 +215,8 @@ mod tests {
         assert!(message.contains("example:9 sent more than 67108864 bytes without a delimiter"), "{message}");
         source.buffer.truncate(10);
         assert!(source.too_long().is_none());
+        let mut small = SocketTextStream::new("example", 9, "\n").with_max_record_bytes(8);
+        small.buffer = vec![b'x'; 9];
+        assert!(small.too_long().expect("over 8 bytes").to_string().contains("more than 8 bytes"));
     }
 }

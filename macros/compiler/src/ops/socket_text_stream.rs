@@ -1,5 +1,6 @@
 //! `env.socket_text_stream(host, port)`: lines read from a TCP socket, non-parallel and not
-//! replayable (Flink's `socketTextStream`).
+//! replayable (Flink's `socketTextStream`); a third argument sets the delimiter, a fourth the
+//! longest record accepted in bytes (64 MiB by default).
 //!
 //! ```ignore
 //! env.socket_text_stream("localhost", 9999).print();
@@ -14,8 +15,8 @@ use quote::{quote, quote_spanned};
 pub static SOCKET_TEXT_STREAM: OperatorSpec = OperatorSpec {
     op: operator("socket_text_stream", "Source: socket_text_stream", emit),
     on: &[StreamKind::Env],
-    args: (2, 3),
-    signature: "socket_text_stream(host, port) or socket_text_stream(host, port, delimiter)",
+    args: (2, 4),
+    signature: "socket_text_stream(host, port), socket_text_stream(host, port, delimiter) or socket_text_stream(host, port, delimiter, max_record_bytes)",
     after_sink: false,
     build: |b, _, call, spec| source(b, call, spec, false),
 };
@@ -24,5 +25,6 @@ fn emit(node: &Node) -> TokenStream {
     let a = &node.args;
     let (host, port) = (&a[0], &a[1]);
     let delim = a.get(2).map_or_else(|| quote!("\n"), |d| quote!(#d));
-    quote_spanned!(node.span=> ::rill::codegen::SocketTextStream::new(#host, #port, #delim))
+    let limit = a.get(3).map(|n| quote!(.with_max_record_bytes(#n)));
+    quote_spanned!(node.span=> ::rill::codegen::SocketTextStream::new(#host, #port, #delim) #limit)
 }

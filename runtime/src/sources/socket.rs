@@ -60,7 +60,7 @@ impl SocketTextStream {
         }
     }
 
-    /// Accepts records of up to `bytes` bytes instead of [`MAX_RECORD_BYTES`].
+    /// Accepts records of up to `bytes` bytes instead of 64 MiB.
     pub fn with_max_record_bytes(mut self, bytes: usize) -> Self {
         self.max_record = bytes.max(1);
         self

@@ -23,12 +23,10 @@
 use super::context::WindowContext;
 use super::functions::{Aggregate, WithProcess};
 use super::pane_window::{PaneStage, ProcessResult, ResultOnly};
-use super::session_window::FixedGap;
 use super::WindowStage;
 use crate::api::AggregateFunction;
 use crate::core::collector::Output;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
-use crate::sinks::discard::DiscardSink;
 use crate::time::{SlidingEventTimeWindows, WindowAssigner};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -103,7 +101,7 @@ where
 {
     type Stage = WindowStage<KF, W, Aggregate<A>>;
     fn aggregate(self, id: u32, key: KF, f: A) -> Self::Stage {
-        window_stage(id, key, self.0, Aggregate(f))
+        WindowStage::new(id, key, self.0, 0, Aggregate(f))
     }
 }
 
@@ -143,13 +141,8 @@ where
 {
     type Stage = WindowStage<KF, W, WithProcess<Aggregate<A>, PF, O>>;
     fn aggregate_process(self, id: u32, key: KF, f: A, process: PF) -> Self::Stage {
-        window_stage(id, key, self.0, WithProcess(Aggregate(f), process, PhantomData))
+        WindowStage::new(id, key, self.0, 0, WithProcess(Aggregate(f), process, PhantomData))
     }
-}
-
-/// A window stage without allowed lateness, trigger or late side output (yet).
-fn window_stage<KF, W, F>(id: u32, key: KF, assigner: W, f: F) -> WindowStage<KF, W, F> {
-    WindowStage { id, key, assigner, lateness: 0, f, late: DiscardSink::default(), trigger: None, gaps: FixedGap }
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).

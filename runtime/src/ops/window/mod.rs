@@ -99,6 +99,13 @@ pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
     gaps: G,
 }
 
+impl<KF, W, F> WindowStage<KF, W, F> {
+    /// The stage of operator `id`, with `lateness` in ms, no trigger and no late output yet.
+    pub(crate) fn new(id: u32, key: KF, assigner: W, lateness: i64, f: F) -> Self {
+        WindowStage { id, key, assigner, lateness, f, late: DiscardSink::default(), trigger: None, gaps: FixedGap }
+    }
+}
+
 impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
 where
     G: SessionGap<T>,
@@ -319,16 +326,7 @@ where
         F: WindowFn<K, P::Out>,
         F::Out: Send + 'static,
     {
-        self.then(WindowStage {
-            id,
-            key,
-            assigner,
-            lateness: millis(lateness),
-            f,
-            late: DiscardSink::default(),
-            trigger: None,
-            gaps: FixedGap,
-        })
+        self.then(WindowStage::new(id, key, assigner, millis(lateness), f))
     }
 
     /// `window(..).aggregate(f)` on a keyed stream.

@@ -363,10 +363,12 @@ fn sigterm_escalates_to_kill_for_a_worker_that_does_not_stop() {
 
 #[test]
 fn a_closed_standard_output_ends_the_job_quietly() {
-    // `word_count | head -0`: the reader is gone before the job prints.
-    let mut job =
-        Command::new(WORD_COUNT).args(["-p", "1"]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    drop(job.stdout.take());
+    // `word_count | head -0`: the reader is gone before the job prints. The pipe's read end is
+    // closed before the job starts (closing it after `spawn` raced a fast job that had
+    // already written everything into the pipe's buffer).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let job = Command::new(WORD_COUNT).args(["-p", "1"]).stdout(writer).stderr(Stdio::piped()).spawn().unwrap();
     let out = job.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(141), "{}", stderr(&out));
     assert_eq!(stderr(&out), "", "no panic, no backtrace, no error");

@@ -387,3 +387,13 @@ fn a_killed_worker_is_reported_with_its_signal() {
     assert_eq!(workers_of(&port), 0, "workers left running");
     drop(conn);
 }
+
+#[test]
+fn job_binaries_allocate_with_mimalloc() {
+    // mimalloc prints its statistics at exit when asked to: the job binary's allocator is it.
+    let out = Command::new(WORD_COUNT).args(["-p", "1"]).env("MIMALLOC_SHOW_STATS", "1").output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("peak rss"), "no mimalloc statistics: {}", stderr(&out));
+    let plain = Command::new(WORD_COUNT).args(["-p", "1"]).output().unwrap();
+    assert_eq!(stderr(&plain), "", "statistics only when asked for");
+}

@@ -42,6 +42,7 @@ pub use crate::core::collector::{Collector, Output};
 pub use crate::core::element::{Control, Message, Record, Timestamp, MAX_WATERMARK, NO_TIMESTAMP};
 pub use crate::core::error::JobError;
 pub use crate::core::runtime_context::RuntimeContext;
+pub use api::allocator::{DefaultAllocator, DEFAULT_ALLOCATOR};
 pub use api::codec::{self, Codec};
 pub use api::metrics;
 pub use api::small_string::SmallString;
@@ -55,6 +56,7 @@ pub use sinks::user::Sink;
 /// layout can change without changing what the compiler emits. Not for users.
 #[doc(hidden)]
 pub mod codegen {
+    pub use crate::__global_allocator as global_allocator;
     pub use crate::core::pipe::ChainBuilder;
     pub use crate::core::plan::{ChainSpec, Edge, Operator, Partitioner, PlanSpec};
     pub use crate::core::two_input::TwoInput;

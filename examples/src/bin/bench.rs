@@ -9,7 +9,7 @@ use rill_examples::bench::{line_words, mix, CountAvgMax};
 use std::time::{Duration, Instant};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: rill::DefaultAllocator = rill::DEFAULT_ALLOCATOR;
 
 #[rill::job(no_main)]
 fn stateless(env: &mut Env) {

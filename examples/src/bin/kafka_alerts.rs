@@ -30,9 +30,6 @@ use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, St
 use rill_examples::latency::{first_read_at, observe_source_lag, CountSink, LatencySink};
 use std::time::Duration;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 static RULES: BroadcastState<String, Rule> = BroadcastState::new("rules");
 /// Per key (host, metric) and rule id: consecutive matching windows, and whether it fires.
 static STREAK: MapState<String, (u32, bool)> = MapState::new("streak");

@@ -16,6 +16,9 @@ use syn::Expr;
 pub struct Options {
     /// Emit `fn main` that runs the job (off for jobs embedded in other programs or tests).
     pub main: bool,
+    /// With `main`: make Rill's allocator the binary's global allocator (off with
+    /// `own_allocator`, for a crate that sets its own or keeps the system's).
+    pub allocator: bool,
 }
 
 /// The job as Rust: the job function building its chains, the plan, the job static and `main`.
@@ -52,10 +55,12 @@ pub fn emit(job: &JobFn, graph: &Graph, phys: &Physical, options: &Options) -> T
     let job_ident = job_ident(name);
     let plan = emit_plan(&name.to_string(), graph, phys);
     let main = options.main.then(|| {
+        let allocator = options.allocator.then(|| quote!(::rill::codegen::global_allocator!();));
         quote! {
             fn main() {
                 ::rill::codegen::main(&#job_ident)
             }
+            #allocator
         }
     });
     let sig = &job.item.sig;

@@ -57,7 +57,7 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 fn parse_options(attr: TokenStream) -> syn::Result<emit::Options> {
-    let mut options = emit::Options { main: true };
+    let mut options = emit::Options { main: true, allocator: true };
     if attr.is_empty() {
         return Ok(options);
     }
@@ -65,8 +65,14 @@ fn parse_options(attr: TokenStream) -> syn::Result<emit::Options> {
         if meta.path.is_ident("no_main") {
             options.main = false;
             Ok(())
+        } else if meta.path.is_ident("own_allocator") {
+            options.allocator = false;
+            Ok(())
         } else {
-            Err(meta.error("unknown #[rill::job] option; the only option is `no_main`"))
+            Err(meta.error(
+                "unknown #[rill::job] option; the options are `no_main` (no `fn main`: the job is run from other code) \
+                 and `own_allocator` (the crate sets its own `#[global_allocator]`, or keeps the system's)",
+            ))
         }
     });
     syn::parse::Parser::parse2(parser, attr)?;

@@ -3,6 +3,7 @@
 //! string, and user metrics. Nothing here depends on operators, state or the executor.
 
 pub mod aggregate_function;
+pub mod allocator;
 pub mod codec;
 pub mod metrics;
 pub mod output_tag;

@@ -6,7 +6,7 @@
 
 use crate::chain::{Output, Physical};
 use crate::ir::{Graph, Parallelism, Partition, Shape};
-use crate::ops::{moved, tag_name};
+use crate::ops::tag_name;
 use crate::parse::{JobFn, Statement};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -222,7 +222,7 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
             let id = e as u32;
             match &edge.partition {
                 Partition::Hash(key) => {
-                    let key = moved(&key.closure);
+                    let key = crate::key::selector(&key.closure);
                     quote_spanned!(span=> .to_keyed_exchange(&#port, #id, #key))
                 }
                 Partition::Broadcast => quote_spanned!(span=> .to_broadcast(&#port, #id)),

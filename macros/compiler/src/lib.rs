@@ -14,6 +14,7 @@ pub mod codec;
 pub mod diag;
 pub mod emit;
 pub mod ir;
+pub mod key;
 pub mod ops;
 pub mod parse;
 pub mod validate;

@@ -1,6 +1,7 @@
 //! Partitioners: which consumer subtask a record goes to (Flink's `StreamPartitioner`s).
 
 use crate::state::key_groups::{key_group, subtask_for_key_group};
+use crate::state::key_selector::KeySelector;
 
 /// Chooses the consumer subtask of each record.
 pub trait Route<T>: Clone + Send + 'static {
@@ -97,7 +98,7 @@ impl<KF> Hash<KF> {
     }
 }
 
-impl<T, K: std::hash::Hash, KF: FnMut(&T) -> K + Clone + Send + 'static> Route<T> for Hash<KF> {
+impl<T, KS: KeySelector<T>> Route<T> for Hash<KS> {
     const NAME: &'static str = "HASH";
     fn open(&mut self, _: usize, _: usize, max_parallelism: usize) {
         self.max_parallelism = max_parallelism;
@@ -108,7 +109,7 @@ impl<T, K: std::hash::Hash, KF: FnMut(&T) -> K + Clone + Send + 'static> Route<T
             // Every key group belongs to the one consumer: no need to extract and hash the key.
             return 0;
         }
-        let group = key_group(&(self.key)(value), self.max_parallelism);
+        let group = key_group(&*self.key.key(value), self.max_parallelism);
         subtask_for_key_group(group, self.max_parallelism, targets)
     }
 }
@@ -140,7 +141,7 @@ mod tests {
 
     #[test]
     fn hash_sends_a_key_always_to_the_same_subtask() {
-        let mut h = Hash::new(|v: &(String, i32)| v.0.clone());
+        let mut h = Hash::new(crate::state::key_selector::owned(|v: &(String, i32)| v.0.clone()));
         Route::open(&mut h, 0, 1, 128);
         let a = h.target(&("flink".to_owned(), 1), 4);
         for n in 0..10 {

@@ -8,6 +8,7 @@ use crate::core::element::{Control, Timestamp};
 use crate::core::error::JobError;
 use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
 use crate::core::runtime_context::RuntimeContext;
+use crate::state::key_selector::{KeyFor, KeySelector};
 
 /// The lifecycle both writers share: control goes to every consumer subtask, buffers flush,
 /// parked sends are handed to the task.
@@ -133,18 +134,17 @@ where
     }
 
     /// Ends the chain in a hash exchange by the key that `key` extracts (`key_by`).
-    pub fn to_keyed_exchange<K, KF>(
+    pub fn to_keyed_exchange<KS>(
         self,
         port: &InputPort<P::Out>,
         edge: u32,
-        key: KF,
-    ) -> Branch<In, P, ExchangeWriter<P::Out, Hash<KF>>>
+        key: impl FnOnce(KeyFor<P::Out>) -> KS,
+    ) -> Branch<In, P, ExchangeWriter<P::Out, Hash<KS>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: std::hash::Hash,
+        KS: KeySelector<P::Out>,
         P::Out: crate::Codec,
     {
-        self.to_exchange(port, edge, Hash::new(key))
+        self.to_exchange(port, edge, Hash::new(KeyFor::select(key)))
     }
 
     /// Ends the chain in a broadcast exchange.

@@ -53,6 +53,7 @@ use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::broadcast::{BroadcastState, BroadcastStore};
 use crate::state::context::KeyedContext;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use std::hash::Hash;
 
@@ -61,13 +62,18 @@ use std::hash::Hash;
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `keyed.connect(rules.broadcast(&STATE)).process(f)`: keyed records with a broadcast
     /// state that the second input's records write.
-    pub fn keyed_broadcast_process<K, K1, F>(self, id: u32, key: K1, f: F) -> Headed<A, B, KeyedBroadcastProcess<K1, F>>
+    pub fn keyed_broadcast_process<K, K1, F>(
+        self,
+        id: u32,
+        key: impl FnOnce(KeyFor<A>) -> K1,
+        f: F,
+    ) -> Headed<A, B, KeyedBroadcastProcess<K1, F>>
     where
-        K1: FnMut(&A) -> K + Clone + Send + 'static,
+        K1: KeySelector<A, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         F: KeyedBroadcastProcessFunction<K, A, B>,
     {
-        Headed::new(KeyedBroadcastProcess { id, key, f })
+        Headed::new(KeyedBroadcastProcess { id, key: KeyFor::select(key), f })
     }
 }
 
@@ -124,7 +130,7 @@ pub struct KeyedBroadcastProcessOp<K1, F, K, O, C> {
 
 impl<A, B, K, K1, F> TwoInputStage<A, B> for KeyedBroadcastProcess<K1, F>
 where
-    K1: FnMut(&A) -> K + Clone + Send + 'static,
+    K1: KeySelector<A, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: KeyedBroadcastProcessFunction<K, A, B>,
 {
@@ -137,13 +143,13 @@ where
 
 impl<A, B, K, K1, F, C> TwoInputCollector<A, B> for KeyedBroadcastProcessOp<K1, F, K, F::Out, C>
 where
-    K1: FnMut(&A) -> K + Send,
+    K1: KeySelector<A, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: KeyedBroadcastProcessFunction<K, A, B>,
     C: Collector<F::Out>,
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
-        let key = (self.key)(&value);
+        let key = self.key.key(&value).into_owned();
         let f = &mut self.f;
         self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element(value, ctx, out));
     }

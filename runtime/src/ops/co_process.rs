@@ -36,6 +36,7 @@ use crate::core::element::Timestamp;
 use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::context::KeyedContext;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use std::hash::Hash;
 
@@ -59,17 +60,17 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     pub fn keyed_co_process<K, K1, K2, F>(
         self,
         id: u32,
-        key1: K1,
-        key2: K2,
+        key1: impl FnOnce(KeyFor<A>) -> K1,
+        key2: impl FnOnce(KeyFor<B>) -> K2,
         f: F,
     ) -> Headed<A, B, KeyedCoProcess<K1, K2, F>>
     where
-        K1: FnMut(&A) -> K + Clone + Send + 'static,
-        K2: FnMut(&B) -> K + Clone + Send + 'static,
+        K1: KeySelector<A, Key = K>,
+        K2: KeySelector<B, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         F: KeyedCoProcessFunction<K, A, B>,
     {
-        Headed::new(KeyedCoProcess { id, key1, key2, f })
+        Headed::new(KeyedCoProcess { id, key1: KeyFor::select(key1), key2: KeyFor::select(key2), f })
     }
 }
 
@@ -93,8 +94,8 @@ pub struct KeyedCoProcessOp<K1, K2, F, K, O, C> {
 
 impl<A, B, K, K1, K2, F> TwoInputStage<A, B> for KeyedCoProcess<K1, K2, F>
 where
-    K1: FnMut(&A) -> K + Clone + Send + 'static,
-    K2: FnMut(&B) -> K + Clone + Send + 'static,
+    K1: KeySelector<A, Key = K>,
+    K2: KeySelector<B, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: KeyedCoProcessFunction<K, A, B>,
 {
@@ -107,19 +108,19 @@ where
 
 impl<A, B, K, K1, K2, F, C> TwoInputCollector<A, B> for KeyedCoProcessOp<K1, K2, F, K, F::Out, C>
 where
-    K1: FnMut(&A) -> K + Send,
-    K2: FnMut(&B) -> K + Send,
+    K1: KeySelector<A, Key = K>,
+    K2: KeySelector<B, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: KeyedCoProcessFunction<K, A, B>,
     C: Collector<F::Out>,
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
-        let key = (self.key1)(&value);
+        let key = self.key1.key(&value).into_owned();
         let f = &mut self.f;
         self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element1(value, ctx, out));
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
-        let key = (self.key2)(&value);
+        let key = self.key2.key(&value).into_owned();
         let f = &mut self.f;
         self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element2(value, ctx, out));
     }

@@ -33,6 +33,7 @@ use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::context::KeyedContext;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -110,8 +111,8 @@ where
     B: Clone + Send + 'static,
     K: Hash + Eq + Clone + Send + 'static,
     O: Send + 'static,
-    KA: FnMut(&A) -> K + Clone + Send + 'static,
-    KB: FnMut(&B) -> K + Clone + Send + 'static,
+    KA: KeySelector<A, Key = K>,
+    KB: KeySelector<B, Key = K>,
     F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Clone + Send + 'static,
 {
     type Out = O;
@@ -165,8 +166,8 @@ where
     B: Clone + Send + 'static,
     K: Hash + Eq + Clone + Send + 'static,
     O: Send,
-    KA: FnMut(&A) -> K + Send,
-    KB: FnMut(&B) -> K + Send,
+    KA: KeySelector<A, Key = K>,
+    KB: KeySelector<B, Key = K>,
     F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Send,
     C: Collector<O>,
 {
@@ -174,7 +175,7 @@ where
         if self.late(ta) {
             return;
         }
-        let key = (self.key_a)(&value);
+        let key = self.key_a.key(&value).into_owned();
         let j = &mut self.f;
         self.core.process(&key, ta, &mut self.next, |ctx, out| {
             let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
@@ -194,7 +195,7 @@ where
         if self.late(tb) {
             return;
         }
-        let key = (self.key_b)(&value);
+        let key = self.key_b.key(&value).into_owned();
         let j = &mut self.f;
         self.core.process(&key, tb, &mut self.next, |ctx, out| {
             let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
@@ -221,8 +222,8 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
     pub fn interval_join<K, O, KA, KB, F>(
         self,
         id: u32,
-        key_a: KA,
-        key_b: KB,
+        key_a: impl FnOnce(KeyFor<A>) -> KA,
+        key_b: impl FnOnce(KeyFor<B>) -> KB,
         lower: i64,
         upper: i64,
         f: F,
@@ -230,12 +231,18 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
     where
         K: Hash + Eq + Clone + Send + 'static,
         O: Send + 'static,
-        KA: FnMut(&A) -> K + Clone + Send + 'static,
-        KB: FnMut(&B) -> K + Clone + Send + 'static,
+        KA: KeySelector<A, Key = K>,
+        KB: KeySelector<B, Key = K>,
         F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Clone + Send + 'static,
     {
         assert!(lower <= upper, "interval join: the lower bound {lower} is above the upper bound {upper}");
-        Headed::new(IntervalJoin { id, key_a, key_b, bounds: Bounds { lower, upper, f }, _o: PhantomData })
+        Headed::new(IntervalJoin {
+            id,
+            key_a: KeyFor::select(key_a),
+            key_b: KeyFor::select(key_b),
+            bounds: Bounds { lower, upper, f },
+            _o: PhantomData,
+        })
     }
 }
 
@@ -253,8 +260,8 @@ mod tests {
             out.collect(format!("{}:{}-{}@{}", a.0, a.1, b.1, jc.timestamp()))
         };
         let mut op = IntervalJoinOp {
-            key_a: |e: &Event| e.0,
-            key_b: |e: &Event| e.0,
+            key_a: crate::state::key_selector::owned(|e: &Event| e.0),
+            key_b: crate::state::key_selector::owned(|e: &Event| e.0),
             f: Bounds { lower: -300, upper: 800, f },
             core: KeyedCore::new(0, SideOutputs::default()),
             late_records: 0,

@@ -23,6 +23,7 @@ use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::side_output::{SideTemplates, TailTemplate};
 use crate::state::context::KeyedContext;
 pub use crate::state::context::TimeDomain;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -77,7 +78,7 @@ pub struct KeyedProcessOp<KF, F, K, O, C> {
 
 impl<In, K, KF, F> Stage<In> for KeyedProcessStage<KF, F>
 where
-    KF: FnMut(&In) -> K + Clone + Send + 'static,
+    KF: KeySelector<In, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: KeyedProcessFunction<K, In>,
     F::Out: Send + 'static,
@@ -90,7 +91,7 @@ where
 
 impl<In, K, O, KF, F, C> Collector<In> for KeyedProcessOp<KF, F, K, O, C>
 where
-    KF: FnMut(&In) -> K + Send,
+    KF: KeySelector<In, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: KeyedProcessFunction<K, In, Out = O>,
     O: Send,
@@ -98,7 +99,7 @@ where
 {
     #[inline]
     fn collect(&mut self, value: In, timestamp: Timestamp) {
-        let key = (self.key)(&value);
+        let key = self.key.key(&value).into_owned();
         let f = &mut self.f;
         self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element(value, ctx, out));
     }
@@ -114,32 +115,37 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     pub fn keyed_process<K, O, KF, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         f: F,
     ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, ProcessWith<F, O>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         F: FnMut(P::Out, &mut KeyedContext<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
         O: Send + 'static,
     {
-        self.then(KeyedProcessStage { id, key, f: ProcessWith(f, PhantomData), sides: SideTemplates::default() })
+        self.then(KeyedProcessStage {
+            id,
+            key: KeyFor::select(key),
+            f: ProcessWith(f, PhantomData),
+            sides: SideTemplates::default(),
+        })
     }
 
     /// `process(function)` on a keyed stream, with a [`KeyedProcessFunction`] (timers).
     pub fn keyed_process_fn<K, KF, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         f: F,
     ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         F: KeyedProcessFunction<K, P::Out>,
         F::Out: Send + 'static,
     {
-        self.then(KeyedProcessStage { id, key, f, sides: SideTemplates::default() })
+        self.then(KeyedProcessStage { id, key: KeyFor::select(key), f, sides: SideTemplates::default() })
     }
 }
 

@@ -21,7 +21,7 @@ use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
 use crate::ops::agg::{FieldAgg, Select};
 use crate::state::key_groups::KeyMap;
-use std::hash::Hash;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use std::marker::PhantomData;
 
 /// How the aggregate of a key absorbs a record.
@@ -148,25 +148,24 @@ where
 
 /// The stage of a rolling aggregation (`reduce`, `sum`, ...).
 #[derive(Clone)]
-pub struct KeyedFoldStage<KF, G> {
+pub struct KeyedFoldStage<KS, G> {
     id: u32,
-    key: KF,
+    key: KS,
     fold: G,
 }
 
 /// A rolling aggregation in a running chain.
-pub struct KeyedFoldOp<KF, G, K, T, C> {
+pub struct KeyedFoldOp<KS, G, K, T, C> {
     id: u32,
-    key: KF,
+    key: KS,
     fold: G,
     state: KeyMap<K, Option<T>>,
     next: C,
 }
 
-impl<T, K, KF, G> Stage<T> for KeyedFoldStage<KF, G>
+impl<T, KS, G> Stage<T> for KeyedFoldStage<KS, G>
 where
-    KF: FnMut(&T) -> K + Clone + Send + 'static,
-    K: Hash + Eq + Send + 'static,
+    KS: KeySelector<T>,
     G: Fold<T>,
     T: Clone + Send + 'static,
 {
@@ -176,10 +175,9 @@ where
     }
 }
 
-impl<T, K, KF, G, C> Collector<T> for KeyedFoldOp<KF, G, K, T, C>
+impl<T, KS, G, C> Collector<T> for KeyedFoldOp<KS, G, KS::Key, T, C>
 where
-    KF: FnMut(&T) -> K + Send,
-    K: Hash + Eq + Send,
+    KS: KeySelector<T>,
     G: Fold<T>,
     T: Clone + Send,
     C: Collector<T>,
@@ -187,12 +185,14 @@ where
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let key = (self.key)(&value);
+        let key = self.key.key(&value);
         // A lookup by reference first: most records update a key already seen, and the
-        // entry API would move the key into the map and back out for each of them.
-        let acc = match self.state.get_mut(&key) {
+        // entry API would move the key into the map and back out for each of them. A key
+        // borrowed from the record is cloned only here, when it is new.
+        let acc = match self.state.get_mut(&*key) {
             Some(slot) => self.fold.fold_into(slot, value),
             None => {
+                let key = key.into_owned();
                 let acc = self.fold.fold(None, value);
                 self.state.insert(key, Some(acc.clone()));
                 acc
@@ -208,59 +208,56 @@ where
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Rolling `reduce` on a keyed stream: `f(aggregate, record)` (Flink's `reduce`).
     #[allow(clippy::type_complexity)]
-    pub fn keyed_reduce<K, KF, F>(
+    pub fn keyed_reduce<KS, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KS,
         f: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KF, ReduceWith<F>>>>
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, ReduceWith<F>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Send + 'static,
+        KS: KeySelector<P::Out>,
         F: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
         P::Out: Clone + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key, fold: ReduceWith(f) })
+        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: ReduceWith(f) })
     }
 
     /// Rolling `sum`, `min` or `max` of the field that `field` reaches, on a keyed stream.
     /// The compiler emits it with the field the user named.
     #[allow(clippy::type_complexity)]
-    pub fn keyed_field_aggregate<K, KF, A, N, F>(
+    pub fn keyed_field_aggregate<KS, A, N, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KS,
         _agg: A,
         field: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KF, FieldFold<A, F, N>>>>
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, FieldFold<A, F, N>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Send + 'static,
+        KS: KeySelector<P::Out>,
         A: FieldAgg<N>,
         F: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
         N: Copy + 'static,
         P::Out: Clone + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key, fold: FieldFold { field, _agg: PhantomData } })
+        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: FieldFold { field, _agg: PhantomData } })
     }
 
     /// Rolling `min_by` or `max_by` of the field that `field` reaches, on a keyed stream.
     #[allow(clippy::type_complexity)]
-    pub fn keyed_select_by<K, KF, S, N, F>(
+    pub fn keyed_select_by<KS, S, N, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KS,
         _select: S,
         field: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KF, SelectFold<S, F, N>>>>
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, SelectFold<S, F, N>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
-        K: Hash + Eq + Send + 'static,
+        KS: KeySelector<P::Out>,
         S: Select,
         F: Fn(&P::Out) -> &N + Clone + Send + 'static,
         N: PartialOrd + 'static,
         P::Out: Clone + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key, fold: SelectFold { field, _select: PhantomData } })
+        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: SelectFold { field, _select: PhantomData } })
     }
 }

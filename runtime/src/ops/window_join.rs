@@ -33,6 +33,7 @@ use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::context::KeyedContext;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use crate::time::{TimeWindow, WindowAssigner};
 use std::collections::BTreeMap;
@@ -74,8 +75,8 @@ where
     B: Clone + Send + 'static,
     K: Hash + Eq + Clone + Send + 'static,
     O: Send + 'static,
-    KA: FnMut(&A) -> K + Clone + Send + 'static,
-    KB: FnMut(&B) -> K + Clone + Send + 'static,
+    KA: KeySelector<A, Key = K>,
+    KB: KeySelector<B, Key = K>,
     W: WindowAssigner,
     F: FnMut(A, B) -> O + Clone + Send + 'static,
 {
@@ -143,14 +144,14 @@ where
     B: Clone + Send + 'static,
     K: Hash + Eq + Clone + Send + 'static,
     O: Send,
-    KA: FnMut(&A) -> K + Send,
-    KB: FnMut(&B) -> K + Send,
+    KA: KeySelector<A, Key = K>,
+    KB: KeySelector<B, Key = K>,
     W: WindowAssigner,
     F: FnMut(A, B) -> O + Send,
     C: Collector<O>,
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
-        let key = (self.key_a)(&value);
+        let key = self.key_a.key(&value).into_owned();
         self.assign(timestamp);
         let assigned = &self.assigned;
         self.core.process(&key, timestamp, &mut self.next, |ctx, _| {
@@ -161,7 +162,7 @@ where
         });
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
-        let key = (self.key_b)(&value);
+        let key = self.key_b.key(&value).into_owned();
         self.assign(timestamp);
         let assigned = &self.assigned;
         self.core.process(&key, timestamp, &mut self.next, |ctx, _| {
@@ -181,20 +182,20 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
     pub fn window_join<K, O, KA, KB, W, F>(
         self,
         id: u32,
-        key_a: KA,
-        key_b: KB,
+        key_a: impl FnOnce(KeyFor<A>) -> KA,
+        key_b: impl FnOnce(KeyFor<B>) -> KB,
         assigner: W,
         f: F,
     ) -> Headed<A, B, WindowJoin<KA, KB, W, F>>
     where
         K: Hash + Eq + Clone + Send + 'static,
         O: Send + 'static,
-        KA: FnMut(&A) -> K + Clone + Send + 'static,
-        KB: FnMut(&B) -> K + Clone + Send + 'static,
+        KA: KeySelector<A, Key = K>,
+        KB: KeySelector<B, Key = K>,
         W: WindowAssigner,
         F: FnMut(A, B) -> O + Clone + Send + 'static,
     {
-        Headed::new(WindowJoin { id, key_a, key_b, assigner, f })
+        Headed::new(WindowJoin { id, key_a: KeyFor::select(key_a), key_b: KeyFor::select(key_b), assigner, f })
     }
 }
 
@@ -211,8 +212,8 @@ mod tests {
     #[test]
     fn windows_live_in_keyed_state_and_fire_by_their_keys_timers() {
         let mut op = WindowJoinOp {
-            key_a: |e: &Event| e.0,
-            key_b: |e: &Event| e.0,
+            key_a: crate::state::key_selector::owned(|e: &Event| e.0),
+            key_b: crate::state::key_selector::owned(|e: &Event| e.0),
             assigner: TumblingEventTimeWindows::of(Duration::from_secs(1)),
             f: |a: Event, b: Event| format!("{}:{}-{}", a.0, a.1, b.1),
             core: KeyedCore::new(0, SideOutputs::default()),

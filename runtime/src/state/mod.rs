@@ -26,6 +26,7 @@
 pub mod broadcast;
 pub mod context;
 pub mod key_groups;
+pub mod key_selector;
 pub mod keyed_core;
 pub mod timers;
 

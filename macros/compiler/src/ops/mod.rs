@@ -222,14 +222,14 @@ fn strategy(arg: &Expr) -> TokenStream {
     }
 }
 
-/// A node's key selector, made `move`.
-fn key(node: &Node) -> Option<Expr> {
-    node.key().map(|k| moved(&k.closure))
+/// A node's key selector, as a selector maker (see [`crate::key`]).
+fn key(node: &Node) -> Option<TokenStream> {
+    node.key().map(|k| crate::key::selector(&k.closure))
 }
 
-/// A node's second key selector, made `move`.
-fn key2(node: &Node) -> Option<Expr> {
-    node.key2().map(|k| moved(&k.closure))
+/// A node's second key selector, as a selector maker (see [`crate::key`]).
+fn key2(node: &Node) -> Option<TokenStream> {
+    node.key2().map(|k| crate::key::selector(&k.closure))
 }
 
 #[cfg(test)]

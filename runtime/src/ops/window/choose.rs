@@ -27,6 +27,7 @@ use super::WindowStage;
 use crate::api::AggregateFunction;
 use crate::core::collector::Output;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::{SlidingEventTimeWindows, WindowAssigner};
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -78,7 +79,7 @@ pub trait AggregateWindows<In, K, KF, A> {
 impl<In, K, KF, A> AggregateWindows<In, K, KF, A> for Panes
 where
     In: Send + 'static,
-    KF: FnMut(&In) -> K + Clone + Send + 'static,
+    KF: KeySelector<In, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     A: AggregateFunction<In>,
     A::Acc: Clone,
@@ -93,7 +94,7 @@ where
 impl<In, K, KF, A, W> AggregateWindows<In, K, KF, A> for EachWindow<W>
 where
     In: Clone + Send + 'static,
-    KF: FnMut(&In) -> K + Clone + Send + 'static,
+    KF: KeySelector<In, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     W: WindowAssigner,
     A: AggregateFunction<In>,
@@ -116,7 +117,7 @@ pub trait AggregateProcessWindows<In, K, KF, A, PF, O> {
 impl<In, K, KF, A, PF, O> AggregateProcessWindows<In, K, KF, A, PF, O> for Panes
 where
     In: Send + 'static,
-    KF: FnMut(&In) -> K + Clone + Send + 'static,
+    KF: KeySelector<In, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     A: AggregateFunction<In>,
     A::Acc: Clone,
@@ -132,7 +133,7 @@ where
 impl<In, K, KF, A, PF, O, W> AggregateProcessWindows<In, K, KF, A, PF, O> for EachWindow<W>
 where
     In: Clone + Send + 'static,
-    KF: FnMut(&In) -> K + Clone + Send + 'static,
+    KF: KeySelector<In, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     W: WindowAssigner,
     A: AggregateFunction<In>,
@@ -154,14 +155,15 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     pub fn keyed_window_aggregate_on<K, KF, S, A>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         windows: S,
         f: A,
     ) -> ChainBuilder<In, Then<P, S::Stage>>
     where
+        KF: KeySelector<P::Out, Key = K>,
         S: AggregateWindows<P::Out, K, KF, A>,
     {
-        self.then(windows.aggregate(id, key, f))
+        self.then(windows.aggregate(id, KeyFor::select(key), f))
     }
 
     /// `window(assigner).aggregate(f, |key, ctx, result, out| ..)` on a keyed stream, on the
@@ -170,14 +172,15 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     pub fn keyed_window_aggregate_process_on<K, KF, S, A, PF, O>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         windows: S,
         f: A,
         process: PF,
     ) -> ChainBuilder<In, Then<P, S::Stage>>
     where
+        KF: KeySelector<P::Out, Key = K>,
         S: AggregateProcessWindows<P::Out, K, KF, A, PF, O>,
     {
-        self.then(windows.aggregate_process(id, key, f, process))
+        self.then(windows.aggregate_process(id, KeyFor::select(key), f, process))
     }
 }

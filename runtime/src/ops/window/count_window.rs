@@ -23,6 +23,7 @@ use crate::core::collector::{Collector, Output};
 use crate::core::element::Timestamp;
 use crate::core::side_output::SideOutputs;
 use crate::ops::window::context::WindowStates;
+use crate::state::key_selector::KeySelector;
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
 use crate::time::assigners::GLOBAL_WINDOW;
 use std::collections::VecDeque;
@@ -81,7 +82,7 @@ impl<KF, F, K: Hash + Eq + Clone + Send + 'static, T, Acc, O, C> CountWindowOp<K
 impl<T, K, KF, F, C> Collector<T> for CountWindowOp<KF, F, K, T, F::Acc, F::Out, C>
 where
     T: Clone + Send + 'static,
-    KF: FnMut(&T) -> K + Send,
+    KF: KeySelector<T, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     F: WindowFn<K, T>,
     F::Out: Send,
@@ -89,7 +90,7 @@ where
 {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
-        let key = (self.key)(&value);
+        let key = self.key.key(&value).into_owned();
         let clock = self.core.clock().clone();
         let watermark = self.core.watermark();
         let (counting, states) = (&mut self.f, &mut self.states);

@@ -78,6 +78,7 @@ use crate::ops::window::count_window::CountWindowOp;
 use crate::ops::window::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
 use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
+use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
 use crate::time::{millis, Trigger, WindowAssigner, WindowTrigger};
 use std::collections::BTreeMap;
@@ -110,7 +111,7 @@ impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
 where
     G: SessionGap<T>,
     T: Clone + Send + 'static,
-    KF: FnMut(&T) -> K + Clone + Send + 'static,
+    KF: KeySelector<T, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
@@ -314,19 +315,19 @@ where
     fn keyed_window<K, KF, W, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         f: F,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         F: WindowFn<K, P::Out>,
         F::Out: Send + 'static,
     {
-        self.then(WindowStage::new(id, key, assigner, millis(lateness), f))
+        self.then(WindowStage::new(id, KeyFor::select(key), assigner, millis(lateness), f))
     }
 
     /// `window(..).aggregate(f)` on a keyed stream.
@@ -334,13 +335,13 @@ where
     pub fn keyed_window_aggregate<K, KF, W, A>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         f: A,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Aggregate<A>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
@@ -354,14 +355,14 @@ where
     pub fn keyed_window_aggregate_process<K, KF, W, A, O, PF>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         f: A,
         process: PF,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Aggregate<A>, PF, O>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
@@ -376,14 +377,14 @@ where
     pub fn keyed_window_reduce_process<K, KF, W, R, O, PF>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         f: R,
         process: PF,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Folded<ReduceWith<R>>, PF, O>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
@@ -398,13 +399,13 @@ where
     pub fn keyed_window_reduce<K, KF, W, R>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         f: R,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<ReduceWith<R>>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
@@ -417,14 +418,14 @@ where
     pub fn keyed_window_field_aggregate<K, KF, W, A, N, G>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         _agg: A,
         field: G,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<FieldFold<A, G, N>>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         A: crate::ops::agg::FieldAgg<N>,
@@ -439,14 +440,14 @@ where
     pub fn keyed_window_select_by<K, KF, W, S, N, G>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         _select: S,
         field: G,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<SelectFold<S, G, N>>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         S: crate::ops::agg::Select,
@@ -461,13 +462,13 @@ where
     pub fn keyed_window_process<K, KF, W, O, F>(
         self,
         id: u32,
-        key: KF,
+        key: impl FnOnce(KeyFor<P::Out>) -> KF,
         assigner: W,
         lateness: Duration,
         f: F,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, ProcessWindow<F, O>>>>
     where
-        KF: FnMut(&P::Out) -> K + Clone + Send + 'static,
+        KF: KeySelector<P::Out, Key = K>,
         K: Hash + Eq + Clone + Send + 'static,
         W: WindowAssigner,
         O: Send + 'static,

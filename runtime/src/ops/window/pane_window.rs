@@ -24,6 +24,7 @@ use crate::core::runtime_context::RuntimeContext;
 use crate::ops::window::context::{WindowContext, WindowStates};
 use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
+use crate::state::key_selector::KeySelector;
 use crate::time::{Clock, TimeWindow, WindowAssigner};
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -259,7 +260,7 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
 impl<T, K, KF, A, E, L> Stage<T> for PaneStage<KF, A, E, L>
 where
     T: Send + 'static,
-    KF: FnMut(&T) -> K + Clone + Send + 'static,
+    KF: KeySelector<T, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
@@ -332,7 +333,7 @@ impl<KF, A, E, K: Hash + Eq + Clone + Send + 'static, Acc: Clone, O, C: Collecto
 impl<T, K, KF, A, E, C, L> Collector<T> for PaneOp<KF, A, E, K, A::Acc, E::Out, C, L>
 where
     T: Send,
-    KF: FnMut(&T) -> K + Send,
+    KF: KeySelector<T, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
@@ -375,8 +376,12 @@ where
         self.next_end = self.next_end.min(first_end);
         self.max_end = self.max_end.max(last_end);
         let pane_start = TimeWindow::start_with_offset(timestamp, self.offset, self.pane);
-        let key = (self.key)(&value);
-        let panes = self.keys.entry(key).or_default();
+        // A lookup by reference: a key borrowed from the record is cloned only when new.
+        let key = self.key.key(&value);
+        let panes = match self.keys.get_mut(&*key) {
+            Some(panes) => panes,
+            None => self.keys.entry(key.into_owned()).or_default(),
+        };
         // A pane before the last fired end may sit among the panes already in the FIFO.
         let in_fifo = pane_start < self.fired_end && (!panes.front.is_empty() || !panes.back.is_empty());
         let acc = panes.pane(pane_start, in_fifo, &self.f);

@@ -36,6 +36,7 @@ use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
 use crate::state::context::KeyedContext;
+use crate::state::key_selector::KeySelector;
 use crate::state::keyed_core::KeyedCore;
 use crate::time::{Clock, TimeWindow};
 use std::hash::Hash;
@@ -210,7 +211,7 @@ impl<F> Firing<F> {
 impl<T, K, KF, G, F, C, L> Collector<T> for SessionWindowOp<KF, G, F, K, F::Acc, F::Out, C, L>
 where
     T: Send,
-    KF: FnMut(&T) -> K + Send,
+    KF: KeySelector<T, Key = K>,
     G: SessionGap<T>,
     K: Hash + Eq + Clone + Send + 'static,
     F: WindowFn<K, T>,
@@ -234,7 +235,7 @@ where
             gap > 0,
             "session windows with a gap per record, but no gap was given: write with_dynamic_gap(|record| gap)"
         );
-        let key = (self.key)(&value);
+        let key = self.key.key(&value).into_owned();
         let clock = self.core.clock().clone();
         let (states, late, late_records) = (&mut self.states, &mut self.late, &mut self.late_records);
         self.core.process(&key, timestamp, &mut self.next, |ctx, out| {
@@ -366,7 +367,7 @@ mod tests {
     fn sessions_live_in_keyed_state_fire_by_timers_and_go_after_their_lateness() {
         let mut op = SessionWindowOp::new(
             0,
-            |e: &Event| e.0,
+            crate::state::key_selector::owned(|e: &Event| e.0),
             500,
             FixedGap,
             true,
@@ -400,7 +401,7 @@ mod tests {
     fn processing_time_sessions_fire_by_processing_time_timers() {
         let mut op = SessionWindowOp::new(
             0,
-            |e: &Event| e.0,
+            crate::state::key_selector::owned(|e: &Event| e.0),
             60_000,
             FixedGap,
             false,

@@ -8,6 +8,7 @@ use crate::core::collector::Collector;
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
 use crate::state::key_groups::KeyMap;
+use crate::state::key_selector::KeySelector;
 use crate::time::{TimeWindow, Trigger, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -133,7 +134,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
 impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out, C, L>
 where
     T: Clone + Send,
-    KF: FnMut(&T) -> K + Send,
+    KF: KeySelector<T, Key = K>,
     K: Hash + Eq + Clone + Send + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
@@ -153,7 +154,9 @@ where
         } else {
             self.clock.now()
         };
-        let key = (self.key)(&value);
+        // Owned: the key outlives the record (it goes to the window function, to triggers'
+        // state). A borrowed key is cloned here, once per record.
+        let key = self.key.key(&value).into_owned();
         self.assigned.clear();
         self.assigner.assign(time, &mut self.assigned);
         let n = self.assigned.len();

@@ -198,3 +198,33 @@ fn one_stream_feeds_two_chained_consumers() {
     assert_eq!(FANNED_A.values(), [2, 4]);
     assert_eq!(FANNED_B.values(), ["#1", "#2", "#3", "#4"]);
 }
+
+static COPIES: Collected<(u32, u32)> = Collected::new();
+static COPIES_ITER: Collected<(u32, u32)> = Collected::new();
+
+/// Flink's collector form: `n` copies of record `n` (none for 0).
+#[rill::job(no_main)]
+fn copies(env: &mut Env) {
+    env.from_elements([0u32, 3, 1, 2])
+        .flat_map(|n, out| {
+            for i in 0..n {
+                out.collect((n, i))
+            }
+        })
+        .sink_to(collect(&COPIES));
+}
+
+/// The same as an iterator.
+#[rill::job(no_main)]
+fn copies_iter(env: &mut Env) {
+    env.from_elements([0u32, 3, 1, 2]).flat_map(|n| (0..n).map(move |i| (n, i))).sink_to(collect(&COPIES_ITER));
+}
+
+#[test]
+fn flat_map_collects_like_it_iterates() {
+    COPIES_JOB.run(Some(1), &[]).unwrap();
+    COPIES_ITER_JOB.run(Some(1), &[]).unwrap();
+    let got = COPIES.values();
+    assert_eq!(got, [(3, 0), (3, 1), (3, 2), (1, 0), (2, 0), (2, 1)]);
+    assert_eq!(got, COPIES_ITER.values());
+}

@@ -7,9 +7,12 @@ use rill::prelude::*;
 #[rill::job]
 fn word_count(env: &mut Env) {
     env.from_elements(["hello flink", "flink is great", "hello hello", "flink flink flink"])
-        .flat_map(|line| line.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
-        .map(|word| (word, 1))
-        .key_by(|(word, _)| word.clone())
+        .flat_map(|line, out| {
+            for word in line.split_whitespace() {
+                out.collect((word.to_owned(), 1))
+            }
+        })
+        .key_by(|(word, _)| word)
         .sum(1)
         .print();
 }

@@ -1,7 +1,9 @@
-//! `flat_map(|record| iterable)`: any number of records out per record in (Flink's
-//! `flatMap`).
+//! `flat_map(|record, out| ..)` or `flat_map(|record| iterable)`: any number of records out
+//! per record in (Flink's `flatMap`). A closure of two parameters is Flink's collector form
+//! (`out.collect(x)`); anything else returns an `IntoIterator`.
 //!
 //! ```ignore
+//! env.from_elements(["a b", "c"]).flat_map(|line, out| for w in line.split(' ') { out.collect(w.to_owned()) }).print();
 //! env.from_elements(["a b", "c"]).flat_map(|line| line.split(' ').map(str::to_owned).collect::<Vec<_>>()).print();
 //! ```
 
@@ -15,12 +17,16 @@ pub static FLAT_MAP: OperatorSpec = OperatorSpec {
     op: operator("flat_map", "Flat Map", emit),
     on: STREAMS,
     args: (1, 1),
-    signature: "flat_map(|record| iterable)",
+    signature: "flat_map(|record, out| out.collect(..)) or flat_map(|record| iterable)",
     after_sink: false,
     build: |b, cur, call, spec| Some(StreamRef::of(one_input(b, &cur, call, spec, Shape::OneInput), call.span)),
 };
 
 fn emit(node: &Node) -> TokenStream {
     let (id, f) = (id(node), arg(node));
-    quote_spanned!(node.span=> .flat_map(#id, #f))
+    if matches!(&node.args[0], syn::Expr::Closure(c) if c.inputs.len() == 2) {
+        quote_spanned!(node.span=> .flat_map_collect(#id, #f))
+    } else {
+        quote_spanned!(node.span=> .flat_map(#id, #f))
+    }
 }

@@ -2,6 +2,8 @@
 
 use rill::api::AggregateFunction;
 use rill::SmallString;
+use serde::Deserialize;
+use std::io::Write;
 use std::sync::LazyLock;
 
 /// The 64-bit mixer of the reference workloads (`>>>` is a logical shift).
@@ -72,6 +74,142 @@ impl AggregateFunction<(i64, i64, f64)> for CountAvgMax {
     }
 }
 
+/// `VOCAB[floorMod(mix(i), 1000)]`: the word at position `i` of the `wordcount` records.
+pub fn word(i: i64) -> &'static str {
+    &VOCAB[mix(i).rem_euclid(1000) as usize]
+}
+
+/// The `keyed-sum` record as a user writes it: a struct with named fields.
+#[derive(Clone, Debug, rill::Codec)]
+pub struct Count {
+    /// The key.
+    pub key: i64,
+    /// The count, summed per key.
+    pub count: i64,
+}
+
+/// The `window-alert` record as a user writes it.
+#[derive(Clone, Debug, rill::Codec)]
+pub struct Reading {
+    /// The host number.
+    pub host: i64,
+    /// Event time, milliseconds.
+    pub ts: i64,
+    /// The measured value.
+    pub value: f64,
+}
+
+/// The `json-alert` metric as a user writes it: the JSON object's fields, owned.
+#[derive(Clone, Debug, Deserialize, rill::Codec)]
+pub struct Metric {
+    /// `h<k>`.
+    pub host: String,
+    /// Always `cpu`.
+    pub metric: String,
+    /// Event time, milliseconds.
+    pub ts: i64,
+    /// The measured value.
+    pub value: f64,
+}
+
+/// The `json-alert` metric, hand-tuned: the host name inline, the metric name not kept.
+#[derive(Clone, Debug, Deserialize, rill::Codec)]
+pub struct MetricInline {
+    /// `h<k>`.
+    pub host: SmallString,
+    /// Event time, milliseconds.
+    pub ts: i64,
+    /// The measured value.
+    pub value: f64,
+}
+
+/// The `json-alert` record `i` as a user writes it: `{"host":"h<k>","metric":"cpu",..}`.
+pub fn metric_json(i: i64, keys: i64) -> String {
+    let (host, ts, value) = reading(i, keys);
+    format!(r#"{{"host":"h{host}","metric":"cpu","ts":{ts},"value":{value}}}"#)
+}
+
+/// The `json-alert` record `i` written into `buffer` (cleared first), for the hand-tuned job.
+pub fn write_metric_json(buffer: &mut Vec<u8>, i: i64, keys: i64) {
+    let (host, ts, value) = reading(i, keys);
+    buffer.clear();
+    write!(buffer, r#"{{"host":"h{host}","metric":"cpu","ts":{ts},"value":{value}}}"#).expect("a Vec takes any write");
+}
+
+/// `(host, ts, value)` of the `window-alert` records: `floorMod(mix(i), KEYS)`, `i / 100`,
+/// `floorMod(mix(i * 31), 1000)`.
+#[inline]
+pub fn reading(i: i64, keys: i64) -> (i64, i64, f64) {
+    (mix(i).rem_euclid(keys), i / 100, mix(i.wrapping_mul(31)).rem_euclid(1000) as f64)
+}
+
+/// Count, average and maximum of a window's values, as a user writes it: a struct.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Values in the window.
+    pub count: u64,
+    /// Their mean.
+    pub avg: f64,
+    /// Their maximum.
+    pub max: f64,
+}
+
+/// The accumulator of [`Stats`].
+#[derive(Clone, Copy, Debug)]
+pub struct StatsAcc {
+    count: u64,
+    sum: f64,
+    max: f64,
+}
+
+/// The `window-alert` and `json-alert` aggregate as a user writes it, for any record with a
+/// value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ValueStats;
+
+/// A record with a measured value.
+pub trait Value {
+    /// The value.
+    fn value(&self) -> f64;
+}
+
+impl Value for Reading {
+    fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+impl Value for Metric {
+    fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+impl Value for MetricInline {
+    fn value(&self) -> f64 {
+        self.value
+    }
+}
+
+impl<T: Value> AggregateFunction<T> for ValueStats {
+    type Acc = StatsAcc;
+    type Out = Stats;
+    fn create_accumulator(&self) -> StatsAcc {
+        StatsAcc { count: 0, sum: 0.0, max: f64::NEG_INFINITY }
+    }
+    fn add(&self, record: T, acc: &mut StatsAcc) {
+        acc.count += 1;
+        acc.sum += record.value();
+        acc.max = acc.max.max(record.value());
+    }
+    fn get_result(&self, acc: &StatsAcc) -> Stats {
+        Stats { count: acc.count, avg: acc.sum / acc.count as f64, max: acc.max }
+    }
+    fn merge(&self, a: StatsAcc, b: StatsAcc) -> StatsAcc {
+        StatsAcc { count: a.count + b.count, sum: a.sum + b.sum, max: a.max.max(b.max) }
+    }
+}
+
 /// The words of one line, split on whitespace.
 pub struct LineWords {
     i: i64,
@@ -135,6 +273,17 @@ mod tests {
         assert_eq!(VOCAB[0], "w0");
         assert_eq!(VOCAB[1], "w1eef");
         assert_eq!(VOCAB[999].as_str(), format!("w{:x}", 999 * 7919));
+    }
+
+    #[test]
+    fn json_metrics_parse_into_the_records_of_window_alert() {
+        let m: Metric = serde_json::from_str(&metric_json(12345, 10_000)).unwrap();
+        let (host, ts, value) = reading(12345, 10_000);
+        assert_eq!((m.host, m.metric.as_str(), m.ts, m.value), (format!("h{host}"), "cpu", ts, value));
+        let mut buffer = Vec::new();
+        write_metric_json(&mut buffer, 12345, 10_000);
+        let fast: MetricInline = serde_json::from_slice(&buffer).unwrap();
+        assert_eq!((fast.host.as_str(), fast.ts, fast.value), (format!("h{host}").as_str(), ts, value));
     }
 
     #[test]

@@ -2,10 +2,16 @@
 //! `Bench.java`, printing the same `RESULT` line so the two compare as a ratio.
 //!
 //! usage: `bench WORKLOAD N [PARALLELISM] [KEYS]`, WORKLOAD one of stateless, keyed-sum,
-//! wordcount, window-alert, sliding-alert.
+//! wordcount, window-alert, sliding-alert, json-alert, and `keyed-sum-written`,
+//! `wordcount-written`, `window-alert-written`, `json-alert-written`: the same workloads
+//! as a user writes them (owned strings, `format!`, record structs, serde), next to the
+//! hand-tuned ones.
 
 use rill::prelude::*;
-use rill_examples::bench::{line_words, mix, CountAvgMax};
+use rill_examples::bench::{
+    line_words, metric_json, mix, reading, word, write_metric_json, Count, CountAvgMax, Metric, MetricInline, Reading,
+    ValueStats,
+};
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -72,9 +78,104 @@ fn sliding_alert(env: &mut Env) {
         .discard();
 }
 
+/// `keyed-sum` as a user writes it: a record struct, the field summed by name.
+#[rill::job(no_main)]
+fn keyed_sum_written(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(move |i| Count { key: mix(i).rem_euclid(keys), count: 1 })
+        .key_by(|c| c.key)
+        .sum(count)
+        .discard();
+}
+
+/// `wordcount` as a user writes it (the README's word count): each line a `String` made by
+/// `format!`, split on whitespace into owned words, the key cloned out of the record.
+#[rill::job(no_main)]
+fn wordcount_written(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    env.from_sequence(0, n - 1)
+        .map(|i| format!("{} {} {} {}", word(i), word(i + 1), word(i + 2), word(i + 3)))
+        .flat_map(|line, out| {
+            for w in line.split_whitespace() {
+                out.collect((w.to_owned(), 1i64))
+            }
+        })
+        .key_by(|(w, _)| w.clone())
+        .sum(1)
+        .discard();
+}
+
+/// `window-alert` as a user writes it: a record struct and an aggregate of structs.
+#[rill::job(no_main)]
+fn window_alert_written(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(move |i| {
+            let (host, ts, value) = reading(i, keys);
+            Reading { host, ts, value }
+        })
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(200))
+                .with_timestamp_assigner(|r, _| r.ts),
+        )
+        .key_by(|r| r.host)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .aggregate(ValueStats)
+        .filter(|s| s.max >= 990.0)
+        .discard();
+}
+
+/// The alerting case (`examples/flink/JsonAlert.java`): JSON metrics made with `format!`,
+/// parsed with serde into owned fields, keyed by host name, 10 s windows sliding by 1 s,
+/// count, average and maximum, alerts where the maximum reaches 990.
+#[rill::job(no_main)]
+fn json_alert_written(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    env.from_sequence(0, n - 1)
+        .map(move |i| metric_json(i, keys))
+        .map(|line| serde_json::from_str::<Metric>(&line).expect("a metric"))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(200))
+                .with_timestamp_assigner(|m, _| m.ts),
+        )
+        .key_by(|m| m.host.clone())
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(1)))
+        .aggregate(ValueStats)
+        .filter(|s| s.max >= 990.0)
+        .discard();
+}
+
+/// `json-alert` hand-tuned: each JSON line written into a buffer the map keeps, parsed from
+/// there into a host name held inline; nothing allocated per record.
+#[rill::job(no_main)]
+fn json_alert(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    let mut line = Vec::with_capacity(128);
+    env.from_sequence(0, n - 1)
+        .map(move |i| {
+            write_metric_json(&mut line, i, keys);
+            serde_json::from_slice::<MetricInline>(&line).expect("a metric")
+        })
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(200))
+                .with_timestamp_assigner(|m, _| m.ts),
+        )
+        .key_by(|m| m.host)
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(1)))
+        .aggregate(ValueStats)
+        .filter(|s| s.max >= 990.0)
+        .discard();
+}
+
 fn usage() -> ! {
     eprintln!(
-        "usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert"
+        "usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert, sliding-alert, \
+         json-alert, or keyed-sum, wordcount, window-alert, json-alert with -written (as a user writes them)"
     );
     std::process::exit(2)
 }
@@ -86,6 +187,11 @@ fn job(workload: &str) -> &'static rill::Job {
         "wordcount" => &WORDCOUNT_JOB,
         "window-alert" => &WINDOW_ALERT_JOB,
         "sliding-alert" => &SLIDING_ALERT_JOB,
+        "json-alert" => &JSON_ALERT_JOB,
+        "keyed-sum-written" => &KEYED_SUM_WRITTEN_JOB,
+        "wordcount-written" => &WORDCOUNT_WRITTEN_JOB,
+        "window-alert-written" => &WINDOW_ALERT_WRITTEN_JOB,
+        "json-alert-written" => &JSON_ALERT_WRITTEN_JOB,
         other => {
             eprintln!("error: unknown workload '{other}'");
             usage()

@@ -1,6 +1,6 @@
 //! `#[derive(Codec)]`: encodes a struct field by field in declaration order, an enum as its
 //! variant's index followed by the variant's fields. Each type parameter gets a `Codec`
-//! bound.
+//! bound. The type owns heap memory (`Codec::OWNS_HEAP`) if one of its fields does.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -24,6 +24,12 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream> {
         p.bounds.push(parse_quote!(::rill::Codec));
     }
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    // The type owns heap memory if any field's type does.
+    let field_types: Vec<&syn::Type> = match &input.data {
+        Data::Struct(s) => s.fields.iter().map(|f| &f.ty).collect(),
+        Data::Enum(e) => e.variants.iter().flat_map(|v| v.fields.iter().map(|f| &f.ty)).collect(),
+        Data::Union(_) => Vec::new(),
+    };
     let (encode, decode) = match &input.data {
         Data::Struct(s) => {
             let (bindings, pattern) = destructure(&s.fields, quote!(#name));
@@ -73,6 +79,7 @@ fn expand(mut input: DeriveInput) -> syn::Result<TokenStream> {
     Ok(quote! {
         #[automatically_derived]
         impl #impl_generics ::rill::Codec for #name #ty_generics #where_clause {
+            const OWNS_HEAP: bool = false #(|| <#field_types as ::rill::Codec>::OWNS_HEAP)*;
             fn encode(&self, out: &mut ::std::vec::Vec<u8>) {
                 #encode
             }

@@ -45,6 +45,58 @@ pub enum Control {
 pub enum Message<T> {
     /// A batch of records, in order.
     Records(Vec<Record<T>>),
+    /// A batch of records encoded by the sending thread (records that own heap memory,
+    /// see [`Codec::OWNS_HEAP`](crate::Codec::OWNS_HEAP)), in order.
+    Encoded(EncodedBatch<T>),
     /// A control element, in its place between the records.
     Control(Control),
+}
+
+/// Records encoded as an exchange frame's body encodes them (`(timestamp:i64 value)*`),
+/// with the function that decodes a value: the receiving task needs no `Codec` bound.
+pub struct EncodedBatch<T> {
+    /// The records' bytes.
+    pub(crate) bytes: Vec<u8>,
+    /// How many records they hold.
+    pub(crate) count: usize,
+    decode: fn(&mut crate::codec::Decoder<'_>) -> Result<T, crate::codec::DecodeError>,
+}
+
+impl<T> std::fmt::Debug for EncodedBatch<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "EncodedBatch({} records, {} bytes)", self.count, self.bytes.len())
+    }
+}
+
+impl<T: crate::Codec> EncodedBatch<T> {
+    /// An empty batch with room for `bytes` bytes.
+    pub(crate) fn with_capacity(bytes: usize) -> Self {
+        EncodedBatch { bytes: Vec::with_capacity(bytes), count: 0, decode: T::decode }
+    }
+
+    /// Appends a record.
+    #[inline]
+    pub(crate) fn push(&mut self, value: &T, timestamp: Timestamp) {
+        self.bytes.extend_from_slice(&timestamp.to_le_bytes());
+        value.encode(&mut self.bytes);
+        self.count += 1;
+    }
+}
+
+impl<T> EncodedBatch<T> {
+    /// Decodes each record in order and hands it to `f`. The bytes were encoded by this
+    /// process from values of this type: a failure is a bug in a `Codec`, and says so.
+    #[inline]
+    pub(crate) fn for_each(self, mut f: impl FnMut(T, Timestamp)) {
+        let mut d = crate::codec::Decoder::new(&self.bytes);
+        for _ in 0..self.count {
+            let record = <i64 as crate::Codec>::decode(&mut d).and_then(|ts| Ok(((self.decode)(&mut d)?, ts)));
+            match record {
+                Ok((value, timestamp)) => f(value, timestamp),
+                Err(e) => panic!(
+                    "a record encoded in this process does not decode ({e}): its Codec's encode and decode disagree"
+                ),
+            }
+        }
+    }
 }

@@ -2,33 +2,89 @@
 //! and the sends that wait for room.
 
 use crate::core::collector::BlockedSend;
-use crate::core::element::{Control, Message, Record, Timestamp};
+use crate::core::element::{Control, EncodedBatch, Message, Record, Timestamp};
 use crate::core::error::JobError;
 use crate::core::runtime_context::{InputSender, RuntimeContext};
+use crate::Codec;
 use tokio::sync::mpsc::error::TrySendError;
 
 pub(crate) struct Channels<T> {
     senders: Vec<InputSender<T>>,
     channel: u32,
     buffers: Vec<Vec<Record<T>>>,
+    /// How records that own heap memory ([`Codec::OWNS_HEAP`]) are encoded; `None` for
+    /// the others, which move.
+    encoding: Option<Encoding<T>>,
+    /// Their batches per target, encoded here so that the sending thread frees what it
+    /// allocated.
+    encoded: Vec<EncodedBatch<T>>,
     blocked: Vec<BlockedSend>,
 }
 
-impl<T> Default for Channels<T> {
+/// How an exchange encodes records that own heap memory: functions of the record type's
+/// [`Codec`], taken where the type is known to have one (the builder that ends the chain
+/// in an exchange), so that the writers need no `Codec` bound of their own (a missing one
+/// is reported once, at the operator whose records cross).
+pub(crate) struct Encoding<T> {
+    batch: fn(usize) -> EncodedBatch<T>,
+    push: fn(&mut EncodedBatch<T>, &T, Timestamp),
+}
+
+impl<T> Clone for Encoding<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Encoding<T> {}
+
+impl<T> Encoding<T> {
+    /// The encoding of `T` if its records own heap memory.
+    pub(crate) fn of() -> Option<Self>
+    where
+        T: Codec,
+    {
+        T::OWNS_HEAP.then_some(Encoding { batch: EncodedBatch::with_capacity, push: |b, v, ts| b.push(v, ts) })
+    }
+}
+
+/// An encoded batch is sent when it holds [`BATCH_SIZE`](super::BATCH_SIZE) records or this
+/// many bytes, whichever comes first: large records do not make large batches.
+const ENCODED_BATCH_BYTES: usize = 256 * 1024;
+
+impl<T> Channels<T> {
     /// Not connected yet: no consumers (the writer connects when its task opens).
-    fn default() -> Self {
-        Channels { senders: Vec::new(), channel: 0, buffers: Vec::new(), blocked: Vec::new() }
+    pub(crate) fn new(encoding: Option<Encoding<T>>) -> Self {
+        Channels {
+            senders: Vec::new(),
+            channel: 0,
+            buffers: Vec::new(),
+            encoding,
+            encoded: Vec::new(),
+            blocked: Vec::new(),
+        }
+    }
+
+    /// The encoding these channels use, for a copy of the writer.
+    pub(crate) fn encoding(&self) -> Option<Encoding<T>> {
+        self.encoding
     }
 }
 
 impl<T: Send + 'static> Channels<T> {
-    /// The channels of `edge` from this subtask to every consumer subtask.
-    pub(crate) fn connect(edge: u32, ctx: &RuntimeContext<'_>) -> Result<Self, JobError> {
+    /// Connects to the channels of `edge` from this subtask to every consumer subtask.
+    pub(crate) fn connect(&mut self, edge: u32, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
         let (senders, channel) = ctx.exchange::<T>(edge)?;
         // A batch is allocated on the first record for its consumer: at a parallelism of p,
         // p writers times p consumers of full batches up front would grow as p².
-        let buffers = (0..senders.len()).map(|_| Vec::new()).collect();
-        Ok(Channels { senders, channel, buffers, blocked: Vec::new() })
+        self.buffers = (0..senders.len()).map(|_| Vec::new()).collect();
+        self.encoded = match self.encoding {
+            Some(e) => (0..senders.len()).map(|_| (e.batch)(0)).collect(),
+            None => Vec::new(),
+        };
+        self.senders = senders;
+        self.channel = channel;
+        Ok(())
     }
 
     pub(crate) fn targets(&self) -> usize {
@@ -46,6 +102,10 @@ impl<T: Send + 'static> Channels<T> {
     /// record along.
     #[inline]
     pub(crate) fn push(&mut self, target: usize, value: T, timestamp: Timestamp) {
+        if self.encoding.is_some() {
+            self.push_encoded(target, &value, timestamp);
+            return;
+        }
         match self.buffers.get_mut(target) {
             Some(buffer) if buffer.len() < buffer.capacity() => {
                 buffer.push(Record { value, timestamp });
@@ -55,6 +115,28 @@ impl<T: Send + 'static> Channels<T> {
             }
             _ => self.push_slow(target, Record { value, timestamp }),
         }
+    }
+
+    /// Appends a record to the target's encoded batch (records that own heap memory).
+    #[inline]
+    pub(crate) fn push_encoded(&mut self, target: usize, value: &T, timestamp: Timestamp) {
+        let consumers = self.encoded.len();
+        let (Some(encoding), Some(batch)) = (self.encoding, self.encoded.get_mut(target)) else {
+            panic!("a record for consumer {target} of an exchange with {consumers} consumers (was the writer opened?)");
+        };
+        (encoding.push)(batch, value, timestamp);
+        if batch.count >= super::BATCH_SIZE || batch.bytes.len() >= ENCODED_BATCH_BYTES {
+            self.send_encoded(target);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn send_encoded(&mut self, target: usize) {
+        let room = self.encoded[target].bytes.len().min(ENCODED_BATCH_BYTES);
+        let fresh = self.encoding.map_or_else(|| unreachable!("encoded batches have an encoding"), |e| (e.batch)(room));
+        let batch = std::mem::replace(&mut self.encoded[target], fresh);
+        self.send(target, Message::Encoded(batch));
     }
 
     #[cold]
@@ -105,6 +187,14 @@ impl<T: Send + 'static> Channels<T> {
             if !self.buffers[target].is_empty() {
                 let batch = std::mem::take(&mut self.buffers[target]);
                 self.send(target, Message::Records(batch));
+            }
+        }
+        if let Some(encoding) = self.encoding {
+            for target in 0..self.encoded.len() {
+                if self.encoded[target].count > 0 {
+                    let batch = std::mem::replace(&mut self.encoded[target], (encoding.batch)(0));
+                    self.send(target, Message::Encoded(batch));
+                }
             }
         }
     }
@@ -168,11 +258,66 @@ mod tests {
             clock: crate::time::Clock::System,
             endpoints: &endpoints,
         };
-        let mut channels = Channels::<u64>::connect(0, &ctx).unwrap();
+        let mut channels = Channels::<u64>::new(None);
+        channels.connect(0, &ctx).unwrap();
         let reserved = |c: &Channels<u64>| c.buffers.iter().map(Vec::capacity).sum::<usize>();
         assert_eq!(reserved(&channels), 0);
         channels.push(7, 42, 0);
         assert_eq!(reserved(&channels), crate::exchange::BATCH_SIZE);
         assert_eq!(channels.buffers[7].len(), 1);
+    }
+
+    /// Channels of `edge` 0 to one consumer, and the consumer's receiver.
+    fn one_consumer<T: Send + 'static>(channels: &mut Channels<T>) -> tokio::sync::mpsc::Receiver<(u32, Message<T>)> {
+        let (sender, receiver) = tokio::sync::mpsc::channel(64);
+        let mut endpoints = Endpoints::default();
+        endpoints.inputs.insert((1, 0), Box::new(vec![sender]));
+        endpoints.channel_offsets.insert(0, 0);
+        let ctx = RuntimeContext {
+            subtask: 0,
+            parallelism: 1,
+            max_parallelism: 128,
+            plan: &PLAN,
+            clock: crate::time::Clock::System,
+            endpoints: &endpoints,
+        };
+        channels.connect(0, &ctx).unwrap();
+        receiver
+    }
+
+    #[test]
+    fn records_that_own_heap_memory_cross_encoded_and_others_move() {
+        let mut strings = Channels::<(String, i64)>::new(Encoding::of());
+        let mut rx = one_consumer(&mut strings);
+        let n = crate::exchange::BATCH_SIZE + 10;
+        for i in 0..n {
+            strings.push(0, (format!("w{i}"), i as i64), i as i64 * 10);
+        }
+        strings.flush();
+        let mut got = Vec::new();
+        while let Ok((_, message)) = rx.try_recv() {
+            let Message::Encoded(batch) = message else { panic!("a batch of strings that moved: {message:?}") };
+            batch.for_each(|v, ts| got.push((v, ts)));
+        }
+        let want: Vec<_> = (0..n).map(|i| ((format!("w{i}"), i as i64), i as i64 * 10)).collect();
+        assert_eq!(got, want, "every record, in order, with its timestamp");
+
+        let mut numbers = Channels::<u64>::new(Encoding::of());
+        let mut rx = one_consumer(&mut numbers);
+        numbers.push(0, 7, 1);
+        numbers.flush();
+        assert!(matches!(rx.try_recv(), Ok((_, Message::Records(b))) if b[0].value == 7));
+    }
+
+    #[test]
+    fn large_records_make_small_encoded_batches() {
+        let mut strings = Channels::<String>::new(Encoding::of());
+        let mut rx = one_consumer(&mut strings);
+        let big = "x".repeat(100 * 1024);
+        for _ in 0..5 {
+            strings.push(0, big.clone(), 0);
+        }
+        let Ok((_, Message::Encoded(first))) = rx.try_recv() else { panic!("no batch sent before the flush") };
+        assert_eq!(first.count, 3, "sent once past {ENCODED_BATCH_BYTES} bytes");
     }
 }

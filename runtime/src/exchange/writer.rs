@@ -1,6 +1,6 @@
 //! The end of a chain that feeds an exchange.
 
-use super::channels::Channels;
+use super::channels::{Channels, Encoding};
 use super::route::{Hash, Route};
 use super::InputPort;
 use crate::core::collector::{BlockedSend, Collector};
@@ -40,7 +40,7 @@ pub struct ExchangeWriter<T, R> {
 
 impl<T, R: Clone> Clone for ExchangeWriter<T, R> {
     fn clone(&self) -> Self {
-        ExchangeWriter { edge: self.edge, route: self.route.clone(), channels: Channels::default() }
+        ExchangeWriter { edge: self.edge, route: self.route.clone(), channels: Channels::new(self.channels.encoding()) }
     }
 }
 
@@ -71,7 +71,7 @@ impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
         }
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.channels = Channels::connect(self.edge, ctx)?;
+        self.channels.connect(self.edge, ctx)?;
         let key_groups = ctx.key_groups_of_edge(self.edge, self.channels.targets());
         self.route.open(ctx.subtask, ctx.parallelism, key_groups);
         Ok(())
@@ -87,7 +87,7 @@ pub struct BroadcastWriter<T> {
 
 impl<T> Clone for BroadcastWriter<T> {
     fn clone(&self) -> Self {
-        BroadcastWriter { edge: self.edge, channels: Channels::default() }
+        BroadcastWriter { edge: self.edge, channels: Channels::new(self.channels.encoding()) }
     }
 }
 
@@ -101,13 +101,20 @@ impl<T: Clone + Send + 'static> Collector<T> for BroadcastWriter<T> {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         let n = self.channels.targets();
+        if self.channels.encoding().is_some() {
+            // Encoded for each consumer from the one record: no copies of it.
+            for t in 0..n {
+                self.channels.push_encoded(t, &value, timestamp);
+            }
+            return;
+        }
         for t in 0..n.saturating_sub(1) {
             self.channels.push(t, value.clone(), timestamp);
         }
         self.channels.push(n.saturating_sub(1), value, timestamp);
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
-        self.channels = Channels::connect(self.edge, ctx)?;
+        self.channels.connect(self.edge, ctx)?;
         Ok(())
     }
     channel_lifecycle!();
@@ -130,7 +137,7 @@ where
         P::Out: crate::Codec,
     {
         let _ = port;
-        self.end(ExchangeWriter { edge, route, channels: Channels::default() })
+        self.end(ExchangeWriter { edge, route, channels: Channels::new(Encoding::of()) })
     }
 
     /// Ends the chain in a hash exchange by the key that `key` extracts (`key_by`).
@@ -153,6 +160,6 @@ where
         P::Out: Clone + crate::Codec,
     {
         let _ = port;
-        self.end(BroadcastWriter { edge, channels: Channels::default() })
+        self.end(BroadcastWriter { edge, channels: Channels::new(Encoding::of()) })
     }
 }

@@ -190,6 +190,12 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 }
                 for_each_record(batch, |value, timestamp| chain.collect(value, timestamp));
             }
+            Message::Encoded(batch) => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
+                }
+                batch.for_each(|value, timestamp| chain.collect(value, timestamp));
+            }
             Message::Control(control) => {
                 if let Some(c) = gate.on_control(channel as usize, control) {
                     chain.on_control(c);
@@ -278,6 +284,13 @@ pub(crate) async fn run_two_inputs<
                     for_each_record(batch, |value, timestamp| chain.collect1(value, timestamp));
                     (channel, None)
                 }
+                Message::Encoded(batch) => {
+                    if let Some(c) = gate.on_record(channel as usize) {
+                        chain.on_control(c);
+                    }
+                    batch.for_each(|value, timestamp| chain.collect1(value, timestamp));
+                    (channel, None)
+                }
                 Message::Control(c) => (channel, Some(c)),
             },
             Got::Second(Some((channel, message))) => match message {
@@ -286,6 +299,13 @@ pub(crate) async fn run_two_inputs<
                         chain.on_control(c);
                     }
                     for_each_record(batch, |value, timestamp| chain.collect2(value, timestamp));
+                    (offset + channel, None)
+                }
+                Message::Encoded(batch) => {
+                    if let Some(c) = gate.on_record((offset + channel) as usize) {
+                        chain.on_control(c);
+                    }
+                    batch.for_each(|value, timestamp| chain.collect2(value, timestamp));
                     (offset + channel, None)
                 }
                 Message::Control(c) => (offset + channel, Some(c)),

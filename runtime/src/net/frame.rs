@@ -41,6 +41,12 @@ pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Ve
                 r.value.encode(out);
             }
         }
+        Message::Encoded(batch) => {
+            // Already in the frame's record format.
+            out.push(RECORDS);
+            crate::api::codec::encode_len(batch.count, out);
+            out.extend_from_slice(&batch.bytes);
+        }
         Message::Control(c) => match *c {
             Control::Watermark(w) => {
                 out.push(WATERMARK);
@@ -164,6 +170,22 @@ mod tests {
         let len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
         assert_eq!(len, bytes.len() - 4);
         decode_message(&bytes[4..]).unwrap()
+    }
+
+    #[test]
+    fn an_encoded_batch_is_framed_as_the_records_it_holds() {
+        let mut batch = crate::core::element::EncodedBatch::<(String, i64)>::with_capacity(0);
+        let records = [(("a".to_owned(), 1i64), 5i64), (("bc".to_owned(), 2), 6)];
+        for (v, ts) in &records {
+            batch.push(v, *ts);
+        }
+        let mut bytes = Vec::new();
+        encode_message(3, &Message::Encoded(batch), &mut bytes).unwrap();
+        let (channel, message) = decode_message::<(String, i64)>(&bytes[4..]).unwrap();
+        assert_eq!(channel, 3);
+        let Message::Records(got) = message else { panic!("{message:?}") };
+        let want: Vec<_> = records.iter().map(|(v, ts)| Record { value: v.clone(), timestamp: *ts }).collect();
+        assert_eq!(got, want);
     }
 
     #[test]

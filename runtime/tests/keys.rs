@@ -55,7 +55,30 @@ fn a_rolling_sum_clones_its_key_only_when_the_key_is_new() {
         // `per_key` clones each key once per value too.
         let counted = clones - RECORDS;
         assert!(counted <= RECORDS + 3 * 2 * p as i64, "p={p}: {counted} clones for {RECORDS} records");
+
+        // A rolling sum that feeds an exchange is encoded from the state, not copied.
+        CLONES.store(0, Ordering::Relaxed);
+        EXCHANGED_HOSTS_JOB.run(Some(p), &[]).unwrap();
+        let got = per_key(&TOTALS.values());
+        assert_eq!(got.len(), 3, "p={p}");
+        assert!(got.values().all(|counts| counts.len() as i64 == RECORDS / 3), "p={p}");
+        let clones = CLONES.load(Ordering::Relaxed);
+        assert!(clones <= 3 * p, "p={p}: {clones} clones of keys, one per key and subtask at most");
     }
+}
+
+static TOTALS: Collected<(String, i64)> = Collected::new();
+
+/// The rolling counts go through a second exchange.
+#[rill::job(no_main)]
+fn exchanged_hosts(env: &mut Env) {
+    env.from_sequence(0, RECORDS - 1)
+        .map(|i| (Host(format!("h{}", i % 3)), 1i64))
+        .key_by(|(host, _)| host)
+        .sum(1)
+        .rebalance()
+        .map(|(host, n)| (host.0, n))
+        .sink_to(collect(&TOTALS));
 }
 
 #[derive(Clone, Debug, rill::Codec)]

@@ -22,6 +22,18 @@ pub trait Collector<T>: Send {
     /// One record, with its event timestamp ([`NO_TIMESTAMP`](crate::NO_TIMESTAMP) if none).
     fn collect(&mut self, value: T, timestamp: Timestamp);
 
+    /// A record its sender keeps (a rolling aggregate, which stays in state): the default
+    /// copies it for [`collect`](Collector::collect); what only reads a record (an exchange
+    /// that encodes it, a printing or discarding sink) takes it by reference, and nothing
+    /// is copied.
+    #[inline]
+    fn collect_ref(&mut self, value: &T, timestamp: Timestamp)
+    where
+        T: Clone,
+    {
+        self.collect(value.clone(), timestamp);
+    }
+
     /// A control element: operators that buffer (windows, later) act on it, then forward it.
     fn on_control(&mut self, control: Control);
 

@@ -103,7 +103,7 @@ impl<T: Send + 'static> Channels<T> {
     #[inline]
     pub(crate) fn push(&mut self, target: usize, value: T, timestamp: Timestamp) {
         if self.encoding.is_some() {
-            self.push_encoded(target, &value, timestamp);
+            self.encode_owned(target, value, timestamp);
             return;
         }
         match self.buffers.get_mut(target) {
@@ -128,6 +128,13 @@ impl<T: Send + 'static> Channels<T> {
         if batch.count >= super::BATCH_SIZE || batch.bytes.len() >= ENCODED_BATCH_BYTES {
             self.send_encoded(target);
         }
+    }
+
+    /// [`push_encoded`](Self::push_encoded) of a record the caller gives up: out of line,
+    /// so that the path of records that move stays as small as it was.
+    #[inline(never)]
+    fn encode_owned(&mut self, target: usize, value: T, timestamp: Timestamp) {
+        self.push_encoded(target, &value, timestamp);
     }
 
     #[cold]

@@ -70,6 +70,19 @@ impl<T: Send + 'static, R: Route<T>> Collector<T> for ExchangeWriter<T, R> {
             self.collect_routed(value, timestamp);
         }
     }
+    #[inline]
+    fn collect_ref(&mut self, value: &T, timestamp: Timestamp)
+    where
+        T: Clone,
+    {
+        if self.channels.encoding().is_none() {
+            return self.collect(value.clone(), timestamp);
+        }
+        // Encoded from the reference: the record is not copied.
+        let targets = self.channels.targets();
+        let target = if targets <= 1 { 0 } else { self.route.target(value, targets) };
+        self.channels.push_encoded(target, value, timestamp);
+    }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         self.channels.connect(self.edge, ctx)?;
         let key_groups = ctx.key_groups_of_edge(self.edge, self.channels.targets());

@@ -29,17 +29,12 @@ pub trait Fold<T>: Clone + Send + 'static {
     /// The aggregate after `value` (the first record of a key is its own aggregate).
     fn fold(&mut self, acc: Option<T>, value: T) -> T;
 
-    /// Folds `value` into the aggregate a key already has and returns a copy of the new
-    /// aggregate, to emit. The default moves the aggregate out and back; folds that update
-    /// a field do it in place.
+    /// Folds `value` into the aggregate a key already has. The default moves the aggregate
+    /// out and back; folds that update a field do it in place.
     #[inline]
-    fn fold_into(&mut self, acc: &mut Option<T>, value: T) -> T
-    where
-        T: Clone,
-    {
+    fn fold_in(&mut self, acc: &mut Option<T>, value: T) {
         let new = self.fold(acc.take(), value);
-        *acc = Some(new.clone());
-        new
+        *acc = Some(new);
     }
 }
 
@@ -95,20 +90,13 @@ where
     }
 
     #[inline]
-    fn fold_into(&mut self, acc: &mut Option<T>, mut value: T) -> T
-    where
-        T: Clone,
-    {
+    fn fold_in(&mut self, acc: &mut Option<T>, mut value: T) {
         match acc {
             Some(acc) => {
                 let v = *(self.field)(&mut value);
                 A::apply((self.field)(acc), v);
-                acc.clone()
             }
-            None => {
-                *acc = Some(value.clone());
-                value
-            }
+            None => *acc = Some(value),
         }
     }
 }
@@ -189,18 +177,40 @@ where
         // A lookup by reference first: most records update a key already seen, and the
         // entry API would move the key into the map and back out for each of them. A key
         // borrowed from the record is cloned only here, when it is new.
-        let acc = match self.state.get_mut(&*key) {
-            Some(slot) => self.fold.fold_into(slot, value),
+        match self.state.get_mut(&*key) {
+            Some(slot) => {
+                self.fold.fold_in(slot, value);
+                // The aggregate stays in state: what follows copies it only if it keeps it.
+                if let Some(acc) = slot {
+                    self.next.collect_ref(acc, timestamp);
+                }
+            }
             None => {
                 let key = key.into_owned();
-                let acc = self.fold.fold(None, value);
-                self.state.insert(key, Some(acc.clone()));
-                acc
+                self.first_of_key(key, value, timestamp);
             }
-        };
-        self.next.collect(acc, timestamp);
+        }
     }
     crate::forward_lifecycle!(next);
+}
+
+impl<T, KS, G, C> KeyedFoldOp<KS, G, KS::Key, T, C>
+where
+    KS: KeySelector<T>,
+    G: Fold<T>,
+    T: Clone + Send,
+    C: Collector<T>,
+{
+    /// The first record of a key: its own aggregate (out of line: rare, and kept out of
+    /// the per-record path).
+    #[cold]
+    #[inline(never)]
+    fn first_of_key(&mut self, key: KS::Key, value: T, timestamp: Timestamp) {
+        let acc = self.fold.fold(None, value);
+        if let Some(acc) = self.state.entry(key).or_insert(Some(acc)) {
+            self.next.collect_ref(acc, timestamp);
+        }
+    }
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).

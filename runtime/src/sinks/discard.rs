@@ -36,6 +36,14 @@ impl<T> Collector<T> for DiscardSink {
         std::hint::black_box(&value);
         self.count += 1;
     }
+    #[inline]
+    fn collect_ref(&mut self, value: &T, _: Timestamp)
+    where
+        T: Clone,
+    {
+        std::hint::black_box(value);
+        self.count += 1;
+    }
     fn on_control(&mut self, _: Control) {}
     fn open(&mut self, _: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         Ok(())

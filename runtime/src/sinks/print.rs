@@ -79,22 +79,21 @@ fn write_first(buffer: &mut String, len: usize, to_err: bool) {
     buffer.drain(..len);
 }
 
-impl<T, F: FnMut(&T, &mut String) + Clone + Send + 'static> Tail<T> for PrintSink<F> {
-    fn build(self) -> impl Collector<T> {
-        self
-    }
-}
-
-impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
+impl<F> PrintSink<F> {
+    /// Appends the record's line to this thread's pending text, writing what came before
+    /// once it fills a pipe's atomic write.
     #[inline]
-    fn collect(&mut self, value: T, _: Timestamp) {
+    fn print<T>(&mut self, value: &T, _: Timestamp)
+    where
+        F: FnMut(&T, &mut String),
+    {
         crate::core::panic_scope::enter(self.id);
         let (prefix, format) = (&self.prefix, &mut self.format);
         PENDING.with(|p| {
             let buffer = &mut p.borrow_mut()[usize::from(self.to_err)];
             let before = buffer.len();
             buffer.push_str(prefix);
-            format(&value, buffer);
+            format(value, buffer);
             buffer.push('\n');
             if buffer.len() > BUFFER_BYTES {
                 // Write what was there before this line, so that the write fits in a pipe's
@@ -106,6 +105,26 @@ impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
                 }
             }
         });
+    }
+}
+
+impl<T, F: FnMut(&T, &mut String) + Clone + Send + 'static> Tail<T> for PrintSink<F> {
+    fn build(self) -> impl Collector<T> {
+        self
+    }
+}
+
+impl<T, F: FnMut(&T, &mut String) + Send> Collector<T> for PrintSink<F> {
+    #[inline]
+    fn collect(&mut self, value: T, timestamp: Timestamp) {
+        self.print(&value, timestamp);
+    }
+    #[inline]
+    fn collect_ref(&mut self, value: &T, timestamp: Timestamp)
+    where
+        T: Clone,
+    {
+        self.print(value, timestamp);
     }
     fn on_control(&mut self, control: Control) {
         if control == Control::EndOfInput {

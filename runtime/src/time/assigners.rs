@@ -22,12 +22,14 @@ impl TimeWindow {
     }
 
     /// `end - 1`: the timestamp of the window's result, and the watermark that fires it.
+    #[inline]
     pub fn max_timestamp(&self) -> Timestamp {
         self.end - 1
     }
 
     /// Flink's `TimeWindow.getWindowStartWithOffset`: `ts - (ts - offset) mod size`, with the
     /// remainder taken non-negative, so that negative timestamps align too.
+    #[inline]
     pub fn start_with_offset(timestamp: Timestamp, offset: i64, size: i64) -> Timestamp {
         timestamp - (timestamp - offset).rem_euclid(size)
     }

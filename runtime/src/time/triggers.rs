@@ -42,14 +42,19 @@ pub enum Trigger {
 }
 
 impl Trigger {
+    #[inline]
     pub(crate) fn purges(&self) -> bool {
         matches!(self, Trigger::Purging(_))
     }
+    /// The trigger a `PurgingTrigger` wraps (a loop, not a recursion: it is inlined into
+    /// the window operator's per-record path).
+    #[inline]
     pub(crate) fn inner(&self) -> &Trigger {
-        match self {
-            Trigger::Purging(t) => t.inner(),
-            t => t,
+        let mut t = self;
+        while let Trigger::Purging(inner) = t {
+            t = inner;
         }
+        t
     }
 }
 

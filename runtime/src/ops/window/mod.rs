@@ -155,6 +155,7 @@ where
             lateness: self.lateness,
             f: self.f,
             windows: BTreeMap::new(),
+            spare: Vec::new(),
             assigned: Vec::with_capacity(4),
             watermark: i64::MIN,
             event_time,

@@ -13,6 +13,9 @@ use crate::time::{TimeWindow, Trigger, WindowAssigner};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 
+/// Cleared maps kept for new windows: as many as windows are usually open at once.
+const SPARE_MAPS: usize = 4;
+
 pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     pub(super) id: u32,
     pub(super) key: KF,
@@ -22,6 +25,9 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// Open windows in order of their end (all windows of an assigner have one size), each
     /// with the accumulator of every key that has records in it.
     pub(super) windows: BTreeMap<TimeWindow, KeyMap<K, Option<Acc>>>,
+    /// The maps of windows that are gone, cleared, for the next windows: a window of as
+    /// many keys as the last one then needs no growth (rehashing, fresh pages) as it fills.
+    pub(super) spare: Vec<KeyMap<K, Option<Acc>>>,
     pub(super) assigned: Vec<TimeWindow>,
     /// Event time (the input watermark) or processing time (the clock at the last tick):
     /// windows up to here have fired.
@@ -117,9 +123,13 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
             if entry.key().max_timestamp().saturating_add(self.lateness) > time {
                 break;
             }
-            let (window, keys) = entry.remove_entry();
+            let (window, mut keys) = entry.remove_entry();
             for key in keys.keys() {
                 self.states.drop_window(key, window);
+            }
+            if self.spare.len() < SPARE_MAPS {
+                keys.clear();
+                self.spare.push(keys);
             }
             if !self.counts.is_empty() {
                 self.counts.retain(|(w, _), _| *w != window);
@@ -179,7 +189,8 @@ where
                 continue; // This window is gone; the record still counts for the others.
             }
             let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
-            let keys = self.windows.entry(window).or_default();
+            let spare = &mut self.spare;
+            let keys = self.windows.entry(window).or_insert_with(|| spare.pop().unwrap_or_default());
             let acc = match keys.get_mut(&key) {
                 Some(acc) => acc,
                 None => keys.entry(key.clone()).or_insert(None),

@@ -184,7 +184,18 @@ fn socket_word_count_without_a_server_fails_with_what_to_do() {
 
 #[test]
 fn bench_workloads_plans_are_embedded_and_drawn() {
-    for workload in ["stateless", "keyed-sum", "wordcount", "window-alert", "sliding-alert"] {
+    for workload in [
+        "stateless",
+        "keyed-sum",
+        "wordcount",
+        "window-alert",
+        "sliding-alert",
+        "json-alert",
+        "keyed-sum-written",
+        "wordcount-written",
+        "window-alert-written",
+        "json-alert-written",
+    ] {
         let out = run(env!("CARGO_BIN_EXE_bench"), &["--plan", workload, "2"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let plan = plan::parse(&stdout(&out)).expect("valid plan JSON");
@@ -195,7 +206,18 @@ fn bench_workloads_plans_are_embedded_and_drawn() {
 #[test]
 fn bench_prints_a_result_line_comparable_with_flinks() {
     let bench = env!("CARGO_BIN_EXE_bench");
-    for workload in ["stateless", "keyed-sum", "wordcount", "window-alert", "sliding-alert"] {
+    for workload in [
+        "stateless",
+        "keyed-sum",
+        "wordcount",
+        "window-alert",
+        "sliding-alert",
+        "json-alert",
+        "keyed-sum-written",
+        "wordcount-written",
+        "window-alert-written",
+        "json-alert-written",
+    ] {
         let out = run(bench, &[workload, "20000", "2", "100"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let line = stdout(&out);

@@ -122,6 +122,20 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     assert!(stdout(&help).contains("--plan"));
 }
 
+/// Every workload of the `bench` binary: hand-tuned, then as a user writes them.
+const BENCH_WORKLOADS: [&str; 10] = [
+    "stateless",
+    "keyed-sum",
+    "wordcount",
+    "window-alert",
+    "sliding-alert",
+    "json-alert",
+    "keyed-sum-written",
+    "wordcount-written",
+    "window-alert-written",
+    "json-alert-written",
+];
+
 const SOCKET_WORD_COUNT: &str = env!("CARGO_BIN_EXE_socket_word_count");
 
 /// Starts `socket_word_count` with `args` against a server of the test's own; returns the
@@ -184,18 +198,7 @@ fn socket_word_count_without_a_server_fails_with_what_to_do() {
 
 #[test]
 fn bench_workloads_plans_are_embedded_and_drawn() {
-    for workload in [
-        "stateless",
-        "keyed-sum",
-        "wordcount",
-        "window-alert",
-        "sliding-alert",
-        "json-alert",
-        "keyed-sum-written",
-        "wordcount-written",
-        "window-alert-written",
-        "json-alert-written",
-    ] {
+    for workload in BENCH_WORKLOADS {
         let out = run(env!("CARGO_BIN_EXE_bench"), &["--plan", workload, "2"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let plan = plan::parse(&stdout(&out)).expect("valid plan JSON");
@@ -206,18 +209,7 @@ fn bench_workloads_plans_are_embedded_and_drawn() {
 #[test]
 fn bench_prints_a_result_line_comparable_with_flinks() {
     let bench = env!("CARGO_BIN_EXE_bench");
-    for workload in [
-        "stateless",
-        "keyed-sum",
-        "wordcount",
-        "window-alert",
-        "sliding-alert",
-        "json-alert",
-        "keyed-sum-written",
-        "wordcount-written",
-        "window-alert-written",
-        "json-alert-written",
-    ] {
+    for workload in BENCH_WORKLOADS {
         let out = run(bench, &[workload, "20000", "2", "100"]);
         assert!(out.status.success(), "{}", stderr(&out));
         let line = stdout(&out);

@@ -125,6 +125,15 @@ pub struct Output<'a, T> {
     pub(crate) timestamp: Timestamp,
 }
 
+/// Sends what a function collected into `buffer` on to `next`, in order (the buffer keeps
+/// its capacity for the next record).
+#[inline]
+pub(crate) fn send_buffered<T, C: Collector<T>>(buffer: &mut Vec<(T, Timestamp)>, next: &mut C) {
+    for (value, timestamp) in buffer.drain(..) {
+        next.collect(value, timestamp);
+    }
+}
+
 impl<T> Output<'_, T> {
     /// Emits a record with the timestamp of the input record.
     pub fn collect(&mut self, value: T) {

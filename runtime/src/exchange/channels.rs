@@ -251,9 +251,22 @@ mod tests {
 
     #[test]
     fn a_batch_is_allocated_on_its_first_record_not_for_every_consumer_up_front() {
-        let consumers = 1_000;
-        let (senders, _receivers): (Vec<InputSender<u64>>, Vec<_>) =
-            (0..consumers).map(|_| tokio::sync::mpsc::channel(4)).unzip();
+        let mut channels = Channels::<u64>::new(None);
+        let _receivers = connect(&mut channels, 1_000);
+        let reserved = |c: &Channels<u64>| c.buffers.iter().map(Vec::capacity).sum::<usize>();
+        assert_eq!(reserved(&channels), 0);
+        channels.push(7, 42, 0);
+        assert_eq!(reserved(&channels), crate::exchange::BATCH_SIZE);
+        assert_eq!(channels.buffers[7].len(), 1);
+    }
+
+    /// Connects `channels` (edge 0) to `consumers` consumer subtasks; their receivers.
+    fn connect<T: Send + 'static>(
+        channels: &mut Channels<T>,
+        consumers: usize,
+    ) -> Vec<tokio::sync::mpsc::Receiver<(u32, Message<T>)>> {
+        let (senders, receivers): (Vec<InputSender<T>>, Vec<_>) =
+            (0..consumers).map(|_| tokio::sync::mpsc::channel(64)).unzip();
         let mut endpoints = Endpoints::default();
         endpoints.inputs.insert((1, 0), Box::new(senders));
         endpoints.channel_offsets.insert(0, 0);
@@ -265,31 +278,13 @@ mod tests {
             clock: crate::time::Clock::System,
             endpoints: &endpoints,
         };
-        let mut channels = Channels::<u64>::new(None);
         channels.connect(0, &ctx).unwrap();
-        let reserved = |c: &Channels<u64>| c.buffers.iter().map(Vec::capacity).sum::<usize>();
-        assert_eq!(reserved(&channels), 0);
-        channels.push(7, 42, 0);
-        assert_eq!(reserved(&channels), crate::exchange::BATCH_SIZE);
-        assert_eq!(channels.buffers[7].len(), 1);
+        receivers
     }
 
-    /// Channels of `edge` 0 to one consumer, and the consumer's receiver.
+    /// Channels of edge 0 to one consumer, and the consumer's receiver.
     fn one_consumer<T: Send + 'static>(channels: &mut Channels<T>) -> tokio::sync::mpsc::Receiver<(u32, Message<T>)> {
-        let (sender, receiver) = tokio::sync::mpsc::channel(64);
-        let mut endpoints = Endpoints::default();
-        endpoints.inputs.insert((1, 0), Box::new(vec![sender]));
-        endpoints.channel_offsets.insert(0, 0);
-        let ctx = RuntimeContext {
-            subtask: 0,
-            parallelism: 1,
-            max_parallelism: 128,
-            plan: &PLAN,
-            clock: crate::time::Clock::System,
-            endpoints: &endpoints,
-        };
-        channels.connect(0, &ctx).unwrap();
-        receiver
+        connect(channels, 1).pop().expect("one consumer")
     }
 
     #[test]

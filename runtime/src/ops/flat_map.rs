@@ -35,7 +35,7 @@
 //! The compiler tells the forms apart by the closure's parameters (two: the collector
 //! form); a named function is taken as the iterator form.
 
-use crate::core::collector::{Collector, Output};
+use crate::core::collector::{send_buffered, Collector, Output};
 use crate::core::element::Timestamp;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
@@ -130,9 +130,7 @@ where
     fn collect(&mut self, value: In, timestamp: Timestamp) {
         panic_scope::enter(self.id);
         (self.f)(value, &mut Output { buffer: &mut self.buffer, timestamp });
-        for (out, ts) in self.buffer.drain(..) {
-            self.next.collect(out, ts);
-        }
+        send_buffered(&mut self.buffer, &mut self.next);
     }
     crate::forward_lifecycle!(next);
 }

@@ -17,7 +17,7 @@
 //! TAGGED_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
-use crate::core::collector::{Collector, Output};
+use crate::core::collector::{send_buffered, Collector, Output};
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
@@ -83,9 +83,7 @@ where
         panic_scope::enter(self.id);
         let ctx = Context { timestamp, key: &() };
         (self.f)(value, &ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        for (out, ts) in self.buffer.drain(..) {
-            self.next.collect(out, ts);
-        }
+        send_buffered(&mut self.buffer, &mut self.next);
     }
     crate::forward_lifecycle!(next);
 }

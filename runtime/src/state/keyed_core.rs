@@ -141,9 +141,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     }
 
     fn send<C: Collector<O>>(&mut self, next: &mut C) {
-        for (out, ts) in self.buffer.drain(..) {
-            next.collect(out, ts);
-        }
+        crate::core::collector::send_buffered(&mut self.buffer, next);
     }
 
     /// A control element: a watermark advances event time and fires the timers it passes;

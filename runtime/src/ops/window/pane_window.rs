@@ -317,9 +317,7 @@ impl<KF, A, E, K: Hash + Eq + Clone + Send + 'static, Acc: Clone, O, C: Collecto
                 }
                 !panes.is_empty()
             });
-            for (o, ts) in self.out.drain(..) {
-                self.next.collect(o, ts);
-            }
+            crate::core::collector::send_buffered(&mut self.out, &mut self.next);
             panic_scope::enter(self.id);
             self.fired_end = end;
             self.next_end += self.slide;

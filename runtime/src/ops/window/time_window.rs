@@ -55,9 +55,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     where
         C: Collector<O>,
     {
-        for (o, ts) in self.out.drain(..) {
-            self.next.collect(o, ts);
-        }
+        crate::core::collector::send_buffered(&mut self.out, &mut self.next);
     }
 
     /// Time (event or processing) has reached `time`: fires the windows it passed and

@@ -113,3 +113,28 @@ fn key_by_sends_each_key_to_the_subtask_of_its_key_group() {
         assert_eq!(s, subtask_for_key_group(key_group(&k, 128), 128, 3), "key {k}");
     }
 }
+
+static HASHED_PAIRS: Collected<(String, String)> = Collected::new();
+
+/// A key of copies of two fields: the exchange hashes the fields in place (no copies to
+/// route a record), and must send each key where its key group says, as a key it made would.
+#[rill::job(no_main)]
+fn hash_pairs(env: &mut Env) {
+    env.from_sequence(0, 999)
+        .map(|n| (format!("host-{}", n % 13), format!("metric-{}", n % 7), n))
+        .key_by(|r| (r.0.clone(), r.1.clone()))
+        .process(|_, ctx, out| out.collect(ctx.current_key().clone()))
+        .sink_to(collect(&HASHED_PAIRS));
+}
+
+#[test]
+fn key_by_routes_copied_fields_by_the_key_group_of_the_key() {
+    HASH_PAIRS_JOB.run(Some(3), &[]).unwrap();
+    let got = HASHED_PAIRS.take();
+    assert_eq!(got.len(), 1000);
+    let subtasks: std::collections::HashSet<usize> = got.iter().map(|(s, _)| *s).collect();
+    assert_eq!(subtasks.len(), 3, "keys spread over every subtask");
+    for (s, key) in got {
+        assert_eq!(s, subtask_for_key_group(key_group(&key, 128), 128, 3), "key {key:?}");
+    }
+}

@@ -222,8 +222,8 @@ fn branch(graph: &Graph, phys: &Physical, out: Output) -> TokenStream {
             let id = e as u32;
             match &edge.partition {
                 Partition::Hash(key) => {
-                    let key = crate::key::selector(&key.closure);
-                    quote_spanned!(span=> .to_keyed_exchange(&#port, #id, #key))
+                    let hash = crate::key::hasher(&key.closure);
+                    quote_spanned!(span=> .to_keyed_exchange(&#port, #id, #hash))
                 }
                 Partition::Broadcast => quote_spanned!(span=> .to_broadcast(&#port, #id)),
                 p => {

@@ -35,6 +35,59 @@ pub fn selector(closure: &Expr) -> TokenStream {
     }
 }
 
+/// What a hash exchange routes by: a closure that feeds a hasher what hashes as the key
+/// does, without making the key where that can be seen from the selector: `.clone()` and
+/// `.to_owned()` of a part of the record are hashed in place (an owned value hashes as what
+/// it was made from: `Borrow`'s contract), also inside a tuple, so that
+/// `|m| (m.host.clone(), m.metric.clone())` routes by `(&m.host, &m.metric)` and allocates
+/// nothing. Anything else is computed and hashed.
+pub fn hasher(closure: &Expr) -> TokenStream {
+    let span = closure.span();
+    match closure {
+        Expr::Closure(c) if c.inputs.len() == 1 && matches!(c.output, syn::ReturnType::Default) => {
+            let mut refs = HashSet::new();
+            reference_bindings(&c.inputs[0], true, &mut refs);
+            let view = hash_view(&c.body, &refs);
+            let (capture, pat) = (c.capture, &c.inputs[0]);
+            let capture = capture.map_or_else(|| quote_spanned!(span=> move), |m| quote::quote!(#m));
+            quote_spanned!(span=> #capture |#pat, __rill_h: &mut ::rill::codegen::KeyHasher| {
+                ::core::hash::Hash::hash(&(#view), __rill_h)
+            })
+        }
+        other => quote_spanned!(span=> move |__rill_r, __rill_h: &mut ::rill::codegen::KeyHasher| {
+            ::core::hash::Hash::hash(&(#other)(__rill_r), __rill_h)
+        }),
+    }
+}
+
+/// The selector's body with copies of parts of the record replaced by the parts (see
+/// [`hasher`]).
+fn hash_view(body: &Expr, refs: &HashSet<syn::Ident>) -> Expr {
+    match unparen(body) {
+        Expr::MethodCall(m)
+            if (m.method == "clone" || m.method == "to_owned") && m.args.is_empty() && m.turbofish.is_none() =>
+        {
+            let receiver = unparen(&m.receiver);
+            if binding(receiver).is_some_and(|i| refs.contains(i))
+                || (matches!(receiver, Expr::Field(_)) && rooted_in(receiver, refs))
+            {
+                let span = receiver.span();
+                syn::parse_quote_spanned!(span=> &#receiver)
+            } else {
+                body.clone()
+            }
+        }
+        Expr::Tuple(t) => {
+            let mut t = t.clone();
+            for e in t.elems.iter_mut() {
+                *e = hash_view(e, refs);
+            }
+            Expr::Tuple(t)
+        }
+        _ => body.clone(),
+    }
+}
+
 /// The selector rewritten to return a reference into the record, if it names a part of it.
 fn borrowing(closure: &Expr) -> Option<Expr> {
     let Expr::Closure(c) = closure else { return None };
@@ -132,6 +185,22 @@ mod tests {
         assert_eq!(borrowed("|w| w.clone()").as_deref(), Some("move | w | w"));
         assert_eq!(borrowed("|m: &Metric| &m.key.id").as_deref(), Some("move | m : & Metric | & m . key . id"));
         assert_eq!(borrowed("|Metric { host, .. }| host").as_deref(), Some("move | Metric { host , .. } | host"));
+    }
+
+    fn hashed(src: &str) -> String {
+        let e: Expr = syn::parse_str(src).unwrap();
+        hasher(&e).to_string()
+    }
+
+    #[test]
+    fn exchanges_hash_parts_of_the_record_in_place() {
+        assert!(hashed("|m| (m.host.clone(), m.metric.clone())")
+            .contains("Hash :: hash (& ((& m . host , & m . metric)) , __rill_h)"));
+        assert!(hashed("|(w, _)| w.to_owned()").contains("Hash :: hash (& (& w) , __rill_h)"));
+        assert!(hashed("|t| t.0").contains("Hash :: hash (& (t . 0) , __rill_h)"));
+        // A computation is hashed as computed; `to_string` of a number is another value.
+        assert!(hashed("|t| t.0.to_string()").contains("Hash :: hash (& (t . 0 . to_string ()) , __rill_h)"));
+        assert!(hashed("key_of").contains("Hash :: hash (& (key_of) (__rill_r) , __rill_h)"));
     }
 
     #[test]

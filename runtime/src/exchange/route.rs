@@ -1,7 +1,6 @@
 //! Partitioners: which consumer subtask a record goes to (Flink's `StreamPartitioner`s).
 
-use crate::state::key_groups::{key_group, subtask_for_key_group};
-use crate::state::key_selector::KeySelector;
+use crate::state::key_groups::{key_group_of_hash, subtask_for_key_group, FxHasher};
 
 /// Chooses the consumer subtask of each record.
 pub trait Route<T>: Clone + Send + 'static {
@@ -84,21 +83,24 @@ impl<T> Route<T> for Global {
     }
 }
 
-/// By key group of the key the selector extracts.
+/// By key group of the record's key. The key is not made, only hashed: `hash` feeds the
+/// hasher what hashes as the key does (the compiler writes it from the key selector:
+/// `(&m.host, &m.metric)` for `(m.host.clone(), m.metric.clone())`), so routing a record
+/// never allocates a key that the consumer will make again.
 #[derive(Clone)]
-pub struct Hash<KF> {
-    key: KF,
+pub struct Hash<H> {
+    hash: H,
     max_parallelism: usize,
 }
 
-impl<KF> Hash<KF> {
-    /// Routes by the key `key` selects.
-    pub fn new(key: KF) -> Self {
-        Hash { key, max_parallelism: crate::core::plan::DEFAULT_MAX_PARALLELISM }
+impl<H> Hash<H> {
+    /// Routes by the key that `hash` feeds the hasher.
+    pub fn new(hash: H) -> Self {
+        Hash { hash, max_parallelism: crate::core::plan::DEFAULT_MAX_PARALLELISM }
     }
 }
 
-impl<T, KS: KeySelector<T>> Route<T> for Hash<KS> {
+impl<T, H: FnMut(&T, &mut FxHasher) + Clone + Send + 'static> Route<T> for Hash<H> {
     const NAME: &'static str = "HASH";
     fn open(&mut self, _: usize, _: usize, max_parallelism: usize) {
         self.max_parallelism = max_parallelism;
@@ -109,7 +111,9 @@ impl<T, KS: KeySelector<T>> Route<T> for Hash<KS> {
             // Every key group belongs to the one consumer: no need to extract and hash the key.
             return 0;
         }
-        let group = key_group(&*self.key.key(value), self.max_parallelism);
+        let mut hasher = FxHasher::default();
+        (self.hash)(value, &mut hasher);
+        let group = key_group_of_hash(&hasher, self.max_parallelism);
         subtask_for_key_group(group, self.max_parallelism, targets)
     }
 }
@@ -141,7 +145,7 @@ mod tests {
 
     #[test]
     fn hash_sends_a_key_always_to_the_same_subtask() {
-        let mut h = Hash::new(crate::state::key_selector::owned(|v: &(String, i32)| v.0.clone()));
+        let mut h = Hash::new(|v: &(String, i32), h: &mut FxHasher| std::hash::Hash::hash(&v.0, h));
         Route::open(&mut h, 0, 1, 128);
         let a = h.target(&("flink".to_owned(), 1), 4);
         for n in 0..10 {

@@ -8,7 +8,7 @@ use crate::core::element::{Control, Timestamp};
 use crate::core::error::JobError;
 use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
 use crate::core::runtime_context::RuntimeContext;
-use crate::state::key_selector::{KeyFor, KeySelector};
+use crate::state::key_groups::FxHasher;
 
 /// The lifecycle both writers share: control goes to every consumer subtask, buffers flush,
 /// parked sends are handed to the task.
@@ -153,18 +153,19 @@ where
         self.end(ExchangeWriter { edge, route, channels: Channels::new(Encoding::of()) })
     }
 
-    /// Ends the chain in a hash exchange by the key that `key` extracts (`key_by`).
-    pub fn to_keyed_exchange<KS>(
+    /// Ends the chain in a hash exchange by the key that `hash` feeds the hasher (`key_by`;
+    /// see [`Hash`]).
+    pub fn to_keyed_exchange<H>(
         self,
         port: &InputPort<P::Out>,
         edge: u32,
-        key: impl FnOnce(KeyFor<P::Out>) -> KS,
-    ) -> Branch<In, P, ExchangeWriter<P::Out, Hash<KS>>>
+        hash: H,
+    ) -> Branch<In, P, ExchangeWriter<P::Out, Hash<H>>>
     where
-        KS: KeySelector<P::Out>,
+        H: FnMut(&P::Out, &mut FxHasher) + Clone + Send + 'static,
         P::Out: crate::Codec,
     {
-        self.to_exchange(port, edge, Hash::new(KeyFor::select(key)))
+        self.to_exchange(port, edge, Hash::new(hash))
     }
 
     /// Ends the chain in a broadcast exchange.

@@ -92,7 +92,15 @@ fn fmix(mut h: u64) -> u64 {
 pub fn key_group<K: Hash + ?Sized>(key: &K, max_parallelism: usize) -> usize {
     let mut h = FxHasher::default();
     key.hash(&mut h);
-    (fmix(h.finish()) % max_parallelism as u64) as usize
+    key_group_of_hash(&h, max_parallelism)
+}
+
+/// The key group of a key already fed to `hasher` (what [`key_group`] computes, for a
+/// hash exchange that hashes a view of the key instead of the key: `(&a, &b)` for
+/// `(a.clone(), b.clone())`, which hashes alike).
+#[inline]
+pub fn key_group_of_hash(hasher: &FxHasher, max_parallelism: usize) -> usize {
+    (fmix(hasher.finish()) % max_parallelism as u64) as usize
 }
 
 /// The subtask that owns a key group (Flink's `computeOperatorIndexForKeyGroup`).

@@ -68,7 +68,7 @@ pub mod codegen {
     pub use crate::ops::agg::{Field0, Max, MaxBy, Min, MinBy, Sum};
     pub use crate::ops::window::choose::{ChooseWindows, ViaEachWindow, ViaPanes};
     pub use crate::sources::{FromIter, FromSource, Sequence, SocketTextStream, TextFile};
-    pub use crate::state::key_groups::FxHasher as KeyHasher;
+    pub use crate::state::key_groups::key_hash;
     pub use crate::time::CountWindows;
 }
 

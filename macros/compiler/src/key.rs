@@ -35,8 +35,7 @@ pub fn selector(closure: &Expr) -> TokenStream {
     }
 }
 
-/// What a hash exchange routes by: a closure that feeds a hasher what hashes as the key
-/// does, without making the key where that can be seen from the selector: `.clone()` and
+/// What a hash exchange routes by: a closure that hashes what hashes as the key does, without making the key where that can be seen from the selector: `.clone()` and
 /// `.to_owned()` of a part of the record are hashed in place (an owned value hashes as what
 /// it was made from: `Borrow`'s contract), also inside a tuple, so that
 /// `|m| (m.host.clone(), m.metric.clone())` routes by `(&m.host, &m.metric)` and allocates
@@ -50,13 +49,9 @@ pub fn hasher(closure: &Expr) -> TokenStream {
             let view = hash_view(&c.body, &refs);
             let (capture, pat) = (c.capture, &c.inputs[0]);
             let capture = capture.map_or_else(|| quote_spanned!(span=> move), |m| quote::quote!(#m));
-            quote_spanned!(span=> #capture |#pat, __rill_h: &mut ::rill::codegen::KeyHasher| {
-                ::core::hash::Hash::hash(&(#view), __rill_h)
-            })
+            quote_spanned!(span=> #capture |#pat| ::rill::codegen::key_hash(&(#view)))
         }
-        other => quote_spanned!(span=> move |__rill_r, __rill_h: &mut ::rill::codegen::KeyHasher| {
-            ::core::hash::Hash::hash(&(#other)(__rill_r), __rill_h)
-        }),
+        other => quote_spanned!(span=> move |__rill_r| ::rill::codegen::key_hash(&(#other)(__rill_r))),
     }
 }
 
@@ -194,13 +189,12 @@ mod tests {
 
     #[test]
     fn exchanges_hash_parts_of_the_record_in_place() {
-        assert!(hashed("|m| (m.host.clone(), m.metric.clone())")
-            .contains("Hash :: hash (& ((& m . host , & m . metric)) , __rill_h)"));
-        assert!(hashed("|(w, _)| w.to_owned()").contains("Hash :: hash (& (& w) , __rill_h)"));
-        assert!(hashed("|t| t.0").contains("Hash :: hash (& (t . 0) , __rill_h)"));
+        assert!(hashed("|m| (m.host.clone(), m.metric.clone())").contains("key_hash (& ((& m . host , & m . metric)))"));
+        assert!(hashed("|(w, _)| w.to_owned()").contains("key_hash (& (& w))"));
+        assert!(hashed("|t| t.0").contains("key_hash (& (t . 0))"));
         // A computation is hashed as computed; `to_string` of a number is another value.
-        assert!(hashed("|t| t.0.to_string()").contains("Hash :: hash (& (t . 0 . to_string ()) , __rill_h)"));
-        assert!(hashed("key_of").contains("Hash :: hash (& (key_of) (__rill_r) , __rill_h)"));
+        assert!(hashed("|t| t.0.to_string()").contains("key_hash (& (t . 0 . to_string ()))"));
+        assert!(hashed("key_of").contains("key_hash (& (key_of) (__rill_r))"));
     }
 
     #[test]

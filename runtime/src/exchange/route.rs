@@ -1,6 +1,6 @@
 //! Partitioners: which consumer subtask a record goes to (Flink's `StreamPartitioner`s).
 
-use crate::state::key_groups::{key_group_of_hash, subtask_for_key_group, FxHasher};
+use crate::state::key_groups::{key_group_of_hash, subtask_for_key_group};
 
 /// Chooses the consumer subtask of each record.
 pub trait Route<T>: Clone + Send + 'static {
@@ -83,8 +83,8 @@ impl<T> Route<T> for Global {
     }
 }
 
-/// By key group of the record's key. The key is not made, only hashed: `hash` feeds the
-/// hasher what hashes as the key does (the compiler writes it from the key selector:
+/// By key group of the record's key. The key is not made, only hashed: `hash` hashes what
+/// hashes as the key does (the compiler writes it from the key selector:
 /// `(&m.host, &m.metric)` for `(m.host.clone(), m.metric.clone())`), so routing a record
 /// never allocates a key that the consumer will make again.
 #[derive(Clone)]
@@ -94,13 +94,13 @@ pub struct Hash<H> {
 }
 
 impl<H> Hash<H> {
-    /// Routes by the key that `hash` feeds the hasher.
+    /// Routes by the key hash that `hash` computes.
     pub fn new(hash: H) -> Self {
         Hash { hash, max_parallelism: crate::core::plan::DEFAULT_MAX_PARALLELISM }
     }
 }
 
-impl<T, H: FnMut(&T, &mut FxHasher) + Clone + Send + 'static> Route<T> for Hash<H> {
+impl<T, H: FnMut(&T) -> u64 + Clone + Send + 'static> Route<T> for Hash<H> {
     const NAME: &'static str = "HASH";
     fn open(&mut self, _: usize, _: usize, max_parallelism: usize) {
         self.max_parallelism = max_parallelism;
@@ -111,9 +111,7 @@ impl<T, H: FnMut(&T, &mut FxHasher) + Clone + Send + 'static> Route<T> for Hash<
             // Every key group belongs to the one consumer: no need to extract and hash the key.
             return 0;
         }
-        let mut hasher = FxHasher::default();
-        (self.hash)(value, &mut hasher);
-        let group = key_group_of_hash(&hasher, self.max_parallelism);
+        let group = key_group_of_hash((self.hash)(value), self.max_parallelism);
         subtask_for_key_group(group, self.max_parallelism, targets)
     }
 }
@@ -145,7 +143,7 @@ mod tests {
 
     #[test]
     fn hash_sends_a_key_always_to_the_same_subtask() {
-        let mut h = Hash::new(|v: &(String, i32), h: &mut FxHasher| std::hash::Hash::hash(&v.0, h));
+        let mut h = Hash::new(|v: &(String, i32)| crate::state::key_groups::key_hash(&v.0));
         Route::open(&mut h, 0, 1, 128);
         let a = h.target(&("flink".to_owned(), 1), 4);
         for n in 0..10 {

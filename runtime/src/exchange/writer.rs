@@ -8,7 +8,6 @@ use crate::core::element::{Control, Timestamp};
 use crate::core::error::JobError;
 use crate::core::pipe::{Branch, ChainBuilder, Pipe, Tail};
 use crate::core::runtime_context::RuntimeContext;
-use crate::state::key_groups::FxHasher;
 
 /// The lifecycle both writers share: control goes to every consumer subtask, buffers flush,
 /// parked sends are handed to the task.
@@ -153,7 +152,7 @@ where
         self.end(ExchangeWriter { edge, route, channels: Channels::new(Encoding::of()) })
     }
 
-    /// Ends the chain in a hash exchange by the key that `hash` feeds the hasher (`key_by`;
+    /// Ends the chain in a hash exchange by the key hash that `hash` computes (`key_by`;
     /// see [`Hash`]).
     pub fn to_keyed_exchange<H>(
         self,
@@ -162,7 +161,7 @@ where
         hash: H,
     ) -> Branch<In, P, ExchangeWriter<P::Out, Hash<H>>>
     where
-        H: FnMut(&P::Out, &mut FxHasher) + Clone + Send + 'static,
+        H: FnMut(&P::Out) -> u64 + Clone + Send + 'static,
         P::Out: crate::Codec,
     {
         self.to_exchange(port, edge, Hash::new(hash))

@@ -90,17 +90,23 @@ fn fmix(mut h: u64) -> u64 {
 /// The key group of a key (Flink's `KeyGroupRangeAssignment.assignToKeyGroup`).
 #[inline]
 pub fn key_group<K: Hash + ?Sized>(key: &K, max_parallelism: usize) -> usize {
-    let mut h = FxHasher::default();
-    key.hash(&mut h);
-    key_group_of_hash(&h, max_parallelism)
+    key_group_of_hash(key_hash(key), max_parallelism)
 }
 
-/// The key group of a key already fed to `hasher` (what [`key_group`] computes, for a
-/// hash exchange that hashes a view of the key instead of the key: `(&a, &b)` for
-/// `(a.clone(), b.clone())`, which hashes alike).
+/// The key group of a key's [`key_hash`] (what [`key_group`] computes, for a hash exchange
+/// that hashes a view of the key instead of the key: `(&a, &b)` for `(a.clone(),
+/// b.clone())`, which hashes alike).
 #[inline]
-pub fn key_group_of_hash(hasher: &FxHasher, max_parallelism: usize) -> usize {
-    (fmix(hasher.finish()) % max_parallelism as u64) as usize
+pub fn key_group_of_hash(hash: u64, max_parallelism: usize) -> usize {
+    (fmix(hash) % max_parallelism as u64) as usize
+}
+
+/// The hash of a key (or of what hashes as it), before it is spread over key groups.
+#[inline]
+pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {
+    let mut h = FxHasher::default();
+    key.hash(&mut h);
+    h.finish()
 }
 
 /// The subtask that owns a key group (Flink's `computeOperatorIndexForKeyGroup`).

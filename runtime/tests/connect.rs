@@ -46,6 +46,38 @@ fn co_flat_map_emits_any_number_per_record_and_chains_what_follows() {
     assert_eq!(got, [0, 0, 2, 2, 2, 4, 20, 200]);
 }
 
+static FLAT_COLLECTED: Collected<i64> = Collected::new();
+
+/// The same in Flink's collector form.
+#[rill::job(no_main)]
+fn co_flat_map_collect(env: &mut Env) {
+    let a = env.from_elements([2i64, 3]);
+    let b = env.from_elements(["1,10", "100"]);
+    a.connect(b)
+        .co_flat_map(
+            |n, out| {
+                for i in 0..n {
+                    out.collect(i)
+                }
+            },
+            |s, out| {
+                for x in s.split(',') {
+                    out.collect(x.parse::<i64>().unwrap())
+                }
+            },
+        )
+        .map(|n| n * 2)
+        .sink_to(collect(&FLAT_COLLECTED));
+}
+
+#[test]
+fn co_flat_map_collects_like_it_iterates() {
+    CO_FLAT_MAP_COLLECT_JOB.run(Some(1), &[]).unwrap();
+    let mut got = FLAT_COLLECTED.values();
+    got.sort();
+    assert_eq!(got, [0, 0, 2, 2, 2, 4, 20, 200]);
+}
+
 /// Joins orders with payments by order id: whichever comes first waits in keyed state.
 #[derive(Clone)]
 struct MatchPayments;

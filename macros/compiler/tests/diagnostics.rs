@@ -38,6 +38,15 @@ fn methods_on_the_wrong_kind_of_stream_say_where_they_belong() {
 }
 
 #[test]
+fn co_flat_map_takes_two_functions_of_one_form() {
+    let e = error(quote! {
+        let b = env.from_sequence(1, 2);
+        env.from_sequence(1, 2).connect(b).co_flat_map(|a, out| out.collect(a), |b| vec![b]).print();
+    });
+    assert!(e.starts_with("`co_flat_map` takes two functions of one form"), "{e}");
+}
+
+#[test]
 fn each_kind_of_stream_says_what_it_has() {
     let e = error(quote! {
         let b = env.from_sequence(1, 2);

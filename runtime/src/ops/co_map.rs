@@ -12,8 +12,33 @@
 //!
 //! BOTH_JOB.run(Some(1), &[]).unwrap();
 //! ```
+//!
+//! `co_flat_map` takes Flink's collector form (closures of the record and an [`Output`]) or
+//! functions that return iterables:
+//!
+//! ```
+//! use rill::prelude::*;
+//! #[rill::job(no_main)]
+//! fn words_and_numbers(env: &mut Env) {
+//!     let numbers = env.from_sequence(1, 2);
+//!     let lines = env.from_elements(["a b", "c"]);
+//!     lines
+//!         .connect(numbers)
+//!         .co_flat_map(
+//!             |line, out| {
+//!                 for w in line.split(' ') {
+//!                     out.collect(w.to_owned())
+//!                 }
+//!             },
+//!             |n, out| out.collect(n.to_string()),
+//!         )
+//!         .print();
+//! }
+//!
+//! WORDS_AND_NUMBERS_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
-use crate::core::collector::Collector;
+use crate::core::collector::{send_buffered, Collector, Output};
 use crate::core::element::Timestamp;
 use crate::core::panic_scope;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
@@ -40,6 +65,72 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     {
         Headed::new(CoFlatMap { id, f1, f2 })
     }
+
+    /// `co_flat_map(|a, out| .., |b, out| ..)`: Flink's collector form.
+    pub fn co_flat_map_collect<O, F1, F2>(self, id: u32, f1: F1, f2: F2) -> Headed<A, B, CoFlatMapCollect<F1, F2, O>>
+    where
+        F1: FnMut(A, &mut Output<'_, O>) + Clone + Send + 'static,
+        F2: FnMut(B, &mut Output<'_, O>) + Clone + Send + 'static,
+        O: Send + 'static,
+    {
+        Headed::new(CoFlatMapCollect { id, f1, f2, _out: std::marker::PhantomData })
+    }
+}
+
+/// The stage of `co_flat_map` in the collector form.
+pub struct CoFlatMapCollect<F1, F2, O> {
+    id: u32,
+    f1: F1,
+    f2: F2,
+    _out: std::marker::PhantomData<fn() -> O>,
+}
+
+impl<F1: Clone, F2: Clone, O> Clone for CoFlatMapCollect<F1, F2, O> {
+    fn clone(&self) -> Self {
+        CoFlatMapCollect { id: self.id, f1: self.f1.clone(), f2: self.f2.clone(), _out: std::marker::PhantomData }
+    }
+}
+
+/// `co_flat_map` in the collector form, in a running chain: what either function collects
+/// is buffered and sent on when it returns.
+pub struct CoFlatMapCollectOp<F1, F2, O, C> {
+    id: u32,
+    f1: F1,
+    f2: F2,
+    buffer: Vec<(O, Timestamp)>,
+    next: C,
+}
+
+impl<A, B, O, F1, F2> TwoInputStage<A, B> for CoFlatMapCollect<F1, F2, O>
+where
+    F1: FnMut(A, &mut Output<'_, O>) + Clone + Send + 'static,
+    F2: FnMut(B, &mut Output<'_, O>) + Clone + Send + 'static,
+    O: Send + 'static,
+{
+    type Out = O;
+    fn wrap<C: Collector<O>>(self, next: C) -> impl TwoInputCollector<A, B> {
+        CoFlatMapCollectOp { id: self.id, f1: self.f1, f2: self.f2, buffer: Vec::new(), next }
+    }
+}
+
+impl<A, B, O, F1, F2, C> TwoInputCollector<A, B> for CoFlatMapCollectOp<F1, F2, O, C>
+where
+    F1: FnMut(A, &mut Output<'_, O>) + Send,
+    F2: FnMut(B, &mut Output<'_, O>) + Send,
+    O: Send,
+    C: Collector<O>,
+{
+    fn collect1(&mut self, value: A, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        (self.f1)(value, &mut Output { buffer: &mut self.buffer, timestamp });
+        send_buffered(&mut self.buffer, &mut self.next);
+    }
+    fn collect2(&mut self, value: B, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        (self.f2)(value, &mut Output { buffer: &mut self.buffer, timestamp });
+        send_buffered(&mut self.buffer, &mut self.next);
+    }
+    crate::forward_lifecycle!(next);
 }
 
 /// The stage of `co_map`.

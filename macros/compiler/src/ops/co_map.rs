@@ -1,6 +1,7 @@
-//! `connect(other).co_map(|a| out, |b| out)` and `co_flat_map(|a| iterable, |b| iterable)`:
-//! a function per input with one output type (Flink's `CoMapFunction`,
-//! `CoFlatMapFunction`).
+//! `connect(other).co_map(|a| out, |b| out)` and `co_flat_map(|a, out| .., |b, out| ..)` or
+//! `co_flat_map(|a| iterable, |b| iterable)`: a function per input with one output type
+//! (Flink's `CoMapFunction`, `CoFlatMapFunction`; closures of two parameters are Flink's
+//! collector form, as for `flat_map`).
 //!
 //! ```ignore
 //! let numbers = env.from_elements([1, 2]);
@@ -27,12 +28,19 @@ pub static CO_FLAT_MAP: OperatorSpec = OperatorSpec {
     op: operator("co_flat_map", "Co-Flat Map", |node| emit(node, true)),
     on: &[StreamKind::ConnectedStreams],
     args: (2, 2),
-    signature: "co_flat_map(|a| iterable, |b| iterable)",
+    signature: "co_flat_map(|a, out| .., |b, out| ..) or co_flat_map(|a| iterable, |b| iterable)",
     after_sink: false,
     build,
 };
 
 fn build(b: &mut Builder, mut cur: StreamRef, call: &Call, spec: &'static OperatorSpec) -> Option<StreamRef> {
+    if spec.op.method == "co_flat_map" && collects(&call.args[0]) != collects(&call.args[1]) {
+        b.error(
+            call.span,
+            "`co_flat_map` takes two functions of one form: both collect (`|a, out| ..`, `|b, out| ..`) or both return iterables",
+        );
+        return None;
+    }
     let second = cur.second.take()?;
     let keys = cur.keyed.clone().zip(cur.keyed2.clone());
     let mut inputs = cur.inputs(0);
@@ -41,9 +49,16 @@ fn build(b: &mut Builder, mut cur: StreamRef, call: &Call, spec: &'static Operat
     Some(StreamRef::of(id, call.span))
 }
 
+/// A closure of two parameters: Flink's collector form.
+fn collects(arg: &syn::Expr) -> bool {
+    matches!(arg, syn::Expr::Closure(c) if c.inputs.len() == 2)
+}
+
 fn emit(node: &Node, flat: bool) -> TokenStream {
     let (id, a, b) = (id(node), moved(&node.args[0]), moved(&node.args[1]));
-    if flat {
+    if flat && collects(&node.args[0]) {
+        quote_spanned!(node.span=> .co_flat_map_collect(#id, #a, #b))
+    } else if flat {
         quote_spanned!(node.span=> .co_flat_map(#id, #a, #b))
     } else {
         quote_spanned!(node.span=> .co_map(#id, #a, #b))

@@ -64,7 +64,45 @@ fn a_rolling_sum_clones_its_key_only_when_the_key_is_new() {
         assert!(got.values().all(|counts| counts.len() as i64 == RECORDS / 3), "p={p}");
         let clones = CLONES.load(Ordering::Relaxed);
         assert!(clones <= 3 * p, "p={p}: {clones} clones of keys, one per key and subtask at most");
+
+        // Keyed state of every kind, written for every record, with a time-to-live: the
+        // process function's context holds a copy of the record's key (it outlives the
+        // record, which the function owns), and the state copies a key only into a new entry.
+        CLONES.store(0, Ordering::Relaxed);
+        STATEFUL_HOSTS_JOB.run(Some(p), &[]).unwrap();
+        let got = per_key(&LAST.values());
+        assert_eq!(got.len(), 3, "p={p}");
+        assert!(got.values().all(|v| *v.last().unwrap() == RECORDS / 3), "p={p}: {got:?}");
+        let clones = CLONES.load(Ordering::Relaxed) as i64;
+        // One for the context per record, the first entry of each key in each of the five
+        // states and the time-to-live stamps, and `per_key`'s copies.
+        assert!(clones <= 2 * RECORDS + 3 * 8 * p as i64, "p={p}: {clones} clones for {RECORDS} records");
     }
+}
+
+static LIST: ListState<i64> = ListState::new("list");
+static MAP: MapState<u8, i64> = MapState::new("map");
+static TOTAL: ReducingState<i64> = ReducingState::new("total", |a, b| a + b);
+static RUNNING: ValueState<i64> = ValueState::new("running");
+static SUMMED: ValueState<i64> = ValueState::new("summed").with_ttl(Duration::from_secs(60));
+static LAST: Collected<(Host, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn stateful_hosts(env: &mut Env) {
+    env.from_sequence(0, RECORDS - 1)
+        .map(|i| (Host(format!("h{}", i % 3)), 1i64))
+        .key_by(|(host, _)| host)
+        .process(|(host, n), ctx, out| {
+            let seen = ctx.value(&RUNNING).get().unwrap_or(0) + n;
+            ctx.value(&RUNNING).update(seen);
+            ctx.list(&LIST).update(vec![seen]);
+            ctx.map(&MAP).put(0, seen);
+            ctx.reducing(&TOTAL).add(n);
+            let total = *ctx.reducing(&TOTAL).get().unwrap();
+            ctx.value(&SUMMED).update(total);
+            out.collect((host, total))
+        })
+        .sink_to(collect(&LAST));
 }
 
 static TOTALS: Collected<(String, i64)> = Collected::new();

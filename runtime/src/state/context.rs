@@ -99,7 +99,12 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     /// This key's value of the operator's own state `name` (a join's buffers): keyed state
     /// of any type, kept with the rest of the key's state.
     pub(crate) fn keyed_state<T: Default + Send + 'static>(&mut self, name: &'static str) -> &mut T {
-        self.state.map::<T>(name).entry(self.key.clone()).or_default()
+        // Looked up by reference: the key is copied only into a new entry.
+        let map = self.state.map::<T>(name);
+        if !map.contains_key(self.key) {
+            map.insert(self.key.clone(), T::default());
+        }
+        map.get_mut(self.key).expect("an entry for the key")
     }
 
     /// Drops this key's value of the operator's own state `name`.

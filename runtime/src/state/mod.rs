@@ -172,7 +172,12 @@ pub struct Touch<'a, K> {
 impl<K: Hash + Eq + Clone> Touch<'_, K> {
     fn touch(&mut self, key: &K) {
         if let Some((written, now)) = self.written.as_mut() {
-            written.insert(key.clone(), *now);
+            match written.get_mut(key) {
+                Some(at) => *at = *now,
+                None => {
+                    written.insert(key.clone(), *now);
+                }
+            }
         }
     }
 }
@@ -308,7 +313,12 @@ impl<K: Hash + Eq + Clone, T> ListHandle<'_, K, T> {
     /// Replaces the key's list.
     pub fn update(&mut self, values: Vec<T>) {
         self.touch.touch(self.key);
-        self.map.insert(self.key.clone(), values);
+        match self.map.get_mut(self.key) {
+            Some(list) => *list = values,
+            None => {
+                self.map.insert(self.key.clone(), values);
+            }
+        }
     }
     /// Empties the key's list.
     pub fn clear(&mut self) {
@@ -331,7 +341,14 @@ impl<K: Hash + Eq + Clone, UK: Hash + Eq, UV> MapHandle<'_, K, UK, UV> {
     /// Sets the value of `user_key`.
     pub fn put(&mut self, user_key: UK, value: UV) {
         self.touch.touch(self.key);
-        self.map.entry(self.key.clone()).or_default().insert(user_key, value);
+        match self.map.get_mut(self.key) {
+            Some(map) => {
+                map.insert(user_key, value);
+            }
+            None => {
+                self.map.insert(self.key.clone(), HashMap::from_iter([(user_key, value)]));
+            }
+        }
     }
     /// Removes `user_key`, returning its value.
     pub fn remove(&mut self, user_key: &UK) -> Option<UV> {
@@ -372,11 +389,12 @@ impl<K: Hash + Eq + Clone, T> ReducingHandle<'_, K, T> {
     /// Folds a value into the key's state.
     pub fn add(&mut self, value: T) {
         self.touch.touch(self.key);
-        let next = match self.map.remove(self.key) {
-            Some(acc) => (self.reduce)(acc, value),
-            None => value,
+        // The stored key goes back in with the new value: no copy of it.
+        let (key, next) = match self.map.remove_entry(self.key) {
+            Some((key, acc)) => (key, (self.reduce)(acc, value)),
+            None => (self.key.clone(), value),
         };
-        self.map.insert(self.key.clone(), next);
+        self.map.insert(key, next);
     }
     /// The key's folded value, if any.
     pub fn get(&self) -> Option<&T> {

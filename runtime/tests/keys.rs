@@ -77,7 +77,36 @@ fn a_rolling_sum_clones_its_key_only_when_the_key_is_new() {
         // One for the context per record, the first entry of each key in each of the five
         // states and the time-to-live stamps, and `per_key`'s copies.
         assert!(clones <= 2 * RECORDS + 3 * 8 * p as i64, "p={p}: {clones} clones for {RECORDS} records");
+
+        // Tumbling windows: a key is copied into each window once, not per record.
+        CLONES.store(0, Ordering::Relaxed);
+        WINDOWED_HOSTS_JOB.run(Some(p), &[]).unwrap();
+        let got = per_key(&WINDOWED.values());
+        assert_eq!(got.len(), 3, "p={p}");
+        assert!(
+            got.values().all(|sums| sums == &[334, 333, 333] || sums == &[333, 334, 333] || sums == &[333, 333, 334]),
+            "p={p}: {got:?}"
+        );
+        let clones = CLONES.load(Ordering::Relaxed);
+        assert!(clones <= 3 * 3 * 3, "p={p}: {clones} clones for 3 windows of 3 keys");
     }
+}
+
+static WINDOWED: Collected<(Host, i64)> = Collected::new();
+
+/// 3 s of records, one a millisecond, over 3 hosts, counted per host in 1 s windows.
+#[rill::job(no_main)]
+fn windowed_hosts(env: &mut Env) {
+    env.from_sequence(0, RECORDS - 1)
+        .map(|i| (Host(format!("h{}", i % 3)), 1i64, i))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.2),
+        )
+        .key_by(|(host, _, _)| host)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .sum(1)
+        .map(|(host, n, _)| (host, n))
+        .sink_to(collect(&WINDOWED));
 }
 
 static LIST: ListState<i64> = ListState::new("list");

@@ -162,12 +162,34 @@ where
         } else {
             self.clock.now()
         };
-        // Owned: the key outlives the record (it goes to the window function, to triggers'
-        // state). A borrowed key is cloned here, once per record.
-        let key = self.key.key(&value).into_owned();
         self.assigned.clear();
         self.assigner.assign(time, &mut self.assigned);
         let n = self.assigned.len();
+        // The common case: one window (tumbling), not fired yet, a trigger that keeps no
+        // state per key: the record is added under its key looked up by reference, and a
+        // key borrowed from the record is copied only when it is new to the window.
+        if n == 1
+            && self.assigned[0].max_timestamp() > self.watermark
+            && !matches!(
+                self.trigger.inner(),
+                Trigger::Count(_) | Trigger::ContinuousEventTime(_) | Trigger::ContinuousProcessingTime(_)
+            )
+        {
+            let spare = &mut self.spare;
+            let keys = self.windows.entry(self.assigned[0]).or_insert_with(|| spare.pop().unwrap_or_default());
+            let key = self.key.key(&value);
+            match keys.get_mut(&*key) {
+                Some(acc) => self.f.add(acc, value),
+                None => {
+                    let acc = keys.entry(key.into_owned()).or_insert(None);
+                    self.f.add(acc, value);
+                }
+            }
+            return;
+        }
+        // Owned: the key outlives the record (it goes to the window function, to triggers'
+        // state). A borrowed key is cloned here, once per record.
+        let key = self.key.key(&value).into_owned();
         // Later than the allowed lateness for every window it belongs to: a late record. A
         // record in no window at all (a gap between sliding windows) is late only by its own
         // timestamp, and otherwise dropped, as in Flink's `WindowOperator`.

@@ -167,25 +167,30 @@ pub struct StatsAcc {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ValueStats;
 
-/// A record with a measured value.
+/// A record with a measured value. (The `#[inline]`s on its impls and on [`ValueStats`] are
+/// there only because these types live in a library and the jobs in the `bench` binary: a
+/// user's job crate that defines its own types gets them inlined without asking.)
 pub trait Value {
     /// The value.
     fn value(&self) -> f64;
 }
 
 impl Value for Reading {
+    #[inline]
     fn value(&self) -> f64 {
         self.value
     }
 }
 
 impl Value for Metric {
+    #[inline]
     fn value(&self) -> f64 {
         self.value
     }
 }
 
 impl Value for MetricInline {
+    #[inline]
     fn value(&self) -> f64 {
         self.value
     }
@@ -194,14 +199,17 @@ impl Value for MetricInline {
 impl<T: Value> AggregateFunction<T> for ValueStats {
     type Acc = StatsAcc;
     type Out = Stats;
+    #[inline]
     fn create_accumulator(&self) -> StatsAcc {
         StatsAcc { count: 0, sum: 0.0, max: f64::NEG_INFINITY }
     }
+    #[inline]
     fn add(&self, record: T, acc: &mut StatsAcc) {
         acc.count += 1;
         acc.sum += record.value();
         acc.max = acc.max.max(record.value());
     }
+    #[inline]
     fn get_result(&self, acc: &StatsAcc) -> Stats {
         Stats { count: acc.count, avg: acc.sum / acc.count as f64, max: acc.max }
     }

@@ -80,7 +80,7 @@ use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
-use crate::time::{millis, Trigger, WindowAssigner, WindowTrigger};
+use crate::time::{millis, TimeWindow, Trigger, WindowAssigner, WindowTrigger};
 use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -148,9 +148,16 @@ where
             _ => false,
         };
         assert!(!mismatch, "trigger {trigger:?} fires in the other time domain than its windows: use an event-time trigger with event-time windows, a processing-time one with processing-time windows");
+        let (size, slide, _) = self.assigner.geometry();
+        let tumbling = size == slide
+            && size != i64::MAX
+            && self.assigner.session_gap().is_none()
+            && self.assigner.count().is_none();
         Either::Time(WindowOp {
             id: self.id,
             key: self.key,
+            tumbling,
+            last_window: TimeWindow { start: 0, end: 0 },
             assigner: self.assigner,
             lateness: self.lateness,
             f: self.f,

@@ -20,6 +20,11 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     pub(super) id: u32,
     pub(super) key: KF,
     pub(super) assigner: W,
+    /// The assigner puts each record in exactly one window of a fixed size (tumbling): a
+    /// record in [`last_window`](Self::last_window) takes it without assigning again.
+    pub(super) tumbling: bool,
+    /// The window the last record of a tumbling assigner went to (empty at first).
+    pub(super) last_window: TimeWindow,
     pub(super) lateness: i64,
     pub(super) f: F,
     /// Open windows in order of their end (all windows of an assigner have one size), each
@@ -163,7 +168,15 @@ where
             self.clock.now()
         };
         self.assigned.clear();
-        self.assigner.assign(time, &mut self.assigned);
+        if self.tumbling && self.last_window.start <= time && time < self.last_window.end {
+            // Records mostly come in time order: no division to find the window.
+            self.assigned.push(self.last_window);
+        } else {
+            self.assigner.assign(time, &mut self.assigned);
+            if self.tumbling {
+                self.last_window = self.assigned[0];
+            }
+        }
         let n = self.assigned.len();
         // The common case: one window (tumbling), not fired yet, a trigger that keeps no
         // state per key: the record is added under its key looked up by reference, and a

@@ -59,6 +59,7 @@ pub mod choose;
 pub mod context;
 mod count_window;
 pub mod functions;
+mod open_windows;
 pub mod pane_window;
 pub(crate) mod session_window;
 mod time_window;
@@ -81,7 +82,6 @@ use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
 use crate::time::{millis, TimeWindow, Trigger, WindowAssigner, WindowTrigger};
-use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -161,7 +161,7 @@ where
             assigner: self.assigner,
             lateness: self.lateness,
             f: self.f,
-            windows: BTreeMap::new(),
+            windows: Default::default(),
             spare: Vec::new(),
             assigned: Vec::with_capacity(4),
             watermark: i64::MIN,

@@ -4,13 +4,13 @@
 
 use super::context::WindowStates;
 use super::functions::WindowFn;
+use super::open_windows::OpenWindows;
 use crate::core::collector::Collector;
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::KeySelector;
 use crate::time::{TimeWindow, Trigger, WindowAssigner};
-use std::collections::BTreeMap;
 use std::hash::Hash;
 
 /// Cleared maps kept for new windows: as many as windows are usually open at once.
@@ -29,7 +29,7 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     pub(super) f: F,
     /// Open windows in order of their end (all windows of an assigner have one size), each
     /// with the accumulator of every key that has records in it.
-    pub(super) windows: BTreeMap<TimeWindow, KeyMap<K, Option<Acc>>>,
+    pub(super) windows: OpenWindows<KeyMap<K, Option<Acc>>>,
     /// The maps of windows that are gone, cleared, for the next windows: a window of as
     /// many keys as the last one then needs no growth (rehashing, fresh pages) as it fills.
     pub(super) spare: Vec<KeyMap<K, Option<Acc>>>,
@@ -122,11 +122,11 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
             }
         }
         self.send_out();
-        while let Some(entry) = self.windows.first_entry() {
-            if entry.key().max_timestamp().saturating_add(self.lateness) > time {
+        while let Some(first) = self.windows.first() {
+            if first.max_timestamp().saturating_add(self.lateness) > time {
                 break;
             }
-            let (window, mut keys) = entry.remove_entry();
+            let Some((window, mut keys)) = self.windows.pop_first() else { break };
             for key in keys.keys() {
                 self.states.drop_window(key, window);
             }
@@ -189,7 +189,7 @@ where
             )
         {
             let spare = &mut self.spare;
-            let keys = self.windows.entry(self.assigned[0]).or_insert_with(|| spare.pop().unwrap_or_default());
+            let keys = self.windows.get_or_insert_with(self.assigned[0], || spare.pop().unwrap_or_default());
             let key = self.key.key(&value);
             match keys.get_mut(&*key) {
                 Some(acc) => self.f.add(acc, value),
@@ -223,7 +223,7 @@ where
             }
             let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
             let spare = &mut self.spare;
-            let keys = self.windows.entry(window).or_insert_with(|| spare.pop().unwrap_or_default());
+            let keys = self.windows.get_or_insert_with(window, || spare.pop().unwrap_or_default());
             let acc = match keys.get_mut(&key) {
                 Some(acc) => acc,
                 None => keys.entry(key.clone()).or_insert(None),

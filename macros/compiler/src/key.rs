@@ -35,23 +35,44 @@ pub fn selector(closure: &Expr) -> TokenStream {
     }
 }
 
-/// What a hash exchange routes by: a closure that hashes what hashes as the key does, without making the key where that can be seen from the selector: `.clone()` and
+/// What a hash exchange routes by: a closure that hashes what hashes as the key does,
+/// without making the key where that can be seen from the selector: `.clone()` and
 /// `.to_owned()` of a part of the record are hashed in place (an owned value hashes as what
 /// it was made from: `Borrow`'s contract), also inside a tuple, so that
 /// `|m| (m.host.clone(), m.metric.clone())` routes by `(&m.host, &m.metric)` and allocates
 /// nothing. Anything else is computed and hashed.
 pub fn hasher(closure: &Expr) -> TokenStream {
     let span = closure.span();
-    match closure {
-        Expr::Closure(c) if c.inputs.len() == 1 && matches!(c.output, syn::ReturnType::Default) => {
-            let mut refs = HashSet::new();
-            reference_bindings(&c.inputs[0], true, &mut refs);
+    match selector_closure(closure) {
+        Some((c, refs)) => {
             let view = hash_view(&c.body, &refs);
             let (capture, pat) = (c.capture, &c.inputs[0]);
             let capture = capture.map_or_else(|| quote_spanned!(span=> move), |m| quote::quote!(#m));
             quote_spanned!(span=> #capture |#pat| ::rill::codegen::key_hash(&(#view)))
         }
-        other => quote_spanned!(span=> move |__rill_r| ::rill::codegen::key_hash(&(#other)(__rill_r))),
+        None => quote_spanned!(span=> move |__rill_r| ::rill::codegen::key_hash(&(#closure)(__rill_r))),
+    }
+}
+
+/// A closure of one parameter (the record) without a written return type, and the
+/// bindings of its parameter that are references into the record: the selectors whose
+/// body the compiler may read.
+fn selector_closure(closure: &Expr) -> Option<(&syn::ExprClosure, HashSet<syn::Ident>)> {
+    let Expr::Closure(c) = closure else { return None };
+    if c.inputs.len() != 1 || !matches!(c.output, syn::ReturnType::Default) {
+        return None;
+    }
+    let mut refs = HashSet::new();
+    reference_bindings(&c.inputs[0], true, &mut refs);
+    Some((c, refs))
+}
+
+/// `e` names a part of the record: a reference binding of the parameter, or a field path
+/// on one.
+fn part_of_record(e: &Expr, refs: &HashSet<syn::Ident>) -> bool {
+    match binding(e) {
+        Some(ident) => refs.contains(ident),
+        None => matches!(e, Expr::Field(_)) && rooted_in(e, refs),
     }
 }
 
@@ -63,9 +84,7 @@ fn hash_view(body: &Expr, refs: &HashSet<syn::Ident>) -> Expr {
             if (m.method == "clone" || m.method == "to_owned") && m.args.is_empty() && m.turbofish.is_none() =>
         {
             let receiver = unparen(&m.receiver);
-            if binding(receiver).is_some_and(|i| refs.contains(i))
-                || (matches!(receiver, Expr::Field(_)) && rooted_in(receiver, refs))
-            {
+            if part_of_record(receiver, refs) {
                 let span = receiver.span();
                 syn::parse_quote_spanned!(span=> &#receiver)
             } else {
@@ -85,12 +104,7 @@ fn hash_view(body: &Expr, refs: &HashSet<syn::Ident>) -> Expr {
 
 /// The selector rewritten to return a reference into the record, if it names a part of it.
 fn borrowing(closure: &Expr) -> Option<Expr> {
-    let Expr::Closure(c) = closure else { return None };
-    if c.inputs.len() != 1 || !matches!(c.output, syn::ReturnType::Default) {
-        return None;
-    }
-    let mut refs = HashSet::new();
-    reference_bindings(&c.inputs[0], true, &mut refs);
+    let (c, refs) = selector_closure(closure)?;
     let body = place_of(&c.body, &refs)?;
     let mut rewritten = c.clone();
     rewritten.body = Box::new(body);
@@ -126,12 +140,12 @@ fn place_of(body: &Expr, refs: &HashSet<syn::Ident>) -> Option<Expr> {
         Expr::Reference(r) if r.mutability.is_none() => unparen(&r.expr),
         other => other,
     };
-    if let Some(ident) = binding(inner) {
-        // A reference binding is already `&Key`; `*x` of a plain one is not ours to borrow.
-        return refs.contains(ident).then(|| inner.clone());
-    }
-    if !matches!(inner, Expr::Field(_)) || !rooted_in(inner, refs) {
+    if !part_of_record(inner, refs) {
         return None;
+    }
+    if binding(inner).is_some() {
+        // A reference binding is already `&Key`.
+        return Some(inner.clone());
     }
     let span = inner.span();
     Some(syn::parse_quote_spanned!(span=> &#inner))

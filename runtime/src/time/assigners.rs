@@ -69,6 +69,11 @@ pub trait WindowAssigner: Clone + Send + 'static {
     fn needs_timestamps(&self) -> bool {
         self.is_event_time()
     }
+    /// Tumbling: each record in exactly one window of a fixed size, so that a record in
+    /// the window of the one before needs no assigning.
+    fn is_tumbling(&self) -> bool {
+        false
+    }
 }
 
 /// One window per key holding every record, which never ends (Flink's `GlobalWindows`): it
@@ -299,6 +304,9 @@ impl WindowAssigner for TumblingEventTimeWindows {
     fn describe(&self) -> String {
         format!("TumblingEventTimeWindows({})", self.size)
     }
+    fn is_tumbling(&self) -> bool {
+        true
+    }
     fn geometry(&self) -> (i64, i64, i64) {
         (self.size, self.size, self.offset)
     }
@@ -368,6 +376,9 @@ impl WindowAssigner for TumblingProcessingTimeWindows {
     }
     fn describe(&self) -> String {
         format!("TumblingProcessingTimeWindows({})", self.0.size)
+    }
+    fn is_tumbling(&self) -> bool {
+        true
     }
     fn geometry(&self) -> (i64, i64, i64) {
         self.0.geometry()

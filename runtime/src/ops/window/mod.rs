@@ -148,11 +148,7 @@ where
             _ => false,
         };
         assert!(!mismatch, "trigger {trigger:?} fires in the other time domain than its windows: use an event-time trigger with event-time windows, a processing-time one with processing-time windows");
-        let (size, slide, _) = self.assigner.geometry();
-        let tumbling = size == slide
-            && size != i64::MAX
-            && self.assigner.session_gap().is_none()
-            && self.assigner.count().is_none();
+        let tumbling = self.assigner.is_tumbling();
         Either::Time(WindowOp {
             id: self.id,
             key: self.key,

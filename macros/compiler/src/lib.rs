@@ -43,7 +43,13 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
     let mut diags = diag::Diagnostics::default();
     let options = match parse_options(attr) {
         Ok(o) => o,
-        Err(e) => return e.to_compile_error(),
+        Err(e) => {
+            // The option's error alone, with the fallback items (as if no option was given),
+            // so that rustc reports nothing more.
+            let errors = e.to_compile_error();
+            let fallback = fallback(&item, &diags, &emit::Options { main: true, allocator: false });
+            return quote!(#errors #fallback);
+        }
     };
     let Some(job) = parse_job(item.clone(), &mut diags) else {
         return fallback(&item, &diags, &options);

@@ -59,7 +59,9 @@ pub use sinks::user::Sink;
 /// layout can change without changing what the compiler emits. Not for users.
 #[doc(hidden)]
 pub mod codegen {
+    pub use crate::__format as format;
     pub use crate::__global_allocator as global_allocator;
+    pub use crate::api::format::format_with_hint;
     pub use crate::core::pipe::ChainBuilder;
     pub use crate::core::plan::{ChainSpec, Edge, Operator, Partitioner, PlanSpec};
     pub use crate::core::two_input::TwoInput;

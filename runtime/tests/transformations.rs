@@ -199,6 +199,46 @@ fn one_stream_feeds_two_chained_consumers() {
     assert_eq!(FANNED_B.values(), ["#1", "#2", "#3", "#4"]);
 }
 
+static FORMATTED: Collected<(String, usize)> = Collected::new();
+
+/// `format!` in a job's function formats as std's does (implicit captures, widths, a
+/// literal alone), and its strings start at the length the call site last produced: each
+/// 23-byte line after the first is made in one allocation of 23 bytes, where std's
+/// `format!` grows an empty string to 8, 16 and then 32 bytes.
+#[rill::job(no_main)]
+fn formatted(env: &mut Env) {
+    let word = "sevenxx";
+    env.from_sequence(1, 4)
+        .map(move |i| if i == 4 { format!("{i:>3}|{word}") } else { format!("{} {} {}", word, word, word) })
+        .map(|line| {
+            let capacity = line.capacity();
+            (line, capacity)
+        })
+        .sink_to(collect(&FORMATTED));
+    env.from_elements([1]).map(|_| format!("plain")).map(|s| (s, 5)).sink_to(collect(&FORMATTED));
+}
+
+#[test]
+fn format_in_a_job_formats_as_std_and_sizes_from_the_last_string() {
+    FORMATTED_JOB.run(Some(1), &[]).unwrap();
+    let mut got = FORMATTED.values();
+    got.sort();
+    let line = "sevenxx sevenxx sevenxx";
+    let word = std::hint::black_box("sevenxx");
+    assert_eq!(std::format!("{} {} {}", word, word, word).capacity(), 32, "std's growth");
+    assert_eq!(
+        got,
+        [
+            // A call site of its own, run once: grown as std's.
+            ("  4|sevenxx".to_owned(), 16),
+            ("plain".to_owned(), 5),
+            (line.to_owned(), 23),
+            (line.to_owned(), 23),
+            (line.to_owned(), 32)
+        ]
+    );
+}
+
 static COPIES: Collected<(u32, u32)> = Collected::new();
 static COPIES_ITER: Collected<(u32, u32)> = Collected::new();
 

@@ -1,7 +1,7 @@
 //! The Rill job compiler: turns the body of a `#[rill::job]` function into fused,
 //! monomorphized chains, an embedded plan and a `main`.
 //!
-//! One pass per module: [`parse`] → [`build`] (into the [`ir`]) → [`validate`] → [`chain`] →
+//! One pass per module: [`format`] (presized `format!`s in the body) → [`parse`] → [`build`] (into the [`ir`]) → [`validate`] → [`chain`] →
 //! [`emit`]. Each DataStream method is a spec in [`ops`], one file per operator: what it is
 //! called on, its checks, how it builds and how it is emitted. It is a library of pure
 //! functions over token streams, so it is unit-tested directly; the proc-macro crate is a
@@ -13,6 +13,7 @@ pub mod chain;
 pub mod codec;
 pub mod diag;
 pub mod emit;
+pub mod format;
 pub mod ir;
 pub mod key;
 pub mod ops;
@@ -36,10 +37,14 @@ use syn::ItemFn;
 /// Compiles `#[rill::job(ATTR)] ITEM`. Errors come back as `compile_error!`s at the
 /// offending calls, with fallback items so that rustc reports nothing more.
 pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let item: ItemFn = match syn::parse2(item) {
+    let mut item: ItemFn = match syn::parse2(item) {
         Ok(i) => i,
         Err(e) => return e.to_compile_error(),
     };
+    match syn::parse2(format::presize(quote::ToTokens::to_token_stream(&item.block))) {
+        Ok(block) => item.block = block,
+        Err(e) => return e.to_compile_error(),
+    }
     let mut diags = diag::Diagnostics::default();
     let options = match parse_options(attr) {
         Ok(o) => o,

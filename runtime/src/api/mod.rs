@@ -5,6 +5,7 @@
 pub mod aggregate_function;
 pub mod allocator;
 pub mod codec;
+pub mod format;
 pub mod metrics;
 pub mod output_tag;
 pub mod small_string;

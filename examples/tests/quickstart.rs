@@ -411,3 +411,60 @@ fn job_binaries_allocate_with_mimalloc() {
     let plain = Command::new(WORD_COUNT).args(["-p", "1"]).output().unwrap();
     assert_eq!(stderr(&plain), "", "statistics only when asked for");
 }
+
+/// The completed checkpoints (`<dir>/<job id>/chk-N/_metadata`) under `dir`.
+fn completed_checkpoints(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for job in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for chk in std::fs::read_dir(job.path()).into_iter().flatten().flatten() {
+            let meta = chk.path().join("_metadata");
+            if meta.is_file() {
+                found.push(meta);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn checkpoint_flags_take_checkpoints_where_they_say_while_the_job_runs() {
+    // As the README runs it: the output is the word count's, checkpoints or not.
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(WORD_COUNT)
+        .args(["-p", "1", "--checkpoint-interval", "1s", "--checkpoint-dir", "./checkpoints"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), stdout(&run(WORD_COUNT, &["-p", "1"])));
+
+    // A job that runs on: its checkpoints appear under the directory, `_metadata` last.
+    let checkpoints = dir.path().join("socket");
+    let (job, mut conn, _) =
+        socket_job(&["-p", "2", "--checkpoint-interval", "50ms", "--checkpoint-dir", checkpoints.to_str().unwrap()]);
+    conn.write_all(b"to,be\n").unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while completed_checkpoints(&checkpoints).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let completed = completed_checkpoints(&checkpoints);
+    conn.write_all(b"or,not,to\n").unwrap();
+    drop(conn);
+    let out = job.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(!completed.is_empty(), "no checkpoint completed in 10 s: {}", stderr(&out));
+    // One retained: the older ones are gone.
+    assert_eq!(completed_checkpoints(&checkpoints).len(), 1);
+
+    // Wrong flags: usage errors that say what to give.
+    let out = run(WORD_COUNT, &["--checkpoint-interval", "soon"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--checkpoint-interval: 'soon' is not a duration (e.g. 500ms, 1s, 2min)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(WORD_COUNT, &["--checkpoint-dir", "./checkpoints"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("give --checkpoint-interval too"), "{}", stderr(&out));
+}

@@ -19,6 +19,10 @@ pub struct Options {
     pub processes: Option<usize>,
     /// `--worker I --coordinator ADDR`: run as worker I of a job a coordinator splits.
     pub worker: Option<(usize, String)>,
+    /// `--checkpoint-interval D`: take a checkpoint every D (`500ms`, `1s`, `2min`).
+    pub checkpoint_interval: Option<std::time::Duration>,
+    /// `--checkpoint-dir DIR`: where checkpoints go.
+    pub checkpoint_dir: Option<std::path::PathBuf>,
     /// Everything after `--`: the job's own parameters.
     pub parameters: Vec<String>,
 }
@@ -32,6 +36,10 @@ pub fn usage(job: &str) -> String {
          -p, --parallelism N   default parallelism of the job's operators (default: cores)\n  \
          --processes N         run the job over N processes of this binary on this machine, \
          subtask s in process s % N, exchanges between them over TCP (default: 1)\n  \
+         --checkpoint-interval D  take a checkpoint every D (500ms, 1s, 2min); a failure then \
+         restarts the job from the last one\n  \
+         --checkpoint-dir DIR  where checkpoints go (default: $XDG_STATE_HOME/rill/checkpoints, \
+         else ~/.local/state/rill/checkpoints)\n  \
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
          -h, --help            print this help\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
@@ -51,6 +59,17 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             }
             "-h" | "--help" => o.help = true,
             "--plan" => o.plan = true,
+            "--checkpoint-interval" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a duration, e.g. {a} 1s"))?;
+                o.checkpoint_interval =
+                    Some(crate::checkpoint::config::parse_duration(v).map_err(|e| format!("{a}: {e}"))?);
+            }
+            "--checkpoint-dir" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./checkpoints"))?;
+                o.checkpoint_dir = Some(v.into());
+            }
             "--processes" => {
                 i += 1;
                 let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 2"))?;
@@ -211,13 +230,17 @@ pub fn main(job: &Job) -> ! {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cli_default = options.parallelism.unwrap_or(cores);
     // The job's parameters are checked here, before any worker starts.
-    let env = match build_job(plan, build, options.parameters.clone()) {
+    let mut env = match build_job(plan, build, options.parameters.clone()) {
         Ok(env) => env,
         Err(msg) => {
             eprintln!("error: {msg}\n\n{}", usage(plan.job));
             std::process::exit(2);
         }
     };
+    if let Err(msg) = apply_checkpoint_flags(&mut env, &options) {
+        eprintln!("error: {msg}\n\n{}", usage(plan.job));
+        std::process::exit(2);
+    }
     let (_, parallelism) = resolve_parallelism(&env.graph, cli_default);
     if let Err(msg) = check_parallelism(plan, &parallelism, options.processes) {
         eprintln!("error: {msg}\n\n{}", usage(plan.job));
@@ -256,6 +279,22 @@ pub fn main(job: &Job) -> ! {
         }
         None => exit_with(plan.job, outcome),
     }
+}
+
+/// `--checkpoint-interval` and `--checkpoint-dir` over what the job set.
+fn apply_checkpoint_flags(env: &mut Env, options: &Options) -> Result<(), String> {
+    if let Some(interval) = options.checkpoint_interval {
+        env.enable_checkpointing(interval);
+    }
+    if let Some(dir) = &options.checkpoint_dir {
+        let Some(config) = env.graph.checkpointing.as_mut() else {
+            return Err("--checkpoint-dir is where checkpoints go, but the job takes none: \
+                        give --checkpoint-interval too (or enable checkpointing in the job)"
+                .into());
+        };
+        config.set_checkpoint_storage(dir);
+    }
+    Ok(())
 }
 
 /// Refuses what cannot run: a chain above the max parallelism the job set for it, or more

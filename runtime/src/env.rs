@@ -46,6 +46,25 @@ impl Env {
         self
     }
 
+    /// Takes a checkpoint every `interval` (Flink's `enableCheckpointing`): the job's state
+    /// and its sources' positions, so that a failure restarts it from there (under the
+    /// restart strategy: exponential delay unless [`Env::set_restart_strategy`] says
+    /// otherwise). Returns the settings for more (Flink's `getCheckpointConfig`). The job
+    /// binary's `--checkpoint-interval` and `--checkpoint-dir` win over what the job sets.
+    pub fn enable_checkpointing(&mut self, interval: Duration) -> &mut crate::checkpoint::CheckpointConfig {
+        let config =
+            self.graph.checkpointing.get_or_insert_with(|| crate::checkpoint::CheckpointConfig::every(interval));
+        config.interval = interval.max(Duration::from_millis(1));
+        config
+    }
+
+    /// What the job does when it fails (Flink's `setRestartStrategy`): without checkpoints a
+    /// restart starts over from the beginning of the input.
+    pub fn set_restart_strategy(&mut self, strategy: crate::checkpoint::RestartStrategy) -> &mut Self {
+        self.graph.restart = Some(strategy);
+        self
+    }
+
     /// Where processing time comes from: the system clock, or a [`ManualClock`] a test moves
     /// (processing-time windows and timers then fire when it does).
     ///

@@ -38,9 +38,9 @@ use std::time::Duration;
 /// assert_eq!(rill::codec::decode_all::<Reading>(&bytes).unwrap(), reading);
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot cross an exchange: it does not implement `rill::Codec`",
-    label = "records of this type go from one chain to another, possibly in another process",
-    note = "derive it on your record type: `#[derive(rill::Codec)]` (every field must implement `Codec` too)"
+    message = "`{Self}` does not implement `rill::Codec`: it crosses an exchange or is kept in checkpoints",
+    label = "records of this type go from one chain to another (possibly in another process), or into an operator's state",
+    note = "derive it on your type: `#[derive(rill::Codec)]` (every field must implement `Codec` too)"
 )]
 pub trait Codec: Sized {
     /// The value owns heap memory (a `String`, a `Vec`, ..): an exchange inside a process

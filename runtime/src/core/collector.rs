@@ -87,6 +87,18 @@ macro_rules! forward_lifecycle_except_control {
     };
 }
 
+/// Forwards every lifecycle method but `on_control` and `open`, for operators that act on
+/// control elements and restore their state when they open (stateful operators).
+#[macro_export]
+macro_rules! forward_lifecycle_except_control_and_open {
+    ($($field:tt),+) => {
+        fn on_processing_time(&mut self, now: $crate::Timestamp) {
+            $(self.$field.on_processing_time(now);)+
+        }
+        $crate::forward_buffers!($($field),+);
+    };
+}
+
 /// Forwards `open` and the buffer methods, for operators that act on control elements and
 /// processing time themselves.
 #[macro_export]

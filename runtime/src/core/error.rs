@@ -51,6 +51,14 @@ impl JobError {
         matches!(self, JobError::ChannelClosed | JobError::Cancelled(_) | JobError::PeerGone(_))
     }
 
+    /// The state of operator `uid` in the checkpoint restored from does not decode.
+    pub fn restore(uid: &str, e: impl fmt::Display) -> Self {
+        JobError::Config(format!(
+            "the state of operator '{uid}' in the checkpoint does not restore ({e}): \
+             was the job's state type changed since the checkpoint was taken?"
+        ))
+    }
+
     /// An I/O error, with what was being done.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         JobError::Io { context: context.into(), source }

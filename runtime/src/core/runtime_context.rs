@@ -35,6 +35,10 @@ pub struct RuntimeContext<'a> {
     /// Where processing time comes from.
     pub clock: crate::time::Clock,
     pub(crate) endpoints: &'a Endpoints,
+    /// The chain's checkpoints, if the job takes them.
+    pub(crate) checkpoints: Option<&'a crate::checkpoint::coordinator::TaskCheckpoints>,
+    /// The chain this subtask runs.
+    pub(crate) chain: u32,
 }
 
 impl RuntimeContext<'_> {
@@ -59,5 +63,31 @@ impl RuntimeContext<'_> {
             .ok_or_else(|| JobError::Config(format!("no input channels of the right type for edge {edge}")))?;
         let offset = self.endpoints.channel_offsets[&edge];
         Ok((senders.clone(), offset + self.subtask as u32))
+    }
+}
+
+impl RuntimeContext<'_> {
+    /// Where operator `id` writes its state at a checkpoint barrier, with its uid; `None`
+    /// when the job takes no checkpoints (then there is nothing to keep either).
+    pub fn state_writer(&self, id: u32) -> Option<(crate::checkpoint::StateWriter, &'static str)> {
+        let checkpoints = self.checkpoints?;
+        Some((checkpoints.writer.clone(), self.uid(id)))
+    }
+
+    /// What this subtask restores from, when the job restarts from a checkpoint.
+    pub fn restore(&self) -> Option<crate::checkpoint::RestoreContext<'_>> {
+        let restored = self.checkpoints?.restored.as_deref()?.get(&self.chain)?;
+        Some(crate::checkpoint::RestoreContext {
+            restored,
+            subtask: self.subtask,
+            parallelism: self.parallelism,
+            max_parallelism: self.max_parallelism,
+        })
+    }
+
+    /// The uid of operator `id` (the name its state is kept under).
+    pub fn uid(&self, id: u32) -> &'static str {
+        let plan: &'static PlanSpec = self.plan;
+        plan.operator(id).map_or("", |o| &*o.uid)
     }
 }

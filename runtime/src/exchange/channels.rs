@@ -277,6 +277,8 @@ mod tests {
             plan: &PLAN,
             clock: crate::time::Clock::System,
             endpoints: &endpoints,
+            checkpoints: None,
+            chain: 0,
         };
         channels.connect(0, &ctx).unwrap();
         receivers

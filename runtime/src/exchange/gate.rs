@@ -106,6 +106,18 @@ impl InputGate {
         }
     }
 
+    /// The barrier being aligned, once every channel that has not ended has delivered it:
+    /// for when the last channels still to deliver it end instead.
+    pub fn aligned_barrier(&mut self) -> Option<u64> {
+        let id = self.barriers.iter().flatten().next().copied()?;
+        let all = self.barriers.iter().zip(&self.ended).all(|(b, e)| *e || *b == Some(id));
+        if !all {
+            return None;
+        }
+        self.barriers.iter_mut().for_each(|b| *b = None);
+        Some(id)
+    }
+
     /// A control element that follows the one [`Self::on_control`] returned, if any.
     pub fn take_pending(&mut self) -> Option<Control> {
         self.pending.take()

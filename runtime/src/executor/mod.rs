@@ -3,6 +3,9 @@
 //! runtime, as each Flink task has its thread: producer and consumer run on different cores
 //! at once instead of taking turns on one worker, and a busy chain cannot starve another.
 
+use crate::checkpoint::coordinator::Coordinator;
+use crate::checkpoint::storage::Completed;
+use crate::checkpoint::{CheckpointConfig, CheckpointStorage, RestartStrategy};
 use crate::core::error::JobError;
 use crate::core::plan::PlanSpec;
 use crate::core::runtime_context::Endpoints;
@@ -12,7 +15,7 @@ use crate::net::links::Links;
 use crate::net::{Member, Placement};
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -30,6 +33,11 @@ pub(crate) struct JobGraph {
     pub(crate) buffer_timeout: Duration,
     pub(crate) auto_watermark_interval: Duration,
     pub(crate) clock: crate::time::Clock,
+    /// `enable_checkpointing` and its settings.
+    pub(crate) checkpointing: Option<CheckpointConfig>,
+    /// `set_restart_strategy`; `None`: Flink's default (exponential delay with
+    /// checkpoints, no restart without).
+    pub(crate) restart: Option<RestartStrategy>,
 }
 
 impl JobGraph {
@@ -42,6 +50,8 @@ impl JobGraph {
             buffer_timeout: Duration::from_millis(100),
             auto_watermark_interval: Duration::from_millis(200),
             clock: crate::time::Clock::System,
+            checkpointing: None,
+            restart: None,
         }
     }
 }
@@ -70,7 +80,81 @@ pub fn execute_as(
         .enable_all()
         .build()
         .map_err(|e| JobError::io("cannot start the runtime", e))?;
-    runtime.block_on(run(env, cli_default, stop, member))
+    runtime.block_on(run_restarting(env, cli_default, stop, member))
+}
+
+/// What one run of a checkpointed job takes: where checkpoints go and what it restores.
+struct Attempt {
+    config: CheckpointConfig,
+    storage: CheckpointStorage,
+    restored: Option<Completed>,
+    completed: Arc<AtomicU64>,
+}
+
+/// Runs the job, and after a failure runs it again under its restart strategy, from the
+/// newest checkpoint that reads back whole (Flink's failover of the whole job).
+async fn run_restarting(
+    env: JobGraph,
+    cli_default: usize,
+    stop: Option<Arc<tokio::sync::Notify>>,
+    member: Option<&Member>,
+) -> Result<(), JobError> {
+    let job = env.plan.job;
+    let config = match (&env.checkpointing, member) {
+        (Some(config), None) => Some(config.clone()),
+        (Some(_), Some(m)) => {
+            if m.index == 0 {
+                eprintln!(
+                    "warning: job '{job}' takes no checkpoints when split over processes (--processes) yet: \
+                     it runs without them"
+                );
+            }
+            None
+        }
+        (None, _) => None,
+    };
+    let strategy = match (&env.restart, &config) {
+        (Some(s), _) if member.is_none() => s.clone(),
+        (_, Some(_)) => RestartStrategy::exponential_delay(),
+        _ => RestartStrategy::None,
+    };
+    let storage =
+        config.as_ref().map(|c| CheckpointStorage::new(c.base_dir().join(crate::checkpoint::storage::new_job_id())));
+    let completed = Arc::new(AtomicU64::new(0));
+    let mut restarts = crate::checkpoint::config::Restarts::default();
+    let mut restored = None;
+    loop {
+        let attempt = config.as_ref().zip(storage.as_ref()).map(|(config, storage)| Attempt {
+            config: config.clone(),
+            storage: storage.clone(),
+            restored: restored.take(),
+            completed: completed.clone(),
+        });
+        let restartable = strategy != RestartStrategy::None;
+        let error = match run(&env, cli_default, stop.clone(), member, attempt, restartable).await {
+            Ok(()) => return Ok(()),
+            Err(e @ (JobError::Cancelled(_) | JobError::OutputClosed)) => return Err(e),
+            Err(e) => e,
+        };
+        let Some(delay) = restarts.next(&strategy) else { return Err(error) };
+        restored = storage.as_ref().and_then(|s| {
+            s.latest(|id, why| {
+                eprintln!("checkpoint {id} of job '{job}' cannot be restored: {why}; trying the one before")
+            })
+        });
+        let from = match &restored {
+            Some(c) => format!("checkpoint {} ({})", c.checkpoint, c.path.display()),
+            None => "the beginning (no checkpoint to restore)".to_owned(),
+        };
+        eprintln!("job '{job}' failed: {error}; restarting in {delay:?} from {from}");
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            why = crate::net::launcher::cancelled() => return Err(JobError::Cancelled(why)),
+            () = async { stop.as_ref().expect("checked").notified().await }, if stop.is_some() => {
+                return Err(JobError::Cancelled("cancelled"));
+            }
+        }
+    }
 }
 
 /// The fingerprint both ends of an exchange connection must share: the plan and every
@@ -81,16 +165,18 @@ pub fn job_fingerprint(env: &JobGraph, cli_default: usize) -> u64 {
 }
 
 async fn run(
-    env: JobGraph,
+    env: &JobGraph,
     cli_default: usize,
     stop: Option<Arc<tokio::sync::Notify>>,
     member: Option<&Member>,
+    attempt: Option<Attempt>,
+    restarts: bool,
 ) -> Result<(), JobError> {
     let plan = env.plan;
-    let (_, parallelism) = resolve_parallelism(&env, cli_default);
+    let (_, parallelism) = resolve_parallelism(env, cli_default);
     let par_of = |chain: u32| parallelism[plan.chains.iter().position(|c| c.id == chain).expect("chain")];
     let placement = member.map_or(Placement::LOCAL, |m| Placement { processes: m.processes(), me: m.index });
-    let mut links = Links::new(placement, job_fingerprint(&env, cli_default));
+    let mut links = Links::new(placement, job_fingerprint(env, cli_default));
     for edge in plan.edges {
         let writers = links.upstream.entry((edge.target, edge.input)).or_default();
         for s in 0..par_of(edge.source) {
@@ -118,6 +204,18 @@ async fn run(
     }
     let endpoints = Arc::new(endpoints);
     let cancel = Arc::new(AtomicBool::new(false));
+
+    let (coordinator, checkpoints) = match attempt {
+        Some(a) => {
+            let tasks = env.chains.iter().map(|(chain, _)| par_of(*chain)).sum();
+            let newest = a.storage.completed_ids().last().copied().unwrap_or(0);
+            let after = newest.max(a.completed.load(Ordering::Acquire));
+            let restored = a.restored.map(|c| Arc::new(c.chains));
+            let (c, h) = Coordinator::new(a.config, a.storage, plan.job, tasks, after, restored, a.completed);
+            (Some(c), Some(h))
+        }
+        None => (None, None),
+    };
 
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Result<(), JobError>>();
     let mut running = 0usize;
@@ -151,26 +249,43 @@ async fn run(
                 tick_interval: env.auto_watermark_interval,
                 clock: env.clock.clone(),
                 cancel: cancel.clone(),
+                checkpoints: checkpoints.as_ref().map(|c| c.for_task()),
             };
             let task = runner.task(info, input, channels.get(chain).copied().unwrap_or([0, 0]));
             spawn_thread(format!("{name} ({}/{p})", subtask + 1), task, done_tx.clone())?;
             running += 1;
         }
     }
-    drop((done_tx, endpoints));
+    drop((done_tx, endpoints, checkpoints));
 
     let outcome = tokio::select! {
-        r = wait_all(&mut done_rx, running) => r,
+        r = wait_all(&mut done_rx, &mut running) => r,
         why = crate::net::launcher::cancelled() => Err(JobError::Cancelled(why)),
         () = async { stop.as_ref().expect("checked").notified().await }, if stop.is_some() => {
             Err(JobError::Cancelled("cancelled"))
         }
+        e = async { coordinator.expect("checked").run().await }, if coordinator.is_some() => Err(e),
     };
     if outcome.is_err() {
         cancel.store(true, Ordering::Relaxed);
     }
+    if outcome.as_ref().is_err_and(|e| restarts && !matches!(e, JobError::Cancelled(_) | JobError::OutputClosed)) {
+        // A restart must not overlap the tasks of this run (a sink would see both): wait
+        // for them to stop, which they do at their next poll or when their channels close.
+        let stopped = tokio::time::timeout(STOP_TIMEOUT, async {
+            while running > 0 && done_rx.recv().await.is_some() {
+                running -= 1;
+            }
+        });
+        if stopped.await.is_err() {
+            eprintln!("warning: {running} tasks of job '{}' did not stop within {STOP_TIMEOUT:?}", plan.job);
+        }
+    }
     outcome
 }
+
+/// How long a failed run's tasks get to stop before the job reports or restarts anyway.
+const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `task` on a thread of its own with a single-threaded runtime; reports its end on `done`.
 fn spawn_thread(
@@ -208,11 +323,11 @@ fn spawn_thread(
 /// "downstream stopped" errors it causes in the tasks around it.
 async fn wait_all(
     done: &mut mpsc::UnboundedReceiver<Result<(), JobError>>,
-    mut running: usize,
+    running: &mut usize,
 ) -> Result<(), JobError> {
-    while running > 0 {
+    while *running > 0 {
         let Some(result) = done.recv().await else { break };
-        running -= 1;
+        *running -= 1;
         if let Err(e) = result {
             if !e.is_consequence() {
                 return Err(e);
@@ -223,8 +338,14 @@ async fn wait_all(
             loop {
                 tokio::select! {
                     next = done.recv() => match next {
-                        Some(Err(root)) if !root.is_consequence() => return Err(root),
-                        Some(_) => continue,
+                        Some(Err(root)) if !root.is_consequence() => {
+                            *running -= 1;
+                            return Err(root);
+                        }
+                        Some(_) => {
+                            *running -= 1;
+                            continue;
+                        }
                         None => return Err(e),
                     },
                     _ = &mut deadline => return Err(e),

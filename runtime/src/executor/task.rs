@@ -1,6 +1,8 @@
 //! The loop of one subtask: take input (a source's poll or the input channel), push it
 //! through the fused chain, wait on blocked sends (backpressure), flush when idle.
 
+use crate::checkpoint::align::Aligner;
+use crate::checkpoint::coordinator::TaskCheckpoints;
 use crate::core::collector::{BlockedSend, Collector};
 use crate::core::element::{Control, Message, Record, Timestamp, MAX_WATERMARK};
 use crate::core::error::JobError;
@@ -9,6 +11,7 @@ use crate::core::plan::PlanSpec;
 use crate::core::runtime_context::{Endpoints, RuntimeContext};
 use crate::exchange::InputGate;
 use crate::sources::{Source, SourceContext, SourceStatus};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -35,6 +38,8 @@ pub(crate) struct TaskInfo {
     pub clock: crate::time::Clock,
     /// Set when the job is cancelled or failed: sources stop at their next poll.
     pub cancel: Arc<AtomicBool>,
+    /// The job's checkpoints, if it takes them (this task's own handle).
+    pub checkpoints: Option<TaskCheckpoints>,
 }
 
 impl TaskInfo {
@@ -47,12 +52,41 @@ impl TaskInfo {
             plan: self.plan,
             clock: self.clock.clone(),
             endpoints: &endpoints,
+            checkpoints: self.checkpoints.as_ref(),
+            chain: self.chain,
         };
         chain.open(&mut ctx)
     }
 
     fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// Passes the barrier of `checkpoint` through the chain (each stateful operator writes
+    /// its state as it passes) and answers the coordinator with what they wrote.
+    fn checkpoint<T, C: Collector<T>>(&self, chain: &mut C, checkpoint: u64) {
+        chain.on_control(Control::Barrier(checkpoint));
+        self.ack(checkpoint);
+    }
+
+    /// Answers the coordinator with what the chain's operators wrote for `checkpoint`.
+    fn ack(&self, checkpoint: u64) {
+        if let Some(c) = &self.checkpoints {
+            c.ack(checkpoint, self.chain, self.subtask, self.parallelism);
+        }
+    }
+
+    /// The task has ended: no checkpoint can complete without it now.
+    fn ended(&self) {
+        if let Some(c) = &self.checkpoints {
+            c.finished();
+        }
+    }
+
+    /// The uid of the chain's head (a source's position is kept under it).
+    fn head_uid(&self) -> &'static str {
+        let plan: &'static PlanSpec = self.plan;
+        plan.chain(self.chain).operators.first().map_or("", |o| &*o.uid)
     }
 }
 
@@ -118,6 +152,15 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         auto_watermark_interval: info.tick_interval,
         clock: info.clock.clone(),
     })?;
+    let uid = info.head_uid();
+    let mut last_checkpoint = 0;
+    if let Some(c) = &info.checkpoints {
+        last_checkpoint = c.start;
+        let restored = c.restored.as_deref().and_then(|r| r.get(&info.chain)).and_then(|r| r.own(uid, info.subtask));
+        if let Some(position) = restored {
+            source.restore_position(position)?;
+        }
+    }
     let mut blocked = Vec::new();
     let mut last_flush = Instant::now();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
@@ -136,10 +179,18 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
             ticker.tick(&mut chain);
         }
         drain(&mut chain, &mut blocked).await?;
-        let Some(status) = status else { continue };
-        if status == SourceStatus::Done {
+        if status == Some(SourceStatus::Done) {
             break;
         }
+        if let Some(id) = info.checkpoints.as_ref().and_then(|c| c.due(last_checkpoint)) {
+            // Between two polls: every record before the barrier is in the chain already.
+            last_checkpoint = id;
+            if let (Some(position), Some(c)) = (source.snapshot_position(), &info.checkpoints) {
+                c.writer.write(uid, position);
+            }
+            info.checkpoint(&mut chain, id);
+        }
+        let Some(_) = status else { continue };
         if info.cancelled() {
             return Err(JobError::Cancelled("stopped"));
         }
@@ -149,6 +200,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         }
     }
     // A bounded input is over: event time moves to its end, then the end flows downstream.
+    info.ended();
     chain.on_control(Control::Watermark(MAX_WATERMARK));
     chain.on_control(Control::EndOfInput);
     finish(&mut chain, &mut blocked).await
@@ -162,27 +214,35 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
 ) -> Result<(), JobError> {
     info.open(&mut chain)?;
     let mut gate = InputGate::new(channels);
+    let mut aligner = Aligner::new(channels);
+    let aligned = info.checkpoints.as_ref().is_some_and(|c| c.aligned);
+    // Messages held back while barriers aligned, taken before new input.
+    let mut replay = VecDeque::new();
     let mut blocked = Vec::new();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     while !gate.finished() {
         if ticker.due() {
             ticker.tick(&mut chain);
         }
-        if input.is_empty() {
-            // Idle: send on what is buffered instead of holding it for a full batch.
-            chain.flush();
-            drain(&mut chain, &mut blocked).await?;
-        }
-        let received = tokio::select! {
-            m = input.recv() => Some(m),
-            _ = ticker.wait() => None,
+        let (channel, message) = match replay.pop_front() {
+            Some(held) => held,
+            None => {
+                if input.is_empty() {
+                    // Idle: send on what is buffered instead of holding it for a full batch.
+                    chain.flush();
+                    drain(&mut chain, &mut blocked).await?;
+                }
+                let received = tokio::select! {
+                    m = input.recv() => Some(m),
+                    _ = ticker.wait() => None,
+                };
+                let Some(received) = received else { continue };
+                // Every writer is gone before the end: an upstream task failed (its error is
+                // the one reported) or the job was cancelled.
+                received.ok_or(JobError::ChannelClosed)?
+            }
         };
-        let Some(received) = received else { continue };
-        let Some((channel, message)) = received else {
-            // Every writer is gone before the end: an upstream task failed (its error is
-            // the one reported) or the job was cancelled.
-            return Err(JobError::ChannelClosed);
-        };
+        let Some(message) = aligner.hold(channel, message) else { continue };
         match message {
             Message::Records(batch) => {
                 if let Some(c) = gate.on_record(channel as usize) {
@@ -197,11 +257,27 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 batch.for_each(|value, timestamp| chain.collect(value, timestamp));
             }
             Message::Control(control) => {
-                if let Some(c) = gate.on_control(channel as usize, control) {
-                    chain.on_control(c);
-                }
-                if let Some(c) = gate.take_pending() {
-                    chain.on_control(c);
+                let out = gate.on_control(channel as usize, control);
+                match (control, out) {
+                    (Control::Barrier(_), Some(Control::Barrier(id))) => {
+                        info.checkpoint(&mut chain, id);
+                        replay.extend(aligner.release());
+                    }
+                    (Control::Barrier(_), _) if aligned => aligner.block(channel),
+                    (Control::Barrier(_), _) => {}
+                    (_, out) => {
+                        if let Some(c) = out {
+                            chain.on_control(c);
+                        }
+                        if let Some(c) = gate.take_pending() {
+                            chain.on_control(c);
+                        }
+                        if let Some(id) = gate.aligned_barrier() {
+                            // The channels still to deliver the barrier have ended.
+                            info.checkpoint(&mut chain, id);
+                            replay.extend(aligner.release());
+                        }
+                    }
                 }
             }
         }
@@ -210,7 +286,14 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
             drain(&mut chain, &mut blocked).await?;
         }
     }
+    info.ended();
     finish(&mut chain, &mut blocked).await
+}
+
+/// A message of either input of a two-input task.
+enum Either<A, B> {
+    First(Message<A>),
+    Second(Message<B>),
 }
 
 /// The loop of a two-input subtask: both inputs feed one gate (the second input's channels
@@ -235,11 +318,16 @@ pub(crate) async fn run_two_inputs<
             plan: info.plan,
             clock: info.clock.clone(),
             endpoints: &endpoints,
+            checkpoints: info.checkpoints.as_ref(),
+            chain: info.chain,
         };
         chain.open(&mut ctx)?;
     }
     drop(endpoints);
     let mut gate = InputGate::new(channels[0] + channels[1]);
+    let mut aligner = Aligner::new(channels[0] + channels[1]);
+    let aligned = info.checkpoints.as_ref().is_some_and(|c| c.aligned);
+    let mut replay = VecDeque::new();
     let offset = channels[0] as u32;
     let mut blocked = Vec::new();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
@@ -249,84 +337,107 @@ pub(crate) async fn run_two_inputs<
             chain.on_processing_time(ticker.clock.now());
             ticker.rearm();
         }
-        if first.is_empty() && second.is_empty() {
-            chain.flush();
-            chain.take_blocked(&mut blocked);
-            for send in blocked.drain(..) {
-                send.await?;
+        let (channel, message) = match replay.pop_front() {
+            Some(held) => held,
+            None => {
+                if first.is_empty() && second.is_empty() {
+                    chain.flush();
+                    chain.take_blocked(&mut blocked);
+                    for send in blocked.drain(..) {
+                        send.await?;
+                    }
+                }
+                enum Got<A, B> {
+                    Message(u32, Either<A, B>),
+                    FirstClosed,
+                    SecondClosed,
+                    Tick,
+                }
+                let got = tokio::select! {
+                    m = first.recv(), if first_open => m.map_or(Got::FirstClosed, |(c, m)| Got::Message(c, Either::First(m))),
+                    m = second.recv(), if second_open => {
+                        m.map_or(Got::SecondClosed, |(c, m)| Got::Message(offset + c, Either::Second(m)))
+                    }
+                    _ = ticker.wait() => Got::Tick,
+                };
+                match got {
+                    Got::Message(channel, message) => (channel, message),
+                    Got::Tick => continue,
+                    Got::FirstClosed | Got::SecondClosed => {
+                        first_open &= !matches!(got, Got::FirstClosed);
+                        second_open &= !matches!(got, Got::SecondClosed);
+                        if !first_open && !second_open {
+                            // Every writer is gone before the end (see `run_input`).
+                            return Err(JobError::ChannelClosed);
+                        }
+                        continue;
+                    }
+                }
             }
-        }
-        enum Got<A, B> {
-            First(Option<(u32, Message<A>)>),
-            Second(Option<(u32, Message<B>)>),
-            Tick,
-        }
-        let got = tokio::select! {
-            m = first.recv(), if first_open => Got::First(m),
-            m = second.recv(), if second_open => Got::Second(m),
-            _ = ticker.wait() => Got::Tick,
         };
-        let (channel, control) = match got {
-            Got::Tick => continue,
-            Got::First(None) => {
-                first_open = false;
-                continue;
+        let Some(message) = aligner.hold(channel, message) else { continue };
+        let control = match message {
+            Either::First(Message::Records(batch)) => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
+                }
+                for_each_record(batch, |value, timestamp| chain.collect1(value, timestamp));
+                None
             }
-            Got::Second(None) => {
-                second_open = false;
-                continue;
+            Either::First(Message::Encoded(batch)) => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
+                }
+                batch.for_each(|value, timestamp| chain.collect1(value, timestamp));
+                None
             }
-            Got::First(Some((channel, message))) => match message {
-                Message::Records(batch) => {
-                    if let Some(c) = gate.on_record(channel as usize) {
-                        chain.on_control(c);
-                    }
-                    for_each_record(batch, |value, timestamp| chain.collect1(value, timestamp));
-                    (channel, None)
+            Either::Second(Message::Records(batch)) => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
                 }
-                Message::Encoded(batch) => {
-                    if let Some(c) = gate.on_record(channel as usize) {
-                        chain.on_control(c);
-                    }
-                    batch.for_each(|value, timestamp| chain.collect1(value, timestamp));
-                    (channel, None)
+                for_each_record(batch, |value, timestamp| chain.collect2(value, timestamp));
+                None
+            }
+            Either::Second(Message::Encoded(batch)) => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
                 }
-                Message::Control(c) => (channel, Some(c)),
-            },
-            Got::Second(Some((channel, message))) => match message {
-                Message::Records(batch) => {
-                    if let Some(c) = gate.on_record((offset + channel) as usize) {
-                        chain.on_control(c);
-                    }
-                    for_each_record(batch, |value, timestamp| chain.collect2(value, timestamp));
-                    (offset + channel, None)
-                }
-                Message::Encoded(batch) => {
-                    if let Some(c) = gate.on_record((offset + channel) as usize) {
-                        chain.on_control(c);
-                    }
-                    batch.for_each(|value, timestamp| chain.collect2(value, timestamp));
-                    (offset + channel, None)
-                }
-                Message::Control(c) => (offset + channel, Some(c)),
-            },
+                batch.for_each(|value, timestamp| chain.collect2(value, timestamp));
+                None
+            }
+            Either::First(Message::Control(c)) | Either::Second(Message::Control(c)) => Some(c),
         };
         if let Some(control) = control {
-            if let Some(c) = gate.on_control(channel as usize, control) {
-                chain.on_control(c);
-            }
-            if let Some(c) = gate.take_pending() {
-                chain.on_control(c);
+            let out = gate.on_control(channel as usize, control);
+            match (control, out) {
+                (Control::Barrier(_), Some(Control::Barrier(id))) => {
+                    chain.on_control(Control::Barrier(id));
+                    info.ack(id);
+                    replay.extend(aligner.release());
+                }
+                (Control::Barrier(_), _) if aligned => aligner.block(channel),
+                (Control::Barrier(_), _) => {}
+                (_, out) => {
+                    if let Some(c) = out {
+                        chain.on_control(c);
+                    }
+                    if let Some(c) = gate.take_pending() {
+                        chain.on_control(c);
+                    }
+                    if let Some(id) = gate.aligned_barrier() {
+                        chain.on_control(Control::Barrier(id));
+                        info.ack(id);
+                        replay.extend(aligner.release());
+                    }
+                }
             }
         }
         chain.take_blocked(&mut blocked);
         for send in blocked.drain(..) {
             send.await?;
         }
-        if !first_open && !second_open && !gate.finished() {
-            return Err(JobError::ChannelClosed);
-        }
     }
+    info.ended();
     chain.flush();
     chain.close()?;
     chain.take_blocked(&mut blocked);

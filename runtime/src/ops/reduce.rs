@@ -15,10 +15,14 @@
 //! RUNNING_TOTALS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
+use crate::api::codec::Codec;
+use crate::checkpoint::{KeyedEntries, StateCodec, StateWriter};
 use crate::core::collector::Collector;
-use crate::core::element::Timestamp;
+use crate::core::element::{Control, Timestamp};
+use crate::core::error::JobError;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::runtime_context::RuntimeContext;
 use crate::ops::agg::{FieldAgg, Select};
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
@@ -135,11 +139,18 @@ where
 }
 
 /// The stage of a rolling aggregation (`reduce`, `sum`, ...).
-#[derive(Clone)]
-pub struct KeyedFoldStage<KS, G> {
+pub struct KeyedFoldStage<KS, G, K, T> {
     id: u32,
     key: KS,
     fold: G,
+    /// How keys and aggregates go into a checkpoint.
+    codec: (StateCodec<K>, StateCodec<T>),
+}
+
+impl<KS: Clone, G: Clone, K, T> Clone for KeyedFoldStage<KS, G, K, T> {
+    fn clone(&self) -> Self {
+        KeyedFoldStage { id: self.id, key: self.key.clone(), fold: self.fold.clone(), codec: self.codec }
+    }
 }
 
 /// A rolling aggregation in a running chain.
@@ -149,9 +160,12 @@ pub struct KeyedFoldOp<KS, G, K, T, C> {
     fold: G,
     state: KeyMap<K, Option<T>>,
     next: C,
+    codec: (StateCodec<K>, StateCodec<T>),
+    /// Where its state goes at a checkpoint, and the key groups it spreads keys over.
+    checkpoint: Option<(StateWriter, &'static str, usize)>,
 }
 
-impl<T, KS, G> Stage<T> for KeyedFoldStage<KS, G>
+impl<T, KS, G> Stage<T> for KeyedFoldStage<KS, G, KS::Key, T>
 where
     KS: KeySelector<T>,
     G: Fold<T>,
@@ -159,7 +173,8 @@ where
 {
     type Out = T;
     fn wrap<C: Collector<T>>(self, next: C) -> impl Collector<T> {
-        KeyedFoldOp { id: self.id, key: self.key, fold: self.fold, state: KeyMap::default(), next }
+        let (id, key, fold, codec) = (self.id, self.key, self.fold, self.codec);
+        KeyedFoldOp { id, key, fold, state: KeyMap::default(), next, codec, checkpoint: None }
     }
 }
 
@@ -191,7 +206,36 @@ where
             }
         }
     }
-    crate::forward_lifecycle!(next);
+
+    fn on_control(&mut self, control: Control) {
+        if let (Control::Barrier(_), Some((writer, uid, key_groups))) = (control, &self.checkpoint) {
+            let mut entries = KeyedEntries::new(*key_groups);
+            let (k, v) = self.codec;
+            for (key, acc) in &self.state {
+                if let Some(acc) = acc {
+                    entries.push(key, |out| {
+                        (k.encode)(key, out);
+                        (v.encode)(acc, out);
+                    });
+                }
+            }
+            writer.write(uid, entries.finish());
+        }
+        self.next.on_control(control);
+    }
+
+    fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
+        if let Some((writer, uid)) = ctx.state_writer(self.id) {
+            self.checkpoint = Some((writer, uid, ctx.max_parallelism));
+            if let Some(restore) = ctx.restore() {
+                let (k, v) = self.codec;
+                let entries = restore.keyed(uid, |d| Ok(((k.decode)(d)?, Some((v.decode)(d)?))));
+                self.state = entries.map_err(|e| JobError::restore(uid, e))?.into_iter().collect();
+            }
+        }
+        self.next.open(ctx)
+    }
+    crate::forward_lifecycle_except_control_and_open!(next);
 }
 
 impl<T, KS, G, C> KeyedFoldOp<KS, G, KS::Key, T, C>
@@ -213,6 +257,11 @@ where
     }
 }
 
+/// The codecs of a rolling aggregate's keys and aggregates.
+fn state_codecs<K: Codec, T: Codec>() -> (StateCodec<K>, StateCodec<T>) {
+    (StateCodec::of(), StateCodec::of())
+}
+
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
@@ -223,13 +272,14 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         id: u32,
         key: impl FnOnce(KeyFor<P::Out>) -> KS,
         f: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, ReduceWith<F>>>>
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, ReduceWith<F>, KS::Key, P::Out>>>
     where
         KS: KeySelector<P::Out>,
+        KS::Key: Codec,
         F: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
-        P::Out: Clone + Send + 'static,
+        P::Out: Clone + Codec + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: ReduceWith(f) })
+        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: ReduceWith(f), codec: state_codecs() })
     }
 
     /// Rolling `sum`, `min` or `max` of the field that `field` reaches, on a keyed stream.
@@ -241,15 +291,17 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         key: impl FnOnce(KeyFor<P::Out>) -> KS,
         _agg: A,
         field: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, FieldFold<A, F, N>>>>
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, FieldFold<A, F, N>, KS::Key, P::Out>>>
     where
         KS: KeySelector<P::Out>,
+        KS::Key: Codec,
         A: FieldAgg<N>,
         F: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
         N: Copy + 'static,
-        P::Out: Clone + Send + 'static,
+        P::Out: Clone + Codec + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: FieldFold { field, _agg: PhantomData } })
+        let fold = FieldFold { field, _agg: PhantomData };
+        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold, codec: state_codecs() })
     }
 
     /// Rolling `min_by` or `max_by` of the field that `field` reaches, on a keyed stream.
@@ -260,14 +312,16 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
         key: impl FnOnce(KeyFor<P::Out>) -> KS,
         _select: S,
         field: F,
-    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, SelectFold<S, F, N>>>>
+    ) -> ChainBuilder<In, Then<P, KeyedFoldStage<KS, SelectFold<S, F, N>, KS::Key, P::Out>>>
     where
         KS: KeySelector<P::Out>,
+        KS::Key: Codec,
         S: Select,
         F: Fn(&P::Out) -> &N + Clone + Send + 'static,
         N: PartialOrd + 'static,
-        P::Out: Clone + Send + 'static,
+        P::Out: Clone + Codec + Send + 'static,
     {
-        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold: SelectFold { field, _select: PhantomData } })
+        let fold = SelectFold { field, _select: PhantomData };
+        self.then(KeyedFoldStage { id, key: KeyFor::select(key), fold, codec: state_codecs() })
     }
 }

@@ -23,18 +23,20 @@ pub struct FromIter<I: IntoIterator> {
     id: u32,
     items: Option<I>,
     iter: Option<I::IntoIter>,
+    /// How many items it has emitted: its position for a checkpoint.
+    emitted: u64,
 }
 
 impl<I: IntoIterator + Clone> Clone for FromIter<I> {
     fn clone(&self) -> Self {
-        FromIter { id: self.id, items: self.items.clone(), iter: None }
+        FromIter { id: self.id, items: self.items.clone(), iter: None, emitted: 0 }
     }
 }
 
 impl<I: IntoIterator> FromIter<I> {
     /// The source of operator `id` over `items`.
     pub fn new(id: u32, items: I) -> Self {
-        FromIter { id, items: Some(items), iter: None }
+        FromIter { id, items: Some(items), iter: None, emitted: 0 }
     }
 }
 
@@ -50,6 +52,26 @@ where
         false
     }
 
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some(self.emitted.to_le_bytes().to_vec())
+    }
+
+    fn restore_position(&mut self, position: &[u8]) -> Result<(), JobError> {
+        let emitted = position.try_into().map(u64::from_le_bytes).map_err(|_| {
+            JobError::Config(format!(
+                "the position of a collection source in the checkpoint is {} bytes, not 8",
+                position.len()
+            ))
+        })?;
+        let mut iter = self.items.take().map(IntoIterator::into_iter).expect("restored before the first poll");
+        if emitted > 0 {
+            iter.nth(emitted as usize - 1);
+        }
+        self.iter = Some(iter);
+        self.emitted = emitted;
+        Ok(())
+    }
+
     fn poll<C: Collector<I::Item>>(
         &mut self,
         out: &mut C,
@@ -62,7 +84,10 @@ where
         let mut status = SourceStatus::More;
         for _ in 0..BATCH_SIZE {
             match iter.next() {
-                Some(v) => out.collect(v, NO_TIMESTAMP),
+                Some(v) => {
+                    self.emitted += 1;
+                    out.collect(v, NO_TIMESTAMP)
+                }
                 None => {
                     status = SourceStatus::Done;
                     break;

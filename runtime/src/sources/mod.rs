@@ -57,6 +57,18 @@ pub trait Source: Clone + Send + 'static {
         true
     }
 
+    /// Where the source stands, written at each checkpoint between two polls: what it needs
+    /// to resume after the records it has emitted. `None` (the default): the source cannot
+    /// replay (a socket), and after a restore it reads on from wherever its input is.
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Resumes from a position [`Source::snapshot_position`] wrote (called after `open`).
+    fn restore_position(&mut self, _position: &[u8]) -> Result<(), JobError> {
+        Ok(())
+    }
+
     /// Emits what is available, up to about one batch ([`BATCH_SIZE`](crate::exchange::BATCH_SIZE)
     /// records), waiting if nothing is; a source that waits flushes `out` first, so that
     /// records already emitted are not held back.

@@ -54,6 +54,21 @@ impl Source for Sequence {
         false
     }
 
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        Some(self.next.to_le_bytes().to_vec())
+    }
+
+    fn restore_position(&mut self, position: &[u8]) -> Result<(), JobError> {
+        let next = position.try_into().map(i128::from_le_bytes).map_err(|_| {
+            JobError::Config(format!(
+                "the position of from_sequence in the checkpoint is {} bytes, not 16",
+                position.len()
+            ))
+        })?;
+        self.next = next.clamp(self.next, self.stop);
+        Ok(())
+    }
+
     fn poll<C: Collector<i64>>(&mut self, out: &mut C) -> impl Future<Output = Result<SourceStatus, JobError>> + Send {
         let until = (self.next + BATCH_SIZE as i128).min(self.stop);
         for v in self.next as i64..until as i64 {

@@ -1,0 +1,217 @@
+//! The checkpoint coordinator (Flink's `CheckpointCoordinator`), one per run of a job: every
+//! interval it asks the sources for a barrier, collects each task's state as the barrier
+//! passes the task, and when every task has answered writes the checkpoint (`_metadata`
+//! last). One checkpoint at a time (Flink's max concurrent checkpoints, 1); a checkpoint
+//! still incomplete after the timeout, or when a task has finished, is abandoned.
+
+use crate::checkpoint::config::CheckpointConfig;
+use crate::checkpoint::snapshot::{OperatorState, Restored, StateWriter};
+use crate::checkpoint::storage::{CheckpointStorage, TaskState};
+use crate::core::error::JobError;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+
+/// A task's answer to a barrier: the state its operators wrote.
+pub(crate) struct Ack {
+    checkpoint: u64,
+    state: TaskState,
+}
+
+/// What a task of a checkpointed job holds: how it hears of a checkpoint (sources), where
+/// its operators write, where it answers, and what it restores from.
+#[derive(Clone)]
+pub(crate) struct TaskCheckpoints {
+    /// The newest checkpoint the coordinator asked for.
+    trigger: Arc<AtomicU64>,
+    acks: UnboundedSender<Ack>,
+    /// Counts tasks that have ended: a checkpoint cannot complete without them.
+    finished: Arc<AtomicUsize>,
+    /// Whether barriers are aligned.
+    pub(crate) aligned: bool,
+    /// The checkpoint restored from (0: none): sources take barriers after it.
+    pub(crate) start: u64,
+    /// Where the task's operators write; each task gets its own ([`Self::for_task`]).
+    pub(crate) writer: StateWriter,
+    /// What the job restores from, per chain.
+    pub(crate) restored: Option<Arc<std::collections::HashMap<u32, Restored>>>,
+}
+
+impl TaskCheckpoints {
+    /// A copy for one task, with a writer of its own.
+    pub(crate) fn for_task(&self) -> Self {
+        TaskCheckpoints { writer: StateWriter::default(), ..self.clone() }
+    }
+
+    /// The checkpoint a source must inject a barrier for, if one was asked for since `last`.
+    #[inline]
+    pub(crate) fn due(&self, last: u64) -> Option<u64> {
+        let id = self.trigger.load(Ordering::Acquire);
+        (id > last).then_some(id)
+    }
+
+    /// Sends what the task's operators wrote for `checkpoint`.
+    pub(crate) fn ack(&self, checkpoint: u64, chain: u32, subtask: usize, parallelism: usize) {
+        let sections: Vec<OperatorState> = self.writer.take();
+        let state = TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections };
+        let _ = self.acks.send(Ack { checkpoint, state });
+    }
+
+    /// The task has ended.
+    pub(crate) fn finished(&self) {
+        self.finished.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+/// The coordinator of one run of a job.
+pub(crate) struct Coordinator {
+    config: CheckpointConfig,
+    storage: CheckpointStorage,
+    job: &'static str,
+    trigger: Arc<AtomicU64>,
+    finished: Arc<AtomicUsize>,
+    acks: UnboundedReceiver<Ack>,
+    tasks: usize,
+    next: u64,
+    failures: u32,
+    /// The newest completed checkpoint, for the executor's restart and for tests.
+    completed: Arc<AtomicU64>,
+}
+
+impl Coordinator {
+    /// A coordinator for `tasks` tasks; checkpoints are numbered from `after + 1`. Returns the
+    /// handle tasks take.
+    pub(crate) fn new(
+        config: CheckpointConfig,
+        storage: CheckpointStorage,
+        job: &'static str,
+        tasks: usize,
+        after: u64,
+        restored: Option<Arc<std::collections::HashMap<u32, Restored>>>,
+        completed: Arc<AtomicU64>,
+    ) -> (Self, TaskCheckpoints) {
+        let (tx, rx) = unbounded_channel();
+        let trigger = Arc::new(AtomicU64::new(after));
+        let finished = Arc::new(AtomicUsize::new(0));
+        let handle = TaskCheckpoints {
+            trigger: trigger.clone(),
+            acks: tx,
+            finished: finished.clone(),
+            aligned: config.mode == crate::checkpoint::CheckpointingMode::ExactlyOnce,
+            start: after,
+            writer: StateWriter::default(),
+            restored,
+        };
+        let coordinator = Coordinator {
+            config,
+            storage,
+            job,
+            trigger,
+            finished,
+            acks: rx,
+            tasks,
+            next: after + 1,
+            failures: 0,
+            completed,
+        };
+        (coordinator, handle)
+    }
+
+    /// Takes checkpoints until the job ends (the executor drops this future then); returns
+    /// only to fail the job, when more checkpoints failed in a row than it tolerates.
+    pub(crate) async fn run(mut self) -> JobError {
+        let mut last_start = Instant::now();
+        let mut last_end = Instant::now() - self.config.min_pause;
+        loop {
+            let start_at = (last_start + self.config.interval).max(last_end + self.config.min_pause);
+            tokio::time::sleep_until(start_at.into()).await;
+            if self.finished.load(Ordering::Acquire) > 0 {
+                // A finished task answers no barrier: no checkpoint can complete now.
+                return std::future::pending().await;
+            }
+            let id = self.next;
+            self.next += 1;
+            last_start = Instant::now();
+            self.trigger.store(id, Ordering::Release);
+            let outcome = self.collect(id, last_start).await;
+            last_end = Instant::now();
+            match outcome {
+                Ok(states) => {
+                    let storage = self.storage.clone();
+                    let (job, retained) = (self.job, self.config.retained);
+                    let written = tokio::task::spawn_blocking(move || {
+                        let r = storage.write(id, job, states);
+                        storage.prune(retained);
+                        r
+                    })
+                    .await;
+                    match written {
+                        Ok(Ok(_)) => {
+                            self.failures = 0;
+                            self.completed.store(id, Ordering::Release);
+                        }
+                        Ok(Err(e)) => {
+                            if let Some(e) =
+                                self.failed(id, &format!("cannot be written to {}: {e}", self.storage.dir().display()))
+                            {
+                                return e;
+                            }
+                        }
+                        Err(e) => {
+                            if let Some(e) = self.failed(id, &format!("its writer stopped: {e}")) {
+                                return e;
+                            }
+                        }
+                    }
+                }
+                Err(why) => {
+                    if self.finished.load(Ordering::Acquire) > 0 {
+                        return std::future::pending().await;
+                    }
+                    if let Some(e) = self.failed(id, &why) {
+                        return e;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for every task's state for checkpoint `id`.
+    async fn collect(&mut self, id: u64, started: Instant) -> Result<Vec<TaskState>, String> {
+        let mut states = Vec::with_capacity(self.tasks);
+        let deadline = tokio::time::Instant::from(started + self.config.timeout);
+        let mut poll = tokio::time::interval(Duration::from_millis(50));
+        while states.len() < self.tasks {
+            tokio::select! {
+                ack = self.acks.recv() => match ack {
+                    Some(ack) if ack.checkpoint == id => states.push(ack.state),
+                    Some(_) => {} // of an abandoned checkpoint
+                    None => return std::future::pending().await,
+                },
+                _ = tokio::time::sleep_until(deadline) => {
+                    return Err(format!("expired after {:?} ({} of {} tasks answered)", self.config.timeout, states.len(), self.tasks));
+                }
+                _ = poll.tick() => {
+                    if self.finished.load(Ordering::Acquire) > 0 {
+                        return Err("abandoned: a task finished".into());
+                    }
+                }
+            }
+        }
+        Ok(states)
+    }
+
+    /// Reports a failed checkpoint; the error that fails the job if too many failed in a row.
+    fn failed(&mut self, id: u64, why: &str) -> Option<JobError> {
+        self.failures += 1;
+        eprintln!("checkpoint {id} of job '{}' failed: {why}", self.job);
+        match self.config.tolerable_failures {
+            Some(n) if self.failures > n => Some(JobError::Config(format!(
+                "checkpoint {id} failed ({why}), and {} checkpoints failed in a row, more than the {n} tolerated",
+                self.failures
+            ))),
+            _ => None,
+        }
+    }
+}

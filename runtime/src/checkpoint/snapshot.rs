@@ -1,0 +1,198 @@
+//! What a task's operators write at a checkpoint barrier, and what they read back when the
+//! job restarts from a checkpoint.
+//!
+//! Each stateful operator writes one section, named by its uid (the name state is matched
+//! by on restore, as Flink's `uid`). Keyed operators write their entries with each key's key
+//! group, so that on restore every subtask takes the entries of its own key groups from the
+//! sections of all the old subtasks: a checkpoint restores at another parallelism too.
+//! Non-keyed state (a source's position) belongs to its subtask.
+
+use crate::api::codec::{Codec, DecodeError, Decoder};
+use crate::state::key_groups::{key_group, key_group_range};
+use std::sync::{Arc, Mutex};
+
+/// One operator's state in one subtask, as it wrote it at a barrier.
+#[derive(Debug, Clone, PartialEq, crate::Codec)]
+pub struct OperatorState {
+    /// The operator's uid.
+    pub uid: String,
+    /// What it wrote (its own format, see [`KeyedEntries`] for keyed operators).
+    pub bytes: Vec<u8>,
+}
+
+/// Where the operators of one task write their state at a barrier: shared by the task and
+/// the operators of its chain, which take a copy when they open.
+#[derive(Clone, Default)]
+pub struct StateWriter(Arc<Mutex<Vec<OperatorState>>>);
+
+impl StateWriter {
+    /// Adds the state of the operator `uid`.
+    pub fn write(&self, uid: &str, bytes: Vec<u8>) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(OperatorState { uid: uid.to_owned(), bytes });
+    }
+
+    /// What was written since the last call.
+    pub(crate) fn take(&self) -> Vec<OperatorState> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+/// The state a chain restores from: the sections every old subtask of the chain wrote,
+/// indexed by that subtask.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// The checkpoint it comes from.
+    pub checkpoint: u64,
+    /// Per old subtask, its sections.
+    pub subtasks: Vec<Vec<OperatorState>>,
+}
+
+impl Restored {
+    /// The section of operator `uid` that subtask `subtask` wrote (non-keyed state).
+    pub fn own(&self, uid: &str, subtask: usize) -> Option<&[u8]> {
+        self.subtasks.get(subtask)?.iter().find(|s| s.uid == uid).map(|s| s.bytes.as_slice())
+    }
+
+    /// Every old subtask's section of operator `uid` (keyed state: each subtask keeps the
+    /// entries of its key groups).
+    pub fn all<'a>(&'a self, uid: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.subtasks.iter().flat_map(move |s| s.iter().filter(move |o| o.uid == uid).map(|o| o.bytes.as_slice()))
+    }
+}
+
+/// What an operator needs to restore itself: the restored chain state and where the
+/// subtask stands.
+pub struct RestoreContext<'a> {
+    pub(crate) restored: &'a Restored,
+    pub(crate) subtask: usize,
+    pub(crate) parallelism: usize,
+    pub(crate) max_parallelism: usize,
+}
+
+impl RestoreContext<'_> {
+    /// This subtask's own section of `uid` (at the same parallelism as the checkpoint).
+    pub fn own(&self, uid: &str) -> Option<&[u8]> {
+        self.restored.own(uid, self.subtask)
+    }
+
+    /// The keyed entries of `uid` whose keys this subtask owns, from every old subtask,
+    /// each read by `entry` (which decodes what [`KeyedEntries::push`] wrote).
+    pub fn keyed<E>(
+        &self,
+        uid: &str,
+        mut entry: impl FnMut(&mut Decoder<'_>) -> Result<E, DecodeError>,
+    ) -> Result<Vec<E>, DecodeError> {
+        let range = key_group_range(self.max_parallelism, self.parallelism, self.subtask);
+        let mut out = Vec::new();
+        for bytes in self.restored.all(uid) {
+            let mut d = Decoder::new(bytes);
+            let n = u64::decode(&mut d)?;
+            for _ in 0..n {
+                let group = u32::decode(&mut d)? as usize;
+                let e = entry(&mut d)?;
+                if range.contains(&group) {
+                    out.push(e);
+                }
+            }
+            if d.remaining() != 0 {
+                return Err(DecodeError(format!("{} bytes left over after the keyed state of '{uid}'", d.remaining())));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// How a type in an operator's state is written to a checkpoint and read back: its
+/// [`Codec`], taken where the type is known to have one (the builder method that makes the
+/// operator), so that the operator itself needs no `Codec` bound.
+pub struct StateCodec<T> {
+    /// Writes a value.
+    pub encode: fn(&T, &mut Vec<u8>),
+    /// Reads one back.
+    pub decode: fn(&mut Decoder<'_>) -> Result<T, DecodeError>,
+}
+
+impl<T> Clone for StateCodec<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for StateCodec<T> {}
+
+impl<T: Codec> StateCodec<T> {
+    /// The codec of `T`.
+    pub fn of() -> Self {
+        StateCodec { encode: T::encode, decode: T::decode }
+    }
+}
+
+/// Writes keyed entries as [`RestoreContext::keyed`] reads them: their count, then each
+/// entry's key group and what the operator writes for it.
+pub struct KeyedEntries {
+    bytes: Vec<u8>,
+    count: u64,
+    max_parallelism: usize,
+}
+
+impl KeyedEntries {
+    /// Entries of keys spread over `max_parallelism` key groups.
+    pub fn new(max_parallelism: usize) -> Self {
+        KeyedEntries { bytes: 0u64.to_le_bytes().to_vec(), count: 0, max_parallelism }
+    }
+
+    /// Adds the entry of `key`: `write` writes it (the key first, as the reader expects).
+    pub fn push<K: std::hash::Hash>(&mut self, key: &K, write: impl FnOnce(&mut Vec<u8>)) {
+        (key_group(key, self.max_parallelism) as u32).encode(&mut self.bytes);
+        write(&mut self.bytes);
+        self.count += 1;
+    }
+
+    /// The encoded entries.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.bytes[..8].copy_from_slice(&self.count.to_le_bytes());
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keyed_entries_go_to_the_subtask_that_owns_their_key_group_at_any_parallelism() {
+        let max = 128;
+        // Two old subtasks, each with the keys of its key groups.
+        let mut old = vec![KeyedEntries::new(max), KeyedEntries::new(max)];
+        for k in 0..100i64 {
+            let subtask = crate::state::key_groups::subtask_for_key_group(key_group(&k, max), max, 2);
+            old[subtask].push(&k, |out| (k, k * 10).encode(out));
+        }
+        let restored = Restored {
+            checkpoint: 1,
+            subtasks: old.into_iter().map(|e| vec![OperatorState { uid: "sum".into(), bytes: e.finish() }]).collect(),
+        };
+        for parallelism in [1, 2, 3] {
+            let mut all: Vec<(i64, i64)> = Vec::new();
+            for subtask in 0..parallelism {
+                let ctx = RestoreContext { restored: &restored, subtask, parallelism, max_parallelism: max };
+                let mine: Vec<(i64, i64)> = ctx.keyed("sum", <(i64, i64)>::decode).unwrap();
+                let range = key_group_range(max, parallelism, subtask);
+                assert!(mine.iter().all(|(k, _)| range.contains(&key_group(k, max))));
+                all.extend(mine);
+            }
+            all.sort();
+            assert_eq!(all, (0..100).map(|k| (k, k * 10)).collect::<Vec<_>>(), "p={parallelism}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_section_is_an_error_not_a_panic() {
+        let restored = Restored {
+            checkpoint: 1,
+            subtasks: vec![vec![OperatorState { uid: "sum".into(), bytes: vec![9, 0, 0, 0, 0, 0, 0, 0, 1] }]],
+        };
+        let ctx = RestoreContext { restored: &restored, subtask: 0, parallelism: 1, max_parallelism: 128 };
+        assert!(ctx.keyed("sum", <(i64, i64)>::decode).is_err());
+    }
+}

@@ -1,0 +1,284 @@
+//! Checkpoints on disk, in Flink's layout: `<checkpoint dir>/<job id>/chk-<n>/`, one file
+//! per task (`task-<chain>-<subtask>`) and `_metadata`, which names every file with its
+//! length and CRC-32 and is written last (to a temporary name, then renamed): a checkpoint
+//! without `_metadata` never completed. A damaged or truncated file makes its checkpoint
+//! unusable, with an error that names the file, and the restore takes the one before.
+
+use crate::api::codec::{decode_all, Codec};
+use crate::checkpoint::snapshot::{OperatorState, Restored};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The first bytes of `_metadata`, with the format's version.
+const MAGIC: &[u8; 8] = b"RILLCHK1";
+
+/// What `_metadata` holds.
+#[derive(Debug, Clone, PartialEq, crate::Codec)]
+pub struct Metadata {
+    /// The checkpoint's number.
+    pub checkpoint: u64,
+    /// The job's name.
+    pub job: String,
+    /// When it completed, milliseconds since the epoch.
+    pub completed_at: i64,
+    /// One per task.
+    pub tasks: Vec<TaskFile>,
+}
+
+/// A task's file in a checkpoint.
+#[derive(Debug, Clone, PartialEq, crate::Codec)]
+pub struct TaskFile {
+    /// The task's chain.
+    pub chain: u32,
+    /// Its subtask.
+    pub subtask: u32,
+    /// The chain's parallelism when the checkpoint was taken.
+    pub parallelism: u32,
+    /// The file's name in the checkpoint's directory.
+    pub file: String,
+    /// Its length in bytes.
+    pub len: u64,
+    /// Its CRC-32.
+    pub crc: u32,
+}
+
+/// A task's state, as the coordinator receives it.
+pub(crate) struct TaskState {
+    pub chain: u32,
+    pub subtask: u32,
+    pub parallelism: u32,
+    pub sections: Vec<OperatorState>,
+}
+
+/// A completed checkpoint, read back.
+#[derive(Debug)]
+pub struct Completed {
+    /// Its number.
+    pub checkpoint: u64,
+    /// Its directory.
+    pub path: PathBuf,
+    /// Per chain, what its subtasks wrote.
+    pub chains: HashMap<u32, Restored>,
+}
+
+/// The checkpoints of one run of a job.
+#[derive(Debug, Clone)]
+pub struct CheckpointStorage {
+    dir: PathBuf,
+}
+
+impl CheckpointStorage {
+    /// The checkpoints under `dir` (the job's own directory: `<checkpoint dir>/<job id>`).
+    pub fn new(dir: PathBuf) -> Self {
+        CheckpointStorage { dir }
+    }
+
+    /// The job's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn chk(&self, id: u64) -> PathBuf {
+        self.dir.join(format!("chk-{id}"))
+    }
+
+    /// Writes checkpoint `id`: the task files, then `_metadata`. Returns the directory and
+    /// the bytes written.
+    pub(crate) fn write(&self, id: u64, job: &str, tasks: Vec<TaskState>) -> std::io::Result<(PathBuf, u64)> {
+        let dir = self.chk(id);
+        std::fs::create_dir_all(&dir)?;
+        let mut files = Vec::with_capacity(tasks.len());
+        let mut size = 0;
+        for task in tasks {
+            let mut bytes = Vec::new();
+            task.sections.encode(&mut bytes);
+            let file = format!("task-{}-{}", task.chain, task.subtask);
+            write_synced(&dir.join(&file), &bytes)?;
+            size += bytes.len() as u64;
+            files.push(TaskFile {
+                chain: task.chain,
+                subtask: task.subtask,
+                parallelism: task.parallelism,
+                file,
+                len: bytes.len() as u64,
+                crc: crc32fast::hash(&bytes),
+            });
+        }
+        let meta = Metadata {
+            checkpoint: id,
+            job: job.to_owned(),
+            completed_at: crate::time::Clock::System.now(),
+            tasks: files,
+        };
+        let mut bytes = MAGIC.to_vec();
+        meta.encode(&mut bytes);
+        let tmp = dir.join("_metadata.inprogress");
+        write_synced(&tmp, &bytes)?;
+        std::fs::rename(&tmp, dir.join("_metadata"))?;
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
+        }
+        Ok((dir, size + bytes.len() as u64))
+    }
+
+    /// The numbers of the checkpoints with a `_metadata`, oldest first.
+    pub fn completed_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.ids().into_iter().filter(|id| self.chk(*id).join("_metadata").is_file()).collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn ids(&self) -> Vec<u64> {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
+        entries.filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("chk-")?.parse().ok()).collect()
+    }
+
+    /// Removes all but the newest `retained` completed checkpoints, and any directory of a
+    /// checkpoint older than the newest that never completed.
+    pub(crate) fn prune(&self, retained: usize) {
+        let completed = self.completed_ids();
+        let keep: Vec<u64> = completed.iter().rev().take(retained.max(1)).copied().collect();
+        let newest = keep.first().copied().unwrap_or(0);
+        for id in self.ids() {
+            if !keep.contains(&id) && id <= newest {
+                let _ = std::fs::remove_dir_all(self.chk(id));
+            }
+        }
+    }
+
+    /// Reads checkpoint `id`, checking every file against `_metadata`.
+    pub fn read(&self, id: u64) -> Result<Completed, String> {
+        let dir = self.chk(id);
+        let meta_path = dir.join("_metadata");
+        let bytes = std::fs::read(&meta_path).map_err(|e| format!("{}: {e}", meta_path.display()))?;
+        let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
+            format!("{}: not a Rill checkpoint's metadata (or of another version)", meta_path.display())
+        })?;
+        let meta: Metadata = decode_all(body).map_err(|e| format!("{}: damaged: {e}", meta_path.display()))?;
+        let mut chains: HashMap<u32, Restored> = HashMap::new();
+        for task in &meta.tasks {
+            let path = dir.join(&task.file);
+            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            if bytes.len() as u64 != task.len {
+                return Err(format!(
+                    "{}: {} bytes where the metadata says {}: truncated",
+                    path.display(),
+                    bytes.len(),
+                    task.len
+                ));
+            }
+            if crc32fast::hash(&bytes) != task.crc {
+                return Err(format!("{}: its checksum does not match the metadata: damaged", path.display()));
+            }
+            let sections: Vec<OperatorState> =
+                decode_all(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))?;
+            let restored =
+                chains.entry(task.chain).or_insert_with(|| Restored { checkpoint: id, subtasks: Vec::new() });
+            let s = task.subtask as usize;
+            if restored.subtasks.len() <= s {
+                restored.subtasks.resize_with(s + 1, Vec::new);
+            }
+            restored.subtasks[s] = sections;
+        }
+        Ok(Completed { checkpoint: id, path: dir, chains })
+    }
+
+    /// The newest checkpoint that reads back whole; each damaged one passed over is
+    /// reported to `skipped` with the reason.
+    pub fn latest(&self, mut skipped: impl FnMut(u64, &str)) -> Option<Completed> {
+        for id in self.completed_ids().into_iter().rev() {
+            match self.read(id) {
+                Ok(c) => return Some(c),
+                Err(why) => skipped(id, &why),
+            }
+        }
+        None
+    }
+}
+
+/// A new job id: 16 random hex digits (Flink's job ids are random too), so that each run
+/// of a job writes its checkpoints apart.
+pub fn new_job_id() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    let random = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if random.is_err() {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        bytes = ((nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(chain: u32, subtask: u32, bytes: &[u8]) -> TaskState {
+        TaskState {
+            chain,
+            subtask,
+            parallelism: 2,
+            sections: vec![OperatorState { uid: format!("op-{chain}"), bytes: bytes.to_vec() }],
+        }
+    }
+
+    fn storage() -> (tempfile::TempDir, CheckpointStorage) {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = CheckpointStorage::new(dir.path().join("job"));
+        (dir, storage)
+    }
+
+    #[test]
+    fn a_checkpoint_reads_back_as_written_and_old_ones_are_pruned() {
+        let (_dir, storage) = storage();
+        for id in 1..=3 {
+            storage.write(id, "job", vec![state(0, 0, &[id as u8]), state(0, 1, &[10 + id as u8])]).unwrap();
+        }
+        storage.prune(2);
+        assert_eq!(storage.completed_ids(), [2, 3]);
+        let latest = storage.latest(|id, why| panic!("{id}: {why}")).unwrap();
+        assert_eq!(latest.checkpoint, 3);
+        assert_eq!(latest.chains[&0].own("op-0", 1), Some(&[13u8][..]));
+    }
+
+    #[test]
+    fn a_checkpoint_without_metadata_never_completed() {
+        let (_dir, storage) = storage();
+        storage.write(1, "job", vec![state(0, 0, b"a")]).unwrap();
+        storage.write(2, "job", vec![state(0, 0, b"b")]).unwrap();
+        std::fs::remove_file(storage.chk(2).join("_metadata")).unwrap();
+        assert_eq!(storage.completed_ids(), [1]);
+        assert_eq!(storage.latest(|_, _| {}).unwrap().checkpoint, 1);
+    }
+
+    #[test]
+    fn a_damaged_or_truncated_file_is_named_and_the_one_before_is_used() {
+        let (_dir, storage) = storage();
+        storage.write(1, "job", vec![state(0, 0, b"first")]).unwrap();
+        storage.write(2, "job", vec![state(0, 0, b"second")]).unwrap();
+        let file = storage.chk(2).join("task-0-0");
+        let mut bytes = std::fs::read(&file).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&file, &bytes).unwrap();
+        let mut skipped = Vec::new();
+        let latest = storage.latest(|id, why| skipped.push((id, why.to_owned()))).unwrap();
+        assert_eq!(latest.checkpoint, 1);
+        assert_eq!(skipped.len(), 1);
+        assert!(skipped[0].1.contains("task-0-0") && skipped[0].1.contains("checksum"), "{skipped:?}");
+
+        std::fs::write(&file, &bytes[..3]).unwrap();
+        let why = storage.read(2).unwrap_err();
+        assert!(why.contains("truncated"), "{why}");
+        std::fs::write(storage.chk(1).join("_metadata"), b"RILLCHK1\x01").unwrap();
+        assert!(storage.read(1).unwrap_err().contains("_metadata: damaged"));
+        assert!(storage.latest(|_, _| {}).is_none());
+    }
+}

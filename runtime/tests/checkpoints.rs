@@ -1,0 +1,105 @@
+//! Checkpoints and restarts: a failure injected while the job runs restarts it from its
+//! last checkpoint, and the state it ends with is that of a run without the failure.
+
+mod common;
+
+use common::{collect, Collected};
+use rill::prelude::*;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Records the rolling sum's source emits.
+const N: i64 = 200_000;
+
+/// Whether a checkpoint of any run under `dir` has completed.
+fn a_checkpoint_completed(dir: &Path) -> bool {
+    let Ok(jobs) = std::fs::read_dir(dir) else { return false };
+    jobs.flatten().any(|job| {
+        std::fs::read_dir(job.path())
+            .map(|chks| chks.flatten().any(|c| c.path().join("_metadata").is_file()))
+            .unwrap_or(false)
+    })
+}
+
+static SUMS: Collected<(i64, i64)> = Collected::new();
+/// Every record the map saw, over all runs.
+static SEEN: AtomicU64 = AtomicU64::new(0);
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// A keyed rolling count over a slowed sequence; the map fails once, at the first record
+/// from 60 000 on that it sees after a checkpoint has completed.
+#[rill::job(no_main)]
+fn rolling_count(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    env.from_sequence(0, N - 1)
+        .map(move |n| {
+            SEEN.fetch_add(1, Ordering::Relaxed);
+            if n % 1000 == 0 {
+                // About 200 ms in all: checkpoints every 10 ms complete meanwhile.
+                std::thread::sleep(Duration::from_millis(1));
+                if n >= 60_000 && !FAILED.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(&dir)) {
+                    FAILED.store(true, Ordering::Relaxed);
+                    panic!("injected failure at record {n}");
+                }
+            }
+            (n % 7, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .sink_to(collect(&SUMS));
+}
+
+fn expected_counts() -> BTreeMap<i64, i64> {
+    let mut counts = BTreeMap::new();
+    for n in 0..N {
+        *counts.entry(n % 7).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// The tests share the job's statics: one at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn run_with_failure(parallelism: usize) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    FAILED.store(false, Ordering::Relaxed);
+    SEEN.store(0, Ordering::Relaxed);
+    SUMS.take();
+    ROLLING_COUNT_JOB.run(Some(parallelism), &["--dir", dir.path().to_str().unwrap()]).unwrap();
+    assert!(FAILED.load(Ordering::Relaxed), "the failure was injected (a checkpoint completed first)");
+
+    // Each key's last count is its count in a run without failure: the counts restored
+    // from the checkpoint, plus the records after it, once.
+    let mut last: BTreeMap<i64, i64> = BTreeMap::new();
+    for (k, c) in SUMS.values() {
+        let e = last.entry(k).or_insert(0);
+        *e = (*e).max(c);
+    }
+    assert_eq!(last, expected_counts(), "p={parallelism}");
+
+    // The restarted run resumed from the checkpoint's positions, not from the beginning.
+    let seen = SEEN.load(Ordering::Relaxed);
+    assert!(seen > N as u64, "records after the checkpoint are replayed: {seen}");
+    assert!(seen < 2 * N as u64 - 50_000, "records before the checkpoint are not read again: {seen}");
+
+    // The checkpoints were written where the job said, `_metadata` last, one retained.
+    let runs: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert_eq!(runs.len(), 1, "one directory per run of the job (its id)");
+    let chks: Vec<_> = std::fs::read_dir(runs[0].path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(chks.iter().any(|c| c.to_string_lossy().starts_with("chk-")), "{chks:?}");
+}
+
+#[test]
+fn a_failure_restarts_the_job_from_its_last_checkpoint_with_exactly_once_state() {
+    run_with_failure(1);
+}
+
+#[test]
+fn with_two_subtasks_barriers_align_across_the_exchange() {
+    run_with_failure(2);
+}

@@ -21,7 +21,7 @@
 //!   when all are in, its chain's operators write their state ([`snapshot`]) as the barrier
 //!   passes them, and the task answers the coordinator.
 //! - When every task has answered, the checkpoint is written ([`storage`]), `_metadata` last.
-//! - A failure restarts the job under its [`RestartStrategy`](config::RestartStrategy)
+//! - A failure restarts the job under its [`RestartStrategy`]
 //!   from the newest checkpoint that reads back whole: sources resume from their positions,
 //!   operators from their state.
 

@@ -94,7 +94,7 @@ impl Stats {
 }
 
 /// The running statistics of a window: count, sum, max, first and last sample by time.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, rill::Codec)]
 pub struct Acc {
     pub count: u64,
     pub sum: f64,

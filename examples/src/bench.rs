@@ -155,7 +155,7 @@ pub struct Stats {
 }
 
 /// The accumulator of [`Stats`].
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, rill::Codec)]
 pub struct StatsAcc {
     count: u64,
     sum: f64,

@@ -103,3 +103,72 @@ fn a_failure_restarts_the_job_from_its_last_checkpoint_with_exactly_once_state()
 fn with_two_subtasks_barriers_align_across_the_exchange() {
     run_with_failure(2);
 }
+
+static COUNT: ValueState<i64> = ValueState::new("count");
+static FINAL_COUNTS: Collected<(i64, i64)> = Collected::new();
+static PROCESS_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Counts each key's records in value state; the first record of a key sets an event-time
+/// timer at the end of time, which emits the key's count. After a restart only a restored
+/// timer can fire (the replayed records are not the first of their key), and only restored
+/// state counts the records before the checkpoint.
+#[derive(Clone)]
+struct CountUntilTheEnd;
+
+impl KeyedProcessFunction<i64, i64> for CountUntilTheEnd {
+    type Out = (i64, i64);
+    fn process_element(&mut self, _: i64, ctx: &mut KeyedContext<'_, i64>, _: &mut Output<'_, (i64, i64)>) {
+        let n = ctx.value(&COUNT).get().unwrap_or(0) + 1;
+        ctx.value(&COUNT).update(n);
+        if n == 1 {
+            ctx.register_event_time_timer(i64::MAX - 1);
+        }
+    }
+    fn on_timer(&mut self, _: i64, ctx: &mut KeyedContext<'_, i64>, out: &mut Output<'_, (i64, i64)>) {
+        let n = ctx.value(&COUNT).get().unwrap_or(0);
+        out.collect((*ctx.current_key(), n));
+    }
+}
+
+#[rill::job(no_main)]
+fn counts_with_timers(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    env.from_sequence(0, N - 1)
+        .map(move |n| {
+            if n % 1000 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+                if n >= 60_000 && !PROCESS_FAILED.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(&dir)) {
+                    PROCESS_FAILED.store(true, Ordering::Relaxed);
+                    panic!("injected failure at record {n}");
+                }
+            }
+            n
+        })
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::ZERO).with_timestamp_assigner(|n, _| *n),
+        )
+        .key_by(|n| n % 7)
+        .process(CountUntilTheEnd)
+        .sink_to(collect(&FINAL_COUNTS));
+}
+
+#[test]
+fn keyed_state_and_timers_of_a_process_function_are_restored() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    for parallelism in [1, 2] {
+        let dir = tempfile::tempdir().unwrap();
+        PROCESS_FAILED.store(false, Ordering::Relaxed);
+        FINAL_COUNTS.take();
+        COUNTS_WITH_TIMERS_JOB.run(Some(parallelism), &["--dir", dir.path().to_str().unwrap()]).unwrap();
+        assert!(PROCESS_FAILED.load(Ordering::Relaxed), "the failure was injected");
+        let mut got = FINAL_COUNTS.values();
+        got.sort();
+        assert_eq!(
+            got,
+            expected_counts().into_iter().collect::<Vec<_>>(),
+            "p={parallelism}: one count per key, from its restored timer"
+        );
+    }
+}

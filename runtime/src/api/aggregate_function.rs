@@ -36,8 +36,9 @@
 /// Flink's `AggregateFunction`: an accumulator per key and window, its result, and how two
 /// accumulators merge.
 pub trait AggregateFunction<In>: Clone + Send + 'static {
-    /// The accumulator: what a window or state keeps per key between records.
-    type Acc: Send + 'static;
+    /// The accumulator: what a window or state keeps per key between records, and what a
+    /// checkpoint keeps of it (so it has a [`Codec`](crate::Codec): derive it on a struct).
+    type Acc: crate::Codec + Send + 'static;
     /// The result the accumulator gives.
     type Out;
     /// A new, empty accumulator.

@@ -9,6 +9,7 @@
 
 use crate::api::codec::{Codec, DecodeError, Decoder};
 use crate::state::key_groups::{key_group, key_group_range};
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 
 /// One operator's state in one subtask, as it wrote it at a barrier.
@@ -82,23 +83,99 @@ impl RestoreContext<'_> {
         uid: &str,
         mut entry: impl FnMut(&mut Decoder<'_>) -> Result<E, DecodeError>,
     ) -> Result<Vec<E>, DecodeError> {
-        let range = key_group_range(self.max_parallelism, self.parallelism, self.subtask);
+        let range = self.key_groups();
         let mut out = Vec::new();
         for bytes in self.restored.all(uid) {
-            let mut d = Decoder::new(bytes);
-            let n = u64::decode(&mut d)?;
-            for _ in 0..n {
-                let group = u32::decode(&mut d)? as usize;
-                let e = entry(&mut d)?;
-                if range.contains(&group) {
-                    out.push(e);
-                }
-            }
-            if d.remaining() != 0 {
-                return Err(DecodeError(format!("{} bytes left over after the keyed state of '{uid}'", d.remaining())));
-            }
+            out.extend(decode_keyed(bytes, &range, &mut entry)?);
         }
         Ok(out)
+    }
+
+    /// The key groups this subtask owns.
+    pub fn key_groups(&self) -> RangeInclusive<usize> {
+        key_group_range(self.max_parallelism, self.parallelism, self.subtask)
+    }
+
+    /// This subtask's own sections whose uid starts with `prefix`, with their uids.
+    pub fn own_sections<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        self.restored
+            .subtasks
+            .get(self.subtask)
+            .into_iter()
+            .flatten()
+            .filter(move |s| s.uid.starts_with(prefix))
+            .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
+    }
+
+    /// The first old subtask's sections whose uid starts with `prefix`, with their uids.
+    pub fn first_subtask_sections<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        self.restored
+            .subtasks
+            .first()
+            .into_iter()
+            .flatten()
+            .filter(move |s| s.uid.starts_with(prefix))
+            .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
+    }
+
+    /// Every old subtask's sections whose uid starts with `prefix`, with their uids.
+    pub fn sections_from_all<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+        self.restored
+            .subtasks
+            .iter()
+            .flatten()
+            .filter(move |s| s.uid.starts_with(prefix))
+            .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
+    }
+}
+
+/// Calls `f` with the key group and the bytes of each entry of a keyed section whose key
+/// group is in `range`.
+pub(crate) fn for_each_keyed(
+    bytes: &[u8],
+    range: &RangeInclusive<usize>,
+    mut f: impl FnMut(u32, &[u8]),
+) -> Result<(), DecodeError> {
+    let mut d = Decoder::new(bytes);
+    let n = u64::decode(&mut d)?;
+    for _ in 0..n {
+        let group = u32::decode(&mut d)?;
+        let len = u32::decode(&mut d)? as usize;
+        let entry = d.take(len, "a state entry")?;
+        if range.contains(&(group as usize)) {
+            f(group, entry);
+        }
+    }
+    if d.remaining() != 0 {
+        return Err(DecodeError(format!("{} bytes left over after the keyed entries", d.remaining())));
+    }
+    Ok(())
+}
+
+/// The entries of a keyed section whose key group is in `range`, each read by `entry`.
+pub(crate) fn decode_keyed<E>(
+    bytes: &[u8],
+    range: &RangeInclusive<usize>,
+    mut entry: impl FnMut(&mut Decoder<'_>) -> Result<E, DecodeError>,
+) -> Result<Vec<E>, DecodeError> {
+    let mut out = Vec::new();
+    let mut error = None;
+    for_each_keyed(bytes, range, |_, raw| {
+        if error.is_some() {
+            return;
+        }
+        let mut d = Decoder::new(raw);
+        match entry(&mut d) {
+            Ok(_) if d.remaining() != 0 => {
+                error = Some(DecodeError(format!("{} bytes left over in an entry", d.remaining())));
+            }
+            Ok(e) => out.push(e),
+            Err(e) => error = Some(e),
+        }
+    })?;
+    match error {
+        Some(e) => Err(e),
+        None => Ok(out),
     }
 }
 
@@ -142,9 +219,23 @@ impl KeyedEntries {
     }
 
     /// Adds the entry of `key`: `write` writes it (the key first, as the reader expects).
+    /// Each entry is framed by its length, so that entries can be passed on unread.
     pub fn push<K: std::hash::Hash>(&mut self, key: &K, write: impl FnOnce(&mut Vec<u8>)) {
         (key_group(key, self.max_parallelism) as u32).encode(&mut self.bytes);
+        let at = self.bytes.len();
+        self.bytes.extend_from_slice(&[0; 4]);
         write(&mut self.bytes);
+        let len = u32::try_from(self.bytes.len() - at - 4).expect("a state entry under 4 GiB");
+        self.bytes[at..at + 4].copy_from_slice(&len.to_le_bytes());
+        self.count += 1;
+    }
+
+    /// Adds an entry as [`for_each_keyed`] read it: its key group and its bytes.
+    pub(crate) fn push_raw(&mut self, group: u32, entry: &[u8]) {
+        group.encode(&mut self.bytes);
+        let len = u32::try_from(entry.len()).expect("a state entry under 4 GiB");
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+        self.bytes.extend_from_slice(entry);
         self.count += 1;
     }
 

@@ -47,6 +47,7 @@
 //! ALERTS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
+use crate::api::codec::Codec;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::Timestamp;
 use crate::core::side_output::SideOutputs;
@@ -70,7 +71,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     ) -> Headed<A, B, KeyedBroadcastProcess<K1, F>>
     where
         K1: KeySelector<A, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         F: KeyedBroadcastProcessFunction<K, A, B>,
     {
         Headed::new(KeyedBroadcastProcess { id, key: KeyFor::select(key), f })
@@ -91,7 +92,7 @@ impl BroadcastContext<'_> {
 
     /// The broadcast state `d`, to update: every subtask receives the same records, so
     /// every subtask's copy stays the same.
-    pub fn broadcast_state<BK: Hash + Eq + Send + 'static, BV: Send + 'static>(
+    pub fn broadcast_state<BK: Codec + Hash + Eq + Send + 'static, BV: Codec + Send + 'static>(
         &mut self,
         d: &BroadcastState<BK, BV>,
     ) -> &mut std::collections::HashMap<BK, BV> {
@@ -131,7 +132,7 @@ pub struct KeyedBroadcastProcessOp<K1, F, K, O, C> {
 impl<A, B, K, K1, F> TwoInputStage<A, B> for KeyedBroadcastProcess<K1, F>
 where
     K1: KeySelector<A, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     F: KeyedBroadcastProcessFunction<K, A, B>,
 {
     type Out = F::Out;
@@ -144,7 +145,7 @@ where
 impl<A, B, K, K1, F, C> TwoInputCollector<A, B> for KeyedBroadcastProcessOp<K1, F, K, F::Out, C>
 where
     K1: KeySelector<A, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     F: KeyedBroadcastProcessFunction<K, A, B>,
     C: Collector<F::Out>,
 {

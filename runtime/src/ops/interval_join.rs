@@ -28,6 +28,7 @@
 //! ORDERS_AND_CLICKS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
+use crate::api::codec::Codec;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
@@ -107,9 +108,9 @@ pub struct IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
 
 impl<A, B, K, O, KA, KB, F> TwoInputStage<A, B> for IntervalJoin<KA, KB, F, O>
 where
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    K: Hash + Eq + Clone + Send + 'static,
+    A: Clone + Codec + Send + 'static,
+    B: Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     O: Send + 'static,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -129,7 +130,7 @@ where
     }
 }
 
-impl<KA, KB, F, K: Hash + Eq + Clone + Send + 'static, A, B, O, C> IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
+impl<KA, KB, F, K: Hash + Eq + Clone + Codec + Send + 'static, A, B, O, C> IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
     /// Whether a record is behind the watermark (and counted so).
     fn late(&mut self, timestamp: Timestamp) -> bool {
         assert!(
@@ -146,7 +147,7 @@ impl<F> Bounds<F> {
     /// The watermark passed a record's last partner (a left one's at `ta + upper`, a right
     /// one's at `tb - lower`): drops what no record can join any more, and the key's buffers
     /// once empty.
-    fn clean<K: Hash + Eq + Clone + Send + 'static, A: Send + 'static, B: Send + 'static>(
+    fn clean<K: Hash + Eq + Clone + Codec + Send + 'static, A: Codec + Send + 'static, B: Codec + Send + 'static>(
         &self,
         ctx: &mut KeyedContext<'_, K>,
     ) {
@@ -162,9 +163,9 @@ impl<F> Bounds<F> {
 
 impl<A, B, K, O, KA, KB, F, C> TwoInputCollector<A, B> for IntervalJoinOp<KA, KB, F, K, A, B, O, C>
 where
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    K: Hash + Eq + Clone + Send + 'static,
+    A: Clone + Codec + Send + 'static,
+    B: Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     O: Send,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -216,7 +217,7 @@ where
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
 #[doc(hidden)]
-impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
+impl<A: Clone + Codec + Send + 'static, B: Clone + Codec + Send + 'static> TwoInput<A, B> {
     /// `a.key_by(ka).interval_join(b.key_by(kb)).between(lower, upper).process(f)`.
     #[allow(clippy::too_many_arguments)]
     pub fn interval_join<K, O, KA, KB, F>(
@@ -229,7 +230,7 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
         f: F,
     ) -> Headed<A, B, IntervalJoin<KA, KB, F, O>>
     where
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         O: Send + 'static,
         KA: KeySelector<A, Key = K>,
         KB: KeySelector<B, Key = K>,

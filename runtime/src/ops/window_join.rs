@@ -28,6 +28,7 @@
 //! SAME_SECOND_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
+use crate::api::codec::Codec;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
@@ -71,9 +72,9 @@ pub struct WindowJoinOp<KA, KB, W, F, K, A, B, O, C> {
 
 impl<A, B, K, O, KA, KB, W, F> TwoInputStage<A, B> for WindowJoin<KA, KB, W, F>
 where
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    K: Hash + Eq + Clone + Send + 'static,
+    A: Clone + Codec + Send + 'static,
+    B: Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     O: Send + 'static,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -95,7 +96,7 @@ where
     }
 }
 
-impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Send + 'static, A, B, O, C>
+impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Codec + Send + 'static, A, B, O, C>
     WindowJoinOp<KA, KB, W, F, K, A, B, O, C>
 {
     /// The windows a record joins in, into `assigned`: those the watermark has not passed.
@@ -115,9 +116,9 @@ impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Send + 'static, A, B, 
 /// last timestamp.
 fn fire<K, A, B, O, F>(f: &mut F, time: Timestamp, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, O>)
 where
-    K: Hash + Eq + Clone + Send + 'static,
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
+    A: Clone + Codec + Send + 'static,
+    B: Clone + Codec + Send + 'static,
     F: FnMut(A, B) -> O,
 {
     let windows = ctx.keyed_state::<Windows<A, B>>(WINDOWS);
@@ -140,9 +141,9 @@ where
 
 impl<A, B, K, O, KA, KB, W, F, C> TwoInputCollector<A, B> for WindowJoinOp<KA, KB, W, F, K, A, B, O, C>
 where
-    A: Clone + Send + 'static,
-    B: Clone + Send + 'static,
-    K: Hash + Eq + Clone + Send + 'static,
+    A: Clone + Codec + Send + 'static,
+    B: Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     O: Send,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -177,7 +178,7 @@ where
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
 #[doc(hidden)]
-impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
+impl<A: Clone + Codec + Send + 'static, B: Clone + Codec + Send + 'static> TwoInput<A, B> {
     /// `a.join(b).where_(ka).equal_to(kb).window(w).apply(f)`.
     pub fn window_join<K, O, KA, KB, W, F>(
         self,
@@ -188,7 +189,7 @@ impl<A: Clone + Send + 'static, B: Clone + Send + 'static> TwoInput<A, B> {
         f: F,
     ) -> Headed<A, B, WindowJoin<KA, KB, W, F>>
     where
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         O: Send + 'static,
         KA: KeySelector<A, Key = K>,
         KB: KeySelector<B, Key = K>,

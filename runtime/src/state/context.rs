@@ -3,6 +3,7 @@
 //! is one. Keyed process, keyed co-process and keyed broadcast process functions get it
 //! from the keyed-operator core.
 
+use crate::api::codec::Codec;
 use crate::api::{AggregateFunction, OutputTag};
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
@@ -78,7 +79,7 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
 
     /// The broadcast state `d`, read-only (in a keyed broadcast process function; empty
     /// elsewhere).
-    pub fn broadcast_state<BK: Hash + Eq + Send + 'static, BV: Send + 'static>(
+    pub fn broadcast_state<BK: Codec + Hash + Eq + Send + 'static, BV: Codec + Send + 'static>(
         &mut self,
         d: &crate::state::broadcast::BroadcastState<BK, BV>,
     ) -> &std::collections::HashMap<BK, BV> {
@@ -98,7 +99,7 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
 
     /// This key's value of the operator's own state `name` (a join's buffers): keyed state
     /// of any type, kept with the rest of the key's state.
-    pub(crate) fn keyed_state<T: Default + Send + 'static>(&mut self, name: &'static str) -> &mut T {
+    pub(crate) fn keyed_state<T: Default + Codec + Send + 'static>(&mut self, name: &'static str) -> &mut T {
         // Looked up by reference: the key is copied only into a new entry.
         let map = self.state.map::<T>(name);
         if !map.contains_key(self.key) {
@@ -108,7 +109,7 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     /// Drops this key's value of the operator's own state `name`.
-    pub(crate) fn clear_keyed_state<T: Send + 'static>(&mut self, name: &'static str) {
+    pub(crate) fn clear_keyed_state<T: Codec + Send + 'static>(&mut self, name: &'static str) {
         self.state.map::<T>(name).remove(self.key);
     }
 
@@ -133,17 +134,17 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     /// This key's value state `d`.
-    pub fn value<T: Send + 'static>(&mut self, d: &state::ValueState<T>) -> state::ValueHandle<'_, K, T> {
+    pub fn value<T: Codec + Send + 'static>(&mut self, d: &state::ValueState<T>) -> state::ValueHandle<'_, K, T> {
         state::value(self.state, self.key, d, self.clock)
     }
 
     /// This key's list state `d`.
-    pub fn list<T: Send + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
+    pub fn list<T: Codec + Send + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
         state::list(self.state, self.key, d, self.clock)
     }
 
     /// This key's map state `d`.
-    pub fn map<UK: Send + 'static, UV: Send + 'static>(
+    pub fn map<UK: Codec + Hash + Eq + Send + 'static, UV: Codec + Send + 'static>(
         &mut self,
         d: &state::MapState<UK, UV>,
     ) -> state::MapHandle<'_, K, UK, UV> {
@@ -151,7 +152,10 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     /// This key's reducing state `d`.
-    pub fn reducing<T: Send + 'static>(&mut self, d: &state::ReducingState<T>) -> state::ReducingHandle<'_, K, T> {
+    pub fn reducing<T: Codec + Send + 'static>(
+        &mut self,
+        d: &state::ReducingState<T>,
+    ) -> state::ReducingHandle<'_, K, T> {
         state::reducing(self.state, self.key, d, self.clock)
     }
 
@@ -159,7 +163,10 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     pub fn aggregating<'s, A: AggregateFunction<I>, I>(
         &'s mut self,
         d: &'s state::AggregatingState<A>,
-    ) -> state::AggregatingHandle<'s, K, A, I> {
+    ) -> state::AggregatingHandle<'s, K, A, I>
+    where
+        A::Acc: Codec,
+    {
         state::aggregating(self.state, self.key, d, self.clock)
     }
 }

@@ -8,6 +8,8 @@
 //! Keyed process, keyed co-process and keyed broadcast process functions run on it, so that
 //! state, timers and firing are written (and will be snapshotted and restored) once.
 
+use crate::api::codec::Codec;
+use crate::checkpoint::{StateCodec, StateWriter};
 use crate::core::collector::{BlockedSend, Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::error::JobError;
@@ -34,9 +36,13 @@ pub struct KeyedCore<K, O> {
     broadcast: Option<BroadcastStore>,
     /// What the function emitted, sent on when it returns (see [`Output`]).
     buffer: Vec<(O, Timestamp)>,
+    /// How keys go into a checkpoint.
+    key_codec: StateCodec<K>,
+    /// Where the state goes at a checkpoint: the writer, the operator's uid, its key groups.
+    checkpoint: Option<(StateWriter, &'static str, usize)>,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
+impl<K: Hash + Eq + Clone + Codec + Send + 'static, O> KeyedCore<K, O> {
     /// The core of operator `id`, writing to the side outputs `side`.
     pub fn new(id: u32, side: SideOutputs) -> Self {
         KeyedCore {
@@ -48,9 +54,13 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
             side,
             broadcast: None,
             buffer: Vec::new(),
+            key_codec: StateCodec::of(),
+            checkpoint: None,
         }
     }
+}
 
+impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     /// With a broadcast state that the function reads (and its broadcast side writes).
     pub fn with_broadcast_state(mut self) -> Self {
         self.broadcast = Some(BroadcastStore::default());
@@ -152,12 +162,54 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
         next: &mut C,
         on_timer: impl FnMut(Timestamp, &mut KeyedContext<'_, K>, &mut Output<'_, O>),
     ) {
-        if let Control::Watermark(w) = control {
-            self.watermark = w;
-            self.fire(TimeDomain::EventTime, w, next, on_timer);
+        match control {
+            Control::Watermark(w) => {
+                self.watermark = w;
+                self.fire(TimeDomain::EventTime, w, next, on_timer);
+            }
+            Control::Barrier(_) => self.snapshot(),
+            _ => {}
         }
         self.side.on_control(control);
         next.on_control(control);
+    }
+
+    /// Writes the keyed state, the timers and the broadcast state to the checkpoint (at a
+    /// barrier): each a section under the operator's uid, keyed entries by key group.
+    fn snapshot(&self) {
+        let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
+        self.state.snapshot(&self.key_codec, *key_groups, writer, uid);
+        writer.write(&format!("{uid}#timers:event"), self.timers.event_time.snapshot(&self.key_codec, *key_groups));
+        writer.write(
+            &format!("{uid}#timers:processing"),
+            self.timers.processing_time.snapshot(&self.key_codec, *key_groups),
+        );
+        if let Some(broadcast) = &self.broadcast {
+            broadcast.snapshot(writer, uid);
+        }
+    }
+
+    /// Takes the operator's state back from the checkpoint the job restarts from.
+    fn restore(&mut self, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
+        let Some((writer, uid)) = ctx.state_writer(self.id) else { return Ok(()) };
+        self.checkpoint = Some((writer, uid, ctx.max_parallelism));
+        let Some(restore) = ctx.restore() else { return Ok(()) };
+        self.state.restore(self.key_codec, &restore, uid)?;
+        let key = self.key_codec;
+        for (domain, queue) in
+            [("event", &mut self.timers.event_time), ("processing", &mut self.timers.processing_time)]
+        {
+            let entries = restore
+                .keyed(&format!("{uid}#timers:{domain}"), |d| Ok(((key.decode)(d)?, Timestamp::decode(d)?)))
+                .map_err(|e| JobError::restore(uid, e))?;
+            for (k, time) in entries {
+                queue.register(time, &k);
+            }
+        }
+        if let Some(broadcast) = &mut self.broadcast {
+            broadcast.restore(&restore, uid);
+        }
+        Ok(())
     }
 
     /// Processing time has advanced: fires its due timers, and passes the time on.
@@ -172,9 +224,11 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
         next.on_processing_time(now);
     }
 
-    /// Takes the job's clock; opens the side outputs and `next`.
+    /// Takes the job's clock and the state of the checkpoint it restarts from, if any;
+    /// opens the side outputs and `next`.
     pub fn open<C: Collector<O>>(&mut self, ctx: &mut RuntimeContext<'_>, next: &mut C) -> Result<(), JobError> {
         self.clock = ctx.clock.clone();
+        self.restore(ctx)?;
         self.side.open(ctx)?;
         next.open(ctx)
     }
@@ -201,7 +255,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
 #[cfg(test)]
 impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     /// How many keys hold a value of the state `name`.
-    pub(crate) fn keys_in<T: Send + 'static>(&mut self, name: &'static str) -> usize {
+    pub(crate) fn keys_in<T: Codec + Send + 'static>(&mut self, name: &'static str) -> usize {
         self.state.map::<T>(name).len()
     }
 }

@@ -30,7 +30,11 @@ pub mod key_selector;
 pub mod keyed_core;
 pub mod timers;
 
+use crate::api::codec::{Codec, Decoder};
 use crate::api::AggregateFunction;
+use crate::checkpoint::snapshot::{decode_keyed, for_each_keyed};
+use crate::checkpoint::{KeyedEntries, RestoreContext, StateCodec, StateWriter};
+use crate::core::error::JobError;
 use crate::state::key_groups::KeyMap;
 use std::any::Any;
 use std::collections::HashMap;
@@ -143,15 +147,35 @@ impl<A: Copy> AggregatingState<A> {
 /// The keyed state of one operator in one subtask: one map from key to value per declared
 /// state, found by the descriptor's name.
 pub struct StateStore<K> {
-    states: Vec<(&'static str, Box<dyn Any + Send>, RemoveKey<K>)>,
+    states: Vec<Slot<K>>,
     /// For states with a time-to-live: when each key's state was last written.
     written: Vec<(&'static str, KeyMap<K, i64>)>,
+    /// State restored from a checkpoint, per state name, read into its map when the state
+    /// is first declared (its value type is known only then).
+    restored: Option<Pending<K>>,
     _k: PhantomData<fn(K)>,
+}
+
+/// One declared state.
+struct Slot<K> {
+    name: &'static str,
+    map: Box<dyn Any + Send>,
+    remove: RemoveKey<K>,
+    snapshot: SnapshotMap<K>,
+}
+
+/// State restored from a checkpoint that no function has declared again yet.
+struct Pending<K> {
+    key: StateCodec<K>,
+    /// The key groups this subtask owns.
+    range: std::ops::RangeInclusive<usize>,
+    /// Per state name: the sections of every old subtask.
+    states: Vec<(String, Vec<Vec<u8>>)>,
 }
 
 impl<K> Default for StateStore<K> {
     fn default() -> Self {
-        StateStore { states: Vec::new(), written: Vec::new(), _k: PhantomData }
+        StateStore { states: Vec::new(), written: Vec::new(), restored: None, _k: PhantomData }
     }
 }
 
@@ -162,6 +186,29 @@ fn remove_key<K: Hash + Eq + 'static, T: 'static>(map: &mut (dyn Any + Send), ke
     if let Some(map) = map.downcast_mut::<KeyMap<K, T>>() {
         map.remove(key);
     }
+}
+
+/// Writes every entry of a state's map, whose value type only this function knows.
+type SnapshotMap<K> = fn(&(dyn Any + Send), &StateCodec<K>, &mut KeyedEntries);
+
+fn snapshot_map<K: Hash + Eq + 'static, T: Codec + 'static>(
+    map: &(dyn Any + Send),
+    key: &StateCodec<K>,
+    entries: &mut KeyedEntries,
+) {
+    if let Some(map) = map.downcast_ref::<KeyMap<K, T>>() {
+        for (k, v) in map {
+            entries.push(k, |out| {
+                (key.encode)(k, out);
+                v.encode(out);
+            });
+        }
+    }
+}
+
+/// The section name of state `name` of operator `uid` in a checkpoint.
+fn section(uid: &str, kind: &str, name: &str) -> String {
+    format!("{uid}#{kind}:{name}")
 }
 
 /// Stamps a key's state with the time it was written (states with a time-to-live).
@@ -184,7 +231,7 @@ impl<K: Hash + Eq + Clone> Touch<'_, K> {
 
 impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
     /// The state `name` of `key`: with a time-to-live, an expired value is dropped first.
-    pub(crate) fn access<T: Send + 'static>(
+    pub(crate) fn access<T: Codec + Send + 'static>(
         &mut self,
         name: &'static str,
         key: &K,
@@ -208,28 +255,116 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
         }
         // Split the borrows: values and write times are different fields.
         let written = &mut self.written[i].1;
-        let states = &mut self.states;
-        let values = Self::map_in(states, name);
+        let values = Self::map_in(&mut self.states, &mut self.restored, name);
         if expired {
             values.remove(key);
         }
         (values, Touch { written: Some((written, now)) })
     }
 
-    fn map_in<'s, T: Send + 'static>(
-        states: &'s mut Vec<(&'static str, Box<dyn Any + Send>, RemoveKey<K>)>,
+    fn map_in<'s, T: Codec + Send + 'static>(
+        states: &'s mut Vec<Slot<K>>,
+        restored: &mut Option<Pending<K>>,
         name: &'static str,
     ) -> &'s mut KeyMap<K, T> {
-        let i = match states.iter().position(|(n, _, _)| *n == name) {
+        let i = match states.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
-                states.push((name, Box::new(KeyMap::<K, T>::default()), remove_key::<K, T>));
+                let map = Self::restore_map::<T>(restored, name);
+                states.push(Slot {
+                    name,
+                    map: Box::new(map),
+                    remove: remove_key::<K, T>,
+                    snapshot: snapshot_map::<K, T>,
+                });
                 states.len() - 1
             }
         };
-        states[i].1.downcast_mut().unwrap_or_else(|| {
+        states[i].map.downcast_mut().unwrap_or_else(|| {
             panic!("keyed state '{name}' is declared twice with different types: give each state its own name")
         })
+    }
+
+    /// The entries of state `name` restored from a checkpoint, if any.
+    fn restore_map<T: Codec>(restored: &mut Option<Pending<K>>, name: &'static str) -> KeyMap<K, T> {
+        let Some(pending) = restored.as_mut() else { return KeyMap::default() };
+        let Some(i) = pending.states.iter().position(|(n, _)| n == name) else { return KeyMap::default() };
+        let (_, sections) = pending.states.swap_remove(i);
+        let key = pending.key;
+        let entry = |d: &mut Decoder<'_>| Ok(((key.decode)(d)?, T::decode(d)?));
+        let mut map = KeyMap::default();
+        for bytes in &sections {
+            match decode_keyed(bytes, &pending.range, entry) {
+                Ok(entries) => map.extend(entries),
+                Err(e) => panic!(
+                    "keyed state '{name}' in the checkpoint does not restore ({e}): was its type changed since the checkpoint was taken?"
+                ),
+            }
+        }
+        map
+    }
+
+    /// Writes every state (and the write times of states with a time-to-live) to `writer`,
+    /// one section each, entries by key group.
+    pub(crate) fn snapshot(&self, key: &StateCodec<K>, max_parallelism: usize, writer: &StateWriter, uid: &str) {
+        for slot in &self.states {
+            let mut entries = KeyedEntries::new(max_parallelism);
+            (slot.snapshot)(slot.map.as_ref(), key, &mut entries);
+            writer.write(&section(uid, "state", slot.name), entries.finish());
+        }
+        for (name, written) in &self.written {
+            let mut entries = KeyedEntries::new(max_parallelism);
+            for (k, at) in written {
+                entries.push(k, |out| {
+                    (key.encode)(k, out);
+                    at.encode(out);
+                });
+            }
+            writer.write(&section(uid, "ttl", name), entries.finish());
+        }
+        // States restored but not declared again since: kept for the next checkpoint.
+        if let Some(pending) = &self.restored {
+            for (name, sections) in &pending.states {
+                let mut entries = KeyedEntries::new(max_parallelism);
+                for bytes in sections {
+                    let _ = for_each_keyed(bytes, &pending.range, |group, raw| entries.push_raw(group, raw));
+                }
+                writer.write(&section(uid, "state", name), entries.finish());
+            }
+        }
+    }
+
+    /// Takes the states of operator `uid` from a checkpoint: write times at once, values
+    /// when their state is first declared.
+    pub(crate) fn restore(
+        &mut self,
+        key: StateCodec<K>,
+        restore: &RestoreContext<'_>,
+        uid: &str,
+    ) -> Result<(), JobError> {
+        let range = restore.key_groups();
+        let mut states: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
+        for (section_uid, bytes) in restore.sections_from_all(&format!("{uid}#")) {
+            let Some((kind, name)) = section_uid[uid.len() + 1..].split_once(':') else { continue };
+            match kind {
+                "state" => match states.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, v)) => v.push(bytes.to_vec()),
+                    None => states.push((name.to_owned(), vec![bytes.to_vec()])),
+                },
+                "ttl" => {
+                    let entry = |d: &mut Decoder<'_>| Ok(((key.decode)(d)?, i64::decode(d)?));
+                    let entries = decode_keyed(bytes, &range, entry).map_err(|e| JobError::restore(uid, e))?;
+                    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                    match self.written.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, w)) => w.extend(entries),
+                        None => self.written.push((name, entries.into_iter().collect())),
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.restored = Some(Pending { key, range, states });
+        Ok(())
     }
 
     /// Whether no state was declared here yet.
@@ -239,8 +374,8 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
 
     /// Drops every state of `key` (a window's state once the window is gone).
     pub(crate) fn remove(&mut self, key: &K) {
-        for (_, map, remove) in &mut self.states {
-            remove(map.as_mut(), key);
+        for slot in &mut self.states {
+            (slot.remove)(slot.map.as_mut(), key);
         }
         for (_, written) in &mut self.written {
             written.remove(key);
@@ -248,8 +383,8 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
     }
 
     /// The per-key map of the state called `name`, holding values of type `T`.
-    pub(crate) fn map<T: Send + 'static>(&mut self, name: &'static str) -> &mut KeyMap<K, T> {
-        Self::map_in(&mut self.states, name)
+    pub(crate) fn map<T: Codec + Send + 'static>(&mut self, name: &'static str) -> &mut KeyMap<K, T> {
+        Self::map_in(&mut self.states, &mut self.restored, name)
     }
 }
 
@@ -435,7 +570,7 @@ impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, 
 }
 
 /// Access to the state of the current key, for the keyed context.
-pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>(
+pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ValueState<T>,
@@ -445,7 +580,7 @@ pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static
     ValueHandle { map, key, touch }
 }
 
-pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>(
+pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ListState<T>,
@@ -455,7 +590,12 @@ pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>
     ListHandle { map, key, touch }
 }
 
-pub(crate) fn map<'a, K: Hash + Eq + Clone + Send + 'static, UK: Send + 'static, UV: Send + 'static>(
+pub(crate) fn map<
+    'a,
+    K: Hash + Eq + Clone + Send + 'static,
+    UK: Codec + Hash + Eq + Send + 'static,
+    UV: Codec + Send + 'static,
+>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &MapState<UK, UV>,
@@ -465,7 +605,7 @@ pub(crate) fn map<'a, K: Hash + Eq + Clone + Send + 'static, UK: Send + 'static,
     MapHandle { map, key, touch }
 }
 
-pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + 'static, T: Send + 'static>(
+pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ReducingState<T>,
@@ -480,7 +620,10 @@ pub(crate) fn aggregating<'a, K: Hash + Eq + Clone + Send + 'static, A: Aggregat
     key: &'a K,
     d: &'a AggregatingState<A>,
     clock: &crate::time::Clock,
-) -> AggregatingHandle<'a, K, A, I> {
+) -> AggregatingHandle<'a, K, A, I>
+where
+    A::Acc: Codec,
+{
     let (map, touch) = store.access(d.name, key, d.ttl, clock);
     AggregatingHandle { map, key, aggregate: &d.aggregate, touch }
 }
@@ -496,22 +639,25 @@ pub struct KeyedState<'a, K> {
 
 impl<K: Hash + Eq + Clone + Send + 'static> KeyedState<'_, K> {
     /// The value state `d` of the key.
-    pub fn value<T: Send + 'static>(&mut self, d: &ValueState<T>) -> ValueHandle<'_, K, T> {
+    pub fn value<T: Codec + Send + 'static>(&mut self, d: &ValueState<T>) -> ValueHandle<'_, K, T> {
         value(self.store, self.key, d, self.clock)
     }
 
     /// The list state `d` of the key.
-    pub fn list<T: Send + 'static>(&mut self, d: &ListState<T>) -> ListHandle<'_, K, T> {
+    pub fn list<T: Codec + Send + 'static>(&mut self, d: &ListState<T>) -> ListHandle<'_, K, T> {
         list(self.store, self.key, d, self.clock)
     }
 
     /// The map state `d` of the key.
-    pub fn map<UK: Send + 'static, UV: Send + 'static>(&mut self, d: &MapState<UK, UV>) -> MapHandle<'_, K, UK, UV> {
+    pub fn map<UK: Codec + Hash + Eq + Send + 'static, UV: Codec + Send + 'static>(
+        &mut self,
+        d: &MapState<UK, UV>,
+    ) -> MapHandle<'_, K, UK, UV> {
         map(self.store, self.key, d, self.clock)
     }
 
     /// The reducing state `d` of the key.
-    pub fn reducing<T: Send + 'static>(&mut self, d: &ReducingState<T>) -> ReducingHandle<'_, K, T> {
+    pub fn reducing<T: Codec + Send + 'static>(&mut self, d: &ReducingState<T>) -> ReducingHandle<'_, K, T> {
         reducing(self.store, self.key, d, self.clock)
     }
 
@@ -519,7 +665,10 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedState<'_, K> {
     pub fn aggregating<'s, A: AggregateFunction<I>, I>(
         &'s mut self,
         d: &'s AggregatingState<A>,
-    ) -> AggregatingHandle<'s, K, A, I> {
+    ) -> AggregatingHandle<'s, K, A, I>
+    where
+        A::Acc: Codec,
+    {
         aggregating(self.store, self.key, d, self.clock)
     }
 }

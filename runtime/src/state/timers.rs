@@ -1,6 +1,8 @@
 //! Timers per key, in event time and in processing time (Flink's `InternalTimerService`):
 //! at most one timer per key and timestamp; they fire in order of their timestamp.
 
+use crate::api::codec::Codec;
+use crate::checkpoint::{KeyedEntries, StateCodec};
 use crate::core::element::Timestamp;
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hash};
@@ -55,6 +57,20 @@ impl<K: Hash + Eq + Clone> TimerQueue<K> {
     /// The earliest timer's time.
     pub fn next_time(&self) -> Option<Timestamp> {
         self.by_time.keys().next().copied()
+    }
+
+    /// Every timer as a keyed entry `(key, time)`.
+    pub(crate) fn snapshot(&self, key: &StateCodec<K>, max_parallelism: usize) -> Vec<u8> {
+        let mut entries = KeyedEntries::new(max_parallelism);
+        for (time, keys) in &self.by_time {
+            for k in keys {
+                entries.push(k, |out| {
+                    (key.encode)(k, out);
+                    time.encode(out);
+                });
+            }
+        }
+        entries.finish()
     }
 }
 

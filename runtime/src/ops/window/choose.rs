@@ -24,6 +24,7 @@ use super::context::WindowContext;
 use super::functions::{Aggregate, WithProcess};
 use super::pane_window::{PaneStage, ProcessResult, ResultOnly};
 use super::WindowStage;
+use crate::api::codec::Codec;
 use crate::api::AggregateFunction;
 use crate::core::collector::Output;
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
@@ -78,9 +79,9 @@ pub trait AggregateWindows<In, K, KF, A> {
 
 impl<In, K, KF, A> AggregateWindows<In, K, KF, A> for Panes
 where
-    In: Send + 'static,
+    In: Codec + Send + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     A: AggregateFunction<In>,
     A::Acc: Clone,
     A::Out: Send + 'static,
@@ -93,9 +94,9 @@ where
 
 impl<In, K, KF, A, W> AggregateWindows<In, K, KF, A> for EachWindow<W>
 where
-    In: Clone + Send + 'static,
+    In: Clone + Codec + Send + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     W: WindowAssigner,
     A: AggregateFunction<In>,
     A::Out: Send + 'static,
@@ -116,9 +117,9 @@ pub trait AggregateProcessWindows<In, K, KF, A, PF, O> {
 
 impl<In, K, KF, A, PF, O> AggregateProcessWindows<In, K, KF, A, PF, O> for Panes
 where
-    In: Send + 'static,
+    In: Codec + Send + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     A: AggregateFunction<In>,
     A::Acc: Clone,
     O: Send + 'static,
@@ -132,9 +133,9 @@ where
 
 impl<In, K, KF, A, PF, O, W> AggregateProcessWindows<In, K, KF, A, PF, O> for EachWindow<W>
 where
-    In: Clone + Send + 'static,
+    In: Clone + Codec + Send + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     W: WindowAssigner,
     A: AggregateFunction<In>,
     O: Send + 'static,

@@ -19,6 +19,7 @@
 //! ```
 
 use super::functions::WindowFn;
+use crate::api::codec::Codec;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::Timestamp;
 use crate::core::side_output::SideOutputs;
@@ -31,6 +32,7 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 
 /// A key's records since its window last fired: keyed state of the operator's core.
+#[derive(crate::Codec)]
 struct KeyCount<T, Acc> {
     /// Tumbling: the accumulator since the last firing.
     acc: Option<Acc>,
@@ -66,7 +68,7 @@ struct Counting<F> {
     f: F,
 }
 
-impl<KF, F, K: Hash + Eq + Clone + Send + 'static, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
+impl<KF, F, K: Hash + Eq + Clone + Codec + Send + 'static, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
     pub(crate) fn new(id: u32, key: KF, size: u64, slide: u64, f: F, next: C) -> Self {
         CountWindowOp {
             key,
@@ -81,9 +83,9 @@ impl<KF, F, K: Hash + Eq + Clone + Send + 'static, T, Acc, O, C> CountWindowOp<K
 
 impl<T, K, KF, F, C> Collector<T> for CountWindowOp<KF, F, K, T, F::Acc, F::Out, C>
 where
-    T: Clone + Send + 'static,
+    T: Clone + Codec + Send + 'static,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     F: WindowFn<K, T>,
     F::Out: Send,
     C: Collector<F::Out>,

@@ -4,6 +4,7 @@
 //! process function with its window.
 
 use super::context::WindowContext;
+use crate::api::codec::Codec;
 use crate::api::AggregateFunction;
 use crate::core::collector::Output;
 use crate::core::element::Timestamp;
@@ -12,8 +13,8 @@ use std::marker::PhantomData;
 
 /// What a window keeps per key, and what it emits when it fires.
 pub trait WindowFn<K, T>: Clone + Send + 'static {
-    /// What the window keeps per key.
-    type Acc: Send + 'static;
+    /// What the window keeps per key (and a checkpoint of it).
+    type Acc: Codec + Send + 'static;
     /// What it emits when it fires.
     type Out;
     /// Adds a record to a key's accumulator (`None` before its first record).
@@ -48,7 +49,7 @@ impl<K, T, A: AggregateFunction<T>> WindowFn<K, T> for Aggregate<A> {
 #[derive(Clone)]
 pub struct Folded<G>(pub(crate) G);
 
-impl<K, T: Clone + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
+impl<K, T: Clone + Codec + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
     type Acc = T;
     type Out = T;
     #[inline]
@@ -75,7 +76,7 @@ impl<F: Clone, O> Clone for ProcessWindow<F, O> {
 
 impl<K, T, O, F> WindowFn<K, T> for ProcessWindow<F, O>
 where
-    T: Send + 'static,
+    T: Codec + Send + 'static,
     O: 'static,
     F: FnMut(&K, &mut WindowContext<'_, K>, &[T], &mut Output<'_, O>) + Clone + Send + 'static,
 {

@@ -64,6 +64,7 @@ pub mod pane_window;
 pub(crate) mod session_window;
 mod time_window;
 
+use crate::api::codec::Codec;
 pub use context::WindowContext;
 pub use functions::WindowFn;
 use functions::{Aggregate, Folded, ProcessWindow, WithProcess};
@@ -110,9 +111,9 @@ impl<KF, W, F> WindowStage<KF, W, F> {
 impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
 where
     G: SessionGap<T>,
-    T: Clone + Send + 'static,
+    T: Clone + Codec + Send + 'static,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
     F::Out: Send + 'static,
@@ -242,7 +243,7 @@ impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Eith
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, W, F> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
 where
-    P::Out: Clone + Send + 'static,
+    P::Out: Clone + Codec + Send + 'static,
 {
     /// Session windows whose gap each record sets: `with_dynamic_gap(|record| gap)` on
     /// the assigner, which the compiler moves here, where the record type is known (so the
@@ -274,7 +275,7 @@ where
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, DiscardSink, G>>>
 where
-    P::Out: Clone + Send + 'static,
+    P::Out: Clone + Codec + Send + 'static,
 {
     /// Fires the windows by `trigger` instead of by time passing their end. A trigger of
     /// the other time domain, or one on session or count windows, does not compile.
@@ -314,7 +315,7 @@ where
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
 where
-    P::Out: Clone + Send + 'static,
+    P::Out: Clone + Codec + Send + 'static,
 {
     fn keyed_window<K, KF, W, F>(
         self,
@@ -326,7 +327,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         F: WindowFn<K, P::Out>,
         F::Out: Send + 'static,
@@ -346,7 +347,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Aggregate<A>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         A::Out: Send + 'static,
@@ -367,7 +368,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Aggregate<A>, PF, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         O: Send + 'static,
@@ -389,7 +390,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Folded<ReduceWith<R>>, PF, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
         O: Send + 'static,
@@ -410,7 +411,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<ReduceWith<R>>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
     {
@@ -430,7 +431,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<FieldFold<A, G, N>>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         A: crate::ops::agg::FieldAgg<N>,
         G: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
@@ -452,7 +453,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<SelectFold<S, G, N>>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         S: crate::ops::agg::Select,
         G: Fn(&P::Out) -> &N + Clone + Send + 'static,
@@ -473,7 +474,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, ProcessWindow<F, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         W: WindowAssigner,
         O: Send + 'static,
         F: FnMut(&K, &mut WindowContext<'_, K>, &[P::Out], &mut Output<'_, O>) + Clone + Send + 'static,

@@ -14,6 +14,7 @@
 //! function after the aggregate (`aggregate(f, |key, ctx, result, out| ..)`) sees each
 //! window's result as it would with per-window state.
 
+use crate::api::codec::Codec;
 use crate::api::AggregateFunction;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
@@ -261,7 +262,7 @@ impl<T, K, KF, A, E, L> Stage<T> for PaneStage<KF, A, E, L>
 where
     T: Send + 'static,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
     E: PaneResult<K, A::Out>,
@@ -294,7 +295,7 @@ where
     }
 }
 
-impl<KF, A, E, K: Hash + Eq + Clone + Send + 'static, Acc: Clone, O, C: Collector<O>, L>
+impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + 'static, Acc: Clone, O, C: Collector<O>, L>
     PaneOp<KF, A, E, K, Acc, O, C, L>
 {
     /// Fires every window whose end the watermark has passed, in order.
@@ -332,7 +333,7 @@ impl<T, K, KF, A, E, C, L> Collector<T> for PaneOp<KF, A, E, K, A::Acc, E::Out, 
 where
     T: Send,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
     E: PaneResult<K, A::Out>,

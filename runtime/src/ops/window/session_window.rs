@@ -32,6 +32,7 @@
 
 use super::context::WindowStates;
 use super::functions::WindowFn;
+use crate::api::codec::Codec;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::side_output::SideOutputs;
@@ -76,6 +77,7 @@ impl<T, G: FnMut(&T) -> Duration + Clone + Send + 'static> SessionGap<T> for Dyn
 }
 
 /// One session of a key: its window and accumulator.
+#[derive(crate::Codec)]
 struct Session<Acc> {
     window: TimeWindow,
     acc: Acc,
@@ -119,7 +121,7 @@ struct Firing<F> {
 
 impl<KF, G, F, K, Acc, O, C, L> SessionWindowOp<KF, G, F, K, Acc, O, C, L>
 where
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
 {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
@@ -154,7 +156,7 @@ impl<F> Firing<F> {
     }
 
     /// A timer of the key's sessions in this operator's time domain.
-    fn schedule<K: Hash + Eq + Clone + Send + 'static>(&self, ctx: &mut KeyedContext<'_, K>, time: Timestamp) {
+    fn schedule<K: Hash + Eq + Clone + Codec + Send + 'static>(&self, ctx: &mut KeyedContext<'_, K>, time: Timestamp) {
         if self.event_time {
             ctx.register_event_time_timer(time);
         } else {
@@ -171,7 +173,7 @@ impl<F> Firing<F> {
         session: &Session<Acc>,
         out: &mut Output<'_, O>,
     ) where
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
     {
         let mut ctx = states.context(key, session.window, self.time, clock);
@@ -189,8 +191,8 @@ impl<F> Firing<F> {
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Output<'_, O>,
     ) where
-        K: Hash + Eq + Clone + Send + 'static,
-        Acc: Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
+        Acc: Codec + Send + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
     {
         let key = ctx.current_key().clone();
@@ -213,7 +215,7 @@ where
     T: Send,
     KF: KeySelector<T, Key = K>,
     G: SessionGap<T>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     F: WindowFn<K, T>,
     F::Out: Send,
     C: Collector<F::Out>,

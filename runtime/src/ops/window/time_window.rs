@@ -5,6 +5,7 @@
 use super::context::WindowStates;
 use super::functions::WindowFn;
 use super::open_windows::OpenWindows;
+use crate::api::codec::Codec;
 use crate::core::collector::Collector;
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
@@ -67,7 +68,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// drops those past their allowed lateness.
     fn advance<T>(&mut self, time: Timestamp)
     where
-        K: Hash + Eq + Clone + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
         C: Collector<O>,
     {
@@ -148,7 +149,7 @@ impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out
 where
     T: Clone + Send,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
     F::Out: Send,

@@ -1,7 +1,7 @@
 //! The Rill job compiler: turns the body of a `#[rill::job]` function into fused,
 //! monomorphized chains, an embedded plan and a `main`.
 //!
-//! One pass per module: [`format`] (presized `format!`s in the body) → [`parse`] → [`build`] (into the [`ir`]) → [`validate`] → [`chain`] →
+//! One pass per module: [`format`](mod@format) (presized `format!`s in the body) → [`parse`] → [`build`] (into the [`ir`]) → [`validate`] → [`chain`] →
 //! [`emit`]. Each DataStream method is a spec in [`ops`], one file per operator: what it is
 //! called on, its checks, how it builds and how it is emitted. It is a library of pure
 //! functions over token streams, so it is unit-tested directly; the proc-macro crate is a

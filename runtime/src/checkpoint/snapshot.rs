@@ -8,7 +8,7 @@
 //! Non-keyed state (a source's position) belongs to its subtask.
 
 use crate::api::codec::{Codec, DecodeError, Decoder};
-use crate::state::key_groups::{key_group, key_group_range};
+use crate::state::key_groups::{key_group_of_hash, key_group_range, key_hash};
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 
@@ -221,7 +221,13 @@ impl KeyedEntries {
     /// Adds the entry of `key`: `write` writes it (the key first, as the reader expects).
     /// Each entry is framed by its length, so that entries can be passed on unread.
     pub fn push<K: std::hash::Hash>(&mut self, key: &K, write: impl FnOnce(&mut Vec<u8>)) {
-        (key_group(key, self.max_parallelism) as u32).encode(&mut self.bytes);
+        self.push_hashed(key_hash(key), write);
+    }
+
+    /// Adds an entry whose key hashes to `hash` ([`key_hash`] of the key that places it: a
+    /// window's state goes where its key does, not where the pair of key and window would).
+    pub fn push_hashed(&mut self, hash: u64, write: impl FnOnce(&mut Vec<u8>)) {
+        (key_group_of_hash(hash, self.max_parallelism) as u32).encode(&mut self.bytes);
         let at = self.bytes.len();
         self.bytes.extend_from_slice(&[0; 4]);
         write(&mut self.bytes);
@@ -256,7 +262,8 @@ mod tests {
         // Two old subtasks, each with the keys of its key groups.
         let mut old = vec![KeyedEntries::new(max), KeyedEntries::new(max)];
         for k in 0..100i64 {
-            let subtask = crate::state::key_groups::subtask_for_key_group(key_group(&k, max), max, 2);
+            let group = crate::state::key_groups::key_group(&k, max);
+            let subtask = crate::state::key_groups::subtask_for_key_group(group, max, 2);
             old[subtask].push(&k, |out| (k, k * 10).encode(out));
         }
         let restored = Restored {
@@ -269,7 +276,7 @@ mod tests {
                 let ctx = RestoreContext { restored: &restored, subtask, parallelism, max_parallelism: max };
                 let mine: Vec<(i64, i64)> = ctx.keyed("sum", <(i64, i64)>::decode).unwrap();
                 let range = key_group_range(max, parallelism, subtask);
-                assert!(mine.iter().all(|(k, _)| range.contains(&key_group(k, max))));
+                assert!(mine.iter().all(|(k, _)| range.contains(&crate::state::key_groups::key_group(k, max))));
                 all.extend(mine);
             }
             all.sort();

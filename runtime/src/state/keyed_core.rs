@@ -18,8 +18,9 @@ use crate::core::runtime_context::RuntimeContext;
 use crate::core::side_output::SideOutputs;
 use crate::state::broadcast::BroadcastStore;
 use crate::state::context::{KeyedContext, TimeDomain};
+use crate::state::key_groups::key_hash;
 use crate::state::timers::Timers;
-use crate::state::StateStore;
+use crate::state::{StateSections, StateStore};
 use crate::time::Clock;
 use std::hash::Hash;
 
@@ -178,7 +179,14 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     /// barrier): each a section under the operator's uid, keyed entries by key group.
     fn snapshot(&self) {
         let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
-        self.state.snapshot(&self.key_codec, *key_groups, writer, uid);
+        self.state.snapshot(&StateSections {
+            key: &self.key_codec,
+            hash: key_hash::<K>,
+            max_parallelism: *key_groups,
+            writer,
+            uid,
+            kind: "state",
+        });
         writer.write(&format!("{uid}#timers:event"), self.timers.event_time.snapshot(&self.key_codec, *key_groups));
         writer.write(
             &format!("{uid}#timers:processing"),
@@ -194,7 +202,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
         let Some((writer, uid)) = ctx.state_writer(self.id) else { return Ok(()) };
         self.checkpoint = Some((writer, uid, ctx.max_parallelism));
         let Some(restore) = ctx.restore() else { return Ok(()) };
-        self.state.restore(self.key_codec, &restore, uid)?;
+        self.state.restore(self.key_codec, &restore, uid, "state")?;
         let key = self.key_codec;
         for (domain, queue) in
             [("event", &mut self.timers.event_time), ("processing", &mut self.timers.processing_time)]

@@ -189,21 +189,34 @@ fn remove_key<K: Hash + Eq + 'static, T: 'static>(map: &mut (dyn Any + Send), ke
 }
 
 /// Writes every entry of a state's map, whose value type only this function knows.
-type SnapshotMap<K> = fn(&(dyn Any + Send), &StateCodec<K>, &mut KeyedEntries);
+type SnapshotMap<K> = fn(&(dyn Any + Send), &StateCodec<K>, fn(&K) -> u64, &mut KeyedEntries);
 
 fn snapshot_map<K: Hash + Eq + 'static, T: Codec + 'static>(
     map: &(dyn Any + Send),
     key: &StateCodec<K>,
+    hash: fn(&K) -> u64,
     entries: &mut KeyedEntries,
 ) {
     if let Some(map) = map.downcast_ref::<KeyMap<K, T>>() {
         for (k, v) in map {
-            entries.push(k, |out| {
+            entries.push_hashed(hash(k), |out| {
                 (key.encode)(k, out);
                 v.encode(out);
             });
         }
     }
+}
+
+/// Where [`StateStore::snapshot`] writes: the keys' codec and the hash that places them in
+/// key groups, the operator's key groups, writer and uid, and the kind of its sections.
+#[derive(Clone, Copy)]
+pub(crate) struct StateSections<'a, K> {
+    pub key: &'a StateCodec<K>,
+    pub hash: fn(&K) -> u64,
+    pub max_parallelism: usize,
+    pub writer: &'a StateWriter,
+    pub uid: &'a str,
+    pub kind: &'a str,
 }
 
 /// The section name of state `name` of operator `uid` in a checkpoint.
@@ -305,22 +318,24 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
     }
 
     /// Writes every state (and the write times of states with a time-to-live) to `writer`,
-    /// one section each, entries by key group.
-    pub(crate) fn snapshot(&self, key: &StateCodec<K>, max_parallelism: usize, writer: &StateWriter, uid: &str) {
+    /// one section each (`<uid>#<kind>:<name>`, `<uid>#<kind>-ttl:<name>`), entries by the
+    /// key group of `hash` of their key.
+    pub(crate) fn snapshot(&self, to: &StateSections<'_, K>) {
+        let StateSections { key, hash, max_parallelism, writer, uid, kind } = *to;
         for slot in &self.states {
             let mut entries = KeyedEntries::new(max_parallelism);
-            (slot.snapshot)(slot.map.as_ref(), key, &mut entries);
-            writer.write(&section(uid, "state", slot.name), entries.finish());
+            (slot.snapshot)(slot.map.as_ref(), key, hash, &mut entries);
+            writer.write(&section(uid, kind, slot.name), entries.finish());
         }
         for (name, written) in &self.written {
             let mut entries = KeyedEntries::new(max_parallelism);
             for (k, at) in written {
-                entries.push(k, |out| {
+                entries.push_hashed(hash(k), |out| {
                     (key.encode)(k, out);
                     at.encode(out);
                 });
             }
-            writer.write(&section(uid, "ttl", name), entries.finish());
+            writer.write(&section(uid, &format!("{kind}-ttl"), name), entries.finish());
         }
         // States restored but not declared again since: kept for the next checkpoint.
         if let Some(pending) = &self.restored {
@@ -329,38 +344,38 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
                 for bytes in sections {
                     let _ = for_each_keyed(bytes, &pending.range, |group, raw| entries.push_raw(group, raw));
                 }
-                writer.write(&section(uid, "state", name), entries.finish());
+                writer.write(&section(uid, kind, name), entries.finish());
             }
         }
     }
 
-    /// Takes the states of operator `uid` from a checkpoint: write times at once, values
-    /// when their state is first declared.
+    /// Takes the states that [`Self::snapshot`] wrote as `kind` for operator `uid` from a
+    /// checkpoint: write times at once, values when their state is first declared.
     pub(crate) fn restore(
         &mut self,
         key: StateCodec<K>,
         restore: &RestoreContext<'_>,
         uid: &str,
+        kind: &str,
     ) -> Result<(), JobError> {
         let range = restore.key_groups();
+        let ttl = format!("{kind}-ttl");
         let mut states: Vec<(String, Vec<Vec<u8>>)> = Vec::new();
         for (section_uid, bytes) in restore.sections_from_all(&format!("{uid}#")) {
-            let Some((kind, name)) = section_uid[uid.len() + 1..].split_once(':') else { continue };
-            match kind {
-                "state" => match states.iter_mut().find(|(n, _)| n == name) {
+            let Some((k, name)) = section_uid[uid.len() + 1..].split_once(':') else { continue };
+            if k == kind {
+                match states.iter_mut().find(|(n, _)| n == name) {
                     Some((_, v)) => v.push(bytes.to_vec()),
                     None => states.push((name.to_owned(), vec![bytes.to_vec()])),
-                },
-                "ttl" => {
-                    let entry = |d: &mut Decoder<'_>| Ok(((key.decode)(d)?, i64::decode(d)?));
-                    let entries = decode_keyed(bytes, &range, entry).map_err(|e| JobError::restore(uid, e))?;
-                    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-                    match self.written.iter_mut().find(|(n, _)| *n == name) {
-                        Some((_, w)) => w.extend(entries),
-                        None => self.written.push((name, entries.into_iter().collect())),
-                    }
                 }
-                _ => {}
+            } else if k == ttl {
+                let entry = |d: &mut Decoder<'_>| Ok(((key.decode)(d)?, i64::decode(d)?));
+                let entries = decode_keyed(bytes, &range, entry).map_err(|e| JobError::restore(uid, e))?;
+                let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+                match self.written.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, w)) => w.extend(entries),
+                    None => self.written.push((name, entries.into_iter().collect())),
+                }
             }
         }
         self.restored = Some(Pending { key, range, states });

@@ -61,6 +61,16 @@ impl<K: Hash + Eq + Clone + Send + 'static> WindowStates<K> {
         WindowContext { window, key, watermark, clock, states: self, window_key: None }
     }
 
+    /// The stores, per key and window and per key.
+    pub(crate) fn stores(&self) -> (&StateStore<(K, TimeWindow)>, &StateStore<K>) {
+        (&self.per_window, &self.global)
+    }
+
+    /// The stores, to restore.
+    pub(crate) fn stores_mut(&mut self) -> (&mut StateStore<(K, TimeWindow)>, &mut StateStore<K>) {
+        (&mut self.per_window, &mut self.global)
+    }
+
     /// `key`'s `window` is gone: so is its state.
     pub(crate) fn drop_window(&mut self, key: &K, window: TimeWindow) {
         if !self.per_window.is_empty() {

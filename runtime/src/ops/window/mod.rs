@@ -31,16 +31,17 @@
 macro_rules! time_window_lifecycle {
     () => {
         fn on_control(&mut self, control: $crate::Control) {
-            if let $crate::Control::Watermark(w) = control {
-                if self.event_time {
-                    self.advance(w);
-                }
+            match control {
+                $crate::Control::Watermark(w) if self.event_time => self.advance(w),
+                $crate::Control::Barrier(_) => self.snapshot(),
+                _ => {}
             }
             self.late.on_control(control);
             self.next.on_control(control);
         }
         fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
             self.clock = ctx.clock.clone();
+            self.restore(ctx)?;
             self.late.open(ctx)?;
             self.next.open(ctx)
         }
@@ -55,6 +56,7 @@ macro_rules! time_window_lifecycle {
     };
 }
 
+mod checkpoint;
 pub mod choose;
 pub mod context;
 mod count_window;
@@ -172,6 +174,7 @@ where
             late_records: 0,
             next,
             late: self.late.build(),
+            checkpoint: None,
         })
     }
 }

@@ -16,12 +16,14 @@
 
 use crate::api::codec::Codec;
 use crate::api::AggregateFunction;
+use crate::checkpoint::KeyedEntries;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::error::JobError;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
+use crate::ops::window::checkpoint::{CheckpointTo, Progress};
 use crate::ops::window::context::{WindowContext, WindowStates};
 use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
@@ -39,6 +41,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 /// The panes of one key.
+#[derive(crate::Codec)]
 struct KeyPanes<Acc> {
     /// Panes not in the FIFO yet (at or after the end of the last window fired), by start.
     pending: VecDeque<(i64, Acc)>,
@@ -256,6 +259,51 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
     pub late_records: u64,
     next: C,
     late: L,
+    /// Where its state goes at a checkpoint.
+    checkpoint: CheckpointTo,
+}
+
+impl<KF, A, E, K, Acc, O, C, L> PaneOp<KF, A, E, K, Acc, O, C, L>
+where
+    K: Hash + Eq + Clone + Codec + Send + 'static,
+    Acc: Codec,
+{
+    /// Writes each key's panes, how far windows have fired, and the function's state.
+    fn snapshot(&self) {
+        let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
+        let mut entries = KeyedEntries::new(*key_groups);
+        for (key, panes) in &self.keys {
+            entries.push(key, |out| {
+                key.encode(out);
+                panes.encode(out);
+            });
+        }
+        writer.write(&format!("{uid}#panes"), entries.finish());
+        let progress = Progress {
+            watermark: self.watermark,
+            fired_end: self.fired_end,
+            next_end: self.next_end,
+            max_end: self.max_end,
+        };
+        progress.write(writer, uid);
+        self.states.snapshot(*key_groups, writer, uid);
+    }
+
+    /// Takes the state back from the checkpoint the job restarts from, if any.
+    fn restore(&mut self, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
+        let Some((writer, uid)) = ctx.state_writer(self.id) else { return Ok(()) };
+        self.checkpoint = Some((writer, uid, ctx.max_parallelism));
+        let Some(restore) = ctx.restore() else { return Ok(()) };
+        let keys = restore
+            .keyed(&format!("{uid}#panes"), <(K, KeyPanes<Acc>)>::decode)
+            .map_err(|e| JobError::restore(uid, e))?;
+        self.keys.extend(keys);
+        if let Some(p) = Progress::restore(&restore, uid)? {
+            (self.watermark, self.fired_end, self.next_end, self.max_end) =
+                (p.watermark, p.fired_end, p.next_end, p.max_end);
+        }
+        self.states.restore(&restore, uid)
+    }
 }
 
 impl<T, K, KF, A, E, L> Stage<T> for PaneStage<KF, A, E, L>
@@ -291,6 +339,7 @@ where
             late_records: 0,
             next,
             late: self.late.build(),
+            checkpoint: None,
         }
     }
 }
@@ -388,18 +437,21 @@ where
     }
 
     fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            if w > self.watermark {
+        match control {
+            Control::Watermark(w) if w > self.watermark => {
                 panic_scope::enter(self.id);
                 self.watermark = w;
                 self.fire_until::<T>(w);
             }
+            Control::Barrier(_) => self.snapshot(),
+            _ => {}
         }
         self.late.on_control(control);
         self.next.on_control(control);
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         self.clock = ctx.clock.clone();
+        self.restore(ctx)?;
         self.late.open(ctx)?;
         self.next.open(ctx)
     }

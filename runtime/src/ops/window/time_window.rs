@@ -2,13 +2,17 @@
 //! window's accumulator per key until its trigger fires it, late firings within the allowed
 //! lateness, late records counted and sent to the late side output. Flink's `WindowOperator`.
 
+use super::checkpoint::{CheckpointTo, Progress};
 use super::context::WindowStates;
 use super::functions::WindowFn;
 use super::open_windows::OpenWindows;
 use crate::api::codec::Codec;
+use crate::checkpoint::KeyedEntries;
 use crate::core::collector::Collector;
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::error::JobError;
 use crate::core::panic_scope;
+use crate::core::runtime_context::RuntimeContext;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::KeySelector;
 use crate::time::{TimeWindow, Trigger, WindowAssigner};
@@ -54,6 +58,8 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     pub(super) next: C,
     /// Where records too late for every window go (`side_output_late_data`), or nowhere.
     pub(super) late: L,
+    /// Where its state goes at a checkpoint.
+    pub(super) checkpoint: CheckpointTo,
 }
 
 impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
@@ -142,6 +148,73 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
                 self.next_fire.retain(|(w, _), _| *w != window);
             }
         }
+    }
+}
+
+impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L>
+where
+    K: Hash + Eq + Clone + Codec + Send + 'static,
+    Acc: Codec,
+{
+    /// Writes the open windows, trigger state, the function's state and the watermark.
+    fn snapshot(&self) {
+        let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
+        let mut entries = KeyedEntries::new(*key_groups);
+        for (window, keys) in self.windows.iter() {
+            for (key, acc) in keys {
+                entries.push(key, |out| {
+                    key.encode(out);
+                    window.encode(out);
+                    acc.encode(out);
+                });
+            }
+        }
+        writer.write(&format!("{uid}#windows"), entries.finish());
+        let mut counts = KeyedEntries::new(*key_groups);
+        for ((window, key), n) in &self.counts {
+            counts.push(key, |out| {
+                key.encode(out);
+                window.encode(out);
+                n.encode(out);
+            });
+        }
+        writer.write(&format!("{uid}#counts"), counts.finish());
+        let mut next_fire = KeyedEntries::new(*key_groups);
+        for ((window, key), at) in &self.next_fire {
+            next_fire.push(key, |out| {
+                key.encode(out);
+                window.encode(out);
+                at.encode(out);
+            });
+        }
+        writer.write(&format!("{uid}#next-fire"), next_fire.finish());
+        Progress { watermark: self.watermark, fired_end: 0, next_end: 0, max_end: 0 }.write(writer, uid);
+        self.states.snapshot(*key_groups, writer, uid);
+    }
+
+    /// Takes the state back from the checkpoint the job restarts from, if any.
+    fn restore(&mut self, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
+        let Some((writer, uid)) = ctx.state_writer(self.id) else { return Ok(()) };
+        self.checkpoint = Some((writer, uid, ctx.max_parallelism));
+        let Some(restore) = ctx.restore() else { return Ok(()) };
+        let windows = restore
+            .keyed(&format!("{uid}#windows"), <(K, TimeWindow, Option<Acc>)>::decode)
+            .map_err(|e| JobError::restore(uid, e))?;
+        for (key, window, acc) in windows {
+            self.windows.get_or_insert_with(window, KeyMap::default).insert(key, acc);
+        }
+        let counts = restore
+            .keyed(&format!("{uid}#counts"), <(K, TimeWindow, u64)>::decode)
+            .map_err(|e| JobError::restore(uid, e))?;
+        self.counts.extend(counts.into_iter().map(|(k, w, n)| ((w, k), n)));
+        let next_fire = restore
+            .keyed(&format!("{uid}#next-fire"), <(K, TimeWindow, Timestamp)>::decode)
+            .map_err(|e| JobError::restore(uid, e))?;
+        self.next_fire.extend(next_fire.into_iter().map(|(k, w, at)| ((w, k), at)));
+        if let Some(progress) = Progress::restore(&restore, uid)? {
+            self.watermark = progress.watermark;
+        }
+        self.states.restore(&restore, uid)
     }
 }
 

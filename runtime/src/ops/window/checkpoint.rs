@@ -1,0 +1,96 @@
+//! Checkpoints of the time-window operators: each key's accumulator in each open window
+//! (and a count trigger's counts, a continuous trigger's next firings), the process
+//! function's state per key and window and per key, and how far time has fired — so that
+//! a restored operator neither loses a window nor fires one again that had fired.
+//!
+//! Time windows and panes keep their state window-major (all keys of a window together),
+//! not on the keyed-operator core; their entries still carry each key's key group, so they
+//! restore at another parallelism too.
+
+use super::context::WindowStates;
+use crate::api::codec::Codec;
+use crate::checkpoint::{RestoreContext, StateCodec, StateWriter};
+use crate::core::error::JobError;
+use crate::state::key_groups::key_hash;
+use crate::state::StateSections;
+use crate::time::TimeWindow;
+use std::hash::Hash;
+
+/// Where a window operator writes at a checkpoint: the writer, its uid, its key groups.
+pub(crate) type CheckpointTo = Option<(StateWriter, &'static str, usize)>;
+
+/// How far a window operator's time has come in one subtask: its watermark (event or
+/// processing time) and, for panes, the ends of the windows fired and to fire.
+#[derive(Debug, Clone, Copy, PartialEq, crate::Codec)]
+pub(crate) struct Progress {
+    pub watermark: i64,
+    pub fired_end: i64,
+    pub next_end: i64,
+    pub max_end: i64,
+}
+
+impl Progress {
+    /// Writes it as the subtask's own section.
+    pub(crate) fn write(&self, writer: &StateWriter, uid: &str) {
+        let mut bytes = Vec::new();
+        self.encode(&mut bytes);
+        writer.write(&format!("{uid}#progress"), bytes);
+    }
+
+    /// The subtask's own progress; at another parallelism, the least of all old subtasks'
+    /// (a window one of them had fired fires again rather than one being lost); `None`
+    /// if the checkpoint has none.
+    pub(crate) fn restore(restore: &RestoreContext<'_>, uid: &str) -> Result<Option<Progress>, JobError> {
+        let section = format!("{uid}#progress");
+        let decode = |b: &[u8]| crate::codec::decode_all::<Progress>(b).map_err(|e| JobError::restore(uid, e));
+        if let Some((_, bytes)) = restore.own_sections(&section).next() {
+            return decode(bytes).map(Some);
+        }
+        let mut least: Option<Progress> = None;
+        for (_, bytes) in restore.sections_from_all(&section) {
+            let p = decode(bytes)?;
+            least = Some(match least {
+                None => p,
+                Some(l) => Progress {
+                    watermark: l.watermark.min(p.watermark),
+                    fired_end: l.fired_end.min(p.fired_end),
+                    next_end: l.next_end.min(p.next_end),
+                    max_end: l.max_end.max(p.max_end),
+                },
+            });
+        }
+        Ok(least)
+    }
+}
+
+impl<K: Hash + Eq + Clone + Codec + Send + 'static> WindowStates<K> {
+    /// Writes the process function's state per key and window and per key.
+    pub(crate) fn snapshot(&self, max_parallelism: usize, writer: &StateWriter, uid: &str) {
+        let (per_window, global) = self.stores();
+        let pair = StateCodec::<(K, TimeWindow)>::of();
+        per_window.snapshot(&StateSections {
+            key: &pair,
+            hash: |(k, _)| key_hash(k),
+            max_parallelism,
+            writer,
+            uid,
+            kind: "window-state",
+        });
+        let key = StateCodec::<K>::of();
+        global.snapshot(&StateSections {
+            key: &key,
+            hash: key_hash::<K>,
+            max_parallelism,
+            writer,
+            uid,
+            kind: "global-state",
+        });
+    }
+
+    /// Takes them back from a checkpoint.
+    pub(crate) fn restore(&mut self, restore: &RestoreContext<'_>, uid: &str) -> Result<(), JobError> {
+        let (per_window, global) = self.stores_mut();
+        per_window.restore(StateCodec::of(), restore, uid, "window-state")?;
+        global.restore(StateCodec::of(), restore, uid, "global-state")
+    }
+}

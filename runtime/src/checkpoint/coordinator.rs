@@ -28,6 +28,8 @@ pub(crate) struct TaskCheckpoints {
     acks: UnboundedSender<Ack>,
     /// Counts tasks that have ended: a checkpoint cannot complete without them.
     finished: Arc<AtomicUsize>,
+    /// The newest completed checkpoint.
+    completed: Arc<AtomicU64>,
     /// Whether barriers are aligned.
     pub(crate) aligned: bool,
     /// The checkpoint restored from (0: none): sources take barriers after it.
@@ -48,6 +50,13 @@ impl TaskCheckpoints {
     #[inline]
     pub(crate) fn due(&self, last: u64) -> Option<u64> {
         let id = self.trigger.load(Ordering::Acquire);
+        (id > last).then_some(id)
+    }
+
+    /// The newest completed checkpoint, if it is newer than `last`.
+    #[inline]
+    pub(crate) fn completed_since(&self, last: u64) -> Option<u64> {
+        let id = self.completed.load(Ordering::Acquire);
         (id > last).then_some(id)
     }
 
@@ -98,6 +107,7 @@ impl Coordinator {
             trigger: trigger.clone(),
             acks: tx,
             finished: finished.clone(),
+            completed: completed.clone(),
             aligned: config.mode == crate::checkpoint::CheckpointingMode::ExactlyOnce,
             start: after,
             writer: StateWriter::default(),

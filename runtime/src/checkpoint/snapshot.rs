@@ -96,6 +96,18 @@ impl RestoreContext<'_> {
         key_group_range(self.max_parallelism, self.parallelism, self.subtask)
     }
 
+    /// The sections of `uid` of the old subtasks this subtask takes over: subtask `s` of
+    /// `p` takes old subtasks `s`, `s + p`, `s + 2p`, ... (each old one goes to one new one).
+    pub fn assigned<'a>(&'a self, uid: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        let (me, p) = (self.subtask, self.parallelism.max(1));
+        self.restored
+            .subtasks
+            .iter()
+            .enumerate()
+            .filter(move |(old, _)| old % p == me)
+            .flat_map(move |(_, s)| s.iter().filter(move |o| o.uid == uid).map(|o| o.bytes.as_slice()))
+    }
+
     /// This subtask's own sections whose uid starts with `prefix`, with their uids.
     pub fn own_sections<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         self.restored

@@ -31,6 +31,10 @@ pub enum Control {
     Watermark(Timestamp),
     /// Aligned checkpoint barrier with the checkpoint id.
     Barrier(u64),
+    /// The checkpoint with this id completed (Flink's `notifyCheckpointComplete`): sinks
+    /// commit what they held for it. Each task hears it from the coordinator and passes it
+    /// down its own chain only; exchanges do not carry it.
+    CheckpointComplete(u64),
     /// The channel has ended: a bounded input is exhausted.
     EndOfInput,
     /// The channel will send nothing for a while (an idle source): its watermark must not

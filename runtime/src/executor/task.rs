@@ -76,6 +76,14 @@ impl TaskInfo {
         }
     }
 
+    /// Tells the chain of a checkpoint completed since `last` (sinks commit), once.
+    fn notify_completed<T, C: Collector<T>>(&self, chain: &mut C, last: &mut u64) {
+        if let Some(id) = self.checkpoints.as_ref().and_then(|c| c.completed_since(*last)) {
+            *last = id;
+            chain.on_control(Control::CheckpointComplete(id));
+        }
+    }
+
     /// The task has ended: no checkpoint can complete without it now.
     fn ended(&self) {
         if let Some(c) = &self.checkpoints {
@@ -154,8 +162,10 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     })?;
     let uid = info.head_uid();
     let mut last_checkpoint = 0;
+    let mut last_completed = 0;
     if let Some(c) = &info.checkpoints {
         last_checkpoint = c.start;
+        last_completed = c.start;
         let restored = c.restored.as_deref().and_then(|r| r.get(&info.chain)).and_then(|r| r.own(uid, info.subtask));
         if let Some(position) = restored {
             source.restore_position(position)?;
@@ -190,6 +200,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
             }
             info.checkpoint(&mut chain, id);
         }
+        info.notify_completed(&mut chain, &mut last_completed);
         let Some(_) = status else { continue };
         if info.cancelled() {
             return Err(JobError::Cancelled("stopped"));
@@ -218,12 +229,14 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     let aligned = info.checkpoints.as_ref().is_some_and(|c| c.aligned);
     // Messages held back while barriers aligned, taken before new input.
     let mut replay = VecDeque::new();
+    let mut last_completed = info.checkpoints.as_ref().map_or(0, |c| c.start);
     let mut blocked = Vec::new();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     while !gate.finished() {
         if ticker.due() {
             ticker.tick(&mut chain);
         }
+        info.notify_completed(&mut chain, &mut last_completed);
         let (channel, message) = match replay.pop_front() {
             Some(held) => held,
             None => {
@@ -332,10 +345,15 @@ pub(crate) async fn run_two_inputs<
     let mut blocked = Vec::new();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     let (mut first_open, mut second_open) = (channels[0] > 0, channels[1] > 0);
+    let mut last_completed = info.checkpoints.as_ref().map_or(0, |c| c.start);
     while !gate.finished() {
         if ticker.due() {
             chain.on_processing_time(ticker.clock.now());
             ticker.rearm();
+        }
+        if let Some(id) = info.checkpoints.as_ref().and_then(|c| c.completed_since(last_completed)) {
+            last_completed = id;
+            chain.on_control(Control::CheckpointComplete(id));
         }
         let (channel, message) = match replay.pop_front() {
             Some(held) => held,

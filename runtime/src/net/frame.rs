@@ -59,6 +59,11 @@ pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Ve
             Control::EndOfInput => out.push(END_OF_INPUT),
             Control::Idle => out.push(IDLE),
             Control::Active => out.push(ACTIVE),
+            // A task's own notice: exchanges never send it (see `Channels::broadcast_control`).
+            Control::CheckpointComplete(_) => {
+                out.truncate(start);
+                return Err("a checkpoint's completion is not sent over an exchange".into());
+            }
         },
     }
     let bytes = out.len() - start - 4;

@@ -29,6 +29,27 @@ pub trait Sink<T>: Clone + Send + 'static {
     fn finish(&mut self) -> Result<(), JobError> {
         Ok(())
     }
+
+    /// A checkpoint's barrier passed (the first phase of Flink's two-phase commit): make
+    /// what was written so far ready to commit, and return what a restore needs to commit
+    /// or discard it (pending files, open transactions). `None`: the sink keeps nothing.
+    fn snapshot_state(&mut self, _checkpoint: u64) -> Result<Option<Vec<u8>>, JobError> {
+        Ok(None)
+    }
+
+    /// The checkpoint completed (the second phase): commit what was made ready for it and
+    /// for the checkpoints before it.
+    fn notify_checkpoint_complete(&mut self, _checkpoint: u64) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    /// The job restarts from a checkpoint: `state` is what [`Sink::snapshot_state`] returned
+    /// in it (called after `open`, once for each old subtask's state this subtask takes
+    /// over). That checkpoint completed, so what it holds is committed now; what was written
+    /// after it is discarded.
+    fn restore_state(&mut self, _state: &[u8]) -> Result<(), JobError> {
+        Ok(())
+    }
 }
 
 impl<T, F: FnMut(T) + Clone + Send + 'static> Sink<T> for F {
@@ -42,6 +63,8 @@ impl<T, F: FnMut(T) + Clone + Send + 'static> Sink<T> for F {
 pub struct UserSink<S> {
     id: u32,
     sink: S,
+    /// Where the sink's state goes at a checkpoint, with its uid.
+    checkpoint: Option<(crate::checkpoint::StateWriter, &'static str)>,
 }
 
 impl<T: 'static, S: Sink<T>> Tail<T> for UserSink<S> {
@@ -56,10 +79,38 @@ impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
         crate::core::panic_scope::enter(self.id);
         self.sink.write(value);
     }
-    fn on_control(&mut self, _: Control) {}
+    fn on_control(&mut self, control: Control) {
+        let result = match control {
+            Control::Barrier(id) => {
+                crate::core::panic_scope::enter(self.id);
+                self.sink.snapshot_state(id).map(|state| {
+                    if let (Some(state), Some((writer, uid))) = (state, &self.checkpoint) {
+                        writer.write(uid, state);
+                    }
+                })
+            }
+            Control::CheckpointComplete(id) => {
+                crate::core::panic_scope::enter(self.id);
+                self.sink.notify_checkpoint_complete(id)
+            }
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            crate::core::panic_scope::fail(e);
+        }
+    }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         crate::core::panic_scope::enter(self.id);
-        self.sink.open(ctx.subtask, ctx.parallelism)
+        self.sink.open(ctx.subtask, ctx.parallelism)?;
+        self.checkpoint = ctx.state_writer(self.id);
+        if let (Some((_, uid)), Some(restore)) = (&self.checkpoint, ctx.restore()) {
+            // Each old subtask's state goes to one new subtask (round robin), so that at
+            // another parallelism nothing is committed twice or left behind.
+            for bytes in restore.assigned(uid) {
+                self.sink.restore_state(bytes)?;
+            }
+        }
+        Ok(())
     }
     fn flush(&mut self) {}
     fn on_processing_time(&mut self, _: Timestamp) {}
@@ -75,6 +126,6 @@ impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// Ends the chain in a user's sink.
     pub fn sink_to<S: Sink<P::Out>>(self, id: u32, sink: S) -> Branch<In, P, UserSink<S>> {
-        self.end(UserSink { id, sink })
+        self.end(UserSink { id, sink, checkpoint: None })
     }
 }

@@ -23,6 +23,10 @@ pub struct Options {
     pub checkpoint_interval: Option<std::time::Duration>,
     /// `--checkpoint-dir DIR`: where checkpoints go.
     pub checkpoint_dir: Option<std::path::PathBuf>,
+    /// `--from-savepoint PATH`: start from a savepoint or a retained checkpoint.
+    pub from_savepoint: Option<std::path::PathBuf>,
+    /// `--allow-non-restored-state`: leave state of operators the job no longer has.
+    pub allow_non_restored_state: bool,
     /// Everything after `--`: the job's own parameters.
     pub parameters: Vec<String>,
 }
@@ -40,6 +44,10 @@ pub fn usage(job: &str) -> String {
          restarts the job from the last one\n  \
          --checkpoint-dir DIR  where checkpoints go (default: $XDG_STATE_HOME/rill/checkpoints, \
          else ~/.local/state/rill/checkpoints)\n  \
+         --from-savepoint PATH  start from a savepoint or a retained checkpoint (its chk-<n> \
+         directory); state is matched to operators by uid\n  \
+         --allow-non-restored-state  with --from-savepoint: leave behind the state of operators \
+         the job no longer has\n  \
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
          -h, --help            print this help\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
@@ -65,6 +73,12 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.checkpoint_interval =
                     Some(crate::checkpoint::config::parse_duration(v).map_err(|e| format!("{a}: {e}"))?);
             }
+            "--from-savepoint" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a savepoint's or a chk-<n> directory"))?;
+                o.from_savepoint = Some(v.into());
+            }
+            "--allow-non-restored-state" => o.allow_non_restored_state = true,
             "--checkpoint-dir" => {
                 i += 1;
                 let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./checkpoints"))?;
@@ -293,6 +307,11 @@ fn apply_checkpoint_flags(env: &mut Env, options: &Options) -> Result<(), String
                 .into());
         };
         config.set_checkpoint_storage(dir);
+    }
+    if let Some(path) = &options.from_savepoint {
+        env.graph.restore_from = Some((path.clone(), options.allow_non_restored_state));
+    } else if options.allow_non_restored_state {
+        return Err("--allow-non-restored-state goes with --from-savepoint PATH".into());
     }
     Ok(())
 }

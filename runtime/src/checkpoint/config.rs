@@ -86,6 +86,11 @@ impl CheckpointConfig {
         self
     }
 
+    /// No checkpoints (a job restored from a savepoint without checkpointing of its own).
+    pub(crate) fn never() -> Self {
+        CheckpointConfig::every(Duration::from_secs(100 * 365 * 24 * 3600))
+    }
+
     /// The directory checkpoints go under: the one set, else the user's state directory.
     pub fn base_dir(&self) -> PathBuf {
         if let Some(dir) = &self.dir {

@@ -37,7 +37,7 @@ pub(crate) struct TaskCheckpoints {
     /// Where the task's operators write; each task gets its own ([`Self::for_task`]).
     pub(crate) writer: StateWriter,
     /// What the job restores from, per chain.
-    pub(crate) restored: Option<Arc<std::collections::HashMap<u32, Restored>>>,
+    pub(crate) restored: Option<Arc<std::collections::HashMap<String, Restored>>>,
 }
 
 impl TaskCheckpoints {
@@ -97,7 +97,7 @@ impl Coordinator {
         job: &'static str,
         tasks: usize,
         after: u64,
-        restored: Option<Arc<std::collections::HashMap<u32, Restored>>>,
+        restored: Option<Arc<std::collections::HashMap<String, Restored>>>,
         completed: Arc<AtomicU64>,
     ) -> (Self, TaskCheckpoints) {
         let (tx, rx) = unbounded_channel();

@@ -70,6 +70,14 @@ pub struct RestoreContext<'a> {
     pub(crate) max_parallelism: usize,
 }
 
+impl<'a> RestoreContext<'a> {
+    /// What subtask `subtask` of `parallelism` (over `max_parallelism` key groups) restores
+    /// from `restored`.
+    pub(crate) fn of(restored: &'a Restored, subtask: usize, parallelism: usize, max_parallelism: usize) -> Self {
+        RestoreContext { restored, subtask, parallelism, max_parallelism }
+    }
+}
+
 impl RestoreContext<'_> {
     /// This subtask's own section of `uid` (at the same parallelism as the checkpoint).
     pub fn own(&self, uid: &str) -> Option<&[u8]> {

@@ -58,8 +58,8 @@ pub struct Completed {
     pub checkpoint: u64,
     /// Its directory.
     pub path: PathBuf,
-    /// Per chain, what its subtasks wrote.
-    pub chains: HashMap<u32, Restored>,
+    /// Per operator (by uid), what each of its old subtasks wrote.
+    pub operators: HashMap<String, Restored>,
 }
 
 /// The checkpoints of one run of a job.
@@ -149,41 +149,8 @@ impl CheckpointStorage {
 
     /// Reads checkpoint `id`, checking every file against `_metadata`.
     pub fn read(&self, id: u64) -> Result<Completed, String> {
-        let dir = self.chk(id);
-        let meta_path = dir.join("_metadata");
-        let bytes = std::fs::read(&meta_path).map_err(|e| format!("{}: {e}", meta_path.display()))?;
-        let body = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| {
-            format!("{}: not a Rill checkpoint's metadata (or of another version)", meta_path.display())
-        })?;
-        let meta: Metadata = decode_all(body).map_err(|e| format!("{}: damaged: {e}", meta_path.display()))?;
-        let mut chains: HashMap<u32, Restored> = HashMap::new();
-        for task in &meta.tasks {
-            let path = dir.join(&task.file);
-            let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            if bytes.len() as u64 != task.len {
-                return Err(format!(
-                    "{}: {} bytes where the metadata says {}: truncated",
-                    path.display(),
-                    bytes.len(),
-                    task.len
-                ));
-            }
-            if crc32fast::hash(&bytes) != task.crc {
-                return Err(format!("{}: its checksum does not match the metadata: damaged", path.display()));
-            }
-            let sections: Vec<OperatorState> =
-                decode_all(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))?;
-            let restored =
-                chains.entry(task.chain).or_insert_with(|| Restored { checkpoint: id, subtasks: Vec::new() });
-            let s = task.subtask as usize;
-            if restored.subtasks.len() <= s {
-                restored.subtasks.resize_with(s + 1, Vec::new);
-            }
-            restored.subtasks[s] = sections;
-        }
-        Ok(Completed { checkpoint: id, path: dir, chains })
+        read_dir(&self.chk(id))
     }
-
     /// The newest checkpoint that reads back whole; each damaged one passed over is
     /// reported to `skipped` with the reason.
     pub fn latest(&self, mut skipped: impl FnMut(u64, &str)) -> Option<Completed> {
@@ -195,6 +162,48 @@ impl CheckpointStorage {
         }
         None
     }
+}
+
+/// Reads the checkpoint or savepoint in `dir` (a `chk-<n>` directory, or a savepoint's),
+/// checking every file against its `_metadata`.
+pub fn read_dir(dir: &Path) -> Result<Completed, String> {
+    let dir = dir.to_path_buf();
+    let meta_path = dir.join("_metadata");
+    let bytes = std::fs::read(&meta_path).map_err(|e| format!("{}: {e}", meta_path.display()))?;
+    let body = bytes
+        .strip_prefix(MAGIC.as_slice())
+        .ok_or_else(|| format!("{}: not a Rill checkpoint's metadata (or of another version)", meta_path.display()))?;
+    let meta: Metadata = decode_all(body).map_err(|e| format!("{}: damaged: {e}", meta_path.display()))?;
+    let mut operators: HashMap<String, Restored> = HashMap::new();
+    for task in &meta.tasks {
+        let path = dir.join(&task.file);
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if bytes.len() as u64 != task.len {
+            return Err(format!(
+                "{}: {} bytes where the metadata says {}: truncated",
+                path.display(),
+                bytes.len(),
+                task.len
+            ));
+        }
+        if crc32fast::hash(&bytes) != task.crc {
+            return Err(format!("{}: its checksum does not match the metadata: damaged", path.display()));
+        }
+        let sections: Vec<OperatorState> =
+            decode_all(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))?;
+        // Matched to operators by uid, not by chain: a rebuilt job may chain differently.
+        for section in sections {
+            let uid = section.uid.split('#').next().unwrap_or(&section.uid).to_owned();
+            let restored =
+                operators.entry(uid).or_insert_with(|| Restored { checkpoint: meta.checkpoint, subtasks: Vec::new() });
+            let s = task.subtask as usize;
+            if restored.subtasks.len() <= s {
+                restored.subtasks.resize_with(s + 1, Vec::new);
+            }
+            restored.subtasks[s].push(section);
+        }
+    }
+    Ok(Completed { checkpoint: meta.checkpoint, path: dir, operators })
 }
 
 /// A new job id: 16 random hex digits (Flink's job ids are random too), so that each run
@@ -245,7 +254,7 @@ mod tests {
         assert_eq!(storage.completed_ids(), [2, 3]);
         let latest = storage.latest(|id, why| panic!("{id}: {why}")).unwrap();
         assert_eq!(latest.checkpoint, 3);
-        assert_eq!(latest.chains[&0].own("op-0", 1), Some(&[13u8][..]));
+        assert_eq!(latest.operators["op-0"].own("op-0", 1), Some(&[13u8][..]));
     }
 
     #[test]

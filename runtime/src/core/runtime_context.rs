@@ -37,8 +37,6 @@ pub struct RuntimeContext<'a> {
     pub(crate) endpoints: &'a Endpoints,
     /// The chain's checkpoints, if the job takes them.
     pub(crate) checkpoints: Option<&'a crate::checkpoint::coordinator::TaskCheckpoints>,
-    /// The chain this subtask runs.
-    pub(crate) chain: u32,
 }
 
 impl RuntimeContext<'_> {
@@ -74,9 +72,10 @@ impl RuntimeContext<'_> {
         Some((checkpoints.writer.clone(), self.uid(id)))
     }
 
-    /// What this subtask restores from, when the job restarts from a checkpoint.
-    pub fn restore(&self) -> Option<crate::checkpoint::RestoreContext<'_>> {
-        let restored = self.checkpoints?.restored.as_deref()?.get(&self.chain)?;
+    /// What operator `uid` of this subtask restores from, when the job restarts from a
+    /// checkpoint that holds state of it.
+    pub fn restore(&self, uid: &str) -> Option<crate::checkpoint::RestoreContext<'_>> {
+        let restored = self.checkpoints?.restored.as_deref()?.get(uid)?;
         Some(crate::checkpoint::RestoreContext {
             restored,
             subtask: self.subtask,

@@ -282,7 +282,6 @@ mod tests {
             clock: crate::time::Clock::System,
             endpoints: &endpoints,
             checkpoints: None,
-            chain: 0,
         };
         channels.connect(0, &ctx).unwrap();
         receivers

@@ -21,6 +21,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub mod chains;
+mod savepoint;
 pub mod task;
 
 /// A job as its function built it: the plan, a runner per chain, and the settings made on
@@ -38,6 +39,9 @@ pub(crate) struct JobGraph {
     /// `set_restart_strategy`; `None`: Flink's default (exponential delay with
     /// checkpoints, no restart without).
     pub(crate) restart: Option<RestartStrategy>,
+    /// `--from-savepoint PATH`: the savepoint or retained checkpoint the job starts from,
+    /// and whether state of operators the job no longer has may be left behind.
+    pub(crate) restore_from: Option<(std::path::PathBuf, bool)>,
 }
 
 impl JobGraph {
@@ -52,6 +56,7 @@ impl JobGraph {
             clock: crate::time::Clock::System,
             checkpointing: None,
             restart: None,
+            restore_from: None,
         }
     }
 }
@@ -100,7 +105,13 @@ async fn run_restarting(
     member: Option<&Member>,
 ) -> Result<(), JobError> {
     let job = env.plan.job;
-    let config = match (&env.checkpointing, member) {
+    let mut restored = match &env.restore_from {
+        Some((path, allow_non_restored)) => Some(savepoint::open(env.plan, path, *allow_non_restored)?),
+        None => None,
+    };
+    // A job restored without checkpoints of its own still hands its operators their state.
+    let checkpointing = env.checkpointing.clone().or_else(|| restored.as_ref().map(|_| CheckpointConfig::never()));
+    let config = match (&checkpointing, member) {
         (Some(config), None) => Some(config.clone()),
         (Some(_), Some(m)) => {
             if m.index == 0 {
@@ -113,16 +124,15 @@ async fn run_restarting(
         }
         (None, _) => None,
     };
-    let strategy = match (&env.restart, &config) {
+    let strategy = match (&env.restart, &env.checkpointing) {
         (Some(s), _) if member.is_none() => s.clone(),
-        (_, Some(_)) => RestartStrategy::exponential_delay(),
+        (_, Some(_)) if member.is_none() => RestartStrategy::exponential_delay(),
         _ => RestartStrategy::None,
     };
     let storage =
         config.as_ref().map(|c| CheckpointStorage::new(c.base_dir().join(crate::checkpoint::storage::new_job_id())));
     let completed = Arc::new(AtomicU64::new(0));
     let mut restarts = crate::checkpoint::config::Restarts::default();
-    let mut restored = None;
     loop {
         let attempt = config.as_ref().zip(storage.as_ref()).map(|(config, storage)| Attempt {
             config: config.clone(),
@@ -209,8 +219,9 @@ async fn run(
         Some(a) => {
             let tasks = env.chains.iter().map(|(chain, _)| par_of(*chain)).sum();
             let newest = a.storage.completed_ids().last().copied().unwrap_or(0);
-            let after = newest.max(a.completed.load(Ordering::Acquire));
-            let restored = a.restored.map(|c| Arc::new(c.chains));
+            let restored_id = a.restored.as_ref().map_or(0, |c| c.checkpoint);
+            let after = newest.max(a.completed.load(Ordering::Acquire)).max(restored_id);
+            let restored = a.restored.map(|c| Arc::new(c.operators));
             let (c, h) = Coordinator::new(a.config, a.storage, plan.job, tasks, after, restored, a.completed);
             (Some(c), Some(h))
         }

@@ -3,6 +3,7 @@
 
 use crate::checkpoint::align::Aligner;
 use crate::checkpoint::coordinator::TaskCheckpoints;
+use crate::checkpoint::RestoreContext;
 use crate::core::collector::{BlockedSend, Collector};
 use crate::core::element::{Control, Message, Record, Timestamp, MAX_WATERMARK};
 use crate::core::error::JobError;
@@ -53,7 +54,6 @@ impl TaskInfo {
             clock: self.clock.clone(),
             endpoints: &endpoints,
             checkpoints: self.checkpoints.as_ref(),
-            chain: self.chain,
         };
         chain.open(&mut ctx)
     }
@@ -166,9 +166,10 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     if let Some(c) = &info.checkpoints {
         last_checkpoint = c.start;
         last_completed = c.start;
-        let restored = c.restored.as_deref().and_then(|r| r.get(&info.chain)).and_then(|r| r.own(uid, info.subtask));
-        if let Some(position) = restored {
-            source.restore_position(position)?;
+        let restored = c.restored.as_deref().and_then(|r| r.get(uid)).filter(|r| r.all(uid).next().is_some());
+        if let Some(restored) = restored {
+            let restore = RestoreContext::of(restored, info.subtask, info.parallelism, info.max_parallelism);
+            source.restore_positions(restore.assigned(uid).collect())?;
         }
     }
     let mut blocked = Vec::new();
@@ -332,7 +333,6 @@ pub(crate) async fn run_two_inputs<
             clock: info.clock.clone(),
             endpoints: &endpoints,
             checkpoints: info.checkpoints.as_ref(),
-            chain: info.chain,
         };
         chain.open(&mut ctx)?;
     }

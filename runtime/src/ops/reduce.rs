@@ -227,7 +227,7 @@ where
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         if let Some((writer, uid)) = ctx.state_writer(self.id) {
             self.checkpoint = Some((writer, uid, ctx.max_parallelism));
-            if let Some(restore) = ctx.restore() {
+            if let Some(restore) = ctx.restore(uid) {
                 let (k, v) = self.codec;
                 let entries = restore.keyed(uid, |d| Ok(((k.decode)(d)?, Some((v.decode)(d)?))));
                 self.state = entries.map_err(|e| JobError::restore(uid, e))?.into_iter().collect();

@@ -103,7 +103,9 @@ impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
         crate::core::panic_scope::enter(self.id);
         self.sink.open(ctx.subtask, ctx.parallelism)?;
         self.checkpoint = ctx.state_writer(self.id);
-        if let (Some((_, uid)), Some(restore)) = (&self.checkpoint, ctx.restore()) {
+        if let (Some((_, uid)), Some(restore)) =
+            (&self.checkpoint, self.checkpoint.as_ref().and_then(|(_, uid)| ctx.restore(uid)))
+        {
             // Each old subtask's state goes to one new subtask (round robin), so that at
             // another parallelism nothing is committed twice or left behind.
             for bytes in restore.assigned(uid) {

@@ -56,16 +56,30 @@ where
         Some(self.emitted.to_le_bytes().to_vec())
     }
 
-    fn restore_position(&mut self, position: &[u8]) -> Result<(), JobError> {
-        let emitted = position.try_into().map(u64::from_le_bytes).map_err(|_| {
-            JobError::Config(format!(
-                "the position of a collection source in the checkpoint is {} bytes, not 8",
-                position.len()
-            ))
-        })?;
+    fn restore_positions(&mut self, positions: Vec<&[u8]>) -> Result<(), JobError> {
+        // Non-parallel: one position; none for a subtask with nothing left.
+        let emitted = match positions.as_slice() {
+            [] => u64::MAX,
+            [position] => (*position).try_into().map(u64::from_le_bytes).map_err(|_| {
+                JobError::Config(format!(
+                    "the position of a collection source in the checkpoint is {} bytes, not 8",
+                    position.len()
+                ))
+            })?,
+            _ => {
+                return Err(JobError::Config(
+                    "a collection source has one position; the checkpoint holds several".into(),
+                ))
+            }
+        };
         let mut iter = self.items.take().map(IntoIterator::into_iter).expect("restored before the first poll");
+        if emitted == u64::MAX {
+            // Another subtask has the position: nothing is left here.
+            self.emitted = emitted;
+            return Ok(());
+        }
         if emitted > 0 {
-            iter.nth(emitted as usize - 1);
+            iter.nth(usize::try_from(emitted - 1).unwrap_or(usize::MAX));
         }
         self.iter = Some(iter);
         self.emitted = emitted;
@@ -80,7 +94,10 @@ where
         if self.iter.is_none() {
             self.iter = self.items.take().map(IntoIterator::into_iter);
         }
-        let iter = self.iter.as_mut().expect("iterator");
+        let Some(iter) = self.iter.as_mut() else {
+            // Restored with nothing left to emit.
+            return ready(Ok(SourceStatus::Done));
+        };
         let mut status = SourceStatus::More;
         for _ in 0..BATCH_SIZE {
             match iter.next() {

@@ -64,8 +64,11 @@ pub trait Source: Clone + Send + 'static {
         None
     }
 
-    /// Resumes from a position [`Source::snapshot_position`] wrote (called after `open`).
-    fn restore_position(&mut self, _position: &[u8]) -> Result<(), JobError> {
+    /// Resumes from the positions [`Source::snapshot_position`] wrote (called after `open`
+    /// when the checkpoint restored from holds positions of this source): those of the old
+    /// subtasks this subtask takes over, round robin, so that at another parallelism every
+    /// old position goes to one new subtask. A subtask given none has nothing left to read.
+    fn restore_positions(&mut self, _positions: Vec<&[u8]>) -> Result<(), JobError> {
         Ok(())
     }
 

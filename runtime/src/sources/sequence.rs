@@ -25,12 +25,15 @@ pub struct Sequence {
     end: i64,
     next: i128,
     stop: i128,
+    /// Ranges still to emit after `next..stop` (a restore at another parallelism can hand a
+    /// subtask the rest of several old subtasks' ranges), in order.
+    more: Vec<(i128, i128)>,
 }
 
 impl Sequence {
     /// All numbers from `start` to `end`, both included.
     pub fn new(start: i64, end: i64) -> Self {
-        Sequence { start, end, next: 0, stop: 0 }
+        Sequence { start, end, next: 0, stop: 0, more: Vec::new() }
     }
 
     /// The part of the range that a subtask emits.
@@ -55,17 +58,35 @@ impl Source for Sequence {
     }
 
     fn snapshot_position(&self) -> Option<Vec<u8>> {
-        Some(self.next.to_le_bytes().to_vec())
+        // What is left to emit: ranges of two 16-byte bounds.
+        let mut bytes = Vec::with_capacity(32 * (1 + self.more.len()));
+        for (from, to) in std::iter::once((self.next, self.stop)).chain(self.more.iter().copied()) {
+            bytes.extend_from_slice(&from.to_le_bytes());
+            bytes.extend_from_slice(&to.to_le_bytes());
+        }
+        Some(bytes)
     }
 
-    fn restore_position(&mut self, position: &[u8]) -> Result<(), JobError> {
-        let next = position.try_into().map(i128::from_le_bytes).map_err(|_| {
-            JobError::Config(format!(
-                "the position of from_sequence in the checkpoint is {} bytes, not 16",
-                position.len()
-            ))
-        })?;
-        self.next = next.clamp(self.next, self.stop);
+    fn restore_positions(&mut self, positions: Vec<&[u8]>) -> Result<(), JobError> {
+        let mut ranges = Vec::new();
+        for position in positions {
+            if position.len() % 32 != 0 {
+                return Err(JobError::Config(format!(
+                    "the position of from_sequence in the checkpoint is {} bytes, not ranges of 32",
+                    position.len()
+                )));
+            }
+            for range in position.chunks_exact(32) {
+                let bound = |b: &[u8]| i128::from_le_bytes(b.try_into().expect("16 bytes"));
+                let (from, to) = (bound(&range[..16]), bound(&range[16..]));
+                if from < to {
+                    ranges.push((from, to));
+                }
+            }
+        }
+        ranges.sort_unstable();
+        (self.next, self.stop) = ranges.first().copied().unwrap_or((0, 0));
+        self.more = ranges.into_iter().skip(1).collect();
         Ok(())
     }
 
@@ -75,6 +96,9 @@ impl Source for Sequence {
             out.collect(v, NO_TIMESTAMP);
         }
         self.next = until;
+        if self.next >= self.stop && !self.more.is_empty() {
+            (self.next, self.stop) = self.more.remove(0);
+        }
         ready(Ok(if self.next >= self.stop { SourceStatus::Done } else { SourceStatus::More }))
     }
 }

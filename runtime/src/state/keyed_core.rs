@@ -201,7 +201,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     fn restore(&mut self, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
         let Some((writer, uid)) = ctx.state_writer(self.id) else { return Ok(()) };
         self.checkpoint = Some((writer, uid, ctx.max_parallelism));
-        let Some(restore) = ctx.restore() else { return Ok(()) };
+        let Some(restore) = ctx.restore(uid) else { return Ok(()) };
         self.state.restore(self.key_codec, &restore, uid, "state")?;
         let key = self.key_codec;
         for (domain, queue) in

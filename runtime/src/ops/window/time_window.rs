@@ -196,7 +196,7 @@ where
     fn restore(&mut self, ctx: &RuntimeContext<'_>) -> Result<(), JobError> {
         let Some((writer, uid)) = ctx.state_writer(self.id) else { return Ok(()) };
         self.checkpoint = Some((writer, uid, ctx.max_parallelism));
-        let Some(restore) = ctx.restore() else { return Ok(()) };
+        let Some(restore) = ctx.restore(uid) else { return Ok(()) };
         let windows = restore
             .keyed(&format!("{uid}#windows"), <(K, TimeWindow, Option<Acc>)>::decode)
             .map_err(|e| JobError::restore(uid, e))?;

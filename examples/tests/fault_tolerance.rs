@@ -1,0 +1,123 @@
+//! Checkpoints as a user meets them: a job binary killed with SIGKILL and started again from
+//! its last retained checkpoint, at another parallelism, writes every line exactly once.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const CHECKPOINTED_COUNT: &str = env!("CARGO_BIN_EXE_checkpointed_count");
+const WORD_COUNT: &str = env!("CARGO_BIN_EXE_word_count");
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The newest completed checkpoint (`chk-<n>` with `_metadata`) under `dir`.
+fn newest_checkpoint(dir: &Path) -> Option<PathBuf> {
+    let mut found: Vec<(u64, PathBuf)> = Vec::new();
+    for job in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for chk in std::fs::read_dir(job.path()).into_iter().flatten().flatten() {
+            let n = chk.file_name().to_string_lossy().strip_prefix("chk-").and_then(|n| n.parse().ok());
+            if let (Some(n), true) = (n, chk.path().join("_metadata").is_file()) {
+                found.push((n, chk.path()));
+            }
+        }
+    }
+    found.into_iter().max().map(|(_, p)| p)
+}
+
+/// The committed lines of the part files in `out`, sorted; fails on anything uncommitted.
+fn committed_lines(out: &Path) -> Vec<String> {
+    let mut lines = Vec::new();
+    for entry in std::fs::read_dir(out).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with("part-"), "only committed part files are left: {name}");
+        lines.extend(std::fs::read_to_string(entry.path()).unwrap().lines().map(str::to_owned));
+    }
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_killed_job_resumes_from_its_last_checkpoint_at_another_parallelism_with_exactly_once_output() {
+    let (n, keys) = (400_000i64, 7i64);
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoints, out) = (dir.path().join("checkpoints"), dir.path().join("out"));
+    let job_args = ["--", "--n", &n.to_string(), "--out", out.to_str().unwrap(), "--pause-every", "200"];
+    let flags = ["--checkpoint-interval", "50ms", "--checkpoint-dir", checkpoints.to_str().unwrap()];
+
+    let mut job = Command::new(CHECKPOINTED_COUNT)
+        .args(["-p", "2"])
+        .args(flags)
+        .args(job_args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while newest_checkpoint(&checkpoints).is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(120));
+    job.kill().unwrap(); // SIGKILL: no clean-up of any kind
+    let killed = job.wait_with_output().unwrap();
+    assert!(!killed.status.success(), "the job was killed before its end: {}", stderr(&killed));
+    let checkpoint = newest_checkpoint(&checkpoints).expect("a checkpoint completed before the kill");
+
+    let resumed = Command::new(CHECKPOINTED_COUNT)
+        .args(["-p", "3"])
+        .args(flags)
+        .args(["--from-savepoint", checkpoint.to_str().unwrap()])
+        .args(job_args)
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+
+    let mut want = Vec::new();
+    for k in 0..keys {
+        let count = (0..n).filter(|i| i % keys == k).count();
+        want.extend((1..=count).map(|c| format!("({k},{c})")));
+    }
+    want.sort();
+    let got = committed_lines(&out);
+    assert_eq!(got.len(), want.len(), "every line once");
+    assert!(got == want, "the lines of a run without the kill");
+}
+
+#[test]
+fn state_of_operators_the_job_does_not_have_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoints, out) = (dir.path().join("checkpoints"), dir.path().join("out"));
+    // A run to its end with checkpoints: the last one retained.
+    let done = Command::new(CHECKPOINTED_COUNT)
+        .args(["-p", "1", "--checkpoint-interval", "20ms", "--checkpoint-dir", checkpoints.to_str().unwrap()])
+        .args(["--", "--n", "20000", "--out", out.to_str().unwrap(), "--pause-every", "100"])
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{}", stderr(&done));
+    let checkpoint = newest_checkpoint(&checkpoints).expect("a retained checkpoint");
+
+    // The word count has no operator 'from-sequence-0' or 'sink-to-3': Flink's refusal.
+    let refused = Command::new(WORD_COUNT).args(["--from-savepoint", checkpoint.to_str().unwrap()]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    assert!(err.contains("Cannot map checkpoint/savepoint state for operator"), "{err}");
+    assert!(err.contains("--allow-non-restored-state"), "{err}");
+
+    // Allowed, the state left over is skipped; 'sum-2' is there in both, with other types:
+    // an error that says so, not a panic or a wrong count.
+    let allowed = Command::new(WORD_COUNT)
+        .args(["--from-savepoint", checkpoint.to_str().unwrap(), "--allow-non-restored-state"])
+        .output()
+        .unwrap();
+    let err = stderr(&allowed);
+    assert_eq!(allowed.status.code(), Some(1), "{err}");
+    assert!(err.contains("the state of operator 'sum-2' in the checkpoint does not restore"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // A path that holds no savepoint, and the flag alone: errors that say what to give.
+    let missing = Command::new(WORD_COUNT).args(["--from-savepoint", dir.path().to_str().unwrap()]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("give a savepoint's or a chk-<n> directory"), "{}", stderr(&missing));
+    let alone = Command::new(WORD_COUNT).arg("--allow-non-restored-state").output().unwrap();
+    assert_eq!(alone.status.code(), Some(2), "{}", stderr(&alone));
+}

@@ -744,3 +744,83 @@ fn topics_that_match_the_pattern_later_are_found_while_the_job_runs() {
     got.sort();
     assert_eq!(got, ["a0", "a1", "a2", "b0", "b1", "b2", "b3", "b4", "b5"]);
 }
+
+// ---- checkpoints
+
+static KAFKA_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static KAFKA_SEEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Whether a checkpoint under `dir` has completed.
+fn a_checkpoint_completed(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().any(|job| {
+        std::fs::read_dir(job.path()).into_iter().flatten().flatten().any(|c| c.path().join("_metadata").is_file())
+    })
+}
+
+/// Counts of each key (`n % 5` of the record `n`) into the exactly-once file sink; the map
+/// fails once, after a checkpoint. The group's committed offsets are where a new run would
+/// start: after the failure the checkpoint's offsets must win over them.
+#[rill::job(no_main)]
+fn kafka_counts_to_files(env: &mut Env) {
+    let topic = env.parameter("topic").expect("--topic").to_owned();
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    let out = env.parameter("out").expect("--out").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    let source = KafkaSource::builder()
+        .bootstrap_servers(brokers())
+        .topics([topic.clone()])
+        .group_id(format!("{topic}-group"))
+        .starting_offsets(OffsetsInitializer::committed_or_earliest())
+        .bounded(OffsetsInitializer::latest())
+        .value_format(Text)
+        .build();
+    env.from_source(source, WatermarkStrategy::no_watermarks(), "numbers")
+        .map(move |v| {
+            let n: i64 = v.parse().expect("a number");
+            let seen = KAFKA_SEEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if seen.is_multiple_of(50) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if seen >= 2_000
+                && !KAFKA_FAILED.load(std::sync::atomic::Ordering::Relaxed)
+                && a_checkpoint_completed(std::path::Path::new(&dir))
+            {
+                KAFKA_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+                panic!("injected failure after {seen} records");
+            }
+            (n % 5, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .sink_to(rill::sinks::file::FileSink::for_row_format(out).with_max_part_size(512));
+}
+
+#[test]
+fn kafka_to_the_file_sink_across_a_failure_every_record_exactly_once() {
+    let n = 4_000i64;
+    let topic = topic("checkpointed", 2);
+    produce(&topic, &(0..n).map(|i| ((i % 2) as i32, "k", i.to_string(), 1_000)).collect::<Vec<_>>());
+    let (dir, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["--topic", &topic, "--dir", dir.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()];
+    KAFKA_COUNTS_TO_FILES_JOB.run(Some(2), &args).expect("the job restarts and ends");
+    assert!(KAFKA_FAILED.load(std::sync::atomic::Ordering::Relaxed), "the failure was injected");
+    let seen = KAFKA_SEEN.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(seen > n as u64 && seen < 2 * n as u64, "resumed from the checkpoint's offsets, not the start: {seen}");
+
+    let mut want = Vec::new();
+    for k in 0..5 {
+        let count = (0..n).filter(|i| i % 5 == k).count();
+        want.extend((1..=count).map(|c| format!("({k},{c})")));
+    }
+    want.sort();
+    let mut got = Vec::new();
+    for entry in std::fs::read_dir(out.path()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with("part-"), "only committed parts are left: {name}");
+        got.extend(std::fs::read_to_string(entry.path()).unwrap().lines().map(str::to_owned));
+    }
+    got.sort();
+    assert_eq!(got.len(), want.len(), "every record counted once");
+    assert!(got == want, "the lines of a run without failure");
+}

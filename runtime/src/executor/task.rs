@@ -169,7 +169,11 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         let restored = c.restored.as_deref().and_then(|r| r.get(uid)).filter(|r| r.all(uid).next().is_some());
         if let Some(restored) = restored {
             let restore = RestoreContext::of(restored, info.subtask, info.parallelism, info.max_parallelism);
-            source.restore_positions(restore.assigned(uid).collect())?;
+            let positions = crate::sources::Positions {
+                all: restored.all(uid).collect(),
+                assigned: restore.assigned(uid).collect(),
+            };
+            source.restore_positions(&positions)?;
         }
     }
     let mut blocked = Vec::new();

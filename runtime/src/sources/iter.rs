@@ -11,7 +11,7 @@
 //! SQUARES_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
-use super::{Source, SourceStatus};
+use super::{Positions, Source, SourceStatus};
 use crate::core::collector::Collector;
 use crate::core::element::NO_TIMESTAMP;
 use crate::core::error::JobError;
@@ -56,9 +56,9 @@ where
         Some(self.emitted.to_le_bytes().to_vec())
     }
 
-    fn restore_positions(&mut self, positions: Vec<&[u8]>) -> Result<(), JobError> {
+    fn restore_positions(&mut self, positions: &Positions<'_>) -> Result<(), JobError> {
         // Non-parallel: one position; none for a subtask with nothing left.
-        let emitted = match positions.as_slice() {
+        let emitted = match positions.assigned() {
             [] => u64::MAX,
             [position] => (*position).try_into().map(u64::from_le_bytes).map_err(|_| {
                 JobError::Config(format!(

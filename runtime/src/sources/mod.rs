@@ -31,6 +31,27 @@ pub struct SourceContext {
     pub clock: crate::time::Clock,
 }
 
+/// The positions a source restores from: every old subtask's, and those this subtask takes
+/// over (old subtasks `s`, `s + p`, `s + 2p`, ... for subtask `s` of `p`), so that each
+/// old position goes to one new subtask at any parallelism. A source whose splits follow
+/// their own rule (Kafka partitions, by owner) takes the ones it owns from [`Positions::all`].
+pub struct Positions<'a> {
+    pub(crate) all: Vec<&'a [u8]>,
+    pub(crate) assigned: Vec<&'a [u8]>,
+}
+
+impl<'a> Positions<'a> {
+    /// The positions of the old subtasks this subtask takes over (none: nothing left here).
+    pub fn assigned(&self) -> &[&'a [u8]] {
+        &self.assigned
+    }
+
+    /// Every old subtask's position.
+    pub fn all(&self) -> &[&'a [u8]] {
+        &self.all
+    }
+}
+
 /// Whether a source has more to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceStatus {
@@ -65,10 +86,8 @@ pub trait Source: Clone + Send + 'static {
     }
 
     /// Resumes from the positions [`Source::snapshot_position`] wrote (called after `open`
-    /// when the checkpoint restored from holds positions of this source): those of the old
-    /// subtasks this subtask takes over, round robin, so that at another parallelism every
-    /// old position goes to one new subtask. A subtask given none has nothing left to read.
-    fn restore_positions(&mut self, _positions: Vec<&[u8]>) -> Result<(), JobError> {
+    /// when the checkpoint restored from holds positions of this source).
+    fn restore_positions(&mut self, _positions: &Positions<'_>) -> Result<(), JobError> {
         Ok(())
     }
 

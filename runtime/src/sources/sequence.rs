@@ -11,7 +11,7 @@
 //! COUNT_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
-use super::{Source, SourceContext, SourceStatus};
+use super::{Positions, Source, SourceContext, SourceStatus};
 use crate::core::collector::Collector;
 use crate::core::element::NO_TIMESTAMP;
 use crate::core::error::JobError;
@@ -67,9 +67,9 @@ impl Source for Sequence {
         Some(bytes)
     }
 
-    fn restore_positions(&mut self, positions: Vec<&[u8]>) -> Result<(), JobError> {
+    fn restore_positions(&mut self, positions: &Positions<'_>) -> Result<(), JobError> {
         let mut ranges = Vec::new();
-        for position in positions {
+        for position in positions.assigned() {
             if position.len() % 32 != 0 {
                 return Err(JobError::Config(format!(
                     "the position of from_sequence in the checkpoint is {} bytes, not ranges of 32",

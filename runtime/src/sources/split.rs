@@ -5,7 +5,7 @@
 //! records for the strategy's idleness timeout) or finished is left out, and a subtask with
 //! no split at all is idle rather than a watermark that never moves.
 
-use super::{Source, SourceContext, SourceStatus};
+use super::{Positions, Source, SourceContext, SourceStatus};
 use crate::api::OutputTag;
 use crate::core::collector::Collector;
 use crate::core::element::{Control, Timestamp};
@@ -52,6 +52,16 @@ pub trait SplitSource: Clone + Send + 'static {
 
     /// Called when the job ends, normally or not: commit, close connections.
     fn close(&mut self) -> Result<(), JobError> {
+        Ok(())
+    }
+
+    /// Where the source stands, for a checkpoint (see [`Source::snapshot_position`]).
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        None
+    }
+
+    /// Resumes from a checkpoint's positions (see [`Source::restore_positions`]).
+    fn restore_positions(&mut self, _positions: &Positions<'_>) -> Result<(), JobError> {
         Ok(())
     }
 }
@@ -223,6 +233,14 @@ where
         self.splits = vec![SplitClock::new(self.generator.clone(), now); self.source.splits()];
         self.next_emit = now;
         Ok(())
+    }
+
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        self.source.snapshot_position()
+    }
+
+    fn restore_positions(&mut self, positions: &Positions<'_>) -> Result<(), JobError> {
+        self.source.restore_positions(positions)
     }
 
     async fn poll<C: Collector<S::Out>>(&mut self, out: &mut C) -> Result<SourceStatus, JobError> {

@@ -130,6 +130,43 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
         self.run.as_ref().map_or(0, |r| r.partitions.len())
     }
 
+    fn snapshot_position(&self) -> Option<Vec<u8>> {
+        let mut bytes = Vec::new();
+        crate::Codec::encode(&self.positions(), &mut bytes);
+        Some(bytes)
+    }
+
+    /// The offsets of the checkpoint, not the group's commits (Flink's `KafkaSource` takes
+    /// them from its state too): each subtask seeks the partitions it owns now to where the
+    /// checkpoint had them, whichever old subtask read them; partitions the checkpoint does
+    /// not know (new since) start as the source is configured to.
+    fn restore_positions(&mut self, positions: &crate::sources::Positions<'_>) -> Result<(), JobError> {
+        let run = self.run.as_mut().expect("KafkaSource opened");
+        let mut tpl = TopicPartitionList::new();
+        let mut moved = false;
+        for bytes in positions.all() {
+            let restored: Vec<(String, i32, i64)> =
+                crate::codec::decode_all(bytes).map_err(|e| JobError::restore("KafkaSource", e))?;
+            for (topic, partition, next) in restored {
+                let Some(p) = run.partitions.iter_mut().find(|p| *p.topic == *topic && p.partition == partition) else {
+                    continue;
+                };
+                p.next = next;
+                p.committed = next;
+                p.finished = p.stop.is_some_and(|s| next >= s);
+                moved = true;
+            }
+        }
+        if moved {
+            for p in run.partitions.iter().filter(|p| !p.finished) {
+                tpl.add_partition_offset(&p.topic, p.partition, Offset::Offset(p.next))
+                    .map_err(|e| connector(format!("cannot assign {}/{}: {e}", p.topic, p.partition)))?;
+            }
+            run.consumer.assign(&tpl).map_err(|e| connector(format!("cannot assign partitions: {e}")))?;
+        }
+        Ok(())
+    }
+
     async fn poll<O: SplitOutput<D::Out> + Send>(&mut self, out: &mut O) -> Result<SourceStatus, JobError> {
         let KafkaSource { config, format, run } = self;
         let run = run.as_mut().expect("KafkaSource opened");

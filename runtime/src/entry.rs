@@ -27,6 +27,10 @@ pub struct Options {
     pub from_savepoint: Option<std::path::PathBuf>,
     /// `--allow-non-restored-state`: leave state of operators the job no longer has.
     pub allow_non_restored_state: bool,
+    /// `--savepoint-on-stop DIR`: SIGTERM and Ctrl-C take a savepoint there and stop the job.
+    pub savepoint_on_stop: Option<std::path::PathBuf>,
+    /// `--drain`: with `--savepoint-on-stop`, event time moves to its end before the stop.
+    pub drain: bool,
     /// Everything after `--`: the job's own parameters.
     pub parameters: Vec<String>,
 }
@@ -48,6 +52,10 @@ pub fn usage(job: &str) -> String {
          directory); state is matched to operators by uid\n  \
          --allow-non-restored-state  with --from-savepoint: leave behind the state of operators \
          the job no longer has\n  \
+         --savepoint-on-stop DIR  SIGTERM or Ctrl-C takes a savepoint under DIR and stops the job \
+         (exit 0; a second one cancels)\n  \
+         --drain               with --savepoint-on-stop: move event time to its end first, so \
+         every window fires\n  \
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
          -h, --help            print this help\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
@@ -79,6 +87,12 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.from_savepoint = Some(v.into());
             }
             "--allow-non-restored-state" => o.allow_non_restored_state = true,
+            "--savepoint-on-stop" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./savepoints"))?;
+                o.savepoint_on_stop = Some(v.into());
+            }
+            "--drain" => o.drain = true,
             "--checkpoint-dir" => {
                 i += 1;
                 let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./checkpoints"))?;
@@ -164,13 +178,28 @@ impl Job {
         execute(env.graph, parallelism.unwrap_or(cores), None)
     }
 
+    /// Runs the job in this process from a savepoint or retained checkpoint (the job
+    /// binary's `--from-savepoint PATH`).
+    pub fn run_from_savepoint(
+        &self,
+        parallelism: Option<usize>,
+        parameters: &[&str],
+        savepoint: impl Into<std::path::PathBuf>,
+    ) -> Result<(), JobError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parameters = parameters.iter().map(|s| s.to_string()).collect();
+        let mut env = build_job(self.plan, self.build, parameters).map_err(JobError::Config)?;
+        env.graph.restore_from = Some((savepoint.into(), false));
+        execute(env.graph, parallelism.unwrap_or(cores), None)
+    }
+
     /// Starts the job in this process on a thread of its own and returns at once (Flink's
     /// `executeAsync`): the [`JobClient`] cancels it or waits for its end.
     pub fn start(&self, parallelism: Option<usize>, parameters: &[&str]) -> JobClient {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let (plan, build) = (self.plan, self.build);
         let parameters: Vec<String> = parameters.iter().map(|s| s.to_string()).collect();
-        let stop = std::sync::Arc::new(tokio::sync::Notify::new());
+        let stop = std::sync::Arc::new(crate::executor::JobControl::default());
         let stop2 = stop.clone();
         let thread = std::thread::Builder::new()
             .name(format!("job {}", plan.job))
@@ -201,7 +230,7 @@ impl Job {
 
 /// A job started with [`Job::start`] (Flink's `JobClient`).
 pub struct JobClient {
-    stop: std::sync::Arc<tokio::sync::Notify>,
+    stop: std::sync::Arc<crate::executor::JobControl>,
     thread: std::thread::JoinHandle<Result<(), JobError>>,
 }
 
@@ -209,7 +238,23 @@ impl JobClient {
     /// Asks the job to stop; [`JobClient::join`] then returns `JobError::Cancelled`
     /// (unless it had already ended).
     pub fn cancel(&self) {
-        self.stop.notify_one();
+        self.stop.notify.notify_one();
+    }
+
+    /// Stops the job with a savepoint under `dir` (Flink's `stopWithSavepoint`): the
+    /// sources stop after the savepoint's barrier (with `drain`, event time first moves to
+    /// its end, so every window fires: Flink's `--drain`), the job ends, and the savepoint's
+    /// path comes back; [`JobClient::join`] then returns `Ok`. Start the job again from it
+    /// with `--from-savepoint`.
+    pub fn stop_with_savepoint(
+        &self,
+        dir: impl Into<std::path::PathBuf>,
+        drain: bool,
+    ) -> Result<std::path::PathBuf, String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        *self.stop.savepoint.lock().unwrap_or_else(|p| p.into_inner()) = Some((dir.into(), drain, reply));
+        self.stop.notify.notify_one();
+        answer.blocking_recv().map_err(|_| "the job ended before it took the savepoint".to_owned())?
     }
 
     /// Whether the job has ended.
@@ -312,6 +357,11 @@ fn apply_checkpoint_flags(env: &mut Env, options: &Options) -> Result<(), String
         env.graph.restore_from = Some((path.clone(), options.allow_non_restored_state));
     } else if options.allow_non_restored_state {
         return Err("--allow-non-restored-state goes with --from-savepoint PATH".into());
+    }
+    match (&options.savepoint_on_stop, options.drain) {
+        (Some(dir), drain) => env.graph.savepoint_on_stop = Some((dir.clone(), drain)),
+        (None, true) => return Err("--drain goes with --savepoint-on-stop DIR".into()),
+        (None, false) => {}
     }
     Ok(())
 }

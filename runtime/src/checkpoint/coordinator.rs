@@ -36,7 +36,10 @@ pub(crate) struct TaskCheckpoints {
     pub(crate) start: u64,
     /// Where the task's operators write; each task gets its own ([`Self::for_task`]).
     pub(crate) writer: StateWriter,
-    /// What the job restores from, per chain.
+    /// The savepoint at which sources stop (0: none), and whether they drain first.
+    stop_at: Arc<AtomicU64>,
+    stop_drain: Arc<std::sync::atomic::AtomicBool>,
+    /// What the job restores from, per operator.
     pub(crate) restored: Option<Arc<std::collections::HashMap<String, Restored>>>,
 }
 
@@ -67,6 +70,12 @@ impl TaskCheckpoints {
         let _ = self.acks.send(Ack { checkpoint, state });
     }
 
+    /// Whether the source stops after the barrier of `checkpoint` (a savepoint that stops
+    /// the job), and if so whether event time moves to its end first.
+    pub(crate) fn stops_at(&self, checkpoint: u64) -> Option<bool> {
+        (self.stop_at.load(Ordering::Acquire) == checkpoint).then(|| self.stop_drain.load(Ordering::Acquire))
+    }
+
     /// The task has ended.
     pub(crate) fn finished(&self) {
         self.finished.fetch_add(1, Ordering::AcqRel);
@@ -86,6 +95,20 @@ pub(crate) struct Coordinator {
     failures: u32,
     /// The newest completed checkpoint, for the executor's restart and for tests.
     completed: Arc<AtomicU64>,
+    /// The savepoint at which the sources stop (0: none), and whether they end event time.
+    stop_at: Arc<AtomicU64>,
+    stop_drain: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// A savepoint asked for (`--savepoint-on-stop` at SIGTERM, [`JobClient::stop_with_savepoint`]):
+/// the sources stop after its barrier; with `drain`, event time first moves to its end
+/// (Flink's `stop --drain`). The reply is the savepoint's path.
+///
+/// [`JobClient::stop_with_savepoint`]: crate::JobClient::stop_with_savepoint
+pub(crate) struct SavepointRequest {
+    pub dir: std::path::PathBuf,
+    pub drain: bool,
+    pub reply: tokio::sync::oneshot::Sender<Result<std::path::PathBuf, String>>,
 }
 
 impl Coordinator {
@@ -103,6 +126,8 @@ impl Coordinator {
         let (tx, rx) = unbounded_channel();
         let trigger = Arc::new(AtomicU64::new(after));
         let finished = Arc::new(AtomicUsize::new(0));
+        let stop_at = Arc::new(AtomicU64::new(0));
+        let stop_drain = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let handle = TaskCheckpoints {
             trigger: trigger.clone(),
             acks: tx,
@@ -112,6 +137,8 @@ impl Coordinator {
             start: after,
             writer: StateWriter::default(),
             restored,
+            stop_at: stop_at.clone(),
+            stop_drain: stop_drain.clone(),
         };
         let coordinator = Coordinator {
             config,
@@ -124,28 +151,65 @@ impl Coordinator {
             next: after + 1,
             failures: 0,
             completed,
+            stop_at,
+            stop_drain,
         };
         (coordinator, handle)
     }
 
-    /// Takes checkpoints until the job ends (the executor drops this future then); returns
-    /// only to fail the job, when more checkpoints failed in a row than it tolerates.
-    pub(crate) async fn run(mut self) -> JobError {
+    /// Takes checkpoints until the job ends (the executor drops this future then), and
+    /// savepoints when `requests` asks for one; returns only to fail the job, when more
+    /// checkpoints failed in a row than it tolerates.
+    pub(crate) async fn run(mut self, mut requests: UnboundedReceiver<SavepointRequest>) -> JobError {
         let mut last_start = Instant::now();
         let mut last_end = Instant::now() - self.config.min_pause;
+        let mut requests_open = true;
         loop {
             let start_at = (last_start + self.config.interval).max(last_end + self.config.min_pause);
-            tokio::time::sleep_until(start_at.into()).await;
-            if self.finished.load(Ordering::Acquire) > 0 {
+            let request = tokio::select! {
+                () = tokio::time::sleep_until(start_at.into()) => None,
+                r = requests.recv(), if requests_open => match r {
+                    Some(r) => Some(r),
+                    None => {
+                        requests_open = false;
+                        continue;
+                    }
+                },
+            };
+            if request.is_none() && self.finished.load(Ordering::Acquire) > 0 {
                 // A finished task answers no barrier: no checkpoint can complete now.
-                return std::future::pending().await;
+                if !requests_open {
+                    return std::future::pending().await;
+                }
+                last_start = Instant::now() + Duration::from_secs(3600);
+                continue;
             }
+            let request = match request {
+                Some(r) if self.finished.load(Ordering::Acquire) > 0 => {
+                    let _ =
+                        r.reply.send(Err("tasks of the job have finished already; it cannot take a savepoint".into()));
+                    continue;
+                }
+                other => other,
+            };
             let id = self.next;
             self.next += 1;
             last_start = Instant::now();
+            if let Some(r) = &request {
+                self.stop_drain.store(r.drain, Ordering::Release);
+                self.stop_at.store(id, Ordering::Release);
+            }
             self.trigger.store(id, Ordering::Release);
-            let outcome = self.collect(id, last_start).await;
+            let outcome = self.collect(id, last_start, request.is_some()).await;
             last_end = Instant::now();
+            if let Some(r) = request {
+                let result = match outcome {
+                    Ok(states) => self.write_savepoint(id, &r.dir, states).await,
+                    Err(why) => Err(format!("savepoint {id} failed: {why}")),
+                };
+                let _ = r.reply.send(result);
+                continue;
+            }
             match outcome {
                 Ok(states) => {
                     let storage = self.storage.clone();
@@ -162,9 +226,8 @@ impl Coordinator {
                             self.completed.store(id, Ordering::Release);
                         }
                         Ok(Err(e)) => {
-                            if let Some(e) =
-                                self.failed(id, &format!("cannot be written to {}: {e}", self.storage.dir().display()))
-                            {
+                            let why = format!("cannot be written to {}: {e}", self.storage.dir().display());
+                            if let Some(e) = self.failed(id, &why) {
                                 return e;
                             }
                         }
@@ -177,7 +240,7 @@ impl Coordinator {
                 }
                 Err(why) => {
                     if self.finished.load(Ordering::Acquire) > 0 {
-                        return std::future::pending().await;
+                        continue;
                     }
                     if let Some(e) = self.failed(id, &why) {
                         return e;
@@ -187,8 +250,31 @@ impl Coordinator {
         }
     }
 
-    /// Waits for every task's state for checkpoint `id`.
-    async fn collect(&mut self, id: u64, started: Instant) -> Result<Vec<TaskState>, String> {
+    /// Writes savepoint `id` under `dir` (`savepoint-<id>`, never pruned) and marks it
+    /// completed: the job's sinks commit what they held for it.
+    async fn write_savepoint(
+        &mut self,
+        id: u64,
+        dir: &std::path::Path,
+        states: Vec<TaskState>,
+    ) -> Result<std::path::PathBuf, String> {
+        let path = dir.join(format!("savepoint-{id}"));
+        let (job, target) = (self.job, path.clone());
+        let written =
+            tokio::task::spawn_blocking(move || crate::checkpoint::storage::write_to(&target, id, job, states)).await;
+        match written {
+            Ok(Ok(_)) => {
+                self.completed.store(id, Ordering::Release);
+                Ok(path)
+            }
+            Ok(Err(e)) => Err(format!("savepoint {id} cannot be written to {}: {e}", path.display())),
+            Err(e) => Err(format!("savepoint {id}: its writer stopped: {e}")),
+        }
+    }
+
+    /// Waits for every task's state for checkpoint `id` (for a savepoint that stops the
+    /// job, tasks end once they have answered: that does not abandon it).
+    async fn collect(&mut self, id: u64, started: Instant, stopping: bool) -> Result<Vec<TaskState>, String> {
         let mut states = Vec::with_capacity(self.tasks);
         let deadline = tokio::time::Instant::from(started + self.config.timeout);
         let mut poll = tokio::time::interval(Duration::from_millis(50));
@@ -203,7 +289,7 @@ impl Coordinator {
                     return Err(format!("expired after {:?} ({} of {} tasks answered)", self.config.timeout, states.len(), self.tasks));
                 }
                 _ = poll.tick() => {
-                    if self.finished.load(Ordering::Acquire) > 0 {
+                    if !stopping && self.finished.load(Ordering::Acquire) > 0 {
                         return Err("abandoned: a task finished".into());
                     }
                 }

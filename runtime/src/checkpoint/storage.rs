@@ -86,40 +86,7 @@ impl CheckpointStorage {
     /// Writes checkpoint `id`: the task files, then `_metadata`. Returns the directory and
     /// the bytes written.
     pub(crate) fn write(&self, id: u64, job: &str, tasks: Vec<TaskState>) -> std::io::Result<(PathBuf, u64)> {
-        let dir = self.chk(id);
-        std::fs::create_dir_all(&dir)?;
-        let mut files = Vec::with_capacity(tasks.len());
-        let mut size = 0;
-        for task in tasks {
-            let mut bytes = Vec::new();
-            task.sections.encode(&mut bytes);
-            let file = format!("task-{}-{}", task.chain, task.subtask);
-            write_synced(&dir.join(&file), &bytes)?;
-            size += bytes.len() as u64;
-            files.push(TaskFile {
-                chain: task.chain,
-                subtask: task.subtask,
-                parallelism: task.parallelism,
-                file,
-                len: bytes.len() as u64,
-                crc: crc32fast::hash(&bytes),
-            });
-        }
-        let meta = Metadata {
-            checkpoint: id,
-            job: job.to_owned(),
-            completed_at: crate::time::Clock::System.now(),
-            tasks: files,
-        };
-        let mut bytes = MAGIC.to_vec();
-        meta.encode(&mut bytes);
-        let tmp = dir.join("_metadata.inprogress");
-        write_synced(&tmp, &bytes)?;
-        std::fs::rename(&tmp, dir.join("_metadata"))?;
-        if let Ok(d) = std::fs::File::open(&dir) {
-            let _ = d.sync_all();
-        }
-        Ok((dir, size + bytes.len() as u64))
+        write_to(&self.chk(id), id, job, tasks)
     }
 
     /// The numbers of the checkpoints with a `_metadata`, oldest first.
@@ -162,6 +129,41 @@ impl CheckpointStorage {
         }
         None
     }
+}
+
+/// Writes checkpoint or savepoint `id` into `dir`: the task files, then `_metadata`.
+/// Returns the directory and the bytes written.
+pub(crate) fn write_to(dir: &Path, id: u64, job: &str, tasks: Vec<TaskState>) -> std::io::Result<(PathBuf, u64)> {
+    let dir = dir.to_path_buf();
+    std::fs::create_dir_all(&dir)?;
+    let mut files = Vec::with_capacity(tasks.len());
+    let mut size = 0;
+    for task in tasks {
+        let mut bytes = Vec::new();
+        task.sections.encode(&mut bytes);
+        let file = format!("task-{}-{}", task.chain, task.subtask);
+        write_synced(&dir.join(&file), &bytes)?;
+        size += bytes.len() as u64;
+        files.push(TaskFile {
+            chain: task.chain,
+            subtask: task.subtask,
+            parallelism: task.parallelism,
+            file,
+            len: bytes.len() as u64,
+            crc: crc32fast::hash(&bytes),
+        });
+    }
+    let meta =
+        Metadata { checkpoint: id, job: job.to_owned(), completed_at: crate::time::Clock::System.now(), tasks: files };
+    let mut bytes = MAGIC.to_vec();
+    meta.encode(&mut bytes);
+    let tmp = dir.join("_metadata.inprogress");
+    write_synced(&tmp, &bytes)?;
+    std::fs::rename(&tmp, dir.join("_metadata"))?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok((dir, size + bytes.len() as u64))
 }
 
 /// Reads the checkpoint or savepoint in `dir` (a `chk-<n>` directory, or a savepoint's),

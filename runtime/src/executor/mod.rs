@@ -3,7 +3,7 @@
 //! runtime, as each Flink task has its thread: producer and consumer run on different cores
 //! at once instead of taking turns on one worker, and a busy chain cannot starve another.
 
-use crate::checkpoint::coordinator::Coordinator;
+use crate::checkpoint::coordinator::{Coordinator, SavepointRequest};
 use crate::checkpoint::storage::Completed;
 use crate::checkpoint::{CheckpointConfig, CheckpointStorage, RestartStrategy};
 use crate::core::error::JobError;
@@ -15,10 +15,11 @@ use crate::net::links::Links;
 use crate::net::{Member, Placement};
 use std::any::Any;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 pub mod chains;
 mod savepoint;
@@ -42,6 +43,8 @@ pub(crate) struct JobGraph {
     /// `--from-savepoint PATH`: the savepoint or retained checkpoint the job starts from,
     /// and whether state of operators the job no longer has may be left behind.
     pub(crate) restore_from: Option<(std::path::PathBuf, bool)>,
+    /// `--savepoint-on-stop DIR [--drain]`: SIGTERM takes a savepoint and stops the job.
+    pub(crate) savepoint_on_stop: Option<(std::path::PathBuf, bool)>,
 }
 
 impl JobGraph {
@@ -57,6 +60,7 @@ impl JobGraph {
             checkpointing: None,
             restart: None,
             restore_from: None,
+            savepoint_on_stop: None,
         }
     }
 }
@@ -69,7 +73,7 @@ pub fn resolve_parallelism(env: &JobGraph, cli_default: usize) -> (usize, Vec<us
 
 /// Runs the job to its end (bounded sources), its first failure, or cancellation (SIGINT,
 /// SIGTERM, or `stop` being notified).
-pub fn execute(env: JobGraph, cli_default: usize, stop: Option<Arc<tokio::sync::Notify>>) -> Result<(), JobError> {
+pub fn execute(env: JobGraph, cli_default: usize, stop: Option<Arc<JobControl>>) -> Result<(), JobError> {
     execute_as(env, cli_default, stop, None)
 }
 
@@ -78,7 +82,7 @@ pub fn execute(env: JobGraph, cli_default: usize, stop: Option<Arc<tokio::sync::
 pub fn execute_as(
     env: JobGraph,
     cli_default: usize,
-    stop: Option<Arc<tokio::sync::Notify>>,
+    stop: Option<Arc<JobControl>>,
     member: Option<&Member>,
 ) -> Result<(), JobError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -101,7 +105,7 @@ struct Attempt {
 async fn run_restarting(
     env: JobGraph,
     cli_default: usize,
-    stop: Option<Arc<tokio::sync::Notify>>,
+    stop: Option<Arc<JobControl>>,
     member: Option<&Member>,
 ) -> Result<(), JobError> {
     let job = env.plan.job;
@@ -110,7 +114,8 @@ async fn run_restarting(
         None => None,
     };
     // A job restored without checkpoints of its own still hands its operators their state.
-    let checkpointing = env.checkpointing.clone().or_else(|| restored.as_ref().map(|_| CheckpointConfig::never()));
+    let keeps_state = restored.is_some() || env.savepoint_on_stop.is_some() || stop.is_some();
+    let checkpointing = env.checkpointing.clone().or_else(|| keeps_state.then(CheckpointConfig::never));
     let config = match (&checkpointing, member) {
         (Some(config), None) => Some(config.clone()),
         (Some(_), Some(m)) => {
@@ -160,7 +165,7 @@ async fn run_restarting(
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             why = crate::net::launcher::cancelled() => return Err(JobError::Cancelled(why)),
-            () = async { stop.as_ref().expect("checked").notified().await }, if stop.is_some() => {
+            () = async { stop.as_ref().expect("checked").notify.notified().await }, if stop.is_some() => {
                 return Err(JobError::Cancelled("cancelled"));
             }
         }
@@ -177,7 +182,7 @@ pub fn job_fingerprint(env: &JobGraph, cli_default: usize) -> u64 {
 async fn run(
     env: &JobGraph,
     cli_default: usize,
-    stop: Option<Arc<tokio::sync::Notify>>,
+    stop: Option<Arc<JobControl>>,
     member: Option<&Member>,
     attempt: Option<Attempt>,
     restarts: bool,
@@ -269,14 +274,70 @@ async fn run(
     }
     drop((done_tx, endpoints, checkpoints));
 
-    let outcome = tokio::select! {
-        r = wait_all(&mut done_rx, &mut running) => r,
-        why = crate::net::launcher::cancelled() => Err(JobError::Cancelled(why)),
-        () = async { stop.as_ref().expect("checked").notified().await }, if stop.is_some() => {
-            Err(JobError::Cancelled("cancelled"))
-        }
-        e = async { coordinator.expect("checked").run().await }, if coordinator.is_some() => Err(e),
+    // The coordinator runs beside the tasks, so that a savepoint that stops the job is
+    // written after they end.
+    let (requests, request_rx) = mpsc::unbounded_channel();
+    let mut coordinator = coordinator.map(|c| tokio::spawn(c.run(request_rx)));
+    // A savepoint that stops the job: what the coordinator answers, and who asked.
+    let mut stopping: Option<(SavepointAnswer, Option<SavepointReply>)> = None;
+    let ask = |dir: PathBuf, drain: bool| {
+        let (reply, answer) = oneshot::channel();
+        let _ = requests.send(SavepointRequest { dir, drain, reply });
+        answer
     };
+    let mut outcome = loop {
+        tokio::select! {
+            r = wait_all(&mut done_rx, &mut running) => break r,
+            why = crate::net::launcher::cancelled() => {
+                match (&env.savepoint_on_stop, &stopping, &coordinator) {
+                    (Some((dir, drain)), None, Some(_)) => {
+                        eprintln!(
+                            "job '{}': {why}: taking a savepoint under {} before it stops ({why} again cancels)",
+                            plan.job,
+                            dir.display()
+                        );
+                        stopping = Some((ask(dir.clone(), *drain), None));
+                    }
+                    _ => break Err(JobError::Cancelled(why)),
+                }
+            }
+            () = async { stop.as_ref().expect("checked").notify.notified().await }, if stop.is_some() => {
+                let request = stop.as_ref().and_then(|s| s.savepoint.lock().unwrap_or_else(|p| p.into_inner()).take());
+                match (request, &stopping, &coordinator) {
+                    (Some((dir, drain, reply)), None, Some(_)) => stopping = Some((ask(dir, drain), Some(reply))),
+                    (Some((_, _, reply)), _, _) => {
+                        let _ = reply.send(Err("the job takes no savepoint now (one is under way, or it has no state to keep)".into()));
+                    }
+                    (None, _, _) => break Err(JobError::Cancelled("cancelled")),
+                }
+            }
+            e = async {
+                match coordinator.as_mut() {
+                    Some(task) => task.await.unwrap_or_else(|e| JobError::Config(format!("the checkpoint coordinator stopped: {e}"))),
+                    None => std::future::pending().await,
+                }
+            } => break Err(e),
+        }
+    };
+    if let Some((answer, client)) = stopping.take() {
+        if outcome.is_ok() {
+            let result = match tokio::time::timeout(SAVEPOINT_TIMEOUT, answer).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err("the checkpoint coordinator stopped before the savepoint was written".into()),
+                Err(_) => Err(format!("the savepoint was not written within {SAVEPOINT_TIMEOUT:?}")),
+            };
+            match &result {
+                Ok(path) => eprintln!("job '{}' stopped with a savepoint: {}", plan.job, path.display()),
+                Err(why) => outcome = Err(JobError::Config(format!("job '{}' stopped, but {why}", plan.job))),
+            }
+            if let Some(client) = client {
+                let _ = client.send(result);
+            }
+        }
+    }
+    if let Some(task) = coordinator {
+        task.abort();
+    }
     if outcome.is_err() {
         cancel.store(true, Ordering::Relaxed);
     }
@@ -297,6 +358,22 @@ async fn run(
 
 /// How long a failed run's tasks get to stop before the job reports or restarts anyway.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a savepoint that stops the job may take to be written once the tasks ended.
+const SAVEPOINT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where the answer to [`crate::JobClient::stop_with_savepoint`] goes.
+pub(crate) type SavepointReply = oneshot::Sender<Result<PathBuf, String>>;
+
+/// The coordinator's answer to a savepoint asked for: its path, or why not.
+type SavepointAnswer = oneshot::Receiver<Result<PathBuf, String>>;
+
+/// How code that started a job reaches it: cancel it, or ask for a savepoint that stops it.
+#[derive(Default)]
+pub(crate) struct JobControl {
+    pub(crate) notify: tokio::sync::Notify,
+    pub(crate) savepoint: std::sync::Mutex<Option<(PathBuf, bool, SavepointReply)>>,
+}
 
 /// Runs `task` on a thread of its own with a single-threaded runtime; reports its end on `done`.
 fn spawn_thread(

@@ -163,6 +163,8 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     let uid = info.head_uid();
     let mut last_checkpoint = 0;
     let mut last_completed = 0;
+    // `Some(drain)` once a savepoint stopped the source.
+    let mut stopped = None;
     if let Some(c) = &info.checkpoints {
         last_checkpoint = c.start;
         last_completed = c.start;
@@ -204,6 +206,11 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
                 c.writer.write(uid, position);
             }
             info.checkpoint(&mut chain, id);
+            if let Some(drain) = info.checkpoints.as_ref().and_then(|c| c.stops_at(id)) {
+                // A savepoint that stops the job: nothing after its barrier.
+                stopped = Some(drain);
+                break;
+            }
         }
         info.notify_completed(&mut chain, &mut last_completed);
         let Some(_) = status else { continue };
@@ -215,9 +222,13 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
             last_flush = Instant::now();
         }
     }
-    // A bounded input is over: event time moves to its end, then the end flows downstream.
     info.ended();
-    chain.on_control(Control::Watermark(MAX_WATERMARK));
+    // A bounded input is over, or a savepoint stopped the job: event time moves to its end
+    // (unless the stop keeps windows open for the job that resumes from the savepoint),
+    // then the end flows downstream.
+    if stopped != Some(false) {
+        chain.on_control(Control::Watermark(MAX_WATERMARK));
+    }
     chain.on_control(Control::EndOfInput);
     finish(&mut chain, &mut blocked).await
 }

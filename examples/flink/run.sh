@@ -2,14 +2,16 @@
 # Runs the project's own Flink twins of its extra workloads on Apache Flink 2.3, as
 # ../../../shared/bench/flink/run.sh runs the reference workloads (the jars of the PyPI
 # package apache-flink; needs java 17): sliding-alert (SlidingBench.java), json-alert
-# (JsonAlert.java). Prints the same RESULT line.
-# usage: examples/flink/run.sh WORKLOAD N [PARALLELISM] [KEYS]
+# (JsonAlert.java), keyed-sum-checkpointed (KeyedSumCheckpointed.java: keyed-sum with a
+# checkpoint every CHECKPOINT_MS, hashmap state backend). Prints the same RESULT line.
+# usage: examples/flink/run.sh WORKLOAD N [PARALLELISM] [KEYS] [CHECKPOINT_MS]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 case "${1:-}" in
   sliding-alert) class=SlidingBench ;;
   json-alert) class=JsonAlert ;;
-  *) echo "usage: examples/flink/run.sh sliding-alert|json-alert N [PARALLELISM] [KEYS]" >&2; exit 2 ;;
+  keyed-sum-checkpointed) class=KeyedSumCheckpointed ;;
+  *) echo "usage: examples/flink/run.sh sliding-alert|json-alert|keyed-sum-checkpointed N [PARALLELISM] [KEYS] [CHECKPOINT_MS]" >&2; exit 2 ;;
 esac
 shift
 venv="${FLINK_VENV:-/tmp/flinkenv}"

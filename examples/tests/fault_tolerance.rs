@@ -71,6 +71,11 @@ fn a_killed_job_resumes_from_its_last_checkpoint_at_another_parallelism_with_exa
         .output()
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let restored = format!(
+        "job 'checkpointed_count' restored checkpoint {}",
+        &checkpoint.file_name().unwrap().to_string_lossy()[4..]
+    );
+    assert!(stderr(&resumed).contains(&restored), "the restore is reported with its time: {}", stderr(&resumed));
 
     let mut want = Vec::new();
     for k in 0..keys {

@@ -31,6 +31,15 @@ fn stateless(env: &mut Env) {
 fn keyed_sum(env: &mut Env) {
     let n: i64 = env.parameter_or("n", 1_000_000);
     let keys: i64 = env.parameter_or("keys", 10_000);
+    // `bench keyed-sum N P KEYS CHECKPOINT_MS`: checkpoints every CHECKPOINT_MS, all kept
+    // (their `_metadata` has what each cost).
+    let checkpoint_ms: u64 = env.parameter_or("checkpoint-ms", 0);
+    let checkpoint_dir = env.parameter("checkpoint-dir").unwrap_or_default().to_owned();
+    if checkpoint_ms > 0 {
+        env.enable_checkpointing(Duration::from_millis(checkpoint_ms))
+            .set_checkpoint_storage(checkpoint_dir)
+            .set_num_retained(usize::MAX);
+    }
     env.from_sequence(0, n - 1).map(|i| (mix(i).rem_euclid(keys), 1i64)).key_by(|t| t.0).sum(1).discard();
 }
 
@@ -207,7 +216,7 @@ fn main() {
         println!("{}", job(&args[1]).plan_json(p));
         return;
     }
-    if args.len() < 2 || args.len() > 4 {
+    if args.len() < 2 || args.len() > 5 {
         usage();
     }
     let job = job(&args[0]);
@@ -223,12 +232,52 @@ fn main() {
     let n = number(1, "N", 1);
     let p = number(2, "PARALLELISM", 1) as usize;
     let keys = number(3, "KEYS", 10_000);
-    let (n_s, keys_s) = (n.to_string(), keys.to_string());
+    let checkpoint_ms = number(4, "CHECKPOINT_MS", i64::MAX);
+    let checkpoints = std::env::temp_dir().join(format!("rill-bench-checkpoints-{}", std::process::id()));
+    let (n_s, keys_s, ms_s) = (n.to_string(), keys.to_string(), checkpoint_ms.to_string());
+    let mut params = vec!["--n", &n_s, "--keys", &keys_s];
+    if checkpoint_ms != i64::MAX {
+        params.extend(["--checkpoint-ms", &ms_s, "--checkpoint-dir", checkpoints.to_str().expect("a UTF-8 path")]);
+    }
     let start = Instant::now();
-    if let Err(e) = job.run(Some(p), &["--n", &n_s, "--keys", &keys_s]) {
+    if let Err(e) = job.run(Some(p), &params) {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
     let ms = start.elapsed().as_millis().max(1);
     println!("RESULT rill {} n={n} p={p} ms={ms} rate={:.0}", args[0], n as f64 * 1000.0 / ms as f64);
+    if checkpoint_ms != i64::MAX {
+        checkpoint_report(&checkpoints);
+        let _ = std::fs::remove_dir_all(&checkpoints);
+    }
+}
+
+/// `CHECKPOINTS count=.. pause_p99_ms=.. aligned_p50_ms=.. size_mb=..`: what the
+/// checkpoints of the run cost, from their `_metadata` (the synchronous pause of each task,
+/// the time until every task had answered, the bytes of each).
+fn checkpoint_report(dir: &std::path::Path) {
+    let mut pauses = Vec::new();
+    let mut aligned = Vec::new();
+    let mut sizes = Vec::new();
+    for job in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for chk in std::fs::read_dir(job.path()).into_iter().flatten().flatten() {
+            if let Ok(meta) = rill::checkpoint::storage::read_metadata(&chk.path()) {
+                pauses.extend(meta.tasks.iter().map(|t| t.pause_micros));
+                aligned.push(meta.aligned_micros);
+                sizes.push(meta.tasks.iter().map(|t| t.len).sum::<u64>());
+            }
+        }
+    }
+    let quantile = |v: &mut Vec<u64>, q: f64| {
+        v.sort_unstable();
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0) as f64 / 1000.0
+    };
+    let size = sizes.iter().max().copied().unwrap_or(0) as f64 / 1e6;
+    println!(
+        "CHECKPOINTS count={} pause_p50_ms={:.1} pause_p99_ms={:.1} aligned_p50_ms={:.1} size_mb={size:.1}",
+        aligned.len(),
+        quantile(&mut pauses, 0.5),
+        quantile(&mut pauses, 0.99),
+        quantile(&mut aligned, 0.5),
+    );
 }

@@ -28,6 +28,8 @@ pub(crate) struct TaskCheckpoints {
     acks: UnboundedSender<Ack>,
     /// Counts tasks that have ended: a checkpoint cannot complete without them.
     finished: Arc<AtomicUsize>,
+    /// Counts tasks that have opened (and restored their state).
+    opened: Arc<AtomicUsize>,
     /// The newest completed checkpoint.
     completed: Arc<AtomicU64>,
     /// Whether barriers are aligned.
@@ -64,9 +66,10 @@ impl TaskCheckpoints {
     }
 
     /// Sends what the task's operators wrote for `checkpoint`.
-    pub(crate) fn ack(&self, checkpoint: u64, chain: u32, subtask: usize, parallelism: usize) {
+    pub(crate) fn ack(&self, checkpoint: u64, chain: u32, subtask: usize, parallelism: usize, pause_micros: u64) {
         let sections: Vec<OperatorState> = self.writer.take();
-        let state = TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections };
+        let state =
+            TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros };
         let _ = self.acks.send(Ack { checkpoint, state });
     }
 
@@ -74,6 +77,16 @@ impl TaskCheckpoints {
     /// the job), and if so whether event time moves to its end first.
     pub(crate) fn stops_at(&self, checkpoint: u64) -> Option<bool> {
         (self.stop_at.load(Ordering::Acquire) == checkpoint).then(|| self.stop_drain.load(Ordering::Acquire))
+    }
+
+    /// The task has opened, its operators' state restored.
+    pub(crate) fn opened(&self) {
+        self.opened.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// How many tasks have opened.
+    pub(crate) fn opened_tasks(&self) -> Arc<AtomicUsize> {
+        self.opened.clone()
     }
 
     /// The task has ended.
@@ -132,6 +145,7 @@ impl Coordinator {
             trigger: trigger.clone(),
             acks: tx,
             finished: finished.clone(),
+            opened: Arc::new(AtomicUsize::new(0)),
             completed: completed.clone(),
             aligned: config.mode == crate::checkpoint::CheckpointingMode::ExactlyOnce,
             start: after,
@@ -214,8 +228,9 @@ impl Coordinator {
                 Ok(states) => {
                     let storage = self.storage.clone();
                     let (job, retained) = (self.job, self.config.retained);
+                    let aligned_in = last_end.duration_since(last_start);
                     let written = tokio::task::spawn_blocking(move || {
-                        let r = storage.write(id, job, states);
+                        let r = storage.write(id, job, states, aligned_in);
                         storage.prune(retained);
                         r
                     })
@@ -260,8 +275,10 @@ impl Coordinator {
     ) -> Result<std::path::PathBuf, String> {
         let path = dir.join(format!("savepoint-{id}"));
         let (job, target) = (self.job, path.clone());
-        let written =
-            tokio::task::spawn_blocking(move || crate::checkpoint::storage::write_to(&target, id, job, states)).await;
+        let written = tokio::task::spawn_blocking(move || {
+            crate::checkpoint::storage::write_to(&target, id, job, states, Duration::ZERO)
+        })
+        .await;
         match written {
             Ok(Ok(_)) => {
                 self.completed.store(id, Ordering::Release);

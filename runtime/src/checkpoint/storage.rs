@@ -9,9 +9,10 @@ use crate::checkpoint::snapshot::{OperatorState, Restored};
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The first bytes of `_metadata`, with the format's version.
-const MAGIC: &[u8; 8] = b"RILLCHK1";
+const MAGIC: &[u8; 8] = b"RILLCHK2";
 
 /// What `_metadata` holds.
 #[derive(Debug, Clone, PartialEq, crate::Codec)]
@@ -22,6 +23,9 @@ pub struct Metadata {
     pub job: String,
     /// When it completed, milliseconds since the epoch.
     pub completed_at: i64,
+    /// From the trigger until every task had answered, in microseconds (the barriers'
+    /// way through the job); writing the files comes after.
+    pub aligned_micros: u64,
     /// One per task.
     pub tasks: Vec<TaskFile>,
 }
@@ -41,6 +45,8 @@ pub struct TaskFile {
     pub len: u64,
     /// Its CRC-32.
     pub crc: u32,
+    /// How long the task stopped processing to write its state, in microseconds.
+    pub pause_micros: u64,
 }
 
 /// A task's state, as the coordinator receives it.
@@ -49,6 +55,8 @@ pub(crate) struct TaskState {
     pub subtask: u32,
     pub parallelism: u32,
     pub sections: Vec<OperatorState>,
+    /// How long the task stopped for the snapshot, in microseconds.
+    pub pause_micros: u64,
 }
 
 /// A completed checkpoint, read back.
@@ -85,8 +93,14 @@ impl CheckpointStorage {
 
     /// Writes checkpoint `id`: the task files, then `_metadata`. Returns the directory and
     /// the bytes written.
-    pub(crate) fn write(&self, id: u64, job: &str, tasks: Vec<TaskState>) -> std::io::Result<(PathBuf, u64)> {
-        write_to(&self.chk(id), id, job, tasks)
+    pub(crate) fn write(
+        &self,
+        id: u64,
+        job: &str,
+        tasks: Vec<TaskState>,
+        aligned_in: Duration,
+    ) -> std::io::Result<(PathBuf, u64)> {
+        write_to(&self.chk(id), id, job, tasks, aligned_in)
     }
 
     /// The numbers of the checkpoints with a `_metadata`, oldest first.
@@ -133,7 +147,13 @@ impl CheckpointStorage {
 
 /// Writes checkpoint or savepoint `id` into `dir`: the task files, then `_metadata`.
 /// Returns the directory and the bytes written.
-pub(crate) fn write_to(dir: &Path, id: u64, job: &str, tasks: Vec<TaskState>) -> std::io::Result<(PathBuf, u64)> {
+pub(crate) fn write_to(
+    dir: &Path,
+    id: u64,
+    job: &str,
+    tasks: Vec<TaskState>,
+    aligned_in: Duration,
+) -> std::io::Result<(PathBuf, u64)> {
     let dir = dir.to_path_buf();
     std::fs::create_dir_all(&dir)?;
     let mut files = Vec::with_capacity(tasks.len());
@@ -142,7 +162,9 @@ pub(crate) fn write_to(dir: &Path, id: u64, job: &str, tasks: Vec<TaskState>) ->
         let mut bytes = Vec::new();
         task.sections.encode(&mut bytes);
         let file = format!("task-{}-{}", task.chain, task.subtask);
-        write_synced(&dir.join(&file), &bytes)?;
+        // Not synced: a file the machine lost with its power fails its CRC, and the restore
+        // takes the checkpoint before; only `_metadata` is synced, before its rename.
+        std::fs::write(dir.join(&file), &bytes)?;
         size += bytes.len() as u64;
         files.push(TaskFile {
             chain: task.chain,
@@ -151,10 +173,16 @@ pub(crate) fn write_to(dir: &Path, id: u64, job: &str, tasks: Vec<TaskState>) ->
             file,
             len: bytes.len() as u64,
             crc: crc32fast::hash(&bytes),
+            pause_micros: task.pause_micros,
         });
     }
-    let meta =
-        Metadata { checkpoint: id, job: job.to_owned(), completed_at: crate::time::Clock::System.now(), tasks: files };
+    let meta = Metadata {
+        checkpoint: id,
+        job: job.to_owned(),
+        completed_at: crate::time::Clock::System.now(),
+        aligned_micros: aligned_in.as_micros() as u64,
+        tasks: files,
+    };
     let mut bytes = MAGIC.to_vec();
     meta.encode(&mut bytes);
     let tmp = dir.join("_metadata.inprogress");
@@ -166,16 +194,21 @@ pub(crate) fn write_to(dir: &Path, id: u64, job: &str, tasks: Vec<TaskState>) ->
     Ok((dir, size + bytes.len() as u64))
 }
 
-/// Reads the checkpoint or savepoint in `dir` (a `chk-<n>` directory, or a savepoint's),
-/// checking every file against its `_metadata`.
-pub fn read_dir(dir: &Path) -> Result<Completed, String> {
-    let dir = dir.to_path_buf();
+/// The `_metadata` of the checkpoint or savepoint in `dir`.
+pub fn read_metadata(dir: &Path) -> Result<Metadata, String> {
     let meta_path = dir.join("_metadata");
     let bytes = std::fs::read(&meta_path).map_err(|e| format!("{}: {e}", meta_path.display()))?;
     let body = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or_else(|| format!("{}: not a Rill checkpoint's metadata (or of another version)", meta_path.display()))?;
-    let meta: Metadata = decode_all(body).map_err(|e| format!("{}: damaged: {e}", meta_path.display()))?;
+    decode_all(body).map_err(|e| format!("{}: damaged: {e}", meta_path.display()))
+}
+
+/// Reads the checkpoint or savepoint in `dir` (a `chk-<n>` directory, or a savepoint's),
+/// checking every file against its `_metadata`.
+pub fn read_dir(dir: &Path) -> Result<Completed, String> {
+    let dir = dir.to_path_buf();
+    let meta = read_metadata(&dir)?;
     let mut operators: HashMap<String, Restored> = HashMap::new();
     for task in &meta.tasks {
         let path = dir.join(&task.file);
@@ -237,6 +270,7 @@ mod tests {
             subtask,
             parallelism: 2,
             sections: vec![OperatorState { uid: format!("op-{chain}"), bytes: bytes.to_vec() }],
+            pause_micros: 0,
         }
     }
 
@@ -250,7 +284,9 @@ mod tests {
     fn a_checkpoint_reads_back_as_written_and_old_ones_are_pruned() {
         let (_dir, storage) = storage();
         for id in 1..=3 {
-            storage.write(id, "job", vec![state(0, 0, &[id as u8]), state(0, 1, &[10 + id as u8])]).unwrap();
+            storage
+                .write(id, "job", vec![state(0, 0, &[id as u8]), state(0, 1, &[10 + id as u8])], Duration::ZERO)
+                .unwrap();
         }
         storage.prune(2);
         assert_eq!(storage.completed_ids(), [2, 3]);
@@ -262,8 +298,8 @@ mod tests {
     #[test]
     fn a_checkpoint_without_metadata_never_completed() {
         let (_dir, storage) = storage();
-        storage.write(1, "job", vec![state(0, 0, b"a")]).unwrap();
-        storage.write(2, "job", vec![state(0, 0, b"b")]).unwrap();
+        storage.write(1, "job", vec![state(0, 0, b"a")], Duration::ZERO).unwrap();
+        storage.write(2, "job", vec![state(0, 0, b"b")], Duration::ZERO).unwrap();
         std::fs::remove_file(storage.chk(2).join("_metadata")).unwrap();
         assert_eq!(storage.completed_ids(), [1]);
         assert_eq!(storage.latest(|_, _| {}).unwrap().checkpoint, 1);
@@ -272,8 +308,8 @@ mod tests {
     #[test]
     fn a_damaged_or_truncated_file_is_named_and_the_one_before_is_used() {
         let (_dir, storage) = storage();
-        storage.write(1, "job", vec![state(0, 0, b"first")]).unwrap();
-        storage.write(2, "job", vec![state(0, 0, b"second")]).unwrap();
+        storage.write(1, "job", vec![state(0, 0, b"first")], Duration::ZERO).unwrap();
+        storage.write(2, "job", vec![state(0, 0, b"second")], Duration::ZERO).unwrap();
         let file = storage.chk(2).join("task-0-0");
         let mut bytes = std::fs::read(&file).unwrap();
         let last = bytes.len() - 1;
@@ -288,7 +324,7 @@ mod tests {
         std::fs::write(&file, &bytes[..3]).unwrap();
         let why = storage.read(2).unwrap_err();
         assert!(why.contains("truncated"), "{why}");
-        std::fs::write(storage.chk(1).join("_metadata"), b"RILLCHK1\x01").unwrap();
+        std::fs::write(storage.chk(1).join("_metadata"), b"RILLCHK2\x01").unwrap();
         assert!(storage.read(1).unwrap_err().contains("_metadata: damaged"));
         assert!(storage.latest(|_, _| {}).is_none());
     }

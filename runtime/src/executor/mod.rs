@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 pub mod chains;
@@ -97,6 +97,8 @@ struct Attempt {
     config: CheckpointConfig,
     storage: CheckpointStorage,
     restored: Option<Completed>,
+    /// When reading the checkpoint restored from began.
+    restoring_since: Instant,
     completed: Arc<AtomicU64>,
 }
 
@@ -109,6 +111,7 @@ async fn run_restarting(
     member: Option<&Member>,
 ) -> Result<(), JobError> {
     let job = env.plan.job;
+    let mut restoring_since = Instant::now();
     let mut restored = match &env.restore_from {
         Some((path, allow_non_restored)) => Some(savepoint::open(env.plan, path, *allow_non_restored)?),
         None => None,
@@ -143,6 +146,7 @@ async fn run_restarting(
             config: config.clone(),
             storage: storage.clone(),
             restored: restored.take(),
+            restoring_since,
             completed: completed.clone(),
         });
         let restartable = strategy != RestartStrategy::None;
@@ -152,6 +156,7 @@ async fn run_restarting(
             Err(e) => e,
         };
         let Some(delay) = restarts.next(&strategy) else { return Err(error) };
+        let reading = Instant::now();
         restored = storage.as_ref().and_then(|s| {
             s.latest(|id, why| {
                 eprintln!("checkpoint {id} of job '{job}' cannot be restored: {why}; trying the one before")
@@ -169,6 +174,8 @@ async fn run_restarting(
                 return Err(JobError::Cancelled("cancelled"));
             }
         }
+        // The restore's time: reading the checkpoint, then the tasks opening with it.
+        restoring_since = Instant::now() - reading.elapsed().saturating_sub(delay);
     }
 }
 
@@ -220,8 +227,10 @@ async fn run(
     let endpoints = Arc::new(endpoints);
     let cancel = Arc::new(AtomicBool::new(false));
 
+    let mut restoring = None;
     let (coordinator, checkpoints) = match attempt {
         Some(a) => {
+            restoring = a.restored.as_ref().map(|c| (c.checkpoint, a.restoring_since));
             let tasks = env.chains.iter().map(|(chain, _)| par_of(*chain)).sum();
             let newest = a.storage.completed_ids().last().copied().unwrap_or(0);
             let restored_id = a.restored.as_ref().map_or(0, |c| c.checkpoint);
@@ -272,7 +281,9 @@ async fn run(
             running += 1;
         }
     }
+    let opened = checkpoints.as_ref().map(|c| c.opened_tasks());
     drop((done_tx, endpoints, checkpoints));
+    let tasks = running;
 
     // The coordinator runs beside the tasks, so that a savepoint that stops the job is
     // written after they end.
@@ -288,6 +299,16 @@ async fn run(
     let mut outcome = loop {
         tokio::select! {
             r = wait_all(&mut done_rx, &mut running) => break r,
+            () = async {
+                // Every task opened with its state: how long the restore took.
+                let opened = opened.as_ref().expect("checked");
+                while opened.load(Ordering::Acquire) < tasks {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            }, if restoring.is_some() && opened.is_some() => {
+                let (id, started) = restoring.take().expect("checked");
+                eprintln!("job '{}' restored checkpoint {id} in {} ms", plan.job, started.elapsed().as_millis());
+            }
             why = crate::net::launcher::cancelled() => {
                 match (&env.savepoint_on_stop, &stopping, &coordinator) {
                     (Some((dir, drain)), None, Some(_)) => {
@@ -319,6 +340,11 @@ async fn run(
             } => break Err(e),
         }
     };
+    if let (Some((id, started)), Some(opened)) = (restoring, &opened) {
+        if opened.load(Ordering::Acquire) >= tasks {
+            eprintln!("job '{}' restored checkpoint {id} in {} ms", plan.job, started.elapsed().as_millis());
+        }
+    }
     if let Some((answer, client)) = stopping.take() {
         if outcome.is_ok() {
             let result = match tokio::time::timeout(SAVEPOINT_TIMEOUT, answer).await {

@@ -65,14 +65,17 @@ impl TaskInfo {
     /// Passes the barrier of `checkpoint` through the chain (each stateful operator writes
     /// its state as it passes) and answers the coordinator with what they wrote.
     fn checkpoint<T, C: Collector<T>>(&self, chain: &mut C, checkpoint: u64) {
+        let started = Instant::now();
         chain.on_control(Control::Barrier(checkpoint));
-        self.ack(checkpoint);
+        self.ack(checkpoint, started);
     }
 
-    /// Answers the coordinator with what the chain's operators wrote for `checkpoint`.
-    fn ack(&self, checkpoint: u64) {
+    /// Answers the coordinator with what the chain's operators wrote for `checkpoint`, and
+    /// how long the task stopped for it since `started` (its synchronous pause).
+    fn ack(&self, checkpoint: u64, started: Instant) {
         if let Some(c) = &self.checkpoints {
-            c.ack(checkpoint, self.chain, self.subtask, self.parallelism);
+            let pause = started.elapsed().as_micros() as u64;
+            c.ack(checkpoint, self.chain, self.subtask, self.parallelism, pause);
         }
     }
 
@@ -177,6 +180,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
             };
             source.restore_positions(&positions)?;
         }
+        c.opened();
     }
     let mut blocked = Vec::new();
     let mut last_flush = Instant::now();
@@ -240,6 +244,9 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     mut info: TaskInfo,
 ) -> Result<(), JobError> {
     info.open(&mut chain)?;
+    if let Some(c) = &info.checkpoints {
+        c.opened();
+    }
     let mut gate = InputGate::new(channels);
     let mut aligner = Aligner::new(channels);
     let aligned = info.checkpoints.as_ref().is_some_and(|c| c.aligned);
@@ -352,6 +359,9 @@ pub(crate) async fn run_two_inputs<
         chain.open(&mut ctx)?;
     }
     drop(endpoints);
+    if let Some(c) = &info.checkpoints {
+        c.opened();
+    }
     let mut gate = InputGate::new(channels[0] + channels[1]);
     let mut aligner = Aligner::new(channels[0] + channels[1]);
     let aligned = info.checkpoints.as_ref().is_some_and(|c| c.aligned);
@@ -444,8 +454,9 @@ pub(crate) async fn run_two_inputs<
             let out = gate.on_control(channel as usize, control);
             match (control, out) {
                 (Control::Barrier(_), Some(Control::Barrier(id))) => {
+                    let started = Instant::now();
                     chain.on_control(Control::Barrier(id));
-                    info.ack(id);
+                    info.ack(id, started);
                     replay.extend(aligner.release());
                 }
                 (Control::Barrier(_), _) if aligned => aligner.block(channel),
@@ -458,8 +469,9 @@ pub(crate) async fn run_two_inputs<
                         chain.on_control(c);
                     }
                     if let Some(id) = gate.aligned_barrier() {
+                        let started = Instant::now();
                         chain.on_control(Control::Barrier(id));
-                        info.ack(id);
+                        info.ack(id, started);
                         replay.extend(aligner.release());
                     }
                 }

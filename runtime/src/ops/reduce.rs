@@ -209,7 +209,9 @@ where
 
     fn on_control(&mut self, control: Control) {
         if let (Control::Barrier(_), Some((writer, uid, key_groups))) = (control, &self.checkpoint) {
-            let mut entries = KeyedEntries::new(*key_groups);
+            // Each entry: its key group and length (8 bytes), key and aggregate (about their size).
+            let estimate = self.state.len() * (8 + std::mem::size_of::<KS::Key>() + std::mem::size_of::<T>());
+            let mut entries = KeyedEntries::with_capacity(*key_groups, estimate);
             let (k, v) = self.codec;
             for (key, acc) in &self.state {
                 if let Some(acc) = acc {

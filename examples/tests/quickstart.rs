@@ -219,7 +219,14 @@ fn bench_prints_a_result_line_comparable_with_flinks() {
     let out = run(bench, &["nonsense", "5"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown workload 'nonsense'"));
-    let _ = Duration::ZERO;
+    // With CHECKPOINT_MS: the checkpoints' costs, from their metadata.
+    let out = run(bench, &["keyed-sum", "3000000", "1", "10000", "20"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text.lines().find(|l| l.starts_with("CHECKPOINTS count=")).unwrap_or_else(|| panic!("{text}"));
+    let count: u64 = line["CHECKPOINTS count=".len()..].split(' ').next().unwrap().parse().unwrap();
+    assert!(count >= 1, "checkpoints were taken: {line}");
+    assert!(line.contains(" pause_p99_ms=") && line.contains(" size_mb="), "{line}");
 }
 
 #[test]

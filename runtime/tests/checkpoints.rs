@@ -402,3 +402,42 @@ fn stop_with_savepoint_and_drain_fires_the_open_windows() {
         "the open window fired with part of its records"
     );
 }
+
+/// Records a slow sink (1 ms each) took.
+static SLOW_SINK: AtomicU64 = AtomicU64::new(0);
+
+/// A fast source into a sink that takes 1 ms a record: the pipeline is backpressured the
+/// whole time, and checkpoints every 100 ms.
+#[rill::job(no_main)]
+fn backpressured(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(100)).set_checkpoint_storage(&dir).set_num_retained(1000);
+    env.from_sequence(0, 1_000_000_000).map(|n| (n % 13, n)).key_by(|(k, _)| *k).sum(1).sink_to(|_: (i64, i64)| {
+        SLOW_SINK.fetch_add(1, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(1));
+    });
+}
+
+#[test]
+fn checkpoints_complete_within_a_bound_while_a_slow_sink_backpressures_the_job() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let job = BACKPRESSURED_JOB.start(Some(1), &["--dir", dir.path().to_str().unwrap()]);
+    std::thread::sleep(Duration::from_secs(4));
+    job.cancel();
+    let _ = job.join();
+    let mut aligned = Vec::new();
+    for run in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        for chk in std::fs::read_dir(run.path()).unwrap().flatten() {
+            if let Ok(meta) = rill::checkpoint::storage::read_metadata(&chk.path()) {
+                aligned.push(meta.aligned_micros / 1000);
+            }
+        }
+    }
+    aligned.sort();
+    eprintln!("checkpoints took {aligned:?} ms; the sink took {} records", SLOW_SINK.load(Ordering::Relaxed));
+    assert!(aligned.len() >= 3, "checkpoints complete under backpressure: {aligned:?}");
+    // Without batches sized to the sink's rate, the first barrier waited behind 4 096
+    // queued records (four seconds) and none completed.
+    assert!(aligned.iter().all(|ms| *ms < 1_500), "each within 1.5 s: {aligned:?}");
+}

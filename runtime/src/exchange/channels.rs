@@ -1,6 +1,7 @@
 //! The sending side of one exchange edge in one upstream subtask: per-target batch buffers
 //! and the sends that wait for room.
 
+use super::debloat::Debloat;
 use crate::core::collector::BlockedSend;
 use crate::core::element::{Control, EncodedBatch, Message, Record, Timestamp};
 use crate::core::error::JobError;
@@ -19,6 +20,8 @@ pub(crate) struct Channels<T> {
     /// allocated.
     encoded: Vec<EncodedBatch<T>>,
     blocked: Vec<BlockedSend>,
+    /// Batch sizes that follow the consumers' rate under backpressure.
+    debloat: Debloat,
 }
 
 /// How an exchange encodes records that own heap memory: functions of the record type's
@@ -62,6 +65,7 @@ impl<T> Channels<T> {
             encoding,
             encoded: Vec::new(),
             blocked: Vec::new(),
+            debloat: Debloat::default(),
         }
     }
 
@@ -109,7 +113,7 @@ impl<T: Send + 'static> Channels<T> {
         match self.buffers.get_mut(target) {
             Some(buffer) if buffer.len() < buffer.capacity() => {
                 buffer.push(Record { value, timestamp });
-                if buffer.len() >= super::BATCH_SIZE {
+                if buffer.len() >= self.debloat.limit {
                     self.send_full(target);
                 }
             }
@@ -125,7 +129,7 @@ impl<T: Send + 'static> Channels<T> {
             panic!("a record for consumer {target} of an exchange with {consumers} consumers (was the writer opened?)");
         };
         (encoding.push)(batch, value, timestamp);
-        if batch.count >= super::BATCH_SIZE || batch.bytes.len() >= ENCODED_BATCH_BYTES {
+        if batch.count >= self.debloat.limit || batch.bytes.len() >= ENCODED_BATCH_BYTES {
             self.send_encoded(target);
         }
     }
@@ -164,15 +168,24 @@ impl<T: Send + 'static> Channels<T> {
         };
         buffer.reserve_exact(super::BATCH_SIZE.saturating_sub(buffer.len()).max(1));
         buffer.push(record);
-        if buffer.len() >= super::BATCH_SIZE {
+        if buffer.len() >= self.debloat.limit {
             self.send_full(target);
         }
     }
 
     fn send(&mut self, target: usize, message: Message<T>) {
+        let records = match &message {
+            Message::Records(batch) => batch.len(),
+            Message::Encoded(batch) => batch.count,
+            Message::Control(_) => 0,
+        };
+        let consumers = self.senders.len();
         let message = if self.blocked.is_empty() {
             match self.senders[target].try_send((self.channel, message)) {
-                Ok(()) => return,
+                Ok(()) => {
+                    self.debloat.sent(records, false, consumers);
+                    return;
+                }
                 Err(TrySendError::Full((_, m))) => m,
                 Err(TrySendError::Closed(_)) => {
                     self.blocked.push(Box::pin(async { Err(JobError::ChannelClosed) }));
@@ -182,6 +195,7 @@ impl<T: Send + 'static> Channels<T> {
         } else {
             message
         };
+        self.debloat.sent(records, true, consumers);
         // Park the send; later ones queue behind it so that the channel's order holds.
         let sender = self.senders[target].clone();
         let channel = self.channel;

@@ -7,6 +7,7 @@
 //! the writing task stops taking input until it completes: backpressure.
 
 mod channels;
+mod debloat;
 mod gate;
 mod route;
 mod writer;

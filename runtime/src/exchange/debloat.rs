@@ -82,8 +82,7 @@ mod tests {
         d.sent(100, true, 1);
         assert_eq!(d.limit, 25, "100 ms of records over 4 queued batches");
         // A fast consumer: batches grow to full size.
-        let mut fast = Debloat::default();
-        fast.since = Instant::now() - Duration::from_millis(100);
+        let mut fast = Debloat { since: Instant::now() - Duration::from_millis(100), ..Debloat::default() };
         fast.sent(3_000_000, true, 1);
         assert_eq!(fast.limit, BATCH_SIZE);
         // No more waiting: the size doubles back.

@@ -70,6 +70,13 @@ impl TaskInfo {
         self.ack(checkpoint, started);
     }
 
+    /// Whether `checkpoint` is a savepoint that stops the job without draining: event time
+    /// then stays where the savepoint has it (the channels that end after it must not move
+    /// the watermark and fire windows the resumed job will fire).
+    fn freezes_at(&self, checkpoint: u64) -> bool {
+        self.checkpoints.as_ref().and_then(|c| c.stops_at(checkpoint)) == Some(false)
+    }
+
     /// Answers the coordinator with what the chain's operators wrote for `checkpoint`, and
     /// how long the task stopped for it since `started` (its synchronous pause).
     fn ack(&self, checkpoint: u64, started: Instant) {
@@ -253,6 +260,8 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     // Messages held back while barriers aligned, taken before new input.
     let mut replay = VecDeque::new();
     let mut last_completed = info.checkpoints.as_ref().map_or(0, |c| c.start);
+    // Set by a savepoint that stops the job without draining.
+    let mut frozen = false;
     let mut blocked = Vec::new();
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     while !gate.finished() {
@@ -297,20 +306,21 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 match (control, out) {
                     (Control::Barrier(_), Some(Control::Barrier(id))) => {
                         info.checkpoint(&mut chain, id);
+                        frozen |= info.freezes_at(id);
                         replay.extend(aligner.release());
                     }
                     (Control::Barrier(_), _) if aligned => aligner.block(channel),
                     (Control::Barrier(_), _) => {}
                     (_, out) => {
-                        if let Some(c) = out {
-                            chain.on_control(c);
-                        }
-                        if let Some(c) = gate.take_pending() {
-                            chain.on_control(c);
+                        for c in out.into_iter().chain(gate.take_pending()) {
+                            if !(frozen && matches!(c, Control::Watermark(_))) {
+                                chain.on_control(c);
+                            }
                         }
                         if let Some(id) = gate.aligned_barrier() {
                             // The channels still to deliver the barrier have ended.
                             info.checkpoint(&mut chain, id);
+                            frozen |= info.freezes_at(id);
                             replay.extend(aligner.release());
                         }
                     }
@@ -371,6 +381,8 @@ pub(crate) async fn run_two_inputs<
     let mut ticker = Ticker::new(info.tick_interval, info.clock.clone());
     let (mut first_open, mut second_open) = (channels[0] > 0, channels[1] > 0);
     let mut last_completed = info.checkpoints.as_ref().map_or(0, |c| c.start);
+    // Set by a savepoint that stops the job without draining.
+    let mut frozen = false;
     while !gate.finished() {
         if ticker.due() {
             chain.on_processing_time(ticker.clock.now());
@@ -457,21 +469,22 @@ pub(crate) async fn run_two_inputs<
                     let started = Instant::now();
                     chain.on_control(Control::Barrier(id));
                     info.ack(id, started);
+                    frozen |= info.freezes_at(id);
                     replay.extend(aligner.release());
                 }
                 (Control::Barrier(_), _) if aligned => aligner.block(channel),
                 (Control::Barrier(_), _) => {}
                 (_, out) => {
-                    if let Some(c) = out {
-                        chain.on_control(c);
-                    }
-                    if let Some(c) = gate.take_pending() {
-                        chain.on_control(c);
+                    for c in out.into_iter().chain(gate.take_pending()) {
+                        if !(frozen && matches!(c, Control::Watermark(_))) {
+                            chain.on_control(c);
+                        }
                     }
                     if let Some(id) = gate.aligned_barrier() {
                         let started = Instant::now();
                         chain.on_control(Control::Barrier(id));
                         info.ack(id, started);
+                        frozen |= info.freezes_at(id);
                         replay.extend(aligner.release());
                     }
                 }

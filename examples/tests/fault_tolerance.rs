@@ -173,3 +173,43 @@ fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped(
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--drain goes with --savepoint-on-stop DIR"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exactly_once_output() {
+    let (n, keys) = (300_000i64, 7i64);
+    let dir = tempfile::tempdir().unwrap();
+    let (checkpoints, out) = (dir.path().join("checkpoints"), dir.path().join("out"));
+    let job = Command::new(CHECKPOINTED_COUNT)
+        .args(["-p", "2", "--processes", "2", "--checkpoint-interval", "50ms"])
+        .args(["--checkpoint-dir", checkpoints.to_str().unwrap()])
+        .args(["--", "--n", &n.to_string(), "--out", out.to_str().unwrap(), "--pause-every", "200"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while newest_checkpoint(&checkpoints).is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(newest_checkpoint(&checkpoints).is_some(), "a checkpoint completed over two processes");
+    // SIGKILL to worker 1, found by its arguments (unique to this test's output directory).
+    let pattern = format!("worker 1 --coordinator .*{}", out.display());
+    let pid = Command::new("pgrep").args(["-f", &pattern]).output().unwrap();
+    let pid = String::from_utf8_lossy(&pid.stdout).lines().next().expect("worker 1 runs").to_owned();
+    assert!(Command::new("kill").args(["-KILL", &pid]).status().unwrap().success());
+
+    let ended = job.wait_with_output().unwrap();
+    let err = stderr(&ended);
+    assert!(ended.status.success(), "the job restarts and ends: {err}");
+    assert!(err.contains("worker process 1"), "the failure names the worker: {err}");
+    assert!(err.contains("restarting its processes") && err.contains("from checkpoint"), "{err}");
+
+    let mut want = Vec::new();
+    for k in 0..keys {
+        let count = (0..n).filter(|i| i % keys == k).count();
+        want.extend((1..=count).map(|c| format!("({k},{c})")));
+    }
+    want.sort();
+    let got = committed_lines(&out);
+    assert_eq!(got.len(), want.len(), "every line once");
+    assert!(got == want, "the lines of a run without the kill");
+}

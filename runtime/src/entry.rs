@@ -306,7 +306,15 @@ pub fn main(job: &Job) -> ! {
         std::process::exit(2);
     }
     if let Some(n) = options.processes.filter(|n| *n > 1 && !options.plan) {
-        let outcome = crate::net::run_processes(n, cli_default, &options.parameters);
+        let checkpoints = env.graph.checkpointing.as_ref().map(|c| crate::net::launcher::ProcessCheckpoints {
+            job: plan.job.to_owned(),
+            interval: c.interval,
+            dir: c.base_dir().join(crate::checkpoint::storage::new_job_id()),
+            retained: c.retained,
+            restart: env.graph.restart.clone().unwrap_or_else(crate::checkpoint::RestartStrategy::exponential_delay),
+            restore: env.graph.restore_from.as_ref().map(|(path, _)| path.clone()),
+        });
+        let outcome = crate::net::run_processes(n, cli_default, &options.parameters, checkpoints);
         exit_with(plan.job, outcome);
     }
     let worker = match &options.worker {

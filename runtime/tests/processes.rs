@@ -26,7 +26,7 @@ fn members(n: usize) -> Vec<Member> {
     listeners
         .into_iter()
         .enumerate()
-        .map(|(index, listener)| Member { index, peers: peers.clone(), listener, secret: secret.clone() })
+        .map(|(index, listener)| Member::new(index, peers.clone(), listener, secret.clone()))
         .collect()
 }
 

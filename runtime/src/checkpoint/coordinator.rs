@@ -265,6 +265,55 @@ impl Coordinator {
         }
     }
 
+    /// Takes checkpoints as the coordinator of a job split over processes asks
+    /// (`--processes`): this worker's tasks write their share into the checkpoint's
+    /// directory and it answers `checkpointed N` (or `declined N WHY`); `complete N` lets
+    /// its sinks commit.
+    pub(crate) async fn run_member(
+        mut self,
+        mut control: UnboundedReceiver<crate::net::ControlMessage>,
+        replies: Arc<std::sync::Mutex<std::net::TcpStream>>,
+        index: usize,
+    ) -> JobError {
+        use crate::net::ControlMessage;
+        use std::io::Write;
+        let reply = |line: String| {
+            let mut stream = replies.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = writeln!(stream, "{line}").and_then(|()| stream.flush());
+        };
+        loop {
+            match control.recv().await {
+                None => return std::future::pending().await,
+                Some(ControlMessage::Complete(id)) => self.completed.store(id, Ordering::Release),
+                Some(ControlMessage::Checkpoint(id)) => {
+                    if self.finished.load(Ordering::Acquire) > 0 {
+                        reply(format!("declined {id} a task of worker {index} has finished"));
+                        continue;
+                    }
+                    self.trigger.store(id, Ordering::Release);
+                    let outcome = match self.collect(id, Instant::now(), false).await {
+                        Ok(states) => {
+                            let dir = self.storage.chk(id);
+                            tokio::task::spawn_blocking(move || {
+                                crate::checkpoint::storage::write_part(&dir, index, states)
+                            })
+                            .await
+                            .map_err(|e| e.to_string())
+                            .and_then(|r| {
+                                r.map_err(|e| format!("cannot write to {}: {e}", self.storage.dir().display()))
+                            })
+                        }
+                        Err(why) => Err(why),
+                    };
+                    match outcome {
+                        Ok(()) => reply(format!("checkpointed {id}")),
+                        Err(why) => reply(format!("declined {id} {}", why.replace('\n', " "))),
+                    }
+                }
+            }
+        }
+    }
+
     /// Writes savepoint `id` under `dir` (`savepoint-<id>`, never pruned) and marks it
     /// completed: the job's sinks commit what they held for it.
     async fn write_savepoint(

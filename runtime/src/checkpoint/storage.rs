@@ -87,7 +87,8 @@ impl CheckpointStorage {
         &self.dir
     }
 
-    fn chk(&self, id: u64) -> PathBuf {
+    /// The directory of checkpoint `id`.
+    pub(crate) fn chk(&self, id: u64) -> PathBuf {
         self.dir.join(format!("chk-{id}"))
     }
 
@@ -154,8 +155,14 @@ pub(crate) fn write_to(
     tasks: Vec<TaskState>,
     aligned_in: Duration,
 ) -> std::io::Result<(PathBuf, u64)> {
-    let dir = dir.to_path_buf();
-    std::fs::create_dir_all(&dir)?;
+    let (files, size) = write_tasks(dir, tasks)?;
+    let meta_size = write_metadata(dir, id, job, files, aligned_in)?;
+    Ok((dir.to_path_buf(), size + meta_size))
+}
+
+/// Writes each task's file into `dir`; returns their entries for `_metadata` and their size.
+fn write_tasks(dir: &Path, tasks: Vec<TaskState>) -> std::io::Result<(Vec<TaskFile>, u64)> {
+    std::fs::create_dir_all(dir)?;
     let mut files = Vec::with_capacity(tasks.len());
     let mut size = 0;
     for task in tasks {
@@ -176,6 +183,12 @@ pub(crate) fn write_to(
             pause_micros: task.pause_micros,
         });
     }
+    Ok((files, size))
+}
+
+/// Writes `_metadata` last, under a temporary name renamed into place: the checkpoint is
+/// complete once it is there. Returns its size.
+fn write_metadata(dir: &Path, id: u64, job: &str, files: Vec<TaskFile>, aligned_in: Duration) -> std::io::Result<u64> {
     let meta = Metadata {
         checkpoint: id,
         job: job.to_owned(),
@@ -188,10 +201,34 @@ pub(crate) fn write_to(
     let tmp = dir.join("_metadata.inprogress");
     write_synced(&tmp, &bytes)?;
     std::fs::rename(&tmp, dir.join("_metadata"))?;
-    if let Ok(d) = std::fs::File::open(&dir) {
+    if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
-    Ok((dir, size + bytes.len() as u64))
+    Ok(bytes.len() as u64)
+}
+
+/// A worker's share of a checkpoint of a job split over processes (`--processes`): its
+/// tasks' files, and `_worker-<index>` listing them, which the coordinator merges into
+/// `_metadata` once every worker has written its share.
+pub(crate) fn write_part(dir: &Path, index: usize, tasks: Vec<TaskState>) -> std::io::Result<()> {
+    let (files, _) = write_tasks(dir, tasks)?;
+    let mut bytes = Vec::new();
+    files.encode(&mut bytes);
+    write_synced(&dir.join(format!("_worker-{index}")), &bytes)
+}
+
+/// The coordinator's end of a checkpoint over `workers` processes: `_metadata` from their
+/// shares (see [`write_part`]).
+pub(crate) fn merge_parts(dir: &Path, id: u64, job: &str, workers: usize, aligned_in: Duration) -> Result<(), String> {
+    let mut files = Vec::new();
+    for index in 0..workers {
+        let path = dir.join(format!("_worker-{index}"));
+        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let part: Vec<TaskFile> = decode_all(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))?;
+        files.extend(part);
+    }
+    write_metadata(dir, id, job, files, aligned_in).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(())
 }
 
 /// The `_metadata` of the checkpoint or savepoint in `dir`.

@@ -119,17 +119,13 @@ async fn run_restarting(
     // A job restored without checkpoints of its own still hands its operators their state.
     let keeps_state = restored.is_some() || env.savepoint_on_stop.is_some() || stop.is_some();
     let checkpointing = env.checkpointing.clone().or_else(|| keeps_state.then(CheckpointConfig::never));
+    // A worker of a job split over processes writes its share of each checkpoint into the
+    // job's directory, which its coordinator names.
+    let member_dir = member.and_then(|_| std::env::var_os(CHECKPOINT_JOB_DIR_ENV)).map(PathBuf::from);
     let config = match (&checkpointing, member) {
         (Some(config), None) => Some(config.clone()),
-        (Some(_), Some(m)) => {
-            if m.index == 0 {
-                eprintln!(
-                    "warning: job '{job}' takes no checkpoints when split over processes (--processes) yet: \
-                     it runs without them"
-                );
-            }
-            None
-        }
+        (Some(config), Some(_)) if member_dir.is_some() => Some(config.clone()),
+        (Some(_), Some(_)) => None,
         (None, _) => None,
     };
     let strategy = match (&env.restart, &env.checkpointing) {
@@ -137,8 +133,10 @@ async fn run_restarting(
         (_, Some(_)) if member.is_none() => RestartStrategy::exponential_delay(),
         _ => RestartStrategy::None,
     };
-    let storage =
-        config.as_ref().map(|c| CheckpointStorage::new(c.base_dir().join(crate::checkpoint::storage::new_job_id())));
+    let storage = config.as_ref().map(|c| match &member_dir {
+        Some(dir) => CheckpointStorage::new(dir.clone()),
+        None => CheckpointStorage::new(c.base_dir().join(crate::checkpoint::storage::new_job_id())),
+    });
     let completed = Arc::new(AtomicU64::new(0));
     let mut restarts = crate::checkpoint::config::Restarts::default();
     loop {
@@ -231,7 +229,11 @@ async fn run(
     let (coordinator, checkpoints) = match attempt {
         Some(a) => {
             restoring = a.restored.as_ref().map(|c| (c.checkpoint, a.restoring_since));
-            let tasks = env.chains.iter().map(|(chain, _)| par_of(*chain)).sum();
+            let tasks = env
+                .chains
+                .iter()
+                .map(|(chain, _)| (0..par_of(*chain)).filter(|s| placement.is_local(*s)).count())
+                .sum();
             let newest = a.storage.completed_ids().last().copied().unwrap_or(0);
             let restored_id = a.restored.as_ref().map_or(0, |c| c.checkpoint);
             let after = newest.max(a.completed.load(Ordering::Acquire)).max(restored_id);
@@ -288,7 +290,11 @@ async fn run(
     // The coordinator runs beside the tasks, so that a savepoint that stops the job is
     // written after they end.
     let (requests, request_rx) = mpsc::unbounded_channel();
-    let mut coordinator = coordinator.map(|c| tokio::spawn(c.run(request_rx)));
+    let control = member.and_then(|m| Some((m.control.lock().ok()?.take()?, m.replies.clone()?, m.index)));
+    let mut coordinator = coordinator.map(|c| match control {
+        Some((control, replies, index)) => tokio::spawn(c.run_member(control, replies, index)),
+        None => tokio::spawn(c.run(request_rx)),
+    });
     // A savepoint that stops the job: what the coordinator answers, and who asked.
     let mut stopping: Option<(SavepointAnswer, Option<SavepointReply>)> = None;
     let ask = |dir: PathBuf, drain: bool| {
@@ -381,6 +387,10 @@ async fn run(
     }
     outcome
 }
+
+/// The environment variable in which the coordinator of a job split over processes names
+/// the directory its workers write their checkpoints into.
+pub(crate) const CHECKPOINT_JOB_DIR_ENV: &str = "RILL_CHECKPOINT_JOB_DIR";
 
 /// How long a failed run's tasks get to stop before the job reports or restarts anyway.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);

@@ -13,7 +13,7 @@
 //! not stop within [`TERM_GRACE`] of a SIGTERM are killed.
 
 use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
-use super::Member;
+use super::{ControlMessage, Member};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -57,24 +57,88 @@ impl Outcome {
     }
 }
 
+/// The checkpoints of a job split over processes: the coordinator triggers them, each
+/// worker writes its share into `dir`, the coordinator writes `_metadata` last.
+pub struct ProcessCheckpoints {
+    /// The job's name.
+    pub job: String,
+    /// Time between checkpoints.
+    pub interval: Duration,
+    /// The job's checkpoint directory (`<checkpoint dir>/<job id>`).
+    pub dir: std::path::PathBuf,
+    /// Completed checkpoints kept.
+    pub retained: usize,
+    /// What happens when a worker fails.
+    pub restart: crate::checkpoint::RestartStrategy,
+    /// Where the job starts from (`--from-savepoint`), if anywhere.
+    pub restore: Option<std::path::PathBuf>,
+}
+
 /// Runs the job over `processes` workers of this binary, each with `parallelism` as its
-/// `-p`; returns the first failure (naming the process), or how the job ended.
-pub fn run_processes(processes: usize, parallelism: usize, parameters: &[String]) -> Outcome {
-    match coordinate(processes, parallelism, parameters) {
-        Ok(o) => o,
-        Err(e) => Outcome::Failed(e),
+/// `-p`; returns the first failure (naming the process), or how the job ended. With
+/// checkpoints, a failed worker restarts the job, every worker, from the last checkpoint
+/// under the restart strategy.
+pub fn run_processes(
+    processes: usize,
+    parallelism: usize,
+    parameters: &[String],
+    checkpoints: Option<ProcessCheckpoints>,
+) -> Outcome {
+    let mut restarts = crate::checkpoint::config::Restarts::default();
+    let mut restore = checkpoints.as_ref().and_then(|c| c.restore.clone());
+    loop {
+        let outcome = match coordinate(processes, parallelism, parameters, checkpoints.as_ref(), restore.as_deref()) {
+            Ok(o) => o,
+            Err(e) => Outcome::Failed(e),
+        };
+        let (Outcome::Failed(why) | Outcome::FailedAfter(why), Some(c)) = (&outcome, &checkpoints) else {
+            return outcome;
+        };
+        let Some(delay) = restarts.next(&c.restart) else { return outcome };
+        let storage = crate::checkpoint::CheckpointStorage::new(c.dir.clone());
+        let latest = storage.completed_ids().last().map(|id| storage.chk(*id));
+        restore = latest.clone().or(restore);
+        let from = match &restore {
+            Some(path) => format!("checkpoint {}", path.display()),
+            None => "the beginning (no checkpoint to restore)".to_owned(),
+        };
+        eprintln!("job '{}' failed: {why}; restarting its processes in {delay:?} from {from}", c.job);
+        std::thread::sleep(delay);
     }
 }
 
-fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Result<Outcome, String> {
+/// What the coordinator hears: a worker's result, its share of a checkpoint, a signal, time.
+enum Event {
+    Outcome(Outcome),
+    Checkpointed(u64),
+    Declined(u64, String),
+    Tick,
+}
+
+fn coordinate(
+    processes: usize,
+    parallelism: usize,
+    parameters: &[String],
+    checkpoints: Option<&ProcessCheckpoints>,
+    restore: Option<&std::path::Path>,
+) -> Result<Outcome, String> {
     let control = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let addr = control.local_addr().map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this job binary to start its workers: {e}"))?;
     let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
     let mut children = Workers(Vec::new());
     for i in 0..processes {
-        let child = Command::new(&exe)
-            .args(["-p", &parallelism.to_string(), "--worker", &i.to_string(), "--coordinator", &addr.to_string()])
+        let mut command = Command::new(&exe);
+        command.args(["-p", &parallelism.to_string(), "--worker", &i.to_string(), "--coordinator", &addr.to_string()]);
+        if let Some(c) = checkpoints {
+            // Every worker writes its share of each checkpoint into the job's directory.
+            command.args(["--checkpoint-interval", &format!("{}ms", c.interval.as_millis().max(1))]);
+            command.env(crate::executor::CHECKPOINT_JOB_DIR_ENV, &c.dir);
+        }
+        if let Some(path) = restore {
+            command.arg("--from-savepoint").arg(path);
+        }
+        let child = command
             .arg("--")
             .args(parameters)
             // Out of band: the environment is readable by this user only, argv by everyone.
@@ -86,15 +150,33 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
     }
     let (streams, peers) = accept_workers(&control, &secret, processes, || children.check_alive())?;
     let peers: Vec<String> = peers.iter().map(SocketAddr::to_string).collect();
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel::<(usize, Event)>();
+    let mut writers = Vec::with_capacity(processes);
     for (index, mut stream) in streams.into_iter().enumerate() {
         writeln!(stream, "peers {}", peers.join(" ")).map_err(|e| format!("cannot reach worker {index}: {e}"))?;
+        writers.push(stream.try_clone().map_err(|e| format!("cannot reach worker {index}: {e}"))?);
         let tx = tx.clone();
         stream.set_read_timeout(Some(HEARTBEAT_TIMEOUT)).map_err(|e| e.to_string())?;
         std::thread::spawn(move || {
-            let _ = tx.send((index, outcome_of(&stream)));
+            let outcome = outcome_of(&stream, |event| {
+                let _ = tx.send((index, event));
+            });
+            let _ = tx.send((index, Event::Outcome(outcome)));
         });
     }
+    if let Some(c) = checkpoints {
+        let (tx, every) = (tx.clone(), c.interval);
+        std::thread::Builder::new()
+            .name("checkpoint timer".into())
+            .spawn(move || loop {
+                std::thread::sleep(every);
+                if tx.send((TICK, Event::Tick)).is_err() {
+                    return;
+                }
+            })
+            .map_err(|e| format!("cannot start the checkpoint timer: {e}"))?;
+    }
+    let mut checkpointing = Checkpointing { next: restore_id(restore) + 1, pending: None };
     // Ctrl-C reaches the workers too (one process group); SIGTERM is passed on to them.
     // Either way they cancel and report, and the coordinator reports the job cancelled.
     std::thread::Builder::new()
@@ -103,7 +185,7 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(runtime) = runtime {
                 let why = runtime.block_on(crate::net::launcher::cancelled());
-                let _ = tx.send((SIGNAL, Outcome::Cancelled(why.to_owned())));
+                let _ = tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned()))));
             }
         })
         .map_err(|e| format!("cannot watch for signals: {e}"))?;
@@ -122,13 +204,35 @@ fn coordinate(processes: usize, parallelism: usize, parameters: &[String]) -> Re
             },
             (None, Some(grace)) => match rx.recv_timeout(grace.saturating_duration_since(Instant::now())) {
                 Ok(next) => next,
-                Err(mpsc::RecvTimeoutError::Timeout) => (GRACE_OVER, Outcome::Finished),
+                Err(mpsc::RecvTimeoutError::Timeout) => (GRACE_OVER, Event::Outcome(Outcome::Finished)),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             },
             (None, None) => match rx.recv() {
                 Ok(next) => next,
                 Err(_) => break,
             },
+        };
+        let next = match next {
+            (index, Event::Outcome(o)) => (index, o),
+            (_, Event::Tick) => {
+                if checkpoints.is_some() && terminated.is_none() && cancelled.is_none() {
+                    checkpointing.trigger(&mut writers, processes);
+                }
+                continue;
+            }
+            (index, Event::Checkpointed(id)) => {
+                if let Some(c) = checkpoints {
+                    checkpointing.checkpointed(c, &mut writers, processes, index, id);
+                }
+                continue;
+            }
+            (index, Event::Declined(id, why)) => {
+                if checkpointing.pending.as_ref().is_some_and(|p| p.0 == id) {
+                    eprintln!("checkpoint {id} failed: worker process {index} declined it: {why}");
+                    checkpointing.pending = None;
+                }
+                continue;
+            }
         };
         if next.0 == SIGNAL {
             if let Outcome::Cancelled(why) = next.1 {
@@ -268,15 +372,90 @@ fn describe_exit(status: std::process::ExitStatus) -> String {
 /// The "worker index" of a signal the coordinator received.
 const SIGNAL: usize = usize::MAX;
 
+/// The "worker index" of the checkpoint timer.
+const TICK: usize = usize::MAX - 2;
+
+/// The number of the checkpoint a job restores from (0: none): new ones follow it.
+fn restore_id(restore: Option<&std::path::Path>) -> u64 {
+    restore.and_then(|p| crate::checkpoint::storage::read_metadata(p).ok()).map_or(0, |m| m.checkpoint)
+}
+
+/// The coordinator's checkpoints: the next number, and the one under way with the workers
+/// that have written their share.
+struct Checkpointing {
+    next: u64,
+    pending: Option<(u64, Vec<bool>, Instant)>,
+}
+
+impl Checkpointing {
+    /// Asks every worker for checkpoint `next`, unless one is under way.
+    fn trigger(&mut self, writers: &mut [TcpStream], processes: usize) {
+        if self.pending.is_some() {
+            return;
+        }
+        let id = self.next;
+        self.next += 1;
+        self.pending = Some((id, vec![false; processes], Instant::now()));
+        tell(writers, &format!("checkpoint {id}"));
+    }
+
+    /// Worker `index` wrote its share of `id`: once all have, `_metadata` makes it complete
+    /// and the workers hear so.
+    fn checkpointed(
+        &mut self,
+        c: &ProcessCheckpoints,
+        writers: &mut [TcpStream],
+        processes: usize,
+        index: usize,
+        id: u64,
+    ) {
+        let Some((pending, done, started)) = self.pending.as_mut() else { return };
+        if *pending != id || index >= done.len() {
+            return;
+        }
+        done[index] = true;
+        if !done.iter().all(|d| *d) {
+            return;
+        }
+        let storage = crate::checkpoint::CheckpointStorage::new(c.dir.clone());
+        match crate::checkpoint::storage::merge_parts(&storage.chk(id), id, &c.job, processes, started.elapsed()) {
+            Ok(()) => {
+                storage.prune(c.retained);
+                tell(writers, &format!("complete {id}"));
+            }
+            Err(why) => eprintln!("checkpoint {id} of job '{}' failed: {why}", c.job),
+        }
+        self.pending = None;
+    }
+}
+
+/// Sends `line` to every worker (one that is gone is noticed by its reader).
+fn tell(writers: &mut [TcpStream], line: &str) {
+    for w in writers {
+        let _ = writeln!(w, "{line}").and_then(|()| w.flush());
+    }
+}
+
 /// The "worker index" of the end of the grace period after a SIGTERM.
 const GRACE_OVER: usize = usize::MAX - 1;
 
-/// How a worker's share ended, as its control connection says: heartbeats until its result.
-/// A connection silent for [`HEARTBEAT_TIMEOUT`] is a worker that stopped answering.
-fn outcome_of(stream: &TcpStream) -> Outcome {
+/// How a worker's share ended, as its control connection says: heartbeats and checkpoint
+/// answers (handed to `event`) until its result. A connection silent for
+/// [`HEARTBEAT_TIMEOUT`] is a worker that stopped answering.
+fn outcome_of(stream: &TcpStream, mut event: impl FnMut(Event)) -> Outcome {
+    let mut lines = LineReader::new(stream);
     loop {
-        match read_line(stream) {
+        match lines.next() {
             Ok(line) if line == "alive" => continue,
+            Ok(line) if line.starts_with("checkpointed ") || line.starts_with("declined ") => {
+                let mut words = line.splitn(3, ' ');
+                let (kind, id) = (words.next().unwrap_or(""), words.next().and_then(|n| n.parse().ok()));
+                match (kind, id) {
+                    ("checkpointed", Some(id)) => event(Event::Checkpointed(id)),
+                    ("declined", Some(id)) => event(Event::Declined(id, words.next().unwrap_or("").to_owned())),
+                    _ => return Outcome::Failed(format!("said '{line}', which is not a checkpoint's answer")),
+                }
+            }
             Ok(line) => return parse_outcome(&line),
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
                 return Outcome::Failed(format!(
@@ -352,6 +531,33 @@ impl Drop for Workers {
 const MAX_LINE: u64 = 64 * 1024;
 
 /// Reads one control line, of at most [`MAX_LINE`] bytes.
+/// Lines from a connection, each at most [`MAX_LINE`] bytes, none lost between reads (a
+/// reader made for each line would drop what it buffered past the first).
+struct LineReader<'a> {
+    reader: BufReader<&'a TcpStream>,
+}
+
+impl<'a> LineReader<'a> {
+    fn new(stream: &'a TcpStream) -> Self {
+        LineReader { reader: BufReader::new(stream) }
+    }
+
+    fn next(&mut self) -> std::io::Result<String> {
+        let mut line = String::new();
+        std::io::Read::take(&mut self.reader, MAX_LINE).read_line(&mut line)?;
+        if line.is_empty() {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
+        }
+        if !line.ends_with('\n') && line.len() as u64 >= MAX_LINE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a control line longer than {MAX_LINE} bytes"),
+            ));
+        }
+        Ok(line.trim_end().to_owned())
+    }
+}
+
 fn read_line(stream: &TcpStream) -> std::io::Result<String> {
     let mut line = String::new();
     BufReader::new(std::io::Read::take(stream, MAX_LINE)).read_line(&mut line)?;
@@ -422,12 +628,21 @@ impl Coordinator {
             return Err(format!("worker {index} of a job with {} processes", peers.len()));
         }
         let watch = stream.try_clone().map_err(|e| e.to_string())?;
+        let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("coordinator watch".into())
             .spawn(move || {
-                let mut byte = [0u8; 1];
-                // The coordinator sends nothing more: a read that returns means it is gone.
-                let _ = std::io::Read::read(&mut &watch, &mut byte);
+                // The coordinator sends checkpoint messages; anything else, or the end of the
+                // connection, means it is gone.
+                let mut lines = LineReader::new(&watch);
+                while let Ok(line) = lines.next() {
+                    match ControlMessage::parse(&line) {
+                        Some(m) => {
+                            let _ = control_tx.send(m);
+                        }
+                        None => break,
+                    }
+                }
                 if REPORTED.load(Ordering::SeqCst) {
                     return; // It closed because it has this worker's result.
                 }
@@ -450,7 +665,15 @@ impl Coordinator {
                 }
             })
             .map_err(|e| e.to_string())?;
-        Ok((Member { index, peers, listener, secret }, Coordinator { stream }))
+        let member = Member {
+            index,
+            peers,
+            listener,
+            secret,
+            control: std::sync::Mutex::new(Some(control_rx)),
+            replies: Some(stream.clone()),
+        };
+        Ok((member, Coordinator { stream }))
     }
 
     /// Reports how this worker's share ended.

@@ -29,9 +29,42 @@ pub struct Member {
     pub listener: TcpListener,
     /// The job's secret, which every connection between its processes proves.
     pub secret: auth::Secret,
+    /// What the coordinator asks of this worker's checkpoints (`checkpoint N`, `complete N`),
+    /// taken by the executor.
+    pub(crate) control: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<ControlMessage>>>,
+    /// Where this worker answers (`checkpointed N`, `declined N WHY`).
+    pub(crate) replies: Option<std::sync::Arc<std::sync::Mutex<std::net::TcpStream>>>,
+}
+
+/// A checkpoint message from the coordinator of a job split over processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ControlMessage {
+    /// Take checkpoint N: the sources here inject its barrier.
+    Checkpoint(u64),
+    /// Checkpoint N completed everywhere: sinks commit.
+    Complete(u64),
+}
+
+impl ControlMessage {
+    /// Parses a control line; `None` for a line that is not one.
+    pub(crate) fn parse(line: &str) -> Option<Self> {
+        let (word, n) = line.split_once(' ')?;
+        let n = n.parse().ok()?;
+        match word {
+            "checkpoint" => Some(ControlMessage::Checkpoint(n)),
+            "complete" => Some(ControlMessage::Complete(n)),
+            _ => None,
+        }
+    }
 }
 
 impl Member {
+    /// Process `index` of a job whose processes listen at `peers`, this one on `listener`
+    /// (a member started by code of its own: no coordinator, so no checkpoints).
+    pub fn new(index: usize, peers: Vec<SocketAddr>, listener: TcpListener, secret: auth::Secret) -> Self {
+        Member { index, peers, listener, secret, control: std::sync::Mutex::new(None), replies: None }
+    }
+
     /// How many processes the job runs in.
     pub fn processes(&self) -> usize {
         self.peers.len()
@@ -55,5 +88,19 @@ impl Placement {
 
     pub fn is_local(&self, subtask: usize) -> bool {
         self.process_of(subtask) == self.me
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ControlMessage;
+
+    #[test]
+    fn control_lines_parse_into_checkpoint_messages_and_nothing_else() {
+        assert_eq!(ControlMessage::parse("checkpoint 7"), Some(ControlMessage::Checkpoint(7)));
+        assert_eq!(ControlMessage::parse("complete 7"), Some(ControlMessage::Complete(7)));
+        for line in ["checkpoint", "checkpoint x", "complete -1", "peers 1.2.3.4:5", ""] {
+            assert_eq!(ControlMessage::parse(line), None, "{line}");
+        }
     }
 }

@@ -10,6 +10,9 @@ commands:
   plan JOB_BINARY [--format text|mermaid|dot|json] [-p N]
         draw the plan a job binary embeds: its chains of fused operators, their
         parallelism, and the exchanges between them with their partitioning
+  savepoint inspect PATH
+        what a savepoint or checkpoint (its chk-<n> directory) holds: its job,
+        operators by uid, their states with entry counts and sizes
   help  print this help";
 
 fn usage_error(msg: &str) -> ExitCode {
@@ -26,7 +29,26 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Some("plan") => plan(&args[1..]),
+        Some("savepoint") => savepoint(&args[1..]),
         Some(other) => usage_error(&format!("unknown command '{other}'")),
+    }
+}
+
+fn savepoint(args: &[String]) -> ExitCode {
+    let path = match args {
+        [command, path] if command == "inspect" => PathBuf::from(path),
+        [command, ..] if command == "inspect" => return usage_error("rill savepoint inspect takes one path"),
+        _ => return usage_error("rill savepoint needs a command: inspect PATH"),
+    };
+    match rill::checkpoint::inspect::describe(&path) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

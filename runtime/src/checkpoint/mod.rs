@@ -28,6 +28,7 @@
 pub mod align;
 pub mod config;
 pub mod coordinator;
+pub mod inspect;
 pub mod snapshot;
 pub mod storage;
 

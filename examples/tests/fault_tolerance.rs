@@ -213,3 +213,46 @@ fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exa
     assert_eq!(got.len(), want.len(), "every line once");
     assert!(got == want, "the lines of a run without the kill");
 }
+
+#[test]
+fn sigterm_with_savepoint_on_stop_over_processes_and_resume() {
+    let (n, keys) = (300_000i64, 7i64);
+    let dir = tempfile::tempdir().unwrap();
+    let (savepoints, out) = (dir.path().join("savepoints"), dir.path().join("out"));
+    let job_args = ["--", "--n", &n.to_string(), "--out", out.to_str().unwrap(), "--pause-every", "200"];
+    let job = Command::new(CHECKPOINTED_COUNT)
+        .args(["-p", "2", "--processes", "2", "--savepoint-on-stop", savepoints.to_str().unwrap()])
+        .args(job_args)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    assert!(Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap().success());
+    let stopped = job.wait_with_output().unwrap();
+    let err = stderr(&stopped);
+    assert_eq!(stopped.status.code(), Some(0), "{err}");
+    let path = err
+        .lines()
+        .find_map(|l| l.split_once("stopped with a savepoint: ").map(|(_, p)| PathBuf::from(p)))
+        .unwrap_or_else(|| panic!("the savepoint's path is reported: {err}"));
+    assert!(path.join("_metadata").is_file(), "{}", path.display());
+    let first = committed_lines(&out).len();
+    assert!(first > 0 && (first as i64) < n, "stopped midway: {first}");
+
+    // Resumed in one process: the savepoint does not depend on how the job was split.
+    let resumed = Command::new(CHECKPOINTED_COUNT)
+        .args(["-p", "2", "--from-savepoint", path.to_str().unwrap()])
+        .args(job_args)
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    let mut want = Vec::new();
+    for k in 0..keys {
+        let count = (0..n).filter(|i| i % keys == k).count();
+        want.extend((1..=count).map(|c| format!("({k},{c})")));
+    }
+    want.sort();
+    let got = committed_lines(&out);
+    assert_eq!(got.len(), want.len(), "every line once");
+    assert!(got == want, "the lines of a run without the stop");
+}

@@ -306,13 +306,22 @@ pub fn main(job: &Job) -> ! {
         std::process::exit(2);
     }
     if let Some(n) = options.processes.filter(|n| *n > 1 && !options.plan) {
-        let checkpoints = env.graph.checkpointing.as_ref().map(|c| crate::net::launcher::ProcessCheckpoints {
+        let graph = &env.graph;
+        let keeps_state = graph.restore_from.is_some() || graph.savepoint_on_stop.is_some();
+        let config =
+            graph.checkpointing.clone().or_else(|| keeps_state.then(crate::checkpoint::CheckpointConfig::never));
+        let checkpoints = config.map(|c| crate::net::launcher::ProcessCheckpoints {
             job: plan.job.to_owned(),
             interval: c.interval,
             dir: c.base_dir().join(crate::checkpoint::storage::new_job_id()),
             retained: c.retained,
-            restart: env.graph.restart.clone().unwrap_or_else(crate::checkpoint::RestartStrategy::exponential_delay),
-            restore: env.graph.restore_from.as_ref().map(|(path, _)| path.clone()),
+            restart: match (&graph.restart, &graph.checkpointing) {
+                (Some(r), _) => r.clone(),
+                (None, Some(_)) => crate::checkpoint::RestartStrategy::exponential_delay(),
+                (None, None) => crate::checkpoint::RestartStrategy::None,
+            },
+            restore: graph.restore_from.as_ref().map(|(path, _)| path.clone()),
+            savepoint_on_stop: graph.savepoint_on_stop.clone(),
         });
         let outcome = crate::net::run_processes(n, cli_default, &options.parameters, checkpoints);
         exit_with(plan.job, outcome);

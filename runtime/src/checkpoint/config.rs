@@ -86,8 +86,9 @@ impl CheckpointConfig {
         self
     }
 
-    /// No checkpoints (a job restored from a savepoint without checkpointing of its own).
-    pub(crate) fn never() -> Self {
+    /// No checkpoints of its own (a job restored from a savepoint, or stopped with one,
+    /// that takes none otherwise).
+    pub fn never() -> Self {
         CheckpointConfig::every(Duration::from_secs(100 * 365 * 24 * 3600))
     }
 

@@ -41,6 +41,8 @@ pub(crate) struct TaskCheckpoints {
     /// The savepoint at which sources stop (0: none), and whether they drain first.
     stop_at: Arc<AtomicU64>,
     stop_drain: Arc<std::sync::atomic::AtomicBool>,
+    /// Set once a worker of a job over processes has answered for that savepoint.
+    stop_answered: Arc<std::sync::atomic::AtomicBool>,
     /// What the job restores from, per operator.
     pub(crate) restored: Option<Arc<std::collections::HashMap<String, Restored>>>,
 }
@@ -89,6 +91,12 @@ impl TaskCheckpoints {
         self.opened.clone()
     }
 
+    /// Whether this worker is stopping with a savepoint and has not answered for it yet:
+    /// the process must not end before it has.
+    pub(crate) fn stop_unanswered(&self) -> bool {
+        self.stop_at.load(Ordering::Acquire) != 0 && !self.stop_answered.load(Ordering::Acquire)
+    }
+
     /// The task has ended.
     pub(crate) fn finished(&self) {
         self.finished.fetch_add(1, Ordering::AcqRel);
@@ -111,6 +119,7 @@ pub(crate) struct Coordinator {
     /// The savepoint at which the sources stop (0: none), and whether they end event time.
     stop_at: Arc<AtomicU64>,
     stop_drain: Arc<std::sync::atomic::AtomicBool>,
+    stop_answered: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A savepoint asked for (`--savepoint-on-stop` at SIGTERM, [`JobClient::stop_with_savepoint`]):
@@ -141,6 +150,7 @@ impl Coordinator {
         let finished = Arc::new(AtomicUsize::new(0));
         let stop_at = Arc::new(AtomicU64::new(0));
         let stop_drain = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop_answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let handle = TaskCheckpoints {
             trigger: trigger.clone(),
             acks: tx,
@@ -153,6 +163,7 @@ impl Coordinator {
             restored,
             stop_at: stop_at.clone(),
             stop_drain: stop_drain.clone(),
+            stop_answered: stop_answered.clone(),
         };
         let coordinator = Coordinator {
             config,
@@ -167,6 +178,7 @@ impl Coordinator {
             completed,
             stop_at,
             stop_drain,
+            stop_answered,
         };
         (coordinator, handle)
     }
@@ -285,29 +297,36 @@ impl Coordinator {
             match control.recv().await {
                 None => return std::future::pending().await,
                 Some(ControlMessage::Complete(id)) => self.completed.store(id, Ordering::Release),
-                Some(ControlMessage::Checkpoint(id)) => {
+                Some(message) => {
+                    let (id, stop, dir) = match message {
+                        ControlMessage::Savepoint { id, drain, dir } => (id, Some(drain), dir),
+                        ControlMessage::Checkpoint(id) => (id, None, self.storage.chk(id)),
+                        ControlMessage::Complete(_) => unreachable!("handled above"),
+                    };
                     if self.finished.load(Ordering::Acquire) > 0 {
                         reply(format!("declined {id} a task of worker {index} has finished"));
                         continue;
                     }
+                    if let Some(drain) = stop {
+                        self.stop_drain.store(drain, Ordering::Release);
+                        self.stop_at.store(id, Ordering::Release);
+                    }
                     self.trigger.store(id, Ordering::Release);
-                    let outcome = match self.collect(id, Instant::now(), false).await {
-                        Ok(states) => {
-                            let dir = self.storage.chk(id);
-                            tokio::task::spawn_blocking(move || {
-                                crate::checkpoint::storage::write_part(&dir, index, states)
-                            })
-                            .await
-                            .map_err(|e| e.to_string())
-                            .and_then(|r| {
-                                r.map_err(|e| format!("cannot write to {}: {e}", self.storage.dir().display()))
-                            })
-                        }
+                    let outcome = match self.collect(id, Instant::now(), stop.is_some()).await {
+                        Ok(states) => tokio::task::spawn_blocking(move || {
+                            crate::checkpoint::storage::write_part(&dir, index, states)
+                        })
+                        .await
+                        .map_err(|e| e.to_string())
+                        .and_then(|r| r.map_err(|e| format!("cannot write to {}: {e}", self.storage.dir().display()))),
                         Err(why) => Err(why),
                     };
                     match outcome {
                         Ok(()) => reply(format!("checkpointed {id}")),
                         Err(why) => reply(format!("declined {id} {}", why.replace('\n', " "))),
+                    }
+                    if stop.is_some() {
+                        self.stop_answered.store(true, Ordering::Release);
                     }
                 }
             }

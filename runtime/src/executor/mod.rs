@@ -284,6 +284,7 @@ async fn run(
         }
     }
     let opened = checkpoints.as_ref().map(|c| c.opened_tasks());
+    let stop_watch = checkpoints.clone().filter(|_| member.is_some());
     drop((done_tx, endpoints, checkpoints));
     let tasks = running;
 
@@ -367,6 +368,14 @@ async fn run(
             }
         }
     }
+    if let (Ok(()), Some(c)) = (&outcome, &stop_watch) {
+        // A worker stopping with a savepoint ends once its share is written and answered.
+        let deadline = Instant::now() + SAVEPOINT_TIMEOUT;
+        while c.stop_unanswered() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+    drop(stop_watch);
     if let Some(task) = coordinator {
         task.abort();
     }

@@ -72,6 +72,8 @@ pub struct ProcessCheckpoints {
     pub restart: crate::checkpoint::RestartStrategy,
     /// Where the job starts from (`--from-savepoint`), if anywhere.
     pub restore: Option<std::path::PathBuf>,
+    /// `--savepoint-on-stop DIR [--drain]`: SIGTERM takes a savepoint there and stops.
+    pub savepoint_on_stop: Option<(std::path::PathBuf, bool)>,
 }
 
 /// Runs the job over `processes` workers of this binary, each with `parallelism` as its
@@ -176,7 +178,7 @@ fn coordinate(
             })
             .map_err(|e| format!("cannot start the checkpoint timer: {e}"))?;
     }
-    let mut checkpointing = Checkpointing { next: restore_id(restore) + 1, pending: None };
+    let mut checkpointing = Checkpointing { next: restore_id(restore) + 1, pending: None, stopping: None };
     // Ctrl-C reaches the workers too (one process group); SIGTERM is passed on to them.
     // Either way they cancel and report, and the coordinator reports the job cancelled.
     std::thread::Builder::new()
@@ -184,8 +186,13 @@ fn coordinate(
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(runtime) = runtime {
-                let why = runtime.block_on(crate::net::launcher::cancelled());
-                let _ = tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned()))));
+                // Every signal (a second SIGTERM cancels a stop with a savepoint).
+                loop {
+                    let why = runtime.block_on(crate::net::launcher::cancelled());
+                    if tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned())))).is_err() {
+                        return;
+                    }
+                }
             }
         })
         .map_err(|e| format!("cannot watch for signals: {e}"))?;
@@ -215,7 +222,11 @@ fn coordinate(
         let next = match next {
             (index, Event::Outcome(o)) => (index, o),
             (_, Event::Tick) => {
-                if checkpoints.is_some() && terminated.is_none() && cancelled.is_none() {
+                if checkpoints.is_some()
+                    && terminated.is_none()
+                    && cancelled.is_none()
+                    && checkpointing.stopping.is_none()
+                {
                     checkpointing.trigger(&mut writers, processes);
                 }
                 continue;
@@ -236,6 +247,15 @@ fn coordinate(
         };
         if next.0 == SIGNAL {
             if let Outcome::Cancelled(why) = next.1 {
+                let on_stop = checkpoints.and_then(|c| c.savepoint_on_stop.as_ref());
+                if let (Some((dir, drain)), "SIGTERM", None) = (on_stop, why.as_str(), &checkpointing.stopping) {
+                    eprintln!(
+                        "job: SIGTERM: taking a savepoint under {} before the processes stop (SIGTERM again cancels)",
+                        dir.display()
+                    );
+                    checkpointing.stop_with_savepoint(&mut writers, processes, dir, *drain);
+                    continue;
+                }
                 if why == "SIGTERM" {
                     children.terminate();
                     terminated = Some(Instant::now() + TERM_GRACE);
@@ -385,6 +405,8 @@ fn restore_id(restore: Option<&std::path::Path>) -> u64 {
 struct Checkpointing {
     next: u64,
     pending: Option<(u64, Vec<bool>, Instant)>,
+    /// The savepoint that stops the job: its number, directory, and the workers done.
+    stopping: Option<(u64, std::path::PathBuf, Vec<bool>)>,
 }
 
 impl Checkpointing {
@@ -399,6 +421,17 @@ impl Checkpointing {
         tell(writers, &format!("checkpoint {id}"));
     }
 
+    /// Asks every worker for a savepoint into `dir` after which they stop.
+    fn stop_with_savepoint(&mut self, writers: &mut [TcpStream], processes: usize, dir: &std::path::Path, drain: bool) {
+        // A checkpoint under way completes or not; the savepoint follows it at each worker.
+        self.pending = None;
+        let id = self.next;
+        self.next += 1;
+        let path = dir.join(format!("savepoint-{id}"));
+        tell(writers, &format!("savepoint {id} {} {}", if drain { "drain" } else { "keep" }, path.display()));
+        self.stopping = Some((id, path, vec![false; processes]));
+    }
+
     /// Worker `index` wrote its share of `id`: once all have, `_metadata` makes it complete
     /// and the workers hear so.
     fn checkpointed(
@@ -409,6 +442,18 @@ impl Checkpointing {
         index: usize,
         id: u64,
     ) {
+        if let Some((stop, path, done)) = self.stopping.as_mut().filter(|(stop, ..)| *stop == id) {
+            if let Some(d) = done.get_mut(index) {
+                *d = true;
+            }
+            if done.iter().all(|d| *d) {
+                match crate::checkpoint::storage::merge_parts(path, *stop, &c.job, processes, Duration::ZERO) {
+                    Ok(()) => eprintln!("job '{}' stopped with a savepoint: {}", c.job, path.display()),
+                    Err(why) => eprintln!("savepoint {stop} of job '{}' failed: {why}", c.job),
+                }
+            }
+            return;
+        }
         let Some((pending, done, started)) = self.pending.as_mut() else { return };
         if *pending != id || index >= done.len() {
             return;

@@ -37,18 +37,31 @@ pub struct Member {
 }
 
 /// A checkpoint message from the coordinator of a job split over processes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ControlMessage {
     /// Take checkpoint N: the sources here inject its barrier.
     Checkpoint(u64),
     /// Checkpoint N completed everywhere: sinks commit.
     Complete(u64),
+    /// Take savepoint N into the directory and stop after it (draining event time first).
+    Savepoint { id: u64, drain: bool, dir: std::path::PathBuf },
 }
 
 impl ControlMessage {
     /// Parses a control line; `None` for a line that is not one.
     pub(crate) fn parse(line: &str) -> Option<Self> {
         let (word, n) = line.split_once(' ')?;
+        if word == "savepoint" {
+            // `savepoint N drain|keep DIR` (the directory last: it may hold spaces).
+            let (id, rest) = n.split_once(' ')?;
+            let (drain, dir) = rest.split_once(' ')?;
+            let drain = match drain {
+                "drain" => true,
+                "keep" => false,
+                _ => return None,
+            };
+            return Some(ControlMessage::Savepoint { id: id.parse().ok()?, drain, dir: dir.into() });
+        }
         let n = n.parse().ok()?;
         match word {
             "checkpoint" => Some(ControlMessage::Checkpoint(n)),
@@ -99,6 +112,11 @@ mod tests {
     fn control_lines_parse_into_checkpoint_messages_and_nothing_else() {
         assert_eq!(ControlMessage::parse("checkpoint 7"), Some(ControlMessage::Checkpoint(7)));
         assert_eq!(ControlMessage::parse("complete 7"), Some(ControlMessage::Complete(7)));
+        assert_eq!(
+            ControlMessage::parse("savepoint 8 drain /tmp/save points/savepoint-8"),
+            Some(ControlMessage::Savepoint { id: 8, drain: true, dir: "/tmp/save points/savepoint-8".into() })
+        );
+        assert_eq!(ControlMessage::parse("savepoint 8 maybe /x"), None);
         for line in ["checkpoint", "checkpoint x", "complete -1", "peers 1.2.3.4:5", ""] {
             assert_eq!(ControlMessage::parse(line), None, "{line}");
         }

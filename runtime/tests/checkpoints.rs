@@ -441,3 +441,75 @@ fn checkpoints_complete_within_a_bound_while_a_slow_sink_backpressures_the_job()
     // queued records (four seconds) and none completed.
     assert!(aligned.iter().all(|ms| *ms < 1_500), "each within 1.5 s: {aligned:?}");
 }
+
+static RESCALED: Collected<(i64, i64)> = Collected::new();
+
+/// The rolling count, slowed, with uids of its own (as Flink advises for savepoints).
+#[rill::job(no_main)]
+fn rolling_count_with_uids(env: &mut Env) {
+    env.from_sequence(0, N - 1)
+        .uid("numbers")
+        .map(|n| {
+            if n % 500 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (n % 7, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .uid("counts")
+        .sink_to(collect(&RESCALED));
+}
+
+/// The same job with an operator added before the sink: its state restores (uids match).
+#[rill::job(no_main)]
+fn rolling_count_with_an_added_operator(env: &mut Env) {
+    env.from_sequence(0, N - 1)
+        .uid("numbers")
+        .map(|n| {
+            if n % 500 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (n % 7, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .uid("counts")
+        .filter(|(_, c)| *c > 0)
+        .sink_to(collect(&RESCALED));
+}
+
+fn last_counts(records: &[(i64, i64)]) -> BTreeMap<i64, i64> {
+    let mut last = BTreeMap::new();
+    for (k, c) in records {
+        let e = last.entry(*k).or_insert(0);
+        *e = (*e).max(*c);
+    }
+    last
+}
+
+#[test]
+fn a_savepoint_at_p2_restores_at_p3_and_p1_and_into_a_job_with_an_added_operator() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    RESCALED.take();
+    let job = ROLLING_COUNT_WITH_UIDS_JOB.start(Some(2), &[]);
+    std::thread::sleep(Duration::from_millis(150));
+    let savepoint = job.stop_with_savepoint(dir.path(), false).expect("a savepoint");
+    job.join().unwrap();
+    let before = RESCALED.values();
+    assert!(last_counts(&before).values().sum::<i64>() < N, "stopped midway");
+
+    let resumed: [(&rill::Job, usize); 3] = [
+        (&ROLLING_COUNT_WITH_UIDS_JOB, 3),
+        (&ROLLING_COUNT_WITH_UIDS_JOB, 1),
+        (&ROLLING_COUNT_WITH_AN_ADDED_OPERATOR_JOB, 2),
+    ];
+    for (job, parallelism) in resumed {
+        job.run_from_savepoint(Some(parallelism), &[], &savepoint).unwrap();
+        let mut all = before.clone();
+        all.extend(RESCALED.values());
+        assert_eq!(last_counts(&all), expected_counts(), "p={parallelism}: each key's count, none twice");
+        assert_eq!(all.len() as i64, N, "p={parallelism}: one update per record, across the stop");
+    }
+}

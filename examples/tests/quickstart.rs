@@ -80,6 +80,11 @@ fn plans_are_embedded_and_drawn() {
         snapshot(&format!("plan__{job}"), &plan::render(&plan, Format::Json));
         snapshot(&format!("mermaid__{job}"), &plan::render(&plan, Format::Mermaid));
     }
+    // Operators with state and no uid of their own are named: savepoints match them by place.
+    let err = stderr(&run(WORD_COUNT, &["--plan"]));
+    assert!(err.contains("warning: operators with state and no uid: from-elements-0, sum-2;"), "{err}");
+    let err = stderr(&run(env!("CARGO_BIN_EXE_checkpointed_count"), &["--plan"]));
+    assert!(err.contains("from-sequence-0, sum-2, sink-to-3;"), "{err}");
 }
 
 #[test]

@@ -339,6 +339,9 @@ pub fn main(job: &Job) -> ! {
     if options.plan {
         let (default, parallelism) = resolve_parallelism(&env.graph, cli_default);
         println!("{}", crate::core::plan::to_json(plan, default, &parallelism));
+        if let Some(warning) = uid_warning(plan) {
+            eprintln!("{warning}");
+        }
         std::process::exit(0);
     }
     let result = execute_as(env.graph, cli_default, None, worker.as_ref().map(|(m, _)| m));
@@ -381,6 +384,38 @@ fn apply_checkpoint_flags(env: &mut Env, options: &Options) -> Result<(), String
         (None, false) => {}
     }
     Ok(())
+}
+
+/// The operators that keep state under a uid derived from their position (no `.uid(..)`):
+/// a savepoint matches them only while the job keeps its shape, as Flink warns.
+fn uid_warning(plan: &PlanSpec) -> Option<String> {
+    let stateful = |kind: &str| {
+        kind.starts_with("from_")
+            || kind.starts_with("key_by.")
+            || kind.starts_with("window")
+            || kind.starts_with("connect.")
+            || kind.contains("kafka")
+            || kind == "sink_to"
+    };
+    let derived = |o: &crate::core::plan::Operator| {
+        let method = o.kind.rsplit('.').next().unwrap_or(&o.kind).replace('_', "-");
+        *o.uid == format!("{method}-{}", o.id)
+    };
+    let unnamed: Vec<&str> = plan
+        .chains
+        .iter()
+        .flat_map(|c| c.operators)
+        .filter(|o| stateful(&o.kind) && derived(o))
+        .map(|o| &*o.uid)
+        .collect();
+    (!unnamed.is_empty()).then(|| {
+        format!(
+            "warning: operators with state and no uid: {}; their state is matched to a savepoint by a uid \
+             derived from their place in the job; give them .uid(\"...\") so that savepoints still match \
+             after the job changes",
+            unnamed.join(", ")
+        )
+    })
 }
 
 /// Refuses what cannot run: a chain above the max parallelism the job set for it, or more

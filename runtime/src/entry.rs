@@ -4,7 +4,8 @@ use crate::core::error::JobError;
 use crate::core::plan::PlanSpec;
 use crate::env::Env;
 use crate::executor::{execute, execute_as, resolve_parallelism};
-use crate::net::launcher::{Coordinator, Outcome};
+use crate::net::launcher::Outcome;
+use crate::net::worker::Coordinator;
 
 /// What the job binary was asked to do.
 #[derive(Debug, Default, PartialEq)]
@@ -310,7 +311,7 @@ pub fn main(job: &Job) -> ! {
         let keeps_state = graph.restore_from.is_some() || graph.savepoint_on_stop.is_some();
         let config =
             graph.checkpointing.clone().or_else(|| keeps_state.then(crate::checkpoint::CheckpointConfig::never));
-        let checkpoints = config.map(|c| crate::net::launcher::ProcessCheckpoints {
+        let checkpoints = config.map(|c| crate::net::process_checkpoints::ProcessCheckpoints {
             job: plan.job.to_owned(),
             interval: c.interval,
             dir: c.base_dir().join(crate::checkpoint::storage::new_job_id()),

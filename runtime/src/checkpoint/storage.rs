@@ -11,6 +11,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The environment variable in which the coordinator of a job split over processes names
+/// the directory its workers write their checkpoints into.
+pub(crate) const JOB_DIR_ENV: &str = "RILL_CHECKPOINT_JOB_DIR";
+
 /// The first bytes of `_metadata`, with the format's version.
 const MAGIC: &[u8; 8] = b"RILLCHK2";
 

@@ -121,7 +121,7 @@ async fn run_restarting(
     let checkpointing = env.checkpointing.clone().or_else(|| keeps_state.then(CheckpointConfig::never));
     // A worker of a job split over processes writes its share of each checkpoint into the
     // job's directory, which its coordinator names.
-    let member_dir = member.and_then(|_| std::env::var_os(CHECKPOINT_JOB_DIR_ENV)).map(PathBuf::from);
+    let member_dir = member.and_then(|_| std::env::var_os(crate::checkpoint::storage::JOB_DIR_ENV)).map(PathBuf::from);
     let config = match (&checkpointing, member) {
         (Some(config), None) => Some(config.clone()),
         (Some(config), Some(_)) if member_dir.is_some() => Some(config.clone()),
@@ -396,10 +396,6 @@ async fn run(
     }
     outcome
 }
-
-/// The environment variable in which the coordinator of a job split over processes names
-/// the directory its workers write their checkpoints into.
-pub(crate) const CHECKPOINT_JOB_DIR_ENV: &str = "RILL_CHECKPOINT_JOB_DIR";
 
 /// How long a failed run's tasks get to stop before the job reports or restarts anyway.
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);

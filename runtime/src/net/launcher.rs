@@ -8,24 +8,23 @@
 //!
 //! The control protocol is one line per message over TCP, after both sides proved the job's
 //! secret ([`auth`]): `hello INDEX DATA_ADDR` (worker), `peers ADDR...` (coordinator), then
-//! `alive` every second (worker), and at the end `ok` | `cancelled WHY` | `failed MESSAGE`
-//! (worker). A worker silent for [`HEARTBEAT_TIMEOUT`] fails the job, named; workers that do
+//! `alive` every second (worker), the checkpoints' messages (`checkpoint N`, `complete N`,
+//! `savepoint N drain|keep DIR` from the coordinator, see `process_checkpoints`;
+//! `checkpointed N`, `declined N WHY` from a worker), and at the end `ok` | `cancelled WHY`
+//! | `failed MESSAGE` (worker; its side is `worker`). A worker silent for [`HEARTBEAT_TIMEOUT`] fails the job, named; workers that do
 //! not stop within [`TERM_GRACE`] of a SIGTERM are killed.
 
 use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
-use super::{ControlMessage, Member};
-use std::io::{BufRead, BufReader, Write};
+use super::control::{read_line, LineReader};
+use super::process_checkpoints::{restore_id, Checkpointing, ProcessCheckpoints};
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long the coordinator waits for its workers to start and say hello.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How often a worker tells its coordinator it is alive.
-const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// A worker silent for this long (stopped, hung, its machine gone) fails the job.
 const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,25 +54,6 @@ impl Outcome {
             Err(e) => Outcome::Failed(e.to_string()),
         }
     }
-}
-
-/// The checkpoints of a job split over processes: the coordinator triggers them, each
-/// worker writes its share into `dir`, the coordinator writes `_metadata` last.
-pub struct ProcessCheckpoints {
-    /// The job's name.
-    pub job: String,
-    /// Time between checkpoints.
-    pub interval: Duration,
-    /// The job's checkpoint directory (`<checkpoint dir>/<job id>`).
-    pub dir: std::path::PathBuf,
-    /// Completed checkpoints kept.
-    pub retained: usize,
-    /// What happens when a worker fails.
-    pub restart: crate::checkpoint::RestartStrategy,
-    /// Where the job starts from (`--from-savepoint`), if anywhere.
-    pub restore: Option<std::path::PathBuf>,
-    /// `--savepoint-on-stop DIR [--drain]`: SIGTERM takes a savepoint there and stops.
-    pub savepoint_on_stop: Option<(std::path::PathBuf, bool)>,
 }
 
 /// Runs the job over `processes` workers of this binary, each with `parallelism` as its
@@ -135,7 +115,7 @@ fn coordinate(
         if let Some(c) = checkpoints {
             // Every worker writes its share of each checkpoint into the job's directory.
             command.args(["--checkpoint-interval", &format!("{}ms", c.interval.as_millis().max(1))]);
-            command.env(crate::executor::CHECKPOINT_JOB_DIR_ENV, &c.dir);
+            command.env(crate::checkpoint::storage::JOB_DIR_ENV, &c.dir);
         }
         if let Some(path) = restore {
             command.arg("--from-savepoint").arg(path);
@@ -395,92 +375,6 @@ const SIGNAL: usize = usize::MAX;
 /// The "worker index" of the checkpoint timer.
 const TICK: usize = usize::MAX - 2;
 
-/// The number of the checkpoint a job restores from (0: none): new ones follow it.
-fn restore_id(restore: Option<&std::path::Path>) -> u64 {
-    restore.and_then(|p| crate::checkpoint::storage::read_metadata(p).ok()).map_or(0, |m| m.checkpoint)
-}
-
-/// The coordinator's checkpoints: the next number, and the one under way with the workers
-/// that have written their share.
-struct Checkpointing {
-    next: u64,
-    pending: Option<(u64, Vec<bool>, Instant)>,
-    /// The savepoint that stops the job: its number, directory, and the workers done.
-    stopping: Option<(u64, std::path::PathBuf, Vec<bool>)>,
-}
-
-impl Checkpointing {
-    /// Asks every worker for checkpoint `next`, unless one is under way.
-    fn trigger(&mut self, writers: &mut [TcpStream], processes: usize) {
-        if self.pending.is_some() {
-            return;
-        }
-        let id = self.next;
-        self.next += 1;
-        self.pending = Some((id, vec![false; processes], Instant::now()));
-        tell(writers, &format!("checkpoint {id}"));
-    }
-
-    /// Asks every worker for a savepoint into `dir` after which they stop.
-    fn stop_with_savepoint(&mut self, writers: &mut [TcpStream], processes: usize, dir: &std::path::Path, drain: bool) {
-        // A checkpoint under way completes or not; the savepoint follows it at each worker.
-        self.pending = None;
-        let id = self.next;
-        self.next += 1;
-        let path = dir.join(format!("savepoint-{id}"));
-        tell(writers, &format!("savepoint {id} {} {}", if drain { "drain" } else { "keep" }, path.display()));
-        self.stopping = Some((id, path, vec![false; processes]));
-    }
-
-    /// Worker `index` wrote its share of `id`: once all have, `_metadata` makes it complete
-    /// and the workers hear so.
-    fn checkpointed(
-        &mut self,
-        c: &ProcessCheckpoints,
-        writers: &mut [TcpStream],
-        processes: usize,
-        index: usize,
-        id: u64,
-    ) {
-        if let Some((stop, path, done)) = self.stopping.as_mut().filter(|(stop, ..)| *stop == id) {
-            if let Some(d) = done.get_mut(index) {
-                *d = true;
-            }
-            if done.iter().all(|d| *d) {
-                match crate::checkpoint::storage::merge_parts(path, *stop, &c.job, processes, Duration::ZERO) {
-                    Ok(()) => eprintln!("job '{}' stopped with a savepoint: {}", c.job, path.display()),
-                    Err(why) => eprintln!("savepoint {stop} of job '{}' failed: {why}", c.job),
-                }
-            }
-            return;
-        }
-        let Some((pending, done, started)) = self.pending.as_mut() else { return };
-        if *pending != id || index >= done.len() {
-            return;
-        }
-        done[index] = true;
-        if !done.iter().all(|d| *d) {
-            return;
-        }
-        let storage = crate::checkpoint::CheckpointStorage::new(c.dir.clone());
-        match crate::checkpoint::storage::merge_parts(&storage.chk(id), id, &c.job, processes, started.elapsed()) {
-            Ok(()) => {
-                storage.prune(c.retained);
-                tell(writers, &format!("complete {id}"));
-            }
-            Err(why) => eprintln!("checkpoint {id} of job '{}' failed: {why}", c.job),
-        }
-        self.pending = None;
-    }
-}
-
-/// Sends `line` to every worker (one that is gone is noticed by its reader).
-fn tell(writers: &mut [TcpStream], line: &str) {
-    for w in writers {
-        let _ = writeln!(w, "{line}").and_then(|()| w.flush());
-    }
-}
-
 /// The "worker index" of the end of the grace period after a SIGTERM.
 const GRACE_OVER: usize = usize::MAX - 1;
 
@@ -572,52 +466,6 @@ impl Drop for Workers {
     }
 }
 
-/// The longest control line read: a hello, the peers of many workers, a failure's message.
-const MAX_LINE: u64 = 64 * 1024;
-
-/// Reads one control line, of at most [`MAX_LINE`] bytes.
-/// Lines from a connection, each at most [`MAX_LINE`] bytes, none lost between reads (a
-/// reader made for each line would drop what it buffered past the first).
-struct LineReader<'a> {
-    reader: BufReader<&'a TcpStream>,
-}
-
-impl<'a> LineReader<'a> {
-    fn new(stream: &'a TcpStream) -> Self {
-        LineReader { reader: BufReader::new(stream) }
-    }
-
-    fn next(&mut self) -> std::io::Result<String> {
-        let mut line = String::new();
-        std::io::Read::take(&mut self.reader, MAX_LINE).read_line(&mut line)?;
-        if line.is_empty() {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
-        }
-        if !line.ends_with('\n') && line.len() as u64 >= MAX_LINE {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("a control line longer than {MAX_LINE} bytes"),
-            ));
-        }
-        Ok(line.trim_end().to_owned())
-    }
-}
-
-fn read_line(stream: &TcpStream) -> std::io::Result<String> {
-    let mut line = String::new();
-    BufReader::new(std::io::Read::take(stream, MAX_LINE)).read_line(&mut line)?;
-    if line.is_empty() {
-        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
-    }
-    if !line.ends_with('\n') && line.len() as u64 >= MAX_LINE {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("a control line longer than {MAX_LINE} bytes"),
-        ));
-    }
-    Ok(line.trim_end().to_owned())
-}
-
 fn parse_hello(line: &str, processes: usize) -> Result<(usize, SocketAddr), String> {
     let mut words = line.split(' ');
     let (Some("hello"), Some(index), Some(addr), None) = (words.next(), words.next(), words.next(), words.next())
@@ -637,101 +485,6 @@ fn parse_outcome(line: &str) -> Outcome {
         ("failed", message) => Outcome::Failed(message.to_owned()),
         ("failed-after", message) => Outcome::FailedAfter(message.to_owned()),
         _ => Outcome::Failed(format!("said '{line}'")),
-    }
-}
-
-/// Set once this worker has reported: the coordinator closing the connection is then no news.
-static REPORTED: AtomicBool = AtomicBool::new(false);
-
-/// A worker's end of the control connection (shared with its heartbeat thread).
-pub struct Coordinator {
-    stream: std::sync::Arc<std::sync::Mutex<TcpStream>>,
-}
-
-impl Coordinator {
-    /// Says hello to the coordinator at `addr` and learns where the other workers listen.
-    /// If the coordinator goes away later, this process exits: its job is over.
-    pub fn join(addr: &str, index: usize) -> Result<(Member, Coordinator), String> {
-        let secret = Secret::from_env()?;
-        let listener =
-            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for exchange connections: {e}"))?;
-        let data = listener.local_addr().map_err(|e| e.to_string())?;
-        let mut stream =
-            TcpStream::connect(addr).map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;
-        stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
-        auth::client(&mut stream, &secret).map_err(|e| format!("the coordinator at {addr} was refused: {e}"))?;
-        stream.set_read_timeout(None).map_err(|e| e.to_string())?;
-        writeln!(stream, "hello {index} {data}").map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;
-        let line = read_line(&stream).map_err(|e| format!("the coordinator at {addr} did not answer: {e}"))?;
-        let peers = line
-            .strip_prefix("peers ")
-            .ok_or_else(|| format!("the coordinator said '{line}' instead of the peers"))?
-            .split(' ')
-            .map(|p| p.parse::<SocketAddr>().map_err(|_| format!("bad peer address '{p}'")))
-            .collect::<Result<Vec<_>, _>>()?;
-        if index >= peers.len() {
-            return Err(format!("worker {index} of a job with {} processes", peers.len()));
-        }
-        let watch = stream.try_clone().map_err(|e| e.to_string())?;
-        let (control_tx, control_rx) = tokio::sync::mpsc::unbounded_channel();
-        std::thread::Builder::new()
-            .name("coordinator watch".into())
-            .spawn(move || {
-                // The coordinator sends checkpoint messages; anything else, or the end of the
-                // connection, means it is gone.
-                let mut lines = LineReader::new(&watch);
-                while let Ok(line) = lines.next() {
-                    match ControlMessage::parse(&line) {
-                        Some(m) => {
-                            let _ = control_tx.send(m);
-                        }
-                        None => break,
-                    }
-                }
-                if REPORTED.load(Ordering::SeqCst) {
-                    return; // It closed because it has this worker's result.
-                }
-                eprintln!("worker {index}: the coordinator went away; stopping");
-                std::process::exit(1);
-            })
-            .map_err(|e| e.to_string())?;
-        let stream = std::sync::Arc::new(std::sync::Mutex::new(stream));
-        let beat = stream.clone();
-        std::thread::Builder::new()
-            .name("heartbeat".into())
-            .spawn(move || loop {
-                std::thread::sleep(HEARTBEAT);
-                if REPORTED.load(Ordering::SeqCst) {
-                    return;
-                }
-                let mut s = beat.lock().unwrap_or_else(|e| e.into_inner());
-                if writeln!(s, "alive").is_err() {
-                    return;
-                }
-            })
-            .map_err(|e| e.to_string())?;
-        let member = Member {
-            index,
-            peers,
-            listener,
-            secret,
-            control: std::sync::Mutex::new(Some(control_rx)),
-            replies: Some(stream.clone()),
-        };
-        Ok((member, Coordinator { stream }))
-    }
-
-    /// Reports how this worker's share ended.
-    pub fn report(self, outcome: &Outcome) {
-        let line = match outcome {
-            Outcome::Finished => "ok".to_owned(),
-            Outcome::Cancelled(why) => format!("cancelled {why}"),
-            Outcome::Failed(message) => format!("failed {}", message.replace('\n', " | ")),
-            Outcome::FailedAfter(message) => format!("failed-after {}", message.replace('\n', " | ")),
-        };
-        let mut stream = self.stream.lock().unwrap_or_else(|e| e.into_inner());
-        REPORTED.store(true, Ordering::SeqCst);
-        let _ = writeln!(stream, "{line}").and_then(|_| stream.flush());
     }
 }
 
@@ -756,6 +509,7 @@ pub(crate) async fn cancelled() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::control::MAX_LINE;
 
     /// A worker's side of the control connection, up to its hello.
     fn worker(addr: SocketAddr, secret: Secret, index: usize, data: &str) -> TcpStream {

@@ -11,9 +11,12 @@
 
 pub mod auth;
 pub(crate) mod bridge;
+pub(crate) mod control;
 pub mod frame;
 pub(crate) mod launcher;
 pub(crate) mod links;
+pub(crate) mod process_checkpoints;
+pub(crate) mod worker;
 
 pub use launcher::run_processes;
 

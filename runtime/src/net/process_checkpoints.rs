@@ -1,0 +1,118 @@
+//! Checkpoints of a job split over processes, on the coordinator's side: it asks the
+//! workers for each checkpoint over their control connections, each writes its share into
+//! the job's directory, and once all have it writes `_metadata` last and tells them.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// The checkpoints of a job split over processes: the coordinator triggers them, each
+/// worker writes its share into `dir`, the coordinator writes `_metadata` last.
+pub struct ProcessCheckpoints {
+    /// The job's name.
+    pub job: String,
+    /// Time between checkpoints.
+    pub interval: Duration,
+    /// The job's checkpoint directory (`<checkpoint dir>/<job id>`).
+    pub dir: std::path::PathBuf,
+    /// Completed checkpoints kept.
+    pub retained: usize,
+    /// What happens when a worker fails.
+    pub restart: crate::checkpoint::RestartStrategy,
+    /// Where the job starts from (`--from-savepoint`), if anywhere.
+    pub restore: Option<std::path::PathBuf>,
+    /// `--savepoint-on-stop DIR [--drain]`: SIGTERM takes a savepoint there and stops.
+    pub savepoint_on_stop: Option<(std::path::PathBuf, bool)>,
+}
+
+/// The number of the checkpoint a job restores from (0: none): new ones follow it.
+pub(crate) fn restore_id(restore: Option<&std::path::Path>) -> u64 {
+    restore.and_then(|p| crate::checkpoint::storage::read_metadata(p).ok()).map_or(0, |m| m.checkpoint)
+}
+
+/// The coordinator's checkpoints: the next number, and the one under way with the workers
+/// that have written their share.
+pub(crate) struct Checkpointing {
+    pub(crate) next: u64,
+    pub(crate) pending: Option<(u64, Vec<bool>, Instant)>,
+    /// The savepoint that stops the job: its number, directory, and the workers done.
+    pub(crate) stopping: Option<(u64, std::path::PathBuf, Vec<bool>)>,
+}
+
+impl Checkpointing {
+    /// Asks every worker for checkpoint `next`, unless one is under way.
+    pub(crate) fn trigger(&mut self, writers: &mut [TcpStream], processes: usize) {
+        if self.pending.is_some() {
+            return;
+        }
+        let id = self.next;
+        self.next += 1;
+        self.pending = Some((id, vec![false; processes], Instant::now()));
+        tell(writers, &format!("checkpoint {id}"));
+    }
+
+    /// Asks every worker for a savepoint into `dir` after which they stop.
+    pub(crate) fn stop_with_savepoint(
+        &mut self,
+        writers: &mut [TcpStream],
+        processes: usize,
+        dir: &std::path::Path,
+        drain: bool,
+    ) {
+        // A checkpoint under way completes or not; the savepoint follows it at each worker.
+        self.pending = None;
+        let id = self.next;
+        self.next += 1;
+        let path = dir.join(format!("savepoint-{id}"));
+        tell(writers, &format!("savepoint {id} {} {}", if drain { "drain" } else { "keep" }, path.display()));
+        self.stopping = Some((id, path, vec![false; processes]));
+    }
+
+    /// Worker `index` wrote its share of `id`: once all have, `_metadata` makes it complete
+    /// and the workers hear so.
+    pub(crate) fn checkpointed(
+        &mut self,
+        c: &ProcessCheckpoints,
+        writers: &mut [TcpStream],
+        processes: usize,
+        index: usize,
+        id: u64,
+    ) {
+        if let Some((stop, path, done)) = self.stopping.as_mut().filter(|(stop, ..)| *stop == id) {
+            if let Some(d) = done.get_mut(index) {
+                *d = true;
+            }
+            if done.iter().all(|d| *d) {
+                match crate::checkpoint::storage::merge_parts(path, *stop, &c.job, processes, Duration::ZERO) {
+                    Ok(()) => eprintln!("job '{}' stopped with a savepoint: {}", c.job, path.display()),
+                    Err(why) => eprintln!("savepoint {stop} of job '{}' failed: {why}", c.job),
+                }
+            }
+            return;
+        }
+        let Some((pending, done, started)) = self.pending.as_mut() else { return };
+        if *pending != id || index >= done.len() {
+            return;
+        }
+        done[index] = true;
+        if !done.iter().all(|d| *d) {
+            return;
+        }
+        let storage = crate::checkpoint::CheckpointStorage::new(c.dir.clone());
+        match crate::checkpoint::storage::merge_parts(&storage.chk(id), id, &c.job, processes, started.elapsed()) {
+            Ok(()) => {
+                storage.prune(c.retained);
+                tell(writers, &format!("complete {id}"));
+            }
+            Err(why) => eprintln!("checkpoint {id} of job '{}' failed: {why}", c.job),
+        }
+        self.pending = None;
+    }
+}
+
+/// Sends `line` to every worker (one that is gone is noticed by its reader).
+pub(crate) fn tell(writers: &mut [TcpStream], line: &str) {
+    for w in writers {
+        let _ = writeln!(w, "{line}").and_then(|()| w.flush());
+    }
+}

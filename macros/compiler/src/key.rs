@@ -16,7 +16,7 @@
 //! Either way the key type is the one the user wrote (`.clone()` returns `Self`, the
 //! borrowed `&r.host` has the type of `r.host`): `ctx.current_key()` does not change.
 
-use crate::ops::moved;
+use crate::closures::moved;
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 use std::collections::HashSet;

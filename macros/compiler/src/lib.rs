@@ -10,6 +10,7 @@
 
 pub mod build;
 pub mod chain;
+pub mod closures;
 pub mod codec;
 pub mod diag;
 pub mod emit;

@@ -5,6 +5,7 @@
 //! Adding an operator: a file here with its spec, its line in [`CATALOG`], the runtime's
 //! builder method that its `emit` calls, a test and the docs.
 
+pub use crate::closures::moved;
 use crate::build::{Builder, OperatorSpec, StreamRef};
 use crate::ir::{Input, Node, Operator, Shape};
 use crate::parse::Call;
@@ -171,18 +172,6 @@ fn id(node: &Node) -> u32 {
 /// The node's first argument, made `move`.
 fn arg(node: &Node) -> Option<Expr> {
     node.args.first().map(moved)
-}
-
-/// A closure argument, made `move`: the chain template outlives the job function and is
-/// cloned into every subtask.
-pub fn moved(expr: &Expr) -> Expr {
-    let mut e = expr.clone();
-    if let Expr::Closure(c) = &mut e {
-        if c.capture.is_none() {
-            c.capture = Some(syn::Token![move](c.or1_token.span));
-        }
-    }
-    e
 }
 
 /// `WatermarkStrategy::for_bounded_out_of_orderness(d).with_timestamp_assigner(f)` becomes

@@ -26,6 +26,18 @@ fn newest_checkpoint(dir: &Path) -> Option<PathBuf> {
     found.into_iter().max().map(|(_, p)| p)
 }
 
+/// Every line the rolling count of `n` records over `keys` keys writes, sorted: each key's
+/// count after each of its records.
+fn expected_lines(n: i64, keys: i64) -> Vec<String> {
+    let mut want = Vec::new();
+    for k in 0..keys {
+        let count = (0..n).filter(|i| i % keys == k).count();
+        want.extend((1..=count).map(|c| format!("({k},{c})")));
+    }
+    want.sort();
+    want
+}
+
 /// The committed lines of the part files in `out`, sorted; fails on anything uncommitted.
 fn committed_lines(out: &Path) -> Vec<String> {
     let mut lines = Vec::new();
@@ -77,12 +89,7 @@ fn a_killed_job_resumes_from_its_last_checkpoint_at_another_parallelism_with_exa
     );
     assert!(stderr(&resumed).contains(&restored), "the restore is reported with its time: {}", stderr(&resumed));
 
-    let mut want = Vec::new();
-    for k in 0..keys {
-        let count = (0..n).filter(|i| i % keys == k).count();
-        want.extend((1..=count).map(|c| format!("({k},{c})")));
-    }
-    want.sort();
+    let want = expected_lines(n, keys);
     let got = committed_lines(&out);
     assert_eq!(got.len(), want.len(), "every line once");
     assert!(got == want, "the lines of a run without the kill");
@@ -158,12 +165,7 @@ fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped(
         .output()
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    let mut want = Vec::new();
-    for k in 0..keys {
-        let count = (0..n).filter(|i| i % keys == k).count();
-        want.extend((1..=count).map(|c| format!("({k},{c})")));
-    }
-    want.sort();
+    let want = expected_lines(n, keys);
     let got = committed_lines(&out);
     assert_eq!(got.len(), want.len(), "every line once: nothing is replayed after a stop");
     assert!(got == want, "the lines of a run without the stop");
@@ -203,12 +205,7 @@ fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exa
     assert!(err.contains("worker process 1"), "the failure names the worker: {err}");
     assert!(err.contains("restarting its processes") && err.contains("from checkpoint"), "{err}");
 
-    let mut want = Vec::new();
-    for k in 0..keys {
-        let count = (0..n).filter(|i| i % keys == k).count();
-        want.extend((1..=count).map(|c| format!("({k},{c})")));
-    }
-    want.sort();
+    let want = expected_lines(n, keys);
     let got = committed_lines(&out);
     assert_eq!(got.len(), want.len(), "every line once");
     assert!(got == want, "the lines of a run without the kill");
@@ -246,12 +243,7 @@ fn sigterm_with_savepoint_on_stop_over_processes_and_resume() {
         .output()
         .unwrap();
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    let mut want = Vec::new();
-    for k in 0..keys {
-        let count = (0..n).filter(|i| i % keys == k).count();
-        want.extend((1..=count).map(|c| format!("({k},{c})")));
-    }
-    want.sort();
+    let want = expected_lines(n, keys);
     let got = committed_lines(&out);
     assert_eq!(got.len(), want.len(), "every line once");
     assert!(got == want, "the lines of a run without the stop");

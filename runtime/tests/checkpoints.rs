@@ -38,14 +38,7 @@ fn rolling_count(env: &mut Env) {
     env.from_sequence(0, N - 1)
         .map(move |n| {
             SEEN.fetch_add(1, Ordering::Relaxed);
-            if n % 1000 == 0 {
-                // About 200 ms in all: checkpoints every 10 ms complete meanwhile.
-                std::thread::sleep(Duration::from_millis(1));
-                if n >= 60_000 && !FAILED.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(&dir)) {
-                    FAILED.store(true, Ordering::Relaxed);
-                    panic!("injected failure at record {n}");
-                }
-            }
+            let n = slowly_failing_once(n, &dir, &FAILED);
             (n % 7, 1i64)
         })
         .key_by(|(k, _)| *k)
@@ -136,16 +129,7 @@ fn counts_with_timers(env: &mut Env) {
     env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
     env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
     env.from_sequence(0, N - 1)
-        .map(move |n| {
-            if n % 1000 == 0 {
-                std::thread::sleep(Duration::from_millis(1));
-                if n >= 60_000 && !PROCESS_FAILED.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(&dir)) {
-                    PROCESS_FAILED.store(true, Ordering::Relaxed);
-                    panic!("injected failure at record {n}");
-                }
-            }
-            n
-        })
+        .map(move |n| slowly_failing_once(n, &dir, &PROCESS_FAILED))
         .assign_timestamps_and_watermarks(
             WatermarkStrategy::for_bounded_out_of_orderness(Duration::ZERO).with_timestamp_assigner(|n, _| *n),
         )
@@ -197,13 +181,14 @@ impl AggregateFunction<i64> for Count {
 static WINDOW_COUNTS: Collected<(i64, i64, i64)> = Collected::new();
 static WINDOW_FAILED: AtomicBool = AtomicBool::new(false);
 
-/// The record, after a sleep every 1000 records; fails once, at the first record from
-/// 60 000 on after a checkpoint under `dir` has completed.
-fn slowly_failing_once(n: i64, dir: &str) -> i64 {
+/// The record, after a sleep every 1000 records (about 200 ms in all: checkpoints every
+/// 10 ms complete meanwhile); fails once (`failed` says whether it has), at the first record
+/// from 60 000 on after a checkpoint under `dir` has completed.
+fn slowly_failing_once(n: i64, dir: &str, failed: &AtomicBool) -> i64 {
     if n % 1000 == 0 {
         std::thread::sleep(Duration::from_millis(1));
-        if n >= 60_000 && !WINDOW_FAILED.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(dir)) {
-            WINDOW_FAILED.store(true, Ordering::Relaxed);
+        if n >= 60_000 && !failed.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(dir)) {
+            failed.store(true, Ordering::Relaxed);
             panic!("injected failure at record {n}");
         }
     }
@@ -218,7 +203,7 @@ fn tumbling_counts(env: &mut Env) {
     env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
     env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
     env.from_sequence(0, N - 1)
-        .map(move |n| slowly_failing_once(n, &dir))
+        .map(move |n| slowly_failing_once(n, &dir, &WINDOW_FAILED))
         .assign_timestamps_and_watermarks(
             WatermarkStrategy::for_bounded_out_of_orderness(Duration::ZERO).with_timestamp_assigner(|n, _| *n),
         )
@@ -235,7 +220,7 @@ fn sliding_counts(env: &mut Env) {
     env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
     env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
     env.from_sequence(0, N - 1)
-        .map(move |n| slowly_failing_once(n, &dir))
+        .map(move |n| slowly_failing_once(n, &dir, &WINDOW_FAILED))
         .assign_timestamps_and_watermarks(
             WatermarkStrategy::for_bounded_out_of_orderness(Duration::ZERO).with_timestamp_assigner(|n, _| *n),
         )
@@ -292,13 +277,7 @@ fn rolling_count_to_files(env: &mut Env) {
     env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
     env.from_sequence(0, N - 1)
         .map(move |n| {
-            if n % 1000 == 0 {
-                std::thread::sleep(Duration::from_millis(1));
-                if n >= 60_000 && !FILE_FAILED.load(Ordering::Relaxed) && a_checkpoint_completed(Path::new(&dir)) {
-                    FILE_FAILED.store(true, Ordering::Relaxed);
-                    panic!("injected failure at record {n}");
-                }
-            }
+            let n = slowly_failing_once(n, &dir, &FILE_FAILED);
             (n % 7, 1i64)
         })
         .key_by(|(k, _)| *k)

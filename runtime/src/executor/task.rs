@@ -432,35 +432,20 @@ pub(crate) async fn run_two_inputs<
         };
         let Some(message) = aligner.hold(channel, message) else { continue };
         let control = match message {
-            Either::First(Message::Records(batch)) => {
-                if let Some(c) = gate.on_record(channel as usize) {
-                    chain.on_control(c);
-                }
-                for_each_record(batch, |value, timestamp| chain.collect1(value, timestamp));
-                None
-            }
-            Either::First(Message::Encoded(batch)) => {
-                if let Some(c) = gate.on_record(channel as usize) {
-                    chain.on_control(c);
-                }
-                batch.for_each(|value, timestamp| chain.collect1(value, timestamp));
-                None
-            }
-            Either::Second(Message::Records(batch)) => {
-                if let Some(c) = gate.on_record(channel as usize) {
-                    chain.on_control(c);
-                }
-                for_each_record(batch, |value, timestamp| chain.collect2(value, timestamp));
-                None
-            }
-            Either::Second(Message::Encoded(batch)) => {
-                if let Some(c) = gate.on_record(channel as usize) {
-                    chain.on_control(c);
-                }
-                batch.for_each(|value, timestamp| chain.collect2(value, timestamp));
-                None
-            }
             Either::First(Message::Control(c)) | Either::Second(Message::Control(c)) => Some(c),
+            records => {
+                if let Some(c) = gate.on_record(channel as usize) {
+                    chain.on_control(c);
+                }
+                match records {
+                    Either::First(Message::Records(b)) => for_each_record(b, |v, ts| chain.collect1(v, ts)),
+                    Either::First(Message::Encoded(b)) => b.for_each(|v, ts| chain.collect1(v, ts)),
+                    Either::Second(Message::Records(b)) => for_each_record(b, |v, ts| chain.collect2(v, ts)),
+                    Either::Second(Message::Encoded(b)) => b.for_each(|v, ts| chain.collect2(v, ts)),
+                    Either::First(Message::Control(_)) | Either::Second(Message::Control(_)) => {}
+                }
+                None
+            }
         };
         if let Some(control) = control {
             let out = gate.on_control(channel as usize, control);

@@ -21,16 +21,7 @@ impl<'a> LineReader<'a> {
     pub(crate) fn next(&mut self) -> std::io::Result<String> {
         let mut line = String::new();
         std::io::Read::take(&mut self.reader, MAX_LINE).read_line(&mut line)?;
-        if line.is_empty() {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
-        }
-        if !line.ends_with('\n') && line.len() as u64 >= MAX_LINE {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("a control line longer than {MAX_LINE} bytes"),
-            ));
-        }
-        Ok(line.trim_end().to_owned())
+        checked(line)
     }
 }
 
@@ -39,6 +30,11 @@ impl<'a> LineReader<'a> {
 pub(crate) fn read_line(stream: &TcpStream) -> std::io::Result<String> {
     let mut line = String::new();
     BufReader::new(std::io::Read::take(stream, MAX_LINE)).read_line(&mut line)?;
+    checked(line)
+}
+
+/// A line as read: the end of the connection if empty, an error if it hit the bound.
+fn checked(line: String) -> std::io::Result<String> {
     if line.is_empty() {
         return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the connection closed"));
     }

@@ -73,20 +73,11 @@ struct InProgress {
 }
 
 impl<T> Clone for FileSink<T> {
+    /// The settings, for another subtask: none of this one's parts.
     fn clone(&self) -> Self {
-        FileSink {
-            dir: self.dir.clone(),
-            encode: self.encode,
-            max_part_size: self.max_part_size,
-            rollover_interval: self.rollover_interval,
-            subtask: 0,
-            next_part: 0,
-            line: String::new(),
-            current: None,
-            pending: Vec::new(),
-            clean: false,
-            _t: PhantomData,
-        }
+        FileSink::with_encoder(self.dir.clone(), self.encode)
+            .with_max_part_size(self.max_part_size)
+            .with_rollover_interval(self.rollover_interval)
     }
 }
 

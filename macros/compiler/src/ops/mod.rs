@@ -5,8 +5,8 @@
 //! Adding an operator: a file here with its spec, its line in [`CATALOG`], the runtime's
 //! builder method that its `emit` calls, a test and the docs.
 
-pub use crate::closures::moved;
 use crate::build::{Builder, OperatorSpec, StreamRef};
+pub use crate::closures::moved;
 use crate::ir::{Input, Node, Operator, Shape};
 use crate::parse::Call;
 use proc_macro2::TokenStream;

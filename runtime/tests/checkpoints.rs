@@ -492,3 +492,35 @@ fn a_savepoint_at_p2_restores_at_p3_and_p1_and_into_a_job_with_an_added_operator
         assert_eq!(all.len() as i64, N, "p={parallelism}: one update per record, across the stop");
     }
 }
+
+/// A job whose checkpoints cannot be written (its checkpoint directory is a file), and
+/// which tolerates no failed checkpoint.
+#[rill::job(no_main)]
+fn unwritable(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(20))
+        .set_checkpoint_storage(&dir)
+        .set_tolerable_checkpoint_failure_number(0);
+    env.set_restart_strategy(RestartStrategy::None);
+    env.from_sequence(0, 1_000_000_000)
+        .map(|n| {
+            if n % 1000 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            (n % 3, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .discard();
+}
+
+#[test]
+fn a_checkpoint_that_cannot_be_written_fails_the_job_naming_the_directory() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("not-a-directory");
+    std::fs::write(&file, b"a file where the checkpoints should go").unwrap();
+    let error = UNWRITABLE_JOB.run(Some(1), &["--dir", file.to_str().unwrap()]).unwrap_err().to_string();
+    assert!(error.contains("cannot be written to") && error.contains("not-a-directory"), "{error}");
+    assert!(error.contains("more than the 0 tolerated"), "{error}");
+}

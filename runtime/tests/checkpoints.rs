@@ -524,3 +524,34 @@ fn a_checkpoint_that_cannot_be_written_fails_the_job_naming_the_directory() {
     assert!(error.contains("cannot be written to") && error.contains("not-a-directory"), "{error}");
     assert!(error.contains("more than the 0 tolerated"), "{error}");
 }
+
+static MIXED: Collected<(i64, i64)> = Collected::new();
+static MIXED_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// A collection source that ends at once beside a sequence that runs on: after the first
+/// has finished, checkpoints go on (its final state stands for it) and a failure restores
+/// both: the collection's records are not read again.
+#[rill::job(no_main)]
+fn short_and_long_sources(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    let short = env.from_elements([100i64, 101, 102, 103, 104, 105, 106]);
+    let long = env.from_sequence(0, N - 1).map(move |n| slowly_failing_once(n, &dir, &MIXED_FAILED));
+    short.union(long).map(|n| (n % 7, 1i64)).key_by(|(k, _)| *k).sum(1).sink_to(collect(&MIXED));
+}
+
+#[test]
+fn checkpoints_go_on_after_a_source_has_finished_and_restore_it_finished() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    MIXED_FAILED.store(false, Ordering::Relaxed);
+    MIXED.take();
+    SHORT_AND_LONG_SOURCES_JOB.run(Some(1), &["--dir", dir.path().to_str().unwrap()]).unwrap();
+    assert!(MIXED_FAILED.load(Ordering::Relaxed), "a checkpoint completed after the short source ended");
+    let mut want = expected_counts();
+    for n in 100..107i64 {
+        *want.get_mut(&(n % 7)).unwrap() += 1;
+    }
+    assert_eq!(last_counts(&MIXED.values()), want, "every record once, the short source's too");
+}

@@ -2,7 +2,9 @@
 //! interval it asks the sources for a barrier, collects each task's state as the barrier
 //! passes the task, and when every task has answered writes the checkpoint (`_metadata`
 //! last). One checkpoint at a time (Flink's max concurrent checkpoints, 1); a checkpoint
-//! still incomplete after the timeout, or when a task has finished, is abandoned.
+//! still incomplete after the timeout is abandoned. A task that has finished answers for
+//! the checkpoints that follow with its final state, so the rest of the job goes on
+//! checkpointing (Flink's checkpoints after tasks finish).
 
 use crate::checkpoint::config::CheckpointConfig;
 use crate::checkpoint::snapshot::{OperatorState, Restored, StateWriter};
@@ -17,6 +19,9 @@ use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 pub(crate) struct Ack {
     checkpoint: u64,
     state: TaskState,
+    /// The task has finished: this is its final state, which stands for it in every
+    /// checkpoint from now on.
+    last: bool,
 }
 
 /// What a task of a checkpointed job holds: how it hears of a checkpoint (sources), where
@@ -26,8 +31,6 @@ pub(crate) struct TaskCheckpoints {
     /// The newest checkpoint the coordinator asked for.
     trigger: Arc<AtomicU64>,
     acks: UnboundedSender<Ack>,
-    /// Counts tasks that have ended: a checkpoint cannot complete without them.
-    finished: Arc<AtomicUsize>,
     /// Counts tasks that have opened (and restored their state).
     opened: Arc<AtomicUsize>,
     /// The newest completed checkpoint.
@@ -72,7 +75,18 @@ impl TaskCheckpoints {
         let sections: Vec<OperatorState> = self.writer.take();
         let state =
             TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros };
-        let _ = self.acks.send(Ack { checkpoint, state });
+        let _ = self.acks.send(Ack { checkpoint, state, last: false });
+    }
+
+    /// The task has finished: what its operators wrote at [`Control::FinalSnapshot`] stands
+    /// for it in the checkpoints that follow.
+    ///
+    /// [`Control::FinalSnapshot`]: crate::Control::FinalSnapshot
+    pub(crate) fn finished_with(&self, chain: u32, subtask: usize, parallelism: usize) {
+        let sections: Vec<OperatorState> = self.writer.take();
+        let state =
+            TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros: 0 };
+        let _ = self.acks.send(Ack { checkpoint: 0, state, last: true });
     }
 
     /// Whether the source stops after the barrier of `checkpoint` (a savepoint that stops
@@ -96,11 +110,6 @@ impl TaskCheckpoints {
     pub(crate) fn stop_unanswered(&self) -> bool {
         self.stop_at.load(Ordering::Acquire) != 0 && !self.stop_answered.load(Ordering::Acquire)
     }
-
-    /// The task has ended.
-    pub(crate) fn finished(&self) {
-        self.finished.fetch_add(1, Ordering::AcqRel);
-    }
 }
 
 /// The coordinator of one run of a job.
@@ -109,9 +118,10 @@ pub(crate) struct Coordinator {
     storage: CheckpointStorage,
     job: &'static str,
     trigger: Arc<AtomicU64>,
-    finished: Arc<AtomicUsize>,
     acks: UnboundedReceiver<Ack>,
     tasks: usize,
+    /// The final states of the tasks that have finished, by chain and subtask.
+    finals: std::collections::HashMap<(u32, u32), TaskState>,
     next: u64,
     failures: u32,
     /// The newest completed checkpoint, for the executor's restart and for tests.
@@ -147,14 +157,12 @@ impl Coordinator {
     ) -> (Self, TaskCheckpoints) {
         let (tx, rx) = unbounded_channel();
         let trigger = Arc::new(AtomicU64::new(after));
-        let finished = Arc::new(AtomicUsize::new(0));
         let stop_at = Arc::new(AtomicU64::new(0));
         let stop_drain = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stop_answered = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let handle = TaskCheckpoints {
             trigger: trigger.clone(),
             acks: tx,
-            finished: finished.clone(),
             opened: Arc::new(AtomicUsize::new(0)),
             completed: completed.clone(),
             aligned: config.mode == crate::checkpoint::CheckpointingMode::ExactlyOnce,
@@ -170,9 +178,9 @@ impl Coordinator {
             storage,
             job,
             trigger,
-            finished,
             acks: rx,
             tasks,
+            finals: std::collections::HashMap::new(),
             next: after + 1,
             failures: 0,
             completed,
@@ -202,22 +210,11 @@ impl Coordinator {
                     }
                 },
             };
-            if request.is_none() && self.finished.load(Ordering::Acquire) > 0 {
-                // A finished task answers no barrier: no checkpoint can complete now.
-                if !requests_open {
-                    return std::future::pending().await;
-                }
-                last_start = Instant::now() + Duration::from_secs(3600);
-                continue;
+            self.take_finals();
+            if self.finals.len() >= self.tasks {
+                // Every task has finished: the job is ending, nothing is left to checkpoint.
+                return std::future::pending().await;
             }
-            let request = match request {
-                Some(r) if self.finished.load(Ordering::Acquire) > 0 => {
-                    let _ =
-                        r.reply.send(Err("tasks of the job have finished already; it cannot take a savepoint".into()));
-                    continue;
-                }
-                other => other,
-            };
             let id = self.next;
             self.next += 1;
             last_start = Instant::now();
@@ -266,9 +263,6 @@ impl Coordinator {
                     }
                 }
                 Err(why) => {
-                    if self.finished.load(Ordering::Acquire) > 0 {
-                        continue;
-                    }
                     if let Some(e) = self.failed(id, &why) {
                         return e;
                     }
@@ -303,10 +297,6 @@ impl Coordinator {
                         ControlMessage::Checkpoint(id) => (id, None, self.storage.chk(id)),
                         ControlMessage::Complete(_) => unreachable!("handled above"),
                     };
-                    if self.finished.load(Ordering::Acquire) > 0 {
-                        reply(format!("declined {id} a task of worker {index} has finished"));
-                        continue;
-                    }
                     if let Some(drain) = stop {
                         self.stop_drain.store(drain, Ordering::Release);
                         self.stop_at.store(id, Ordering::Release);
@@ -359,28 +349,42 @@ impl Coordinator {
 
     /// Waits for every task's state for checkpoint `id` (for a savepoint that stops the
     /// job, tasks end once they have answered: that does not abandon it).
-    async fn collect(&mut self, id: u64, started: Instant, stopping: bool) -> Result<Vec<TaskState>, String> {
-        let mut states = Vec::with_capacity(self.tasks);
+    /// A task that finished before the barrier reached it answers with its final state.
+    async fn collect(&mut self, id: u64, started: Instant, _stopping: bool) -> Result<Vec<TaskState>, String> {
+        self.take_finals();
+        let mut states: std::collections::HashMap<(u32, u32), TaskState> =
+            self.finals.iter().map(|(k, s)| (*k, s.clone())).collect();
         let deadline = tokio::time::Instant::from(started + self.config.timeout);
-        let mut poll = tokio::time::interval(Duration::from_millis(50));
         while states.len() < self.tasks {
             tokio::select! {
                 ack = self.acks.recv() => match ack {
-                    Some(ack) if ack.checkpoint == id => states.push(ack.state),
+                    Some(ack) if ack.last => {
+                        let key = (ack.state.chain, ack.state.subtask);
+                        self.finals.insert(key, ack.state.clone());
+                        // Its answer to this barrier, if it gave one first, is the one.
+                        states.entry(key).or_insert(ack.state);
+                    }
+                    Some(ack) if ack.checkpoint == id => {
+                        states.insert((ack.state.chain, ack.state.subtask), ack.state);
+                    }
                     Some(_) => {} // of an abandoned checkpoint
                     None => return std::future::pending().await,
                 },
                 _ = tokio::time::sleep_until(deadline) => {
                     return Err(format!("expired after {:?} ({} of {} tasks answered)", self.config.timeout, states.len(), self.tasks));
                 }
-                _ = poll.tick() => {
-                    if !stopping && self.finished.load(Ordering::Acquire) > 0 {
-                        return Err("abandoned: a task finished".into());
-                    }
-                }
             }
         }
-        Ok(states)
+        Ok(states.into_values().collect())
+    }
+
+    /// Takes the final states of tasks that finished since the last look.
+    fn take_finals(&mut self) {
+        while let Ok(ack) = self.acks.try_recv() {
+            if ack.last {
+                self.finals.insert((ack.state.chain, ack.state.subtask), ack.state);
+            }
+        }
     }
 
     /// Reports a failed checkpoint; the error that fails the job if too many failed in a row.

@@ -54,6 +54,7 @@ pub struct TaskFile {
 }
 
 /// A task's state, as the coordinator receives it.
+#[derive(Clone)]
 pub(crate) struct TaskState {
     pub chain: u32,
     pub subtask: u32,

@@ -23,6 +23,15 @@ pub struct Record<T> {
     pub timestamp: Timestamp,
 }
 
+impl Control {
+    /// Whether operators write their state at this element: a barrier, or the end of a
+    /// task that has finished.
+    #[inline]
+    pub fn takes_snapshot(&self) -> bool {
+        matches!(self, Control::Barrier(_) | Control::FinalSnapshot)
+    }
+}
+
 /// A control element, interleaved in order with the records of a channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Control {
@@ -35,6 +44,10 @@ pub enum Control {
     /// commit what they held for it. Each task hears it from the coordinator and passes it
     /// down its own chain only; exchanges do not carry it.
     CheckpointComplete(u64),
+    /// The task's input has ended: its operators write their final state, as at a barrier,
+    /// which stands for the task in every checkpoint after (Flink's checkpoints after tasks
+    /// finish). Passed down the task's own chain only.
+    FinalSnapshot,
     /// The channel has ended: a bounded input is exhausted.
     EndOfInput,
     /// The channel will send nothing for a while (an idle source): its watermark must not

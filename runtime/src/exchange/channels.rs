@@ -223,7 +223,7 @@ impl<T: Send + 'static> Channels<T> {
     /// Flushes, then sends the control element to every consumer subtask (control goes
     /// everywhere, so that each consumer hears from all of its input channels).
     pub(crate) fn broadcast_control(&mut self, control: Control) {
-        if let Control::CheckpointComplete(_) = control {
+        if let Control::CheckpointComplete(_) | Control::FinalSnapshot = control {
             // Every task hears of a completed checkpoint itself.
             return;
         }

@@ -92,7 +92,7 @@ impl InputGate {
                     self.advance()
                 }
             }
-            Control::CheckpointComplete(_) => None,
+            Control::CheckpointComplete(_) | Control::FinalSnapshot => None,
             Control::Barrier(id) => {
                 // Forwarded once every channel has delivered it (alignment comes with checkpoints).
                 self.barriers[channel] = Some(id);

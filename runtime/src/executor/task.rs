@@ -97,8 +97,17 @@ impl TaskInfo {
     /// The task has ended: no checkpoint can complete without it now.
     fn ended(&self) {
         if let Some(c) = &self.checkpoints {
-            c.finished();
+            c.finished_with(self.chain, self.subtask, self.parallelism);
         }
+    }
+
+    /// The task's input has ended: its operators write their final state, which stands for
+    /// the task in the checkpoints that follow while the rest of the job runs on.
+    fn final_snapshot<T, C: Collector<T>>(&self, chain: &mut C) {
+        if self.checkpoints.is_some() {
+            chain.on_control(Control::FinalSnapshot);
+        }
+        self.ended();
     }
 
     /// The uid of the chain's head (a source's position is kept under it).
@@ -233,7 +242,6 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
             last_flush = Instant::now();
         }
     }
-    info.ended();
     // A bounded input is over, or a savepoint stopped the job: event time moves to its end
     // (unless the stop keeps windows open for the job that resumes from the savepoint),
     // then the end flows downstream.
@@ -241,6 +249,10 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         chain.on_control(Control::Watermark(MAX_WATERMARK));
     }
     chain.on_control(Control::EndOfInput);
+    if let (Some(position), Some(c)) = (source.snapshot_position(), &info.checkpoints) {
+        c.writer.write(uid, position);
+    }
+    info.final_snapshot(&mut chain);
     finish(&mut chain, &mut blocked).await
 }
 
@@ -332,7 +344,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
             drain(&mut chain, &mut blocked).await?;
         }
     }
-    info.ended();
+    info.final_snapshot(&mut chain);
     finish(&mut chain, &mut blocked).await
 }
 
@@ -479,6 +491,9 @@ pub(crate) async fn run_two_inputs<
         for send in blocked.drain(..) {
             send.await?;
         }
+    }
+    if info.checkpoints.is_some() {
+        chain.on_control(Control::FinalSnapshot);
     }
     info.ended();
     chain.flush();

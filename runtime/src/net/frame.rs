@@ -60,7 +60,7 @@ pub fn encode_message<T: Codec>(channel: u32, message: &Message<T>, out: &mut Ve
             Control::Idle => out.push(IDLE),
             Control::Active => out.push(ACTIVE),
             // A task's own notice: exchanges never send it (see `Channels::broadcast_control`).
-            Control::CheckpointComplete(_) => {
+            Control::CheckpointComplete(_) | Control::FinalSnapshot => {
                 out.truncate(start);
                 return Err("a checkpoint's completion is not sent over an exchange".into());
             }

@@ -208,7 +208,7 @@ where
     }
 
     fn on_control(&mut self, control: Control) {
-        if let (Control::Barrier(_), Some((writer, uid, key_groups))) = (control, &self.checkpoint) {
+        if let (true, Some((writer, uid, key_groups))) = (control.takes_snapshot(), &self.checkpoint) {
             // Each entry: its key group and length (8 bytes), key and aggregate (about their size).
             let estimate = self.state.len() * (8 + std::mem::size_of::<KS::Key>() + std::mem::size_of::<T>());
             let mut entries = KeyedEntries::with_capacity(*key_groups, estimate);

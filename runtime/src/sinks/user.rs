@@ -81,7 +81,12 @@ impl<T, S: Sink<T>> Collector<T> for UserSink<S> {
     }
     fn on_control(&mut self, control: Control) {
         let result = match control {
-            Control::Barrier(id) => {
+            Control::Barrier(_) | Control::FinalSnapshot => {
+                // A final snapshot is held by every checkpoint after it: the newest id.
+                let id = match control {
+                    Control::Barrier(id) => id,
+                    _ => u64::MAX,
+                };
                 crate::core::panic_scope::enter(self.id);
                 self.sink.snapshot_state(id).map(|state| {
                     if let (Some(state), Some((writer, uid))) = (state, &self.checkpoint) {

@@ -168,7 +168,7 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
                 self.watermark = w;
                 self.fire(TimeDomain::EventTime, w, next, on_timer);
             }
-            Control::Barrier(_) => self.snapshot(),
+            c if c.takes_snapshot() => self.snapshot(),
             _ => {}
         }
         self.side.on_control(control);

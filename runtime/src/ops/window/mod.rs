@@ -33,7 +33,7 @@ macro_rules! time_window_lifecycle {
         fn on_control(&mut self, control: $crate::Control) {
             match control {
                 $crate::Control::Watermark(w) if self.event_time => self.advance(w),
-                $crate::Control::Barrier(_) => self.snapshot(),
+                c if c.takes_snapshot() => self.snapshot(),
                 _ => {}
             }
             self.late.on_control(control);

@@ -443,7 +443,7 @@ where
                 self.watermark = w;
                 self.fire_until::<T>(w);
             }
-            Control::Barrier(_) => self.snapshot(),
+            c if c.takes_snapshot() => self.snapshot(),
             _ => {}
         }
         self.late.on_control(control);

@@ -555,3 +555,54 @@ fn checkpoints_go_on_after_a_source_has_finished_and_restore_it_finished() {
     }
     assert_eq!(last_counts(&MIXED.values()), want, "every record once, the short source's too");
 }
+
+static HALF_DONE: AtomicBool = AtomicBool::new(false);
+static LATE_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Two subtasks, each writing its half of the sequence into the file sink in its own chain:
+/// the first half is written at once, the second slowly, and fails once after the first
+/// subtask has ended. The first subtask's sink must not commit before a checkpoint holds its
+/// final state: the restart would write its records again.
+#[rill::job(no_main)]
+fn early_finisher(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    let out = env.parameter("out").expect("--out").to_owned();
+    env.enable_checkpointing(Duration::from_millis(300)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    env.from_sequence(0, 9_999)
+        .map(|n| {
+            if n == 4_999 {
+                HALF_DONE.store(true, Ordering::Relaxed);
+            }
+            if n >= 5_000 {
+                std::thread::sleep(Duration::from_micros(100));
+                if n == 5_100 && HALF_DONE.load(Ordering::Relaxed) && !LATE_FAILED.swap(true, Ordering::Relaxed) {
+                    // The first subtask has ended by now (it had 5 000 records and no pauses).
+                    std::thread::sleep(Duration::from_millis(50));
+                    panic!("injected failure after the first subtask ended");
+                }
+            }
+            n
+        })
+        .sink_to(rill::sinks::file::FileSink::for_row_format(out));
+}
+
+#[test]
+fn a_sink_that_ends_early_commits_only_after_a_checkpoint_holds_its_final_state() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (dir, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    HALF_DONE.store(false, Ordering::Relaxed);
+    LATE_FAILED.store(false, Ordering::Relaxed);
+    let args = ["--dir", dir.path().to_str().unwrap(), "--out", out.path().to_str().unwrap()];
+    EARLY_FINISHER_JOB.run(Some(2), &args).unwrap();
+    assert!(LATE_FAILED.load(Ordering::Relaxed), "the failure was injected");
+    let mut lines: Vec<i64> = Vec::new();
+    for entry in std::fs::read_dir(out.path()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with("part-"), "only committed parts are left: {name}");
+        lines.extend(std::fs::read_to_string(entry.path()).unwrap().lines().map(|l| l.parse::<i64>().unwrap()));
+    }
+    lines.sort();
+    assert_eq!(lines.len(), 10_000, "every record once: the early subtask's too");
+    assert_eq!(lines, (0..10_000).collect::<Vec<_>>());
+}

@@ -37,6 +37,8 @@ pub(crate) struct TaskCheckpoints {
     completed: Arc<AtomicU64>,
     /// Whether barriers are aligned.
     pub(crate) aligned: bool,
+    /// Whether the job takes checkpoints of its own (not only a restore or a savepoint).
+    periodic: bool,
     /// The checkpoint restored from (0: none): sources take barriers after it.
     pub(crate) start: u64,
     /// Where the task's operators write; each task gets its own ([`Self::for_task`]).
@@ -105,6 +107,23 @@ impl TaskCheckpoints {
         self.opened.clone()
     }
 
+    /// A finished task waits, before its sinks commit what they hold, for a checkpoint that
+    /// holds its final state to complete (Flink's final checkpoint): otherwise a failure of
+    /// another task before the next checkpoint would replay into a sink that had committed.
+    /// Not when a savepoint stops the job (it is that checkpoint), nor without checkpoints
+    /// of the job's own; at most `timeout`, and not once `cancelled`.
+    pub(crate) async fn await_final_checkpoint(&self, timeout: Duration, cancelled: impl Fn() -> bool) {
+        if self.stop_at.load(Ordering::Acquire) != 0 || !self.periodic {
+            return;
+        }
+        // A checkpoint triggered from now on holds the final state.
+        let after = self.trigger.load(Ordering::Acquire);
+        let deadline = Instant::now() + timeout;
+        while self.completed.load(Ordering::Acquire) <= after && Instant::now() < deadline && !cancelled() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
     /// Whether this worker is stopping with a savepoint and has not answered for it yet:
     /// the process must not end before it has.
     pub(crate) fn stop_unanswered(&self) -> bool {
@@ -166,6 +185,7 @@ impl Coordinator {
             opened: Arc::new(AtomicUsize::new(0)),
             completed: completed.clone(),
             aligned: config.mode == crate::checkpoint::CheckpointingMode::ExactlyOnce,
+            periodic: config.interval < CheckpointConfig::never().interval,
             start: after,
             writer: StateWriter::default(),
             restored,
@@ -209,10 +229,21 @@ impl Coordinator {
                         continue;
                     }
                 },
+                ack = self.acks.recv() => {
+                    if let Some(ack) = ack.filter(|a| a.last) {
+                        self.finals.insert((ack.state.chain, ack.state.subtask), ack.state);
+                    }
+                    if self.finals.len() < self.tasks {
+                        continue;
+                    }
+                    None
+                }
             };
             self.take_finals();
-            if self.finals.len() >= self.tasks {
-                // Every task has finished: the job is ending, nothing is left to checkpoint.
+            if self.finals.len() >= self.tasks && request.is_none() {
+                // Every task has finished: one last checkpoint of their final states lets
+                // the sinks that wait for it commit, and the job ends.
+                self.final_checkpoint().await;
                 return std::future::pending().await;
             }
             let id = self.next;
@@ -376,6 +407,26 @@ impl Coordinator {
             }
         }
         Ok(states.into_values().collect())
+    }
+
+    /// The checkpoint of a job whose tasks have all finished: their final states.
+    async fn final_checkpoint(&mut self) {
+        let id = self.next;
+        self.next += 1;
+        let states: Vec<TaskState> = self.finals.values().cloned().collect();
+        let storage = self.storage.clone();
+        let (job, retained) = (self.job, self.config.retained);
+        let written = tokio::task::spawn_blocking(move || {
+            let r = storage.write(id, job, states, Duration::ZERO);
+            storage.prune(retained);
+            r
+        })
+        .await;
+        match written {
+            Ok(Ok(_)) => self.completed.store(id, Ordering::Release),
+            Ok(Err(e)) => eprintln!("the final checkpoint {id} of job '{}' cannot be written: {e}", self.job),
+            Err(e) => eprintln!("the final checkpoint {id} of job '{}': its writer stopped: {e}", self.job),
+        }
     }
 
     /// Takes the final states of tasks that finished since the last look.

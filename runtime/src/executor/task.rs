@@ -22,6 +22,10 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::Receiver;
 
+/// How long a finished task waits for the checkpoint that holds its final state before its
+/// sinks commit anyway.
+const FINAL_CHECKPOINT_WAIT: Duration = Duration::from_secs(60);
+
 /// Which subtask of which chain a task runs.
 #[derive(Clone)]
 pub(crate) struct TaskInfo {
@@ -108,6 +112,14 @@ impl TaskInfo {
             chain.on_control(Control::FinalSnapshot);
         }
         self.ended();
+    }
+
+    /// Waits for a checkpoint that holds the task's final state (see
+    /// [`TaskCheckpoints::await_final_checkpoint`]).
+    async fn await_final_checkpoint(&self) {
+        if let Some(c) = &self.checkpoints {
+            c.await_final_checkpoint(FINAL_CHECKPOINT_WAIT, || self.cancelled()).await;
+        }
     }
 
     /// The uid of the chain's head (a source's position is kept under it).
@@ -253,6 +265,15 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         c.writer.write(uid, position);
     }
     info.final_snapshot(&mut chain);
+    // What the chain sent, the end of input with it, reaches its consumers before the task
+    // waits: they finish too, and their final states complete the checkpoint it waits for.
+    chain.flush();
+    drain(&mut chain, &mut blocked).await?;
+    info.await_final_checkpoint().await;
+    if info.cancelled() {
+        // The job failed meanwhile: what the sinks hold is not committed.
+        return Err(JobError::Cancelled("stopped"));
+    }
     finish(&mut chain, &mut blocked).await
 }
 
@@ -345,6 +366,15 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
         }
     }
     info.final_snapshot(&mut chain);
+    // What the chain sent, the end of input with it, reaches its consumers before the task
+    // waits: they finish too, and their final states complete the checkpoint it waits for.
+    chain.flush();
+    drain(&mut chain, &mut blocked).await?;
+    info.await_final_checkpoint().await;
+    if info.cancelled() {
+        // The job failed meanwhile: what the sinks hold is not committed.
+        return Err(JobError::Cancelled("stopped"));
+    }
     finish(&mut chain, &mut blocked).await
 }
 
@@ -496,6 +526,15 @@ pub(crate) async fn run_two_inputs<
         chain.on_control(Control::FinalSnapshot);
     }
     info.ended();
+    chain.flush();
+    chain.take_blocked(&mut blocked);
+    for send in blocked.drain(..) {
+        send.await?;
+    }
+    info.await_final_checkpoint().await;
+    if info.cancelled() {
+        return Err(JobError::Cancelled("stopped"));
+    }
     chain.flush();
     chain.close()?;
     chain.take_blocked(&mut blocked);

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
+mod catch_panic;
 pub mod chains;
 mod savepoint;
 pub mod task;

@@ -331,29 +331,9 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 batch.for_each(|value, timestamp| chain.collect(value, timestamp));
             }
             Message::Control(control) => {
-                let out = gate.on_control(channel as usize, control);
-                match (control, out) {
-                    (Control::Barrier(_), Some(Control::Barrier(id))) => {
-                        info.checkpoint(&mut chain, id);
-                        frozen |= info.freezes_at(id);
-                        replay.extend(aligner.release());
-                    }
-                    (Control::Barrier(_), _) if aligned => aligner.block(channel),
-                    (Control::Barrier(_), _) => {}
-                    (_, out) => {
-                        for c in out.into_iter().chain(gate.take_pending()) {
-                            if !(frozen && matches!(c, Control::Watermark(_))) {
-                                chain.on_control(c);
-                            }
-                        }
-                        if let Some(id) = gate.aligned_barrier() {
-                            // The channels still to deliver the barrier have ended.
-                            info.checkpoint(&mut chain, id);
-                            frozen |= info.freezes_at(id);
-                            replay.extend(aligner.release());
-                        }
-                    }
-                }
+                let mut inputs =
+                    Inputs { gate: &mut gate, aligner: &mut aligner, replay: &mut replay, frozen: &mut frozen };
+                inputs.control(&info, aligned, channel, control, |c| chain.on_control(c));
             }
         }
         chain.take_blocked(&mut blocked);
@@ -372,6 +352,57 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
         return Err(JobError::Cancelled("stopped"));
     }
     finish(&mut chain, &mut blocked).await
+}
+
+/// What a task with input channels keeps of its inputs' control: the gate, the barriers
+/// being aligned and what they hold back, and whether a stop froze event time.
+struct Inputs<'a, M> {
+    gate: &'a mut InputGate,
+    aligner: &'a mut Aligner<M>,
+    replay: &'a mut VecDeque<(u32, M)>,
+    frozen: &'a mut bool,
+}
+
+impl<M> Inputs<'_, M> {
+    /// A control element from `channel`: a barrier aligns (the checkpoint is taken once all
+    /// channels delivered it, or ended); anything else passes the gate on to the chain, as
+    /// `to_chain` passes it, a watermark not once a stop has frozen event time.
+    fn control(
+        &mut self,
+        info: &TaskInfo,
+        aligned: bool,
+        channel: u32,
+        control: Control,
+        mut to_chain: impl FnMut(Control),
+    ) {
+        let out = self.gate.on_control(channel as usize, control);
+        match (control, out) {
+            (Control::Barrier(_), Some(Control::Barrier(id))) => self.checkpoint(info, id, &mut to_chain),
+            (Control::Barrier(_), _) if aligned => self.aligner.block(channel),
+            (Control::Barrier(_), _) => {}
+            (_, out) => {
+                for c in out.into_iter().chain(self.gate.take_pending()) {
+                    if !(*self.frozen && matches!(c, Control::Watermark(_))) {
+                        to_chain(c);
+                    }
+                }
+                if let Some(id) = self.gate.aligned_barrier() {
+                    // The channels still to deliver the barrier have ended.
+                    self.checkpoint(info, id, &mut to_chain);
+                }
+            }
+        }
+    }
+
+    /// Every channel delivered barrier `id`: the chain's operators write their state as it
+    /// passes, the task answers, and what the alignment held back is taken next.
+    fn checkpoint(&mut self, info: &TaskInfo, id: u64, to_chain: &mut impl FnMut(Control)) {
+        let started = Instant::now();
+        to_chain(Control::Barrier(id));
+        info.ack(id, started);
+        *self.frozen |= info.freezes_at(id);
+        self.replay.extend(self.aligner.release());
+    }
 }
 
 /// A message of either input of a two-input task.
@@ -486,32 +517,9 @@ pub(crate) async fn run_two_inputs<
             }
         };
         if let Some(control) = control {
-            let out = gate.on_control(channel as usize, control);
-            match (control, out) {
-                (Control::Barrier(_), Some(Control::Barrier(id))) => {
-                    let started = Instant::now();
-                    chain.on_control(Control::Barrier(id));
-                    info.ack(id, started);
-                    frozen |= info.freezes_at(id);
-                    replay.extend(aligner.release());
-                }
-                (Control::Barrier(_), _) if aligned => aligner.block(channel),
-                (Control::Barrier(_), _) => {}
-                (_, out) => {
-                    for c in out.into_iter().chain(gate.take_pending()) {
-                        if !(frozen && matches!(c, Control::Watermark(_))) {
-                            chain.on_control(c);
-                        }
-                    }
-                    if let Some(id) = gate.aligned_barrier() {
-                        let started = Instant::now();
-                        chain.on_control(Control::Barrier(id));
-                        info.ack(id, started);
-                        frozen |= info.freezes_at(id);
-                        replay.extend(aligner.release());
-                    }
-                }
-            }
+            let mut inputs =
+                Inputs { gate: &mut gate, aligner: &mut aligner, replay: &mut replay, frozen: &mut frozen };
+            inputs.control(&info, aligned, channel, control, |c| chain.on_control(c));
         }
         chain.take_blocked(&mut blocked);
         for send in blocked.drain(..) {

@@ -606,3 +606,73 @@ fn a_sink_that_ends_early_commits_only_after_a_checkpoint_holds_its_final_state(
     assert_eq!(lines.len(), 10_000, "every record once: the early subtask's too");
     assert_eq!(lines, (0..10_000).collect::<Vec<_>>());
 }
+
+static DAMAGED_COUNTS: Collected<(i64, i64)> = Collected::new();
+static DAMAGED_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Damages a file of the newest completed checkpoint under `dir`; whether one was there.
+fn damage_the_newest_checkpoint(dir: &Path) -> bool {
+    let mut newest: Option<(u64, std::path::PathBuf)> = None;
+    for run in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for chk in std::fs::read_dir(run.path()).into_iter().flatten().flatten() {
+            let n = chk.file_name().to_string_lossy().strip_prefix("chk-").and_then(|n| n.parse::<u64>().ok());
+            if let (Some(n), true) = (n, chk.path().join("_metadata").is_file()) {
+                if newest.as_ref().is_none_or(|(m, _)| n > *m) {
+                    newest = Some((n, chk.path()));
+                }
+            }
+        }
+    }
+    let Some((_, chk)) = newest else { return false };
+    let task =
+        std::fs::read_dir(&chk).unwrap().flatten().find(|e| e.file_name().to_string_lossy().starts_with("task-"));
+    let Some(task) = task else { return false };
+    let mut bytes = std::fs::read(task.path()).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(task.path(), bytes).unwrap();
+    true
+}
+
+/// The rolling count with two checkpoints retained; before the failure it damages the
+/// newest, so the restart must take the one before.
+#[rill::job(no_main)]
+fn restore_past_a_damaged_checkpoint(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir).set_num_retained(2);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    env.from_sequence(0, N - 1)
+        .map(move |n| {
+            if n % 1000 == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+                if n >= 60_000 && !DAMAGED_FAILED.load(Ordering::Relaxed) {
+                    let completed = std::fs::read_dir(&dir)
+                        .into_iter()
+                        .flatten()
+                        .flatten()
+                        .flat_map(|run| std::fs::read_dir(run.path()).into_iter().flatten().flatten())
+                        .filter(|c| c.path().join("_metadata").is_file())
+                        .count();
+                    if completed >= 2 && damage_the_newest_checkpoint(Path::new(&dir)) {
+                        DAMAGED_FAILED.store(true, Ordering::Relaxed);
+                        panic!("injected failure at record {n}, the newest checkpoint damaged");
+                    }
+                }
+            }
+            (n % 7, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .sink_to(collect(&DAMAGED_COUNTS));
+}
+
+#[test]
+fn a_damaged_newest_checkpoint_is_passed_over_for_the_one_before() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    DAMAGED_FAILED.store(false, Ordering::Relaxed);
+    DAMAGED_COUNTS.take();
+    RESTORE_PAST_A_DAMAGED_CHECKPOINT_JOB.run(Some(1), &["--dir", dir.path().to_str().unwrap()]).unwrap();
+    assert!(DAMAGED_FAILED.load(Ordering::Relaxed), "the newest checkpoint was damaged, then the job failed");
+    assert_eq!(last_counts(&DAMAGED_COUNTS.values()), expected_counts(), "restored from the one before, exactly once");
+}

@@ -74,10 +74,14 @@ impl TaskCheckpoints {
 
     /// Sends what the task's operators wrote for `checkpoint`.
     pub(crate) fn ack(&self, checkpoint: u64, chain: u32, subtask: usize, parallelism: usize, pause_micros: u64) {
-        let sections: Vec<OperatorState> = self.writer.take();
-        let state =
-            TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros };
+        let state = self.written(chain, subtask, parallelism, pause_micros);
         let _ = self.acks.send(Ack { checkpoint, state, last: false });
+    }
+
+    /// What the task's operators wrote since the last answer, as the coordinator keeps it.
+    fn written(&self, chain: u32, subtask: usize, parallelism: usize, pause_micros: u64) -> TaskState {
+        let sections: Vec<OperatorState> = self.writer.take();
+        TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros }
     }
 
     /// The task has finished: what its operators wrote at [`Control::FinalSnapshot`] stands
@@ -85,9 +89,7 @@ impl TaskCheckpoints {
     ///
     /// [`Control::FinalSnapshot`]: crate::Control::FinalSnapshot
     pub(crate) fn finished_with(&self, chain: u32, subtask: usize, parallelism: usize) {
-        let sections: Vec<OperatorState> = self.writer.take();
-        let state =
-            TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros: 0 };
+        let state = self.written(chain, subtask, parallelism, 0);
         let _ = self.acks.send(Ack { checkpoint: 0, state, last: true });
     }
 
@@ -129,6 +131,11 @@ impl TaskCheckpoints {
     pub(crate) fn stop_unanswered(&self) -> bool {
         self.stop_at.load(Ordering::Acquire) != 0 && !self.stop_answered.load(Ordering::Acquire)
     }
+}
+
+/// Runs `f` on a thread for blocking work (the files), with what it returned.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| format!("its writer stopped: {e}"))
 }
 
 /// The coordinator of one run of a job.
@@ -230,8 +237,8 @@ impl Coordinator {
                     }
                 },
                 ack = self.acks.recv() => {
-                    if let Some(ack) = ack.filter(|a| a.last) {
-                        self.finals.insert((ack.state.chain, ack.state.subtask), ack.state);
+                    if let Some(ack) = ack {
+                        self.keep_final(ack);
                     }
                     if self.finals.len() < self.tasks {
                         continue;
@@ -254,7 +261,7 @@ impl Coordinator {
                 self.stop_at.store(id, Ordering::Release);
             }
             self.trigger.store(id, Ordering::Release);
-            let outcome = self.collect(id, last_start, request.is_some()).await;
+            let outcome = self.collect(id, last_start).await;
             last_end = Instant::now();
             if let Some(r) = request {
                 let result = match outcome {
@@ -264,35 +271,12 @@ impl Coordinator {
                 let _ = r.reply.send(result);
                 continue;
             }
-            match outcome {
-                Ok(states) => {
-                    let storage = self.storage.clone();
-                    let (job, retained) = (self.job, self.config.retained);
-                    let aligned_in = last_end.duration_since(last_start);
-                    let written = tokio::task::spawn_blocking(move || {
-                        let r = storage.write(id, job, states, aligned_in);
-                        storage.prune(retained);
-                        r
-                    })
-                    .await;
-                    match written {
-                        Ok(Ok(_)) => {
-                            self.failures = 0;
-                            self.completed.store(id, Ordering::Release);
-                        }
-                        Ok(Err(e)) => {
-                            let why = format!("cannot be written to {}: {e}", self.storage.dir().display());
-                            if let Some(e) = self.failed(id, &why) {
-                                return e;
-                            }
-                        }
-                        Err(e) => {
-                            if let Some(e) = self.failed(id, &format!("its writer stopped: {e}")) {
-                                return e;
-                            }
-                        }
-                    }
-                }
+            let written = match outcome {
+                Ok(states) => self.write_checkpoint(id, states, last_end.duration_since(last_start)).await,
+                Err(why) => Err(why),
+            };
+            match written {
+                Ok(()) => self.failures = 0,
                 Err(why) => {
                     if let Some(e) = self.failed(id, &why) {
                         return e;
@@ -333,13 +317,13 @@ impl Coordinator {
                         self.stop_at.store(id, Ordering::Release);
                     }
                     self.trigger.store(id, Ordering::Release);
-                    let outcome = match self.collect(id, Instant::now(), stop.is_some()).await {
-                        Ok(states) => tokio::task::spawn_blocking(move || {
-                            crate::checkpoint::storage::write_part(&dir, index, states)
-                        })
-                        .await
-                        .map_err(|e| e.to_string())
-                        .and_then(|r| r.map_err(|e| format!("cannot write to {}: {e}", self.storage.dir().display()))),
+                    let outcome = match self.collect(id, Instant::now()).await {
+                        Ok(states) => {
+                            let shown = dir.display().to_string();
+                            blocking(move || crate::checkpoint::storage::write_part(&dir, index, states))
+                                .await
+                                .and_then(|r| r.map_err(|e| format!("cannot write to {shown}: {e}")))
+                        }
                         Err(why) => Err(why),
                     };
                     match outcome {
@@ -364,24 +348,33 @@ impl Coordinator {
     ) -> Result<std::path::PathBuf, String> {
         let path = dir.join(format!("savepoint-{id}"));
         let (job, target) = (self.job, path.clone());
-        let written = tokio::task::spawn_blocking(move || {
-            crate::checkpoint::storage::write_to(&target, id, job, states, Duration::ZERO)
-        })
-        .await;
-        match written {
-            Ok(Ok(_)) => {
-                self.completed.store(id, Ordering::Release);
-                Ok(path)
-            }
-            Ok(Err(e)) => Err(format!("savepoint {id} cannot be written to {}: {e}", path.display())),
-            Err(e) => Err(format!("savepoint {id}: its writer stopped: {e}")),
-        }
+        blocking(move || crate::checkpoint::storage::write_to(&target, id, job, states, Duration::ZERO))
+            .await
+            .and_then(|r| r.map_err(|e| format!("savepoint {id} cannot be written to {}: {e}", path.display())))?;
+        self.completed.store(id, Ordering::Release);
+        Ok(path)
     }
 
-    /// Waits for every task's state for checkpoint `id` (for a savepoint that stops the
-    /// job, tasks end once they have answered: that does not abandon it).
-    /// A task that finished before the barrier reached it answers with its final state.
-    async fn collect(&mut self, id: u64, started: Instant, _stopping: bool) -> Result<Vec<TaskState>, String> {
+    /// Writes checkpoint `id` (`_metadata` last), prunes the old ones, and marks it
+    /// completed: the job's sinks commit what they held for it.
+    async fn write_checkpoint(&mut self, id: u64, states: Vec<TaskState>, aligned_in: Duration) -> Result<(), String> {
+        let storage = self.storage.clone();
+        let retained = self.config.retained;
+        let job = self.job;
+        blocking(move || {
+            let written = storage.write(id, job, states, aligned_in);
+            storage.prune(retained);
+            written
+        })
+        .await
+        .and_then(|r| r.map_err(|e| format!("cannot be written to {}: {e}", self.storage.dir().display())))?;
+        self.completed.store(id, Ordering::Release);
+        Ok(())
+    }
+
+    /// Waits for every task's state for checkpoint `id`. A task that finished before the
+    /// barrier reached it answers with its final state.
+    async fn collect(&mut self, id: u64, started: Instant) -> Result<Vec<TaskState>, String> {
         self.take_finals();
         let mut states: std::collections::HashMap<(u32, u32), TaskState> =
             self.finals.iter().map(|(k, s)| (*k, s.clone())).collect();
@@ -414,27 +407,23 @@ impl Coordinator {
         let id = self.next;
         self.next += 1;
         let states: Vec<TaskState> = self.finals.values().cloned().collect();
-        let storage = self.storage.clone();
-        let (job, retained) = (self.job, self.config.retained);
-        let written = tokio::task::spawn_blocking(move || {
-            let r = storage.write(id, job, states, Duration::ZERO);
-            storage.prune(retained);
-            r
-        })
-        .await;
-        match written {
-            Ok(Ok(_)) => self.completed.store(id, Ordering::Release),
-            Ok(Err(e)) => eprintln!("the final checkpoint {id} of job '{}' cannot be written: {e}", self.job),
-            Err(e) => eprintln!("the final checkpoint {id} of job '{}': its writer stopped: {e}", self.job),
+        if let Err(why) = self.write_checkpoint(id, states, Duration::ZERO).await {
+            eprintln!("the final checkpoint {id} of job '{}' failed: {why}", self.job);
         }
     }
 
-    /// Takes the final states of tasks that finished since the last look.
+    /// Takes the final states of tasks that finished since the last look (answers to
+    /// barriers of abandoned checkpoints go).
     fn take_finals(&mut self) {
         while let Ok(ack) = self.acks.try_recv() {
-            if ack.last {
-                self.finals.insert((ack.state.chain, ack.state.subtask), ack.state);
-            }
+            self.keep_final(ack);
+        }
+    }
+
+    /// Keeps a finished task's final state; anything else is dropped.
+    fn keep_final(&mut self, ack: Ack) {
+        if ack.last {
+            self.finals.insert((ack.state.chain, ack.state.subtask), ack.state);
         }
     }
 

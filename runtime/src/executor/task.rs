@@ -94,7 +94,14 @@ impl TaskInfo {
         }
     }
 
-    /// The task has ended: no checkpoint can complete without it now.
+    /// Writes the source's position under `uid`, beside what its chain writes next.
+    fn write_position<S: Source>(&self, source: &S, uid: &str) {
+        if let (Some(c), Some(position)) = (&self.checkpoints, source.snapshot_position()) {
+            c.writer.write(uid, position);
+        }
+    }
+
+    /// The task has ended: what its operators wrote last stands for it from now on.
     fn ended(&self) {
         if let Some(c) = &self.checkpoints {
             c.finished_with(self.chain, self.subtask, self.parallelism);
@@ -169,6 +176,25 @@ async fn drain<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend>
     Ok(())
 }
 
+/// The task's input has ended: its final state is written, what it sent reaches its
+/// consumers (they finish too, and their final states complete the checkpoint it waits
+/// for), then, once a checkpoint holds that state, its sinks commit and close.
+async fn end<T, C: Collector<T>>(
+    info: &TaskInfo,
+    chain: &mut C,
+    blocked: &mut Vec<BlockedSend>,
+) -> Result<(), JobError> {
+    info.final_snapshot(chain);
+    chain.flush();
+    drain(chain, blocked).await?;
+    info.await_final_checkpoint().await;
+    if info.cancelled() {
+        // The job failed meanwhile: what the sinks hold is not committed.
+        return Err(JobError::Cancelled("stopped"));
+    }
+    finish(chain, blocked).await
+}
+
 async fn finish<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend>) -> Result<(), JobError> {
     chain.flush();
     chain.close()?;
@@ -230,9 +256,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         if let Some(id) = info.checkpoints.as_ref().and_then(|c| c.due(last_checkpoint)) {
             // Between two polls: every record before the barrier is in the chain already.
             last_checkpoint = id;
-            if let (Some(position), Some(c)) = (source.snapshot_position(), &info.checkpoints) {
-                c.writer.write(uid, position);
-            }
+            info.write_position(&source, uid);
             info.checkpoint(&mut chain, id);
             if let Some(drain) = info.checkpoints.as_ref().and_then(|c| c.stops_at(id)) {
                 // A savepoint that stops the job: nothing after its barrier.
@@ -257,20 +281,8 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         chain.on_control(Control::Watermark(MAX_WATERMARK));
     }
     chain.on_control(Control::EndOfInput);
-    if let (Some(position), Some(c)) = (source.snapshot_position(), &info.checkpoints) {
-        c.writer.write(uid, position);
-    }
-    info.final_snapshot(&mut chain);
-    // What the chain sent, the end of input with it, reaches its consumers before the task
-    // waits: they finish too, and their final states complete the checkpoint it waits for.
-    chain.flush();
-    drain(&mut chain, &mut blocked).await?;
-    info.await_final_checkpoint().await;
-    if info.cancelled() {
-        // The job failed meanwhile: what the sinks hold is not committed.
-        return Err(JobError::Cancelled("stopped"));
-    }
-    finish(&mut chain, &mut blocked).await
+    info.write_position(&source, uid);
+    end(&info, &mut chain, &mut blocked).await
 }
 
 pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
@@ -341,17 +353,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
             drain(&mut chain, &mut blocked).await?;
         }
     }
-    info.final_snapshot(&mut chain);
-    // What the chain sent, the end of input with it, reaches its consumers before the task
-    // waits: they finish too, and their final states complete the checkpoint it waits for.
-    chain.flush();
-    drain(&mut chain, &mut blocked).await?;
-    info.await_final_checkpoint().await;
-    if info.cancelled() {
-        // The job failed meanwhile: what the sinks hold is not committed.
-        return Err(JobError::Cancelled("stopped"));
-    }
-    finish(&mut chain, &mut blocked).await
+    end(&info, &mut chain, &mut blocked).await
 }
 
 /// What a task with input channels keeps of its inputs' control: the gate, the barriers

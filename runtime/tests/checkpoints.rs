@@ -493,6 +493,50 @@ fn a_savepoint_at_p2_restores_at_p3_and_p1_and_into_a_job_with_an_added_operator
     }
 }
 
+static RESUMED_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// The rolling count with the same uids, which restarts after a failure and fails once,
+/// at its first record, before any checkpoint of its own.
+#[rill::job(no_main)]
+fn rolling_count_failing_at_once(env: &mut Env) {
+    env.set_restart_strategy(RestartStrategy::fixed_delay(1, Duration::from_millis(10)));
+    env.from_sequence(0, N - 1)
+        .uid("numbers")
+        .map(|n| {
+            if !RESUMED_FAILED.swap(true, Ordering::Relaxed) {
+                panic!("injected failure at record {n}");
+            }
+            (n % 7, 1i64)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .uid("counts")
+        .sink_to(collect(&RESCALED));
+}
+
+#[test]
+fn a_job_resumed_from_a_savepoint_that_fails_before_its_first_checkpoint_restarts_from_the_savepoint() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    RESCALED.take();
+    let job = ROLLING_COUNT_WITH_UIDS_JOB.start(Some(2), &[]);
+    std::thread::sleep(Duration::from_millis(150));
+    let savepoint = job.stop_with_savepoint(dir.path(), false).expect("a savepoint");
+    job.join().unwrap();
+    let before = RESCALED.values();
+    assert!(last_counts(&before).values().sum::<i64>() < N, "stopped midway");
+
+    RESUMED_FAILED.store(false, Ordering::Relaxed);
+    // At parallelism 1 the failure comes before any output, so none is repeated.
+    ROLLING_COUNT_FAILING_AT_ONCE_JOB.run_from_savepoint(Some(1), &[], &savepoint).unwrap();
+    assert!(RESUMED_FAILED.load(Ordering::Relaxed), "the failure was injected");
+    let mut all = before;
+    all.extend(RESCALED.values());
+    assert_eq!(last_counts(&all), expected_counts(), "each key's count");
+    // Restarted from the beginning, the job would count every record again.
+    assert_eq!(all.len() as i64, N, "one update per record, from the savepoint on");
+}
+
 /// A job whose checkpoints cannot be written (its checkpoint directory is a file), and
 /// which tolerates no failed checkpoint.
 #[rill::job(no_main)]

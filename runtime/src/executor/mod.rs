@@ -161,6 +161,13 @@ async fn run_restarting(
                 eprintln!("checkpoint {id} of job '{job}' cannot be restored: {why}; trying the one before")
             })
         });
+        // A job started from a savepoint that fails before its own first checkpoint
+        // restarts from that savepoint again, as Flink does, not from the beginning.
+        if restored.is_none() {
+            if let Some((path, allow_non_restored)) = &env.restore_from {
+                restored = Some(savepoint::open(env.plan, path, *allow_non_restored)?);
+            }
+        }
         let from = match &restored {
             Some(c) => format!("checkpoint {} ({})", c.checkpoint, c.path.display()),
             None => "the beginning (no checkpoint to restore)".to_owned(),

@@ -118,35 +118,30 @@ impl RestoreContext<'_> {
 
     /// This subtask's own sections whose uid starts with `prefix`, with their uids.
     pub fn own_sections<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        self.restored
-            .subtasks
-            .get(self.subtask)
-            .into_iter()
-            .flatten()
-            .filter(move |s| s.uid.starts_with(prefix))
-            .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
+        prefixed(self.restored.subtasks.get(self.subtask), prefix)
     }
 
     /// The first old subtask's sections whose uid starts with `prefix`, with their uids.
     pub fn first_subtask_sections<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        self.restored
-            .subtasks
-            .first()
-            .into_iter()
-            .flatten()
-            .filter(move |s| s.uid.starts_with(prefix))
-            .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
+        prefixed(self.restored.subtasks.first(), prefix)
     }
 
     /// Every old subtask's sections whose uid starts with `prefix`, with their uids.
     pub fn sections_from_all<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
-        self.restored
-            .subtasks
-            .iter()
-            .flatten()
-            .filter(move |s| s.uid.starts_with(prefix))
-            .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
+        prefixed(&self.restored.subtasks, prefix)
     }
+}
+
+/// The sections of `subtasks` whose uid starts with `prefix`, with their uids.
+fn prefixed<'a>(
+    subtasks: impl IntoIterator<Item = &'a Vec<OperatorState>, IntoIter: 'a>,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
+    subtasks
+        .into_iter()
+        .flatten()
+        .filter(move |s| s.uid.starts_with(prefix))
+        .map(|s| (s.uid.as_str(), s.bytes.as_slice()))
 }
 
 /// Calls `f` with the key group and the bytes of each entry of a keyed section whose key

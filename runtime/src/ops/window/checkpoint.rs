@@ -9,9 +9,9 @@
 
 use super::context::WindowStates;
 use crate::api::codec::Codec;
-use crate::checkpoint::{RestoreContext, StateCodec, StateWriter};
+use crate::checkpoint::{KeyedEntries, RestoreContext, StateCodec, StateWriter};
 use crate::core::error::JobError;
-use crate::state::key_groups::key_hash;
+use crate::state::key_groups::{key_hash, KeyMap};
 use crate::state::StateSections;
 use crate::time::TimeWindow;
 use std::hash::Hash;
@@ -63,6 +63,37 @@ impl Progress {
     }
 }
 
+/// Writes a value per window and key (a count trigger's counts, a continuous trigger's
+/// next firings) as the keyed section `{uid}#{kind}`.
+pub(crate) fn write_per_window_key<K: Hash + Codec, V: Codec>(
+    values: &KeyMap<(TimeWindow, K), V>,
+    (writer, uid, key_groups): (&StateWriter, &str, usize),
+    kind: &str,
+) {
+    let mut entries = KeyedEntries::new(key_groups);
+    for ((window, key), value) in values {
+        entries.push(key, |out| {
+            key.encode(out);
+            window.encode(out);
+            value.encode(out);
+        });
+    }
+    writer.write(&format!("{uid}#{kind}"), entries.finish());
+}
+
+/// Reads back what [`write_per_window_key`] wrote, for the keys this subtask owns.
+pub(crate) fn restore_per_window_key<K: Hash + Eq + Codec, V: Codec>(
+    values: &mut KeyMap<(TimeWindow, K), V>,
+    restore: &RestoreContext<'_>,
+    uid: &str,
+    kind: &str,
+) -> Result<(), JobError> {
+    let entries =
+        restore.keyed(&format!("{uid}#{kind}"), <(K, TimeWindow, V)>::decode).map_err(|e| JobError::restore(uid, e))?;
+    values.extend(entries.into_iter().map(|(k, w, v)| ((w, k), v)));
+    Ok(())
+}
+
 impl<K: Hash + Eq + Clone + Codec + Send + 'static> WindowStates<K> {
     /// Writes the process function's state per key and window and per key.
     pub(crate) fn snapshot(&self, max_parallelism: usize, writer: &StateWriter, uid: &str) {
@@ -92,5 +123,30 @@ impl<K: Hash + Eq + Clone + Codec + Send + 'static> WindowStates<K> {
         let (per_window, global) = self.stores_mut();
         per_window.restore(StateCodec::of(), restore, uid, "window-state")?;
         global.restore(StateCodec::of(), restore, uid, "global-state")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::Restored;
+
+    #[test]
+    fn counts_per_window_and_key_restore_to_the_subtask_that_owns_each_key() {
+        let mut counts: KeyMap<(TimeWindow, i64), u64> = KeyMap::default();
+        for k in 0..50i64 {
+            counts.insert((TimeWindow { start: k * 10, end: k * 10 + 10 }, k), k as u64 + 1);
+        }
+        let writer = StateWriter::default();
+        write_per_window_key(&counts, (&writer, "w", 128), "counts");
+        let restored = Restored { checkpoint: 1, subtasks: vec![writer.take()] };
+        let mut back: KeyMap<(TimeWindow, i64), u64> = KeyMap::default();
+        for subtask in 0..3 {
+            let ctx = RestoreContext::of(&restored, subtask, 3, 128);
+            let before = back.len();
+            restore_per_window_key(&mut back, &ctx, "w", "counts").unwrap();
+            assert!(back.len() > before, "subtask {subtask} of 3 owns some of the 50 keys");
+        }
+        assert_eq!(back, counts);
     }
 }

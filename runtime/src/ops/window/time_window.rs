@@ -2,7 +2,7 @@
 //! window's accumulator per key until its trigger fires it, late firings within the allowed
 //! lateness, late records counted and sent to the late side output. Flink's `WindowOperator`.
 
-use super::checkpoint::{CheckpointTo, Progress};
+use super::checkpoint::{restore_per_window_key, write_per_window_key, CheckpointTo, Progress};
 use super::context::WindowStates;
 use super::functions::WindowFn;
 use super::open_windows::OpenWindows;
@@ -170,24 +170,8 @@ where
             }
         }
         writer.write(&format!("{uid}#windows"), entries.finish());
-        let mut counts = KeyedEntries::new(*key_groups);
-        for ((window, key), n) in &self.counts {
-            counts.push(key, |out| {
-                key.encode(out);
-                window.encode(out);
-                n.encode(out);
-            });
-        }
-        writer.write(&format!("{uid}#counts"), counts.finish());
-        let mut next_fire = KeyedEntries::new(*key_groups);
-        for ((window, key), at) in &self.next_fire {
-            next_fire.push(key, |out| {
-                key.encode(out);
-                window.encode(out);
-                at.encode(out);
-            });
-        }
-        writer.write(&format!("{uid}#next-fire"), next_fire.finish());
+        write_per_window_key(&self.counts, (writer, uid, *key_groups), "counts");
+        write_per_window_key(&self.next_fire, (writer, uid, *key_groups), "next-fire");
         Progress { watermark: self.watermark, fired_end: 0, next_end: 0, max_end: 0 }.write(writer, uid);
         self.states.snapshot(*key_groups, writer, uid);
     }
@@ -203,14 +187,8 @@ where
         for (key, window, acc) in windows {
             self.windows.get_or_insert_with(window, KeyMap::default).insert(key, acc);
         }
-        let counts = restore
-            .keyed(&format!("{uid}#counts"), <(K, TimeWindow, u64)>::decode)
-            .map_err(|e| JobError::restore(uid, e))?;
-        self.counts.extend(counts.into_iter().map(|(k, w, n)| ((w, k), n)));
-        let next_fire = restore
-            .keyed(&format!("{uid}#next-fire"), <(K, TimeWindow, Timestamp)>::decode)
-            .map_err(|e| JobError::restore(uid, e))?;
-        self.next_fire.extend(next_fire.into_iter().map(|(k, w, at)| ((w, k), at)));
+        restore_per_window_key(&mut self.counts, &restore, uid, "counts")?;
+        restore_per_window_key(&mut self.next_fire, &restore, uid, "next-fire")?;
         if let Some(progress) = Progress::restore(&restore, uid)? {
             self.watermark = progress.watermark;
         }

@@ -134,19 +134,23 @@ fn state_of_operators_the_job_does_not_have_is_refused_unless_allowed() {
     assert_eq!(alone.status.code(), Some(2), "{}", stderr(&alone));
 }
 
-#[test]
-fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped() {
+/// Runs the job at parallelism 2 (with `split` added to its flags) for `run_for`, stops
+/// it with SIGTERM and `--savepoint-on-stop`, and resumes it in one process from the
+/// savepoint: its committed lines are those of a run without the stop, each once.
+fn sigterm_with_savepoint_then_resume(split: &[&str], run_for: Duration) {
     let (n, keys) = (300_000i64, 7i64);
     let dir = tempfile::tempdir().unwrap();
     let (savepoints, out) = (dir.path().join("savepoints"), dir.path().join("out"));
     let job_args = ["--", "--n", &n.to_string(), "--out", out.to_str().unwrap(), "--pause-every", "200"];
     let job = Command::new(CHECKPOINTED_COUNT)
-        .args(["-p", "2", "--savepoint-on-stop", savepoints.to_str().unwrap()])
+        .args(["-p", "2"])
+        .args(split)
+        .args(["--savepoint-on-stop", savepoints.to_str().unwrap()])
         .args(job_args)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(run_for);
     assert!(Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap().success());
     let stopped = job.wait_with_output().unwrap();
     let err = stderr(&stopped);
@@ -159,6 +163,7 @@ fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped(
     let first = committed_lines(&out).len();
     assert!(first > 0 && (first as i64) < n, "stopped midway, its lines committed: {first}");
 
+    // Resumed in one process: the savepoint does not depend on how the job was split.
     let resumed = Command::new(CHECKPOINTED_COUNT)
         .args(["-p", "2", "--from-savepoint", path.to_str().unwrap()])
         .args(job_args)
@@ -169,6 +174,11 @@ fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped(
     let got = committed_lines(&out);
     assert_eq!(got.len(), want.len(), "every line once: nothing is replayed after a stop");
     assert!(got == want, "the lines of a run without the stop");
+}
+
+#[test]
+fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped() {
+    sigterm_with_savepoint_then_resume(&[], Duration::from_millis(400));
 
     // Without --savepoint-on-stop, --drain is a usage error.
     let out = Command::new(CHECKPOINTED_COUNT).arg("--drain").output().unwrap();
@@ -213,38 +223,5 @@ fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exa
 
 #[test]
 fn sigterm_with_savepoint_on_stop_over_processes_and_resume() {
-    let (n, keys) = (300_000i64, 7i64);
-    let dir = tempfile::tempdir().unwrap();
-    let (savepoints, out) = (dir.path().join("savepoints"), dir.path().join("out"));
-    let job_args = ["--", "--n", &n.to_string(), "--out", out.to_str().unwrap(), "--pause-every", "200"];
-    let job = Command::new(CHECKPOINTED_COUNT)
-        .args(["-p", "2", "--processes", "2", "--savepoint-on-stop", savepoints.to_str().unwrap()])
-        .args(job_args)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(800));
-    assert!(Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap().success());
-    let stopped = job.wait_with_output().unwrap();
-    let err = stderr(&stopped);
-    assert_eq!(stopped.status.code(), Some(0), "{err}");
-    let path = err
-        .lines()
-        .find_map(|l| l.split_once("stopped with a savepoint: ").map(|(_, p)| PathBuf::from(p)))
-        .unwrap_or_else(|| panic!("the savepoint's path is reported: {err}"));
-    assert!(path.join("_metadata").is_file(), "{}", path.display());
-    let first = committed_lines(&out).len();
-    assert!(first > 0 && (first as i64) < n, "stopped midway: {first}");
-
-    // Resumed in one process: the savepoint does not depend on how the job was split.
-    let resumed = Command::new(CHECKPOINTED_COUNT)
-        .args(["-p", "2", "--from-savepoint", path.to_str().unwrap()])
-        .args(job_args)
-        .output()
-        .unwrap();
-    assert!(resumed.status.success(), "{}", stderr(&resumed));
-    let want = expected_lines(n, keys);
-    let got = committed_lines(&out);
-    assert_eq!(got.len(), want.len(), "every line once");
-    assert!(got == want, "the lines of a run without the stop");
+    sigterm_with_savepoint_then_resume(&["--processes", "2"], Duration::from_millis(800));
 }

@@ -423,17 +423,20 @@ fn checkpoints_complete_within_a_bound_while_a_slow_sink_backpressures_the_job()
 
 static RESCALED: Collected<(i64, i64)> = Collected::new();
 
+/// `(key, 1)` for the record `n`, slowed so that a stop lands midway.
+fn slowed_one_per_key(n: i64) -> (i64, i64) {
+    if n % 500 == 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    (n % 7, 1i64)
+}
+
 /// The rolling count, slowed, with uids of its own (as Flink advises for savepoints).
 #[rill::job(no_main)]
 fn rolling_count_with_uids(env: &mut Env) {
     env.from_sequence(0, N - 1)
         .uid("numbers")
-        .map(|n| {
-            if n % 500 == 0 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            (n % 7, 1i64)
-        })
+        .map(slowed_one_per_key)
         .key_by(|(k, _)| *k)
         .sum(1)
         .uid("counts")
@@ -445,12 +448,7 @@ fn rolling_count_with_uids(env: &mut Env) {
 fn rolling_count_with_an_added_operator(env: &mut Env) {
     env.from_sequence(0, N - 1)
         .uid("numbers")
-        .map(|n| {
-            if n % 500 == 0 {
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            (n % 7, 1i64)
-        })
+        .map(slowed_one_per_key)
         .key_by(|(k, _)| *k)
         .sum(1)
         .uid("counts")

@@ -1,6 +1,6 @@
 // The `json-alert` workload on Apache Flink 2.3: the seed's alerting case. Each record is a
 // JSON metric {"host":"h<k>","metric":"cpu","ts":...,"value":...} built from the records of
-// `window-alert` (../../shared/bench/README.md: k = floorMod(mix(i), KEYS), ts = i/100 ms,
+// `window-alert` (the README's "Performance": k = floorMod(mix(i), KEYS), ts = i/100 ms,
 // value = floorMod(mix(i*31), 1000)), parsed with Jackson (the copy Flink's jars ship
 // shaded), keyed by host name, in 10 s event-time windows sliding by 1 s with count,
 // average and maximum; alerts where the maximum reaches 990. Prints the same RESULT line as

@@ -1,5 +1,5 @@
 // The `sliding-alert` workload on Apache Flink 2.3: the records of `window-alert`
-// (../../shared/bench/README.md) in 60 s event-time windows sliding by 1 s. Prints the same
+// (the README's "Performance") in 60 s event-time windows sliding by 1 s. Prints the same
 // RESULT line as the reference workloads. Run with ./run.sh N [PARALLELISM] [KEYS].
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;

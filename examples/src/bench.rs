@@ -1,4 +1,4 @@
-//! The record generators of the reference workloads (`shared/bench/README.md`).
+//! The record generators of the reference workloads (the README's "Performance").
 
 use rill::api::AggregateFunction;
 use rill::SmallString;

@@ -1,5 +1,6 @@
-//! The reference workloads of `shared/bench/README.md`, on the same records as Flink's
-//! `Bench.java`, printing the same `RESULT` line so the two compare as a ratio.
+//! The reference workloads (the README's "Performance"), on the same records as their Flink
+//! twins (`examples/flink/Reference.java`), printing the same `RESULT` line so the two
+//! compare as a ratio.
 //!
 //! usage: `bench WORKLOAD N [PARALLELISM] [KEYS]`, WORKLOAD one of stateless, keyed-sum,
 //! wordcount, window-alert, sliding-alert, json-alert, and `keyed-sum-written`,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs WindowSemantics.java on Apache Flink 2.3 (the jars of the PyPI package apache-flink,
-# as ../../../../shared/bench/flink/run.sh does) and writes what it prints to expected.txt.
+# as examples/flink/run.sh does) and writes what it prints to expected.txt.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 venv="${FLINK_VENV:-/tmp/flinkenv}"

@@ -363,6 +363,9 @@ pub fn main(job: &Job) -> ! {
 
 /// `--checkpoint-interval` and `--checkpoint-dir` over what the job set.
 fn apply_checkpoint_flags(env: &mut Env, options: &Options) -> Result<(), String> {
+    for path in [&options.checkpoint_dir, &options.from_savepoint, &options.savepoint_on_stop].into_iter().flatten() {
+        crate::checkpoint::files::check(path)?;
+    }
     if let Some(interval) = options.checkpoint_interval {
         env.enable_checkpointing(interval);
     }

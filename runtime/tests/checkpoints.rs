@@ -8,7 +8,7 @@ use rill::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Records the rolling sum's source emits.
 const N: i64 = 200_000;
@@ -562,8 +562,23 @@ fn a_checkpoint_that_cannot_be_written_fails_the_job_naming_the_directory() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-directory");
     std::fs::write(&file, b"a file where the checkpoints should go").unwrap();
+    // Found before the job starts, as Flink sets up its checkpoint storage at submission.
     let error = UNWRITABLE_JOB.run(Some(1), &["--dir", file.to_str().unwrap()]).unwrap_err().to_string();
-    assert!(error.contains("cannot be written to") && error.contains("not-a-directory"), "{error}");
+    assert!(error.starts_with("checkpoints cannot be written to") && error.contains("not-a-directory"), "{error}");
+
+    // Storage lost while the job runs: the first checkpoint that cannot be written fails it
+    // (none tolerated).
+    let lost = dir.path().join("lost");
+    let path = lost.to_str().unwrap().to_owned();
+    let job = std::thread::spawn(move || UNWRITABLE_JOB.run(Some(1), &["--dir", &path]));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_dir(&lost).map_or(true, |mut d| d.next().is_none()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::fs::remove_dir_all(&lost).unwrap();
+    std::fs::write(&lost, b"a file where the checkpoints were going").unwrap();
+    let error = job.join().unwrap().unwrap_err().to_string();
+    assert!(error.contains("cannot be written to") && error.contains("lost"), "{error}");
     assert!(error.contains("more than the 0 tolerated"), "{error}");
 }
 

@@ -20,7 +20,8 @@
 //! - A task with several input channels [aligns](align) the barriers (exactly-once mode);
 //!   when all are in, its chain's operators write their state ([`snapshot`]) as the barrier
 //!   passes them, and the task answers the coordinator.
-//! - When every task has answered, the checkpoint is written ([`storage`]), `_metadata` last.
+//! - When every task has answered, the checkpoint is written ([`storage`]), `_metadata` last,
+//!   into a local directory or an object store (`s3://bucket/prefix`, with the `s3` feature).
 //! - A failure restarts the job under its [`RestartStrategy`]
 //!   from the newest checkpoint that reads back whole: sources resume from their positions,
 //!   operators from their state.
@@ -28,6 +29,7 @@
 pub mod align;
 pub mod config;
 pub mod coordinator;
+pub(crate) mod files;
 pub mod inspect;
 pub mod snapshot;
 pub mod storage;

@@ -1,13 +1,13 @@
-//! Checkpoints on disk, in Flink's layout: `<checkpoint dir>/<job id>/chk-<n>/`, one file
+//! Checkpoints in a directory or an object store ([`files`]), in Flink's layout: `<checkpoint dir>/<job id>/chk-<n>/`, one file
 //! per task (`task-<chain>-<subtask>`) and `_metadata`, which names every file with its
 //! length and CRC-32 and is written last (to a temporary name, then renamed): a checkpoint
 //! without `_metadata` never completed. A damaged or truncated file makes its checkpoint
 //! unusable, with an error that names the file, and the restore takes the one before.
 
 use crate::api::codec::{decode_all, Codec};
+use crate::checkpoint::files;
 use crate::checkpoint::snapshot::{OperatorState, Restored};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -92,6 +92,12 @@ impl CheckpointStorage {
         &self.dir
     }
 
+    /// Creates the job's directory (or reaches its bucket) before the job starts: storage
+    /// that cannot be written to is a configuration error, named before any record moves.
+    pub(crate) fn prepare(&self) -> Result<(), String> {
+        files::prepare(&self.dir).map_err(|e| format!("checkpoints cannot be written to {}: {e}", self.dir.display()))
+    }
+
     /// The directory of checkpoint `id`.
     pub(crate) fn chk(&self, id: u64) -> PathBuf {
         self.dir.join(format!("chk-{id}"))
@@ -111,14 +117,14 @@ impl CheckpointStorage {
 
     /// The numbers of the checkpoints with a `_metadata`, oldest first.
     pub fn completed_ids(&self) -> Vec<u64> {
-        let mut ids: Vec<u64> = self.ids().into_iter().filter(|id| self.chk(*id).join("_metadata").is_file()).collect();
+        let mut ids: Vec<u64> =
+            self.ids().into_iter().filter(|id| files::is_file(&self.chk(*id).join("_metadata"))).collect();
         ids.sort_unstable();
         ids
     }
 
     fn ids(&self) -> Vec<u64> {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Vec::new() };
-        entries.filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("chk-")?.parse().ok()).collect()
+        files::children(&self.dir).iter().filter_map(|name| name.strip_prefix("chk-")?.parse().ok()).collect()
     }
 
     /// Removes all but the newest `retained` completed checkpoints, and any directory of a
@@ -129,7 +135,7 @@ impl CheckpointStorage {
         let newest = keep.first().copied().unwrap_or(0);
         for id in self.ids() {
             if !keep.contains(&id) && id <= newest {
-                let _ = std::fs::remove_dir_all(self.chk(id));
+                files::remove_all(&self.chk(id));
             }
         }
     }
@@ -167,8 +173,7 @@ pub(crate) fn write_to(
 
 /// Writes each task's file into `dir`; returns their entries for `_metadata` and their size.
 fn write_tasks(dir: &Path, tasks: Vec<TaskState>) -> std::io::Result<(Vec<TaskFile>, u64)> {
-    std::fs::create_dir_all(dir)?;
-    let mut files = Vec::with_capacity(tasks.len());
+    let mut written = Vec::with_capacity(tasks.len());
     let mut size = 0;
     for task in tasks {
         let mut bytes = Vec::new();
@@ -176,9 +181,9 @@ fn write_tasks(dir: &Path, tasks: Vec<TaskState>) -> std::io::Result<(Vec<TaskFi
         let file = format!("task-{}-{}", task.chain, task.subtask);
         // Not synced: a file the machine lost with its power fails its CRC, and the restore
         // takes the checkpoint before; only `_metadata` is synced, before its rename.
-        std::fs::write(dir.join(&file), &bytes)?;
+        files::write(&dir.join(&file), &bytes)?;
         size += bytes.len() as u64;
-        files.push(TaskFile {
+        written.push(TaskFile {
             chain: task.chain,
             subtask: task.subtask,
             parallelism: task.parallelism,
@@ -188,7 +193,7 @@ fn write_tasks(dir: &Path, tasks: Vec<TaskState>) -> std::io::Result<(Vec<TaskFi
             pause_micros: task.pause_micros,
         });
     }
-    Ok((files, size))
+    Ok((written, size))
 }
 
 /// Writes `_metadata` last, under a temporary name renamed into place: the checkpoint is
@@ -203,12 +208,7 @@ fn write_metadata(dir: &Path, id: u64, job: &str, files: Vec<TaskFile>, aligned_
     };
     let mut bytes = MAGIC.to_vec();
     meta.encode(&mut bytes);
-    let tmp = dir.join("_metadata.inprogress");
-    write_synced(&tmp, &bytes)?;
-    std::fs::rename(&tmp, dir.join("_metadata"))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    files::write_atomic(&dir.join("_metadata"), &bytes)?;
     Ok(bytes.len() as u64)
 }
 
@@ -216,30 +216,30 @@ fn write_metadata(dir: &Path, id: u64, job: &str, files: Vec<TaskFile>, aligned_
 /// tasks' files, and `_worker-<index>` listing them, which the coordinator merges into
 /// `_metadata` once every worker has written its share.
 pub(crate) fn write_part(dir: &Path, index: usize, tasks: Vec<TaskState>) -> std::io::Result<()> {
-    let (files, _) = write_tasks(dir, tasks)?;
+    let (written, _) = write_tasks(dir, tasks)?;
     let mut bytes = Vec::new();
-    files.encode(&mut bytes);
-    write_synced(&dir.join(format!("_worker-{index}")), &bytes)
+    written.encode(&mut bytes);
+    files::write_atomic(&dir.join(format!("_worker-{index}")), &bytes)
 }
 
 /// The coordinator's end of a checkpoint over `workers` processes: `_metadata` from their
 /// shares (see [`write_part`]).
 pub(crate) fn merge_parts(dir: &Path, id: u64, job: &str, workers: usize, aligned_in: Duration) -> Result<(), String> {
-    let mut files = Vec::new();
+    let mut written = Vec::new();
     for index in 0..workers {
         let path = dir.join(format!("_worker-{index}"));
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = files::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         let part: Vec<TaskFile> = decode_all(&bytes).map_err(|e| format!("{}: damaged: {e}", path.display()))?;
-        files.extend(part);
+        written.extend(part);
     }
-    write_metadata(dir, id, job, files, aligned_in).map_err(|e| format!("{}: {e}", dir.display()))?;
+    write_metadata(dir, id, job, written, aligned_in).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(())
 }
 
 /// The `_metadata` of the checkpoint or savepoint in `dir`.
 pub fn read_metadata(dir: &Path) -> Result<Metadata, String> {
     let meta_path = dir.join("_metadata");
-    let bytes = std::fs::read(&meta_path).map_err(|e| format!("{}: {e}", meta_path.display()))?;
+    let bytes = files::read(&meta_path).map_err(|e| format!("{}: {e}", meta_path.display()))?;
     let body = bytes
         .strip_prefix(MAGIC.as_slice())
         .ok_or_else(|| format!("{}: not a Rill checkpoint's metadata (or of another version)", meta_path.display()))?;
@@ -254,7 +254,7 @@ pub fn read_dir(dir: &Path) -> Result<Completed, String> {
     let mut operators: HashMap<String, Restored> = HashMap::new();
     for task in &meta.tasks {
         let path = dir.join(&task.file);
-        let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let bytes = files::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         if bytes.len() as u64 != task.len {
             return Err(format!(
                 "{}: {} bytes where the metadata says {}: truncated",
@@ -294,12 +294,6 @@ pub fn new_job_id() -> String {
         bytes = ((nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)).to_le_bytes();
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut f = std::fs::File::create(path)?;
-    f.write_all(bytes)?;
-    f.sync_all()
 }
 
 #[cfg(test)]

@@ -138,6 +138,9 @@ async fn run_restarting(
         Some(dir) => CheckpointStorage::new(dir.clone()),
         None => CheckpointStorage::new(c.base_dir().join(crate::checkpoint::storage::new_job_id())),
     });
+    if let (Some(storage), None) = (&storage, member) {
+        storage.prepare().map_err(JobError::Config)?;
+    }
     let completed = Arc::new(AtomicU64::new(0));
     let mut restarts = crate::checkpoint::config::Restarts::default();
     loop {

@@ -66,7 +66,10 @@ fn s3_request(method: &str, path: &str, body: &[u8]) -> u16 {
     use std::io::{Read, Write};
     let host = s3_endpoint().trim_start_matches("http://").trim_end_matches('/').to_owned();
     let mut conn = std::net::TcpStream::connect(&host).unwrap_or_else(|e| panic!("S3 store at {host}: {e}"));
-    let head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     conn.write_all(head.as_bytes()).unwrap();
     conn.write_all(body).unwrap();
     let mut response = String::new();

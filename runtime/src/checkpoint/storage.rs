@@ -1,7 +1,8 @@
-//! Checkpoints in a directory or an object store ([`files`]), in Flink's layout: `<checkpoint dir>/<job id>/chk-<n>/`, one file
-//! per task (`task-<chain>-<subtask>`) and `_metadata`, which names every file with its
-//! length and CRC-32 and is written last (to a temporary name, then renamed): a checkpoint
-//! without `_metadata` never completed. A damaged or truncated file makes its checkpoint
+//! Checkpoints in a directory or an object store (`s3://..`), in Flink's layout:
+//! `<checkpoint dir>/<job id>/chk-<n>/`, one file per task (`task-<chain>-<subtask>`) and
+//! `_metadata`, which names every file with its length and CRC-32 and is written last (on
+//! disk to a temporary name, then renamed; in a bucket in one PUT): a checkpoint without
+//! `_metadata` never completed. A damaged or truncated file makes its checkpoint
 //! unusable, with an error that names the file, and the restore takes the one before.
 
 use crate::api::codec::{decode_all, Codec};

@@ -1,6 +1,7 @@
 //! Checkpoints as a user meets them: a job binary killed with SIGKILL and started again from
 //! its last retained checkpoint, at another parallelism, writes every line exactly once.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -134,10 +135,19 @@ fn state_of_operators_the_job_does_not_have_is_refused_unless_allowed() {
     assert_eq!(alone.status.code(), Some(2), "{}", stderr(&alone));
 }
 
+/// How a test stops a job.
+#[derive(Clone, Copy)]
+enum Stop {
+    /// SIGTERM to the job's process.
+    Sigterm,
+    /// Ctrl-C in its terminal: SIGINT to its whole process group.
+    CtrlC,
+}
+
 /// Runs the job at parallelism 2 (with `split` added to its flags) for `run_for`, stops
-/// it with SIGTERM and `--savepoint-on-stop`, and resumes it in one process from the
+/// it (`stop`) with `--savepoint-on-stop`, and resumes it in one process from the
 /// savepoint: its committed lines are those of a run without the stop, each once.
-fn sigterm_with_savepoint_then_resume(split: &[&str], run_for: Duration) {
+fn stop_with_savepoint_then_resume(split: &[&str], run_for: Duration, stop: Stop) {
     let (n, keys) = (300_000i64, 7i64);
     let dir = tempfile::tempdir().unwrap();
     let (savepoints, out) = (dir.path().join("savepoints"), dir.path().join("out"));
@@ -148,10 +158,16 @@ fn sigterm_with_savepoint_then_resume(split: &[&str], run_for: Duration) {
         .args(["--savepoint-on-stop", savepoints.to_str().unwrap()])
         .args(job_args)
         .stderr(Stdio::piped())
+        // As a shell starts a foreground job: a process group of its own.
+        .process_group(0)
         .spawn()
         .unwrap();
     std::thread::sleep(run_for);
-    assert!(Command::new("kill").args(["-TERM", &job.id().to_string()]).status().unwrap().success());
+    let signal = match stop {
+        Stop::Sigterm => ["-TERM".to_owned(), job.id().to_string()],
+        Stop::CtrlC => ["-INT".to_owned(), format!("-{}", job.id())],
+    };
+    assert!(Command::new("kill").arg(&signal[0]).arg("--").arg(&signal[1]).status().unwrap().success());
     let stopped = job.wait_with_output().unwrap();
     let err = stderr(&stopped);
     assert_eq!(stopped.status.code(), Some(0), "a stop with a savepoint ends well: {err}");
@@ -178,7 +194,7 @@ fn sigterm_with_savepoint_then_resume(split: &[&str], run_for: Duration) {
 
 #[test]
 fn sigterm_with_savepoint_on_stop_stops_the_job_and_it_resumes_where_it_stopped() {
-    sigterm_with_savepoint_then_resume(&[], Duration::from_millis(400));
+    stop_with_savepoint_then_resume(&[], Duration::from_millis(400), Stop::Sigterm);
 
     // Without --savepoint-on-stop, --drain is a usage error.
     let out = Command::new(CHECKPOINTED_COUNT).arg("--drain").output().unwrap();
@@ -223,5 +239,13 @@ fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exa
 
 #[test]
 fn sigterm_with_savepoint_on_stop_over_processes_and_resume() {
-    sigterm_with_savepoint_then_resume(&["--processes", "2"], Duration::from_millis(800));
+    stop_with_savepoint_then_resume(&["--processes", "2"], Duration::from_millis(800), Stop::Sigterm);
+}
+
+#[test]
+fn ctrl_c_with_savepoint_on_stop_stops_with_a_savepoint_in_one_process_and_over_processes() {
+    stop_with_savepoint_then_resume(&[], Duration::from_millis(400), Stop::CtrlC);
+    // The workers are not in the terminal's process group: the coordinator alone takes the
+    // Ctrl-C and stops them with the savepoint (they used to cancel on their own).
+    stop_with_savepoint_then_resume(&["--processes", "2"], Duration::from_millis(800), Stop::CtrlC);
 }

@@ -345,6 +345,23 @@ fn sigterm_to_the_coordinator_cancels_every_worker_cleanly() {
     drop(conn);
 }
 
+#[test]
+fn ctrl_c_to_the_coordinator_alone_cancels_every_worker_cleanly() {
+    // The workers have a process group of their own, so Ctrl-C in a terminal reaches the
+    // coordinator alone (here: SIGINT to its pid); it stops them.
+    let (mut job, mut conn, port) = socket_job(&["-p", "2", "--processes", "2"]);
+    conn.write_all(b"alpha\n").unwrap();
+    let mut first = String::new();
+    BufReader::new(job.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.ends_with("> (alpha,1)\n"), "{first}");
+    assert!(Command::new("kill").args(["-INT", &job.id().to_string()]).status().unwrap().success());
+    let out = job.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("job 'socket_word_count' cancelled (SIGINT)"), "{}", stderr(&out));
+    assert_eq!(workers_of(&port), 0, "workers left running");
+    drop(conn);
+}
+
 /// The pid of worker `index` of a `socket_word_count` reading from `port`.
 fn worker_pid(port: &str, index: usize) -> String {
     let out = Command::new("pgrep").args(["-f", &format!("worker {index} .*--port {port}")]).output().unwrap();

@@ -120,6 +120,10 @@ fn coordinate(
         if let Some(path) = restore {
             command.arg("--from-savepoint").arg(path);
         }
+        // A process group of its own: Ctrl-C in the terminal reaches the coordinator alone,
+        // which stops the workers as SIGTERM does (with a savepoint, if asked).
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command
             .arg("--")
             .args(parameters)
@@ -159,14 +163,15 @@ fn coordinate(
             .map_err(|e| format!("cannot start the checkpoint timer: {e}"))?;
     }
     let mut checkpointing = Checkpointing { next: restore_id(restore) + 1, pending: None, stopping: None };
-    // Ctrl-C reaches the workers too (one process group); SIGTERM is passed on to them.
-    // Either way they cancel and report, and the coordinator reports the job cancelled.
+    // SIGTERM and Ctrl-C (SIGINT) come to the coordinator alone (the workers have a process
+    // group of their own) and are passed on as SIGTERM: the workers cancel and report, and
+    // the coordinator reports the job cancelled; with --savepoint-on-stop, a savepoint first.
     std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             if let Ok(runtime) = runtime {
-                // Every signal (a second SIGTERM cancels a stop with a savepoint).
+                // Every signal (a second one cancels a stop with a savepoint).
                 loop {
                     let why = runtime.block_on(crate::net::launcher::cancelled());
                     if tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned())))).is_err() {
@@ -228,19 +233,19 @@ fn coordinate(
         if next.0 == SIGNAL {
             if let Outcome::Cancelled(why) = next.1 {
                 let on_stop = checkpoints.and_then(|c| c.savepoint_on_stop.as_ref());
-                if let (Some((dir, drain)), "SIGTERM", None) = (on_stop, why.as_str(), &checkpointing.stopping) {
+                if let (Some((dir, drain)), None) = (on_stop, &checkpointing.stopping) {
                     eprintln!(
-                        "job: SIGTERM: taking a savepoint under {} before the processes stop (SIGTERM again cancels)",
+                        "job: {why}: taking a savepoint under {} before the processes stop (another signal cancels)",
                         dir.display()
                     );
                     checkpointing.stop_with_savepoint(&mut writers, processes, dir, *drain);
                     continue;
                 }
-                if why == "SIGTERM" {
+                if terminated.is_none() {
                     children.terminate();
                     terminated = Some(Instant::now() + TERM_GRACE);
                 }
-                cancelled = Some(why);
+                cancelled = cancelled.or(Some(why));
             }
             continue;
         }

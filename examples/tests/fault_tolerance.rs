@@ -100,13 +100,18 @@ fn a_killed_job_resumes_from_its_last_checkpoint_at_another_parallelism_with_exa
 fn state_of_operators_the_job_does_not_have_is_refused_unless_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let (checkpoints, out) = (dir.path().join("checkpoints"), dir.path().join("out"));
-    // A run to its end with checkpoints: the last one retained.
-    let done = Command::new(CHECKPOINTED_COUNT)
+    // A run killed after a checkpoint (a finished run leaves none: they are discarded).
+    let mut running = Command::new(CHECKPOINTED_COUNT)
         .args(["-p", "1", "--checkpoint-interval", "20ms", "--checkpoint-dir", checkpoints.to_str().unwrap()])
-        .args(["--", "--n", "20000", "--out", out.to_str().unwrap(), "--pause-every", "100"])
-        .output()
+        .args(["--", "--n", "1000000", "--out", out.to_str().unwrap(), "--pause-every", "100"])
+        .spawn()
         .unwrap();
-    assert!(done.status.success(), "{}", stderr(&done));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while newest_checkpoint(&checkpoints).is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    running.kill().unwrap();
+    running.wait().unwrap();
     let checkpoint = newest_checkpoint(&checkpoints).expect("a retained checkpoint");
 
     // The word count has no operator 'from-sequence-0' or 'sink-to-3': Flink's refusal.
@@ -230,6 +235,8 @@ fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exa
     assert!(ended.status.success(), "the job restarts and ends: {err}");
     assert!(err.contains("worker process 1"), "the failure names the worker: {err}");
     assert!(err.contains("restarting its processes") && err.contains("from checkpoint"), "{err}");
+    // It finished: the coordinator discarded its checkpoints.
+    assert_eq!(newest_checkpoint(&checkpoints), None, "a finished job leaves no checkpoints");
 
     let want = expected_lines(n, keys);
     let got = committed_lines(&out);

@@ -323,6 +323,8 @@ pub fn main(job: &Job) -> ! {
             },
             restore: graph.restore_from.as_ref().map(|(path, _)| path.clone()),
             savepoint_on_stop: graph.savepoint_on_stop.clone(),
+            periodic: graph.checkpointing.is_some(),
+            retention: c.retention,
         });
         let outcome = crate::net::run_processes(n, cli_default, &options.parameters, checkpoints);
         exit_with(plan.job, outcome);

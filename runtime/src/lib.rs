@@ -79,7 +79,7 @@ pub mod codegen {
 pub mod prelude {
     pub use crate::api::small_string::SmallString;
     pub use crate::api::{AggregateFunction, OutputTag};
-    pub use crate::checkpoint::{CheckpointingMode, RestartStrategy};
+    pub use crate::checkpoint::{CheckpointingMode, ExternalizedCheckpointRetention, RestartStrategy};
     pub use crate::core::collector::Output;
     pub use crate::core::error::JobError;
     pub use crate::env::Env;

@@ -80,11 +80,10 @@ fn run_with_failure(parallelism: usize) {
     assert!(seen > N as u64, "records after the checkpoint are replayed: {seen}");
     assert!(seen < 2 * N as u64 - 50_000, "records before the checkpoint are not read again: {seen}");
 
-    // The checkpoints were written where the job said, `_metadata` last, one retained.
-    let runs: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
-    assert_eq!(runs.len(), 1, "one directory per run of the job (its id)");
-    let chks: Vec<_> = std::fs::read_dir(runs[0].path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert!(chks.iter().any(|c| c.to_string_lossy().starts_with("chk-")), "{chks:?}");
+    // The job finished: its checkpoints (written under the directory it named, which the
+    // restore read) are discarded with their directory, as Flink discards a finished job's.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.path()).collect();
+    assert!(left.is_empty(), "a finished job leaves no checkpoints: {left:?}");
 }
 
 #[test]
@@ -732,4 +731,73 @@ fn a_damaged_newest_checkpoint_is_passed_over_for_the_one_before() {
     RESTORE_PAST_A_DAMAGED_CHECKPOINT_JOB.run(Some(1), &["--dir", dir.path().to_str().unwrap()]).unwrap();
     assert!(DAMAGED_FAILED.load(Ordering::Relaxed), "the newest checkpoint was damaged, then the job failed");
     assert_eq!(last_counts(&DAMAGED_COUNTS.values()), expected_counts(), "restored from the one before, exactly once");
+}
+
+/// A slow job that takes a checkpoint every 10 ms under `--dir`, keeps them by
+/// `--retention` (`retain`, `delete`, `none`: Flink's three), and fails at record
+/// `--fail-at` if given (with no restarts).
+#[rill::job(no_main)]
+fn retention(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    let retention = match env.parameter("retention").expect("--retention") {
+        "retain" => ExternalizedCheckpointRetention::RetainOnCancellation,
+        "delete" => ExternalizedCheckpointRetention::DeleteOnCancellation,
+        _ => ExternalizedCheckpointRetention::NoExternalizedCheckpoints,
+    };
+    let fail_at: i64 = env.parameter_or("fail-at", -1);
+    env.enable_checkpointing(Duration::from_millis(10))
+        .set_checkpoint_storage(&dir)
+        .set_externalized_checkpoint_retention(retention);
+    env.set_restart_strategy(RestartStrategy::None);
+    env.from_sequence(0, 1_000_000_000)
+        .map(move |n| {
+            assert!(n != fail_at, "injected failure at record {n}");
+            slowed_one_per_key(n)
+        })
+        .key_by(|(k, _)| *k)
+        .sum(1)
+        .discard();
+}
+
+/// The completed checkpoints under `dir` (`<dir>/<job id>/chk-<n>/_metadata`).
+fn completed_under(dir: &Path) -> usize {
+    let jobs = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    jobs.flat_map(|job| std::fs::read_dir(job.path()).into_iter().flatten().flatten())
+        .filter(|chk| chk.path().join("_metadata").is_file())
+        .count()
+}
+
+/// Runs `retention` until a checkpoint has completed, then cancels it (or lets it fail);
+/// how many completed checkpoints are left after it ended.
+fn left_after(retention: &str, fail: bool) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_str().unwrap();
+    if fail {
+        // Record 30 000 comes after a few checkpoints (a 1 ms pause every 500 records).
+        let error = RETENTION_JOB.run(Some(1), &["--dir", path, "--retention", retention, "--fail-at", "30000"]);
+        assert!(error.unwrap_err().to_string().contains("injected failure"));
+    } else {
+        let job = RETENTION_JOB.start(Some(1), &["--dir", path, "--retention", retention]);
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while completed_under(dir.path()) == 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(completed_under(dir.path()) > 0, "a checkpoint completed");
+        job.cancel();
+        assert!(matches!(job.join(), Err(rill::JobError::Cancelled(_))));
+    }
+    completed_under(dir.path())
+}
+
+#[test]
+fn checkpoints_are_kept_or_discarded_when_the_job_ends_as_its_retention_says() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    // Cancelled: kept by Rill's default (Flink's RETAIN_ON_CANCELLATION), else removed.
+    assert_eq!(left_after("retain", false), 1);
+    assert_eq!(left_after("delete", false), 0);
+    assert_eq!(left_after("none", false), 0);
+    // Failed: removed only without externalized checkpoints.
+    assert!(left_after("retain", true) >= 1);
+    assert!(left_after("delete", true) >= 1);
+    assert_eq!(left_after("none", true), 0);
 }

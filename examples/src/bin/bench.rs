@@ -248,26 +248,22 @@ fn main() {
     let ms = start.elapsed().as_millis().max(1);
     println!("RESULT rill {} n={n} p={p} ms={ms} rate={:.0}", args[0], n as f64 * 1000.0 / ms as f64);
     if checkpoint_ms != i64::MAX {
-        checkpoint_report(&checkpoints);
+        checkpoint_report();
         let _ = std::fs::remove_dir_all(&checkpoints);
     }
 }
 
 /// `CHECKPOINTS count=.. pause_p99_ms=.. aligned_p50_ms=.. size_mb=..`: what the
-/// checkpoints of the run cost, from their `_metadata` (the synchronous pause of each task,
-/// the time until every task had answered, the bytes of each).
-fn checkpoint_report(dir: &std::path::Path) {
+/// checkpoints of the run cost, from the checkpoint statistics (the synchronous pause of
+/// each task, the time until every task had answered, the bytes of each).
+fn checkpoint_report() {
     let mut pauses = Vec::new();
     let mut aligned = Vec::new();
     let mut sizes = Vec::new();
-    for job in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        for chk in std::fs::read_dir(job.path()).into_iter().flatten().flatten() {
-            if let Ok(meta) = rill::checkpoint::storage::read_metadata(&chk.path()) {
-                pauses.extend(meta.tasks.iter().map(|t| t.pause_micros));
-                aligned.push(meta.aligned_micros);
-                sizes.push(meta.tasks.iter().map(|t| t.len).sum::<u64>());
-            }
-        }
+    for meta in rill::checkpoint::stats::completed() {
+        pauses.extend(meta.tasks.iter().map(|t| t.pause_micros));
+        aligned.push(meta.aligned_micros);
+        sizes.push(meta.tasks.iter().map(|t| t.len).sum::<u64>());
     }
     let quantile = |v: &mut Vec<u64>, q: f64| {
         v.sort_unstable();

@@ -15,6 +15,35 @@ pub enum CheckpointingMode {
     AtLeastOnce,
 }
 
+/// What becomes of a job's checkpoints when it ends (Flink's
+/// `ExternalizedCheckpointRetention`). A job that finishes (its input ended, or it stopped
+/// with a savepoint) leaves none behind whatever the setting: there is nothing to resume.
+/// Savepoints are the user's and are never removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternalizedCheckpointRetention {
+    /// Kept when the job is cancelled (SIGTERM, Ctrl-C) or fails, so that it can resume from
+    /// them (`--from-savepoint <dir>/<job id>/chk-<n>`). Rill's default: a job binary has
+    /// no JobManager to remember them, its checkpoint directory is all there is.
+    RetainOnCancellation,
+    /// Kept when the job fails, removed when it is cancelled.
+    DeleteOnCancellation,
+    /// Removed however the job ends (Flink's default), except when the process is killed
+    /// outright and cannot clean up.
+    NoExternalizedCheckpoints,
+}
+
+impl ExternalizedCheckpointRetention {
+    /// Whether a job's checkpoints are removed when it ends so.
+    pub(crate) fn discards_on(self, end: JobEnd) -> bool {
+        use ExternalizedCheckpointRetention::*;
+        match end {
+            JobEnd::Finished => true,
+            JobEnd::Cancelled => matches!(self, DeleteOnCancellation | NoExternalizedCheckpoints),
+            JobEnd::Failed => self == NoExternalizedCheckpoints,
+        }
+    }
+}
+
 /// How checkpoints are taken (Flink's `CheckpointConfig`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckpointConfig {
@@ -34,6 +63,8 @@ pub struct CheckpointConfig {
     /// Where checkpoints are written: `<dir>/<job id>/chk-<n>`. `None`: the job's state
     /// directory (`$XDG_STATE_HOME/rill/checkpoints`, else `~/.local/state/rill/checkpoints`).
     pub dir: Option<PathBuf>,
+    /// What becomes of the checkpoints when the job ends.
+    pub retention: ExternalizedCheckpointRetention,
 }
 
 impl CheckpointConfig {
@@ -47,6 +78,7 @@ impl CheckpointConfig {
             tolerable_failures: None,
             retained: 1,
             dir: None,
+            retention: ExternalizedCheckpointRetention::RetainOnCancellation,
         }
     }
 
@@ -80,6 +112,13 @@ impl CheckpointConfig {
         self
     }
 
+    /// What becomes of the checkpoints when the job ends (Flink's
+    /// `setExternalizedCheckpointRetention`).
+    pub fn set_externalized_checkpoint_retention(&mut self, retention: ExternalizedCheckpointRetention) -> &mut Self {
+        self.retention = retention;
+        self
+    }
+
     /// Writes checkpoints under `dir` (Flink's `setCheckpointStorage`).
     pub fn set_checkpoint_storage(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
         self.dir = Some(dir.into());
@@ -104,6 +143,15 @@ impl CheckpointConfig {
             .unwrap_or_else(|| PathBuf::from(".rill-state"));
         state.join("rill").join("checkpoints")
     }
+}
+
+/// How a job ended, for what becomes of its checkpoints: finished (its input ended, or it
+/// stopped with a savepoint), cancelled, or failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum JobEnd {
+    Finished,
+    Cancelled,
+    Failed,
 }
 
 /// What the job does when it fails (Flink's restart strategies).

@@ -32,8 +32,9 @@ pub mod coordinator;
 pub(crate) mod files;
 pub mod inspect;
 pub mod snapshot;
+pub mod stats;
 pub mod storage;
 
-pub use config::{CheckpointConfig, CheckpointingMode, RestartStrategy};
+pub use config::{CheckpointConfig, CheckpointingMode, ExternalizedCheckpointRetention, RestartStrategy};
 pub use snapshot::{KeyedEntries, OperatorState, RestoreContext, Restored, StateCodec, StateWriter};
 pub use storage::CheckpointStorage;

@@ -99,6 +99,12 @@ impl CheckpointStorage {
         files::prepare(&self.dir).map_err(|e| format!("checkpoints cannot be written to {}: {e}", self.dir.display()))
     }
 
+    /// Removes the job's checkpoints, its directory with them (when the job has ended and
+    /// its retention says so).
+    pub(crate) fn discard(&self) {
+        files::remove_all(&self.dir);
+    }
+
     /// The directory of checkpoint `id`.
     pub(crate) fn chk(&self, id: u64) -> PathBuf {
         self.dir.join(format!("chk-{id}"))
@@ -210,6 +216,7 @@ fn write_metadata(dir: &Path, id: u64, job: &str, files: Vec<TaskFile>, aligned_
     let mut bytes = MAGIC.to_vec();
     meta.encode(&mut bytes);
     files::write_atomic(&dir.join("_metadata"), &bytes)?;
+    crate::checkpoint::stats::record(meta);
     Ok(bytes.len() as u64)
 }
 

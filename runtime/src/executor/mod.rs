@@ -3,6 +3,7 @@
 //! runtime, as each Flink task has its thread: producer and consumer run on different cores
 //! at once instead of taking turns on one worker, and a busy chain cannot starve another.
 
+use crate::checkpoint::config::JobEnd;
 use crate::checkpoint::coordinator::{Coordinator, SavepointRequest};
 use crate::checkpoint::storage::Completed;
 use crate::checkpoint::{CheckpointConfig, CheckpointStorage, RestartStrategy};
@@ -138,12 +139,12 @@ async fn run_restarting(
         Some(dir) => CheckpointStorage::new(dir.clone()),
         None => CheckpointStorage::new(c.base_dir().join(crate::checkpoint::storage::new_job_id())),
     });
-    if let (Some(storage), None) = (&storage, member) {
+    if let (Some(storage), None, Some(_)) = (&storage, member, &env.checkpointing) {
         storage.prepare().map_err(JobError::Config)?;
     }
     let completed = Arc::new(AtomicU64::new(0));
     let mut restarts = crate::checkpoint::config::Restarts::default();
-    loop {
+    let ended = loop {
         let attempt = config.as_ref().zip(storage.as_ref()).map(|(config, storage)| Attempt {
             config: config.clone(),
             storage: storage.clone(),
@@ -153,11 +154,11 @@ async fn run_restarting(
         });
         let restartable = strategy != RestartStrategy::None;
         let error = match run(&env, cli_default, stop.clone(), member, attempt, restartable).await {
-            Ok(()) => return Ok(()),
-            Err(e @ (JobError::Cancelled(_) | JobError::OutputClosed)) => return Err(e),
+            Ok(()) => break Ok(()),
+            Err(e @ (JobError::Cancelled(_) | JobError::OutputClosed)) => break Err(e),
             Err(e) => e,
         };
-        let Some(delay) = restarts.next(&strategy) else { return Err(error) };
+        let Some(delay) = restarts.next(&strategy) else { break Err(error) };
         let reading = Instant::now();
         restored = storage.as_ref().and_then(|s| {
             s.latest(|id, why| {
@@ -168,7 +169,10 @@ async fn run_restarting(
         // restarts from that savepoint again, as Flink does, not from the beginning.
         if restored.is_none() {
             if let Some((path, allow_non_restored)) = &env.restore_from {
-                restored = Some(savepoint::open(env.plan, path, *allow_non_restored)?);
+                match savepoint::open(env.plan, path, *allow_non_restored) {
+                    Ok(savepoint) => restored = Some(savepoint),
+                    Err(e) => break Err(e),
+                }
             }
         }
         let from = match &restored {
@@ -178,14 +182,28 @@ async fn run_restarting(
         eprintln!("job '{job}' failed: {error}; restarting in {delay:?} from {from}");
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
-            why = crate::net::launcher::cancelled() => return Err(JobError::Cancelled(why)),
+            why = crate::net::launcher::cancelled() => break Err(JobError::Cancelled(why)),
             () = async { stop.as_ref().expect("checked").notify.notified().await }, if stop.is_some() => {
-                return Err(JobError::Cancelled("cancelled"));
+                break Err(JobError::Cancelled("cancelled"));
             }
         }
         // The restore's time: reading the checkpoint, then the tasks opening with it.
         restoring_since = Instant::now() - reading.elapsed().saturating_sub(delay);
+    };
+    // The coordinator's end: what becomes of the job's checkpoints (a worker's are its
+    // coordinator's to discard).
+    if let (Some(config), Some(storage), None) = (&config, &storage, member) {
+        let end = match &ended {
+            Ok(()) => JobEnd::Finished,
+            Err(JobError::Cancelled(_) | JobError::OutputClosed) => JobEnd::Cancelled,
+            Err(_) => JobEnd::Failed,
+        };
+        // Kept, but nothing completed: nothing to resume from either.
+        if config.retention.discards_on(end) || storage.completed_ids().is_empty() {
+            storage.discard();
+        }
     }
+    ended
 }
 
 /// The fingerprint both ends of an exchange connection must share: the plan and every

@@ -17,6 +17,7 @@
 use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
 use super::control::{read_line, LineReader};
 use super::process_checkpoints::{restore_id, Checkpointing, ProcessCheckpoints};
+use crate::checkpoint::config::JobEnd;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -66,14 +67,43 @@ pub fn run_processes(
     parameters: &[String],
     checkpoints: Option<ProcessCheckpoints>,
 ) -> Outcome {
+    let storage =
+        checkpoints.as_ref().filter(|c| c.periodic).map(|c| crate::checkpoint::CheckpointStorage::new(c.dir.clone()));
+    if let Some(storage) = &storage {
+        if let Err(why) = storage.prepare() {
+            return Outcome::Failed(why);
+        }
+    }
+    let outcome = run_restarting(processes, parallelism, parameters, checkpoints.as_ref());
+    // What becomes of the job's checkpoints now that it has ended.
+    if let (Some(storage), Some(c)) = (&storage, &checkpoints) {
+        let end = match &outcome {
+            Outcome::Finished => JobEnd::Finished,
+            Outcome::Cancelled(_) => JobEnd::Cancelled,
+            Outcome::Failed(_) | Outcome::FailedAfter(_) => JobEnd::Failed,
+        };
+        if c.retention.discards_on(end) || storage.completed_ids().is_empty() {
+            storage.discard();
+        }
+    }
+    outcome
+}
+
+/// [`run_processes`] until the job ends, restarting its processes under the restart strategy.
+fn run_restarting(
+    processes: usize,
+    parallelism: usize,
+    parameters: &[String],
+    checkpoints: Option<&ProcessCheckpoints>,
+) -> Outcome {
     let mut restarts = crate::checkpoint::config::Restarts::default();
-    let mut restore = checkpoints.as_ref().and_then(|c| c.restore.clone());
+    let mut restore = checkpoints.and_then(|c| c.restore.clone());
     loop {
-        let outcome = match coordinate(processes, parallelism, parameters, checkpoints.as_ref(), restore.as_deref()) {
+        let outcome = match coordinate(processes, parallelism, parameters, checkpoints, restore.as_deref()) {
             Ok(o) => o,
             Err(e) => Outcome::Failed(e),
         };
-        let (Outcome::Failed(why) | Outcome::FailedAfter(why), Some(c)) = (&outcome, &checkpoints) else {
+        let (Outcome::Failed(why) | Outcome::FailedAfter(why), Some(c)) = (&outcome, checkpoints) else {
             return outcome;
         };
         let Some(delay) = restarts.next(&c.restart) else { return outcome };

@@ -23,6 +23,10 @@ pub struct ProcessCheckpoints {
     pub restore: Option<std::path::PathBuf>,
     /// `--savepoint-on-stop DIR [--drain]`: SIGTERM takes a savepoint there and stops.
     pub savepoint_on_stop: Option<(std::path::PathBuf, bool)>,
+    /// Whether the job takes checkpoints of its own (not only a savepoint at its stop).
+    pub periodic: bool,
+    /// What becomes of the checkpoints when the job ends.
+    pub retention: crate::checkpoint::ExternalizedCheckpointRetention,
 }
 
 /// The number of the checkpoint a job restores from (0: none): new ones follow it.

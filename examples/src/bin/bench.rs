@@ -254,14 +254,15 @@ fn main() {
 }
 
 /// `CHECKPOINTS count=.. pause_p99_ms=.. aligned_p50_ms=.. size_mb=..`: what the
-/// checkpoints of the run cost, from the checkpoint statistics (the synchronous pause of
-/// each task, the time until every task had answered, the bytes of each).
+/// checkpoints of the run cost, from the checkpoint statistics: per checkpoint, the longest
+/// synchronous pause of any task (the one that holds records back longest), the time until
+/// every task had answered (the asynchronous part included), the bytes written.
 fn checkpoint_report() {
     let mut pauses = Vec::new();
     let mut aligned = Vec::new();
     let mut sizes = Vec::new();
     for meta in rill::checkpoint::stats::completed() {
-        pauses.extend(meta.tasks.iter().map(|t| t.pause_micros));
+        pauses.push(meta.tasks.iter().map(|t| t.pause_micros).max().unwrap_or(0));
         aligned.push(meta.aligned_micros);
         sizes.push(meta.tasks.iter().map(|t| t.len).sum::<u64>());
     }

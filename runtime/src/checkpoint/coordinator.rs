@@ -7,11 +7,11 @@
 //! checkpointing (Flink's checkpoints after tasks finish).
 
 use crate::checkpoint::config::CheckpointConfig;
-use crate::checkpoint::snapshot::{OperatorState, Restored, StateWriter};
+use crate::checkpoint::snapshot::{OperatorState, Restored, StateWriter, Written};
 use crate::checkpoint::storage::{CheckpointStorage, TaskState};
 use crate::core::error::JobError;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
@@ -50,12 +50,15 @@ pub(crate) struct TaskCheckpoints {
     stop_answered: Arc<std::sync::atomic::AtomicBool>,
     /// What the job restores from, per operator.
     pub(crate) restored: Option<Arc<std::collections::HashMap<String, Restored>>>,
+    /// The task's answer still being encoded, if any: answers leave in the order the task
+    /// gave them (a final state must not overtake the answer to an earlier barrier).
+    in_flight: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
 }
 
 impl TaskCheckpoints {
     /// A copy for one task, with a writer of its own.
     pub(crate) fn for_task(&self) -> Self {
-        TaskCheckpoints { writer: StateWriter::default(), ..self.clone() }
+        TaskCheckpoints { writer: StateWriter::default(), in_flight: Arc::default(), ..self.clone() }
     }
 
     /// The checkpoint a source must inject a barrier for, if one was asked for since `last`.
@@ -74,14 +77,7 @@ impl TaskCheckpoints {
 
     /// Sends what the task's operators wrote for `checkpoint`.
     pub(crate) fn ack(&self, checkpoint: u64, chain: u32, subtask: usize, parallelism: usize, pause_micros: u64) {
-        let state = self.written(chain, subtask, parallelism, pause_micros);
-        let _ = self.acks.send(Ack { checkpoint, state, last: false });
-    }
-
-    /// What the task's operators wrote since the last answer, as the coordinator keeps it.
-    fn written(&self, chain: u32, subtask: usize, parallelism: usize, pause_micros: u64) -> TaskState {
-        let sections: Vec<OperatorState> = self.writer.take();
-        TaskState { chain, subtask: subtask as u32, parallelism: parallelism as u32, sections, pause_micros }
+        self.answer(checkpoint, false, chain, subtask, parallelism, pause_micros);
     }
 
     /// The task has finished: what its operators wrote at [`Control::FinalSnapshot`] stands
@@ -89,8 +85,50 @@ impl TaskCheckpoints {
     ///
     /// [`Control::FinalSnapshot`]: crate::Control::FinalSnapshot
     pub(crate) fn finished_with(&self, chain: u32, subtask: usize, parallelism: usize) {
-        let state = self.written(chain, subtask, parallelism, 0);
-        let _ = self.acks.send(Ack { checkpoint: 0, state, last: true });
+        self.answer(0, true, chain, subtask, parallelism, 0);
+    }
+
+    /// Sends what the task's operators wrote since the last answer, as the coordinator keeps
+    /// it: at once if every section is ready and no earlier answer is still on its way,
+    /// else from a thread that encodes the sections left for later, after the earlier
+    /// answer has gone.
+    fn answer(&self, checkpoint: u64, last: bool, chain: u32, subtask: usize, parallelism: usize, pause_micros: u64) {
+        let Written { ready: mut sections, later } = self.writer.take();
+        let state = move |sections| TaskState {
+            chain,
+            subtask: subtask as u32,
+            parallelism: parallelism as u32,
+            sections,
+            pause_micros,
+        };
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        let earlier = in_flight.take();
+        let earlier = match earlier {
+            Some(handle) if handle.is_finished() => {
+                let _ = handle.join();
+                None
+            }
+            other => other,
+        };
+        if later.is_empty() && earlier.is_none() {
+            let _ = self.acks.send(Ack { checkpoint, state: state(sections), last });
+            return;
+        }
+        let acks = self.acks.clone();
+        let encode = move || {
+            if let Some(earlier) = earlier {
+                let _ = earlier.join();
+            }
+            for (uid, encode) in later {
+                sections.push(OperatorState { uid, bytes: encode() });
+            }
+            let _ = acks.send(Ack { checkpoint, state: state(sections), last });
+        };
+        match std::thread::Builder::new().name(format!("snapshot {chain}/{subtask}")).spawn(encode) {
+            Ok(handle) => *in_flight = Some(handle),
+            // No thread to be had: the checkpoint goes unanswered and expires; the job goes on.
+            Err(e) => eprintln!("checkpoint {checkpoint}: cannot start a thread to encode the state: {e}"),
+        }
     }
 
     /// Whether the source stops after the barrier of `checkpoint` (a savepoint that stops
@@ -199,6 +237,7 @@ impl Coordinator {
             stop_at: stop_at.clone(),
             stop_drain: stop_drain.clone(),
             stop_answered: stop_answered.clone(),
+            in_flight: Arc::default(),
         };
         let coordinator = Coordinator {
             config,
@@ -438,5 +477,39 @@ impl Coordinator {
             ))),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_task_answers_in_order_when_a_section_is_encoded_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = CheckpointStorage::new(dir.path().join("job"));
+        let config = CheckpointConfig::every(Duration::from_secs(1));
+        let (mut coordinator, handle) = Coordinator::new(config, storage, "job", 1, 0, None, Arc::default());
+        let task = handle.for_task();
+        // Checkpoint 1: a section encoded slowly, after the barrier has passed.
+        task.writer.write("ready", vec![1]);
+        task.writer.write_later("later", || {
+            std::thread::sleep(Duration::from_millis(200));
+            vec![2]
+        });
+        let started = Instant::now();
+        task.ack(1, 0, 0, 1, 0);
+        assert!(started.elapsed() < Duration::from_millis(100), "the task does not wait for the encoding");
+        // The task then finishes: its final state must not overtake the answer to barrier 1.
+        task.writer.write("ready", vec![3]);
+        task.finished_with(0, 0, 1);
+
+        let first = coordinator.acks.blocking_recv().unwrap();
+        assert_eq!((first.checkpoint, first.last), (1, false));
+        let sections: Vec<(&str, &[u8])> = first.state.sections.iter().map(|s| (&*s.uid, &s.bytes[..])).collect();
+        assert_eq!(sections, [("ready", &[1u8][..]), ("later", &[2u8][..])]);
+        let second = coordinator.acks.blocking_recv().unwrap();
+        assert!(second.last);
+        assert_eq!(second.state.sections[0].bytes, [3]);
     }
 }

@@ -24,16 +24,35 @@ pub struct OperatorState {
 /// Where the operators of one task write their state at a barrier: shared by the task and
 /// the operators of its chain, which take a copy when they open.
 #[derive(Clone, Default)]
-pub struct StateWriter(Arc<Mutex<Vec<OperatorState>>>);
+pub struct StateWriter(Arc<Mutex<Written>>);
+
+/// An encoding of a section that runs after the barrier has passed, off the task's thread.
+pub type Later = Box<dyn FnOnce() -> Vec<u8> + Send>;
+
+/// What the operators of a task wrote at a barrier: sections ready, and sections still to
+/// be encoded from a copy of the state taken at the barrier.
+#[derive(Default)]
+pub(crate) struct Written {
+    pub(crate) ready: Vec<OperatorState>,
+    pub(crate) later: Vec<(String, Later)>,
+}
 
 impl StateWriter {
     /// Adds the state of the operator `uid`.
     pub fn write(&self, uid: &str, bytes: Vec<u8>) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(OperatorState { uid: uid.to_owned(), bytes });
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).ready.push(OperatorState { uid: uid.to_owned(), bytes });
+    }
+
+    /// Adds the state of the operator `uid`, encoded by `encode` after the task has gone on:
+    /// the operator hands over a copy of its state at the barrier (the synchronous part of
+    /// the snapshot), and the copy is encoded on another thread (the asynchronous part, as
+    /// Flink's snapshots have both).
+    pub fn write_later(&self, uid: &str, encode: impl FnOnce() -> Vec<u8> + Send + 'static) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).later.push((uid.to_owned(), Box::new(encode)));
     }
 
     /// What was written since the last call.
-    pub(crate) fn take(&self) -> Vec<OperatorState> {
+    pub(crate) fn take(&self) -> Written {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }

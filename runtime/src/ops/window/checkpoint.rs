@@ -139,7 +139,7 @@ mod tests {
         }
         let writer = StateWriter::default();
         write_per_window_key(&counts, (&writer, "w", 128), "counts");
-        let restored = Restored { checkpoint: 1, subtasks: vec![writer.take()] };
+        let restored = Restored { checkpoint: 1, subtasks: vec![writer.take().ready] };
         let mut back: KeyMap<(TimeWindow, i64), u64> = KeyMap::default();
         for subtask in 0..3 {
             let ctx = RestoreContext::of(&restored, subtask, 3, 128);

@@ -186,3 +186,102 @@ fn rules_written_to_the_rules_topic_apply_while_the_job_runs() {
         expected.iter().map(|(r, s, t)| (r.to_string(), s.to_string(), *t)).collect();
     assert_eq!(got, expected, "{:?}", lines.lock().unwrap());
 }
+
+/// The alerts committed to the part files under `out`, as compared across runs: rule, host,
+/// state and the event time that decided each (not their latency), sorted; fails on any
+/// file not committed.
+fn committed_alerts(out: &std::path::Path) -> Vec<(String, String, String, i64)> {
+    let mut alerts = Vec::new();
+    for entry in std::fs::read_dir(out).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(name.starts_with("part-"), "only committed part files are left: {name}");
+        for line in std::fs::read_to_string(entry.path()).unwrap().lines() {
+            let a: Alert = serde_json::from_str(line).expect("an alert as JSON");
+            alerts.push((a.rule, a.host, a.state, a.time - T0));
+        }
+    }
+    alerts.sort();
+    alerts
+}
+
+#[test]
+fn after_a_panic_or_a_killed_worker_the_committed_alerts_are_those_of_a_run_without_failure() {
+    let run = format!("{}-{}-failures", std::process::id(), rill::time::processing_time_now());
+    let (metrics, rules, alerts) = (format!("metrics-{run}"), format!("rules-{run}"), format!("alerts-{run}"));
+    let b = brokers();
+    rill::connectors::kafka::create_topics(&b, &[(&metrics, 4), (&rules, 1), (&alerts, 1)]).unwrap();
+    // 20 hosts, a sample every 100 ms for 60 s: h3 and h7 run hot from 10 s to 30 s, h5
+    // falls silent at 40 s. One record per batch: tansu 0.6 answers "latest offset" with the
+    // first offset of a partition's last batch plus one, which would cut the bounded reads
+    // short of the records batched behind it.
+    let producer: ThreadedProducer<_> = ClientConfig::new()
+        .set("bootstrap.servers", &b)
+        .set("batch.num.messages", "1")
+        .set("queue.buffering.max.messages", "100000")
+        .create()
+        .unwrap();
+    for i in 0..600i64 {
+        let t = T0 + 100 * i;
+        for h in 0..20 {
+            let host = format!("h{h}");
+            if h == 5 && i >= 400 {
+                continue;
+            }
+            let hot = (h == 3 || h == 7) && (100..300).contains(&i);
+            let value = if hot { 0.95 } else { 0.2 + 0.01 * ((i + h) % 10) as f64 };
+            let m = Metric { host: host.clone(), metric: "cpu".into(), value, time: t, tags: Default::default() };
+            let json = serde_json::to_string(&m).unwrap();
+            loop {
+                match producer.send(BaseRecord::to(&metrics).key(&host).payload(&json)) {
+                    Ok(()) => break,
+                    Err((e, _)) if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::QueueFull) => {
+                        std::thread::sleep(Duration::from_millis(10))
+                    }
+                    Err((e, _)) => panic!("{e}"),
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(60)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let rules_file = dir.path().join("rules.json");
+    std::fs::write(
+        &rules_file,
+        r#"[{"id": "cpu-high", "metric": "cpu", "condition": "avg_above", "threshold": 0.9, "for_windows": 3},
+            {"id": "host-silent", "condition": "absent", "absent_secs": 5}]"#,
+    )
+    .unwrap();
+    let alerts_of = |name: &str, flags: &[&str], failure: &[&str]| {
+        let out = dir.path().join(name);
+        let ran = Command::new(env!("CARGO_BIN_EXE_kafka_alerts"))
+            .args(["-p", "2"])
+            .args(flags)
+            .args(["--", "--bounded", "--brokers", &b, "--group", &format!("{name}-{run}")])
+            .args(["--metrics-topic", &metrics, "--rules-topic", &rules, "--alerts-topic", &alerts])
+            .args(["--rules", rules_file.to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args(failure)
+            .stdout(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&ran.stderr).into_owned();
+        assert!(ran.status.success(), "{name}: {stderr}");
+        (committed_alerts(&out), stderr)
+    };
+
+    let (reference, _) = alerts_of("reference", &[], &[]);
+    let firing = |host: &str| reference.iter().filter(|a| a.1 == host && a.2 == "firing").count();
+    // Hot hosts: a CPU alert (and its resolution); every host falls silent at the end of the input.
+    assert_eq!((firing("h3"), firing("h7"), firing("h5"), firing("h0")), (2, 2, 1, 1), "{reference:?}");
+
+    let checkpoints = ["--checkpoint-interval", "20ms"];
+    let (after_panic, stderr) = alerts_of("panic", &checkpoints, &["--fail-at", "5000"]);
+    assert!(stderr.contains("injected failure at metric 5000") && stderr.contains("restarting"), "{stderr}");
+    assert_eq!(after_panic, reference, "after a panic: {stderr}");
+
+    let marker = dir.path().join("killed");
+    let kill = ["--kill-at", "4000", "--kill-marker", marker.to_str().unwrap()];
+    let (after_kill, stderr) = alerts_of("kill", &[&checkpoints[..], &["--processes", "2"]].concat(), &kill);
+    assert!(marker.exists(), "a worker was killed");
+    assert!(stderr.contains("killed by signal 9") && stderr.contains("restarting its processes"), "{stderr}");
+    assert_eq!(after_kill, reference, "after a worker was killed: {stderr}");
+}

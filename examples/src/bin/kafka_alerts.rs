@@ -17,7 +17,11 @@
 //! `--alerts-topic` (alerts), `--rules FILE`, `--group` (kafka-alerts), `--bounded` (stop at
 //! the end of what the metrics topic holds at start: for tests and backfills),
 //! `--out-of-orderness-ms` (1000), `--partitions` (4, when the job creates the metrics topic),
-//! `--watermark-interval-ms` (2), `--fetch-wait-ms` (5: the consumer's `fetch.wait.max.ms`).
+//! `--watermark-interval-ms` (2), `--fetch-wait-ms` (5: the consumer's `fetch.wait.max.ms`),
+//! `--out DIR` (alerts also into files there, exactly once with checkpoints: Flink's
+//! `FileSink`), and for tests of failures `--fail-at N` (a panic at the N-th metric a process
+//! reads, once per process) and `--kill-at N --kill-marker FILE` (SIGKILL to the process that
+//! reads its N-th metric, once: the marker file says it happened).
 //!
 //! Besides the alerts, it reports (on standard error, every 10 s and at the end) their
 //! latency and the source lag, how long ago each metric was produced when the source reads
@@ -26,6 +30,7 @@
 use rill::connectors::formats::Json;
 use rill::connectors::kafka::{create_topics, BadRecord, KafkaSink, KafkaSource, OffsetsInitializer, OnBadRecord};
 use rill::prelude::*;
+use rill::sinks::file::FileSink;
 use rill_examples::alerts::{Acc, Alert, Condition, Metric, MetricStats, Rule, Stats};
 use rill_examples::latency::{first_read_at, observe_source_lag, CountSink, LatencySink};
 use std::time::Duration;
@@ -39,6 +44,23 @@ static SILENT: MapState<String, bool> = MapState::new("silent");
 static LATE: OutputTag<Metric> = OutputTag::new("late-metrics");
 /// Metrics that are not valid JSON, routed aside whole by the source and counted.
 static BAD_METRICS: OutputTag<BadRecord> = OutputTag::new("bad-metrics");
+
+/// Metrics this process has read, and whether it has failed on purpose (`--fail-at`).
+static READ: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+static FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The failures a test asks for: a panic at the `fail_at`-th metric this process reads
+/// (once), or SIGKILL to this process at its `kill_at`-th if `marker` can still be created.
+fn inject_failure(fail_at: i64, kill_at: i64, marker: &str) {
+    use std::sync::atomic::Ordering;
+    let n = READ.fetch_add(1, Ordering::Relaxed) + 1;
+    if n == fail_at && !FAILED.swap(true, Ordering::Relaxed) {
+        panic!("injected failure at metric {n}");
+    }
+    if n == kill_at && std::fs::OpenOptions::new().write(true).create_new(true).open(marker).is_ok() {
+        let _ = std::process::Command::new("kill").args(["-KILL", &std::process::id().to_string()]).status();
+    }
+}
 
 /// The out-of-orderness bound, for the latency of what it decides.
 static BOUND_MS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(1_000);
@@ -173,6 +195,12 @@ fn kafka_alerts(env: &mut Env) {
     let watermark_interval: u64 = env.parameter_or("watermark-interval-ms", 2);
     env.set_auto_watermark_interval(Duration::from_millis(watermark_interval));
     let fetch_wait = env.parameter("fetch-wait-ms").unwrap_or("5").to_owned();
+    let (fail_at, kill_at): (i64, i64) = (env.parameter_or("fail-at", 0), env.parameter_or("kill-at", 0));
+    let kill_marker = env.parameter("kill-marker").unwrap_or("").to_owned();
+    if kill_at > 0 && kill_marker.is_empty() {
+        env.parameter_error("--kill-at needs --kill-marker FILE (so that the process is killed once)");
+    }
+    let out = env.parameter("out").map(FileSink::for_row_format);
 
     let mut metrics = KafkaSource::builder()
         .bootstrap_servers(brokers.clone())
@@ -203,7 +231,7 @@ fn kafka_alerts(env: &mut Env) {
         WatermarkStrategy::no_watermarks().with_idleness(Duration::from_millis(100)),
         "rules",
     ));
-    let metrics = env.from_source(
+    let source = env.from_source(
         metrics,
         WatermarkStrategy::for_bounded_out_of_orderness(Duration::from_millis(bound as u64))
             .with_timestamp_assigner(|m, _| {
@@ -213,6 +241,10 @@ fn kafka_alerts(env: &mut Env) {
             .with_idleness(Duration::from_secs(5)),
         "metrics",
     );
+    let metrics = source.map(move |m| {
+        inject_failure(fail_at, kill_at, &kill_marker);
+        m
+    });
     let stats = metrics
         .key_by(|m| (m.host.clone(), m.metric.clone()))
         .window(SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(1)))
@@ -235,7 +267,9 @@ fn kafka_alerts(env: &mut Env) {
     let all = threshold_alerts.union(silence_alerts);
     all.sink_to(alerts);
     all.sink_to(LatencySink::new("alerts"));
-    all.map(|a| serde_json::to_string(&a).expect("alert as JSON")).print();
+    let lines = all.map(|a| serde_json::to_string(&a).expect("alert as JSON"));
+    lines.print();
+    lines.sink_to(out);
     stats.side_output(&LATE).sink_to(CountSink::new("late_records"));
-    metrics.side_output(&BAD_METRICS).sink_to(CountSink::new("bad_records"));
+    source.side_output(&BAD_METRICS).sink_to(CountSink::new("bad_records"));
 }

@@ -52,6 +52,50 @@ pub trait Sink<T>: Clone + Send + 'static {
     }
 }
 
+/// A sink that a job's parameters may switch off: `None` drops what it receives and keeps
+/// no state, `Some(sink)` is that sink. The job graph is fixed when the job is compiled, so
+/// an optional output is a sink that may be absent, not a branch of the graph.
+///
+/// ```
+/// use rill::prelude::*;
+/// use rill::sinks::file::FileSink;
+///
+/// #[rill::job(no_main)]
+/// fn maybe_written(env: &mut Env) {
+///     let out = env.parameter("out").map(FileSink::for_row_format);
+///     env.from_elements([1, 2, 3]).sink_to(out);
+/// }
+///
+/// MAYBE_WRITTEN_JOB.run(Some(1), &[]).unwrap(); // no --out: nothing is written
+/// let dir = std::env::temp_dir().join(format!("rill-maybe-written-{}", std::process::id()));
+/// MAYBE_WRITTEN_JOB.run(Some(1), &["--out", dir.to_str().unwrap()]).unwrap();
+/// let written = std::fs::read_to_string(dir.join("part-0-0")).unwrap();
+/// assert_eq!(written, "1\n2\n3\n");
+/// std::fs::remove_dir_all(dir).unwrap();
+/// ```
+impl<T, S: Sink<T>> Sink<T> for Option<S> {
+    fn open(&mut self, subtask: usize, parallelism: usize) -> Result<(), JobError> {
+        self.as_mut().map_or(Ok(()), |s| s.open(subtask, parallelism))
+    }
+    fn write(&mut self, value: T) {
+        if let Some(s) = self {
+            s.write(value);
+        }
+    }
+    fn finish(&mut self) -> Result<(), JobError> {
+        self.as_mut().map_or(Ok(()), |s| s.finish())
+    }
+    fn snapshot_state(&mut self, checkpoint: u64) -> Result<Option<Vec<u8>>, JobError> {
+        self.as_mut().map_or(Ok(None), |s| s.snapshot_state(checkpoint))
+    }
+    fn notify_checkpoint_complete(&mut self, checkpoint: u64) -> Result<(), JobError> {
+        self.as_mut().map_or(Ok(()), |s| s.notify_checkpoint_complete(checkpoint))
+    }
+    fn restore_state(&mut self, state: &[u8]) -> Result<(), JobError> {
+        self.as_mut().map_or(Ok(()), |s| s.restore_state(state))
+    }
+}
+
 impl<T, F: FnMut(T) + Clone + Send + 'static> Sink<T> for F {
     fn write(&mut self, value: T) {
         self(value)

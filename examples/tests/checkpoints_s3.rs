@@ -3,6 +3,9 @@
 //! A job binary killed with SIGKILL resumes from its last checkpoint in the bucket and writes
 //! every line exactly once.
 
+mod common;
+
+use common::{committed_lines, expected_lines};
 use std::io::{Read, Write};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -74,18 +77,6 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-/// The committed lines of the part files in `out`, sorted; fails on anything uncommitted.
-fn committed_lines(out: &std::path::Path) -> Vec<String> {
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(out).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        assert!(name.starts_with("part-"), "only committed part files are left: {name}");
-        lines.extend(std::fs::read_to_string(entry.path()).unwrap().lines().map(str::to_owned));
-    }
-    lines.sort();
-    lines
-}
-
 #[test]
 fn a_killed_job_resumes_from_its_last_checkpoint_in_s3_with_exactly_once_output() {
     let (n, keys_n) = (300_000i64, 7i64);
@@ -128,12 +119,7 @@ fn a_killed_job_resumes_from_its_last_checkpoint_in_s3_with_exactly_once_output(
         "{}",
         stderr(&resumed)
     );
-    let mut want = Vec::new();
-    for k in 0..keys_n {
-        let count = (0..n).filter(|i| i % keys_n == k).count();
-        want.extend((1..=count).map(|c| format!("({k},{c})")));
-    }
-    want.sort();
+    let want = expected_lines(n, keys_n);
     let got = committed_lines(&out);
     assert_eq!(got.len(), want.len(), "every line once");
     assert!(got == want, "the lines of a run without the kill");

@@ -1,6 +1,9 @@
 //! Checkpoints as a user meets them: a job binary killed with SIGKILL and started again from
 //! its last retained checkpoint, at another parallelism, writes every line exactly once.
 
+mod common;
+
+use common::{committed_lines, expected_lines};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -25,30 +28,6 @@ fn newest_checkpoint(dir: &Path) -> Option<PathBuf> {
         }
     }
     found.into_iter().max().map(|(_, p)| p)
-}
-
-/// Every line the rolling count of `n` records over `keys` keys writes, sorted: each key's
-/// count after each of its records.
-fn expected_lines(n: i64, keys: i64) -> Vec<String> {
-    let mut want = Vec::new();
-    for k in 0..keys {
-        let count = (0..n).filter(|i| i % keys == k).count();
-        want.extend((1..=count).map(|c| format!("({k},{c})")));
-    }
-    want.sort();
-    want
-}
-
-/// The committed lines of the part files in `out`, sorted; fails on anything uncommitted.
-fn committed_lines(out: &Path) -> Vec<String> {
-    let mut lines = Vec::new();
-    for entry in std::fs::read_dir(out).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        assert!(name.starts_with("part-"), "only committed part files are left: {name}");
-        lines.extend(std::fs::read_to_string(entry.path()).unwrap().lines().map(str::to_owned));
-    }
-    lines.sort();
-    lines
 }
 
 #[test]

@@ -73,7 +73,7 @@ impl Sink<i64> for SlowSink {
 
 #[rill::job(no_main)]
 fn backpressure(env: &mut Env) {
-    env.from_sequence(1, 300_000)
+    env.from_sequence(1, 1_000_000)
         .map(|n| {
             EMITTED.fetch_add(1, Ordering::Relaxed);
             n
@@ -86,9 +86,10 @@ fn backpressure(env: &mut Env) {
 #[test]
 fn a_slow_sink_holds_the_source_back_to_a_bounded_lead() {
     BACKPRESSURE_JOB.run(Some(1), &[]).unwrap();
-    assert_eq!(EMITTED.load(Ordering::Relaxed), 300_000);
+    assert_eq!(EMITTED.load(Ordering::Relaxed), 1_000_000);
     let ahead = MAX_AHEAD.load(Ordering::Relaxed);
-    // The channel holds 4 batches of 1024; add the batch being filled, the one in flight and
-    // the one being consumed. Without backpressure the source would be ~300,000 ahead.
-    assert!(ahead <= 8 * 1024, "the source ran {ahead} records ahead of the sink");
+    // The channel holds 4 batches of at most MAX_BATCH; add the batch being filled, the one
+    // in flight and the one being consumed. Without backpressure the source would be
+    // ~1,000,000 ahead.
+    assert!(ahead <= 8 * rill::exchange::MAX_BATCH as u64, "the source ran {ahead} records ahead of the sink");
 }

@@ -86,6 +86,7 @@ impl<T: Send + 'static> Channels<T> {
             Some(e) => (0..senders.len()).map(|_| (e.batch)(0)).collect(),
             None => Vec::new(),
         };
+        self.debloat.max = super::batch_ceiling::<T>(senders.len());
         self.senders = senders;
         self.channel = channel;
         Ok(())
@@ -153,7 +154,7 @@ impl<T: Send + 'static> Channels<T> {
     #[cold]
     #[inline(never)]
     fn send_full(&mut self, target: usize) {
-        let batch = std::mem::replace(&mut self.buffers[target], Vec::with_capacity(super::BATCH_SIZE));
+        let batch = std::mem::replace(&mut self.buffers[target], Vec::with_capacity(self.debloat.limit));
         self.send(target, Message::Records(batch));
     }
 
@@ -166,7 +167,7 @@ impl<T: Send + 'static> Channels<T> {
         let Some(buffer) = self.buffers.get_mut(target) else {
             panic!("a record for consumer {target} of an exchange with {consumers} consumers (was the writer opened?)");
         };
-        buffer.reserve_exact(super::BATCH_SIZE.saturating_sub(buffer.len()).max(1));
+        buffer.reserve_exact(self.debloat.limit.saturating_sub(buffer.len()).max(1));
         buffer.push(record);
         if buffer.len() >= self.debloat.limit {
             self.send_full(target);
@@ -274,7 +275,8 @@ mod tests {
         let reserved = |c: &Channels<u64>| c.buffers.iter().map(Vec::capacity).sum::<usize>();
         assert_eq!(reserved(&channels), 0);
         channels.push(7, 42, 0);
-        assert_eq!(reserved(&channels), crate::exchange::BATCH_SIZE);
+        // As much as the batch size it starts at (it grows while sends do not wait).
+        assert_eq!(reserved(&channels), 64);
         assert_eq!(channels.buffers[7].len(), 1);
     }
 

@@ -16,6 +16,14 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Waits up to 20 s for a checkpoint to complete under `dir` (the caller checks that one did).
+fn wait_for_a_checkpoint(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while newest_checkpoint(dir).is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// The newest completed checkpoint (`chk-<n>` with `_metadata`) under `dir`.
 fn newest_checkpoint(dir: &Path) -> Option<PathBuf> {
     let mut found: Vec<(u64, PathBuf)> = Vec::new();
@@ -45,10 +53,7 @@ fn a_killed_job_resumes_from_its_last_checkpoint_at_another_parallelism_with_exa
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while newest_checkpoint(&checkpoints).is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_a_checkpoint(&checkpoints);
     std::thread::sleep(Duration::from_millis(120));
     job.kill().unwrap(); // SIGKILL: no clean-up of any kind
     let killed = job.wait_with_output().unwrap();
@@ -85,10 +90,7 @@ fn state_of_operators_the_job_does_not_have_is_refused_unless_allowed() {
         .args(["--", "--n", "1000000", "--out", out.to_str().unwrap(), "--pause-every", "100"])
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while newest_checkpoint(&checkpoints).is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_a_checkpoint(&checkpoints);
     running.kill().unwrap();
     running.wait().unwrap();
     let checkpoint = newest_checkpoint(&checkpoints).expect("a retained checkpoint");
@@ -198,10 +200,7 @@ fn a_worker_killed_under_processes_restarts_the_job_from_its_checkpoint_with_exa
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while newest_checkpoint(&checkpoints).is_none() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_a_checkpoint(&checkpoints);
     assert!(newest_checkpoint(&checkpoints).is_some(), "a checkpoint completed over two processes");
     // SIGKILL to worker 1, found by its arguments (unique to this test's output directory).
     let pattern = format!("worker 1 --coordinator .*{}", out.display());

@@ -6,6 +6,7 @@
 //! unusable, with an error that names the file, and the restore takes the one before.
 
 use crate::api::codec::{decode_all, Codec};
+use crate::checkpoint::config::{ExternalizedCheckpointRetention, JobEnd};
 use crate::checkpoint::files;
 use crate::checkpoint::snapshot::{OperatorState, Restored};
 use std::collections::HashMap;
@@ -99,10 +100,12 @@ impl CheckpointStorage {
         files::prepare(&self.dir).map_err(|e| format!("checkpoints cannot be written to {}: {e}", self.dir.display()))
     }
 
-    /// Removes the job's checkpoints, its directory with them (when the job has ended and
-    /// its retention says so).
-    pub(crate) fn discard(&self) {
-        files::remove_all(&self.dir);
+    /// The job has ended so: its checkpoints go, their directory with them, if `retention`
+    /// says so, or if none completed (there is nothing to resume from).
+    pub(crate) fn job_ended(&self, retention: ExternalizedCheckpointRetention, end: JobEnd) {
+        if retention.discards_on(end) || self.completed_ids().is_empty() {
+            files::remove_all(&self.dir);
+        }
     }
 
     /// The directory of checkpoint `id`.

@@ -198,10 +198,7 @@ async fn run_restarting(
             Err(JobError::Cancelled(_) | JobError::OutputClosed) => JobEnd::Cancelled,
             Err(_) => JobEnd::Failed,
         };
-        // Kept, but nothing completed: nothing to resume from either.
-        if config.retention.discards_on(end) || storage.completed_ids().is_empty() {
-            storage.discard();
-        }
+        storage.job_ended(config.retention, end);
     }
     ended
 }

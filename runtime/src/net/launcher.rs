@@ -82,9 +82,7 @@ pub fn run_processes(
             Outcome::Cancelled(_) => JobEnd::Cancelled,
             Outcome::Failed(_) | Outcome::FailedAfter(_) => JobEnd::Failed,
         };
-        if c.retention.discards_on(end) || storage.completed_ids().is_empty() {
-            storage.discard();
-        }
+        storage.job_ended(c.retention, end);
     }
     outcome
 }

@@ -47,7 +47,7 @@ fn keyed_sum(env: &mut Env) {
 #[rill::job(no_main)]
 fn wordcount(env: &mut Env) {
     let n: i64 = env.parameter_or("n", 1_000_000);
-    env.from_sequence(0, n - 1).flat_map(line_words).key_by(|t| t.0.clone()).sum(1).discard();
+    env.from_sequence(0, n - 1).flat_map(line_words).key_by(|t| &t.0).sum(1).discard();
 }
 
 /// Metrics per host: `(host, event time ms x 100, value)`; 1 s tumbling event-time windows

@@ -306,7 +306,9 @@ pub fn main(job: &Job) -> ! {
         eprintln!("error: {msg}\n\n{}", usage(plan.job));
         std::process::exit(2);
     }
-    if let Some(n) = options.processes.filter(|n| *n > 1 && !options.plan) {
+    // Started by a JobManager, the process is the job's coordinator even with one worker.
+    let in_cluster = std::env::var_os(crate::net::cluster_link::CLUSTER_ENV).is_some();
+    if let Some(n) = options.processes.filter(|n| (*n > 1 || in_cluster) && !options.plan) {
         let graph = &env.graph;
         let keeps_state = graph.restore_from.is_some() || graph.savepoint_on_stop.is_some();
         let config =

@@ -5,20 +5,23 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
 
 /// The longest control line read: a hello, the peers of many workers, a failure's message.
-pub(crate) const MAX_LINE: u64 = 64 * 1024;
+pub const MAX_LINE: u64 = 64 * 1024;
 
 /// Lines from a connection, each at most [`MAX_LINE`] bytes, none lost between reads (a
 /// reader made for each line would drop what it buffered past the first).
-pub(crate) struct LineReader<'a> {
+pub struct LineReader<'a> {
     reader: BufReader<&'a TcpStream>,
 }
 
 impl<'a> LineReader<'a> {
-    pub(crate) fn new(stream: &'a TcpStream) -> Self {
+    /// Lines read from `stream`.
+    pub fn new(stream: &'a TcpStream) -> Self {
         LineReader { reader: BufReader::new(stream) }
     }
 
-    pub(crate) fn next(&mut self) -> std::io::Result<String> {
+    /// The next line, without its end; an error at the end of the connection or past
+    /// [`MAX_LINE`].
+    pub fn next(&mut self) -> std::io::Result<String> {
         let mut line = String::new();
         std::io::Read::take(&mut self.reader, MAX_LINE).read_line(&mut line)?;
         checked(line)
@@ -30,7 +33,7 @@ impl<'a> LineReader<'a> {
 /// behind its `peers` line) is left for the reader that comes next. (A buffered read took it
 /// and dropped it: a job over processes with a short checkpoint interval then lost its
 /// first checkpoint, and its finished tasks waited a minute for a final one.)
-pub(crate) fn read_line(stream: &TcpStream) -> std::io::Result<String> {
+pub fn read_line(stream: &TcpStream) -> std::io::Result<String> {
     use std::io::Read;
     let mut bytes = Vec::new();
     let mut byte = [0u8; 1];

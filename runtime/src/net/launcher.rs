@@ -17,10 +17,10 @@
 use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
 use super::control::{read_line, LineReader};
 use super::process_checkpoints::{restore_id, Checkpointing, ProcessCheckpoints};
+use super::workers::{LocalWorkers, WorkerCommand, Workers};
 use crate::checkpoint::config::JobEnd;
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -134,33 +134,27 @@ fn coordinate(
 ) -> Result<Outcome, String> {
     let control = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let addr = control.local_addr().map_err(|e| format!("cannot listen for the workers: {e}"))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this job binary to start its workers: {e}"))?;
     let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
-    let mut children = Workers(Vec::new());
+    let mut children: Box<dyn Workers> = match super::cluster_link::JobManagerLink::from_env()? {
+        Some(link) => Box::new(link),
+        None => Box::new(LocalWorkers::new()?),
+    };
     for i in 0..processes {
-        let mut command = Command::new(&exe);
-        command.args(["-p", &parallelism.to_string(), "--worker", &i.to_string(), "--coordinator", &addr.to_string()]);
+        let mut args = vec!["-p".to_owned(), parallelism.to_string(), "--worker".into(), i.to_string()];
+        args.extend(["--coordinator".to_owned(), addr.to_string()]);
+        let mut env = vec![(SECRET_ENV.to_owned(), secret.to_hex())];
         if let Some(c) = checkpoints {
             // Every worker writes its share of each checkpoint into the job's directory.
-            command.args(["--checkpoint-interval", &format!("{}ms", c.interval.as_millis().max(1))]);
-            command.env(crate::checkpoint::storage::JOB_DIR_ENV, &c.dir);
+            args.extend(["--checkpoint-interval".to_owned(), format!("{}ms", c.interval.as_millis().max(1))]);
+            env.push((crate::checkpoint::storage::JOB_DIR_ENV.to_owned(), c.dir.display().to_string()));
         }
         if let Some(path) = restore {
-            command.arg("--from-savepoint").arg(path);
+            args.extend(["--from-savepoint".to_owned(), path.display().to_string()]);
         }
-        // A process group of its own: Ctrl-C in the terminal reaches the coordinator alone,
-        // which stops the workers as SIGTERM does (with a savepoint, if asked).
-        #[cfg(unix)]
-        std::os::unix::process::CommandExt::process_group(&mut command, 0);
-        let child = command
-            .arg("--")
-            .args(parameters)
-            // Out of band: the environment is readable by this user only, argv by everyone.
-            .env(SECRET_ENV, secret.to_hex())
-            .stdin(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start worker process {i} ({}): {e}", exe.display()))?;
-        children.0.push(child);
+        args.push("--".into());
+        args.extend(parameters.iter().cloned());
+        // The secret goes in the environment: readable by this user only, argv by everyone.
+        children.start(WorkerCommand { index: i, args, env })?;
     }
     let (streams, peers) = accept_workers(&control, &secret, processes, || children.check_alive())?;
     let peers: Vec<String> = peers.iter().map(SocketAddr::to_string).collect();
@@ -382,26 +376,6 @@ fn hello(mut stream: TcpStream, secret: &Secret, processes: usize) -> Result<Hel
 /// How a worker's failure begins when its control connection ended without its result.
 const NO_RESULT: &str = "ended without a result";
 
-/// A child's exit in words: `was killed by signal 9 (SIGKILL)`, `exited with code 3`.
-fn describe_exit(status: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (status.code(), status.signal()) {
-        (_, Some(signal)) => {
-            let name = match signal {
-                2 => " (SIGINT)",
-                6 => " (SIGABRT)",
-                9 => " (SIGKILL)",
-                11 => " (SIGSEGV)",
-                15 => " (SIGTERM)",
-                _ => "",
-            };
-            format!("was killed by signal {signal}{name}")
-        }
-        (Some(code), None) => format!("exited with code {code}"),
-        (None, None) => "ended".to_owned(),
-    }
-}
-
 /// The "worker index" of a signal the coordinator received.
 const SIGNAL: usize = usize::MAX;
 
@@ -437,65 +411,6 @@ fn outcome_of(stream: &TcpStream, mut event: impl FnMut(Event)) -> Outcome {
             }
             Err(e) => return Outcome::Failed(format!("{NO_RESULT} ({e})")),
         }
-    }
-}
-
-/// The workers; killed if the coordinator returns before they end.
-struct Workers(Vec<Child>);
-
-impl Workers {
-    fn check_alive(&mut self) -> Result<(), String> {
-        for (i, c) in self.0.iter_mut().enumerate() {
-            if let Ok(Some(status)) = c.try_wait() {
-                return Err(format!("worker process {i} exited before the job started ({status})"));
-            }
-        }
-        Ok(())
-    }
-
-    /// How worker `index` exited, if it has (waiting a moment for a dying one).
-    fn exit_of(&mut self, index: usize) -> Option<String> {
-        let child = self.0.get_mut(index)?;
-        for _ in 0..50 {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Some(describe_exit(status));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
-    }
-
-    /// The indexes of the workers that have not exited.
-    fn running(&mut self) -> Vec<usize> {
-        (0..self.0.len()).filter(|i| matches!(self.0[*i].try_wait(), Ok(None))).collect()
-    }
-
-    /// Asks each worker to cancel its share, as SIGTERM asks a job in one process.
-    fn terminate(&mut self) {
-        for c in &self.0 {
-            // std sends only SIGKILL; `kill` is on every Unix.
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
-        }
-    }
-
-    fn kill(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-        }
-        self.wait();
-    }
-
-    fn wait(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.wait();
-        }
-        self.0.clear();
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        self.kill();
     }
 }
 

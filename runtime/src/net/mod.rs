@@ -11,12 +11,14 @@
 
 pub mod auth;
 pub(crate) mod bridge;
-pub(crate) mod control;
+pub mod cluster_link;
+pub mod control;
 pub mod frame;
 pub(crate) mod launcher;
 pub(crate) mod links;
 pub(crate) mod process_checkpoints;
 pub(crate) mod worker;
+pub mod workers;
 
 pub use launcher::run_processes;
 

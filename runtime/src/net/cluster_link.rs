@@ -1,0 +1,269 @@
+//! A job's coordinator in a session cluster: the JobManager starts the job binary as the
+//! job's coordinator (Flink's JobMaster) with [`CLUSTER_ENV`] and [`CLUSTER_SECRET_ENV`], and
+//! the coordinator has its workers started on TaskManagers through this link instead of as
+//! its own children. Everything else (checkpoints, restarts, savepoints on stop) is the
+//! coordinator of `--processes`, unchanged.
+//!
+//! The link is one line per message, after the coordinator proved the job's cluster secret
+//! ([`auth`]): `start I TOKEN...` (coordinator; the worker's arguments as `a:HEX` and its
+//! environment as `e:HEX=HEX`, hex so that no argument can break the line), `terminate` and
+//! `kill` (coordinator), and `exited I HOW` or `refused I WHY` (JobManager).
+
+use super::auth::{self, Secret, AUTH_TIMEOUT};
+use super::control::LineReader;
+use super::workers::{WorkerCommand, Workers};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// Where the JobManager listens for this job's coordinator.
+pub const CLUSTER_ENV: &str = "RILL_CLUSTER";
+
+/// The secret this job's coordinator proves to the JobManager (64 hex digits).
+pub const CLUSTER_SECRET_ENV: &str = "RILL_CLUSTER_SECRET";
+
+/// How long the coordinator waits for its workers to exit once they were told to.
+const EXIT_WAIT: Duration = Duration::from_secs(30);
+
+/// What the JobManager said about the workers.
+#[derive(Default)]
+struct Heard {
+    started: BTreeSet<usize>,
+    exited: BTreeMap<usize, String>,
+    refused: Option<String>,
+    /// The JobManager closed the link (it stopped): no more news will come.
+    closed: bool,
+}
+
+/// The coordinator's end of its link to the JobManager: its workers, as [`Workers`].
+pub(crate) struct JobManagerLink {
+    stream: TcpStream,
+    heard: Arc<(Mutex<Heard>, Condvar)>,
+}
+
+impl JobManagerLink {
+    /// The link, if this process was started by a JobManager ([`CLUSTER_ENV`] is set).
+    pub(crate) fn from_env() -> Result<Option<JobManagerLink>, String> {
+        let Ok(addr) = std::env::var(CLUSTER_ENV) else { return Ok(None) };
+        let hex = std::env::var(CLUSTER_SECRET_ENV)
+            .map_err(|_| format!("{CLUSTER_ENV} is set but {CLUSTER_SECRET_ENV} is not: a JobManager sets both"))?;
+        let secret = Secret::from_hex(&hex)?;
+        let mut stream =
+            TcpStream::connect(&addr).map_err(|e| format!("cannot reach the JobManager at {addr}: {e}"))?;
+        stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
+        auth::client(&mut stream, &secret).map_err(|e| format!("the JobManager at {addr} was refused: {e}"))?;
+        stream.set_read_timeout(None).map_err(|e| e.to_string())?;
+        let heard: Arc<(Mutex<Heard>, Condvar)> = Arc::default();
+        let (reader, news) = (stream.try_clone().map_err(|e| e.to_string())?, heard.clone());
+        std::thread::Builder::new()
+            .name("jobmanager link".into())
+            .spawn(move || {
+                let mut lines = LineReader::new(&reader);
+                while let Ok(line) = lines.next() {
+                    let mut heard = news.0.lock().unwrap_or_else(|p| p.into_inner());
+                    match parse_news(&line) {
+                        Some(News::Exited(i, how)) => {
+                            heard.exited.insert(i, how);
+                        }
+                        Some(News::Refused(i, why)) => {
+                            heard.refused.get_or_insert(format!("worker process {i} could not be placed: {why}"));
+                        }
+                        None => eprintln!("the JobManager said '{line}', which this coordinator does not know"),
+                    }
+                    news.1.notify_all();
+                }
+                news.0.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+                news.1.notify_all();
+            })
+            .map_err(|e| e.to_string())?;
+        Ok(Some(JobManagerLink { stream, heard }))
+    }
+
+    fn send(&mut self, line: &str) -> Result<(), String> {
+        writeln!(self.stream, "{line}").map_err(|e| format!("cannot reach the JobManager: {e}"))
+    }
+
+    /// Waits until `done` holds of what was heard, or `within` passes; returns what it holds.
+    fn wait_for(&self, within: Duration, done: impl Fn(&Heard) -> bool) -> bool {
+        let deadline = Instant::now() + within;
+        let mut heard = self.heard.0.lock().unwrap_or_else(|p| p.into_inner());
+        while !done(&heard) && !heard.closed {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            heard = self.heard.1.wait_timeout(heard, left).unwrap_or_else(|p| p.into_inner()).0;
+        }
+        done(&heard)
+    }
+
+    fn all_exited(heard: &Heard) -> bool {
+        heard.started.iter().all(|i| heard.exited.contains_key(i))
+    }
+}
+
+impl Workers for JobManagerLink {
+    fn start(&mut self, command: WorkerCommand) -> Result<(), String> {
+        self.heard.0.lock().unwrap_or_else(|p| p.into_inner()).started.insert(command.index);
+        self.send(&start_line(&command))
+    }
+
+    fn check_alive(&mut self) -> Result<(), String> {
+        let heard = self.heard.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(why) = &heard.refused {
+            return Err(why.clone());
+        }
+        if let Some((i, how)) = heard.exited.iter().next() {
+            return Err(format!("worker process {i} exited before the job started (it {how})"));
+        }
+        if heard.closed {
+            return Err("the JobManager closed its link to this job".into());
+        }
+        Ok(())
+    }
+
+    fn exit_of(&mut self, index: usize) -> Option<String> {
+        self.wait_for(Duration::from_millis(500), |h| h.exited.contains_key(&index));
+        self.heard.0.lock().unwrap_or_else(|p| p.into_inner()).exited.get(&index).cloned()
+    }
+
+    fn running(&mut self) -> Vec<usize> {
+        let heard = self.heard.0.lock().unwrap_or_else(|p| p.into_inner());
+        heard.started.iter().copied().filter(|i| !heard.exited.contains_key(i)).collect()
+    }
+
+    fn terminate(&mut self) {
+        let _ = self.send("terminate");
+    }
+
+    fn kill(&mut self) {
+        let _ = self.send("kill");
+        self.wait();
+    }
+
+    fn wait(&mut self) {
+        self.wait_for(EXIT_WAIT, Self::all_exited);
+    }
+}
+
+impl Drop for JobManagerLink {
+    fn drop(&mut self) {
+        if !self.running().is_empty() {
+            self.kill();
+        }
+    }
+}
+
+/// The coordinator's `start` line for `command`.
+pub fn start_line(command: &WorkerCommand) -> String {
+    let mut line = format!("start {}", command.index);
+    for arg in &command.args {
+        line.push_str(" a:");
+        line.push_str(&hex(arg));
+    }
+    for (k, v) in &command.env {
+        line.push_str(&format!(" e:{}={}", hex(k), hex(v)));
+    }
+    line
+}
+
+/// A `start` line back into the worker's command; `None` if it is not one.
+pub fn parse_start(line: &str) -> Option<WorkerCommand> {
+    let mut words = line.split(' ');
+    if words.next()? != "start" {
+        return None;
+    }
+    let index = words.next()?.parse().ok()?;
+    let (mut args, mut env) = (Vec::new(), Vec::new());
+    for word in words {
+        match word.split_once(':')? {
+            ("a", h) => args.push(unhex(h)?),
+            ("e", kv) => {
+                let (k, v) = kv.split_once('=')?;
+                env.push((unhex(k)?, unhex(v)?));
+            }
+            _ => return None,
+        }
+    }
+    Some(WorkerCommand { index, args, env })
+}
+
+/// What the JobManager tells a coordinator about its workers.
+#[derive(Debug, PartialEq, Eq)]
+pub enum News {
+    /// Worker I's process ended, and how.
+    Exited(usize, String),
+    /// Worker I could not be placed on a TaskManager, and why.
+    Refused(usize, String),
+}
+
+impl News {
+    /// The line that carries this news.
+    pub fn line(&self) -> String {
+        match self {
+            News::Exited(i, how) => format!("exited {i} {}", how.replace('\n', " ")),
+            News::Refused(i, why) => format!("refused {i} {}", why.replace('\n', " ")),
+        }
+    }
+}
+
+fn parse_news(line: &str) -> Option<News> {
+    let (kind, rest) = line.split_once(' ')?;
+    let (index, text) = rest.split_once(' ').unwrap_or((rest, ""));
+    let index = index.parse().ok()?;
+    match kind {
+        "exited" => Some(News::Exited(index, text.to_owned())),
+        "refused" => Some(News::Refused(index, text.to_owned())),
+        _ => None,
+    }
+}
+
+fn hex(text: &str) -> String {
+    text.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(hex: &str) -> Option<String> {
+    if hex.len() % 2 != 0 || !hex.is_ascii() {
+        return None;
+    }
+    let bytes =
+        (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect::<Option<_>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines_carry_any_argument_and_reject_anything_else() {
+        let command = WorkerCommand {
+            index: 3,
+            args: vec!["-p".into(), "2".into(), "--".into(), "a b\nc".into(), String::new(), "ü:=".into()],
+            env: vec![("RILL_JOB_SECRET".into(), "ab=cd".into())],
+        };
+        let line = start_line(&command);
+        assert!(!line.contains('\n'));
+        assert_eq!(parse_start(&line), Some(command));
+        for bad in [
+            "start",
+            "start x",
+            "start 1 a:zz",
+            "start 1 b:00",
+            "start 1 a:0",
+            "start 1 e:00",
+            "stop 1",
+            "start 1 a:ff",
+        ] {
+            assert_eq!(parse_start(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse_news("exited 2 was killed by signal 9"),
+            Some(News::Exited(2, "was killed by signal 9".into()))
+        );
+        assert_eq!(parse_news(&News::Refused(1, "no slots".into()).line()), Some(News::Refused(1, "no slots".into())));
+        assert_eq!(parse_news("hello 1"), None);
+    }
+}

@@ -61,7 +61,7 @@ impl JobManagerLink {
             .name("jobmanager link".into())
             .spawn(move || {
                 let mut lines = LineReader::new(&reader);
-                while let Ok(line) = lines.next() {
+                while let Ok(line) = lines.next_line() {
                     let mut heard = news.0.lock().unwrap_or_else(|p| p.into_inner());
                     match parse_news(&line) {
                         Some(News::Exited(i, how)) => {
@@ -225,7 +225,7 @@ fn hex(text: &str) -> String {
 }
 
 fn unhex(hex: &str) -> Option<String> {
-    if hex.len() % 2 != 0 || !hex.is_ascii() {
+    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
         return None;
     }
     let bytes =

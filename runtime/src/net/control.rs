@@ -21,7 +21,7 @@ impl<'a> LineReader<'a> {
 
     /// The next line, without its end; an error at the end of the connection or past
     /// [`MAX_LINE`].
-    pub fn next(&mut self) -> std::io::Result<String> {
+    pub fn next_line(&mut self) -> std::io::Result<String> {
         let mut line = String::new();
         std::io::Read::take(&mut self.reader, MAX_LINE).read_line(&mut line)?;
         checked(line)

@@ -391,7 +391,7 @@ const GRACE_OVER: usize = usize::MAX - 1;
 fn outcome_of(stream: &TcpStream, mut event: impl FnMut(Event)) -> Outcome {
     let mut lines = LineReader::new(stream);
     loop {
-        match lines.next() {
+        match lines.next_line() {
             Ok(line) if line == "alive" => continue,
             Ok(line) if line.starts_with("checkpointed ") || line.starts_with("declined ") => {
                 let mut words = line.splitn(3, ' ');

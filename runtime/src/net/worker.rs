@@ -54,7 +54,7 @@ impl Coordinator {
                 // The coordinator sends checkpoint messages; anything else, or the end of the
                 // connection, means it is gone.
                 let mut lines = LineReader::new(&watch);
-                while let Ok(line) = lines.next() {
+                while let Ok(line) = lines.next_line() {
                     match ControlMessage::parse(&line) {
                         Some(m) => {
                             let _ = control_tx.send(m);

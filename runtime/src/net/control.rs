@@ -85,7 +85,7 @@ mod tests {
         // Both lines in one write: they arrive together.
         client.write_all(b"peers 127.0.0.1:1\ncheckpoint 1\n").unwrap();
         assert_eq!(read_line(&server).unwrap(), "peers 127.0.0.1:1");
-        assert_eq!(LineReader::new(&server).next().unwrap(), "checkpoint 1");
+        assert_eq!(LineReader::new(&server).next_line().unwrap(), "checkpoint 1");
     }
 
     #[test]

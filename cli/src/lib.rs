@@ -1,6 +1,8 @@
-//! The `rill` command: draws the plan of a job binary. Session clusters (JobManager,
-//! TaskManagers, REST API and Web UI) come later.
+//! The `rill` command: draws the plan of a job binary, inspects savepoints, runs a session
+//! cluster (JobManager, TaskManagers, REST API) and submits jobs to it.
 
+pub mod client;
+pub mod cluster;
 pub mod plan;
 
 use std::path::Path;

@@ -1,50 +1,218 @@
 //! `rill`: the Rill command line.
 
+use clap::{Args, Parser, Subcommand};
+use rill_cli::client::{self, Client, ListWhich};
+use rill_cli::cluster::home::Home;
+use rill_cli::cluster::{jobmanager, lifecycle, taskmanager};
 use rill_cli::plan::Format;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: rill <command> [options]
+/// The Rill command line: draws job plans, inspects savepoints, runs a session cluster and
+/// submits jobs to it.
+#[derive(Parser)]
+#[command(name = "rill", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-commands:
-  plan JOB_BINARY [--format text|mermaid|dot|json] [-p N]
-        draw the plan a job binary embeds: its chains of fused operators, their
-        parallelism, and the exchanges between them with their partitioning
-  savepoint inspect PATH
-        what a savepoint or checkpoint (its chk-<n> directory) holds: its job,
-        operators by uid, their states with entry counts and sizes
-  help  print this help";
+#[derive(Subcommand)]
+enum Command {
+    /// Draw the plan a job binary embeds: its chains of fused operators, their parallelism,
+    /// and the exchanges between them with their partitioning.
+    Plan {
+        /// The job binary (built from a #[rill::job] function).
+        job_binary: PathBuf,
+        /// text, mermaid, dot or json.
+        #[arg(short, long, default_value = "text", value_parser = parse_format)]
+        format: Format,
+        /// The job's default parallelism.
+        #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+        parallelism: Option<u32>,
+    },
+    /// Savepoints and checkpoints.
+    #[command(subcommand)]
+    Savepoint(SavepointCommand),
+    /// Start or stop a session cluster on this machine (its home: $RILL_HOME).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
+    /// The JobManager process.
+    #[command(subcommand)]
+    Jobmanager(ForegroundJobManager),
+    /// A TaskManager process.
+    #[command(subcommand)]
+    Taskmanager(ForegroundTaskManager),
+    /// Submit a job binary to the cluster and run it (attached: until it ends).
+    Run(RunArgs),
+    /// List the cluster's jobs (running ones unless told otherwise).
+    List {
+        /// Running jobs.
+        #[arg(short, long)]
+        running: bool,
+        /// Scheduled jobs.
+        #[arg(short, long)]
+        scheduled: bool,
+        /// Every job, ended ones too.
+        #[arg(short, long)]
+        all: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Cancel a running job.
+    Cancel {
+        /// The job's id (32 hex digits, as `rill run` and `rill list` print it).
+        job_id: String,
+        #[command(flatten)]
+        target: Target,
+    },
+}
 
-fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}\n\n{USAGE}");
-    ExitCode::from(2)
+#[derive(Subcommand)]
+enum SavepointCommand {
+    /// What a savepoint or checkpoint (its chk-<n> directory) holds: its job, operators by
+    /// uid, their states with entry counts and sizes.
+    Inspect {
+        /// A savepoint directory, a chk-<n> directory, or s3://bucket/prefix.
+        path: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Start a JobManager and TaskManagers in the background (Flink's start-cluster.sh).
+    Start {
+        /// How many TaskManagers.
+        #[arg(long, default_value_t = 1)]
+        taskmanagers: usize,
+        /// Slots per TaskManager (a job of parallelism p needs p slots).
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        slots: u32,
+        /// Where the REST API listens.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        rest_address: String,
+        /// Where TaskManagers connect to the JobManager.
+        #[arg(long, default_value = "127.0.0.1:6123")]
+        rpc_address: String,
+    },
+    /// Stop the cluster's processes (Flink's stop-cluster.sh); running jobs are cancelled.
+    Stop,
+}
+
+#[derive(Subcommand)]
+enum ForegroundJobManager {
+    /// Run a JobManager in this terminal (in a container, or one per machine).
+    StartForeground {
+        /// Where the REST API listens.
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        rest_address: std::net::SocketAddr,
+        /// Where TaskManagers connect.
+        #[arg(long, default_value = "127.0.0.1:6123")]
+        rpc_address: std::net::SocketAddr,
+        /// Listen on a non-loopback address without TLS anyway.
+        #[arg(long)]
+        insecure_bind: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ForegroundTaskManager {
+    /// Run a TaskManager in this terminal, joined to a JobManager.
+    StartForeground {
+        /// The JobManager's TaskManager address (its --rpc-address).
+        #[arg(long)]
+        jobmanager: String,
+        /// Slots it offers.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
+        slots: u32,
+        /// Its name in the cluster (its log and .out files are named after it).
+        #[arg(long, default_value = "taskmanager")]
+        name: String,
+    },
+}
+
+/// Which cluster a client command talks to.
+#[derive(Args)]
+struct Target {
+    /// The JobManager's REST address (default: $RILL_JOBMANAGER, else the cluster home's).
+    #[arg(short = 'm', long = "jobmanager")]
+    jobmanager: Option<String>,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Submit and return (detached) instead of following the job to its end.
+    #[arg(short, long)]
+    detached: bool,
+    /// The job's parallelism.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    parallelism: Option<u32>,
+    /// Start from this savepoint (or retained checkpoint).
+    #[arg(short = 's', long = "fromSavepoint")]
+    savepoint: Option<String>,
+    /// With -s: leave behind state of operators the job no longer has.
+    #[arg(short = 'n', long = "allowNonRestoredState")]
+    allow_non_restored_state: bool,
+    #[command(flatten)]
+    target: Target,
+    /// The job binary.
+    job_binary: PathBuf,
+    /// The job's own parameters (after --).
+    #[arg(last = true)]
+    args: Vec<String>,
+}
+
+fn parse_format(text: &str) -> Result<Format, String> {
+    text.parse()
 }
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        None => usage_error("no command given"),
-        Some("help" | "-h" | "--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Plan { job_binary, format, parallelism } => {
+            rill_cli::plan_of(&job_binary, parallelism.map(|p| p as usize))
+                .map(|plan| print!("{}", rill_cli::plan::render(&plan, format)))
         }
-        Some("plan") => plan(&args[1..]),
-        Some("savepoint") => savepoint(&args[1..]),
-        Some(other) => usage_error(&format!("unknown command '{other}'")),
-    }
-}
-
-fn savepoint(args: &[String]) -> ExitCode {
-    let path = match args {
-        [command, path] if command == "inspect" => PathBuf::from(path),
-        [command, ..] if command == "inspect" => return usage_error("rill savepoint inspect takes one path"),
-        _ => return usage_error("rill savepoint needs a command: inspect PATH"),
+        Command::Savepoint(SavepointCommand::Inspect { path }) => {
+            rill::checkpoint::inspect::describe(&path).map(|text| print!("{text}"))
+        }
+        Command::Cluster(command) => cluster(command),
+        Command::Jobmanager(ForegroundJobManager::StartForeground { rest_address, rpc_address, insecure_bind }) => {
+            home().and_then(|home| {
+                let listen = jobmanager::Listen { rest: rest_address, rpc: rpc_address, insecure: insecure_bind };
+                jobmanager::start_foreground(&home, &listen)
+            })
+        }
+        Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name }) => {
+            home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name))
+        }
+        Command::Run(run) => {
+            let target = run.target.jobmanager.clone();
+            let run = client::Run {
+                binary: run.job_binary,
+                parallelism: run.parallelism.map(|p| p as usize),
+                detached: run.detached,
+                savepoint: run.savepoint,
+                allow_non_restored_state: run.allow_non_restored_state,
+                args: run.args,
+            };
+            match home().and_then(|home| Client::new(&home, target.as_deref())).and_then(|c| client::run(&c, &run)) {
+                Ok(0) => Ok(()),
+                Ok(code) => return ExitCode::from(code as u8),
+                Err(e) => Err(e),
+            }
+        }
+        Command::List { running, scheduled, all, target } => home()
+            .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
+            .and_then(|c| client::list(&c, ListWhich { running, scheduled, all }))
+            .map(|text| print!("{text}")),
+        Command::Cancel { job_id, target } => home()
+            .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
+            .and_then(|c| c.cancel(&job_id))
+            .map(|()| println!("Cancelled job {job_id}.")),
     };
-    match rill::checkpoint::inspect::describe(&path) {
-        Ok(text) => {
-            print!("{text}");
-            ExitCode::SUCCESS
-        }
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
@@ -52,45 +220,19 @@ fn savepoint(args: &[String]) -> ExitCode {
     }
 }
 
-fn plan(args: &[String]) -> ExitCode {
-    let mut binary: Option<PathBuf> = None;
-    let mut format = Format::Text;
-    let mut parallelism = None;
-    let mut i = 0;
-    while i < args.len() {
-        match args[i].as_str() {
-            "--format" | "-f" => {
-                i += 1;
-                match args.get(i).map(|f| f.parse::<Format>()) {
-                    Some(Ok(f)) => format = f,
-                    Some(Err(e)) => return usage_error(&e),
-                    None => return usage_error("--format needs a value: text, mermaid, dot or json"),
-                }
-            }
-            "-p" | "--parallelism" => {
-                i += 1;
-                match args.get(i).and_then(|p| p.parse::<usize>().ok()).filter(|p| *p > 0) {
-                    Some(p) => parallelism = Some(p),
-                    None => return usage_error("-p needs a whole number of at least 1"),
-                }
-            }
-            a if a.starts_with('-') => return usage_error(&format!("unknown option '{a}' for rill plan")),
-            a if binary.is_none() => binary = Some(PathBuf::from(a)),
-            a => return usage_error(&format!("unexpected argument '{a}': rill plan takes one job binary")),
-        }
-        i += 1;
-    }
-    let Some(binary) = binary else {
-        return usage_error("rill plan needs a job binary, e.g. rill plan ./target/release/word_count");
+fn home() -> Result<Home, String> {
+    Home::from_env()
+}
+
+fn cluster(command: ClusterCommand) -> Result<(), String> {
+    let home = home()?;
+    let text = match command {
+        ClusterCommand::Start { taskmanagers, slots, rest_address, rpc_address } => lifecycle::start(
+            &home,
+            &lifecycle::StartOptions { taskmanagers, slots: slots as usize, rest: rest_address, rpc: rpc_address },
+        )?,
+        ClusterCommand::Stop => lifecycle::stop(&home)?,
     };
-    match rill_cli::plan_of(&binary, parallelism) {
-        Ok(plan) => {
-            print!("{}", rill_cli::plan::render(&plan, format));
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    print!("{text}");
+    Ok(())
 }

@@ -53,7 +53,7 @@ fn draws_the_plan_in_every_format() {
 fn says_what_is_wrong_with_bad_input() {
     let (code, _, err) = rill(&["plan"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("rill plan needs a job binary"), "{err}");
+    assert!(err.contains("required arguments were not provided") && err.contains("<JOB_BINARY>"), "{err}");
 
     let (code, _, err) = rill(&["plan", "/bin/echo", "--format", "svg"]);
     assert_eq!(code, Some(2));
@@ -69,5 +69,9 @@ fn says_what_is_wrong_with_bad_input() {
 
     let (code, _, err) = rill(&["launch"]);
     assert_eq!(code, Some(2));
-    assert!(err.contains("unknown command 'launch'"), "{err}");
+    assert!(err.contains("unrecognized subcommand 'launch'"), "{err}");
+
+    let (code, _, err) = rill(&["plan", "/bin/echo", "-p", "0"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("invalid value '0'"), "{err}");
 }

@@ -1,0 +1,242 @@
+//! The commands that talk to a cluster's REST API, as Flink's `flink` CLI does: `rill run`,
+//! `rill list`, `rill cancel`. The JobManager is `-m HOST:PORT`, else `$RILL_JOBMANAGER`,
+//! else the one the cluster home names, else 127.0.0.1:8081; the token is the cluster
+//! home's.
+
+use crate::cluster::home::Home;
+use serde_json::{json, Value};
+use std::path::Path;
+use std::time::Duration;
+
+/// The variable that names the JobManager's REST address.
+pub const JOBMANAGER_ENV: &str = "RILL_JOBMANAGER";
+
+/// A cluster's REST API.
+pub struct Client {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    /// The client of the JobManager at `address` (or found as the module says).
+    pub fn new(home: &Home, address: Option<&str>) -> Result<Client, String> {
+        let address = match address.map(str::to_owned).or_else(|| std::env::var(JOBMANAGER_ENV).ok()) {
+            Some(a) => a,
+            None => home.addresses().map_or_else(|| "127.0.0.1:8081".to_owned(), |(rest, _)| rest),
+        };
+        let base = if address.contains("://") { address } else { format!("http://{address}") };
+        let token = std::fs::read_to_string(home.token_file()).ok().map(|t| t.trim().to_owned());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the client's runtime: {e}"))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+        Ok(Client { base: base.trim_end_matches('/').to_owned(), token, http, runtime })
+    }
+
+    /// Sends a request; the JSON answer, or the error the JobManager gave (Flink's `errors`).
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<reqwest::Body>) -> Result<Value, String> {
+        let url = format!("{}{path}", self.base);
+        let mut request = self.http.request(method.clone(), &url);
+        if method != reqwest::Method::GET {
+            let token = self.token.as_ref().ok_or_else(|| {
+                "no cluster token: the cluster home ($RILL_HOME) has no 'token' file; run this where \
+                 `rill cluster start` ran, with the same RILL_HOME"
+                    .to_owned()
+            })?;
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.body(body);
+        }
+        self.runtime.block_on(async {
+            let response = request.send().await.map_err(|e| {
+                format!(
+                    "cannot reach the JobManager at {}: {e} (is the cluster running? rill cluster start)",
+                    self.base
+                )
+            })?;
+            let status = response.status();
+            let value: Value = response.json().await.unwrap_or(Value::Null);
+            if status.is_success() {
+                return Ok(value);
+            }
+            let errors: Vec<&str> =
+                value["errors"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            Err(format!("the JobManager answered {status}: {}", errors.join("; ")))
+        })
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Result<Value, String> {
+        self.call(reqwest::Method::GET, path, None)
+    }
+
+    /// Uploads the job binary; its id (sha256).
+    pub fn upload(&self, binary: &Path) -> Result<String, String> {
+        let bytes = std::fs::read(binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?;
+        let name = binary.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let name: String = name
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.' { b as char } else { '_' })
+            .collect();
+        let answer = self.call(reqwest::Method::POST, &format!("/jars/upload?name={name}"), Some(bytes.into()))?;
+        answer["filename"].as_str().map(str::to_owned).ok_or_else(|| "the upload's answer has no id".to_owned())
+    }
+
+    /// Runs uploaded binary `jar`; the job's id.
+    pub fn run(&self, jar: &str, body: &Value) -> Result<String, String> {
+        let answer = self.call(reqwest::Method::POST, &format!("/jars/{jar}/run"), Some(body.to_string().into()))?;
+        answer["jobid"].as_str().map(str::to_owned).ok_or_else(|| "the run's answer has no job id".to_owned())
+    }
+
+    /// Cancels job `id`.
+    pub fn cancel(&self, id: &str) -> Result<(), String> {
+        self.call(reqwest::Method::PATCH, &format!("/jobs/{id}?mode=cancel"), None).map(|_| ())
+    }
+}
+
+/// What `rill run` was given.
+#[derive(Debug, Default)]
+pub struct Run {
+    pub binary: std::path::PathBuf,
+    pub parallelism: Option<usize>,
+    pub detached: bool,
+    pub savepoint: Option<String>,
+    pub allow_non_restored_state: bool,
+    pub args: Vec<String>,
+}
+
+/// `rill run`: uploads the binary, runs it; attached, follows the job to its end. The exit
+/// code: 0 when the job finished (or was submitted, detached), 1 when it failed or was
+/// cancelled.
+pub fn run(client: &Client, run: &Run) -> Result<i32, String> {
+    let jar = client.upload(&run.binary)?;
+    let mut body = json!({ "programArgsList": run.args });
+    if let Some(p) = run.parallelism {
+        body["parallelism"] = json!(p);
+    }
+    if let Some(s) = &run.savepoint {
+        body["savepointPath"] = json!(s);
+        body["allowNonRestoredState"] = json!(run.allow_non_restored_state);
+    }
+    let id = client.run(&jar, &body)?;
+    println!("Job has been submitted with JobID {id}");
+    if run.detached {
+        return Ok(0);
+    }
+    loop {
+        let job = client.get(&format!("/jobs/{id}"))?;
+        match job["state"].as_str().unwrap_or("") {
+            "FINISHED" => {
+                println!("Program execution finished");
+                println!("Job with JobID {id} has finished.");
+                println!("Job Runtime: {} ms", job["duration"].as_u64().unwrap_or(0));
+                return Ok(0);
+            }
+            "CANCELED" => {
+                eprintln!("Job with JobID {id} was cancelled.");
+                return Ok(1);
+            }
+            "FAILED" => {
+                let why = client.get(&format!("/jobs/{id}/exceptions")).ok();
+                let why = why.as_ref().and_then(|e| e["root-exception"].as_str()).unwrap_or("no cause reported");
+                eprintln!("Job with JobID {id} failed: {why}");
+                return Ok(1);
+            }
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// Which jobs `rill list` shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ListWhich {
+    pub running: bool,
+    pub scheduled: bool,
+    pub all: bool,
+}
+
+/// `rill list`, in Flink's format: running jobs (and, with `-a`, the ended ones).
+pub fn list(client: &Client, which: ListWhich) -> Result<String, String> {
+    let jobs = client.get("/jobs/overview")?;
+    let jobs = jobs["jobs"].as_array().cloned().unwrap_or_default();
+    let line = |j: &Value| {
+        let start = j["start-time"].as_u64().unwrap_or(0);
+        format!(
+            "{} : {} : {} ({})",
+            format_time(start),
+            j["jid"].as_str().unwrap_or(""),
+            j["name"].as_str().unwrap_or(""),
+            j["state"].as_str().unwrap_or("")
+        )
+    };
+    let running: Vec<String> =
+        jobs.iter().filter(|j| matches!(j["state"].as_str(), Some("RUNNING" | "CANCELLING"))).map(line).collect();
+    let ended: Vec<String> = jobs
+        .iter()
+        .filter(|j| matches!(j["state"].as_str(), Some("FINISHED" | "CANCELED" | "FAILED")))
+        .map(line)
+        .collect();
+    let show_running = which.running || which.all || !which.scheduled;
+    let mut out = String::new();
+    if which.scheduled || which.all {
+        out.push_str("No scheduled jobs.\n");
+    }
+    if show_running {
+        if running.is_empty() {
+            out.push_str("No running jobs.\n");
+        } else {
+            out.push_str("------------------ Running/Restarting Jobs -------------------\n");
+            for l in &running {
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push_str("--------------------------------------------------------------\n");
+        }
+    }
+    if which.all {
+        if ended.is_empty() {
+            out.push_str("No terminated jobs.\n");
+        } else {
+            out.push_str("---------------------- Terminated Jobs -----------------------\n");
+            for l in &ended {
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push_str("--------------------------------------------------------------\n");
+        }
+    }
+    Ok(out)
+}
+
+/// `dd.MM.yyyy HH:mm:ss` in UTC, as Flink's `list` prints a job's start.
+fn format_time(ms: u64) -> String {
+    let secs = ms / 1000;
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{day:02}.{month:02}.{year} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn start_times_print_as_flink_prints_them() {
+        assert_eq!(super::format_time(0), "01.01.1970 00:00:00");
+        assert_eq!(super::format_time(1_796_000_523_000), "30.11.2026 01:02:03");
+    }
+}

@@ -1,0 +1,249 @@
+//! A job's life in the JobManager: checked against the plan its binary embeds, placed on
+//! TaskManager slots, its coordinator (Flink's JobMaster) started as a process of the job's
+//! own binary, with a link over which the coordinator has its workers started on the
+//! TaskManagers; cancelled by SIGTERM to the coordinator, ended when the coordinator exits.
+//! A job's processes are its own: one that fails takes no other job with it.
+
+use super::protocol::{is_job_id, ToTaskManager};
+use super::state::{lock, now_ms, Job, JobState, Shared};
+use super::taskmanager_link::{send, send_binary, tell_job};
+use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
+use rill::net::cluster_link::{parse_start, News, CLUSTER_ENV, CLUSTER_SECRET_ENV};
+use rill::net::control::LineReader;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What `POST /jars/:id/run` asks for.
+#[derive(Debug, Default, Clone)]
+pub struct RunRequest {
+    pub parallelism: Option<usize>,
+    pub args: Vec<String>,
+    pub savepoint: Option<String>,
+    pub allow_non_restored_state: bool,
+}
+
+/// Starts a job from the uploaded binary `sha`; its job id, or why it cannot run (a message
+/// for a 400).
+pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String, String> {
+    let binary = lock(state).home.jars().join(sha);
+    let p = request.parallelism.unwrap_or(1);
+    if p == 0 {
+        return Err("parallelism must be at least 1".into());
+    }
+    let plan = plan_of(&binary, p, &request.args)?;
+    let name = plan["job"].as_str().unwrap_or("job").to_owned();
+    let widest = plan["chains"].as_array().into_iter().flatten().filter_map(|c| c["parallelism"].as_u64()).max();
+    let widest = widest.unwrap_or(1) as usize;
+    let id = Secret::generate().map_err(|e| e.to_string())?.to_hex()[..32].to_owned();
+    let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
+    let link = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the job: {e}"))?;
+    let link_addr = link.local_addr().map_err(|e| e.to_string())?;
+    let mut state_now = lock(state);
+    let placement = state_now.place(widest)?;
+    for (i, tm) in placement.iter().enumerate() {
+        if let Some(tm) = state_now.taskmanagers.get_mut(tm) {
+            tm.free -= slots_of(widest, placement.len(), i);
+        }
+    }
+    let log_path = state_now.home.logs().join(format!("job-{id}.log"));
+    let log = std::fs::File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    let mut command = Command::new(&binary);
+    command.args(["--processes", &placement.len().to_string(), "-p", &p.to_string()]);
+    if let Some(savepoint) = &request.savepoint {
+        command.args(["--from-savepoint", savepoint]);
+        if request.allow_non_restored_state {
+            command.arg("--allow-non-restored-state");
+        }
+    }
+    command.arg("--").args(&request.args);
+    command.env(CLUSTER_ENV, link_addr.to_string()).env(CLUSTER_SECRET_ENV, secret.to_hex());
+    command.current_dir(state_now.home.dir()).stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| e.to_string())?);
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = match command.stderr(log).spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            release(&mut state_now, widest, &placement);
+            return Err(format!("cannot start the job's coordinator ({}): {e}", binary.display()));
+        }
+    };
+    eprintln!("job {id} ({name}) submitted: parallelism {p}, processes on TaskManagers {placement:?}");
+    state_now.jobs.insert(
+        id.clone(),
+        Job {
+            name,
+            jar: sha.to_owned(),
+            state: JobState::Running,
+            start: now_ms(),
+            end: None,
+            parallelism: p,
+            plan,
+            placement: placement.clone(),
+            pid: Some(child.id()),
+            failure: None,
+            link: None,
+        },
+    );
+    drop(state_now);
+    let (shared, job) = (state.clone(), id.clone());
+    std::thread::spawn(move || serve_links(link, &secret, &shared, &job));
+    let (shared, job) = (state.clone(), id.clone());
+    std::thread::spawn(move || {
+        let status = child.wait();
+        ended(&shared, &job, status.ok(), widest, &placement, &log_path);
+    });
+    Ok(id)
+}
+
+/// How many slots worker process `i` of `n` takes for `p` subtasks per chain.
+fn slots_of(p: usize, n: usize, i: usize) -> usize {
+    p / n + usize::from(i < p % n)
+}
+
+fn release(state: &mut super::state::State, p: usize, placement: &[usize]) {
+    for (i, tm) in placement.iter().enumerate() {
+        if let Some(tm) = state.taskmanagers.get_mut(tm) {
+            tm.free = (tm.free + slots_of(p, placement.len(), i)).min(tm.slots);
+        }
+    }
+}
+
+/// The plan the binary embeds, for these parameters: checks them before anything starts.
+fn plan_of(binary: &std::path::Path, p: usize, args: &[String]) -> Result<serde_json::Value, String> {
+    let output = Command::new(binary)
+        .args(["--plan", "-p", &p.to_string(), "--"])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run the job binary: {e} (is it a Rill job built for this machine?)"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr.lines().next().unwrap_or("").trim_start_matches("error: ");
+        return Err(format!("the job does not start with these arguments: {first}"));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|_| "the binary is not a Rill job (its --plan is not a plan)".into())
+}
+
+/// Serves the links of the job's coordinator (one per attempt of the job: a restart
+/// connects again) until the job ends. A connection without the job's secret is refused.
+fn serve_links(listener: TcpListener, secret: &Secret, state: &Shared, job: &str) {
+    let _ = listener.set_nonblocking(true);
+    loop {
+        if lock(state).jobs.get(job).is_none_or(|j| j.state.is_terminal()) {
+            return;
+        }
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+        };
+        let (secret, state, job) = (secret.clone(), state.clone(), job.to_owned());
+        std::thread::spawn(move || {
+            let mut stream = stream;
+            let _ = stream.set_nonblocking(false);
+            let _ = stream.set_read_timeout(Some(AUTH_TIMEOUT));
+            if let Err(why) = auth::server(&mut stream, &secret) {
+                eprintln!("job {job}: refused a connection to its link: {why}");
+                return;
+            }
+            let _ = stream.set_read_timeout(None);
+            serve_link(stream, &state, &job);
+        });
+    }
+}
+
+/// One attempt's link: starts the workers it asks for on their TaskManagers, passes on
+/// `terminate` and `kill`.
+fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
+    let Ok(writer) = stream.try_clone() else { return };
+    let Some((sha, placement)) = ({
+        let mut s = lock(state);
+        s.jobs.get_mut(job).map(|j| {
+            j.link = Some(Arc::new(Mutex::new(writer)));
+            (j.jar.clone(), j.placement.clone())
+        })
+    }) else {
+        return;
+    };
+    let mut lines = LineReader::new(&stream);
+    while let Ok(line) = lines.next_line() {
+        match line.as_str() {
+            "terminate" => each_taskmanager(state, &placement, ToTaskManager::Cancel(job.to_owned())),
+            "kill" => each_taskmanager(state, &placement, ToTaskManager::Kill(job.to_owned())),
+            _ => match parse_start(&line) {
+                Some(command) => {
+                    let Some(tm) = placement.get(command.index).copied() else {
+                        tell_job(state, job, News::Refused(command.index, "no such worker".into()));
+                        continue;
+                    };
+                    let deploy = ToTaskManager::Deploy { job: job.to_owned(), sha: sha.clone(), start: line.clone() };
+                    if let Err(why) = send_binary(state, tm, &sha).and_then(|_| send(state, tm, &deploy)) {
+                        tell_job(state, job, News::Refused(command.index, why));
+                    }
+                }
+                None => {
+                    eprintln!("job {job}: its coordinator said '{line}'; closing its link");
+                    return;
+                }
+            },
+        }
+    }
+}
+
+fn each_taskmanager(state: &Shared, placement: &[usize], message: ToTaskManager) {
+    let mut tms = placement.to_vec();
+    tms.dedup();
+    for tm in tms {
+        let _ = send(state, tm, &message);
+    }
+}
+
+/// The job's coordinator exited: the job's state from its exit, its slots back.
+fn ended(
+    state: &Shared,
+    job: &str,
+    status: Option<std::process::ExitStatus>,
+    p: usize,
+    placement: &[usize],
+    log: &std::path::Path,
+) {
+    // Whatever of its workers still runs goes with it.
+    each_taskmanager(state, placement, ToTaskManager::Kill(job.to_owned()));
+    let mut s = lock(state);
+    release(&mut s, p, placement);
+    let Some(j) = s.jobs.get_mut(job) else { return };
+    let code = status.and_then(|s| s.code());
+    j.state = match code {
+        Some(0) => JobState::Finished,
+        Some(130 | 143) => JobState::Canceled,
+        _ => JobState::Failed,
+    };
+    if j.state == JobState::Failed {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let why = text.lines().rev().find(|l| l.starts_with("error:")).unwrap_or("").to_owned();
+        let how = status.map_or_else(|| "ended".to_owned(), rill::net::workers::describe_exit);
+        j.failure = Some(if why.is_empty() { format!("the job's coordinator {how}") } else { why });
+    }
+    j.end = Some(now_ms());
+    j.pid = None;
+    j.link = None;
+    eprintln!("job {job} ({}) {}", j.name, j.state.name());
+}
+
+/// Cancels job `id` (SIGTERM to its coordinator, which stops its workers and reports).
+pub fn cancel(state: &Shared, id: &str) -> Result<(), (u16, String)> {
+    let id = is_job_id(id).ok_or((400, format!("'{id}' is not a job id (32 hex digits)")))?;
+    let mut s = lock(state);
+    let job = s.jobs.get_mut(id).ok_or((404, format!("no job {id} in this cluster")))?;
+    if job.state.is_terminal() {
+        return Err((409, format!("job {id} has ended ({})", job.state.name())));
+    }
+    if let Some(pid) = job.pid {
+        rill::net::workers::terminate_pid(pid);
+    }
+    job.state = JobState::Cancelling;
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! The JobManager's REST API, in Flink's shape (`/overview`, `/jobs/overview`, `/jobs/:id`,
+//! `PATCH /jobs/:id?mode=cancel`, `/taskmanagers`, `/jars/upload`, `/jars`,
+//! `/jars/:id/run`), errors as Flink's `{"errors": [...]}`. Unlike Flink's, it is not an
+//! open door: every request that changes anything carries the cluster's bearer token, and
+//! an uploaded binary is stored under its sha256, never under a name or path the client
+//! gives.
+
+use super::jobs::{self, RunRequest};
+use super::protocol::{is_job_id, is_sha, MAX_BINARY};
+use super::state::{lock, now_ms, Jar, JobState, Shared};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What every handler sees: the cluster's state and its token.
+#[derive(Clone)]
+pub struct Api {
+    pub state: Shared,
+    pub token: Arc<String>,
+}
+
+/// The routes.
+pub fn router(api: Api) -> Router {
+    Router::new()
+        .route("/overview", get(overview))
+        .route("/config", get(config))
+        .route("/jobs", get(jobs_list))
+        .route("/jobs/overview", get(jobs_overview))
+        .route("/jobs/{id}", get(job).patch(job_patch))
+        .route("/jobs/{id}/plan", get(job_plan))
+        .route("/jobs/{id}/exceptions", get(job_exceptions))
+        .route("/taskmanagers", get(taskmanagers))
+        .route("/jars", get(jars))
+        .route("/jars/upload", post(upload))
+        .route("/jars/{id}/run", post(run))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BINARY as usize))
+        .with_state(api)
+}
+
+/// A Flink-shaped error: `{"errors": [MESSAGE]}` with its status.
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "errors": [self.1] }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    ApiError(status, message.into()).into_response()
+}
+
+async fn not_found(uri: Uri) -> Response {
+    error(StatusCode::NOT_FOUND, format!("Not found: {}", uri.path()))
+}
+
+/// Refuses a changing request without the cluster's token, saying how to pass it.
+fn authorize(api: &Api, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let ok = given.is_some_and(|g| {
+        let (a, b) = (g.as_bytes(), api.token.as_bytes());
+        // Every byte compared, so the time taken does not tell how much matched.
+        a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+    });
+    if ok {
+        return Ok(());
+    }
+    let what = if given.is_some() { "a wrong bearer token" } else { "no bearer token" };
+    Err(ApiError(
+        StatusCode::UNAUTHORIZED,
+        format!(
+            "{what}: requests that change the cluster need 'Authorization: Bearer TOKEN', the token in the \
+             file 'token' of the cluster home ($RILL_HOME) that `rill cluster start` wrote; the rill command \
+             reads it"
+        ),
+    ))
+}
+
+async fn overview(State(api): State<Api>) -> Json<Value> {
+    let s = lock(&api.state);
+    let (total, free) = s.slots();
+    let count = |state: JobState| s.jobs.values().filter(|j| j.state == state).count();
+    Json(json!({
+        "taskmanagers": s.taskmanagers.len(),
+        "slots-total": total,
+        "slots-available": free,
+        "jobs-running": count(JobState::Running) + count(JobState::Cancelling),
+        "jobs-finished": count(JobState::Finished),
+        "jobs-cancelled": count(JobState::Canceled),
+        "jobs-failed": count(JobState::Failed),
+        "rill-version": env!("CARGO_PKG_VERSION"),
+    }))
+}
+
+async fn config() -> Json<Value> {
+    Json(
+        json!({ "refresh-interval": 3000, "rill-version": env!("CARGO_PKG_VERSION"), "features": { "web-submit": false } }),
+    )
+}
+
+async fn jobs_list(State(api): State<Api>) -> Json<Value> {
+    let s = lock(&api.state);
+    let jobs: Vec<Value> = s.jobs.iter().map(|(id, j)| json!({ "id": id, "status": j.state.name() })).collect();
+    Json(json!({ "jobs": jobs }))
+}
+
+fn summary(id: &str, j: &super::state::Job) -> Value {
+    let end = j.end.map_or(-1, |e| e as i64);
+    let duration = j.end.unwrap_or_else(now_ms).saturating_sub(j.start);
+    json!({
+        "jid": id,
+        "name": j.name,
+        "state": j.state.name(),
+        "start-time": j.start,
+        "end-time": end,
+        "duration": duration,
+        "last-modification": j.end.unwrap_or(j.start),
+        "parallelism": j.parallelism,
+    })
+}
+
+async fn jobs_overview(State(api): State<Api>) -> Json<Value> {
+    let s = lock(&api.state);
+    let mut jobs: Vec<Value> = s.jobs.iter().map(|(id, j)| summary(id, j)).collect();
+    jobs.sort_by_key(|j| std::cmp::Reverse(j["start-time"].as_u64()));
+    Json(json!({ "jobs": jobs }))
+}
+
+/// The job, or the error for an id that is not one or names no job.
+fn find<T>(api: &Api, id: &str, f: impl FnOnce(&super::state::Job) -> T) -> Result<T, ApiError> {
+    let Some(id) = is_job_id(id) else {
+        return Err(ApiError(StatusCode::BAD_REQUEST, format!("'{id}' is not a job id (32 hex digits)")));
+    };
+    let s = lock(&api.state);
+    s.jobs.get(id).map(f).ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("Job {id} not found")))
+}
+
+async fn job(State(api): State<Api>, Path(id): Path<String>) -> Response {
+    let found = find(&api, &id, |j| {
+        let mut v = summary(&id, j);
+        let vertices: Vec<Value> = j.plan["chains"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                json!({
+                    "id": c["id"],
+                    "name": c["name"],
+                    "parallelism": c["parallelism"],
+                    "maxParallelism": c["max_parallelism"],
+                    "status": j.state.name(),
+                })
+            })
+            .collect();
+        v["vertices"] = Value::Array(vertices);
+        v["now"] = json!(now_ms());
+        v["plan"] = j.plan.clone();
+        v
+    });
+    match found {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn job_plan(State(api): State<Api>, Path(id): Path<String>) -> Response {
+    match find(&api, &id, |j| json!({ "plan": j.plan })) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn job_exceptions(State(api): State<Api>, Path(id): Path<String>) -> Response {
+    match find(
+        &api,
+        &id,
+        |j| json!({ "root-exception": j.failure, "timestamp": j.end, "exceptionHistory": { "entries": [] } }),
+    ) {
+        Ok(v) => Json(v).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn job_patch(
+    State(api): State<Api>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(query): Query<BTreeMap<String, String>>,
+) -> Response {
+    if let Err(e) = authorize(&api, &headers) {
+        return e.into_response();
+    }
+    match query.get("mode").map(String::as_str) {
+        Some("cancel") | None => {}
+        Some(other) => return error(StatusCode::BAD_REQUEST, format!("unknown mode '{other}': mode=cancel")),
+    }
+    match jobs::cancel(&api.state, &id) {
+        Ok(()) => (StatusCode::ACCEPTED, Json(json!({}))).into_response(),
+        Err((code, message)) => error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), message),
+    }
+}
+
+async fn taskmanagers(State(api): State<Api>) -> Json<Value> {
+    let s = lock(&api.state);
+    let now = now_ms();
+    let tms: Vec<Value> = s
+        .taskmanagers
+        .iter()
+        .map(|(id, tm)| {
+            json!({
+                "id": id.to_string(),
+                "name": tm.name,
+                "slotsNumber": tm.slots,
+                "freeSlots": tm.free,
+                "timeSinceLastHeartbeat": now.saturating_sub(tm.last_heartbeat.elapsed().as_millis() as u64),
+                "registered": tm.since,
+            })
+        })
+        .collect();
+    Json(json!({ "taskmanagers": tms }))
+}
+
+async fn jars(State(api): State<Api>) -> Json<Value> {
+    let s = lock(&api.state);
+    let files: Vec<Value> = s
+        .jars
+        .iter()
+        .map(|(id, jar)| json!({ "id": id, "name": jar.name, "uploaded": jar.uploaded, "size": jar.size }))
+        .collect();
+    Json(json!({ "files": files }))
+}
+
+#[derive(Deserialize, Default)]
+struct UploadQuery {
+    /// A name to show for the binary (its file name on the client); never a path here.
+    name: Option<String>,
+}
+
+async fn upload(State(api): State<Api>, headers: HeaderMap, Query(q): Query<UploadQuery>, body: Bytes) -> Response {
+    if let Err(e) = authorize(&api, &headers) {
+        return e.into_response();
+    }
+    if body.is_empty() {
+        return error(StatusCode::BAD_REQUEST, "an empty upload: send the job binary as the request body");
+    }
+    if !body.starts_with(b"\x7fELF") {
+        return error(StatusCode::BAD_REQUEST, "the upload is not a job binary (an ELF executable built by cargo)");
+    }
+    let sha: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
+    let name: String = q.name.unwrap_or_default().chars().filter(|c| !c.is_control()).take(128).collect();
+    let dir = lock(&api.state).home.jars();
+    let (path, tmp) = (dir.join(&sha), dir.join(format!("{sha}.part")));
+    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&tmp, &body)?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700))?;
+        std::fs::rename(&tmp, &path)
+    })
+    .await;
+    if let Err(e) = written.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
+    }
+    let size = lock(&api.state).home.jars().join(&sha).metadata().map_or(0, |m| m.len());
+    lock(&api.state).jars.insert(sha.clone(), Jar { name, uploaded: now_ms(), size });
+    Json(json!({ "filename": sha, "status": "success" })).into_response()
+}
+
+/// Flink's `POST /jars/:id/run` body.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RunBody {
+    parallelism: Option<usize>,
+    program_args_list: Option<Vec<String>>,
+    savepoint_path: Option<String>,
+    allow_non_restored_state: Option<bool>,
+    entry_class: Option<String>,
+}
+
+async fn run(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(e) = authorize(&api, &headers) {
+        return e.into_response();
+    }
+    let Some(sha) = is_sha(&id).map(str::to_owned) else {
+        return error(StatusCode::BAD_REQUEST, format!("'{id}' is not an uploaded binary's id (its sha256)"));
+    };
+    if !lock(&api.state).jars.contains_key(&sha) {
+        return error(StatusCode::NOT_FOUND, format!("no uploaded binary {sha}: upload it first (POST /jars/upload)"));
+    }
+    let body: RunBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RunBody::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body is not a run request: {e}")),
+        }
+    };
+    if body.entry_class.is_some() {
+        return error(StatusCode::BAD_REQUEST, "entryClass does not apply: a Rill job binary holds one job");
+    }
+    let request = RunRequest {
+        parallelism: body.parallelism,
+        args: body.program_args_list.unwrap_or_default(),
+        savepoint: body.savepoint_path,
+        allow_non_restored_state: body.allow_non_restored_state.unwrap_or(false),
+    };
+    let state = api.state.clone();
+    let submitted = tokio::task::spawn_blocking(move || jobs::submit(&state, &sha, &request)).await;
+    match submitted {
+        Ok(Ok(job)) => Json(json!({ "jobid": job })).into_response(),
+        Ok(Err(why)) => error(StatusCode::BAD_REQUEST, why),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}

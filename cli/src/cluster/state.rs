@@ -1,0 +1,190 @@
+//! What a JobManager knows: the uploaded job binaries, the jobs and their states, the
+//! TaskManagers with their slots and heartbeats. One value behind one lock, read by the REST
+//! API and changed by the threads that watch jobs and TaskManagers.
+
+use super::home::Home;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpStream;
+use std::sync::{Arc, Mutex};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// A job's state, with Flink's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobState {
+    Running,
+    Cancelling,
+    Finished,
+    Canceled,
+    Failed,
+}
+
+impl JobState {
+    /// Flink's spelling, as the REST API and `rill list` show it.
+    pub fn name(self) -> &'static str {
+        match self {
+            JobState::Running => "RUNNING",
+            JobState::Cancelling => "CANCELLING",
+            JobState::Finished => "FINISHED",
+            JobState::Canceled => "CANCELED",
+            JobState::Failed => "FAILED",
+        }
+    }
+
+    /// Whether the job has ended.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, JobState::Finished | JobState::Canceled | JobState::Failed)
+    }
+}
+
+/// An uploaded job binary, stored as `jars/<sha256>`.
+#[derive(Debug, Clone)]
+pub struct Jar {
+    /// The job's name, from the plan the binary embeds.
+    pub name: String,
+    /// When it was uploaded, in ms since the epoch.
+    pub uploaded: u64,
+    pub size: u64,
+}
+
+/// A job the cluster runs or ran.
+#[derive(Debug)]
+pub struct Job {
+    pub name: String,
+    /// The sha256 of its binary.
+    pub jar: String,
+    pub state: JobState,
+    pub start: u64,
+    pub end: Option<u64>,
+    pub parallelism: usize,
+    /// The plan the binary embeds (`--plan`): the job graph of the REST API.
+    pub plan: serde_json::Value,
+    /// The TaskManager of each worker process.
+    pub placement: Vec<usize>,
+    /// The job's coordinator process (Flink's JobMaster), while it runs.
+    pub pid: Option<u32>,
+    /// Why it failed.
+    pub failure: Option<String>,
+    /// The coordinator's link, to pass it news of its workers.
+    pub link: Option<Arc<Mutex<TcpStream>>>,
+}
+
+/// A TaskManager that registered.
+#[derive(Debug)]
+pub struct TaskManager {
+    pub name: String,
+    pub slots: usize,
+    pub free: usize,
+    pub last_heartbeat: Instant,
+    pub since: u64,
+    /// Where the JobManager writes to it.
+    pub writer: Arc<Mutex<TcpStream>>,
+    /// The binaries it was sent.
+    pub binaries: BTreeSet<String>,
+}
+
+/// Everything a JobManager knows.
+#[derive(Debug)]
+pub struct State {
+    pub home: Home,
+    pub jars: BTreeMap<String, Jar>,
+    pub jobs: BTreeMap<String, Job>,
+    pub taskmanagers: BTreeMap<usize, TaskManager>,
+    pub next_taskmanager: usize,
+}
+
+/// The state shared by the JobManager's threads.
+pub type Shared = Arc<Mutex<State>>;
+
+/// Locks the state (a panic elsewhere does not make it unreadable).
+pub fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, State> {
+    shared.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Now, in ms since the epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl State {
+    /// An empty cluster in `home`, with the binaries uploaded before (they are kept).
+    pub fn new(home: Home) -> State {
+        let mut jars = BTreeMap::new();
+        if let Ok(entries) = std::fs::read_dir(home.jars()) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if super::protocol::is_sha(&name).is_some() {
+                    let meta = entry.metadata().ok();
+                    let uploaded = meta
+                        .as_ref()
+                        .and_then(|m| m.modified().ok())
+                        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                        .map_or(0, |d| d.as_millis() as u64);
+                    let size = meta.map_or(0, |m| m.len());
+                    jars.insert(name, Jar { name: String::new(), uploaded, size });
+                }
+            }
+        }
+        State { home, jars, jobs: BTreeMap::new(), taskmanagers: BTreeMap::new(), next_taskmanager: 1 }
+    }
+
+    /// Slots in all, and free.
+    pub fn slots(&self) -> (usize, usize) {
+        self.taskmanagers.values().fold((0, 0), |(t, f), tm| (t + tm.slots, f + tm.free))
+    }
+
+    /// Where the workers of a job of parallelism `p` go: the TaskManager of each worker
+    /// process, fewest processes first (subtask `s` runs in process `s % n`, so process `i`
+    /// needs a slot for each of its subtasks), or why it cannot run now.
+    pub fn place(&self, p: usize) -> Result<Vec<usize>, String> {
+        let mut tms: Vec<(usize, usize)> =
+            self.taskmanagers.iter().filter(|(_, tm)| tm.free > 0).map(|(id, tm)| (*id, tm.free)).collect();
+        tms.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        for n in 1..=tms.len().min(p) {
+            // Process i holds the subtasks s with s % n == i: the first p % n hold one more.
+            let fits = (0..n).all(|i| tms[i].1 >= p / n + usize::from(i < p % n));
+            if fits {
+                return Ok(tms[..n].iter().map(|(id, _)| *id).collect());
+            }
+        }
+        let (total, free) = self.slots();
+        Err(format!(
+            "not enough free slots: the job needs {p} (one per subtask of its widest chain), the cluster has \
+             {free} free of {total}; start TaskManagers with more slots (rill cluster start --slots N) or run \
+             the job with a lower -p"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tm(slots: usize, free: usize) -> TaskManager {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        TaskManager {
+            name: "tm".into(),
+            slots,
+            free,
+            last_heartbeat: Instant::now(),
+            since: 0,
+            writer: Arc::new(Mutex::new(stream)),
+            binaries: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn placement_takes_the_fewest_processes_whose_slots_hold_their_subtasks() {
+        let mut state = State::new(Home::at("/nonexistent"));
+        state.taskmanagers.insert(1, tm(2, 2));
+        state.taskmanagers.insert(2, tm(2, 2));
+        assert_eq!(state.place(2).unwrap(), vec![1]);
+        assert_eq!(state.place(3).unwrap(), vec![1, 2]);
+        assert_eq!(state.place(4).unwrap(), vec![1, 2]);
+        assert!(state.place(5).unwrap_err().contains("needs 5"));
+        state.taskmanagers.get_mut(&1).unwrap().free = 1;
+        assert_eq!(state.place(2).unwrap(), vec![2]);
+        assert_eq!(state.place(3).unwrap(), vec![2, 1]);
+        assert!(state.place(4).unwrap_err().contains("3 free of 4"));
+    }
+}

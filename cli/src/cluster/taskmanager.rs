@@ -1,0 +1,185 @@
+//! `rill taskmanager start-foreground`: offers slots to a JobManager and runs the worker
+//! processes it deploys, each a process of its job's binary (one per job on this
+//! TaskManager), with the job's output in the TaskManager's `.out` file as Flink's. The
+//! binaries come over the authenticated connection and are kept only if their sha256 is
+//! the name they were sent under.
+
+use super::home::Home;
+use super::protocol::{ToJobManager, ToTaskManager, HEARTBEAT};
+use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
+use rill::net::cluster_link::parse_start;
+use rill::net::control::read_line;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+/// The running worker processes, by job.
+type Running = Arc<Mutex<BTreeMap<String, Vec<(usize, Child)>>>>;
+
+/// Runs a TaskManager with `slots` slots for the JobManager at `jobmanager` until the
+/// JobManager goes away (its workers are then killed: their job is being failed over) or
+/// SIGTERM stops it.
+pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str) -> Result<(), String> {
+    let secret = Secret::from_hex(
+        std::fs::read_to_string(home.secret_file())
+            .map_err(|e| {
+                format!(
+                    "cannot read the cluster's secret {}: {e} (the JobManager writes it)",
+                    home.secret_file().display()
+                )
+            })?
+            .trim(),
+    )?;
+    let dir = home.taskmanager(name);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(home.logs()).map_err(|e| format!("cannot create {}: {e}", home.logs().display()))?;
+    let mut stream =
+        TcpStream::connect(jobmanager).map_err(|e| format!("cannot reach the JobManager at {jobmanager}: {e}"))?;
+    stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
+    auth::client(&mut stream, &secret).map_err(|e| format!("the JobManager at {jobmanager} refused us: {e}"))?;
+    writeln!(stream, "{}", ToJobManager::Register { slots, name: name.to_owned() }.line())
+        .map_err(|e| e.to_string())?;
+    let line = read_line(&stream).map_err(|e| format!("the JobManager did not answer: {e}"))?;
+    let Some(ToTaskManager::Registered(id)) = ToTaskManager::parse(&line) else {
+        return Err(format!("the JobManager said '{line}' instead of registering us"));
+    };
+    stream.set_read_timeout(None).map_err(|e| e.to_string())?;
+    eprintln!("TaskManager {name} registered with the JobManager at {jobmanager} as {id}, {slots} slots");
+    let writer = Arc::new(Mutex::new(stream.try_clone().map_err(|e| e.to_string())?));
+    let running: Running = Arc::default();
+    let beat = writer.clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(HEARTBEAT);
+        let mut s = beat.lock().unwrap_or_else(|p| p.into_inner());
+        if writeln!(s, "{}", ToJobManager::Alive.line()).is_err() {
+            return;
+        }
+    });
+    let on_signal = running.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            rt.block_on(super::signals::terminated());
+            eprintln!("TaskManager {id}: stopping; its worker processes are killed");
+            kill_all(&on_signal);
+            std::process::exit(0);
+        }
+    });
+    let out = home.logs().join(format!("{name}.out"));
+    let why = serve(&stream, &dir, &out, &writer, &running);
+    kill_all(&running);
+    Err(format!("TaskManager {id}: {why}; its worker processes were killed"))
+}
+
+/// Follows the JobManager's orders until its connection ends; why it ended.
+fn serve(
+    stream: &TcpStream,
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    writer: &Arc<Mutex<TcpStream>>,
+    running: &Running,
+) -> String {
+    loop {
+        let line = match read_line(stream) {
+            Ok(line) => line,
+            Err(e) => return format!("the JobManager went away ({e})"),
+        };
+        match ToTaskManager::parse(&line) {
+            Some(ToTaskManager::Binary(sha, len)) => {
+                if let Err(why) = receive_binary(stream, dir, &sha, len) {
+                    return why;
+                }
+            }
+            Some(ToTaskManager::Deploy { job, sha, start }) => {
+                if let Err(why) = deploy(dir, out, &job, &sha, &start, writer, running) {
+                    eprintln!("job {job}: {why}");
+                }
+            }
+            Some(ToTaskManager::Cancel(job)) => {
+                for (_, child) in running.lock().unwrap_or_else(|p| p.into_inner()).get(&job).into_iter().flatten() {
+                    rill::net::workers::terminate_pid(child.id());
+                }
+            }
+            Some(ToTaskManager::Kill(job)) => {
+                for (_, child) in running.lock().unwrap_or_else(|p| p.into_inner()).get_mut(&job).into_iter().flatten()
+                {
+                    let _ = child.kill();
+                }
+            }
+            Some(ToTaskManager::Registered(_)) | None => return format!("the JobManager said '{line}'"),
+        }
+    }
+}
+
+/// Reads a job binary of `len` bytes (bounded when parsed) and keeps it if its sha256 is `sha`.
+fn receive_binary(stream: &TcpStream, dir: &std::path::Path, sha: &str, len: u64) -> Result<(), String> {
+    let mut bytes = Vec::new();
+    let mut reader = stream;
+    (&mut reader).take(len).read_to_end(&mut bytes).map_err(|e| format!("the job binary did not arrive: {e}"))?;
+    if bytes.len() as u64 != len {
+        return Err("the job binary was cut short".into());
+    }
+    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+    if digest != sha {
+        return Err(format!("a job binary sent as {sha} has the sha256 {digest}"));
+    }
+    let path = dir.join(sha);
+    let tmp = dir.join(format!("{sha}.part"));
+    std::fs::write(&tmp, &bytes).map_err(|e| format!("cannot keep the job binary: {e}"))?;
+    std::fs::set_permissions(&tmp, <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700))
+        .map_err(|e| format!("cannot make the job binary executable: {e}"))?;
+    std::fs::rename(&tmp, &path).map_err(|e| format!("cannot keep the job binary: {e}"))
+}
+
+fn deploy(
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    job: &str,
+    sha: &str,
+    start: &str,
+    writer: &Arc<Mutex<TcpStream>>,
+    running: &Running,
+) -> Result<(), String> {
+    let command = parse_start(start).ok_or_else(|| format!("a deploy with a bad start line '{start}'"))?;
+    let stdout = std::fs::OpenOptions::new().create(true).append(true).open(out).map_err(|e| e.to_string())?;
+    let stderr = stdout.try_clone().map_err(|e| e.to_string())?;
+    let mut c = Command::new(dir.join(sha));
+    c.args(&command.args).envs(command.env.iter().map(|(k, v)| (k, v)));
+    c.current_dir(dir).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
+    std::os::unix::process::CommandExt::process_group(&mut c, 0);
+    let index = command.index;
+    let child = c.spawn().map_err(|e| format!("cannot start worker {index}: {e}"))?;
+    let pid = child.id();
+    running.lock().unwrap_or_else(|p| p.into_inner()).entry(job.to_owned()).or_default().push((index, child));
+    let (writer, running, job) = (writer.clone(), running.clone(), job.to_owned());
+    std::thread::spawn(move || loop {
+        // Polls its own child: the map is shared with cancel and kill.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut map = running.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(children) = map.get_mut(&job) else { return };
+        let Some(pos) = children.iter().position(|(_, c)| c.id() == pid) else { return };
+        if let Ok(Some(status)) = children[pos].1.try_wait() {
+            children.remove(pos);
+            if children.is_empty() {
+                map.remove(&job);
+            }
+            drop(map);
+            let how = rill::net::workers::describe_exit(status);
+            let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = writeln!(w, "{}", ToJobManager::Exited { job, index, how }.line());
+            return;
+        }
+    });
+    Ok(())
+}
+
+fn kill_all(running: &Running) {
+    let mut map = running.lock().unwrap_or_else(|p| p.into_inner());
+    for (_, child) in map.values_mut().flatten() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    map.clear();
+}

@@ -1,0 +1,340 @@
+//! The session cluster as a user drives it, as real processes: `rill cluster start`, jobs
+//! submitted with `rill run` (attached and detached), `rill list`, `rill cancel`, `rill
+//! cluster stop`; and its REST API tried as an attacker would: without the token, with a
+//! wrong one, with paths that climb out of the cluster home, with bodies that are not what
+//! they should be, and with connections that do not hold the cluster's secret.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The `rill` command, built once (debug, next to the job binaries).
+fn rill_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "rill-cli", "--bin", "rill"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p rill-cli failed");
+        Path::new(env!("CARGO_BIN_EXE_word_count")).with_file_name("rill")
+    })
+}
+
+/// A cluster home of the test's own, stopped (and its processes gone) when dropped.
+struct Cluster {
+    home: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn start(taskmanagers: usize, slots: usize) -> Cluster {
+        let cluster = Cluster { home: tempfile::tempdir().unwrap() };
+        let out = cluster.rill(&[
+            "cluster",
+            "start",
+            "--taskmanagers",
+            &taskmanagers.to_string(),
+            "--slots",
+            &slots.to_string(),
+            "--rest-address",
+            "127.0.0.1:0",
+            "--rpc-address",
+            "127.0.0.1:0",
+        ]);
+        assert!(out.status.success(), "cluster start: {}", text(&out.stderr));
+        cluster
+    }
+
+    fn rill(&self, args: &[&str]) -> Output {
+        Command::new(rill_bin()).args(args).env("RILL_HOME", self.home.path()).output().unwrap()
+    }
+
+    fn addresses(&self) -> (String, String) {
+        let text = std::fs::read_to_string(self.home.path().join("jobmanager.addr")).unwrap();
+        let find = |what: &str| text.lines().find_map(|l| l.strip_prefix(what)).unwrap().to_owned();
+        (find("rest "), find("rpc "))
+    }
+
+    fn token(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("token")).unwrap().trim().to_owned()
+    }
+
+    /// The pids of every process that runs from this cluster: its JobManager and
+    /// TaskManagers (pid files), and the job binaries it stored.
+    fn processes(&self) -> Vec<u32> {
+        let home = self.home.path().canonicalize().unwrap();
+        let mut pids = Vec::new();
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+            let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
+            let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+            let ours = exe.starts_with(&home)
+                || environ
+                    .split(|b| *b == 0)
+                    .any(|v| v == format!("RILL_HOME={}", self.home.path().display()).as_bytes());
+            let zombie = std::fs::read_to_string(entry.path().join("stat"))
+                .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z')));
+            if ours && !zombie {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self.rill(&["cluster", "stop"]);
+        for pid in self.processes() {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// One HTTP/1.1 request; the status and the body.
+fn http(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = text(&response);
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+    (status, body)
+}
+
+/// The job id in `rill run`'s "Job has been submitted with JobID ..." line.
+fn job_id(stdout: &str) -> String {
+    let id = stdout.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).expect(stdout);
+    assert!(id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+    id.to_owned()
+}
+
+/// The last count of each word in `print` lines (`N> (word,count)`).
+fn final_counts(lines: &str) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    for line in lines.lines() {
+        let Some((_, pair)) = line.split_once("> (") else { continue };
+        let Some((word, n)) = pair.trim_end_matches(')').rsplit_once(',') else { continue };
+        let n: i64 = n.parse().unwrap();
+        let e = counts.entry(word.to_owned()).or_insert(0);
+        *e = (*e).max(n);
+    }
+    counts
+}
+
+fn wait_for(what: &str, within: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn jobs_run_on_the_cluster_and_the_cluster_stops_without_leaving_a_process() {
+    let cluster = Cluster::start(2, 2);
+    let (rest, _) = cluster.addresses();
+    let overview = http(&rest, "GET", "/overview", None, b"").1;
+    assert!(overview.contains("\"taskmanagers\":2") && overview.contains("\"slots-total\":4"), "{overview}");
+
+    // The word count, attached, over both TaskManagers (parallelism 4, two slots each):
+    // its counts are the counts of the same binary run alone.
+    let word_count = env!("CARGO_BIN_EXE_word_count");
+    let out = cluster.rill(&["run", "-p", "4", word_count]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let finished = job_id(&stdout);
+    assert!(stdout.contains(&format!("Job with JobID {finished} has finished.")), "{stdout}");
+    let alone = Command::new(word_count).args(["-p", "4"]).output().unwrap();
+    let mut printed = String::new();
+    for tm in ["taskmanager-1", "taskmanager-2"] {
+        let out = std::fs::read_to_string(cluster.home.path().join(format!("log/{tm}.out"))).unwrap();
+        assert!(!out.is_empty(), "both TaskManagers ran a share of the job");
+        printed.push_str(&out);
+    }
+    assert_eq!(final_counts(&printed), final_counts(&text(&alone.stdout)));
+    assert!(!final_counts(&printed).is_empty());
+
+    // The socket word count, detached, reading from a server of the test's own.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let streaming = job_id(&text(&out.stdout));
+    let (mut typed, _) = server.accept().unwrap();
+    typed.write_all(b"to be or not to be\n").unwrap();
+    let list = text(&cluster.rill(&["list"]).stdout);
+    assert!(list.contains(&format!(": {streaming} : socket_word_count (RUNNING)")), "{list}");
+    assert!(!list.contains(&finished), "a finished job is not listed as running: {list}");
+
+    let out = cluster.rill(&["cancel", &streaming]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), format!("Cancelled job {streaming}.\n"));
+    wait_for("the cancelled job to end", Duration::from_secs(20), || {
+        text(&cluster.rill(&["list", "-a"]).stdout).contains(&format!("{streaming} : socket_word_count (CANCELED)"))
+    });
+    let all = text(&cluster.rill(&["list", "-a"]).stdout);
+    assert!(all.contains(&format!(": {finished} : word_count (FINISHED)")), "{all}");
+    assert!(all.contains("No running jobs."), "{all}");
+    // Cancelling it again says why not.
+    let again = cluster.rill(&["cancel", &streaming]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("has ended (CANCELED)"), "{}", text(&again.stderr));
+
+    assert!(cluster.processes().len() >= 3, "the JobManager and two TaskManagers run");
+    let out = cluster.rill(&["cluster", "stop"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("Stopping standalonesession daemon"), "{}", text(&out.stdout));
+    wait_for("every process of the cluster to be gone", Duration::from_secs(10), || cluster.processes().is_empty());
+}
+
+#[test]
+fn a_job_that_fails_is_failed_with_its_cause_and_a_job_too_wide_is_refused() {
+    let cluster = Cluster::start(1, 2);
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    drop(server); // Nothing listens: the job's source cannot connect.
+    let out =
+        cluster.rill(&["run", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port.to_string()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("failed: ") && err.contains("cannot connect to localhost"), "{err}");
+
+    let out = cluster.rill(&["run", "-p", "3", env!("CARGO_BIN_EXE_word_count")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not enough free slots: the job needs 3"), "{}", text(&out.stderr));
+
+    // Parameters the job refuses are refused before anything starts, with the job's reason.
+    let out = cluster.rill(&["run", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", "many"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("400 Bad Request") && err.contains("the job does not start with these arguments"), "{err}");
+    assert!(err.contains("many"), "{err}");
+}
+
+#[test]
+fn the_rest_api_refuses_what_it_must_and_survives_hostile_requests() {
+    let cluster = Cluster::start(1, 1);
+    let (rest, rpc) = cluster.addresses();
+    let token = cluster.token();
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_word_count")).unwrap();
+
+    // Without the token, with a wrong one: 401, and how to pass it.
+    for wrong in [None, Some("0".repeat(64).as_str()), Some("")] {
+        let (status, body) = http(&rest, "POST", "/jars/upload", wrong, &binary);
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("Authorization: Bearer") && body.contains("token"), "{body}");
+    }
+    let (status, _) = http(&rest, "PATCH", &format!("/jobs/{}?mode=cancel", "a".repeat(32)), None, b"");
+    assert_eq!(status, 401);
+    assert!(std::fs::read_dir(cluster.home.path().join("jars")).unwrap().next().is_none(), "nothing was stored");
+
+    // With it: stored under its sha256, whatever name the client gives.
+    let (status, body) = http(&rest, "POST", "/jars/upload?name=../../../etc/passwd", Some(&token), &binary);
+    assert_eq!(status, 200, "{body}");
+    let sha = body.split("\"filename\":\"").nth(1).unwrap()[..64].to_owned();
+    assert!(cluster.home.path().join("jars").join(&sha).is_file());
+    let (status, body) = http(&rest, "POST", "/jars/upload", Some(&token), b"#!/bin/sh\necho pwned\n");
+    assert_eq!(status, 400, "only job binaries: {body}");
+    assert!(body.starts_with("{\"errors\":["), "Flink's error shape: {body}");
+
+    // Ids that are not ids.
+    for (method, path) in [
+        ("POST", "/jars/..%2f..%2fbin%2fsh/run".to_owned()),
+        ("POST", "/jars/../../bin/sh/run".to_owned()),
+        ("POST", format!("/jars/{}/run", "f".repeat(64))),
+        ("GET", "/jobs/..%2f..%2fetc%2fpasswd".to_owned()),
+        ("GET", format!("/jobs/{}", "a".repeat(32))),
+        ("PATCH", "/jobs/../../token?mode=cancel".to_owned()),
+    ] {
+        let (status, body) = http(&rest, method, &path, Some(&token), b"");
+        assert!(matches!(status, 400 | 404), "{method} {path}: {status} {body}");
+    }
+    // Bodies that are not run requests.
+    for body in [&b"{"[..], b"[]", b"{\"parallelism\":-1}", b"{\"entryClass\":\"x\"}", b"{\"unknown\":1}"] {
+        let (status, answer) = http(&rest, "POST", &format!("/jars/{sha}/run"), Some(&token), body);
+        assert_eq!(status, 400, "{}: {answer}", text(body));
+    }
+
+    // A fuzz loop over the routes: methods, paths and bodies of every kind, with and without
+    // the token. Nothing gets a 5xx, nothing is stored but job binaries under their sha256,
+    // and the JobManager answers afterwards.
+    let paths = ["/", "/overview", "/jobs", "/jobs/overview", "/jars", "/jars/upload", "/taskmanagers", "/config"];
+    let mut seed = 0x2545f4914f6cdd1du64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..300 {
+        let method = ["GET", "POST", "PATCH", "DELETE", "PUT"][(next() % 5) as usize];
+        let mut path = paths[(next() % paths.len() as u64) as usize].to_owned();
+        match next() % 4 {
+            0 => path.push_str(&format!("/{:x}", next())),
+            1 => path.push_str("/%00/../.."),
+            2 => path.push_str(&format!("/{sha}/run")),
+            _ => {}
+        }
+        let body: Vec<u8> = (0..(next() % 64)).map(|_| next() as u8).collect();
+        let token = (next() % 2 == 0).then_some(token.as_str());
+        let (status, answer) = http(&rest, method, &path, token, &body);
+        assert!((200..500).contains(&status), "{method} {path}: {status} {answer}");
+    }
+    let stored: Vec<String> = std::fs::read_dir(cluster.home.path().join("jars"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(stored, [sha.clone()], "uploads are stored by their sha256 alone");
+    let mut home: Vec<String> = std::fs::read_dir(cluster.home.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    home.sort();
+    assert_eq!(home, ["jars", "jobmanager.addr", "log", "pid", "secret", "taskmanagers", "token"]);
+    assert_eq!(http(&rest, "GET", "/overview", None, b"").0, 200);
+
+    // A TaskManager without the cluster's secret, and a stray connection, are refused; the
+    // cluster still has its one TaskManager and runs a job.
+    let mut stray = TcpStream::connect(&rpc).unwrap();
+    let _ = stray.write_all(b"register 64 impostor\n");
+    let impostor = Command::new(rill_bin())
+        .args(["taskmanager", "start-foreground", "--jobmanager", &rpc, "--name", "impostor"])
+        .env("RILL_HOME", tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_eq!(impostor.status.code(), Some(1));
+    assert!(text(&impostor.stderr).contains("cannot read the cluster's secret"), "{}", text(&impostor.stderr));
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("secret"), "ab".repeat(32)).unwrap();
+    let impostor = Command::new(rill_bin())
+        .args(["taskmanager", "start-foreground", "--jobmanager", &rpc, "--name", "impostor"])
+        .env("RILL_HOME", other.path())
+        .output()
+        .unwrap();
+    assert_eq!(impostor.status.code(), Some(1));
+    assert!(text(&impostor.stderr).contains("refused"), "{}", text(&impostor.stderr));
+    drop(stray);
+    let overview = http(&rest, "GET", "/overview", None, b"").1;
+    assert!(overview.contains("\"taskmanagers\":1"), "{overview}");
+    let out = cluster.rill(&["run", env!("CARGO_BIN_EXE_word_count")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let log = std::fs::read_to_string(cluster.home.path().join("log/jobmanager.log")).unwrap();
+    assert!(log.contains("refused a TaskManager connection"), "{log}");
+}

@@ -301,7 +301,7 @@ fn the_rest_api_refuses_what_it_must_and_survives_hostile_requests() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(stored, [sha.clone()], "uploads are stored by their sha256 alone");
+    assert_eq!(stored, std::slice::from_ref(&sha), "uploads are stored by their sha256 alone");
     let mut home: Vec<String> = std::fs::read_dir(cluster.home.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

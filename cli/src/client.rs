@@ -109,6 +109,8 @@ pub struct Run {
     pub detached: bool,
     pub savepoint: Option<String>,
     pub allow_non_restored_state: bool,
+    /// `-D key=value`: Flink's configuration keys for the job.
+    pub config: Vec<(String, String)>,
     pub args: Vec<String>,
 }
 
@@ -118,6 +120,11 @@ pub struct Run {
 pub fn run(client: &Client, run: &Run) -> Result<i32, String> {
     let jar = client.upload(&run.binary)?;
     let mut body = json!({ "programArgsList": run.args });
+    if !run.config.is_empty() {
+        let config: serde_json::Map<String, Value> =
+            run.config.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        body["flinkConfiguration"] = Value::Object(config);
+    }
     if let Some(p) = run.parallelism {
         body["parallelism"] = json!(p);
     }

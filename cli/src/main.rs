@@ -153,6 +153,10 @@ struct RunArgs {
     /// With -s: leave behind state of operators the job no longer has.
     #[arg(short = 'n', long = "allowNonRestoredState")]
     allow_non_restored_state: bool,
+    /// A configuration key for the job, as Flink's -D (execution.checkpointing.interval=1s,
+    /// execution.checkpointing.dir=DIR).
+    #[arg(short = 'D', value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    config: Vec<(String, String)>,
     #[command(flatten)]
     target: Target,
     /// The job binary.
@@ -160,6 +164,11 @@ struct RunArgs {
     /// The job's own parameters (after --).
     #[arg(last = true)]
     args: Vec<String>,
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    let (k, v) = text.split_once('=').ok_or_else(|| format!("'{text}' is not KEY=VALUE"))?;
+    Ok((k.trim().to_owned(), v.trim().to_owned()))
 }
 
 fn parse_format(text: &str) -> Result<Format, String> {
@@ -194,6 +203,7 @@ fn main() -> ExitCode {
                 detached: run.detached,
                 savepoint: run.savepoint,
                 allow_non_restored_state: run.allow_non_restored_state,
+                config: run.config,
                 args: run.args,
             };
             match home().and_then(|home| Client::new(&home, target.as_deref())).and_then(|c| client::run(&c, &run)) {

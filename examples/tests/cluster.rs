@@ -4,6 +4,9 @@
 //! wrong one, with paths that climb out of the cluster home, with bodies that are not what
 //! they should be, and with connections that do not hold the cluster's secret.
 
+mod common;
+
+use common::{committed_lines, expected_lines};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -337,4 +340,130 @@ fn the_rest_api_refuses_what_it_must_and_survives_hostile_requests() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let log = std::fs::read_to_string(cluster.home.path().join("log/jobmanager.log")).unwrap();
     assert!(log.contains("refused a TaskManager connection"), "{log}");
+}
+
+const CHECKPOINTED_COUNT: &str = env!("CARGO_BIN_EXE_checkpointed_count");
+
+/// The JobManager's log.
+fn jobmanager_log(cluster: &Cluster) -> String {
+    std::fs::read_to_string(cluster.home.path().join("log/jobmanager.log")).unwrap()
+}
+
+/// The state of job `id`, as the REST API reports it.
+fn state_of(rest: &str, id: &str) -> String {
+    let body = http(rest, "GET", &format!("/jobs/{id}"), None, b"").1;
+    body.split("\"state\":\"").nth(1).and_then(|s| s.split('"').next()).unwrap_or("").to_owned()
+}
+
+#[test]
+fn a_failing_job_restarts_from_its_checkpoint_and_the_job_beside_it_never_notices() {
+    let cluster = Cluster::start(1, 2);
+    let (rest, _) = cluster.addresses();
+    let dir = tempfile::tempdir().unwrap();
+    let (n, keys) = (200_000i64, 7i64);
+    let submit = |name: &str, fail: bool| {
+        let out = dir.path().join(name);
+        let mut args = vec!["run".to_owned(), "-d".into(), "-p".into(), "1".into()];
+        args.extend(["-D".into(), "execution.checkpointing.interval=50ms".into()]);
+        let checkpoints = dir.path().join(format!("{name}-checkpoints"));
+        args.extend(["-D".into(), format!("execution.checkpointing.dir={}", checkpoints.display())]);
+        args.extend([CHECKPOINTED_COUNT.to_owned(), "--".into(), "--n".into(), n.to_string()]);
+        args.extend(["--out".into(), out.display().to_string(), "--pause-every".into(), "200".into()]);
+        if fail {
+            let marker = dir.path().join("failed-once");
+            args.extend([
+                "--fail-at".into(),
+                (n / 2).to_string(),
+                "--fail-marker".into(),
+                marker.display().to_string(),
+            ]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = cluster.rill(&args);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        (job_id(&text(&run.stdout)), out)
+    };
+    let (failing, failing_out) = submit("failing", true);
+    let (steady, steady_out) = submit("steady", false);
+    wait_for("both jobs to finish", Duration::from_secs(120), || {
+        state_of(&rest, &failing) == "FINISHED" && state_of(&rest, &steady) == "FINISHED"
+    });
+    let log = |id: &str| std::fs::read_to_string(cluster.home.path().join(format!("log/job-{id}.log"))).unwrap();
+    let failing_log = log(&failing);
+    assert!(failing_log.contains("injected failure at record 100000"), "{failing_log}");
+    assert!(
+        failing_log.contains("restarting its processes") && failing_log.contains("from checkpoint"),
+        "{failing_log}"
+    );
+    assert!(!log(&steady).contains("restarting"), "{}", log(&steady));
+    let jm = jobmanager_log(&cluster);
+    let started = |id: &str| jm.matches(&format!("job {id}: worker 0 started")).count();
+    assert!(started(&failing) >= 2, "the failing job's worker started again: {jm}");
+    assert_eq!(started(&steady), 1, "the steady job's worker never restarted: {jm}");
+    let want = expected_lines(n, keys);
+    assert!(committed_lines(&failing_out) == want, "the failing job's output is exactly once");
+    assert!(committed_lines(&steady_out) == want, "the steady job's output is whole");
+}
+
+#[test]
+fn a_killed_taskmanager_costs_a_restore_on_the_slots_that_remain() {
+    let cluster = Cluster::start(2, 2);
+    let (rest, _) = cluster.addresses();
+    let dir = tempfile::tempdir().unwrap();
+    let (n, keys) = (300_000i64, 7i64);
+    let (out, checkpoints) = (dir.path().join("out"), dir.path().join("checkpoints"));
+    let run = cluster.rill(&[
+        "run",
+        "-d",
+        "-p",
+        "2",
+        "-D",
+        "execution.checkpointing.interval=50ms",
+        "-D",
+        &format!("execution.checkpointing.dir={}", checkpoints.display()),
+        CHECKPOINTED_COUNT,
+        "--",
+        "--n",
+        &n.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pause-every",
+        "200",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let id = job_id(&text(&run.stdout));
+    // A checkpoint completes, then the TaskManager that runs the job is killed for real.
+    wait_for("a completed checkpoint", Duration::from_secs(60), || {
+        walk(&checkpoints).iter().any(|p| p.ends_with("_metadata"))
+    });
+    let pattern = format!("worker 0 --coordinator .*{}", out.display());
+    let worker = Command::new("pgrep").args(["-f", &pattern]).output().unwrap();
+    let worker = text(&worker.stdout).lines().next().expect("the job's worker runs").to_owned();
+    let stat = std::fs::read_to_string(format!("/proc/{worker}/stat")).unwrap();
+    let taskmanager = stat.rsplit_once(')').unwrap().1.split_whitespace().nth(1).unwrap().to_owned();
+    assert!(Command::new("kill").args(["-KILL", &taskmanager]).status().unwrap().success());
+
+    wait_for("the job to finish", Duration::from_secs(120), || state_of(&rest, &id) == "FINISHED");
+    let jm = jobmanager_log(&cluster);
+    assert!(jm.contains(") lost: its connection ended"), "{jm}");
+    assert!(jm.contains(&format!("job {id}: worker 0 moves from lost TaskManager")), "{jm}");
+    let job_log = std::fs::read_to_string(cluster.home.path().join(format!("log/job-{id}.log"))).unwrap();
+    assert!(job_log.contains("restarting its processes") && job_log.contains("from checkpoint"), "{job_log}");
+    let overview = http(&rest, "GET", "/overview", None, b"").1;
+    assert!(overview.contains("\"taskmanagers\":1") && overview.contains("\"slots-available\":2"), "{overview}");
+    assert!(committed_lines(&out) == expected_lines(n, keys), "the output of a run without the kill, once");
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -22,6 +22,31 @@ pub struct RunRequest {
     pub args: Vec<String>,
     pub savepoint: Option<String>,
     pub allow_non_restored_state: bool,
+    /// The job binary's own flags, from Flink's configuration keys ([`flags_of`]).
+    pub flags: Vec<String>,
+}
+
+/// The job binary's flags for Flink's configuration keys (`-D key=value`, or
+/// `flinkConfiguration` in a run request); an error names a key that does not apply.
+pub fn flags_of<'a>(config: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<String>, String> {
+    let mut flags = Vec::new();
+    for (key, value) in config {
+        let flag = match key {
+            "execution.checkpointing.interval" => "--checkpoint-interval",
+            "execution.checkpointing.dir" | "state.checkpoints.dir" => "--checkpoint-dir",
+            _ => {
+                return Err(format!(
+                    "unknown configuration key '{key}': the cluster takes execution.checkpointing.interval and \
+                     execution.checkpointing.dir (state.checkpoints.dir)"
+                ))
+            }
+        };
+        if value.is_empty() || value.starts_with('-') {
+            return Err(format!("configuration key '{key}' needs a value, not '{value}'"));
+        }
+        flags.extend([flag.to_owned(), value.to_owned()]);
+    }
+    Ok(flags)
 }
 
 /// Starts a job from the uploaded binary `sha`; its job id, or why it cannot run (a message
@@ -32,10 +57,9 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
     if p == 0 {
         return Err("parallelism must be at least 1".into());
     }
-    let plan = plan_of(&binary, p, &request.args)?;
+    let plan = plan_of(&binary, p, &request.flags, &request.args)?;
     let name = plan["job"].as_str().unwrap_or("job").to_owned();
-    let widest = plan["chains"].as_array().into_iter().flatten().filter_map(|c| c["parallelism"].as_u64()).max();
-    let widest = widest.unwrap_or(1) as usize;
+    let widest = widest(&plan);
     let id = Secret::generate().map_err(|e| e.to_string())?.to_hex()[..32].to_owned();
     let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
     let link = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the job: {e}"))?;
@@ -57,7 +81,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             command.arg("--allow-non-restored-state");
         }
     }
-    command.arg("--").args(&request.args);
+    command.args(&request.flags).arg("--").args(&request.args);
     command.env(CLUSTER_ENV, link_addr.to_string()).env(CLUSTER_SECRET_ENV, secret.to_hex());
     command.current_dir(state_now.home.dir()).stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| e.to_string())?);
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
@@ -110,9 +134,11 @@ fn release(state: &mut super::state::State, p: usize, placement: &[usize]) {
 }
 
 /// The plan the binary embeds, for these parameters: checks them before anything starts.
-fn plan_of(binary: &std::path::Path, p: usize, args: &[String]) -> Result<serde_json::Value, String> {
+fn plan_of(binary: &std::path::Path, p: usize, flags: &[String], args: &[String]) -> Result<serde_json::Value, String> {
     let output = Command::new(binary)
-        .args(["--plan", "-p", &p.to_string(), "--"])
+        .args(["--plan", "-p", &p.to_string()])
+        .args(flags)
+        .arg("--")
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -161,6 +187,7 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
     let Ok(writer) = stream.try_clone() else { return };
     let Some((sha, placement)) = ({
         let mut s = lock(state);
+        replace_lost(&mut s, job);
         s.jobs.get_mut(job).map(|j| {
             j.link = Some(Arc::new(Mutex::new(writer)));
             (j.jar.clone(), j.placement.clone())
@@ -180,8 +207,9 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
                         continue;
                     };
                     let deploy = ToTaskManager::Deploy { job: job.to_owned(), sha: sha.clone(), start: line.clone() };
-                    if let Err(why) = send_binary(state, tm, &sha).and_then(|_| send(state, tm, &deploy)) {
-                        tell_job(state, job, News::Refused(command.index, why));
+                    match send_binary(state, tm, &sha).and_then(|_| send(state, tm, &deploy)) {
+                        Ok(()) => eprintln!("job {job}: worker {} started on TaskManager {tm}", command.index),
+                        Err(why) => tell_job(state, job, News::Refused(command.index, why)),
                     }
                 }
                 None => {
@@ -191,6 +219,36 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
             },
         }
     }
+}
+
+/// A new attempt of the job (after a failure): its workers whose TaskManager is gone go to
+/// TaskManagers with free slots, several to one if need be. A worker with no slot left is
+/// refused when it is started; the attempt fails, and the restart strategy tries again.
+fn replace_lost(state: &mut super::state::State, job: &str) {
+    let Some(j) = state.jobs.get(job) else { return };
+    let (p, mut placement) = (widest(&j.plan), j.placement.clone());
+    let n = placement.len();
+    for (i, tm) in placement.iter_mut().enumerate() {
+        if state.taskmanagers.contains_key(tm) {
+            continue;
+        }
+        let need = slots_of(p, n, i);
+        let roomiest = state.taskmanagers.iter_mut().filter(|(_, t)| t.free >= need).max_by_key(|(_, t)| t.free);
+        if let Some((id, t)) = roomiest {
+            t.free -= need;
+            eprintln!("job {job}: worker {i} moves from lost TaskManager {tm} to TaskManager {id}");
+            *tm = *id;
+        }
+    }
+    if let Some(j) = state.jobs.get_mut(job) {
+        j.placement = placement;
+    }
+}
+
+/// The parallelism of a plan's widest chain: the slots a job takes.
+fn widest(plan: &serde_json::Value) -> usize {
+    plan["chains"].as_array().into_iter().flatten().filter_map(|c| c["parallelism"].as_u64()).max().unwrap_or(1)
+        as usize
 }
 
 fn each_taskmanager(state: &Shared, placement: &[usize], message: ToTaskManager) {
@@ -211,9 +269,10 @@ fn ended(
     log: &std::path::Path,
 ) {
     // Whatever of its workers still runs goes with it.
-    each_taskmanager(state, placement, ToTaskManager::Kill(job.to_owned()));
+    let placement = lock(state).jobs.get(job).map_or_else(|| placement.to_vec(), |j| j.placement.clone());
+    each_taskmanager(state, &placement, ToTaskManager::Kill(job.to_owned()));
     let mut s = lock(state);
-    release(&mut s, p, placement);
+    release(&mut s, p, &placement);
     let Some(j) = s.jobs.get_mut(job) else { return };
     let code = status.and_then(|s| s.code());
     j.state = match code {

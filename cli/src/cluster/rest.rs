@@ -283,6 +283,7 @@ struct RunBody {
     savepoint_path: Option<String>,
     allow_non_restored_state: Option<bool>,
     entry_class: Option<String>,
+    flink_configuration: Option<BTreeMap<String, String>>,
 }
 
 async fn run(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
@@ -306,7 +307,13 @@ async fn run(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>,
     if body.entry_class.is_some() {
         return error(StatusCode::BAD_REQUEST, "entryClass does not apply: a Rill job binary holds one job");
     }
+    let config = body.flink_configuration.unwrap_or_default();
+    let flags = match jobs::flags_of(config.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        Ok(flags) => flags,
+        Err(why) => return error(StatusCode::BAD_REQUEST, why),
+    };
     let request = RunRequest {
+        flags,
         parallelism: body.parallelism,
         args: body.program_args_list.unwrap_or_default(),
         savepoint: body.savepoint_path,

@@ -147,6 +147,7 @@ fn deploy(
     let stderr = stdout.try_clone().map_err(|e| e.to_string())?;
     let mut c = Command::new(dir.join(sha));
     c.args(&command.args).envs(command.env.iter().map(|(k, v)| (k, v)));
+    c.env(rill::net::worker::EXIT_WITH_PARENT_ENV, "1");
     c.current_dir(dir).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let index = command.index;

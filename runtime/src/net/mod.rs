@@ -17,7 +17,7 @@ pub mod frame;
 pub(crate) mod launcher;
 pub(crate) mod links;
 pub(crate) mod process_checkpoints;
-pub(crate) mod worker;
+pub mod worker;
 pub mod workers;
 
 pub use launcher::run_processes;

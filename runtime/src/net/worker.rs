@@ -14,6 +14,27 @@ use std::time::Duration;
 /// How often a worker tells its coordinator it is alive.
 pub(crate) const HEARTBEAT: Duration = Duration::from_secs(1);
 
+/// Set by a TaskManager for the workers it starts: a worker exits when its TaskManager
+/// does, as a lost TaskManager's slots are lost with everything in them (the job restarts
+/// elsewhere from its checkpoint instead of keeping processes no one manages).
+pub const EXIT_WITH_PARENT_ENV: &str = "RILL_EXIT_WITH_PARENT";
+
+/// Watches this process's parent; when it goes (this process is handed to another), exits.
+fn exit_with_parent(index: usize) -> Result<(), String> {
+    let parent = std::os::unix::process::parent_id();
+    std::thread::Builder::new()
+        .name("parent watch".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(50));
+            if std::os::unix::process::parent_id() != parent {
+                eprintln!("worker {index}: its TaskManager (pid {parent}) is gone; stopping");
+                std::process::exit(1);
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Set once this worker has reported: the coordinator closing the connection is then no news.
 static REPORTED: AtomicBool = AtomicBool::new(false);
 
@@ -27,6 +48,9 @@ impl Coordinator {
     /// If the coordinator goes away later, this process exits: its job is over.
     pub fn join(addr: &str, index: usize) -> Result<(Member, Coordinator), String> {
         let secret = Secret::from_env()?;
+        if std::env::var_os(EXIT_WITH_PARENT_ENV).is_some() {
+            exit_with_parent(index)?;
+        }
         let listener =
             TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for exchange connections: {e}"))?;
         let data = listener.local_addr().map_err(|e| e.to_string())?;

@@ -101,6 +101,30 @@ impl Client {
     }
 }
 
+/// `rill stop`: stops job `id` with a savepoint under `dir`; the savepoint's path.
+pub fn stop(client: &Client, id: &str, dir: &str, drain: bool) -> Result<String, String> {
+    let body = json!({ "targetDirectory": dir, "drain": drain });
+    let answer = client.call(reqwest::Method::POST, &format!("/jobs/{id}/stop"), Some(body.to_string().into()))?;
+    let trigger = answer["request-id"].as_str().ok_or("the stop's answer has no request id")?.to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(600);
+    loop {
+        let status = client.get(&format!("/jobs/{id}/savepoints/{trigger}"))?;
+        if status["status"]["id"] == "COMPLETED" {
+            return match status["operation"]["location"].as_str() {
+                Some(path) => Ok(path.to_owned()),
+                None => Err(format!(
+                    "the savepoint failed: {}",
+                    status["operation"]["failure-cause"]["stack-trace"].as_str().unwrap_or("no cause reported")
+                )),
+            };
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("job {id} did not stop within 10 minutes"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// What `rill run` was given.
 #[derive(Debug, Default)]
 pub struct Run {

@@ -59,6 +59,19 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Stop a running job with a savepoint (resume it with rill run -s PATH).
+    Stop {
+        /// The job's id.
+        job_id: String,
+        /// Where the savepoint goes (default: savepoints/ in the cluster home).
+        #[arg(short = 'p', long = "savepoint-path", alias = "savepointPath")]
+        savepoint_path: Option<PathBuf>,
+        /// Move event time to its end first, so every window fires.
+        #[arg(short, long)]
+        drain: bool,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Cancel a running job.
     Cancel {
         /// The job's id (32 hex digits, as `rill run` and `rill list` print it).
@@ -216,6 +229,19 @@ fn main() -> ExitCode {
             .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
             .and_then(|c| client::list(&c, ListWhich { running, scheduled, all }))
             .map(|text| print!("{text}")),
+        Command::Stop { job_id, savepoint_path, drain, target } => home().and_then(|home| {
+            let dir = savepoint_path.unwrap_or_else(|| home.dir().join("savepoints"));
+            let dir = if dir.to_string_lossy().starts_with("s3://") || dir.is_absolute() {
+                dir
+            } else {
+                std::env::current_dir().map_err(|e| e.to_string())?.join(dir)
+            };
+            println!("Suspending job {job_id}.");
+            let client = Client::new(&home, target.jobmanager.as_deref())?;
+            let path = client::stop(&client, &job_id, &dir.to_string_lossy(), drain)?;
+            println!("Savepoint completed. Path: {path}");
+            Ok(())
+        }),
         Command::Cancel { job_id, target } => home()
             .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
             .and_then(|c| c.cancel(&job_id))

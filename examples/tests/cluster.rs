@@ -467,3 +467,46 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+#[test]
+fn stop_with_a_savepoint_then_run_from_it_at_another_parallelism_continues_the_counts() {
+    let cluster = Cluster::start(2, 2);
+    let (rest, _) = cluster.addresses();
+    let dir = tempfile::tempdir().unwrap();
+    let (n, keys) = (300_000i64, 7i64);
+    let (out, savepoints) = (dir.path().join("out"), dir.path().join("savepoints"));
+    let job_args = ["--", "--n", &n.to_string(), "--out", out.to_str().unwrap(), "--pause-every", "200"];
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", "-d"];
+        all.extend_from_slice(args);
+        all.push(CHECKPOINTED_COUNT);
+        all.extend_from_slice(&job_args);
+        let run = cluster.rill(&all);
+        assert!(run.status.success(), "{}", text(&run.stderr));
+        job_id(&text(&run.stdout))
+    };
+    let first = run(&["-p", "2"]);
+    std::thread::sleep(Duration::from_millis(700));
+    let stop = cluster.rill(&["stop", &first, "--savepoint-path", savepoints.to_str().unwrap()]);
+    let said = text(&stop.stdout);
+    assert!(stop.status.success(), "{said}{}", text(&stop.stderr));
+    let path = said.lines().find_map(|l| l.strip_prefix("Savepoint completed. Path: ")).expect(&said).to_owned();
+    assert!(Path::new(&path).join("_metadata").is_file(), "{path}");
+    assert!(path.starts_with(savepoints.to_str().unwrap()), "{path}");
+    assert_eq!(state_of(&rest, &first), "FINISHED", "a job stopped with a savepoint is FINISHED, as Flink's");
+    let committed = committed_lines(&out).len();
+    assert!(committed > 0 && (committed as i64) < n, "stopped midway, its lines committed: {committed}");
+
+    // Resumed at parallelism 3, over both TaskManagers: key groups move, counts continue.
+    let second = run(&["-p", "3", "-s", &path]);
+    wait_for("the resumed job to finish", Duration::from_secs(120), || state_of(&rest, &second) == "FINISHED");
+    let want = expected_lines(n, keys);
+    let got = committed_lines(&out);
+    assert_eq!(got.len(), want.len(), "every line once: nothing is replayed after a stop");
+    assert!(got == want, "the lines of a run without the stop");
+
+    // Stopping what is not running says why.
+    let again = cluster.rill(&["stop", &second, "--savepoint-path", savepoints.to_str().unwrap()]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("is FINISHED, not RUNNING"), "{}", text(&again.stderr));
+}

@@ -310,7 +310,8 @@ pub fn main(job: &Job) -> ! {
     let in_cluster = std::env::var_os(crate::net::cluster_link::CLUSTER_ENV).is_some();
     if let Some(n) = options.processes.filter(|n| (*n > 1 || in_cluster) && !options.plan) {
         let graph = &env.graph;
-        let keeps_state = graph.restore_from.is_some() || graph.savepoint_on_stop.is_some();
+        // In a cluster a job can always be stopped with a savepoint (`rill stop`).
+        let keeps_state = graph.restore_from.is_some() || graph.savepoint_on_stop.is_some() || in_cluster;
         let config =
             graph.checkpointing.clone().or_else(|| keeps_state.then(crate::checkpoint::CheckpointConfig::never));
         let checkpoints = config.map(|c| crate::net::process_checkpoints::ProcessCheckpoints {

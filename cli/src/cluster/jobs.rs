@@ -10,6 +10,7 @@ use super::taskmanager_link::{send, send_binary, tell_job};
 use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
 use rill::net::cluster_link::{parse_start, News, CLUSTER_ENV, CLUSTER_SECRET_ENV};
 use rill::net::control::LineReader;
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -107,6 +108,8 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             pid: Some(child.id()),
             failure: None,
             link: None,
+            stop_trigger: None,
+            savepoint: None,
         },
     );
     drop(state_now);
@@ -280,8 +283,10 @@ fn ended(
         Some(130 | 143) => JobState::Canceled,
         _ => JobState::Failed,
     };
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    j.savepoint =
+        text.lines().rev().find_map(|l| l.split_once("stopped with a savepoint: ")).map(|(_, p)| p.to_owned());
     if j.state == JobState::Failed {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
         let why = text.lines().rev().find(|l| l.starts_with("error:")).unwrap_or("").to_owned();
         let how = status.map_or_else(|| "ended".to_owned(), rill::net::workers::describe_exit);
         j.failure = Some(if why.is_empty() { format!("the job's coordinator {how}") } else { why });
@@ -305,4 +310,32 @@ pub fn cancel(state: &Shared, id: &str) -> Result<(), (u16, String)> {
     }
     job.state = JobState::Cancelling;
     Ok(())
+}
+
+/// Stops job `id` with a savepoint under `dir` (`rill stop`); the id of the request, to ask
+/// for its result.
+pub fn stop(state: &Shared, id: &str, dir: &str, drain: bool) -> Result<String, (u16, String)> {
+    let id = is_job_id(id).ok_or((400, format!("'{id}' is not a job id (32 hex digits)")))?;
+    if !(dir.starts_with('/') || dir.starts_with("s3://")) {
+        return Err((400, format!("the savepoint directory '{dir}' must be an absolute path or s3://bucket/prefix")));
+    }
+    // A job just submitted has its coordinator's link a moment later.
+    for _ in 0..100 {
+        if lock(state).jobs.get(id).is_none_or(|j| j.link.is_some() || j.state != JobState::Running) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut s = lock(state);
+    let job = s.jobs.get_mut(id).ok_or((404, format!("no job {id} in this cluster")))?;
+    if job.state != JobState::Running {
+        return Err((409, format!("job {id} is {}, not RUNNING", job.state.name())));
+    }
+    let link = job.link.clone().ok_or((409, format!("job {id} is starting; try again in a moment")))?;
+    let order = rill::net::cluster_link::Order::StopWithSavepoint { dir: dir.into(), drain };
+    let mut stream = link.lock().unwrap_or_else(|p| p.into_inner());
+    writeln!(stream, "{}", order.line()).map_err(|e| (500, format!("cannot reach the job's coordinator: {e}")))?;
+    let trigger = Secret::generate().map_err(|e| (500, e.to_string()))?.to_hex()[..32].to_owned();
+    job.stop_trigger = Some(trigger.clone());
+    Ok(trigger)
 }

@@ -37,6 +37,8 @@ pub fn router(api: Api) -> Router {
         .route("/jobs/{id}", get(job).patch(job_patch))
         .route("/jobs/{id}/plan", get(job_plan))
         .route("/jobs/{id}/exceptions", get(job_exceptions))
+        .route("/jobs/{id}/stop", post(job_stop))
+        .route("/jobs/{id}/savepoints/{trigger}", get(savepoint_status))
         .route("/taskmanagers", get(taskmanagers))
         .route("/jars", get(jars))
         .route("/jars/upload", post(upload))
@@ -325,5 +327,56 @@ async fn run(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>,
         Ok(Ok(job)) => Json(json!({ "jobid": job })).into_response(),
         Ok(Err(why)) => error(StatusCode::BAD_REQUEST, why),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// Flink's `POST /jobs/:id/stop` body.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StopBody {
+    target_directory: String,
+    drain: Option<bool>,
+}
+
+async fn job_stop(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(e) = authorize(&api, &headers) {
+        return e.into_response();
+    }
+    let body: StopBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body is not a stop request: {e}")),
+    };
+    let state = api.state.clone();
+    let stopped =
+        tokio::task::spawn_blocking(move || jobs::stop(&state, &id, &body.target_directory, body.drain.unwrap_or(false)))
+            .await
+            .unwrap_or_else(|e| Err((500, e.to_string())));
+    match stopped {
+        Ok(trigger) => (StatusCode::ACCEPTED, Json(json!({ "request-id": trigger }))).into_response(),
+        Err((code, message)) => error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), message),
+    }
+}
+
+async fn savepoint_status(State(api): State<Api>, Path((id, trigger)): Path<(String, String)>) -> Response {
+    let found = find(&api, &id, |j| {
+        if j.stop_trigger.as_deref() != Some(trigger.as_str()) {
+            return None;
+        }
+        Some(match (j.state.is_terminal(), &j.savepoint) {
+            (false, _) => json!({ "status": { "id": "IN_PROGRESS" } }),
+            (true, Some(path)) => json!({ "status": { "id": "COMPLETED" }, "operation": { "location": path } }),
+            (true, None) => json!({
+                "status": { "id": "COMPLETED" },
+                "operation": { "failure-cause": {
+                    "class": "SavepointFailed",
+                    "stack-trace": j.failure.clone().unwrap_or_else(|| format!("the job ended {} without a savepoint", j.state.name())),
+                } },
+            }),
+        })
+    });
+    match found {
+        Ok(Some(v)) => Json(v).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, format!("no savepoint request {trigger} for job {id}")),
+        Err(e) => e.into_response(),
     }
 }

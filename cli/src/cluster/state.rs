@@ -64,8 +64,12 @@ pub struct Job {
     pub pid: Option<u32>,
     /// Why it failed.
     pub failure: Option<String>,
-    /// The coordinator's link, to pass it news of its workers.
+    /// The coordinator's link, to pass it news of its workers and orders.
     pub link: Option<Arc<Mutex<TcpStream>>>,
+    /// The id of the stop with a savepoint asked for (`POST /jobs/:id/stop`), if any.
+    pub stop_trigger: Option<String>,
+    /// The savepoint the job stopped with.
+    pub savepoint: Option<String>,
 }
 
 /// A TaskManager that registered.

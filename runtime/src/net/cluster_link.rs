@@ -7,7 +7,8 @@
 //! The link is one line per message, after the coordinator proved the job's cluster secret
 //! ([`auth`]): `start I TOKEN...` (coordinator; the worker's arguments as `a:HEX` and its
 //! environment as `e:HEX=HEX`, hex so that no argument can break the line), `terminate` and
-//! `kill` (coordinator), and `exited I HOW` or `refused I WHY` (JobManager).
+//! `kill` (coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
+//! drain|keep DIR` (JobManager).
 
 use super::auth::{self, Secret, AUTH_TIMEOUT};
 use super::control::LineReader;
@@ -44,8 +45,9 @@ pub(crate) struct JobManagerLink {
 }
 
 impl JobManagerLink {
-    /// The link, if this process was started by a JobManager ([`CLUSTER_ENV`] is set).
-    pub(crate) fn from_env() -> Result<Option<JobManagerLink>, String> {
+    /// The link, if this process was started by a JobManager ([`CLUSTER_ENV`] is set); the
+    /// JobManager's orders for the job go to `orders`.
+    pub(crate) fn from_env(orders: impl Fn(Order) + Send + 'static) -> Result<Option<JobManagerLink>, String> {
         let Ok(addr) = std::env::var(CLUSTER_ENV) else { return Ok(None) };
         let hex = std::env::var(CLUSTER_SECRET_ENV)
             .map_err(|_| format!("{CLUSTER_ENV} is set but {CLUSTER_SECRET_ENV} is not: a JobManager sets both"))?;
@@ -62,6 +64,10 @@ impl JobManagerLink {
             .spawn(move || {
                 let mut lines = LineReader::new(&reader);
                 while let Ok(line) = lines.next_line() {
+                    if let Some(order) = Order::parse(&line) {
+                        orders(order);
+                        continue;
+                    }
                     let mut heard = news.0.lock().unwrap_or_else(|p| p.into_inner());
                     match parse_news(&line) {
                         Some(News::Exited(i, how)) => {
@@ -190,6 +196,41 @@ pub fn parse_start(line: &str) -> Option<WorkerCommand> {
     Some(WorkerCommand { index, args, env })
 }
 
+/// What the JobManager asks of a job's coordinator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Order {
+    /// Take a savepoint under the directory and stop (`rill stop`); with `drain`, event time
+    /// moves to its end first.
+    StopWithSavepoint {
+        /// Where the savepoint goes (as `savepoint-N` under it).
+        dir: std::path::PathBuf,
+        /// Whether event time moves to its end first.
+        drain: bool,
+    },
+}
+
+impl Order {
+    /// The line that carries this order.
+    pub fn line(&self) -> String {
+        match self {
+            Order::StopWithSavepoint { dir, drain } => {
+                format!("stop-with-savepoint {} {}", if *drain { "drain" } else { "keep" }, dir.display())
+            }
+        }
+    }
+
+    fn parse(line: &str) -> Option<Order> {
+        let rest = line.strip_prefix("stop-with-savepoint ")?;
+        let (how, dir) = rest.split_once(' ')?;
+        let drain = match how {
+            "drain" => true,
+            "keep" => false,
+            _ => return None,
+        };
+        (!dir.is_empty()).then(|| Order::StopWithSavepoint { dir: dir.into(), drain })
+    }
+}
+
 /// What the JobManager tells a coordinator about its workers.
 #[derive(Debug, PartialEq, Eq)]
 pub enum News {
@@ -265,5 +306,8 @@ mod tests {
         );
         assert_eq!(parse_news(&News::Refused(1, "no slots".into()).line()), Some(News::Refused(1, "no slots".into())));
         assert_eq!(parse_news("hello 1"), None);
+        let order = Order::StopWithSavepoint { dir: "/a b/c".into(), drain: true };
+        assert_eq!(Order::parse(&order.line()), Some(order));
+        assert_eq!(Order::parse("stop-with-savepoint maybe /x"), None);
     }
 }

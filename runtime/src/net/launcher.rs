@@ -15,6 +15,7 @@
 //! not stop within [`TERM_GRACE`] of a SIGTERM are killed.
 
 use super::auth::{self, Secret, AUTH_TIMEOUT, SECRET_ENV};
+use super::cluster_link::Order;
 use super::control::{read_line, LineReader};
 use super::process_checkpoints::{restore_id, Checkpointing, ProcessCheckpoints};
 use super::workers::{LocalWorkers, WorkerCommand, Workers};
@@ -123,6 +124,8 @@ enum Event {
     Checkpointed(u64),
     Declined(u64, String),
     Tick,
+    /// The JobManager's order (`rill stop`).
+    Order(Order),
 }
 
 fn coordinate(
@@ -135,7 +138,12 @@ fn coordinate(
     let control = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let addr = control.local_addr().map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
-    let mut children: Box<dyn Workers> = match super::cluster_link::JobManagerLink::from_env()? {
+    let (tx, rx) = mpsc::channel::<(usize, Event)>();
+    let orders = std::sync::Mutex::new(tx.clone());
+    let on_order = move |order: Order| {
+        let _ = orders.lock().unwrap_or_else(|p| p.into_inner()).send((ORDER, Event::Order(order)));
+    };
+    let mut children: Box<dyn Workers> = match super::cluster_link::JobManagerLink::from_env(on_order)? {
         Some(link) => Box::new(link),
         None => Box::new(LocalWorkers::new()?),
     };
@@ -158,7 +166,6 @@ fn coordinate(
     }
     let (streams, peers) = accept_workers(&control, &secret, processes, || children.check_alive())?;
     let peers: Vec<String> = peers.iter().map(SocketAddr::to_string).collect();
-    let (tx, rx) = mpsc::channel::<(usize, Event)>();
     let mut writers = Vec::with_capacity(processes);
     for (index, mut stream) in streams.into_iter().enumerate() {
         writeln!(stream, "peers {}", peers.join(" ")).map_err(|e| format!("cannot reach worker {index}: {e}"))?;
@@ -228,6 +235,17 @@ fn coordinate(
         };
         let next = match next {
             (index, Event::Outcome(o)) => (index, o),
+            (_, Event::Order(Order::StopWithSavepoint { dir, drain })) => {
+                match checkpoints {
+                    Some(_) if checkpointing.stopping.is_none() && terminated.is_none() => {
+                        eprintln!("job: stopping with a savepoint under {} (rill stop)", dir.display());
+                        checkpointing.stop_with_savepoint(&mut writers, processes, &dir, drain);
+                    }
+                    Some(_) => eprintln!("job: already stopping; the stop with a savepoint is not taken"),
+                    None => eprintln!("job: keeps no state to take a savepoint of; not stopped"),
+                }
+                continue;
+            }
             (_, Event::Tick) => {
                 if checkpoints.is_some()
                     && terminated.is_none()
@@ -378,6 +396,9 @@ const NO_RESULT: &str = "ended without a result";
 
 /// The "worker index" of a signal the coordinator received.
 const SIGNAL: usize = usize::MAX;
+
+/// The "worker index" of the JobManager's orders.
+const ORDER: usize = usize::MAX - 3;
 
 /// The "worker index" of the checkpoint timer.
 const TICK: usize = usize::MAX - 2;

@@ -74,6 +74,12 @@ const BENCH_BUILD: &str = "cargo build --release -p rill-examples --bin bench";
 const BENCH: &str = "./target/release/bench keyed-sum 100000000 1";
 const FLINK: &str = "examples/flink/run.sh keyed-sum 10000000 1";
 const WORD_COUNT_P2: &str = "./target/release/word_count -p 2";
+const CLUSTER: [&str; 4] = [
+    "./target/release/rill cluster start --taskmanagers 2 --slots 2",
+    "./target/release/rill run -p 4 ./target/release/word_count",
+    "./target/release/rill list -a",
+    "./target/release/rill cluster stop",
+];
 
 #[test]
 fn every_readme_command_is_run_by_a_test() {
@@ -94,6 +100,7 @@ fn every_readme_command_is_run_by_a_test() {
         WORD_COUNT_P2,
     ];
     run_here.extend(KAFKA);
+    run_here.extend(CLUSTER);
     let mut shown = readme_commands();
     shown.sort();
     shown.dedup();
@@ -330,4 +337,61 @@ fn the_benchmark_and_its_flink_twin_print_comparable_result_lines() {
     // Flink 2.3 on the same records (java 17; the first run installs apache-flink's jars).
     let flink = result_rate(&sh(FLINK), "flink", "keyed-sum", 10_000_000, 1);
     assert!(rill > 0.0 && flink > 0.0, "rill {rill}, flink {flink}");
+}
+
+/// Stops the README's cluster if the test ends before its `cluster stop`.
+struct StopCluster<'a>(&'a Path);
+
+impl Drop for StopCluster<'_> {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("target/release/rill"))
+            .args(["cluster", "stop"])
+            .env("RILL_HOME", self.0)
+            .output();
+    }
+}
+
+#[test]
+fn the_session_cluster_runs_the_word_count_and_stops() {
+    release_build();
+    // The README's four commands as written, in a cluster home of the test's own (the
+    // default one is the user's).
+    let home = tempfile::tempdir().unwrap();
+    let _stop = StopCluster(home.path());
+    let run = |command: &str| {
+        let out = Command::new("bash")
+            .args(["-c", command])
+            .current_dir(repo())
+            .env("RILL_HOME", home.path())
+            .output()
+            .unwrap();
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "`{command}` failed: {stdout}{stderr}");
+        stdout
+    };
+    let started = run(CLUSTER[0]);
+    assert_eq!(started.matches("Starting taskexecutor daemon").count(), 2, "{started}");
+    assert!(started.contains("REST API at http://127.0.0.1:8081"), "{started}");
+    let submitted = run(CLUSTER[1]);
+    let id = submitted.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).expect(&submitted);
+    assert!(submitted.contains(&format!("Job with JobID {id} has finished.")), "{submitted}");
+    let mut printed: Vec<String> = Vec::new();
+    for tm in ["taskmanager-1", "taskmanager-2"] {
+        let out = std::fs::read_to_string(home.path().join(format!("log/{tm}.out"))).unwrap_or_default();
+        printed.extend(out.lines().map(|l| l.split_once("> ").map_or(l, |(_, r)| r).to_owned()));
+    }
+    printed.sort();
+    let mut want: Vec<String> = ["(hello,1)", "(hello,2)", "(hello,3)", "(flink,1)", "(flink,2)", "(flink,3)"]
+        .into_iter()
+        .chain(["(flink,4)", "(flink,5)", "(is,1)", "(great,1)"])
+        .map(str::to_owned)
+        .collect();
+    want.sort();
+    assert_eq!(printed, want, "the quick start's counts, printed by the TaskManagers");
+    let listed = run(CLUSTER[2]);
+    assert!(listed.contains(&format!(": {id} : word_count (FINISHED)")), "{listed}");
+    let stopped = run(CLUSTER[3]);
+    assert_eq!(stopped.matches("Stopping ").count(), 3, "{stopped}");
+    assert!(run(CLUSTER[3]).starts_with("No cluster running"));
 }

@@ -347,10 +347,11 @@ async fn job_stop(State(api): State<Api>, headers: HeaderMap, Path(id): Path<Str
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body is not a stop request: {e}")),
     };
     let state = api.state.clone();
-    let stopped =
-        tokio::task::spawn_blocking(move || jobs::stop(&state, &id, &body.target_directory, body.drain.unwrap_or(false)))
-            .await
-            .unwrap_or_else(|e| Err((500, e.to_string())));
+    let stopped = tokio::task::spawn_blocking(move || {
+        jobs::stop(&state, &id, &body.target_directory, body.drain.unwrap_or(false))
+    })
+    .await
+    .unwrap_or_else(|e| Err((500, e.to_string())));
     match stopped {
         Ok(trigger) => (StatusCode::ACCEPTED, Json(json!({ "request-id": trigger }))).into_response(),
         Err((code, message)) => error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), message),

@@ -219,6 +219,28 @@ fn a_job_that_fails_is_failed_with_its_cause_and_a_job_too_wide_is_refused() {
     let err = text(&out.stderr);
     assert!(err.contains("failed: ") && err.contains("cannot connect to localhost"), "{err}");
 
+    // With checkpoints it restarts, again and again; a cancel between two attempts (while
+    // the restart strategy waits) cancels it.
+    let out = cluster.rill(&[
+        "run",
+        "-d",
+        "-D",
+        "execution.checkpointing.interval=1s",
+        env!("CARGO_BIN_EXE_socket_word_count"),
+        "--",
+        "--port",
+        &port.to_string(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let restarting = job_id(&text(&out.stdout));
+    let log = cluster.home.path().join(format!("log/job-{restarting}.log"));
+    wait_for("a restart", Duration::from_secs(30), || {
+        std::fs::read_to_string(&log).is_ok_and(|l| l.contains("restarting its processes in"))
+    });
+    let (rest, _) = cluster.addresses();
+    assert!(cluster.rill(&["cancel", &restarting]).status.success());
+    wait_for("the cancel", Duration::from_secs(10), || state_of(&rest, &restarting) == "CANCELED");
+
     let out = cluster.rill(&["run", "-p", "3", env!("CARGO_BIN_EXE_word_count")]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("not enough free slots: the job needs 3"), "{}", text(&out.stderr));

@@ -114,7 +114,10 @@ fn run_restarting(
             None => "the beginning (no checkpoint to restore)".to_owned(),
         };
         eprintln!("job '{}' failed: {why}; restarting its processes in {delay:?} from {from}", c.job);
-        std::thread::sleep(delay);
+        // A signal while it waits cancels the job (it is not left for the next attempt).
+        if let Some(why) = signals::wait_unless_signalled(delay) {
+            return Outcome::Cancelled(why.to_owned());
+        }
     }
 }
 
@@ -195,21 +198,7 @@ fn coordinate(
     // SIGTERM and Ctrl-C (SIGINT) come to the coordinator alone (the workers have a process
     // group of their own) and are passed on as SIGTERM: the workers cancel and report, and
     // the coordinator reports the job cancelled; with --savepoint-on-stop, a savepoint first.
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-            if let Ok(runtime) = runtime {
-                // Every signal (a second one cancels a stop with a savepoint).
-                loop {
-                    let why = runtime.block_on(crate::net::launcher::cancelled());
-                    if tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned())))).is_err() {
-                        return;
-                    }
-                }
-            }
-        })
-        .map_err(|e| format!("cannot watch for signals: {e}"))?;
+    signals::listen(tx)?;
 
     let mut cancelled = None;
     let mut terminated: Option<Instant> = None;
@@ -545,5 +534,73 @@ mod tests {
         assert_eq!(parse_outcome("cancelled SIGINT"), Outcome::Cancelled("SIGINT".into()));
         assert_eq!(parse_outcome("failed boom"), Outcome::Failed("boom".into()));
         assert_eq!(parse_outcome("failed-after gone"), Outcome::FailedAfter("gone".into()));
+    }
+}
+
+/// The coordinator's signals, watched by one thread for the whole life of the process: a
+/// signal goes to the attempt under way, or, between attempts (a restart's delay), is kept
+/// and cancels the job. (A watcher per attempt swallowed a signal that came between two.)
+mod signals {
+    use super::{Event, Outcome, SIGNAL};
+    use std::sync::{mpsc, Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    /// Where signals go: the attempt under way.
+    static LISTENER: Mutex<Option<mpsc::Sender<(usize, Event)>>> = Mutex::new(None);
+    /// A signal no attempt took.
+    static PENDING: Mutex<Option<&'static str>> = Mutex::new(None);
+
+    /// Sends this process's SIGTERM and SIGINT to `tx` from now on (a signal that came
+    /// before goes there at once).
+    pub(super) fn listen(tx: mpsc::Sender<(usize, Event)>) -> Result<(), String> {
+        static WATCHER: OnceLock<Result<(), String>> = OnceLock::new();
+        WATCHER
+            .get_or_init(|| {
+                std::thread::Builder::new()
+                    .name("signals".into())
+                    .spawn(|| {
+                        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                            return;
+                        };
+                        // Every signal (a second one cancels a stop with a savepoint).
+                        loop {
+                            let why = runtime.block_on(super::cancelled());
+                            deliver(why);
+                        }
+                    })
+                    .map(|_| ())
+                    .map_err(|e| format!("cannot watch for signals: {e}"))
+            })
+            .clone()?;
+        if let Some(why) = PENDING.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned()))));
+        }
+        *LISTENER.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        Ok(())
+    }
+
+    fn deliver(why: &'static str) {
+        let listener = LISTENER.lock().unwrap_or_else(|p| p.into_inner());
+        let taken = listener
+            .as_ref()
+            .is_some_and(|tx| tx.send((SIGNAL, Event::Outcome(Outcome::Cancelled(why.to_owned())))).is_ok());
+        if !taken {
+            *PENDING.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
+        }
+    }
+
+    /// Waits `delay`, unless a signal comes first: then which one.
+    pub(super) fn wait_unless_signalled(delay: Duration) -> Option<&'static str> {
+        let until = Instant::now() + delay;
+        loop {
+            if let Some(why) = PENDING.lock().unwrap_or_else(|p| p.into_inner()).take() {
+                return Some(why);
+            }
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            std::thread::sleep(left.min(Duration::from_millis(20)));
+        }
     }
 }

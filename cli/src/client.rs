@@ -77,6 +77,28 @@ impl Client {
         self.call(reqwest::Method::GET, path, None)
     }
 
+    /// `GET path` as text.
+    pub fn get_text(&self, path: &str) -> Result<String, String> {
+        let url = format!("{}{path}", self.base);
+        self.runtime.block_on(async {
+            let response = self.http.get(&url).send().await.map_err(|e| {
+                format!(
+                    "cannot reach the JobManager at {}: {e} (is the cluster running? rill cluster start)",
+                    self.base
+                )
+            })?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| e.to_string())?;
+            if status.is_success() {
+                return Ok(text);
+            }
+            let errors: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let errors: Vec<&str> =
+                errors["errors"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            Err(format!("the JobManager answered {status}: {}", errors.join("; ")))
+        })
+    }
+
     /// Uploads the job binary; its id (sha256).
     pub fn upload(&self, binary: &Path) -> Result<String, String> {
         let bytes = std::fs::read(binary).map_err(|e| format!("cannot read {}: {e}", binary.display()))?;

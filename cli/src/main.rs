@@ -72,6 +72,24 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Show what a job printed (its `print` output, from every TaskManager), or its log.
+    Logs {
+        /// The job's id.
+        job_id: String,
+        /// The job's messages (its coordinator's and its workers') instead.
+        #[arg(long)]
+        log: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+    /// Show the plan a job binary embeds, as JSON (Flink's `flink info`).
+    Info {
+        /// The job binary.
+        job_binary: PathBuf,
+        /// The job's default parallelism.
+        #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+        parallelism: Option<u32>,
+    },
     /// Cancel a running job.
     Cancel {
         /// The job's id (32 hex digits, as `rill run` and `rill list` print it).
@@ -242,6 +260,12 @@ fn main() -> ExitCode {
             println!("Savepoint completed. Path: {path}");
             Ok(())
         }),
+        Command::Logs { job_id, log, target } => home()
+            .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
+            .and_then(|c| c.get_text(&format!("/jobs/{job_id}/{}", if log { "log" } else { "stdout" })))
+            .map(|text| print!("{text}")),
+        Command::Info { job_binary, parallelism } => rill_cli::plan_of(&job_binary, parallelism.map(|p| p as usize))
+            .map(|plan| print!("{}", rill_cli::plan::render(&plan, Format::Json))),
         Command::Cancel { job_id, target } => home()
             .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
             .and_then(|c| c.cancel(&job_id))

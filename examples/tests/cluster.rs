@@ -173,6 +173,17 @@ fn jobs_run_on_the_cluster_and_the_cluster_stops_without_leaving_a_process() {
     }
     assert_eq!(final_counts(&printed), final_counts(&text(&alone.stdout)));
     assert!(!final_counts(&printed).is_empty());
+    // `rill logs` shows the job's print output, whichever TaskManager printed it.
+    let logs = cluster.rill(&["logs", &finished]);
+    assert!(logs.status.success(), "{}", text(&logs.stderr));
+    let sorted = |t: &str| {
+        let mut lines: Vec<String> = t.lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(sorted(&text(&logs.stdout)), sorted(&printed));
+    let info = text(&cluster.rill(&["info", "-p", "4", word_count]).stdout);
+    assert!(info.contains("\"job\": \"word_count\"") && info.contains("\"parallelism\": 4"), "{info}");
 
     // The socket word count, detached, reading from a server of the test's own.
     let server = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -73,7 +73,12 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
         }
     }
     let log_path = state_now.home.logs().join(format!("job-{id}.log"));
-    let log = std::fs::File::create(&log_path).map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
+    // Appended to: the job's workers append their messages to it too.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| format!("cannot create {}: {e}", log_path.display()))?;
     let mut command = Command::new(&binary);
     command.args(["--processes", &placement.len().to_string(), "-p", &p.to_string()]);
     if let Some(savepoint) = &request.savepoint {

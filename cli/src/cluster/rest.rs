@@ -38,6 +38,8 @@ pub fn router(api: Api) -> Router {
         .route("/jobs/{id}/plan", get(job_plan))
         .route("/jobs/{id}/exceptions", get(job_exceptions))
         .route("/jobs/{id}/stop", post(job_stop))
+        .route("/jobs/{id}/stdout", get(job_stdout))
+        .route("/jobs/{id}/log", get(job_log))
         .route("/jobs/{id}/savepoints/{trigger}", get(savepoint_status))
         .route("/taskmanagers", get(taskmanagers))
         .route("/jars", get(jars))
@@ -380,4 +382,37 @@ async fn savepoint_status(State(api): State<Api>, Path((id, trigger)): Path<(Str
         Ok(None) => error(StatusCode::NOT_FOUND, format!("no savepoint request {trigger} for job {id}")),
         Err(e) => e.into_response(),
     }
+}
+
+/// The most of a job's output file the REST API returns: its end.
+const MAX_LOG: u64 = 8 * 1024 * 1024;
+
+/// The end of the job's file `job-<id>.<ext>` in the cluster's log directory.
+fn job_file(api: &Api, id: &str, ext: &str) -> Response {
+    if let Err(e) = find(&api, id, |_| ()) {
+        return e.into_response();
+    }
+    let path = lock(&api.state).home.logs().join(format!("job-{id}.{ext}"));
+    let text = match std::fs::File::open(&path) {
+        Ok(mut file) => {
+            use std::io::{Read, Seek, SeekFrom};
+            let len = file.metadata().map_or(0, |m| m.len());
+            let _ = file.seek(SeekFrom::Start(len.saturating_sub(MAX_LOG)));
+            let mut bytes = Vec::new();
+            let _ = file.take(MAX_LOG).read_to_end(&mut bytes);
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+        Err(_) => String::new(),
+    };
+    ([("content-type", "text/plain; charset=utf-8")], text).into_response()
+}
+
+/// What the job printed (`print`), from all its TaskManagers.
+async fn job_stdout(State(api): State<Api>, Path(id): Path<String>) -> Response {
+    job_file(&api, &id, "out")
+}
+
+/// The job's messages: its coordinator's and its workers'.
+async fn job_log(State(api): State<Api>, Path(id): Path<String>) -> Response {
+    job_file(&api, &id, "log")
 }

@@ -143,15 +143,31 @@ fn deploy(
     running: &Running,
 ) -> Result<(), String> {
     let command = parse_start(start).ok_or_else(|| format!("a deploy with a bad start line '{start}'"))?;
-    let stdout = std::fs::OpenOptions::new().create(true).append(true).open(out).map_err(|e| e.to_string())?;
-    let stderr = stdout.try_clone().map_err(|e| e.to_string())?;
+    let append = |path: &std::path::Path| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))
+    };
+    let logs = out.parent().unwrap_or(dir);
+    // The job's print output goes to this TaskManager's .out (Flink's) and to the job's own
+    // .out (`rill logs`); its messages to this TaskManager's log and the job's log.
+    let stdout_to = [append(out)?, append(&logs.join(format!("job-{job}.out")))?];
+    let stderr_to = [append(&logs.join(format!("job-{job}.log")))?];
     let mut c = Command::new(dir.join(sha));
     c.args(&command.args).envs(command.env.iter().map(|(k, v)| (k, v)));
     c.env(rill::net::worker::EXIT_WITH_PARENT_ENV, "1");
-    c.current_dir(dir).stdin(Stdio::null()).stdout(stdout).stderr(stderr);
+    c.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let index = command.index;
-    let child = c.spawn().map_err(|e| format!("cannot start worker {index}: {e}"))?;
+    let mut child = c.spawn().map_err(|e| format!("cannot start worker {index}: {e}"))?;
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || tee(stdout, stdout_to, None));
+    }
+    if let Some(stderr) = child.stderr.take() {
+        std::thread::spawn(move || tee(stderr, stderr_to, Some(std::io::stderr())));
+    }
     let pid = child.id();
     running.lock().unwrap_or_else(|p| p.into_inner()).entry(job.to_owned()).or_default().push((index, child));
     let (writer, running, job) = (writer.clone(), running.clone(), job.to_owned());
@@ -174,6 +190,22 @@ fn deploy(
         }
     });
     Ok(())
+}
+
+/// Copies a worker's output, line by line, to every file of `to` (and `also`).
+fn tee<const N: usize>(from: impl Read, mut to: [std::fs::File; N], mut also: Option<std::io::Stderr>) {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(from);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+        for file in &mut to {
+            let _ = file.write_all(&line);
+        }
+        if let Some(err) = also.as_mut() {
+            let _ = err.write_all(&line);
+        }
+        line.clear();
+    }
 }
 
 fn kill_all(running: &Running) {

@@ -389,7 +389,7 @@ const MAX_LOG: u64 = 8 * 1024 * 1024;
 
 /// The end of the job's file `job-<id>.<ext>` in the cluster's log directory.
 fn job_file(api: &Api, id: &str, ext: &str) -> Response {
-    if let Err(e) = find(&api, id, |_| ()) {
+    if let Err(e) = find(api, id, |_| ()) {
         return e.into_response();
     }
     let path = lock(&api.state).home.logs().join(format!("job-{id}.{ext}"));

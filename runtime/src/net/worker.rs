@@ -27,7 +27,9 @@ fn exit_with_parent(index: usize) -> Result<(), String> {
         .spawn(move || loop {
             std::thread::sleep(Duration::from_millis(50));
             if std::os::unix::process::parent_id() != parent {
-                eprintln!("worker {index}: its TaskManager (pid {parent}) is gone; stopping");
+                // Its stderr may have gone with the TaskManager: a failed write must not
+                // stop the exit (eprintln! would panic this thread instead).
+                let _ = writeln!(std::io::stderr(), "worker {index}: its TaskManager (pid {parent}) is gone; stopping");
                 std::process::exit(1);
             }
         })

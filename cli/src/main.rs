@@ -181,6 +181,10 @@ struct RunArgs {
     /// Start from this savepoint (or retained checkpoint).
     #[arg(short = 's', long = "fromSavepoint")]
     savepoint: Option<String>,
+    /// Where the job runs: remote (the session cluster) or per-job (a JobManager and a
+    /// TaskManager of its own, started for it and stopped when it ends).
+    #[arg(short = 't', long = "target", default_value = "remote", value_parser = ["remote", "per-job"])]
+    deployment: String,
     /// With -s: leave behind state of operators the job no longer has.
     #[arg(short = 'n', long = "allowNonRestoredState")]
     allow_non_restored_state: bool,
@@ -225,6 +229,26 @@ fn main() -> ExitCode {
         }
         Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name }) => {
             home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name))
+        }
+        Command::Run(run) if run.deployment == "per-job" => {
+            if run.detached || run.target.jobmanager.is_some() {
+                return usage_error("-t per-job runs attached, on a cluster of its own: without -d and -m");
+            }
+            let slots = run.parallelism.unwrap_or(1) as usize;
+            let run = client::Run {
+                binary: run.job_binary,
+                parallelism: run.parallelism.map(|p| p as usize),
+                detached: false,
+                savepoint: run.savepoint,
+                allow_non_restored_state: run.allow_non_restored_state,
+                config: run.config,
+                args: run.args,
+            };
+            match home().and_then(|home| lifecycle::per_job(&home, slots, &run)) {
+                Ok(0) => Ok(()),
+                Ok(code) => return ExitCode::from(code as u8),
+                Err(e) => Err(e),
+            }
         }
         Command::Run(run) => {
             let target = run.target.jobmanager.clone();
@@ -278,6 +302,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
 }
 
 fn home() -> Result<Home, String> {

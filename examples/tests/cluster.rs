@@ -543,3 +543,31 @@ fn stop_with_a_savepoint_then_run_from_it_at_another_parallelism_continues_the_c
     assert_eq!(again.status.code(), Some(1));
     assert!(text(&again.stderr).contains("is FINISHED, not RUNNING"), "{}", text(&again.stderr));
 }
+
+#[test]
+fn per_job_mode_starts_a_cluster_for_the_job_and_takes_it_down_with_it() {
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(rill_bin())
+        .args(["run", "-t", "per-job", "-p", "2", env!("CARGO_BIN_EXE_word_count")])
+        .env("RILL_HOME", home.path())
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let id = job_id(&stdout);
+    assert!(stdout.contains(&format!("Job with JobID {id} has finished.")), "{stdout}");
+    // Its cluster is gone, its logs stay, with the job's output.
+    let own: Vec<PathBuf> =
+        std::fs::read_dir(home.path().join("per-job")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    let printed = std::fs::read_to_string(own[0].join(format!("log/job-{id}.out"))).unwrap();
+    let alone = Command::new(env!("CARGO_BIN_EXE_word_count")).args(["-p", "2"]).output().unwrap();
+    assert_eq!(final_counts(&printed), final_counts(&text(&alone.stdout)));
+    assert!(!own[0].join("jars").exists(), "the job's binary is not kept");
+    let cluster = Cluster { home };
+    wait_for("the job's cluster to stop", Duration::from_secs(10), || cluster.processes().is_empty());
+
+    let out = cluster.rill(&["run", "-t", "per-job", "-d", env!("CARGO_BIN_EXE_word_count")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("-t per-job runs attached"), "{}", text(&out.stderr));
+}

@@ -117,6 +117,28 @@ pub fn stop(home: &Home) -> Result<String, String> {
     Ok(out)
 }
 
+/// `rill run -t per-job`: a JobManager and one TaskManager with the job's slots, in a home of
+/// their own under `per-job/` of the cluster home, for this job alone; stopped when it ends
+/// (its logs stay). The job's exit code, as `rill run`'s.
+pub fn per_job(home: &Home, slots: usize, run: &crate::client::Run) -> Result<i32, String> {
+    let id = rill::net::auth::Secret::generate().map_err(|e| e.to_string())?.to_hex()[..16].to_owned();
+    let own = Home::at(home.dir().join("per-job").join(id));
+    let options = StartOptions { taskmanagers: 1, slots, rest: "127.0.0.1:0".into(), rpc: "127.0.0.1:0".into() };
+    let started = start(&own, &options);
+    let result = started.and_then(|_| {
+        let (rest, _) = own.addresses().ok_or("the job's JobManager gave no address")?;
+        crate::client::run(&crate::client::Client::new(&own, Some(&rest))?, run)
+    });
+    let _ = stop(&own);
+    // The binaries go; the logs stay for a look afterwards.
+    let _ = std::fs::remove_dir_all(own.jars());
+    let _ = std::fs::remove_dir_all(own.dir().join("taskmanagers"));
+    if result.is_err() {
+        eprintln!("the job's cluster logs are in {}", own.logs().display());
+    }
+    result
+}
+
 /// Starts `rill ARGS` in the background, its output in `log/NAME.log`, its pid in
 /// `pid/NAME.pid`.
 fn spawn(home: &Home, exe: &Path, args: &[&str], name: &str) -> Result<u32, String> {

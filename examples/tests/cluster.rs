@@ -78,7 +78,7 @@ impl Cluster {
             let ours = exe.starts_with(&home)
                 || environ
                     .split(|b| *b == 0)
-                    .any(|v| v == format!("RILL_HOME={}", self.home.path().display()).as_bytes());
+                    .any(|v| v.starts_with(format!("RILL_HOME={}", self.home.path().display()).as_bytes()));
             let zombie = std::fs::read_to_string(entry.path().join("stat"))
                 .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| r.trim_start().starts_with('Z')));
             if ours && !zombie {

@@ -127,6 +127,19 @@ impl Client {
 pub fn stop(client: &Client, id: &str, dir: &str, drain: bool) -> Result<String, String> {
     let body = json!({ "targetDirectory": dir, "drain": drain });
     let answer = client.call(reqwest::Method::POST, &format!("/jobs/{id}/stop"), Some(body.to_string().into()))?;
+    wait_for_savepoint(client, id, &answer)
+}
+
+/// `rill savepoint`: a savepoint of job `id` under `dir` while it runs; its path.
+pub fn savepoint(client: &Client, id: &str, dir: &str) -> Result<String, String> {
+    let body = json!({ "target-directory": dir, "cancel-job": false });
+    let answer =
+        client.call(reqwest::Method::POST, &format!("/jobs/{id}/savepoints"), Some(body.to_string().into()))?;
+    wait_for_savepoint(client, id, &answer)
+}
+
+/// Follows a savepoint request to its end; the savepoint's path.
+fn wait_for_savepoint(client: &Client, id: &str, answer: &Value) -> Result<String, String> {
     let trigger = answer["request-id"].as_str().ok_or("the stop's answer has no request id")?.to_owned();
     let deadline = std::time::Instant::now() + Duration::from_secs(600);
     loop {

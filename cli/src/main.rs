@@ -31,9 +31,19 @@ enum Command {
         #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
         parallelism: Option<u32>,
     },
-    /// Savepoints and checkpoints.
-    #[command(subcommand)]
-    Savepoint(SavepointCommand),
+    /// Take a savepoint of a running job (`rill savepoint JOB_ID [DIR]`), or inspect one
+    /// (`rill savepoint inspect PATH`).
+    #[command(args_conflicts_with_subcommands = true)]
+    Savepoint {
+        #[command(subcommand)]
+        command: Option<SavepointCommand>,
+        /// The running job's id.
+        job_id: Option<String>,
+        /// Where the savepoint goes (default: savepoints/ in the cluster home).
+        dir: Option<PathBuf>,
+        #[command(flatten)]
+        target: Target,
+    },
     /// Start or stop a session cluster on this machine (its home: $RILL_HOME).
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -217,9 +227,20 @@ fn main() -> ExitCode {
             rill_cli::plan_of(&job_binary, parallelism.map(|p| p as usize))
                 .map(|plan| print!("{}", rill_cli::plan::render(&plan, format)))
         }
-        Command::Savepoint(SavepointCommand::Inspect { path }) => {
+        Command::Savepoint { command: Some(SavepointCommand::Inspect { path }), .. } => {
             rill::checkpoint::inspect::describe(&path).map(|text| print!("{text}"))
         }
+        Command::Savepoint { command: None, job_id: None, .. } => {
+            return usage_error("rill savepoint takes a job id (and a directory), or: rill savepoint inspect PATH")
+        }
+        Command::Savepoint { command: None, job_id: Some(job_id), dir, target } => home().and_then(|home| {
+            let dir = absolute(dir.unwrap_or_else(|| home.dir().join("savepoints")))?;
+            println!("Triggering savepoint for job {job_id}.");
+            let client = Client::new(&home, target.jobmanager.as_deref())?;
+            let path = client::savepoint(&client, &job_id, &dir.to_string_lossy())?;
+            println!("Savepoint completed. Path: {path}");
+            Ok(())
+        }),
         Command::Cluster(command) => cluster(command),
         Command::Jobmanager(ForegroundJobManager::StartForeground { rest_address, rpc_address, insecure_bind }) => {
             home().and_then(|home| {
@@ -272,12 +293,7 @@ fn main() -> ExitCode {
             .and_then(|c| client::list(&c, ListWhich { running, scheduled, all }))
             .map(|text| print!("{text}")),
         Command::Stop { job_id, savepoint_path, drain, target } => home().and_then(|home| {
-            let dir = savepoint_path.unwrap_or_else(|| home.dir().join("savepoints"));
-            let dir = if dir.to_string_lossy().starts_with("s3://") || dir.is_absolute() {
-                dir
-            } else {
-                std::env::current_dir().map_err(|e| e.to_string())?.join(dir)
-            };
+            let dir = absolute(savepoint_path.unwrap_or_else(|| home.dir().join("savepoints")))?;
             println!("Suspending job {job_id}.");
             let client = Client::new(&home, target.jobmanager.as_deref())?;
             let path = client::stop(&client, &job_id, &dir.to_string_lossy(), drain)?;
@@ -302,6 +318,14 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// A directory as the JobManager needs it: absolute, or in S3.
+fn absolute(dir: PathBuf) -> Result<PathBuf, String> {
+    if dir.to_string_lossy().starts_with("s3://") || dir.is_absolute() {
+        return Ok(dir);
+    }
+    Ok(std::env::current_dir().map_err(|e| e.to_string())?.join(dir))
 }
 
 fn usage_error(message: &str) -> ExitCode {

@@ -519,7 +519,16 @@ fn stop_with_a_savepoint_then_run_from_it_at_another_parallelism_continues_the_c
         job_id(&text(&run.stdout))
     };
     let first = run(&["-p", "2"]);
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(400));
+    // A savepoint while it runs: the job goes on; the savepoint reads as one.
+    let taken = cluster.rill(&["savepoint", &first, savepoints.to_str().unwrap()]);
+    let said = text(&taken.stdout);
+    assert!(taken.status.success(), "{said}{}", text(&taken.stderr));
+    let kept = said.lines().find_map(|l| l.strip_prefix("Savepoint completed. Path: ")).expect(&said).to_owned();
+    assert_eq!(state_of(&rest, &first), "RUNNING");
+    let inspected = cluster.rill(&["savepoint", "inspect", &kept]);
+    assert!(text(&inspected.stdout).contains("of job 'checkpointed_count'"), "{}", text(&inspected.stdout));
+    std::thread::sleep(Duration::from_millis(300));
     let stop = cluster.rill(&["stop", &first, "--savepoint-path", savepoints.to_str().unwrap()]);
     let said = text(&stop.stdout);
     assert!(stop.status.success(), "{said}{}", text(&stop.stderr));

@@ -115,6 +115,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             link: None,
             stop_trigger: None,
             savepoint: None,
+            savepoints: Vec::new(),
         },
     );
     drop(state_now);
@@ -208,6 +209,15 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
         match line.as_str() {
             "terminate" => each_taskmanager(state, &placement, ToTaskManager::Cancel(job.to_owned())),
             "kill" => each_taskmanager(state, &placement, ToTaskManager::Kill(job.to_owned())),
+            _ if line.starts_with("savepoint-taken ") || line.starts_with("savepoint-failed ") => {
+                let (kind, what) = line.split_once(' ').unwrap_or((&line, ""));
+                let result = if kind == "savepoint-taken" { Ok(what.to_owned()) } else { Err(what.to_owned()) };
+                if let Some(j) = lock(state).jobs.get_mut(job) {
+                    if let Some((_, slot)) = j.savepoints.iter_mut().find(|(_, r)| r.is_none()) {
+                        *slot = Some(result);
+                    }
+                }
+            }
             _ => match parse_start(&line) {
                 Some(command) => {
                     let Some(tm) = placement.get(command.index).copied() else {
@@ -317,9 +327,9 @@ pub fn cancel(state: &Shared, id: &str) -> Result<(), (u16, String)> {
     Ok(())
 }
 
-/// Stops job `id` with a savepoint under `dir` (`rill stop`); the id of the request, to ask
-/// for its result.
-pub fn stop(state: &Shared, id: &str, dir: &str, drain: bool) -> Result<String, (u16, String)> {
+/// Asks job `id` for a savepoint under `dir`, and with `stop` to stop after it (`rill stop`,
+/// `rill savepoint`); the id of the request, to ask for its result.
+pub fn savepoint(state: &Shared, id: &str, dir: &str, stop: bool, drain: bool) -> Result<String, (u16, String)> {
     let id = is_job_id(id).ok_or((400, format!("'{id}' is not a job id (32 hex digits)")))?;
     if !(dir.starts_with('/') || dir.starts_with("s3://")) {
         return Err((400, format!("the savepoint directory '{dir}' must be an absolute path or s3://bucket/prefix")));
@@ -337,10 +347,16 @@ pub fn stop(state: &Shared, id: &str, dir: &str, drain: bool) -> Result<String, 
         return Err((409, format!("job {id} is {}, not RUNNING", job.state.name())));
     }
     let link = job.link.clone().ok_or((409, format!("job {id} is starting; try again in a moment")))?;
-    let order = rill::net::cluster_link::Order::StopWithSavepoint { dir: dir.into(), drain };
+    let order = match stop {
+        true => rill::net::cluster_link::Order::StopWithSavepoint { dir: dir.into(), drain },
+        false => rill::net::cluster_link::Order::Savepoint { dir: dir.into() },
+    };
     let mut stream = link.lock().unwrap_or_else(|p| p.into_inner());
     writeln!(stream, "{}", order.line()).map_err(|e| (500, format!("cannot reach the job's coordinator: {e}")))?;
     let trigger = Secret::generate().map_err(|e| (500, e.to_string()))?.to_hex()[..32].to_owned();
-    job.stop_trigger = Some(trigger.clone());
+    match stop {
+        true => job.stop_trigger = Some(trigger.clone()),
+        false => job.savepoints.push((trigger.clone(), None)),
+    }
     Ok(trigger)
 }

@@ -40,6 +40,7 @@ pub fn router(api: Api) -> Router {
         .route("/jobs/{id}/stop", post(job_stop))
         .route("/jobs/{id}/stdout", get(job_stdout))
         .route("/jobs/{id}/log", get(job_log))
+        .route("/jobs/{id}/savepoints", post(job_savepoint))
         .route("/jobs/{id}/savepoints/{trigger}", get(savepoint_status))
         .route("/taskmanagers", get(taskmanagers))
         .route("/jars", get(jars))
@@ -350,7 +351,7 @@ async fn job_stop(State(api): State<Api>, headers: HeaderMap, Path(id): Path<Str
     };
     let state = api.state.clone();
     let stopped = tokio::task::spawn_blocking(move || {
-        jobs::stop(&state, &id, &body.target_directory, body.drain.unwrap_or(false))
+        jobs::savepoint(&state, &id, &body.target_directory, true, body.drain.unwrap_or(false))
     })
     .await
     .unwrap_or_else(|e| Err((500, e.to_string())));
@@ -362,6 +363,16 @@ async fn job_stop(State(api): State<Api>, headers: HeaderMap, Path(id): Path<Str
 
 async fn savepoint_status(State(api): State<Api>, Path((id, trigger)): Path<(String, String)>) -> Response {
     let found = find(&api, &id, |j| {
+        if let Some((_, result)) = j.savepoints.iter().find(|(t, _)| *t == trigger) {
+            return Some(match result {
+                None => json!({ "status": { "id": "IN_PROGRESS" } }),
+                Some(Ok(path)) => json!({ "status": { "id": "COMPLETED" }, "operation": { "location": path } }),
+                Some(Err(why)) => json!({
+                    "status": { "id": "COMPLETED" },
+                    "operation": { "failure-cause": { "class": "SavepointFailed", "stack-trace": why } },
+                }),
+            });
+        }
         if j.stop_trigger.as_deref() != Some(trigger.as_str()) {
             return None;
         }
@@ -415,4 +426,31 @@ async fn job_stdout(State(api): State<Api>, Path(id): Path<String>) -> Response 
 /// The job's messages: its coordinator's and its workers'.
 async fn job_log(State(api): State<Api>, Path(id): Path<String>) -> Response {
     job_file(&api, &id, "log")
+}
+
+/// Flink's `POST /jobs/:id/savepoints` body.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct SavepointBody {
+    target_directory: String,
+    cancel_job: Option<bool>,
+}
+
+async fn job_savepoint(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(e) = authorize(&api, &headers) {
+        return e.into_response();
+    }
+    let body: SavepointBody = match serde_json::from_slice(&body) {
+        Ok(b) => b,
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body is not a savepoint request: {e}")),
+    };
+    let state = api.state.clone();
+    let stop = body.cancel_job.unwrap_or(false);
+    let taken = tokio::task::spawn_blocking(move || jobs::savepoint(&state, &id, &body.target_directory, stop, false))
+        .await
+        .unwrap_or_else(|e| Err((500, e.to_string())));
+    match taken {
+        Ok(trigger) => (StatusCode::ACCEPTED, Json(json!({ "request-id": trigger }))).into_response(),
+        Err((code, message)) => error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), message),
+    }
 }

@@ -70,6 +70,9 @@ pub struct Job {
     pub stop_trigger: Option<String>,
     /// The savepoint the job stopped with.
     pub savepoint: Option<String>,
+    /// Savepoints asked for while it runs (`rill savepoint`), in order: their request ids
+    /// and, once taken, their paths or why not.
+    pub savepoints: Vec<(String, Option<Result<String, String>>)>,
 }
 
 /// A TaskManager that registered.

@@ -152,6 +152,14 @@ impl Workers for JobManagerLink {
     fn wait(&mut self) {
         self.wait_for(EXIT_WAIT, Self::all_exited);
     }
+
+    fn savepoint_taken(&mut self, outcome: Result<&std::path::Path, &str>) {
+        let line = match outcome {
+            Ok(path) => format!("savepoint-taken {}", path.display()),
+            Err(why) => format!("savepoint-failed {}", why.replace('\n', " ")),
+        };
+        let _ = self.send(&line);
+    }
 }
 
 impl Drop for JobManagerLink {
@@ -207,6 +215,11 @@ pub enum Order {
         /// Whether event time moves to its end first.
         drain: bool,
     },
+    /// Take a savepoint under the directory and go on (`rill savepoint`).
+    Savepoint {
+        /// Where the savepoint goes (as `savepoint-N` under it).
+        dir: std::path::PathBuf,
+    },
 }
 
 impl Order {
@@ -216,10 +229,14 @@ impl Order {
             Order::StopWithSavepoint { dir, drain } => {
                 format!("stop-with-savepoint {} {}", if *drain { "drain" } else { "keep" }, dir.display())
             }
+            Order::Savepoint { dir } => format!("savepoint {}", dir.display()),
         }
     }
 
     fn parse(line: &str) -> Option<Order> {
+        if let Some(dir) = line.strip_prefix("savepoint ").filter(|d| !d.is_empty()) {
+            return Some(Order::Savepoint { dir: dir.into() });
+        }
         let rest = line.strip_prefix("stop-with-savepoint ")?;
         let (how, dir) = rest.split_once(' ')?;
         let drain = match how {
@@ -309,5 +326,7 @@ mod tests {
         let order = Order::StopWithSavepoint { dir: "/a b/c".into(), drain: true };
         assert_eq!(Order::parse(&order.line()), Some(order));
         assert_eq!(Order::parse("stop-with-savepoint maybe /x"), None);
+        let order = Order::Savepoint { dir: "s3://b/p".into() };
+        assert_eq!(Order::parse(&order.line()), Some(order));
     }
 }

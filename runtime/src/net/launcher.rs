@@ -194,7 +194,8 @@ fn coordinate(
             })
             .map_err(|e| format!("cannot start the checkpoint timer: {e}"))?;
     }
-    let mut checkpointing = Checkpointing { next: restore_id(restore) + 1, pending: None, stopping: None };
+    let mut checkpointing =
+        Checkpointing { next: restore_id(restore) + 1, pending: None, stopping: None, savepoint_to: None };
     // SIGTERM and Ctrl-C (SIGINT) come to the coordinator alone (the workers have a process
     // group of their own) and are passed on as SIGTERM: the workers cancel and report, and
     // the coordinator reports the job cancelled; with --savepoint-on-stop, a savepoint first.
@@ -247,7 +248,19 @@ fn coordinate(
             }
             (index, Event::Checkpointed(id)) => {
                 if let Some(c) = checkpoints {
-                    checkpointing.checkpointed(c, &mut writers, processes, index, id);
+                    if let Some(taken) = checkpointing.checkpointed(c, &mut writers, processes, index, id) {
+                        children.savepoint_taken(taken.as_deref().map_err(String::as_str));
+                    }
+                }
+                continue;
+            }
+            (_, Event::Order(Order::Savepoint { dir })) => {
+                match checkpoints {
+                    Some(_) if checkpointing.stopping.is_none() && terminated.is_none() => {
+                        eprintln!("job: taking a savepoint under {} (rill savepoint)", dir.display());
+                        checkpointing.savepoint(&mut writers, processes, dir);
+                    }
+                    _ => children.savepoint_taken(Err("the job is stopping, or keeps no state")),
                 }
                 continue;
             }

@@ -41,6 +41,9 @@ pub(crate) struct Checkpointing {
     pub(crate) pending: Option<(u64, Vec<bool>, Instant)>,
     /// The savepoint that stops the job: its number, directory, and the workers done.
     pub(crate) stopping: Option<(u64, std::path::PathBuf, Vec<bool>)>,
+    /// A savepoint asked for while the job goes on: the next checkpoint to complete is
+    /// copied under this directory.
+    pub(crate) savepoint_to: Option<std::path::PathBuf>,
 }
 
 impl Checkpointing {
@@ -72,8 +75,15 @@ impl Checkpointing {
         self.stopping = Some((id, path, vec![false; processes]));
     }
 
+    /// A savepoint that does not stop the job: the next checkpoint, triggered now unless one
+    /// is under way, copied under `dir` when it completes ([`Self::checkpointed`]).
+    pub(crate) fn savepoint(&mut self, writers: &mut [TcpStream], processes: usize, dir: std::path::PathBuf) {
+        self.savepoint_to = Some(dir);
+        self.trigger(writers, processes);
+    }
+
     /// Worker `index` wrote its share of `id`: once all have, `_metadata` makes it complete
-    /// and the workers hear so.
+    /// and the workers hear so. Returns the savepoint taken with it, if one was asked for.
     pub(crate) fn checkpointed(
         &mut self,
         c: &ProcessCheckpoints,
@@ -81,7 +91,7 @@ impl Checkpointing {
         processes: usize,
         index: usize,
         id: u64,
-    ) {
+    ) -> Option<Result<std::path::PathBuf, String>> {
         if let Some((stop, path, done)) = self.stopping.as_mut().filter(|(stop, ..)| *stop == id) {
             if let Some(d) = done.get_mut(index) {
                 *d = true;
@@ -92,26 +102,61 @@ impl Checkpointing {
                     Err(why) => eprintln!("savepoint {stop} of job '{}' failed: {why}", c.job),
                 }
             }
-            return;
+            return None;
         }
-        let Some((pending, done, started)) = self.pending.as_mut() else { return };
+        let Some((pending, done, started)) = self.pending.as_mut() else { return None };
         if *pending != id || index >= done.len() {
-            return;
+            return None;
         }
         done[index] = true;
         if !done.iter().all(|d| *d) {
-            return;
+            return None;
         }
         let storage = crate::checkpoint::CheckpointStorage::new(c.dir.clone());
-        match crate::checkpoint::storage::merge_parts(&storage.chk(id), id, &c.job, processes, started.elapsed()) {
+        let merged =
+            crate::checkpoint::storage::merge_parts(&storage.chk(id), id, &c.job, processes, started.elapsed());
+        self.pending = None;
+        let savepoint = self.savepoint_to.take().map(|dir| {
+            let taken = match &merged {
+                Ok(()) => copy_checkpoint(&storage.chk(id), &dir.join(format!("savepoint-{id}"))),
+                Err(why) => Err(why.clone()),
+            };
+            match &taken {
+                Ok(path) => eprintln!("job '{}' took a savepoint: {}", c.job, path.display()),
+                Err(why) => eprintln!("savepoint of job '{}' failed: {why}", c.job),
+            }
+            if !c.periodic {
+                // Taken for the savepoint alone: the job keeps no checkpoints.
+                crate::checkpoint::files::remove_all(&storage.chk(id));
+            }
+            taken
+        });
+        match merged {
             Ok(()) => {
-                storage.prune(c.retained);
+                if c.periodic {
+                    storage.prune(c.retained);
+                }
                 tell(writers, &format!("complete {id}"));
             }
             Err(why) => eprintln!("checkpoint {id} of job '{}' failed: {why}", c.job),
         }
-        self.pending = None;
+        savepoint
     }
+}
+
+/// Copies a completed checkpoint to `to`, its `_metadata` last: a savepoint of its own,
+/// kept when the job's checkpoints are pruned or discarded.
+fn copy_checkpoint(from: &std::path::Path, to: &std::path::Path) -> Result<std::path::PathBuf, String> {
+    use crate::checkpoint::files;
+    let mut names = files::children(from);
+    names.sort_by_key(|n| n == "_metadata");
+    for name in names {
+        let bytes =
+            files::read(&from.join(&name)).map_err(|e| format!("cannot read {}: {e}", from.join(&name).display()))?;
+        let write = if name == "_metadata" { files::write_atomic } else { files::write };
+        write(&to.join(&name), &bytes).map_err(|e| format!("cannot write {}: {e}", to.join(&name).display()))?;
+    }
+    Ok(to.to_path_buf())
 }
 
 /// Sends `line` to every worker (one that is gone is noticed by its reader).

@@ -34,6 +34,8 @@ pub(crate) trait Workers {
     fn kill(&mut self);
     /// Waits for every worker to exit.
     fn wait(&mut self);
+    /// A savepoint asked for by `rill savepoint` was taken (its path) or not (why).
+    fn savepoint_taken(&mut self, _outcome: Result<&std::path::Path, &str>) {}
 }
 
 /// Workers as child processes of this binary; killed if the coordinator returns before

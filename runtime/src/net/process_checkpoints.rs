@@ -104,7 +104,7 @@ impl Checkpointing {
             }
             return None;
         }
-        let Some((pending, done, started)) = self.pending.as_mut() else { return None };
+        let (pending, done, started) = self.pending.as_mut()?;
         if *pending != id || index >= done.len() {
             return None;
         }

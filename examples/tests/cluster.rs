@@ -580,3 +580,53 @@ fn per_job_mode_starts_a_cluster_for_the_job_and_takes_it_down_with_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("-t per-job runs attached"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_jobmanager_killed_and_started_again_runs_its_jobs_on_from_their_checkpoints() {
+    let cluster = Cluster::start(1, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let (n, keys) = (300_000i64, 7i64);
+    let (out, checkpoints) = (dir.path().join("out"), dir.path().join("checkpoints"));
+    let run = cluster.rill(&[
+        "run",
+        "-d",
+        "-p",
+        "2",
+        "-D",
+        "execution.checkpointing.interval=50ms",
+        "-D",
+        &format!("execution.checkpointing.dir={}", checkpoints.display()),
+        CHECKPOINTED_COUNT,
+        "--",
+        "--n",
+        &n.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pause-every",
+        "200",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let id = job_id(&text(&run.stdout));
+    wait_for("a completed checkpoint", Duration::from_secs(60), || {
+        walk(&checkpoints).iter().any(|p| p.ends_with("_metadata"))
+    });
+    let pid = std::fs::read_to_string(cluster.home.path().join("pid/jobmanager.pid")).unwrap();
+    assert!(Command::new("kill").args(["-KILL", pid.trim()]).status().unwrap().success());
+    // Its job's processes stop with it; the TaskManager stays and waits for a JobManager.
+    let pattern = format!("--coordinator .*{}", out.display());
+    wait_for("the job's processes to stop", Duration::from_secs(10), || {
+        Command::new("pgrep").args(["-f", &pattern]).output().unwrap().stdout.is_empty()
+    });
+
+    let again = cluster.rill(&["cluster", "start", "--rest-address", "127.0.0.1:0", "--rpc-address", "127.0.0.1:0"]);
+    let said = text(&again.stdout);
+    assert!(again.status.success(), "{said}{}", text(&again.stderr));
+    assert!(said.contains("its 1 TaskManagers still run"), "{said}");
+    let (rest, _) = cluster.addresses();
+    wait_for("the recovered job to finish", Duration::from_secs(120), || state_of(&rest, &id) == "FINISHED");
+    let jm = jobmanager_log(&cluster);
+    assert!(jm.contains(&format!("job {id} recovered from checkpoint")), "{jm}");
+    let listed = text(&cluster.rill(&["list", "-a"]).stdout);
+    assert!(listed.contains(&format!("{id} : checkpointed_count (FINISHED)")), "{listed}");
+    assert!(committed_lines(&out) == expected_lines(n, keys), "the output of a run without the kill, once");
+}

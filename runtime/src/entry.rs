@@ -317,7 +317,7 @@ pub fn main(job: &Job) -> ! {
         let checkpoints = config.map(|c| crate::net::process_checkpoints::ProcessCheckpoints {
             job: plan.job.to_owned(),
             interval: c.interval,
-            dir: c.base_dir().join(crate::checkpoint::storage::new_job_id()),
+            dir: crate::net::cluster_link::job_checkpoint_dir(&c.base_dir()),
             retained: c.retained,
             restart: match (&graph.restart, &graph.checkpointing) {
                 (Some(r), _) => r.clone(),

@@ -51,6 +51,8 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
     let state = Arc::new(Mutex::new(State::new(home.clone())));
     let accepting = state.clone();
     std::thread::spawn(move || super::taskmanager_link::accept(rpc, secret, accepting));
+    // The jobs of a JobManager before this one: listed, and run again where they ran.
+    super::recovery::recover(&state);
     eprintln!(
         "JobManager: REST API on http://{rest_addr}, TaskManagers connect to {rpc_addr}, home {}",
         home.dir().display()

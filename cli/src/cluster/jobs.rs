@@ -8,7 +8,7 @@ use super::protocol::{is_job_id, ToTaskManager};
 use super::state::{lock, now_ms, Job, JobState, Shared};
 use super::taskmanager_link::{send, send_binary, tell_job};
 use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
-use rill::net::cluster_link::{parse_start, News, CLUSTER_ENV, CLUSTER_SECRET_ENV};
+use rill::net::cluster_link::{parse_start, News, CHECKPOINTS_FILE_ENV, CLUSTER_ENV, CLUSTER_SECRET_ENV, JOB_ID_ENV};
 use rill::net::control::LineReader;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -53,6 +53,14 @@ pub fn flags_of<'a>(config: impl IntoIterator<Item = (&'a str, &'a str)>) -> Res
 /// Starts a job from the uploaded binary `sha`; its job id, or why it cannot run (a message
 /// for a 400).
 pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String, String> {
+    let id = Secret::generate().map_err(|e| e.to_string())?.to_hex()[..32].to_owned();
+    start(state, &id, sha, request, now_ms())?;
+    Ok(id)
+}
+
+/// Starts job `id` (a new one, or one a restarted JobManager recovers) from binary `sha`.
+pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms: u64) -> Result<(), String> {
+    let id = id.to_owned();
     let binary = lock(state).home.jars().join(sha);
     let p = request.parallelism.unwrap_or(1);
     if p == 0 {
@@ -61,7 +69,6 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
     let plan = plan_of(&binary, p, &request.flags, &request.args)?;
     let name = plan["job"].as_str().unwrap_or("job").to_owned();
     let widest = widest(&plan);
-    let id = Secret::generate().map_err(|e| e.to_string())?.to_hex()[..32].to_owned();
     let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
     let link = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the job: {e}"))?;
     let link_addr = link.local_addr().map_err(|e| e.to_string())?;
@@ -89,6 +96,9 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
     }
     command.args(&request.flags).arg("--").args(&request.args);
     command.env(CLUSTER_ENV, link_addr.to_string()).env(CLUSTER_SECRET_ENV, secret.to_hex());
+    // Its checkpoints go under its id, and it says where: a JobManager that restarts
+    // recovers the job from the last one.
+    command.env(JOB_ID_ENV, &id).env(CHECKPOINTS_FILE_ENV, super::recovery::checkpoints_file(&state_now.home, &id));
     command.current_dir(state_now.home.dir()).stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| e.to_string())?);
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = match command.stderr(log).spawn() {
@@ -105,7 +115,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             name,
             jar: sha.to_owned(),
             state: JobState::Running,
-            start: now_ms(),
+            start: start_ms,
             end: None,
             parallelism: p,
             plan,
@@ -116,8 +126,10 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             stop_trigger: None,
             savepoint: None,
             savepoints: Vec::new(),
+            request: request.clone(),
         },
     );
+    super::recovery::persist(&state_now, &id);
     drop(state_now);
     let (shared, job) = (state.clone(), id.clone());
     std::thread::spawn(move || serve_links(link, &secret, &shared, &job));
@@ -126,7 +138,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
         let status = child.wait();
         ended(&shared, &job, status.ok(), widest, &placement, &log_path);
     });
-    Ok(id)
+    Ok(())
 }
 
 /// How many slots worker process `i` of `n` takes for `p` subtasks per chain.
@@ -310,6 +322,7 @@ fn ended(
     j.pid = None;
     j.link = None;
     eprintln!("job {job} ({}) {}", j.name, j.state.name());
+    super::recovery::persist(&s, job);
 }
 
 /// Cancels job `id` (SIGTERM to its coordinator, which stops its workers and reports).

@@ -34,7 +34,19 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
     home.create()?;
     let _ = std::fs::remove_file(home.addresses_file());
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the rill command: {e}"))?;
-    let mut out = format!("Starting cluster in {}.\n", home.dir().display());
+    // TaskManagers that outlived their JobManager: only a JobManager starts, and they join it.
+    let alive: Vec<u32> = (1..=1024)
+        .map(|i| home.pids().join(format!("taskmanager-{i}.pid")))
+        .take_while(|p| p.exists())
+        .filter_map(|p| read_pid(&p))
+        .filter(|p| is_ours(*p))
+        .collect();
+    let mut out = match alive.len() {
+        0 => format!("Starting cluster in {}.\n", home.dir().display()),
+        n => {
+            format!("Starting a JobManager in {}: its {n} TaskManagers still run and join it.\n", home.dir().display())
+        }
+    };
     let jm = spawn(
         home,
         &exe,
@@ -53,7 +65,8 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
         std::thread::sleep(Duration::from_millis(20));
     };
     out.push_str(&format!("Starting standalonesession daemon (pid: {jm}): REST API at http://{rest}\n"));
-    for i in 1..=options.taskmanagers {
+    let expected = if alive.is_empty() { options.taskmanagers } else { alive.len() };
+    for i in (1..=options.taskmanagers).filter(|_| alive.is_empty()) {
         let name = format!("taskmanager-{i}");
         let slots = options.slots.to_string();
         let pid = spawn(
@@ -67,13 +80,13 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
     let client = crate::client::Client::new(home, Some(&rest))?;
     loop {
         let registered = client.get("/overview").ok().and_then(|o| o["taskmanagers"].as_u64()).unwrap_or(0);
-        if registered as usize >= options.taskmanagers {
+        if registered as usize >= expected {
             break;
         }
         if Instant::now() > deadline {
             return Err(format!(
                 "only {registered} of {} TaskManagers registered within {} s: see the logs in {}",
-                options.taskmanagers,
+                expected,
                 START_TIMEOUT.as_secs(),
                 home.logs().display()
             ));

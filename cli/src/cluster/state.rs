@@ -73,6 +73,8 @@ pub struct Job {
     /// Savepoints asked for while it runs (`rill savepoint`), in order: their request ids
     /// and, once taken, their paths or why not.
     pub savepoints: Vec<(String, Option<Result<String, String>>)>,
+    /// How it was asked to run: what a restarted JobManager runs again.
+    pub request: super::jobs::RunRequest,
 }
 
 /// A TaskManager that registered.

@@ -15,13 +15,18 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// The running worker processes, by job.
 type Running = Arc<Mutex<BTreeMap<String, Vec<(usize, Child)>>>>;
 
-/// Runs a TaskManager with `slots` slots for the JobManager at `jobmanager` until the
-/// JobManager goes away (its workers are then killed: their job is being failed over) or
-/// SIGTERM stops it.
+/// How long a TaskManager that lost its JobManager tries to reach one again before it stops.
+const RECONNECT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs a TaskManager with `slots` slots for the JobManager at `jobmanager` until SIGTERM
+/// stops it. When the JobManager goes away, its workers are killed (their jobs are the
+/// JobManager's to recover) and it registers again with the JobManager that comes back (at
+/// the address the cluster home names, if it names one), for [`RECONNECT_TIMEOUT`].
 pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str) -> Result<(), String> {
     let secret = Secret::from_hex(
         std::fs::read_to_string(home.secret_file())
@@ -36,10 +41,54 @@ pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str)
     let dir = home.taskmanager(name);
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     std::fs::create_dir_all(home.logs()).map_err(|e| format!("cannot create {}: {e}", home.logs().display()))?;
+    let running: Running = Arc::default();
+    let on_signal = running.clone();
+    std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            rt.block_on(super::signals::terminated());
+            eprintln!("TaskManager: stopping; its worker processes are killed");
+            kill_all(&on_signal);
+            std::process::exit(0);
+        }
+    });
+    let out = home.logs().join(format!("{name}.out"));
+    // The first registration must succeed: a wrong address or secret is the user's to fix.
+    let mut stream = register(jobmanager, &secret, slots, name)?;
+    loop {
+        let writer = Arc::new(Mutex::new(stream.try_clone().map_err(|e| e.to_string())?));
+        let beat = writer.clone();
+        std::thread::spawn(move || loop {
+            std::thread::sleep(HEARTBEAT);
+            let mut s = beat.lock().unwrap_or_else(|p| p.into_inner());
+            if writeln!(s, "{}", ToJobManager::Alive.line()).is_err() {
+                return;
+            }
+        });
+        let why = serve(&stream, &dir, &out, &writer, &running);
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+        kill_all(&running);
+        eprintln!("TaskManager {name}: {why}; its worker processes were killed; registering again");
+        let deadline = Instant::now() + RECONNECT_TIMEOUT;
+        stream = loop {
+            // The JobManager that comes back may listen elsewhere (a port the system chose).
+            let address = home.addresses().map_or_else(|| jobmanager.to_owned(), |(_, rpc)| rpc);
+            match register(&address, &secret, slots, name) {
+                Ok(stream) => break stream,
+                Err(e) if Instant::now() > deadline => {
+                    return Err(format!("no JobManager for {} s (last: {e})", RECONNECT_TIMEOUT.as_secs()))
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            }
+        };
+    }
+}
+
+/// Proves the secret to the JobManager at `jobmanager` and registers `slots` slots.
+fn register(jobmanager: &str, secret: &Secret, slots: usize, name: &str) -> Result<TcpStream, String> {
     let mut stream =
         TcpStream::connect(jobmanager).map_err(|e| format!("cannot reach the JobManager at {jobmanager}: {e}"))?;
     stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
-    auth::client(&mut stream, &secret).map_err(|e| format!("the JobManager at {jobmanager} refused us: {e}"))?;
+    auth::client(&mut stream, secret).map_err(|e| format!("the JobManager at {jobmanager} refused us: {e}"))?;
     writeln!(stream, "{}", ToJobManager::Register { slots, name: name.to_owned() }.line())
         .map_err(|e| e.to_string())?;
     let line = read_line(&stream).map_err(|e| format!("the JobManager did not answer: {e}"))?;
@@ -48,29 +97,7 @@ pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str)
     };
     stream.set_read_timeout(None).map_err(|e| e.to_string())?;
     eprintln!("TaskManager {name} registered with the JobManager at {jobmanager} as {id}, {slots} slots");
-    let writer = Arc::new(Mutex::new(stream.try_clone().map_err(|e| e.to_string())?));
-    let running: Running = Arc::default();
-    let beat = writer.clone();
-    std::thread::spawn(move || loop {
-        std::thread::sleep(HEARTBEAT);
-        let mut s = beat.lock().unwrap_or_else(|p| p.into_inner());
-        if writeln!(s, "{}", ToJobManager::Alive.line()).is_err() {
-            return;
-        }
-    });
-    let on_signal = running.clone();
-    std::thread::spawn(move || {
-        if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            rt.block_on(super::signals::terminated());
-            eprintln!("TaskManager {id}: stopping; its worker processes are killed");
-            kill_all(&on_signal);
-            std::process::exit(0);
-        }
-    });
-    let out = home.logs().join(format!("{name}.out"));
-    let why = serve(&stream, &dir, &out, &writer, &running);
-    kill_all(&running);
-    Err(format!("TaskManager {id}: {why}; its worker processes were killed"))
+    Ok(stream)
 }
 
 /// Follows the JobManager's orders until its connection ends; why it ended.

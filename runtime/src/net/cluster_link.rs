@@ -25,6 +25,29 @@ pub const CLUSTER_ENV: &str = "RILL_CLUSTER";
 /// The secret this job's coordinator proves to the JobManager (64 hex digits).
 pub const CLUSTER_SECRET_ENV: &str = "RILL_CLUSTER_SECRET";
 
+/// The job's id in the cluster: its checkpoints go under it, so a JobManager that restarts
+/// finds them.
+pub const JOB_ID_ENV: &str = "RILL_CLUSTER_JOB_ID";
+
+/// Where the coordinator writes its job's checkpoint directory, for the JobManager.
+pub const CHECKPOINTS_FILE_ENV: &str = "RILL_CLUSTER_CHECKPOINTS_FILE";
+
+/// The directory of this run's checkpoints under `base`: named by the cluster's job id in a
+/// cluster (and written where the JobManager looks for it), else by a new random id.
+pub fn job_checkpoint_dir(base: &std::path::Path) -> std::path::PathBuf {
+    let id = std::env::var(JOB_ID_ENV)
+        .ok()
+        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(crate::checkpoint::storage::new_job_id);
+    let dir = base.join(id);
+    if let Some(file) = std::env::var_os(CHECKPOINTS_FILE_ENV) {
+        if let Err(e) = std::fs::write(&file, dir.to_string_lossy().as_bytes()) {
+            eprintln!("warning: cannot tell the JobManager where the checkpoints go ({e}): it cannot recover the job");
+        }
+    }
+    dir
+}
+
 /// How long the coordinator waits for its workers to exit once they were told to.
 const EXIT_WAIT: Duration = Duration::from_secs(30);
 
@@ -42,6 +65,8 @@ struct Heard {
 pub(crate) struct JobManagerLink {
     stream: TcpStream,
     heard: Arc<(Mutex<Heard>, Condvar)>,
+    /// Set when this side closes the link: its end is then no news.
+    closing: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl JobManagerLink {
@@ -59,6 +84,8 @@ impl JobManagerLink {
         stream.set_read_timeout(None).map_err(|e| e.to_string())?;
         let heard: Arc<(Mutex<Heard>, Condvar)> = Arc::default();
         let (reader, news) = (stream.try_clone().map_err(|e| e.to_string())?, heard.clone());
+        let closing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let closed_here = closing.clone();
         std::thread::Builder::new()
             .name("jobmanager link".into())
             .spawn(move || {
@@ -82,9 +109,16 @@ impl JobManagerLink {
                 }
                 news.0.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
                 news.1.notify_all();
+                if !closed_here.load(std::sync::atomic::Ordering::SeqCst) {
+                    // The JobManager is gone: the job is its to recover (from the job's last
+                    // checkpoint, when it comes back); this coordinator stops, and its workers
+                    // stop with their TaskManagers' link to it.
+                    let _ = writeln!(std::io::stderr(), "job: the JobManager went away; this coordinator stops");
+                    std::process::exit(75);
+                }
             })
             .map_err(|e| e.to_string())?;
-        Ok(Some(JobManagerLink { stream, heard }))
+        Ok(Some(JobManagerLink { stream, heard, closing }))
     }
 
     fn send(&mut self, line: &str) -> Result<(), String> {
@@ -167,6 +201,8 @@ impl Drop for JobManagerLink {
         if !self.running().is_empty() {
             self.kill();
         }
+        self.closing.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
     }
 }
 

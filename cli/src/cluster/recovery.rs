@@ -1,0 +1,159 @@
+//! What a JobManager keeps in the cluster home so that another one, started after it died,
+//! takes its jobs over (as Flink's HA services keep job graphs and checkpoint pointers):
+//! each job as `jobs/<id>.json` (its binary's sha256, how it was asked to run, its state),
+//! and where its coordinator writes its checkpoints (`jobs/<id>.checkpoints`). Jobs that
+//! had ended are listed again; jobs that were running run again from their last completed
+//! checkpoint, once the TaskManagers have registered again.
+
+use super::home::Home;
+use super::jobs::{start, RunRequest};
+use super::state::{lock, Job, JobState, Shared, State};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+/// How long a recovered job waits for slots before it is failed.
+const SLOT_WAIT: Duration = Duration::from_secs(60);
+
+fn jobs_dir(home: &Home) -> std::path::PathBuf {
+    home.dir().join("jobs")
+}
+
+/// The file in which job `id`'s coordinator says where its checkpoints go.
+pub fn checkpoints_file(home: &Home, id: &str) -> std::path::PathBuf {
+    jobs_dir(home).join(format!("{id}.checkpoints"))
+}
+
+/// Writes what is known of job `id` (written again at each change of its state).
+pub fn persist(state: &State, id: &str) {
+    let Some(job) = state.jobs.get(id) else { return };
+    let r = &job.request;
+    let record = json!({
+        "id": id,
+        "name": job.name,
+        "jar": job.jar,
+        "state": job.state.name(),
+        "start": job.start,
+        "end": job.end,
+        "failure": job.failure,
+        "savepoint": job.savepoint,
+        "request": {
+            "parallelism": r.parallelism,
+            "args": r.args,
+            "savepoint": r.savepoint,
+            "allowNonRestoredState": r.allow_non_restored_state,
+            "flags": r.flags,
+        },
+    });
+    let dir = jobs_dir(&state.home);
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let tmp = dir.join(format!("{id}.json.part"));
+        std::fs::write(&tmp, record.to_string())?;
+        std::fs::rename(&tmp, dir.join(format!("{id}.json")))
+    });
+    if let Err(e) = written {
+        eprintln!(
+            "job {id}: cannot keep its record in {} ({e}): a restarted JobManager will not know it",
+            dir.display()
+        );
+    }
+}
+
+/// Reads the jobs a JobManager before this one kept: ended ones into the list, running ones
+/// started again (each on a thread of its own, once it has slots).
+pub fn recover(shared: &Shared) {
+    let dir = jobs_dir(&lock(shared).home);
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let Some(record) = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) else {
+            eprintln!("cannot read the job record {}: skipped", path.display());
+            continue;
+        };
+        let Some(id) = record["id"].as_str().and_then(super::protocol::is_job_id).map(str::to_owned) else { continue };
+        let request = RunRequest {
+            parallelism: record["request"]["parallelism"].as_u64().map(|p| p as usize),
+            args: strings(&record["request"]["args"]),
+            savepoint: record["request"]["savepoint"].as_str().map(str::to_owned),
+            allow_non_restored_state: record["request"]["allowNonRestoredState"].as_bool().unwrap_or(false),
+            flags: strings(&record["request"]["flags"]),
+        };
+        let state = match record["state"].as_str() {
+            Some("FINISHED") => JobState::Finished,
+            Some("CANCELED") => JobState::Canceled,
+            Some("FAILED") => JobState::Failed,
+            _ => JobState::Running,
+        };
+        let job = Job {
+            name: record["name"].as_str().unwrap_or("job").to_owned(),
+            jar: record["jar"].as_str().unwrap_or("").to_owned(),
+            state,
+            start: record["start"].as_u64().unwrap_or(0),
+            end: record["end"].as_u64(),
+            parallelism: request.parallelism.unwrap_or(1),
+            plan: Value::Null,
+            placement: Vec::new(),
+            pid: None,
+            failure: record["failure"].as_str().map(str::to_owned),
+            link: None,
+            stop_trigger: None,
+            savepoint: record["savepoint"].as_str().map(str::to_owned),
+            savepoints: Vec::new(),
+            request,
+        };
+        let running = !state.is_terminal();
+        lock(shared).jobs.insert(id.clone(), job);
+        if running {
+            let shared = shared.clone();
+            std::thread::spawn(move || run_again(&shared, &id));
+        }
+    }
+}
+
+fn strings(value: &Value) -> Vec<String> {
+    value.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+}
+
+/// Runs job `id` again from its last completed checkpoint (or how it first started), once
+/// its slots are there; fails it if they do not come.
+fn run_again(shared: &Shared, id: &str) {
+    let (home, jar, mut request, start_ms) = {
+        let s = lock(shared);
+        let Some(job) = s.jobs.get(id) else { return };
+        (s.home.clone(), job.jar.clone(), job.request.clone(), job.start)
+    };
+    let checkpoints = std::fs::read_to_string(checkpoints_file(&home, id)).ok();
+    let latest = checkpoints.as_deref().and_then(|dir| {
+        let storage = rill::checkpoint::CheckpointStorage::new(dir.trim().into());
+        storage.completed_ids().last().map(|n| storage.dir().join(format!("chk-{n}")))
+    });
+    if let Some(latest) = &latest {
+        request.savepoint = Some(latest.display().to_string());
+        request.allow_non_restored_state = false;
+    }
+    let from = latest.as_ref().map_or_else(|| "its start".to_owned(), |p| format!("checkpoint {}", p.display()));
+    let deadline = Instant::now() + SLOT_WAIT;
+    loop {
+        let why = match start(shared, id, &jar, &request, start_ms) {
+            Ok(()) => {
+                eprintln!("job {id} recovered from {from}");
+                return;
+            }
+            Err(why) => why,
+        };
+        if Instant::now() > deadline {
+            eprintln!("job {id} cannot be recovered: {why}");
+            let mut s = lock(shared);
+            if let Some(job) = s.jobs.get_mut(id) {
+                job.state = JobState::Failed;
+                job.failure = Some(format!("not recovered after the JobManager restarted: {why}"));
+                job.end = Some(super::state::now_ms());
+            }
+            persist(&s, id);
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -26,7 +26,7 @@ const RECONNECT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Runs a TaskManager with `slots` slots for the JobManager at `jobmanager` until SIGTERM
 /// stops it. When the JobManager goes away, its workers are killed (their jobs are the
 /// JobManager's to recover) and it registers again with the JobManager that comes back (at
-/// the address the cluster home names, if it names one), for [`RECONNECT_TIMEOUT`].
+/// the address the cluster home names, if it names one), for `RECONNECT_TIMEOUT` (5 minutes).
 pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str) -> Result<(), String> {
     let secret = Secret::from_hex(
         std::fs::read_to_string(home.secret_file())

@@ -1,7 +1,7 @@
 //! Where a coordinator's workers run: as child processes of this binary on this machine
 //! (`--processes N`), or on the TaskManagers of a cluster, placed by its JobManager
 //! ([`super::cluster_link`]). The coordinator starts, watches and stops them through
-//! [`Workers`] alone, so the same coordinator runs a job in both.
+//! `Workers` alone, so the same coordinator runs a job in both.
 
 use std::process::{Child, Command};
 use std::time::Duration;

@@ -115,13 +115,25 @@ fn serve(
         };
         match ToTaskManager::parse(&line) {
             Some(ToTaskManager::Binary(sha, len)) => {
-                if let Err(why) = receive_binary(stream, dir, &sha, len) {
-                    return why;
+                let mut bytes = Vec::new();
+                let mut reader = stream;
+                match (&mut reader).take(len).read_to_end(&mut bytes) {
+                    Ok(n) if n as u64 == len => {}
+                    Ok(_) => return "the JobManager's connection ended inside a job binary".to_owned(),
+                    Err(e) => return format!("a job binary did not arrive ({e})"),
+                }
+                // The connection is in step again: a binary that cannot be kept fails the
+                // workers that need it, not the TaskManager.
+                if let Err(why) = keep_binary(dir, &sha, &bytes) {
+                    eprintln!("TaskManager: {why}");
                 }
             }
             Some(ToTaskManager::Deploy { job, sha, start }) => {
-                if let Err(why) = deploy(dir, out, &job, &sha, &start, writer, running) {
+                if let Err((index, why)) = deploy(dir, out, &job, &sha, &start, writer, running) {
                     eprintln!("job {job}: {why}");
+                    let how = format!("could not be started on this TaskManager: {why}");
+                    let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = writeln!(w, "{}", ToJobManager::Exited { job, index, how }.line());
                 }
             }
             Some(ToTaskManager::Cancel(job)) => {
@@ -140,21 +152,18 @@ fn serve(
     }
 }
 
-/// Reads a job binary of `len` bytes (bounded when parsed) and keeps it if its sha256 is `sha`.
-fn receive_binary(stream: &TcpStream, dir: &std::path::Path, sha: &str, len: u64) -> Result<(), String> {
-    let mut bytes = Vec::new();
-    let mut reader = stream;
-    (&mut reader).take(len).read_to_end(&mut bytes).map_err(|e| format!("the job binary did not arrive: {e}"))?;
-    if bytes.len() as u64 != len {
-        return Err("the job binary was cut short".into());
-    }
-    let digest: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
+/// Keeps a job binary if its sha256 is `sha`.
+fn keep_binary(dir: &std::path::Path, sha: &str, bytes: &[u8]) -> Result<(), String> {
+    let digest: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
     if digest != sha {
         return Err(format!("a job binary sent as {sha} has the sha256 {digest}"));
     }
     let path = dir.join(sha);
     let tmp = dir.join(format!("{sha}.part"));
-    std::fs::write(&tmp, &bytes).map_err(|e| format!("cannot keep the job binary: {e}"))?;
+    std::fs::write(&tmp, bytes).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        format!("cannot keep the job binary {sha}: {e}")
+    })?;
     std::fs::set_permissions(&tmp, <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o700))
         .map_err(|e| format!("cannot make the job binary executable: {e}"))?;
     std::fs::rename(&tmp, &path).map_err(|e| format!("cannot keep the job binary: {e}"))
@@ -168,8 +177,22 @@ fn deploy(
     start: &str,
     writer: &Arc<Mutex<TcpStream>>,
     running: &Running,
+) -> Result<(), (usize, String)> {
+    let command =
+        parse_start(start).ok_or_else(|| (usize::MAX, format!("a deploy with a bad start line '{start}'")))?;
+    let index = command.index;
+    deploy_worker(dir, out, job, sha, command, writer, running).map_err(|why| (index, why))
+}
+
+fn deploy_worker(
+    dir: &std::path::Path,
+    out: &std::path::Path,
+    job: &str,
+    sha: &str,
+    command: rill::net::workers::WorkerCommand,
+    writer: &Arc<Mutex<TcpStream>>,
+    running: &Running,
 ) -> Result<(), String> {
-    let command = parse_start(start).ok_or_else(|| format!("a deploy with a bad start line '{start}'"))?;
     let append = |path: &std::path::Path| {
         std::fs::OpenOptions::new()
             .create(true)

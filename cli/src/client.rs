@@ -249,10 +249,20 @@ pub fn list(client: &Client, which: ListWhich) -> Result<String, String> {
         .filter(|j| matches!(j["state"].as_str(), Some("FINISHED" | "CANCELED" | "FAILED")))
         .map(line)
         .collect();
+    let scheduled: Vec<String> = jobs.iter().filter(|j| j["state"].as_str() == Some("CREATED")).map(line).collect();
     let show_running = which.running || which.all || !which.scheduled;
     let mut out = String::new();
     if which.scheduled || which.all {
-        out.push_str("No scheduled jobs.\n");
+        if scheduled.is_empty() {
+            out.push_str("No scheduled jobs.\n");
+        } else {
+            out.push_str("----------------------- Scheduled Jobs -----------------------\n");
+            for l in &scheduled {
+                out.push_str(l);
+                out.push('\n');
+            }
+            out.push_str("--------------------------------------------------------------\n");
+        }
     }
     if show_running {
         if running.is_empty() {

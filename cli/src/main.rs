@@ -135,6 +135,9 @@ enum ClusterCommand {
         /// Where TaskManagers connect to the JobManager.
         #[arg(long, default_value = "127.0.0.1:6123")]
         rpc_address: String,
+        /// How long a job waits for slots before it fails (Flink's slot.request.timeout).
+        #[arg(long, default_value = "5min")]
+        slot_request_timeout: String,
     },
     /// Stop the cluster's processes (Flink's stop-cluster.sh); running jobs are cancelled.
     Stop,
@@ -153,6 +156,9 @@ enum ForegroundJobManager {
         /// Listen on a non-loopback address without TLS anyway.
         #[arg(long)]
         insecure_bind: bool,
+        /// How long a job waits for slots before it fails (Flink's slot.request.timeout).
+        #[arg(long, default_value = "5min", value_parser = rill::checkpoint::config::parse_duration)]
+        slot_request_timeout: std::time::Duration,
     },
 }
 
@@ -242,12 +248,20 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Cluster(command) => cluster(command),
-        Command::Jobmanager(ForegroundJobManager::StartForeground { rest_address, rpc_address, insecure_bind }) => {
-            home().and_then(|home| {
-                let listen = jobmanager::Listen { rest: rest_address, rpc: rpc_address, insecure: insecure_bind };
-                jobmanager::start_foreground(&home, &listen)
-            })
-        }
+        Command::Jobmanager(ForegroundJobManager::StartForeground {
+            rest_address,
+            rpc_address,
+            insecure_bind,
+            slot_request_timeout,
+        }) => home().and_then(|home| {
+            let listen = jobmanager::Listen {
+                rest: rest_address,
+                rpc: rpc_address,
+                insecure: insecure_bind,
+                slot_timeout: slot_request_timeout,
+            };
+            jobmanager::start_foreground(&home, &listen)
+        }),
         Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name }) => {
             home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name))
         }
@@ -340,10 +354,18 @@ fn home() -> Result<Home, String> {
 fn cluster(command: ClusterCommand) -> Result<(), String> {
     let home = home()?;
     let text = match command {
-        ClusterCommand::Start { taskmanagers, slots, rest_address, rpc_address } => lifecycle::start(
-            &home,
-            &lifecycle::StartOptions { taskmanagers, slots: slots as usize, rest: rest_address, rpc: rpc_address },
-        )?,
+        ClusterCommand::Start { taskmanagers, slots, rest_address, rpc_address, slot_request_timeout } => {
+            rill::checkpoint::config::parse_duration(&slot_request_timeout)
+                .map_err(|e| format!("--slot-request-timeout: {e}"))?;
+            let options = lifecycle::StartOptions {
+                taskmanagers,
+                slots: slots as usize,
+                rest: rest_address,
+                rpc: rpc_address,
+                slot_timeout: slot_request_timeout,
+            };
+            lifecycle::start(&home, &options)?
+        }
         ClusterCommand::Stop => lifecycle::stop(&home)?,
     };
     print!("{text}");

@@ -35,8 +35,12 @@ struct Cluster {
 
 impl Cluster {
     fn start(taskmanagers: usize, slots: usize) -> Cluster {
+        Cluster::start_with(taskmanagers, slots, &[])
+    }
+
+    fn start_with(taskmanagers: usize, slots: usize, more: &[&str]) -> Cluster {
         let cluster = Cluster { home: tempfile::tempdir().unwrap() };
-        let out = cluster.rill(&[
+        let mut args = vec![
             "cluster",
             "start",
             "--taskmanagers",
@@ -47,7 +51,13 @@ impl Cluster {
             "127.0.0.1:0",
             "--rpc-address",
             "127.0.0.1:0",
-        ]);
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+        args.extend(more.iter().map(|a| (*a).to_owned()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cluster.rill(&args);
         assert!(out.status.success(), "cluster start: {}", text(&out.stderr));
         cluster
     }
@@ -220,7 +230,7 @@ fn jobs_run_on_the_cluster_and_the_cluster_stops_without_leaving_a_process() {
 
 #[test]
 fn a_job_that_fails_is_failed_with_its_cause_and_a_job_too_wide_is_refused() {
-    let cluster = Cluster::start(1, 2);
+    let cluster = Cluster::start_with(1, 2, &["--slot-request-timeout", "3s"]);
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
     drop(server); // Nothing listens: the job's source cannot connect.
@@ -254,7 +264,8 @@ fn a_job_that_fails_is_failed_with_its_cause_and_a_job_too_wide_is_refused() {
 
     let out = cluster.rill(&["run", "-p", "3", env!("CARGO_BIN_EXE_word_count")]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("not enough free slots: the job needs 3"), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("no slots within 3 s: not enough free slots: the job needs 3"), "{err}");
 
     // Parameters the job refuses are refused before anything starts, with the job's reason.
     let out = cluster.rill(&["run", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", "many"]);
@@ -629,4 +640,33 @@ fn a_jobmanager_killed_and_started_again_runs_its_jobs_on_from_their_checkpoints
     let listed = text(&cluster.rill(&["list", "-a"]).stdout);
     assert!(listed.contains(&format!("{id} : checkpointed_count (FINISHED)")), "{listed}");
     assert!(committed_lines(&out) == expected_lines(n, keys), "the output of a run without the kill, once");
+}
+
+#[test]
+fn a_job_without_free_slots_waits_for_them_as_created_and_runs_when_they_free() {
+    let cluster = Cluster::start_with(1, 2, &["--slot-request-timeout", "60s"]);
+    let (rest, _) = cluster.addresses();
+    // A streaming job takes both slots.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let streaming = job_id(&text(&out.stdout));
+    let _connection = server.accept().unwrap();
+    // The word count waits: CREATED, listed as scheduled.
+    let out = cluster.rill(&["run", "-d", env!("CARGO_BIN_EXE_word_count")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let waiting = job_id(&text(&out.stdout));
+    assert_eq!(state_of(&rest, &waiting), "CREATED");
+    let scheduled = text(&cluster.rill(&["list", "-s"]).stdout);
+    assert!(scheduled.contains(&format!("{waiting} : word_count (CREATED)")), "{scheduled}");
+    // The slots free: it runs.
+    assert!(cluster.rill(&["cancel", &streaming]).status.success());
+    wait_for("the waiting job to run and finish", Duration::from_secs(30), || state_of(&rest, &waiting) == "FINISHED");
+    // A waiting job can be cancelled.
+    let out = cluster.rill(&["run", "-d", "-p", "3", env!("CARGO_BIN_EXE_word_count")]);
+    let never = job_id(&text(&out.stdout));
+    assert_eq!(state_of(&rest, &never), "CREATED");
+    assert!(cluster.rill(&["cancel", &never]).status.success());
+    assert_eq!(state_of(&rest, &never), "CANCELED");
 }

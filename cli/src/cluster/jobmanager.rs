@@ -23,6 +23,8 @@ pub struct Listen {
     pub rpc: SocketAddr,
     /// Bind the REST API to a non-loopback address without TLS anyway.
     pub insecure: bool,
+    /// How long a job waits for slots (Flink's `slot.request.timeout`).
+    pub slot_timeout: Duration,
 }
 
 /// Runs a JobManager until SIGTERM or SIGINT, which cancel its running jobs.
@@ -48,7 +50,9 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
     let (rest_addr, rpc_addr) =
         (rest.local_addr().map_err(|e| e.to_string())?, rpc.local_addr().map_err(|e| e.to_string())?);
     write_owner_only(&home.addresses_file(), &format!("rest {rest_addr}\nrpc {rpc_addr}\n"))?;
-    let state = Arc::new(Mutex::new(State::new(home.clone())));
+    let mut state = State::new(home.clone());
+    state.slot_timeout = listen.slot_timeout;
+    let state = Arc::new(Mutex::new(state));
     let accepting = state.clone();
     std::thread::spawn(move || super::taskmanager_link::accept(rpc, secret, accepting));
     // The jobs of a JobManager before this one: listed, and run again where they ran.

@@ -54,17 +54,84 @@ pub fn flags_of<'a>(config: impl IntoIterator<Item = (&'a str, &'a str)>) -> Res
 /// for a 400).
 pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String, String> {
     let id = Secret::generate().map_err(|e| e.to_string())?.to_hex()[..32].to_owned();
-    start(state, &id, sha, request, now_ms())?;
+    let start_ms = now_ms();
+    match start(state, &id, sha, request, start_ms) {
+        Ok(()) => {}
+        Err(StartError::Failed(why)) => return Err(why),
+        Err(StartError::NoSlots(why, plan)) => {
+            // Flink's: the job waits for slots (TaskManagers may join), CREATED meanwhile.
+            eprintln!("job {id}: waiting for slots: {why}");
+            let mut s = lock(state);
+            s.jobs.insert(id.clone(), Job::created(&plan, sha, request, start_ms));
+            super::recovery::persist(&s, &id);
+            drop(s);
+            let (shared, job, sha, request) = (state.clone(), id.clone(), sha.to_owned(), request.clone());
+            std::thread::spawn(move || {
+                if let Ok(()) = start_when_placed(&shared, &job, &sha, &request, start_ms) {
+                    eprintln!("job {job}: placed");
+                }
+            });
+        }
+    }
     Ok(id)
 }
 
+/// Why a job did not start: no slots for it now (with its plan), or anything else.
+pub enum StartError {
+    NoSlots(String, serde_json::Value),
+    Failed(String),
+}
+
+impl From<String> for StartError {
+    fn from(why: String) -> Self {
+        StartError::Failed(why)
+    }
+}
+
+/// Starts job `id` once it has slots, trying until the cluster's slot timeout; fails it if
+/// they do not come, and leaves it if it was cancelled meanwhile.
+pub fn start_when_placed(
+    state: &Shared,
+    id: &str,
+    sha: &str,
+    request: &RunRequest,
+    start_ms: u64,
+) -> Result<(), String> {
+    let deadline = std::time::Instant::now() + lock(state).slot_timeout;
+    loop {
+        if lock(state).jobs.get(id).is_some_and(|j| j.state.is_terminal()) {
+            return Err("cancelled while it waited".into());
+        }
+        let why = match start(state, id, sha, request, start_ms) {
+            Ok(()) => return Ok(()),
+            Err(StartError::NoSlots(..)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+            Err(StartError::NoSlots(why, _)) => {
+                format!("no slots within {} s: {why}", lock(state).slot_timeout.as_secs())
+            }
+            Err(StartError::Failed(why)) => why,
+        };
+        eprintln!("job {id} FAILED: {why}");
+        let mut s = lock(state);
+        if let Some(job) = s.jobs.get_mut(id) {
+            job.state = JobState::Failed;
+            job.failure = Some(why.clone());
+            job.end = Some(now_ms());
+        }
+        super::recovery::persist(&s, id);
+        return Err(why);
+    }
+}
+
 /// Starts job `id` (a new one, or one a restarted JobManager recovers) from binary `sha`.
-pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms: u64) -> Result<(), String> {
+pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms: u64) -> Result<(), StartError> {
     let id = id.to_owned();
     let binary = lock(state).home.jars().join(sha);
     let p = request.parallelism.unwrap_or(1);
     if p == 0 {
-        return Err("parallelism must be at least 1".into());
+        return Err(StartError::Failed("parallelism must be at least 1".into()));
     }
     let plan = plan_of(&binary, p, &request.flags, &request.args)?;
     let name = plan["job"].as_str().unwrap_or("job").to_owned();
@@ -73,7 +140,13 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
     let link = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the job: {e}"))?;
     let link_addr = link.local_addr().map_err(|e| e.to_string())?;
     let mut state_now = lock(state);
-    let placement = state_now.place(widest)?;
+    if state_now.jobs.get(&id).is_some_and(|j| j.state.is_terminal()) {
+        return Err(StartError::Failed("the job was cancelled".into()));
+    }
+    let placement = match state_now.place(widest) {
+        Ok(placement) => placement,
+        Err(why) => return Err(StartError::NoSlots(why, plan)),
+    };
     for (i, tm) in placement.iter().enumerate() {
         if let Some(tm) = state_now.taskmanagers.get_mut(tm) {
             tm.free -= slots_of(widest, placement.len(), i);
@@ -105,7 +178,7 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
         Ok(child) => child,
         Err(e) => {
             release(&mut state_now, widest, &placement);
-            return Err(format!("cannot start the job's coordinator ({}): {e}", binary.display()));
+            return Err(StartError::Failed(format!("cannot start the job's coordinator ({}): {e}", binary.display())));
         }
     };
     eprintln!("job {id} ({name}) submitted: parallelism {p}, processes on TaskManagers {placement:?}");
@@ -332,6 +405,13 @@ pub fn cancel(state: &Shared, id: &str) -> Result<(), (u16, String)> {
     let job = s.jobs.get_mut(id).ok_or((404, format!("no job {id} in this cluster")))?;
     if job.state.is_terminal() {
         return Err((409, format!("job {id} has ended ({})", job.state.name())));
+    }
+    if job.state == JobState::Created {
+        // Not started: nothing runs to stop.
+        job.state = JobState::Canceled;
+        job.end = Some(now_ms());
+        super::recovery::persist(&s, id);
+        return Ok(());
     }
     if let Some(pid) = job.pid {
         rill::net::workers::terminate_pid(pid);

@@ -20,6 +20,8 @@ pub struct StartOptions {
     pub slots: usize,
     pub rest: String,
     pub rpc: String,
+    /// How long a job waits for slots.
+    pub slot_timeout: String,
 }
 
 /// Starts the cluster; what it says when it is up.
@@ -50,7 +52,16 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
     let jm = spawn(
         home,
         &exe,
-        &["jobmanager", "start-foreground", "--rest-address", &options.rest, "--rpc-address", &options.rpc],
+        &[
+            "jobmanager",
+            "start-foreground",
+            "--rest-address",
+            &options.rest,
+            "--rpc-address",
+            &options.rpc,
+            "--slot-request-timeout",
+            &options.slot_timeout,
+        ],
         "jobmanager",
     )?;
     let deadline = Instant::now() + START_TIMEOUT;
@@ -136,7 +147,13 @@ pub fn stop(home: &Home) -> Result<String, String> {
 pub fn per_job(home: &Home, slots: usize, run: &crate::client::Run) -> Result<i32, String> {
     let id = rill::net::auth::Secret::generate().map_err(|e| e.to_string())?.to_hex()[..16].to_owned();
     let own = Home::at(home.dir().join("per-job").join(id));
-    let options = StartOptions { taskmanagers: 1, slots, rest: "127.0.0.1:0".into(), rpc: "127.0.0.1:0".into() };
+    let options = StartOptions {
+        taskmanagers: 1,
+        slots,
+        rest: "127.0.0.1:0".into(),
+        rpc: "127.0.0.1:0".into(),
+        slot_timeout: "1min".into(),
+    };
     let started = start(&own, &options);
     let result = started.and_then(|_| {
         let (rest, _) = own.addresses().ok_or("the job's JobManager gave no address")?;

@@ -6,20 +6,18 @@
 //! checkpoint, once the TaskManagers have registered again.
 
 use super::home::Home;
-use super::jobs::{start, RunRequest};
+use super::jobs::{start_when_placed, RunRequest};
 use super::state::{lock, Job, JobState, Shared, State};
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
-
-/// How long a recovered job waits for slots before it is failed.
-const SLOT_WAIT: Duration = Duration::from_secs(60);
 
 fn jobs_dir(home: &Home) -> std::path::PathBuf {
     home.dir().join("jobs")
 }
 
-/// The file in which job `id`'s coordinator says where its checkpoints go.
+/// The file in which job `id`'s coordinator says where its checkpoints go (its directory is
+/// made here, before the coordinator starts and writes it).
 pub fn checkpoints_file(home: &Home, id: &str) -> std::path::PathBuf {
+    let _ = std::fs::create_dir_all(jobs_dir(home));
     jobs_dir(home).join(format!("{id}.checkpoints"))
 }
 
@@ -84,7 +82,8 @@ pub fn recover(shared: &Shared) {
             Some("FINISHED") => JobState::Finished,
             Some("CANCELED") => JobState::Canceled,
             Some("FAILED") => JobState::Failed,
-            _ => JobState::Running,
+            // Running when the JobManager before died: waiting for its slots again.
+            _ => JobState::Created,
         };
         let job = Job {
             name: record["name"].as_str().unwrap_or("job").to_owned(),
@@ -134,26 +133,8 @@ fn run_again(shared: &Shared, id: &str) {
         request.allow_non_restored_state = false;
     }
     let from = latest.as_ref().map_or_else(|| "its start".to_owned(), |p| format!("checkpoint {}", p.display()));
-    let deadline = Instant::now() + SLOT_WAIT;
-    loop {
-        let why = match start(shared, id, &jar, &request, start_ms) {
-            Ok(()) => {
-                eprintln!("job {id} recovered from {from}");
-                return;
-            }
-            Err(why) => why,
-        };
-        if Instant::now() > deadline {
-            eprintln!("job {id} cannot be recovered: {why}");
-            let mut s = lock(shared);
-            if let Some(job) = s.jobs.get_mut(id) {
-                job.state = JobState::Failed;
-                job.failure = Some(format!("not recovered after the JobManager restarted: {why}"));
-                job.end = Some(super::state::now_ms());
-            }
-            persist(&s, id);
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
+    match start_when_placed(shared, id, &jar, &request, start_ms) {
+        Ok(()) => eprintln!("job {id} recovered from {from}"),
+        Err(why) => eprintln!("job {id} cannot be recovered: {why}"),
     }
 }

@@ -11,6 +11,8 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 /// A job's state, with Flink's names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobState {
+    /// Waiting for slots.
+    Created,
     Running,
     Cancelling,
     Finished,
@@ -22,6 +24,7 @@ impl JobState {
     /// Flink's spelling, as the REST API and `rill list` show it.
     pub fn name(self) -> &'static str {
         match self {
+            JobState::Created => "CREATED",
             JobState::Running => "RUNNING",
             JobState::Cancelling => "CANCELLING",
             JobState::Finished => "FINISHED",
@@ -77,6 +80,29 @@ pub struct Job {
     pub request: super::jobs::RunRequest,
 }
 
+impl Job {
+    /// A job waiting for slots, with the plan its binary embeds.
+    pub fn created(plan: &serde_json::Value, jar: &str, request: &super::jobs::RunRequest, start: u64) -> Job {
+        Job {
+            name: plan["job"].as_str().unwrap_or("job").to_owned(),
+            jar: jar.to_owned(),
+            state: JobState::Created,
+            start,
+            end: None,
+            parallelism: request.parallelism.unwrap_or(1),
+            plan: plan.clone(),
+            placement: Vec::new(),
+            pid: None,
+            failure: None,
+            link: None,
+            stop_trigger: None,
+            savepoint: None,
+            savepoints: Vec::new(),
+            request: request.clone(),
+        }
+    }
+}
+
 /// A TaskManager that registered.
 #[derive(Debug)]
 pub struct TaskManager {
@@ -99,6 +125,8 @@ pub struct State {
     pub jobs: BTreeMap<String, Job>,
     pub taskmanagers: BTreeMap<usize, TaskManager>,
     pub next_taskmanager: usize,
+    /// How long a job waits for slots before it fails (Flink's `slot.request.timeout`).
+    pub slot_timeout: std::time::Duration,
 }
 
 /// The state shared by the JobManager's threads.
@@ -133,7 +161,14 @@ impl State {
                 }
             }
         }
-        State { home, jars, jobs: BTreeMap::new(), taskmanagers: BTreeMap::new(), next_taskmanager: 1 }
+        State {
+            home,
+            jars,
+            jobs: BTreeMap::new(),
+            taskmanagers: BTreeMap::new(),
+            next_taskmanager: 1,
+            slot_timeout: std::time::Duration::from_secs(300),
+        }
     }
 
     /// Slots in all, and free.

@@ -77,8 +77,12 @@ impl JobManagerLink {
         let hex = std::env::var(CLUSTER_SECRET_ENV)
             .map_err(|_| format!("{CLUSTER_ENV} is set but {CLUSTER_SECRET_ENV} is not: a JobManager sets both"))?;
         let secret = Secret::from_hex(&hex)?;
-        let mut stream =
-            TcpStream::connect(&addr).map_err(|e| format!("cannot reach the JobManager at {addr}: {e}"))?;
+        let Ok(mut stream) = TcpStream::connect(&addr) else {
+            // Its JobManager is gone (between two attempts of the job): the job is the
+            // JobManager's to recover; this coordinator stops rather than retry in vain.
+            let _ = writeln!(std::io::stderr(), "job: the JobManager at {addr} is gone; this coordinator stops");
+            std::process::exit(75);
+        };
         stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
         auth::client(&mut stream, &secret).map_err(|e| format!("the JobManager at {addr} was refused: {e}"))?;
         stream.set_read_timeout(None).map_err(|e| e.to_string())?;

@@ -138,6 +138,12 @@ enum ClusterCommand {
         /// How long a job waits for slots before it fails (Flink's slot.request.timeout).
         #[arg(long, default_value = "5min")]
         slot_request_timeout: String,
+        /// How often the JobManager and its TaskManagers say they are alive.
+        #[arg(long, default_value = "1s")]
+        heartbeat_interval: String,
+        /// How long a silent side has before it counts as gone.
+        #[arg(long, default_value = "10s")]
+        heartbeat_timeout: String,
     },
     /// Stop the cluster's processes (Flink's stop-cluster.sh); running jobs are cancelled.
     Stop,
@@ -159,6 +165,12 @@ enum ForegroundJobManager {
         /// How long a job waits for slots before it fails (Flink's slot.request.timeout).
         #[arg(long, default_value = "5min", value_parser = rill::checkpoint::config::parse_duration)]
         slot_request_timeout: std::time::Duration,
+        /// How often the JobManager and its TaskManagers say they are alive.
+        #[arg(long, default_value = "1s", value_parser = rill::checkpoint::config::parse_duration)]
+        heartbeat_interval: std::time::Duration,
+        /// How long a silent side has before it counts as gone.
+        #[arg(long, default_value = "10s", value_parser = rill::checkpoint::config::parse_duration)]
+        heartbeat_timeout: std::time::Duration,
     },
 }
 
@@ -253,15 +265,26 @@ fn main() -> ExitCode {
             rpc_address,
             insecure_bind,
             slot_request_timeout,
-        }) => home().and_then(|home| {
-            let listen = jobmanager::Listen {
-                rest: rest_address,
-                rpc: rpc_address,
-                insecure: insecure_bind,
-                slot_timeout: slot_request_timeout,
-            };
-            jobmanager::start_foreground(&home, &listen)
-        }),
+            heartbeat_interval,
+            heartbeat_timeout,
+        }) => {
+            if heartbeat_interval >= heartbeat_timeout {
+                return usage_error("--heartbeat-interval must be shorter than --heartbeat-timeout");
+            }
+            home().and_then(|home| {
+                let listen = jobmanager::Listen {
+                    rest: rest_address,
+                    rpc: rpc_address,
+                    insecure: insecure_bind,
+                    slot_timeout: slot_request_timeout,
+                    heartbeat: rill_cli::cluster::protocol::Heartbeat {
+                        interval: heartbeat_interval,
+                        timeout: heartbeat_timeout,
+                    },
+                };
+                jobmanager::start_foreground(&home, &listen)
+            })
+        }
         Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name }) => {
             home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name))
         }
@@ -354,15 +377,31 @@ fn home() -> Result<Home, String> {
 fn cluster(command: ClusterCommand) -> Result<(), String> {
     let home = home()?;
     let text = match command {
-        ClusterCommand::Start { taskmanagers, slots, rest_address, rpc_address, slot_request_timeout } => {
-            rill::checkpoint::config::parse_duration(&slot_request_timeout)
-                .map_err(|e| format!("--slot-request-timeout: {e}"))?;
+        ClusterCommand::Start {
+            taskmanagers,
+            slots,
+            rest_address,
+            rpc_address,
+            slot_request_timeout,
+            heartbeat_interval,
+            heartbeat_timeout,
+        } => {
+            let duration = |flag: &str, text: &str| {
+                rill::checkpoint::config::parse_duration(text).map_err(|e| format!("--{flag}: {e}"))
+            };
+            duration("slot-request-timeout", &slot_request_timeout)?;
+            if duration("heartbeat-interval", &heartbeat_interval)?
+                >= duration("heartbeat-timeout", &heartbeat_timeout)?
+            {
+                return Err("--heartbeat-interval must be shorter than --heartbeat-timeout".into());
+            }
             let options = lifecycle::StartOptions {
                 taskmanagers,
                 slots: slots as usize,
                 rest: rest_address,
                 rpc: rpc_address,
                 slot_timeout: slot_request_timeout,
+                heartbeat: (heartbeat_interval, heartbeat_timeout),
             };
             lifecycle::start(&home, &options)?
         }

@@ -670,3 +670,30 @@ fn a_job_without_free_slots_waits_for_them_as_created_and_runs_when_they_free() 
     assert!(cluster.rill(&["cancel", &never]).status.success());
     assert_eq!(state_of(&rest, &never), "CANCELED");
 }
+
+#[test]
+fn heartbeats_both_ways_find_a_silent_side_and_the_cluster_heals() {
+    let cluster = Cluster::start_with(1, 1, &["--heartbeat-interval", "200ms", "--heartbeat-timeout", "2s"]);
+    let (rest, _) = cluster.addresses();
+    let taskmanagers = || http(&rest, "GET", "/taskmanagers", None, b"").1.matches("\"slotsNumber\"").count();
+    assert_eq!(taskmanagers(), 1);
+    let tm = std::fs::read_to_string(cluster.home.path().join("pid/taskmanager-1.pid")).unwrap().trim().to_owned();
+    let jm = std::fs::read_to_string(cluster.home.path().join("pid/jobmanager.pid")).unwrap().trim().to_owned();
+    // A TaskManager that hangs (stopped, not dead: its connection stays open) is lost after
+    // the timeout; once it runs again it registers again.
+    assert!(Command::new("kill").args(["-STOP", &tm]).status().unwrap().success());
+    wait_for("the silent TaskManager to be lost", Duration::from_secs(10), || taskmanagers() == 0);
+    assert!(jobmanager_log(&cluster).contains("no heartbeat for 2000 ms"), "{}", jobmanager_log(&cluster));
+    assert!(Command::new("kill").args(["-CONT", &tm]).status().unwrap().success());
+    wait_for("the TaskManager to register again", Duration::from_secs(10), || taskmanagers() == 1);
+    // A JobManager that hangs is left by its TaskManager, which registers again when it wakes.
+    assert!(Command::new("kill").args(["-STOP", &jm]).status().unwrap().success());
+    let tm_log = cluster.home.path().join("log/taskmanager-1.log");
+    wait_for("the TaskManager to notice", Duration::from_secs(10), || {
+        std::fs::read_to_string(&tm_log).unwrap().contains("no heartbeat from the JobManager")
+    });
+    assert!(Command::new("kill").args(["-CONT", &jm]).status().unwrap().success());
+    wait_for("the TaskManager to register again", Duration::from_secs(15), || taskmanagers() == 1);
+    let out = cluster.rill(&["run", env!("CARGO_BIN_EXE_word_count")]);
+    assert!(out.status.success(), "the healed cluster runs a job: {}", text(&out.stderr));
+}

@@ -25,6 +25,8 @@ pub struct Listen {
     pub insecure: bool,
     /// How long a job waits for slots (Flink's `slot.request.timeout`).
     pub slot_timeout: Duration,
+    /// The heartbeat with the TaskManagers.
+    pub heartbeat: super::protocol::Heartbeat,
 }
 
 /// Runs a JobManager until SIGTERM or SIGINT, which cancel its running jobs.
@@ -52,6 +54,7 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
     write_owner_only(&home.addresses_file(), &format!("rest {rest_addr}\nrpc {rpc_addr}\n"))?;
     let mut state = State::new(home.clone());
     state.slot_timeout = listen.slot_timeout;
+    state.heartbeat = listen.heartbeat;
     let state = Arc::new(Mutex::new(state));
     let accepting = state.clone();
     std::thread::spawn(move || super::taskmanager_link::accept(rpc, secret, accepting));

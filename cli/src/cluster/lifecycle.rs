@@ -22,6 +22,8 @@ pub struct StartOptions {
     pub rpc: String,
     /// How long a job waits for slots.
     pub slot_timeout: String,
+    /// The heartbeat's interval and timeout.
+    pub heartbeat: (String, String),
 }
 
 /// Starts the cluster; what it says when it is up.
@@ -61,6 +63,10 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
             &options.rpc,
             "--slot-request-timeout",
             &options.slot_timeout,
+            "--heartbeat-interval",
+            &options.heartbeat.0,
+            "--heartbeat-timeout",
+            &options.heartbeat.1,
         ],
         "jobmanager",
     )?;
@@ -153,6 +159,7 @@ pub fn per_job(home: &Home, slots: usize, run: &crate::client::Run) -> Result<i3
         rest: "127.0.0.1:0".into(),
         rpc: "127.0.0.1:0".into(),
         slot_timeout: "1min".into(),
+        heartbeat: ("1s".into(), "10s".into()),
     };
     let started = start(&own, &options);
     let result = started.and_then(|_| {

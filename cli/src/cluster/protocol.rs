@@ -10,11 +10,26 @@
 
 use std::time::Duration;
 
-/// How often a TaskManager says it is alive.
+/// How often each side says it is alive, unless the JobManager is told otherwise (Flink's
+/// `heartbeat.interval` is 10 s; processes here are cheap to hear from).
 pub const HEARTBEAT: Duration = Duration::from_secs(1);
 
-/// A TaskManager silent for this long is lost: its jobs' workers count as dead.
+/// A side silent for this long is gone (Flink's `heartbeat.timeout`, 50 s there): a
+/// TaskManager's workers count as dead, a JobManager's jobs as the next one's to recover.
 pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The heartbeat settings a JobManager hands its TaskManagers when they register.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    pub interval: Duration,
+    pub timeout: Duration,
+}
+
+impl Default for Heartbeat {
+    fn default() -> Self {
+        Heartbeat { interval: HEARTBEAT, timeout: HEARTBEAT_TIMEOUT }
+    }
+}
 
 /// The largest job binary accepted (upload or transfer), 512 MiB.
 pub const MAX_BINARY: u64 = 512 * 1024 * 1024;
@@ -22,8 +37,10 @@ pub const MAX_BINARY: u64 = 512 * 1024 * 1024;
 /// A JobManager's message to a TaskManager.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ToTaskManager {
-    /// The TaskManager's number in this cluster.
-    Registered(usize),
+    /// The TaskManager's number in this cluster, and the heartbeat both sides keep.
+    Registered(usize, Heartbeat),
+    /// The JobManager's heartbeat.
+    Alive,
     /// A job binary follows: its sha256 and its length in bytes.
     Binary(String, u64),
     /// Start a worker of job `job` from binary `sha`, as the coordinator's start line says.
@@ -38,7 +55,10 @@ impl ToTaskManager {
     /// The line that carries this message.
     pub fn line(&self) -> String {
         match self {
-            ToTaskManager::Registered(id) => format!("registered {id}"),
+            ToTaskManager::Registered(id, h) => {
+                format!("registered {id} {} {}", h.interval.as_millis(), h.timeout.as_millis())
+            }
+            ToTaskManager::Alive => "alive".to_owned(),
             ToTaskManager::Binary(sha, len) => format!("binary {sha} {len}"),
             ToTaskManager::Deploy { job, sha, start } => format!("deploy {job} {sha} {start}"),
             ToTaskManager::Cancel(job) => format!("cancel {job}"),
@@ -49,9 +69,18 @@ impl ToTaskManager {
     /// A line back into its message; `None` if it is not one (or names a job or binary by
     /// anything but hex digits, which could reach a path).
     pub fn parse(line: &str) -> Option<ToTaskManager> {
+        if line == "alive" {
+            return Some(ToTaskManager::Alive);
+        }
         let (kind, rest) = line.split_once(' ')?;
         match kind {
-            "registered" => rest.parse().ok().map(ToTaskManager::Registered),
+            "registered" => {
+                let mut words = rest.split(' ');
+                let id = words.next()?.parse().ok()?;
+                let mut ms = || words.next()?.parse::<u64>().ok().filter(|m| *m > 0).map(Duration::from_millis);
+                let (interval, timeout) = (ms()?, ms()?);
+                (interval < timeout).then_some(ToTaskManager::Registered(id, Heartbeat { interval, timeout }))
+            }
             "binary" => {
                 let (sha, len) = rest.split_once(' ')?;
                 Some(ToTaskManager::Binary(is_sha(sha)?.to_owned(), len.parse().ok().filter(|l| *l <= MAX_BINARY)?))
@@ -138,7 +167,8 @@ mod tests {
         let sha = "ab".repeat(32);
         let job = "0f".repeat(16);
         for m in [
-            ToTaskManager::Registered(3),
+            ToTaskManager::Registered(3, Heartbeat::default()),
+            ToTaskManager::Alive,
             ToTaskManager::Binary(sha.clone(), 10),
             ToTaskManager::Deploy { job: job.clone(), sha: sha.clone(), start: "start 0 a:2d70".into() },
             ToTaskManager::Cancel(job.clone()),
@@ -159,6 +189,8 @@ mod tests {
             format!("deploy ../x {sha} start 0"),
             format!("cancel {}", "0F".repeat(16)),
             "kill *".to_owned(),
+            "registered 1 1000".to_owned(),
+            "registered 1 10000 1000".to_owned(),
         ] {
             assert_eq!(ToTaskManager::parse(&bad), None, "{bad}");
         }

@@ -127,6 +127,8 @@ pub struct State {
     pub next_taskmanager: usize,
     /// How long a job waits for slots before it fails (Flink's `slot.request.timeout`).
     pub slot_timeout: std::time::Duration,
+    /// The heartbeat with the TaskManagers.
+    pub heartbeat: super::protocol::Heartbeat,
 }
 
 /// The state shared by the JobManager's threads.
@@ -168,6 +170,7 @@ impl State {
             taskmanagers: BTreeMap::new(),
             next_taskmanager: 1,
             slot_timeout: std::time::Duration::from_secs(300),
+            heartbeat: Default::default(),
         }
     }
 

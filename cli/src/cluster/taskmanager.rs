@@ -5,7 +5,7 @@
 //! the name they were sent under.
 
 use super::home::Home;
-use super::protocol::{ToJobManager, ToTaskManager, HEARTBEAT};
+use super::protocol::{Heartbeat, ToJobManager, ToTaskManager};
 use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
 use rill::net::cluster_link::parse_start;
 use rill::net::control::read_line;
@@ -53,12 +53,14 @@ pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str)
     });
     let out = home.logs().join(format!("{name}.out"));
     // The first registration must succeed: a wrong address or secret is the user's to fix.
-    let mut stream = register(jobmanager, &secret, slots, name)?;
+    let (mut stream, mut heartbeat) = register(jobmanager, &secret, slots, name)?;
     loop {
         let writer = Arc::new(Mutex::new(stream.try_clone().map_err(|e| e.to_string())?));
         let beat = writer.clone();
+        // A JobManager silent for the timeout is gone, as one whose connection closed.
+        stream.set_read_timeout(Some(heartbeat.timeout)).map_err(|e| e.to_string())?;
         std::thread::spawn(move || loop {
-            std::thread::sleep(HEARTBEAT);
+            std::thread::sleep(heartbeat.interval);
             let mut s = beat.lock().unwrap_or_else(|p| p.into_inner());
             if writeln!(s, "{}", ToJobManager::Alive.line()).is_err() {
                 return;
@@ -69,11 +71,11 @@ pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str)
         kill_all(&running);
         eprintln!("TaskManager {name}: {why}; its worker processes were killed; registering again");
         let deadline = Instant::now() + RECONNECT_TIMEOUT;
-        stream = loop {
+        (stream, heartbeat) = loop {
             // The JobManager that comes back may listen elsewhere (a port the system chose).
             let address = home.addresses().map_or_else(|| jobmanager.to_owned(), |(_, rpc)| rpc);
             match register(&address, &secret, slots, name) {
-                Ok(stream) => break stream,
+                Ok(registered) => break registered,
                 Err(e) if Instant::now() > deadline => {
                     return Err(format!("no JobManager for {} s (last: {e})", RECONNECT_TIMEOUT.as_secs()))
                 }
@@ -84,7 +86,7 @@ pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str)
 }
 
 /// Proves the secret to the JobManager at `jobmanager` and registers `slots` slots.
-fn register(jobmanager: &str, secret: &Secret, slots: usize, name: &str) -> Result<TcpStream, String> {
+fn register(jobmanager: &str, secret: &Secret, slots: usize, name: &str) -> Result<(TcpStream, Heartbeat), String> {
     let mut stream =
         TcpStream::connect(jobmanager).map_err(|e| format!("cannot reach the JobManager at {jobmanager}: {e}"))?;
     stream.set_read_timeout(Some(AUTH_TIMEOUT)).map_err(|e| e.to_string())?;
@@ -92,12 +94,12 @@ fn register(jobmanager: &str, secret: &Secret, slots: usize, name: &str) -> Resu
     writeln!(stream, "{}", ToJobManager::Register { slots, name: name.to_owned() }.line())
         .map_err(|e| e.to_string())?;
     let line = read_line(&stream).map_err(|e| format!("the JobManager did not answer: {e}"))?;
-    let Some(ToTaskManager::Registered(id)) = ToTaskManager::parse(&line) else {
+    let Some(ToTaskManager::Registered(id, heartbeat)) = ToTaskManager::parse(&line) else {
         return Err(format!("the JobManager said '{line}' instead of registering us"));
     };
     stream.set_read_timeout(None).map_err(|e| e.to_string())?;
     eprintln!("TaskManager {name} registered with the JobManager at {jobmanager} as {id}, {slots} slots");
-    Ok(stream)
+    Ok((stream, heartbeat))
 }
 
 /// Follows the JobManager's orders until its connection ends; why it ended.
@@ -111,6 +113,9 @@ fn serve(
     loop {
         let line = match read_line(stream) {
             Ok(line) => line,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return "no heartbeat from the JobManager".to_owned()
+            }
             Err(e) => return format!("the JobManager went away ({e})"),
         };
         match ToTaskManager::parse(&line) {
@@ -147,7 +152,8 @@ fn serve(
                     let _ = child.kill();
                 }
             }
-            Some(ToTaskManager::Registered(_)) | None => return format!("the JobManager said '{line}'"),
+            Some(ToTaskManager::Alive) => {}
+            Some(ToTaskManager::Registered(..)) | None => return format!("the JobManager said '{line}'"),
         }
     }
 }

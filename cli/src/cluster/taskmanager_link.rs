@@ -2,7 +2,7 @@
 //! and registers its slots, then says it is alive every second and reports the worker
 //! processes that end; one that falls silent is lost, and so are the workers it ran.
 
-use super::protocol::{ToJobManager, ToTaskManager, HEARTBEAT_TIMEOUT, MAX_BINARY};
+use super::protocol::{ToJobManager, ToTaskManager, MAX_BINARY};
 use super::state::{lock, now_ms, Shared, TaskManager};
 use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
 use rill::net::cluster_link::News;
@@ -35,12 +35,23 @@ fn register(mut stream: TcpStream, secret: &Secret, state: &Shared) -> Result<(u
     let Some(ToJobManager::Register { slots, name }) = ToJobManager::parse(&line) else {
         return Err(format!("it said '{line}' instead of registering"));
     };
-    stream.set_read_timeout(Some(HEARTBEAT_TIMEOUT)).map_err(|e| e.to_string())?;
+    let heartbeat = lock(state).heartbeat;
+    stream.set_read_timeout(Some(heartbeat.timeout)).map_err(|e| e.to_string())?;
     let writer = Arc::new(Mutex::new(stream.try_clone().map_err(|e| e.to_string())?));
     let mut state = lock(state);
     let id = state.next_taskmanager;
     state.next_taskmanager += 1;
-    writeln!(stream, "{}", ToTaskManager::Registered(id).line()).map_err(|e| e.to_string())?;
+    writeln!(stream, "{}", ToTaskManager::Registered(id, heartbeat).line()).map_err(|e| e.to_string())?;
+    // The JobManager's side of the heartbeat: a TaskManager that stops hearing it (a hung
+    // JobManager, not only a closed connection) treats the JobManager as gone.
+    let beat = writer.clone();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(heartbeat.interval);
+        let mut w = beat.lock().unwrap_or_else(|p| p.into_inner());
+        if writeln!(w, "{}", ToTaskManager::Alive.line()).is_err() {
+            return;
+        }
+    });
     eprintln!("TaskManager {id} ({name}) registered with {slots} slots");
     state.taskmanagers.insert(
         id,
@@ -72,11 +83,14 @@ fn serve(id: usize, stream: TcpStream, state: &Shared) {
                 _ => break format!("it said '{line}'"),
             },
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                break format!("no heartbeat for {} s", HEARTBEAT_TIMEOUT.as_secs())
+                break format!("no heartbeat for {} ms", lock(state).heartbeat.timeout.as_millis())
             }
             Err(e) => break format!("its connection ended ({e})"),
         }
     };
+    // Closed for every clone (the heartbeat's too): a TaskManager that was only silent (a
+    // stopped process) finds its connection gone when it wakes, and registers again.
+    let _ = stream.shutdown(std::net::Shutdown::Both);
     lost(id, &why, state);
 }
 

@@ -293,19 +293,8 @@ pub fn list(client: &Client, which: ListWhich) -> Result<String, String> {
 
 /// `dd.MM.yyyy HH:mm:ss` in UTC, as Flink's `list` prints a job's start.
 fn format_time(ms: u64) -> String {
-    let secs = ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{day:02}.{month:02}.{year} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    let (year, month, day, h, m, s) = rill::checkpoint::inspect::utc_parts(ms as i64);
+    format!("{day:02}.{month:02}.{year} {h:02}:{m:02}:{s:02}")
 }
 
 #[cfg(test)]

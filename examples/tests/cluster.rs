@@ -456,26 +456,7 @@ fn a_killed_taskmanager_costs_a_restore_on_the_slots_that_remain() {
     let dir = tempfile::tempdir().unwrap();
     let (n, keys) = (300_000i64, 7i64);
     let (out, checkpoints) = (dir.path().join("out"), dir.path().join("checkpoints"));
-    let run = cluster.rill(&[
-        "run",
-        "-d",
-        "-p",
-        "2",
-        "-D",
-        "execution.checkpointing.interval=50ms",
-        "-D",
-        &format!("execution.checkpointing.dir={}", checkpoints.display()),
-        CHECKPOINTED_COUNT,
-        "--",
-        "--n",
-        &n.to_string(),
-        "--out",
-        out.to_str().unwrap(),
-        "--pause-every",
-        "200",
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    let id = job_id(&text(&run.stdout));
+    let id = run_checkpointed(&cluster, n, &out, &checkpoints);
     // A checkpoint completes, then the TaskManager that runs the job is killed for real.
     wait_for("a completed checkpoint", Duration::from_secs(60), || {
         walk(&checkpoints).iter().any(|p| p.ends_with("_metadata"))
@@ -496,6 +477,31 @@ fn a_killed_taskmanager_costs_a_restore_on_the_slots_that_remain() {
     let overview = http(&rest, "GET", "/overview", None, b"").1;
     assert!(overview.contains("\"taskmanagers\":1") && overview.contains("\"slots-available\":2"), "{overview}");
     assert!(committed_lines(&out) == expected_lines(n, keys), "the output of a run without the kill, once");
+}
+
+/// Submits checkpointed_count at parallelism 2, checkpointed every 50 ms into
+/// `checkpoints`, its exactly-once output into `out`; its job id.
+fn run_checkpointed(cluster: &Cluster, n: i64, out: &Path, checkpoints: &Path) -> String {
+    let run = cluster.rill(&[
+        "run",
+        "-d",
+        "-p",
+        "2",
+        "-D",
+        "execution.checkpointing.interval=50ms",
+        "-D",
+        &format!("execution.checkpointing.dir={}", checkpoints.display()),
+        CHECKPOINTED_COUNT,
+        "--",
+        "--n",
+        &n.to_string(),
+        "--out",
+        out.to_str().unwrap(),
+        "--pause-every",
+        "200",
+    ]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    job_id(&text(&run.stdout))
 }
 
 /// Every file under `dir`.
@@ -598,26 +604,7 @@ fn a_jobmanager_killed_and_started_again_runs_its_jobs_on_from_their_checkpoints
     let dir = tempfile::tempdir().unwrap();
     let (n, keys) = (300_000i64, 7i64);
     let (out, checkpoints) = (dir.path().join("out"), dir.path().join("checkpoints"));
-    let run = cluster.rill(&[
-        "run",
-        "-d",
-        "-p",
-        "2",
-        "-D",
-        "execution.checkpointing.interval=50ms",
-        "-D",
-        &format!("execution.checkpointing.dir={}", checkpoints.display()),
-        CHECKPOINTED_COUNT,
-        "--",
-        "--n",
-        &n.to_string(),
-        "--out",
-        out.to_str().unwrap(),
-        "--pause-every",
-        "200",
-    ]);
-    assert!(run.status.success(), "{}", text(&run.stderr));
-    let id = job_id(&text(&run.stdout));
+    let id = run_checkpointed(&cluster, n, &out, &checkpoints);
     wait_for("a completed checkpoint", Duration::from_secs(60), || {
         walk(&checkpoints).iter().any(|p| p.ends_with("_metadata"))
     });

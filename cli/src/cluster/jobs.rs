@@ -182,26 +182,11 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
         }
     };
     eprintln!("job {id} ({name}) submitted: parallelism {p}, processes on TaskManagers {placement:?}");
-    state_now.jobs.insert(
-        id.clone(),
-        Job {
-            name,
-            jar: sha.to_owned(),
-            state: JobState::Running,
-            start: start_ms,
-            end: None,
-            parallelism: p,
-            plan,
-            placement: placement.clone(),
-            pid: Some(child.id()),
-            failure: None,
-            link: None,
-            stop_trigger: None,
-            savepoint: None,
-            savepoints: Vec::new(),
-            request: request.clone(),
-        },
-    );
+    let mut job = Job::created(&plan, sha, request, start_ms);
+    job.state = JobState::Running;
+    job.placement = placement.clone();
+    job.pid = Some(child.id());
+    state_now.jobs.insert(id.clone(), job);
     super::recovery::persist(&state_now, &id);
     drop(state_now);
     let (shared, job) = (state.clone(), id.clone());

@@ -77,9 +77,15 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// Milliseconds since the epoch as a UTC date and time (days to a civil date by Howard
-/// Hinnant's algorithm).
+/// Milliseconds since the epoch as a UTC date and time.
 fn utc(ms: i64) -> String {
+    let (year, month, day, h, m, sec) = utc_parts(ms);
+    format!("{year:04}-{month:02}-{day:02} {h:02}:{m:02}:{sec:02} UTC")
+}
+
+/// Milliseconds since the epoch as UTC year, month, day, hour, minute and second (days to a
+/// civil date by Howard Hinnant's algorithm), for what prints times without a time crate.
+pub fn utc_parts(ms: i64) -> (i64, i64, i64, i64, i64, i64) {
     let secs = ms.div_euclid(1000);
     let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let z = days + 719_468;
@@ -91,7 +97,7 @@ fn utc(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rest / 3600, rest % 3600 / 60, rest % 60)
+    (year, month, day, rest / 3600, rest % 3600 / 60, rest % 60)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 //! A job's processes are its own: one that fails takes no other job with it.
 
 use super::protocol::{is_job_id, ToTaskManager};
-use super::state::{lock, now_ms, Job, JobState, Shared};
+use super::state::{lock, now_ms, Job, JobState, RunRequest, Shared};
 use super::taskmanager_link::{send, send_binary, tell_job};
 use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
 use rill::net::cluster_link::{parse_start, News, CHECKPOINTS_FILE_ENV, CLUSTER_ENV, CLUSTER_SECRET_ENV, JOB_ID_ENV};
@@ -15,40 +15,6 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// What `POST /jars/:id/run` asks for.
-#[derive(Debug, Default, Clone)]
-pub struct RunRequest {
-    pub parallelism: Option<usize>,
-    pub args: Vec<String>,
-    pub savepoint: Option<String>,
-    pub allow_non_restored_state: bool,
-    /// The job binary's own flags, from Flink's configuration keys ([`flags_of`]).
-    pub flags: Vec<String>,
-}
-
-/// The job binary's flags for Flink's configuration keys (`-D key=value`, or
-/// `flinkConfiguration` in a run request); an error names a key that does not apply.
-pub fn flags_of<'a>(config: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<String>, String> {
-    let mut flags = Vec::new();
-    for (key, value) in config {
-        let flag = match key {
-            "execution.checkpointing.interval" => "--checkpoint-interval",
-            "execution.checkpointing.dir" | "state.checkpoints.dir" => "--checkpoint-dir",
-            _ => {
-                return Err(format!(
-                    "unknown configuration key '{key}': the cluster takes execution.checkpointing.interval and \
-                     execution.checkpointing.dir (state.checkpoints.dir)"
-                ))
-            }
-        };
-        if value.is_empty() || value.starts_with('-') {
-            return Err(format!("configuration key '{key}' needs a value, not '{value}'"));
-        }
-        flags.extend([flag.to_owned(), value.to_owned()]);
-    }
-    Ok(flags)
-}
 
 /// Starts a job from the uploaded binary `sha`; its job id, or why it cannot run (a message
 /// for a 400).
@@ -63,7 +29,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             eprintln!("job {id}: waiting for slots: {why}");
             let mut s = lock(state);
             s.jobs.insert(id.clone(), Job::created(&plan, sha, request, start_ms));
-            super::recovery::persist(&s, &id);
+            super::records::persist(&s, &id);
             drop(s);
             let (shared, job, sha, request) = (state.clone(), id.clone(), sha.to_owned(), request.clone());
             std::thread::spawn(move || {
@@ -120,7 +86,7 @@ pub fn start_when_placed(
             job.failure = Some(why.clone());
             job.end = Some(now_ms());
         }
-        super::recovery::persist(&s, id);
+        super::records::persist(&s, id);
         return Err(why);
     }
 }
@@ -171,7 +137,7 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
     command.env(CLUSTER_ENV, link_addr.to_string()).env(CLUSTER_SECRET_ENV, secret.to_hex());
     // Its checkpoints go under its id, and it says where: a JobManager that restarts
     // recovers the job from the last one.
-    command.env(JOB_ID_ENV, &id).env(CHECKPOINTS_FILE_ENV, super::recovery::checkpoints_file(&state_now.home, &id));
+    command.env(JOB_ID_ENV, &id).env(CHECKPOINTS_FILE_ENV, super::records::checkpoints_file(&state_now.home, &id));
     command.current_dir(state_now.home.dir()).stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| e.to_string())?);
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = match command.stderr(log).spawn() {
@@ -187,7 +153,7 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
     job.placement = placement.clone();
     job.pid = Some(child.id());
     state_now.jobs.insert(id.clone(), job);
-    super::recovery::persist(&state_now, &id);
+    super::records::persist(&state_now, &id);
     drop(state_now);
     let (shared, job) = (state.clone(), id.clone());
     std::thread::spawn(move || serve_links(link, &secret, &shared, &job));
@@ -380,7 +346,7 @@ fn ended(
     j.pid = None;
     j.link = None;
     eprintln!("job {job} ({}) {}", j.name, j.state.name());
-    super::recovery::persist(&s, job);
+    super::records::persist(&s, job);
 }
 
 /// Cancels job `id` (SIGTERM to its coordinator, which stops its workers and reports).
@@ -395,7 +361,7 @@ pub fn cancel(state: &Shared, id: &str) -> Result<(), (u16, String)> {
         // Not started: nothing runs to stop.
         job.state = JobState::Canceled;
         job.end = Some(now_ms());
-        super::recovery::persist(&s, id);
+        super::records::persist(&s, id);
         return Ok(());
     }
     if let Some(pid) = job.pid {

@@ -8,6 +8,7 @@ pub mod jobmanager;
 pub mod jobs;
 pub mod lifecycle;
 pub mod protocol;
+pub mod records;
 pub mod recovery;
 pub mod rest;
 pub mod signals;

@@ -5,56 +5,10 @@
 //! had ended are listed again; jobs that were running run again from their last completed
 //! checkpoint, once the TaskManagers have registered again.
 
-use super::home::Home;
-use super::jobs::{start_when_placed, RunRequest};
-use super::state::{lock, Job, JobState, Shared, State};
-use serde_json::{json, Value};
-
-fn jobs_dir(home: &Home) -> std::path::PathBuf {
-    home.dir().join("jobs")
-}
-
-/// The file in which job `id`'s coordinator says where its checkpoints go (its directory is
-/// made here, before the coordinator starts and writes it).
-pub fn checkpoints_file(home: &Home, id: &str) -> std::path::PathBuf {
-    let _ = std::fs::create_dir_all(jobs_dir(home));
-    jobs_dir(home).join(format!("{id}.checkpoints"))
-}
-
-/// Writes what is known of job `id` (written again at each change of its state).
-pub fn persist(state: &State, id: &str) {
-    let Some(job) = state.jobs.get(id) else { return };
-    let r = &job.request;
-    let record = json!({
-        "id": id,
-        "name": job.name,
-        "jar": job.jar,
-        "state": job.state.name(),
-        "start": job.start,
-        "end": job.end,
-        "failure": job.failure,
-        "savepoint": job.savepoint,
-        "request": {
-            "parallelism": r.parallelism,
-            "args": r.args,
-            "savepoint": r.savepoint,
-            "allowNonRestoredState": r.allow_non_restored_state,
-            "flags": r.flags,
-        },
-    });
-    let dir = jobs_dir(&state.home);
-    let written = std::fs::create_dir_all(&dir).and_then(|()| {
-        let tmp = dir.join(format!("{id}.json.part"));
-        std::fs::write(&tmp, record.to_string())?;
-        std::fs::rename(&tmp, dir.join(format!("{id}.json")))
-    });
-    if let Err(e) = written {
-        eprintln!(
-            "job {id}: cannot keep its record in {} ({e}): a restarted JobManager will not know it",
-            dir.display()
-        );
-    }
-}
+use super::jobs::start_when_placed;
+use super::records::{checkpoints_file, jobs_dir};
+use super::state::{lock, Job, JobState, RunRequest, Shared};
+use serde_json::Value;
 
 /// Reads the jobs a JobManager before this one kept: ended ones into the list, running ones
 /// started again (each on a thread of its own, once it has slots).

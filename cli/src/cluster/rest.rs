@@ -5,8 +5,9 @@
 //! an uploaded binary is stored under its sha256, never under a name or path the client
 //! gives.
 
-use super::jobs::{self, RunRequest};
+use super::jobs;
 use super::protocol::{is_job_id, is_sha, MAX_BINARY};
+use super::state::RunRequest;
 use super::state::{lock, now_ms, Jar, JobState, Shared};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
@@ -313,7 +314,7 @@ async fn run(State(api): State<Api>, headers: HeaderMap, Path(id): Path<String>,
         return error(StatusCode::BAD_REQUEST, "entryClass does not apply: a Rill job binary holds one job");
     }
     let config = body.flink_configuration.unwrap_or_default();
-    let flags = match jobs::flags_of(config.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+    let flags = match super::state::flags_of(config.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         Ok(flags) => flags,
         Err(why) => return error(StatusCode::BAD_REQUEST, why),
     };

@@ -39,6 +39,40 @@ impl JobState {
     }
 }
 
+/// What `POST /jars/:id/run` asks for.
+#[derive(Debug, Default, Clone)]
+pub struct RunRequest {
+    pub parallelism: Option<usize>,
+    pub args: Vec<String>,
+    pub savepoint: Option<String>,
+    pub allow_non_restored_state: bool,
+    /// The job binary's own flags, from Flink's configuration keys ([`flags_of`]).
+    pub flags: Vec<String>,
+}
+
+/// The job binary's flags for Flink's configuration keys (`-D key=value`, or
+/// `flinkConfiguration` in a run request); an error names a key that does not apply.
+pub fn flags_of<'a>(config: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<String>, String> {
+    let mut flags = Vec::new();
+    for (key, value) in config {
+        let flag = match key {
+            "execution.checkpointing.interval" => "--checkpoint-interval",
+            "execution.checkpointing.dir" | "state.checkpoints.dir" => "--checkpoint-dir",
+            _ => {
+                return Err(format!(
+                    "unknown configuration key '{key}': the cluster takes execution.checkpointing.interval and \
+                     execution.checkpointing.dir (state.checkpoints.dir)"
+                ))
+            }
+        };
+        if value.is_empty() || value.starts_with('-') {
+            return Err(format!("configuration key '{key}' needs a value, not '{value}'"));
+        }
+        flags.extend([flag.to_owned(), value.to_owned()]);
+    }
+    Ok(flags)
+}
+
 /// An uploaded job binary, stored as `jars/<sha256>`.
 #[derive(Debug, Clone)]
 pub struct Jar {
@@ -77,12 +111,12 @@ pub struct Job {
     /// and, once taken, their paths or why not.
     pub savepoints: Vec<(String, Option<Result<String, String>>)>,
     /// How it was asked to run: what a restarted JobManager runs again.
-    pub request: super::jobs::RunRequest,
+    pub request: RunRequest,
 }
 
 impl Job {
     /// A job waiting for slots, with the plan its binary embeds.
-    pub fn created(plan: &serde_json::Value, jar: &str, request: &super::jobs::RunRequest, start: u64) -> Job {
+    pub fn created(plan: &serde_json::Value, jar: &str, request: &RunRequest, start: u64) -> Job {
         Job {
             name: plan["job"].as_str().unwrap_or("job").to_owned(),
             jar: jar.to_owned(),

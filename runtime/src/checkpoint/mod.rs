@@ -31,6 +31,7 @@ pub mod config;
 pub mod coordinator;
 pub(crate) mod files;
 pub mod inspect;
+pub mod metadata;
 pub mod snapshot;
 pub mod stats;
 pub mod storage;

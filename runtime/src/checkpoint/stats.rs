@@ -18,7 +18,7 @@
 //! assert!(completed.iter().any(|c| c.job == "totals"));
 //! ```
 
-use crate::checkpoint::storage::Metadata;
+use crate::checkpoint::metadata::Metadata;
 use std::sync::Mutex;
 
 /// How many completed checkpoints are remembered (the oldest go first).

@@ -8,6 +8,7 @@
 use crate::api::codec::{decode_all, Codec};
 use crate::checkpoint::config::{ExternalizedCheckpointRetention, JobEnd};
 use crate::checkpoint::files;
+pub use crate::checkpoint::metadata::{Metadata, TaskFile};
 use crate::checkpoint::snapshot::{OperatorState, Restored};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -19,41 +20,6 @@ pub(crate) const JOB_DIR_ENV: &str = "RILL_CHECKPOINT_JOB_DIR";
 
 /// The first bytes of `_metadata`, with the format's version.
 const MAGIC: &[u8; 8] = b"RILLCHK2";
-
-/// What `_metadata` holds.
-#[derive(Debug, Clone, PartialEq, crate::Codec)]
-pub struct Metadata {
-    /// The checkpoint's number.
-    pub checkpoint: u64,
-    /// The job's name.
-    pub job: String,
-    /// When it completed, milliseconds since the epoch.
-    pub completed_at: i64,
-    /// From the trigger until every task had answered, in microseconds (the barriers'
-    /// way through the job); writing the files comes after.
-    pub aligned_micros: u64,
-    /// One per task.
-    pub tasks: Vec<TaskFile>,
-}
-
-/// A task's file in a checkpoint.
-#[derive(Debug, Clone, PartialEq, crate::Codec)]
-pub struct TaskFile {
-    /// The task's chain.
-    pub chain: u32,
-    /// Its subtask.
-    pub subtask: u32,
-    /// The chain's parallelism when the checkpoint was taken.
-    pub parallelism: u32,
-    /// The file's name in the checkpoint's directory.
-    pub file: String,
-    /// Its length in bytes.
-    pub len: u64,
-    /// Its CRC-32.
-    pub crc: u32,
-    /// How long the task stopped processing to write its state, in microseconds.
-    pub pause_micros: u64,
-}
 
 /// A task's state, as the coordinator receives it.
 #[derive(Clone)]

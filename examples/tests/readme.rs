@@ -64,10 +64,11 @@ const METRICS_WINDOW: &str =
 const BUILD: &str = "cargo build --release -p rill-examples -p rill-cli";
 const PLAN_TEXT: &str = "./target/release/rill plan ./target/release/word_count -p 2";
 const PLAN_MERMAID: &str = "./target/release/rill plan ./target/release/word_count --format mermaid -p 4";
-const KAFKA: [&str; 3] = [
+const KAFKA: [&str; 4] = [
     "B=$(scripts/kafka-broker start)",
-    "cargo run --release -p rill-examples --bin kafka_alerts -- -- --brokers $B --rules examples/rules.json &",
-    "cargo run --release -p rill-examples --bin metrics_gen -- --brokers $B --rate 50000 --seconds 20",
+    "cargo build --release -p rill-examples --bin kafka_alerts --bin metrics_gen",
+    "./target/release/kafka_alerts -- --brokers $B --rules examples/rules.json &",
+    "./target/release/metrics_gen --brokers $B --rate 50000 --seconds 20",
 ];
 const CHECKPOINTS: &str = "./target/release/word_count --checkpoint-interval 1s --checkpoint-dir ./checkpoints";
 const BENCH_BUILD: &str = "cargo build --release -p rill-examples --bin bench";

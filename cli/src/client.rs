@@ -39,8 +39,9 @@ impl Client {
         Ok(Client { base: base.trim_end_matches('/').to_owned(), token, http, runtime })
     }
 
-    /// Sends a request; the JSON answer, or the error the JobManager gave (Flink's `errors`).
-    fn call(&self, method: reqwest::Method, path: &str, body: Option<reqwest::Body>) -> Result<Value, String> {
+    /// Sends a request; the answer's text, or the error the JobManager gave (Flink's
+    /// `errors`).
+    fn send(&self, method: reqwest::Method, path: &str, body: Option<reqwest::Body>) -> Result<String, String> {
         let url = format!("{}{path}", self.base);
         let mut request = self.http.request(method.clone(), &url);
         if method != reqwest::Method::GET {
@@ -62,32 +63,6 @@ impl Client {
                 )
             })?;
             let status = response.status();
-            let value: Value = response.json().await.unwrap_or(Value::Null);
-            if status.is_success() {
-                return Ok(value);
-            }
-            let errors: Vec<&str> =
-                value["errors"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            Err(format!("the JobManager answered {status}: {}", errors.join("; ")))
-        })
-    }
-
-    /// `GET path`.
-    pub fn get(&self, path: &str) -> Result<Value, String> {
-        self.call(reqwest::Method::GET, path, None)
-    }
-
-    /// `GET path` as text.
-    pub fn get_text(&self, path: &str) -> Result<String, String> {
-        let url = format!("{}{path}", self.base);
-        self.runtime.block_on(async {
-            let response = self.http.get(&url).send().await.map_err(|e| {
-                format!(
-                    "cannot reach the JobManager at {}: {e} (is the cluster running? rill cluster start)",
-                    self.base
-                )
-            })?;
-            let status = response.status();
             let text = response.text().await.map_err(|e| e.to_string())?;
             if status.is_success() {
                 return Ok(text);
@@ -97,6 +72,21 @@ impl Client {
                 errors["errors"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
             Err(format!("the JobManager answered {status}: {}", errors.join("; ")))
         })
+    }
+
+    /// Sends a request; its JSON answer.
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<reqwest::Body>) -> Result<Value, String> {
+        self.send(method, path, body).map(|text| serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Result<Value, String> {
+        self.call(reqwest::Method::GET, path, None)
+    }
+
+    /// `GET path` as text.
+    pub fn get_text(&self, path: &str) -> Result<String, String> {
+        self.send(reqwest::Method::GET, path, None)
     }
 
     /// Uploads the job binary; its id (sha256).

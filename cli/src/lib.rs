@@ -8,14 +8,29 @@ pub mod plan;
 use std::path::Path;
 use std::process::Command;
 
-/// Asks a job binary for its plan (`JOB --plan [-p N]`).
-pub fn plan_of(binary: &Path, parallelism: Option<usize>) -> Result<plan::Plan, String> {
+/// Runs `JOB --plan [-p N] [FLAGS] [-- ARGS]`: the job's plan as JSON on its stdout, or
+/// its complaint about the flags and parameters on its stderr.
+pub fn run_plan(
+    binary: &Path,
+    parallelism: Option<usize>,
+    flags: &[String],
+    args: &[String],
+) -> std::io::Result<std::process::Output> {
     let mut cmd = Command::new(binary);
     cmd.arg("--plan");
     if let Some(p) = parallelism {
         cmd.arg("-p").arg(p.to_string());
     }
-    let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
+    cmd.args(flags);
+    if !args.is_empty() {
+        cmd.arg("--").args(args);
+    }
+    cmd.stdin(std::process::Stdio::null()).output()
+}
+
+/// Asks a job binary for its plan (`JOB --plan [-p N]`).
+pub fn plan_of(binary: &Path, parallelism: Option<usize>) -> Result<plan::Plan, String> {
+    let out = run_plan(binary, parallelism, &[], &[]).map_err(|e| format!("cannot run {}: {e}", binary.display()))?;
     if !out.status.success() {
         return Err(format!(
             "{} --plan failed ({}): {}\nIs it a Rill job binary (built from a #[rill::job] function)?",

@@ -147,15 +147,21 @@ fn release_build() {
     }
 }
 
-#[test]
-fn the_quick_start_word_count_prints_flinks_running_counts() {
-    let out = sh(WORD_COUNT);
+/// The quick start's running counts, sorted: what Flink prints for its word count.
+fn quick_start_counts() -> Vec<String> {
     let mut want: Vec<String> = ["(hello,1)", "(hello,2)", "(hello,3)", "(flink,1)", "(flink,2)", "(flink,3)"]
         .into_iter()
         .chain(["(flink,4)", "(flink,5)", "(is,1)", "(great,1)"])
         .map(str::to_owned)
         .collect();
     want.sort();
+    want
+}
+
+#[test]
+fn the_quick_start_word_count_prints_flinks_running_counts() {
+    let out = sh(WORD_COUNT);
+    let want = quick_start_counts();
     assert_eq!(unprefixed_sorted(&out), want);
 
     // The example output the README shows, line for line (in another order, as subtasks run
@@ -383,12 +389,7 @@ fn the_session_cluster_runs_the_word_count_and_stops() {
         printed.extend(out.lines().map(|l| l.split_once("> ").map_or(l, |(_, r)| r).to_owned()));
     }
     printed.sort();
-    let mut want: Vec<String> = ["(hello,1)", "(hello,2)", "(hello,3)", "(flink,1)", "(flink,2)", "(flink,3)"]
-        .into_iter()
-        .chain(["(flink,4)", "(flink,5)", "(is,1)", "(great,1)"])
-        .map(str::to_owned)
-        .collect();
-    want.sort();
+    let want = quick_start_counts();
     assert_eq!(printed, want, "the quick start's counts, printed by the TaskManagers");
     let listed = run(CLUSTER[2]);
     assert!(listed.contains(&format!(": {id} : word_count (FINISHED)")), "{listed}");

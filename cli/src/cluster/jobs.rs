@@ -180,13 +180,7 @@ fn release(state: &mut super::state::State, p: usize, placement: &[usize]) {
 
 /// The plan the binary embeds, for these parameters: checks them before anything starts.
 fn plan_of(binary: &std::path::Path, p: usize, flags: &[String], args: &[String]) -> Result<serde_json::Value, String> {
-    let output = Command::new(binary)
-        .args(["--plan", "-p", &p.to_string()])
-        .args(flags)
-        .arg("--")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
+    let output = crate::run_plan(binary, Some(p), flags, args)
         .map_err(|e| format!("cannot run the job binary: {e} (is it a Rill job built for this machine?)"))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);

@@ -350,16 +350,7 @@ async fn job_stop(State(api): State<Api>, headers: HeaderMap, Path(id): Path<Str
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body is not a stop request: {e}")),
     };
-    let state = api.state.clone();
-    let stopped = tokio::task::spawn_blocking(move || {
-        jobs::savepoint(&state, &id, &body.target_directory, true, body.drain.unwrap_or(false))
-    })
-    .await
-    .unwrap_or_else(|e| Err((500, e.to_string())));
-    match stopped {
-        Ok(trigger) => (StatusCode::ACCEPTED, Json(json!({ "request-id": trigger }))).into_response(),
-        Err((code, message)) => error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), message),
-    }
+    trigger_savepoint(&api, id, body.target_directory, true, body.drain.unwrap_or(false)).await
 }
 
 async fn savepoint_status(State(api): State<Api>, Path((id, trigger)): Path<(String, String)>) -> Response {
@@ -445,12 +436,17 @@ async fn job_savepoint(State(api): State<Api>, headers: HeaderMap, Path(id): Pat
         Ok(b) => b,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("the request body is not a savepoint request: {e}")),
     };
+    trigger_savepoint(&api, id, body.target_directory, body.cancel_job.unwrap_or(false), false).await
+}
+
+/// Asks job `id` for a savepoint under `dir` (stopping it after, with `stop`): `202` with
+/// the request's id to poll (`/jobs/:id/savepoints/:trigger`), or why not.
+async fn trigger_savepoint(api: &Api, id: String, dir: String, stop: bool, drain: bool) -> Response {
     let state = api.state.clone();
-    let stop = body.cancel_job.unwrap_or(false);
-    let taken = tokio::task::spawn_blocking(move || jobs::savepoint(&state, &id, &body.target_directory, stop, false))
+    let asked = tokio::task::spawn_blocking(move || jobs::savepoint(&state, &id, &dir, stop, drain))
         .await
         .unwrap_or_else(|e| Err((500, e.to_string())));
-    match taken {
+    match asked {
         Ok(trigger) => (StatusCode::ACCEPTED, Json(json!({ "request-id": trigger }))).into_response(),
         Err((code, message)) => error(StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), message),
     }

@@ -11,6 +11,10 @@ use std::time::Duration;
 /// The variable that names the JobManager's REST address.
 pub const JOBMANAGER_ENV: &str = "RILL_JOBMANAGER";
 
+/// The variable that names a PEM file of certificates to trust for a JobManager's HTTPS
+/// (its CA), besides the system's and the chain of the cluster home's JobManager.
+pub const REST_CA_ENV: &str = "RILL_REST_CA";
+
 /// A cluster's REST API.
 pub struct Client {
     base: String,
@@ -22,20 +26,29 @@ pub struct Client {
 impl Client {
     /// The client of the JobManager at `address` (or found as the module says).
     pub fn new(home: &Home, address: Option<&str>) -> Result<Client, String> {
-        let address = match address.map(str::to_owned).or_else(|| std::env::var(JOBMANAGER_ENV).ok()) {
-            Some(a) => a,
-            None => home.addresses().map_or_else(|| "127.0.0.1:8081".to_owned(), |(rest, _)| rest),
+        let given = address.map(str::to_owned).or_else(|| std::env::var(JOBMANAGER_ENV).ok());
+        let own = home.addresses().map(|(rest, _)| rest);
+        // The home's JobManager serves HTTPS if it recorded its certificate chain.
+        let own_cert = home.rest_cert();
+        let scheme = |address: &str| match (address.contains("://"), &own_cert) {
+            (true, _) => address.to_owned(),
+            (false, Some(_)) if own.as_deref() == Some(address) => format!("https://{address}"),
+            (false, _) => format!("http://{address}"),
         };
-        let base = if address.contains("://") { address } else { format!("http://{address}") };
+        let base = scheme(&given.or(own.clone()).unwrap_or_else(|| "127.0.0.1:8081".to_owned()));
         let token = std::fs::read_to_string(home.token_file()).ok().map(|t| t.trim().to_owned());
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| format!("cannot start the client's runtime: {e}"))?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(120));
+        let trusted = std::env::var_os(REST_CA_ENV).map(std::path::PathBuf::from).into_iter().chain(own_cert);
+        for path in trusted {
+            for cert in crate::cluster::tls::root_certificates(&path)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| format!("cannot make an HTTP client: {e}"))?;
         Ok(Client { base: base.trim_end_matches('/').to_owned(), token, http, runtime })
     }
 
@@ -58,8 +71,10 @@ impl Client {
         self.runtime.block_on(async {
             let response = request.send().await.map_err(|e| {
                 format!(
-                    "cannot reach the JobManager at {}: {e} (is the cluster running? rill cluster start)",
-                    self.base
+                    "cannot reach the JobManager at {}: {} (is the cluster running? rill cluster start; for HTTPS \
+                     with a private CA, set {REST_CA_ENV} to its PEM file)",
+                    self.base,
+                    causes(&e)
                 )
             })?;
             let status = response.status();
@@ -285,6 +300,17 @@ pub fn list(client: &Client, which: ListWhich) -> Result<String, String> {
 fn format_time(ms: u64) -> String {
     let (year, month, day, h, m, s) = rill::checkpoint::inspect::utc_parts(ms as i64);
     format!("{day:02}.{month:02}.{year} {h:02}:{m:02}:{s:02}")
+}
+
+/// An error with its causes, outermost first (reqwest's own message omits them).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(&format!(": {e}"));
+        cause = e.source();
+    }
+    text
 }
 
 #[cfg(test)]

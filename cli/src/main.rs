@@ -144,6 +144,8 @@ enum ClusterCommand {
         /// How long a silent side has before it counts as gone.
         #[arg(long, default_value = "10s")]
         heartbeat_timeout: String,
+        #[command(flatten)]
+        tls: RestTls,
     },
     /// Stop the cluster's processes (Flink's stop-cluster.sh); running jobs are cancelled.
     Stop,
@@ -159,7 +161,14 @@ enum ForegroundJobManager {
         /// Where TaskManagers connect.
         #[arg(long, default_value = "127.0.0.1:6123")]
         rpc_address: std::net::SocketAddr,
-        /// Listen on a non-loopback address without TLS anyway.
+        /// Where the jobs' coordinators listen, which TaskManagers reach (Flink's
+        /// jobmanager.rpc.address); default: the IP of --rpc-address.
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
+        #[command(flatten)]
+        tls: RestTls,
+        /// Listen on a non-loopback address anyway: the REST API without TLS, or the
+        /// TaskManagers' listener (authenticated, not encrypted).
         #[arg(long)]
         insecure_bind: bool,
         /// How long a job waits for slots before it fails (Flink's slot.request.timeout).
@@ -187,7 +196,32 @@ enum ForegroundTaskManager {
         /// Its name in the cluster (its log and .out files are named after it).
         #[arg(long, default_value = "taskmanager")]
         name: String,
+        /// Where its workers listen, which the other TaskManagers reach (Flink's
+        /// taskmanager.host); default: the address it reaches the JobManager from.
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
     },
+}
+
+/// The REST API over HTTPS (Flink's `security.ssl.rest.*`).
+#[derive(Args, Clone)]
+struct RestTls {
+    /// The REST API's certificate chain (PEM): it serves HTTPS. Clients of this cluster home
+    /// trust the chain's certificates; others set RILL_REST_CA to the CA's PEM file.
+    #[arg(long, requires = "rest_tls_key")]
+    rest_tls_cert: Option<PathBuf>,
+    /// The private key of --rest-tls-cert (PEM).
+    #[arg(long, requires = "rest_tls_cert")]
+    rest_tls_key: Option<PathBuf>,
+}
+
+impl RestTls {
+    fn files(self) -> Option<rill_cli::cluster::tls::Files> {
+        Some(rill_cli::cluster::tls::Files {
+            cert: absolute(self.rest_tls_cert?).ok()?,
+            key: absolute(self.rest_tls_key?).ok()?,
+        })
+    }
 }
 
 /// Which cluster a client command talks to.
@@ -263,6 +297,8 @@ fn main() -> ExitCode {
         Command::Jobmanager(ForegroundJobManager::StartForeground {
             rest_address,
             rpc_address,
+            host,
+            tls,
             insecure_bind,
             slot_request_timeout,
             heartbeat_interval,
@@ -275,6 +311,8 @@ fn main() -> ExitCode {
                 let listen = jobmanager::Listen {
                     rest: rest_address,
                     rpc: rpc_address,
+                    host,
+                    tls: tls.files(),
                     insecure: insecure_bind,
                     slot_timeout: slot_request_timeout,
                     heartbeat: rill_cli::cluster::protocol::Heartbeat {
@@ -285,8 +323,8 @@ fn main() -> ExitCode {
                 jobmanager::start_foreground(&home, &listen)
             })
         }
-        Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name }) => {
-            home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name))
+        Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name, host }) => {
+            home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name, host))
         }
         Command::Run(run) if run.deployment == "per-job" => {
             if run.detached || run.target.jobmanager.is_some() {
@@ -385,6 +423,7 @@ fn cluster(command: ClusterCommand) -> Result<(), String> {
             slot_request_timeout,
             heartbeat_interval,
             heartbeat_timeout,
+            tls,
         } => {
             let duration = |flag: &str, text: &str| {
                 rill::checkpoint::config::parse_duration(text).map_err(|e| format!("--{flag}: {e}"))
@@ -402,6 +441,7 @@ fn cluster(command: ClusterCommand) -> Result<(), String> {
                 rpc: rpc_address,
                 slot_timeout: slot_request_timeout,
                 heartbeat: (heartbeat_interval, heartbeat_timeout),
+                tls: tls.files(),
             };
             lifecycle::start(&home, &options)?
         }

@@ -684,3 +684,186 @@ fn heartbeats_both_ways_find_a_silent_side_and_the_cluster_heals() {
     let out = cluster.rill(&["run", env!("CARGO_BIN_EXE_word_count")]);
     assert!(out.status.success(), "the healed cluster runs a job: {}", text(&out.stderr));
 }
+
+/// A CA and a certificate for 127.0.0.1 that it signed, made with openssl: the CA's PEM,
+/// the chain (the server's certificate, then the CA's) and the server's key.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {}", text(&out.stderr));
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=rill test CA",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let chain = [std::fs::read(dir.join("server.pem")).unwrap(), std::fs::read(dir.join("ca.pem")).unwrap()].concat();
+    std::fs::write(dir.join("chain.pem"), chain).unwrap();
+    (dir.join("ca.pem"), dir.join("chain.pem"), dir.join("server.key"))
+}
+
+/// The addresses with a listening TCP socket (IPv4), from /proc/net/tcp.
+fn listening() -> Vec<std::net::Ipv4Addr> {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (ip, _) = fields.get(1)?.split_once(':')?;
+            (fields.get(3) == Some(&"0A")).then(|| u32::from_str_radix(ip, 16).ok())?
+        })
+        .map(|raw| std::net::Ipv4Addr::from(raw.to_le_bytes()))
+        .collect()
+}
+
+#[test]
+fn a_cluster_over_several_addresses_listens_where_it_says_and_serves_https() {
+    let cluster = Cluster { home: tempfile::tempdir().unwrap() };
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, chain, key) = certificates(certs.path());
+    let foreground = |args: &[&str], log: &str| {
+        let log = std::fs::File::create(cluster.home.path().join(log)).unwrap();
+        Command::new(rill_bin())
+            .args(args)
+            .env("RILL_HOME", cluster.home.path())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap()
+    };
+    // What would put the token or the jobs on the network in the clear is refused, and says
+    // what to do instead.
+    let jobmanager = |more: &[&str]| {
+        let mut args = vec!["jobmanager", "start-foreground"];
+        args.extend(more);
+        cluster.rill(&args)
+    };
+    let refused = jobmanager(&["--rest-address", "0.0.0.0:0", "--rpc-address", "127.0.0.1:0"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(text(&refused.stderr).contains("give it --rest-tls-cert and --rest-tls-key"), "{}", text(&refused.stderr));
+    let refused = jobmanager(&["--rest-address", "127.0.0.1:0", "--rpc-address", "0.0.0.0:0"]);
+    assert!(text(&refused.stderr).contains("not encrypted") && text(&refused.stderr).contains("--insecure-bind"));
+    let refused = jobmanager(&["--rest-address", "127.0.0.1:0", "--rpc-address", "0.0.0.0:0", "--insecure-bind"]);
+    assert!(text(&refused.stderr).contains("pass --host IP"), "{}", text(&refused.stderr));
+    let refused = jobmanager(&["--rest-tls-cert", chain.to_str().unwrap()]);
+    assert_eq!(refused.status.code(), Some(2), "a certificate without its key is a usage error");
+
+    // A JobManager whose jobs listen on 127.0.0.2 and serves HTTPS; TaskManagers on
+    // 127.0.0.3 and 127.0.0.4, as if each were a machine of its own.
+    let (chain_arg, key_arg) = (chain.to_str().unwrap(), key.to_str().unwrap());
+    let mut children = vec![foreground(
+        &[
+            "jobmanager",
+            "start-foreground",
+            "--rest-address",
+            "127.0.0.1:0",
+            "--rpc-address",
+            "127.0.0.2:0",
+            "--rest-tls-cert",
+            chain_arg,
+            "--rest-tls-key",
+            key_arg,
+        ],
+        "jm.log",
+    )];
+    wait_for("the JobManager", Duration::from_secs(20), || cluster.home.path().join("jobmanager.addr").exists());
+    let (rest, rpc) = cluster.addresses();
+    assert!(rpc.starts_with("127.0.0.2:"), "{rpc}");
+    for (name, host) in [("tm-a", "127.0.0.3"), ("tm-b", "127.0.0.4")] {
+        let args =
+            ["taskmanager", "start-foreground", "--jobmanager", &rpc, "--slots", "1", "--name", name, "--host", host];
+        children.push(foreground(&args, &format!("{name}.log")));
+    }
+    wait_for("both TaskManagers", Duration::from_secs(20), || {
+        text(&cluster.rill(&["list"]).stderr).is_empty()
+            && std::fs::read_to_string(cluster.home.path().join("jm.log")).unwrap().matches("registered").count() >= 2
+    });
+
+    // The word count over a socket, one process on each TaskManager: the coordinator
+    // listens on the JobManager's host, each worker on its TaskManager's, and the words
+    // cross between them.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = job_id(&text(&out.stdout));
+    let (mut typed, _) = server.accept().unwrap();
+    let hosts: [std::net::Ipv4Addr; 3] =
+        ["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap(), "127.0.0.4".parse().unwrap()];
+    wait_for("the job's listeners on each host", Duration::from_secs(20), || {
+        hosts.iter().all(|h| listening().contains(h))
+    });
+    typed.write_all(b"to,be,or,not,to,be\nto,be\n").unwrap();
+    drop(typed);
+    wait_for("the job to finish", Duration::from_secs(30), || {
+        text(&cluster.rill(&["list", "-a"]).stdout).contains(&format!("{id} : socket_word_count (FINISHED)"))
+    });
+    let logs = text(&cluster.rill(&["logs", &id]).stdout);
+    let counts = final_counts(&logs);
+    assert_eq!(counts, BTreeMap::from([("be".into(), 3), ("not".into(), 1), ("or".into(), 1), ("to".into(), 3)]));
+
+    // HTTPS only: a plain HTTP request gets no HTTP answer, and the server serves on.
+    assert_eq!(http(&rest, "GET", "/overview", None, b"").0, 0, "no answer in the clear");
+    // A client of another home trusts the cluster's CA only when told to.
+    let other = tempfile::tempdir().unwrap();
+    let list = |ca: Option<&Path>| {
+        let mut command = Command::new(rill_bin());
+        command.args(["list", "-a", "-m", &format!("https://{rest}")]).env("RILL_HOME", other.path());
+        if let Some(ca) = ca {
+            command.env("RILL_REST_CA", ca);
+        }
+        command.output().unwrap()
+    };
+    let untrusted = list(None);
+    assert_eq!(untrusted.status.code(), Some(1));
+    assert!(text(&untrusted.stderr).contains("invalid peer certificate"), "{}", text(&untrusted.stderr));
+    let trusted = list(Some(&ca));
+    assert!(
+        text(&trusted.stdout).contains(&format!("{id} : socket_word_count (FINISHED)")),
+        "{}",
+        text(&trusted.stderr)
+    );
+}

@@ -106,6 +106,12 @@ impl Home {
         let find = |what: &str| text.lines().find_map(|l| l.strip_prefix(what)).map(str::to_owned);
         Some((find("rest ")?, find("rpc ")?))
     }
+
+    /// The certificate chain of the JobManager's REST API, if it serves HTTPS.
+    pub fn rest_cert(&self) -> Option<PathBuf> {
+        let text = std::fs::read_to_string(self.addresses_file()).ok()?;
+        text.lines().find_map(|l| l.strip_prefix("rest-cert ")).map(PathBuf::from)
+    }
 }
 
 /// Writes `text` to a new file that only its owner can read.

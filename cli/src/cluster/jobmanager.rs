@@ -1,13 +1,14 @@
 //! `rill jobmanager start-foreground`: the REST API, the TaskManagers' listener and the
-//! jobs, in one process. Listens on loopback unless told otherwise; binding the REST API to
+//! jobs, in one process. Listens on loopback unless told otherwise. Binding the REST API to
 //! another address without TLS is refused unless forced, since its token would cross the
-//! network in the clear.
+//! network in the clear; so is binding the TaskManagers' listener to one, since its
+//! connections (and the jobs' exchanges) prove the cluster's secret but are not encrypted.
 
 use super::home::{write_owner_only, Home};
 use super::rest::{router, Api};
 use super::state::{lock, JobState, State};
 use rill::net::auth::Secret;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,13 @@ pub struct Listen {
     pub rest: SocketAddr,
     /// The TaskManagers' connections (Flink's `jobmanager.rpc.port`, 6123).
     pub rpc: SocketAddr,
-    /// Bind the REST API to a non-loopback address without TLS anyway.
+    /// Where the jobs' coordinators listen for their workers, which is also where those
+    /// reach them (Flink's `jobmanager.rpc.address`): the rpc address's IP unless that is
+    /// 0.0.0.0 or ::, which needs this named.
+    pub host: Option<IpAddr>,
+    /// The REST API's certificate and key: it serves HTTPS.
+    pub tls: Option<super::tls::Files>,
+    /// Bind to a non-loopback address without TLS anyway.
     pub insecure: bool,
     /// How long a job waits for slots (Flink's `slot.request.timeout`).
     pub slot_timeout: Duration,
@@ -31,17 +38,18 @@ pub struct Listen {
 
 /// Runs a JobManager until SIGTERM or SIGINT, which cancel its running jobs.
 pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
-    for (what, addr) in [("REST API", listen.rest), ("TaskManager listener", listen.rpc)] {
-        if !addr.ip().is_loopback() && !listen.insecure {
+    check_binds(listen)?;
+    let host = match (listen.host, listen.rpc.ip()) {
+        (Some(host), _) => host,
+        (None, ip) if !ip.is_unspecified() => ip,
+        (None, ip) => {
             return Err(format!(
-                "the {what} would listen on {addr} without TLS, so the cluster's token and jobs would cross the \
-                 network in the clear: bind it to 127.0.0.1, or pass --insecure-bind to do it anyway"
-            ));
+                "with --rpc-address {ip} the coordinators of jobs need an address the TaskManagers reach this \
+                 machine at: pass --host IP"
+            ))
         }
-        if !addr.ip().is_loopback() {
-            eprintln!("warning: the {what} listens on {addr} without TLS (--insecure-bind)");
-        }
-    }
+    };
+    let acceptor = listen.tls.as_ref().map(super::tls::acceptor).transpose()?;
     home.create()?;
     let token = home.key(&home.token_file())?;
     let secret = Secret::from_hex(&home.key(&home.secret_file())?)?;
@@ -51,8 +59,16 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
         .map_err(|e| format!("cannot serve the REST API on {}: {e} (is another cluster running?)", listen.rest))?;
     let (rest_addr, rpc_addr) =
         (rest.local_addr().map_err(|e| e.to_string())?, rpc.local_addr().map_err(|e| e.to_string())?);
-    write_owner_only(&home.addresses_file(), &format!("rest {rest_addr}\nrpc {rpc_addr}\n"))?;
+    let scheme = if acceptor.is_some() { "https" } else { "http" };
+    let mut addresses = format!("rest {rest_addr}\nrpc {rpc_addr}\n");
+    if let Some(files) = &listen.tls {
+        // Clients of this home trust the certificates of the chain (its CA, if it holds it).
+        let chain = std::fs::canonicalize(&files.cert).map_err(|e| format!("{}: {e}", files.cert.display()))?;
+        addresses.push_str(&format!("rest-cert {}\n", chain.display()));
+    }
+    write_owner_only(&home.addresses_file(), &addresses)?;
     let mut state = State::new(home.clone());
+    state.host = host;
     state.slot_timeout = listen.slot_timeout;
     state.heartbeat = listen.heartbeat;
     let state = Arc::new(Mutex::new(state));
@@ -61,7 +77,8 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
     // The jobs of a JobManager before this one: listed, and run again where they ran.
     super::recovery::recover(&state);
     eprintln!(
-        "JobManager: REST API on http://{rest_addr}, TaskManagers connect to {rpc_addr}, home {}",
+        "JobManager: REST API on {scheme}://{rest_addr}, TaskManagers connect to {rpc_addr}, jobs listen on {host}, \
+         home {}",
         home.dir().display()
     );
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -72,16 +89,53 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
     runtime.block_on(async move {
         rest.set_nonblocking(true).map_err(|e| e.to_string())?;
         let listener = tokio::net::TcpListener::from_std(rest).map_err(|e| e.to_string())?;
-        axum::serve(listener, router(api))
-            .with_graceful_shutdown(async {
-                let signal = super::signals::terminated().await;
-                eprintln!("JobManager: {signal}: cancelling the running jobs and stopping");
-            })
-            .await
-            .map_err(|e| format!("the REST API stopped: {e}"))
+        let stopped = async {
+            let signal = super::signals::terminated().await;
+            eprintln!("JobManager: {signal}: cancelling the running jobs and stopping");
+        };
+        match acceptor {
+            Some(acceptor) => {
+                let listener = super::tls::Listener::new(listener, acceptor).map_err(|e| e.to_string())?;
+                axum::serve(listener, router(api)).with_graceful_shutdown(stopped).await
+            }
+            None => axum::serve(listener, router(api)).with_graceful_shutdown(stopped).await,
+        }
+        .map_err(|e| format!("the REST API stopped: {e}"))
     })?;
     stop_jobs(&state);
     let _ = std::fs::remove_file(home.addresses_file());
+    Ok(())
+}
+
+/// Refuses a listener on the network that would carry the cluster's token or jobs in the
+/// clear, unless forced (then warns).
+fn check_binds(listen: &Listen) -> Result<(), String> {
+    let rest_in_clear = !listen.rest.ip().is_loopback() && listen.tls.is_none();
+    if rest_in_clear && !listen.insecure {
+        return Err(format!(
+            "the REST API would listen on {} without TLS, so the cluster's token would cross the network in the \
+             clear: give it --rest-tls-cert and --rest-tls-key, bind it to 127.0.0.1, or pass --insecure-bind",
+            listen.rest
+        ));
+    }
+    if rest_in_clear {
+        eprintln!("warning: the REST API listens on {} without TLS (--insecure-bind)", listen.rest);
+    }
+    if !listen.rpc.ip().is_loopback() {
+        if !listen.insecure {
+            return Err(format!(
+                "the TaskManager listener would listen on {}: its connections and the jobs' exchanges prove the \
+                 cluster's secret but are not encrypted, so run it on a network you trust and pass --insecure-bind \
+                 to say so, or bind it to 127.0.0.1",
+                listen.rpc
+            ));
+        }
+        eprintln!(
+            "warning: the TaskManager listener listens on {}; records and job binaries cross the network \
+             unencrypted (--insecure-bind)",
+            listen.rpc
+        );
+    }
     Ok(())
 }
 

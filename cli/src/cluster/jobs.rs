@@ -135,6 +135,8 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
     }
     command.args(&request.flags).arg("--").args(&request.args);
     command.env(CLUSTER_ENV, link_addr.to_string()).env(CLUSTER_SECRET_ENV, secret.to_hex());
+    // It listens for its workers where the TaskManagers reach this machine.
+    command.env(rill::net::HOST_ENV, state_now.host.to_string());
     // Its checkpoints go under its id, and it says where: a JobManager that restarts
     // recovers the job from the last one.
     command.env(JOB_ID_ENV, &id).env(CHECKPOINTS_FILE_ENV, super::records::checkpoints_file(&state_now.home, &id));

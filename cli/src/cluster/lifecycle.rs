@@ -24,6 +24,8 @@ pub struct StartOptions {
     pub slot_timeout: String,
     /// The heartbeat's interval and timeout.
     pub heartbeat: (String, String),
+    /// The REST API's certificate and key (HTTPS).
+    pub tls: Option<super::tls::Files>,
 }
 
 /// Starts the cluster; what it says when it is up.
@@ -51,25 +53,24 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
             format!("Starting a JobManager in {}: its {n} TaskManagers still run and join it.\n", home.dir().display())
         }
     };
-    let jm = spawn(
-        home,
-        &exe,
-        &[
-            "jobmanager",
-            "start-foreground",
-            "--rest-address",
-            &options.rest,
-            "--rpc-address",
-            &options.rpc,
-            "--slot-request-timeout",
-            &options.slot_timeout,
-            "--heartbeat-interval",
-            &options.heartbeat.0,
-            "--heartbeat-timeout",
-            &options.heartbeat.1,
-        ],
+    let mut args = vec![
         "jobmanager",
-    )?;
+        "start-foreground",
+        "--rest-address",
+        &options.rest,
+        "--rpc-address",
+        &options.rpc,
+        "--slot-request-timeout",
+        &options.slot_timeout,
+        "--heartbeat-interval",
+        &options.heartbeat.0,
+        "--heartbeat-timeout",
+        &options.heartbeat.1,
+    ];
+    if let Some(files) = &options.tls {
+        args.extend(["--rest-tls-cert", path_str(&files.cert)?, "--rest-tls-key", path_str(&files.key)?]);
+    }
+    let jm = spawn(home, &exe, &args, "jobmanager")?;
     let deadline = Instant::now() + START_TIMEOUT;
     let (rest, rpc) = loop {
         if let Some(addresses) = home.addresses() {
@@ -81,7 +82,8 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    out.push_str(&format!("Starting standalonesession daemon (pid: {jm}): REST API at http://{rest}\n"));
+    let scheme = if home.rest_cert().is_some() { "https" } else { "http" };
+    out.push_str(&format!("Starting standalonesession daemon (pid: {jm}): REST API at {scheme}://{rest}\n"));
     let expected = if alive.is_empty() { options.taskmanagers } else { alive.len() };
     for i in (1..=options.taskmanagers).filter(|_| alive.is_empty()) {
         let name = format!("taskmanager-{i}");
@@ -160,6 +162,7 @@ pub fn per_job(home: &Home, slots: usize, run: &crate::client::Run) -> Result<i3
         rpc: "127.0.0.1:0".into(),
         slot_timeout: "1min".into(),
         heartbeat: ("1s".into(), "10s".into()),
+        tls: None,
     };
     let started = start(&own, &options);
     let result = started.and_then(|_| {
@@ -204,6 +207,10 @@ fn spawn(home: &Home, exe: &Path, args: &[&str], name: &str) -> Result<u32, Stri
         let _ = child.wait();
     });
     Ok(pid)
+}
+
+fn path_str(path: &Path) -> Result<&str, String> {
+    path.to_str().ok_or_else(|| format!("{} is not UTF-8", path.display()))
 }
 
 fn read_pid(path: &Path) -> Option<u32> {

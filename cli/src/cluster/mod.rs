@@ -15,3 +15,4 @@ pub mod signals;
 pub mod state;
 pub mod taskmanager;
 pub mod taskmanager_link;
+pub mod tls;

@@ -163,6 +163,8 @@ pub struct State {
     pub slot_timeout: std::time::Duration,
     /// The heartbeat with the TaskManagers.
     pub heartbeat: super::protocol::Heartbeat,
+    /// Where the jobs' coordinators listen for their workers (`RILL_HOST`).
+    pub host: std::net::IpAddr,
 }
 
 /// The state shared by the JobManager's threads.
@@ -205,6 +207,7 @@ impl State {
             next_taskmanager: 1,
             slot_timeout: std::time::Duration::from_secs(300),
             heartbeat: Default::default(),
+            host: std::net::Ipv4Addr::LOCALHOST.into(),
         }
     }
 

@@ -27,7 +27,16 @@ const RECONNECT_TIMEOUT: Duration = Duration::from_secs(300);
 /// stops it. When the JobManager goes away, its workers are killed (their jobs are the
 /// JobManager's to recover) and it registers again with the JobManager that comes back (at
 /// the address the cluster home names, if it names one), for `RECONNECT_TIMEOUT` (5 minutes).
-pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str) -> Result<(), String> {
+///
+/// Its workers listen on `host` (Flink's `taskmanager.host`), where the other processes of
+/// their jobs reach them; by default the address this machine reaches the JobManager from.
+pub fn start_foreground(
+    home: &Home,
+    jobmanager: &str,
+    slots: usize,
+    name: &str,
+    host: Option<std::net::IpAddr>,
+) -> Result<(), String> {
     let secret = Secret::from_hex(
         std::fs::read_to_string(home.secret_file())
             .map_err(|e| {
@@ -66,7 +75,11 @@ pub fn start_foreground(home: &Home, jobmanager: &str, slots: usize, name: &str)
                 return;
             }
         });
-        let why = serve(&stream, &dir, &out, &writer, &running);
+        let host = match host {
+            Some(host) => host,
+            None => stream.local_addr().map_err(|e| e.to_string())?.ip(),
+        };
+        let why = serve(&stream, &Deployer { dir: &dir, out: &out, writer: &writer, running: &running, host });
         let _ = stream.shutdown(std::net::Shutdown::Both);
         kill_all(&running);
         eprintln!("TaskManager {name}: {why}; its worker processes were killed; registering again");
@@ -102,14 +115,22 @@ fn register(jobmanager: &str, secret: &Secret, slots: usize, name: &str) -> Resu
     Ok((stream, heartbeat))
 }
 
+/// Where and how this TaskManager starts workers.
+struct Deployer<'a> {
+    /// Its directory: the job binaries it keeps.
+    dir: &'a std::path::Path,
+    /// Its `.out` file.
+    out: &'a std::path::Path,
+    /// The JobManager's connection, to report workers that exit.
+    writer: &'a Arc<Mutex<TcpStream>>,
+    running: &'a Running,
+    /// Where its workers listen (`RILL_HOST`).
+    host: std::net::IpAddr,
+}
+
 /// Follows the JobManager's orders until its connection ends; why it ended.
-fn serve(
-    stream: &TcpStream,
-    dir: &std::path::Path,
-    out: &std::path::Path,
-    writer: &Arc<Mutex<TcpStream>>,
-    running: &Running,
-) -> String {
+fn serve(stream: &TcpStream, deployer: &Deployer) -> String {
+    let (dir, writer, running) = (deployer.dir, deployer.writer, deployer.running);
     loop {
         let line = match read_line(stream) {
             Ok(line) => line,
@@ -134,7 +155,7 @@ fn serve(
                 }
             }
             Some(ToTaskManager::Deploy { job, sha, start }) => {
-                if let Err((index, why)) = deploy(dir, out, &job, &sha, &start, writer, running) {
+                if let Err((index, why)) = deploy(deployer, &job, &sha, &start) {
                     eprintln!("job {job}: {why}");
                     let how = format!("could not be started on this TaskManager: {why}");
                     let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -175,30 +196,20 @@ fn keep_binary(dir: &std::path::Path, sha: &str, bytes: &[u8]) -> Result<(), Str
     std::fs::rename(&tmp, &path).map_err(|e| format!("cannot keep the job binary: {e}"))
 }
 
-fn deploy(
-    dir: &std::path::Path,
-    out: &std::path::Path,
-    job: &str,
-    sha: &str,
-    start: &str,
-    writer: &Arc<Mutex<TcpStream>>,
-    running: &Running,
-) -> Result<(), (usize, String)> {
+fn deploy(deployer: &Deployer, job: &str, sha: &str, start: &str) -> Result<(), (usize, String)> {
     let command =
         parse_start(start).ok_or_else(|| (usize::MAX, format!("a deploy with a bad start line '{start}'")))?;
     let index = command.index;
-    deploy_worker(dir, out, job, sha, command, writer, running).map_err(|why| (index, why))
+    deploy_worker(deployer, job, sha, command).map_err(|why| (index, why))
 }
 
 fn deploy_worker(
-    dir: &std::path::Path,
-    out: &std::path::Path,
+    deployer: &Deployer,
     job: &str,
     sha: &str,
     command: rill::net::workers::WorkerCommand,
-    writer: &Arc<Mutex<TcpStream>>,
-    running: &Running,
 ) -> Result<(), String> {
+    let Deployer { dir, out, writer, running, host } = *deployer;
     let append = |path: &std::path::Path| {
         std::fs::OpenOptions::new()
             .create(true)
@@ -213,7 +224,7 @@ fn deploy_worker(
     let stderr_to = [append(&logs.join(format!("job-{job}.log")))?];
     let mut c = Command::new(dir.join(sha));
     c.args(&command.args).envs(command.env.iter().map(|(k, v)| (k, v)));
-    c.env(rill::net::worker::EXIT_WITH_PARENT_ENV, "1");
+    c.env(rill::net::worker::EXIT_WITH_PARENT_ENV, "1").env(rill::net::HOST_ENV, host.to_string());
     c.current_dir(dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     std::os::unix::process::CommandExt::process_group(&mut c, 0);
     let index = command.index;

@@ -138,7 +138,7 @@ fn coordinate(
     checkpoints: Option<&ProcessCheckpoints>,
     restore: Option<&std::path::Path>,
 ) -> Result<Outcome, String> {
-    let control = TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for the workers: {e}"))?;
+    let control = super::listen("the workers")?;
     let addr = control.local_addr().map_err(|e| format!("cannot listen for the workers: {e}"))?;
     let secret = Secret::generate().map_err(|e| format!("cannot make the job's secret: {e}"))?;
     let (tx, rx) = mpsc::channel::<(usize, Event)>();

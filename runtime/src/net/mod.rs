@@ -22,7 +22,29 @@ pub mod workers;
 
 pub use launcher::run_processes;
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+
+/// The address this process's listeners bind and tell their peers (Flink's
+/// `taskmanager.host`): where the other processes of the job reach it. A cluster that spans
+/// machines sets it (the TaskManager for its workers, the JobManager for the coordinators);
+/// unset, everything listens on loopback, which is what one machine needs.
+pub const HOST_ENV: &str = "RILL_HOST";
+
+/// The address to listen on and advertise: `RILL_HOST`, else 127.0.0.1.
+pub fn host() -> Result<IpAddr, String> {
+    match std::env::var(HOST_ENV) {
+        Ok(text) => text.trim().parse::<IpAddr>().map_err(|_| {
+            format!("{HOST_ENV}={text} is not an IP address (the address the other processes reach this one at)")
+        }),
+        Err(_) => Ok(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    }
+}
+
+/// A listener on [`host`], on a port the system chooses; `what` names it in the error.
+pub fn listen(what: &str) -> Result<TcpListener, String> {
+    let host = host()?;
+    TcpListener::bind((host, 0)).map_err(|e| format!("cannot listen for {what} on {host}: {e}"))
+}
 
 /// This process's place in a job that runs over several processes.
 pub struct Member {

@@ -7,7 +7,7 @@ use super::control::{read_line, LineReader};
 use super::launcher::Outcome;
 use super::{ControlMessage, Member};
 use std::io::Write;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -53,8 +53,7 @@ impl Coordinator {
         if std::env::var_os(EXIT_WITH_PARENT_ENV).is_some() {
             exit_with_parent(index)?;
         }
-        let listener =
-            TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot listen for exchange connections: {e}"))?;
+        let listener = super::listen("exchange connections")?;
         let data = listener.local_addr().map_err(|e| e.to_string())?;
         let mut stream =
             TcpStream::connect(addr).map_err(|e| format!("cannot reach the coordinator at {addr}: {e}"))?;

@@ -180,7 +180,57 @@ enum ForegroundJobManager {
         /// How long a silent side has before it counts as gone.
         #[arg(long, default_value = "10s", value_parser = rill::checkpoint::config::parse_duration)]
         heartbeat_timeout: std::time::Duration,
+        #[command(flatten)]
+        application: ApplicationArgs,
     },
+}
+
+/// Application mode: a JobManager for one job (what `./job --application` runs).
+#[derive(Args)]
+struct ApplicationArgs {
+    /// Run this job binary as the only job, and stop when it ends (exit 0 if it finished).
+    #[arg(long, value_name = "JOB_BINARY")]
+    application: Option<PathBuf>,
+    /// With --application: TaskManagers to start on this machine (0: `rill taskmanager`
+    /// processes join it).
+    #[arg(long, default_value_t = 0, requires = "application")]
+    taskmanagers: usize,
+    /// With --application: slots of each TaskManager it starts (default: the job's parallelism).
+    #[arg(long, requires = "application", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    slots: Option<u32>,
+    /// With --application: the job's parallelism.
+    #[arg(short, long, requires = "application", value_parser = clap::value_parser!(u32).range(1..))]
+    parallelism: Option<u32>,
+    /// With --application: start from this savepoint (or retained checkpoint).
+    #[arg(short = 's', long = "from-savepoint", requires = "application")]
+    savepoint: Option<String>,
+    /// With -s: leave behind state of operators the job no longer has.
+    #[arg(short = 'n', long = "allow-non-restored-state", requires = "savepoint")]
+    allow_non_restored_state: bool,
+    /// With --application: the job binary's own flags, then `--` and the job's parameters.
+    #[arg(last = true, requires = "application")]
+    job_args: Vec<String>,
+}
+
+impl ApplicationArgs {
+    fn application(self) -> Result<Option<rill_cli::cluster::application::Application>, String> {
+        let Some(binary) = self.application else { return Ok(None) };
+        let mut job_args = self.job_args.into_iter();
+        let flags: Vec<String> = job_args.by_ref().take_while(|a| a != "--").collect();
+        let parallelism = self.parallelism.map(|p| p as usize);
+        Ok(Some(rill_cli::cluster::application::Application {
+            binary: absolute(binary)?,
+            taskmanagers: self.taskmanagers,
+            slots: self.slots.map_or(parallelism.unwrap_or(1), |s| s as usize),
+            request: rill_cli::cluster::state::RunRequest {
+                parallelism,
+                args: job_args.collect(),
+                savepoint: self.savepoint,
+                allow_non_restored_state: self.allow_non_restored_state,
+                flags,
+            },
+        }))
+    }
 }
 
 #[derive(Subcommand)]
@@ -303,11 +353,23 @@ fn main() -> ExitCode {
             slot_request_timeout,
             heartbeat_interval,
             heartbeat_timeout,
+            application,
         }) => {
             if heartbeat_interval >= heartbeat_timeout {
                 return usage_error("--heartbeat-interval must be shorter than --heartbeat-timeout");
             }
-            home().and_then(|home| {
+            let code = application.application().and_then(|application| {
+                // An application's JobManager has a home of its own unless told where.
+                let home = match (&application, std::env::var_os(rill_cli::cluster::home::HOME_ENV)) {
+                    (Some(app), None) => {
+                        let id =
+                            rill::net::auth::Secret::generate().map_err(|e| e.to_string())?.to_hex()[..16].to_owned();
+                        let job =
+                            app.binary.file_name().map_or_else(|| "job".into(), |n| n.to_string_lossy().into_owned());
+                        Home::at(home()?.dir().join("application").join(format!("{job}-{id}")))
+                    }
+                    _ => home()?,
+                };
                 let listen = jobmanager::Listen {
                     rest: rest_address,
                     rpc: rpc_address,
@@ -319,9 +381,14 @@ fn main() -> ExitCode {
                         interval: heartbeat_interval,
                         timeout: heartbeat_timeout,
                     },
+                    application,
                 };
                 jobmanager::start_foreground(&home, &listen)
-            })
+            });
+            match code {
+                Ok(code) => return ExitCode::from(code),
+                Err(e) => Err(e),
+            }
         }
         Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name, host }) => {
             home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name, host))

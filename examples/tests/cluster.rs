@@ -867,3 +867,78 @@ fn a_cluster_over_several_addresses_listens_where_it_says_and_serves_https() {
         text(&trusted.stderr)
     );
 }
+
+#[test]
+fn application_mode_runs_the_job_binary_as_a_jobmanager_of_its_own_that_stops_with_the_job() {
+    rill_bin(); // Beside the job binaries, where --application finds it.
+    let cluster = Cluster { home: tempfile::tempdir().unwrap() };
+    let word_count = env!("CARGO_BIN_EXE_word_count");
+    let application = |home: &Path, binary: &str, more: &[&str]| {
+        let mut command = Command::new(binary);
+        command.args(["--application", "--rest-address", "127.0.0.1:0", "--rpc-address", "127.0.0.1:0"]);
+        command.args(more).env("RILL_HOME", home);
+        command
+    };
+    // With TaskManagers of its own: the job runs over both, and everything stops with it.
+    let out = application(cluster.home.path(), word_count, &["--taskmanagers", "2", "--slots", "1", "-p", "2"])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let id = job_id(&stdout);
+    let mut printed = String::new();
+    for tm in ["taskmanager-1", "taskmanager-2"] {
+        let out = std::fs::read_to_string(cluster.home.path().join(format!("log/{tm}.out"))).unwrap();
+        assert!(!out.is_empty(), "both TaskManagers ran a share of the job");
+        printed.push_str(&out);
+    }
+    let alone = Command::new(word_count).args(["-p", "2"]).output().unwrap();
+    assert_eq!(final_counts(&printed), final_counts(&text(&alone.stdout)));
+    let jm = text(&out.stderr);
+    assert!(jm.contains(&format!("job {id} (word_count) FINISHED")) && jm.contains("stopping"), "{jm}");
+    assert!(cluster.processes().is_empty(), "no process of the application is left");
+
+    // A job that fails: the JobManager's exit code says so.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    drop(server);
+    let socket = env!("CARGO_BIN_EXE_socket_word_count");
+    let out =
+        application(cluster.home.path(), socket, &["--taskmanagers", "1", "--", "--port", &port]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("(socket_word_count) FAILED"), "{}", text(&out.stderr));
+
+    // Without TaskManagers of its own it waits for one to join, as a container would.
+    let home = tempfile::tempdir().unwrap();
+    let cluster = Cluster { home };
+    let mut jm =
+        application(cluster.home.path(), word_count, &[]).stdout(std::process::Stdio::piped()).spawn().unwrap();
+    wait_for("the JobManager", Duration::from_secs(20), || cluster.home.path().join("jobmanager.addr").exists());
+    let (rest, rpc) = cluster.addresses();
+    wait_for("the job", Duration::from_secs(20), || {
+        http(&rest, "GET", "/jobs/overview", None, b"").1.contains("CREATED")
+    });
+    let mut tm = Command::new(rill_bin())
+        .args(["taskmanager", "start-foreground", "--jobmanager", &rpc, "--slots", "1"])
+        .env("RILL_HOME", cluster.home.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = jm.wait().unwrap();
+    let _ = tm.kill();
+    let _ = tm.wait();
+    assert!(status.success(), "the job ran on the TaskManager that joined");
+    let printed = std::fs::read_to_string(cluster.home.path().join("log/taskmanager.out")).unwrap();
+    let alone = Command::new(word_count).args(["-p", "1"]).output().unwrap();
+    assert_eq!(final_counts(&printed), final_counts(&text(&alone.stdout)));
+
+    // Flags of the JobManager without --application, or with what does not go with it.
+    let out = Command::new(word_count).args(["--taskmanagers", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--taskmanagers goes with --application"), "{}", text(&out.stderr));
+    let out = Command::new(word_count).args(["--application", "--processes", "2"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(word_count).args(["--application"]).env("RILL_CLI", "/nonexistent/rill").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("set RILL_CLI"), "{}", text(&out.stderr));
+}

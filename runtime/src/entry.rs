@@ -32,9 +32,33 @@ pub struct Options {
     pub savepoint_on_stop: Option<std::path::PathBuf>,
     /// `--drain`: with `--savepoint-on-stop`, event time moves to its end before the stop.
     pub drain: bool,
+    /// `--application`: become a JobManager for this job alone (application mode).
+    pub application: bool,
+    /// The JobManager's flags that go with `--application` (`--taskmanagers 2`, ...).
+    pub cluster_flags: Vec<String>,
     /// Everything after `--`: the job's own parameters.
     pub parameters: Vec<String>,
 }
+
+/// The JobManager's flags a job binary takes with `--application`, and whether each takes
+/// a value: they are handed to `rill jobmanager start-foreground`.
+const APPLICATION_FLAGS: &[(&str, bool)] = &[
+    ("--taskmanagers", true),
+    ("--slots", true),
+    ("--rest-address", true),
+    ("--rpc-address", true),
+    ("--host", true),
+    ("--rest-tls-cert", true),
+    ("--rest-tls-key", true),
+    ("--slot-request-timeout", true),
+    ("--heartbeat-interval", true),
+    ("--heartbeat-timeout", true),
+    ("--insecure-bind", false),
+];
+
+/// The variable that names the `rill` command application mode runs (else the `rill` next
+/// to the job binary, else the one on `PATH`).
+pub const CLI_ENV: &str = "RILL_CLI";
 
 /// The job binary's usage text.
 pub fn usage(job: &str) -> String {
@@ -58,6 +82,10 @@ pub fn usage(job: &str) -> String {
          --drain               with --savepoint-on-stop: move event time to its end first, so \
          every window fires\n  \
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
+         --application         be a JobManager for this job alone (application mode; runs the \
+         `rill` command's JobManager, $RILL_CLI or on PATH): with --taskmanagers N it starts N \
+         TaskManagers, else `rill taskmanager` processes join it; stops when the job ends. Takes \
+         --slots, --rest-address, --rpc-address, --host, --rest-tls-cert/-key, --insecure-bind\n  \
          -h, --help            print this help\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
     )
@@ -94,6 +122,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.savepoint_on_stop = Some(v.into());
             }
             "--drain" => o.drain = true,
+            "--application" => o.application = true,
             "--checkpoint-dir" => {
                 i += 1;
                 let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./checkpoints"))?;
@@ -118,6 +147,14 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 4"))?;
                 o.parallelism = Some(parse_parallelism(a, v)?);
             }
+            _ if APPLICATION_FLAGS.iter().any(|(f, _)| *f == a) => {
+                o.cluster_flags.push(a.to_owned());
+                if APPLICATION_FLAGS.iter().any(|(f, takes)| *f == a && *takes) {
+                    i += 1;
+                    let v = args.get(i).ok_or_else(|| format!("{a} needs a value"))?;
+                    o.cluster_flags.push(v.clone());
+                }
+            }
             _ => {
                 if let Some(v) = a.strip_prefix("--parallelism=") {
                     o.parallelism = Some(parse_parallelism("--parallelism", v)?);
@@ -130,7 +167,69 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
         }
         i += 1;
     }
+    if let Some(flag) = o.cluster_flags.first().filter(|_| !o.application) {
+        return Err(format!("{flag} goes with --application (a JobManager for this job)"));
+    }
+    if o.application {
+        let conflicting = [
+            (o.processes.is_some(), "--processes"),
+            (o.worker.is_some(), "--worker"),
+            (o.plan, "--plan"),
+            (o.savepoint_on_stop.is_some(), "--savepoint-on-stop (stop it with rill stop)"),
+        ];
+        if let Some((_, flag)) = conflicting.iter().find(|(set, _)| *set) {
+            return Err(format!("--application does not go with {flag}"));
+        }
+    }
     Ok(o)
+}
+
+/// Becomes the JobManager of application mode (`rill jobmanager start-foreground
+/// --application` for this binary); returns only if that cannot start.
+fn exec_application(options: &Options) -> String {
+    use std::os::unix::process::CommandExt;
+    let this = match std::env::current_exe() {
+        Ok(path) => path,
+        Err(e) => return format!("cannot find this job binary: {e}"),
+    };
+    let cli = std::env::var_os(CLI_ENV).map(std::path::PathBuf::from).unwrap_or_else(|| {
+        let beside = this.with_file_name("rill");
+        if beside.exists() {
+            beside
+        } else {
+            "rill".into()
+        }
+    });
+    let mut command = std::process::Command::new(&cli);
+    command.args(["jobmanager", "start-foreground", "--application"]).arg(&this).args(&options.cluster_flags);
+    if let Some(p) = options.parallelism {
+        command.args(["-p", &p.to_string()]);
+    }
+    // The JobManager runs the job from its own directory.
+    let absolute = |path: &std::path::Path| match path.to_string_lossy().starts_with("s3://") {
+        true => path.to_path_buf(),
+        false => std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+    };
+    if let Some(path) = &options.from_savepoint {
+        command.arg("-s").arg(absolute(path));
+        if options.allow_non_restored_state {
+            command.arg("-n");
+        }
+    }
+    command.arg("--");
+    if let Some(interval) = options.checkpoint_interval {
+        command.args(["--checkpoint-interval", &format!("{}ms", interval.as_millis().max(1))]);
+    }
+    if let Some(dir) = &options.checkpoint_dir {
+        command.arg("--checkpoint-dir").arg(absolute(dir));
+    }
+    command.arg("--").args(&options.parameters);
+    let e = command.exec();
+    format!(
+        "--application runs the JobManager of the rill command, and {} cannot run ({e}): install rill \
+         (cargo install --path cli in Rill's repository), put it beside this binary, or set {CLI_ENV} to it",
+        cli.display()
+    )
 }
 
 fn parse_parallelism(flag: &str, v: &str) -> Result<usize, String> {
@@ -305,6 +404,10 @@ pub fn main(job: &Job) -> ! {
     if let Err(msg) = check_parallelism(plan, &parallelism, options.processes) {
         eprintln!("error: {msg}\n\n{}", usage(plan.job));
         std::process::exit(2);
+    }
+    if options.application {
+        eprintln!("error: {}", exec_application(&options));
+        std::process::exit(1);
     }
     // Started by a JobManager, the process is the job's coordinator even with one worker.
     let in_cluster = std::env::var_os(crate::net::cluster_link::CLUSTER_ENV).is_some();

@@ -107,6 +107,23 @@ impl Home {
         Some((find("rest ")?, find("rpc ")?))
     }
 
+    /// Keeps a job binary in `jars/` under its sha256 (never a name from a client), owner-only
+    /// and executable; its sha256.
+    pub fn store_jar(&self, bytes: &[u8]) -> Result<String, String> {
+        use sha2::Digest;
+        use std::os::unix::fs::PermissionsExt;
+        let sha: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+        let (path, tmp) = (self.jars().join(&sha), self.jars().join(format!("{sha}.part")));
+        let stored = std::fs::write(&tmp, bytes)
+            .and_then(|()| std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700)))
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = stored {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!("cannot store the job binary in {}: {e}", self.jars().display()));
+        }
+        Ok(sha)
+    }
+
     /// The certificate chain of the JobManager's REST API, if it serves HTTPS.
     pub fn rest_cert(&self) -> Option<PathBuf> {
         let text = std::fs::read_to_string(self.addresses_file()).ok()?;

@@ -34,10 +34,14 @@ pub struct Listen {
     pub slot_timeout: Duration,
     /// The heartbeat with the TaskManagers.
     pub heartbeat: super::protocol::Heartbeat,
+    /// Application mode: the one job this JobManager runs, and stops after.
+    pub application: Option<super::application::Application>,
 }
 
-/// Runs a JobManager until SIGTERM or SIGINT, which cancel its running jobs.
-pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
+/// Runs a JobManager until SIGTERM or SIGINT, which cancel its running jobs, or in
+/// application mode until its job ends; the exit code (application mode: 0 if the job
+/// finished, 1 if not).
+pub fn start_foreground(home: &Home, listen: &Listen) -> Result<u8, String> {
     check_binds(listen)?;
     let host = match (listen.host, listen.rpc.ip()) {
         (Some(host), _) => host,
@@ -85,13 +89,36 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the JobManager's runtime: {e}"))?;
+    // Application mode: its job, and the end of the job ends the JobManager.
+    let (ended_tx, ended) = tokio::sync::oneshot::channel::<JobState>();
+    let application = match &listen.application {
+        Some(app) => {
+            let id = super::application::start(home, &state, rpc_addr, app)?;
+            let shared = state.clone();
+            std::thread::spawn(move || {
+                let _ = ended_tx.send(super::application::wait(&shared, &id));
+            });
+            true
+        }
+        None => false,
+    };
     let api = Api { state: state.clone(), token: Arc::new(token) };
     runtime.block_on(async move {
         rest.set_nonblocking(true).map_err(|e| e.to_string())?;
         let listener = tokio::net::TcpListener::from_std(rest).map_err(|e| e.to_string())?;
         let stopped = async {
-            let signal = super::signals::terminated().await;
-            eprintln!("JobManager: {signal}: cancelling the running jobs and stopping");
+            let job_ended = async {
+                match ended.await {
+                    Ok(state) => state,
+                    Err(_) => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                signal = super::signals::terminated() => {
+                    eprintln!("JobManager: {signal}: cancelling the running jobs and stopping");
+                }
+                state = job_ended => eprintln!("JobManager: the application's job is {}: stopping", state.name()),
+            }
         };
         match acceptor {
             Some(acceptor) => {
@@ -103,8 +130,12 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<(), String> {
         .map_err(|e| format!("the REST API stopped: {e}"))
     })?;
     stop_jobs(&state);
+    if application {
+        super::application::stop_taskmanagers(home);
+    }
     let _ = std::fs::remove_file(home.addresses_file());
-    Ok(())
+    let failed = lock(&state).jobs.values().any(|j| j.state != JobState::Finished);
+    Ok(u8::from(application && failed))
 }
 
 /// Refuses a listener on the network that would carry the cluster's token or jobs in the

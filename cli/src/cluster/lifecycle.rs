@@ -181,7 +181,7 @@ pub fn per_job(home: &Home, slots: usize, run: &crate::client::Run) -> Result<i3
 
 /// Starts `rill ARGS` in the background, its output in `log/NAME.log`, its pid in
 /// `pid/NAME.pid`.
-fn spawn(home: &Home, exe: &Path, args: &[&str], name: &str) -> Result<u32, String> {
+pub(super) fn spawn(home: &Home, exe: &Path, args: &[&str], name: &str) -> Result<u32, String> {
     let log_path = home.logs().join(format!("{name}.log"));
     let log = std::fs::OpenOptions::new()
         .create(true)

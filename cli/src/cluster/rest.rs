@@ -17,7 +17,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -261,20 +260,13 @@ async fn upload(State(api): State<Api>, headers: HeaderMap, Query(q): Query<Uplo
     if !body.starts_with(b"\x7fELF") {
         return error(StatusCode::BAD_REQUEST, "the upload is not a job binary (an ELF executable built by cargo)");
     }
-    let sha: String = Sha256::digest(&body).iter().map(|b| format!("{b:02x}")).collect();
     let name: String = q.name.unwrap_or_default().chars().filter(|c| !c.is_control()).take(128).collect();
-    let dir = lock(&api.state).home.jars();
-    let (path, tmp) = (dir.join(&sha), dir.join(format!("{sha}.part")));
-    let written = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::write(&tmp, &body)?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o700))?;
-        std::fs::rename(&tmp, &path)
-    })
-    .await;
-    if let Err(e) = written.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}"));
-    }
+    let home = lock(&api.state).home.clone();
+    let sha = match tokio::task::spawn_blocking(move || home.store_jar(&body)).await {
+        Ok(Ok(sha)) => sha,
+        Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}")),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot store the upload: {e}")),
+    };
     let size = lock(&api.state).home.jars().join(&sha).metadata().map_or(0, |m| m.len());
     lock(&api.state).jars.insert(sha.clone(), Jar { name, uploaded: now_ms(), size });
     Json(json!({ "filename": sha, "status": "success" })).into_response()

@@ -417,6 +417,18 @@ fn a_killed_taskmanager_costs_a_restore_on_the_slots_that_remain() {
     wait_for("a completed checkpoint", Duration::from_secs(60), || {
         walk(&checkpoints).iter().any(|p| p.ends_with("_metadata"))
     });
+    // Flink's checkpoint statistics show it, newest first.
+    let (status, body) = http(&rest, "GET", &format!("/jobs/{id}/checkpoints"), None, b"");
+    assert_eq!(status, 200, "{body}");
+    let stats: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(stats["counts"]["completed"].as_u64().unwrap() >= 1, "{body}");
+    let latest = &stats["latest"]["completed"];
+    let path = Path::new(latest["external_path"].as_str().unwrap());
+    assert!(path.starts_with(&checkpoints) && path.ends_with(format!("chk-{}", latest["id"])), "{body}");
+    assert!(latest["state_size"].as_u64().unwrap() > 0 && latest["num_subtasks"].as_u64().unwrap() >= 2, "{body}");
+    assert_eq!(stats["history"][0], *latest);
+    let (status, _) = http(&rest, "GET", "/jobs/00000000000000000000000000000000/checkpoints", None, b"");
+    assert_eq!(status, 404);
     let pattern = format!("worker 0 --coordinator .*{}", out.display());
     let worker = Command::new("pgrep").args(["-f", &pattern]).output().unwrap();
     let worker = text(&worker.stdout).lines().next().expect("the job's worker runs").to_owned();

@@ -37,6 +37,7 @@ pub fn router(api: Api) -> Router {
         .route("/jobs/{id}", get(job).patch(job_patch))
         .route("/jobs/{id}/plan", get(job_plan))
         .route("/jobs/{id}/exceptions", get(job_exceptions))
+        .route("/jobs/{id}/checkpoints", get(job_checkpoints))
         .route("/jobs/{id}/stop", post(job_stop))
         .route("/jobs/{id}/stdout", get(job_stdout))
         .route("/jobs/{id}/log", get(job_log))
@@ -193,6 +194,57 @@ async fn job_exceptions(State(api): State<Api>, Path(id): Path<String>) -> Respo
         Ok(v) => Json(v).into_response(),
         Err(e) => e.into_response(),
     }
+}
+
+/// Flink's checkpoint statistics, from the job's retained checkpoints (their `_metadata`):
+/// newest first, with the latest completed one and, for a job restored from a savepoint or
+/// checkpoint, where it came from.
+async fn job_checkpoints(State(api): State<Api>, Path(id): Path<String>) -> Response {
+    let (home, restored) = match find(&api, &id, |j| j.request.savepoint.clone()) {
+        Ok(found) => (lock(&api.state).home.clone(), found),
+        Err(e) => return e.into_response(),
+    };
+    let read = tokio::task::spawn_blocking(move || {
+        let dir = std::fs::read_to_string(super::records::checkpoints_file(&home, &id)).ok();
+        let storage = dir.map(|d| rill::checkpoint::CheckpointStorage::new(d.trim().into()));
+        let ids = storage.as_ref().map(|s| s.completed_ids()).unwrap_or_default();
+        ids.iter()
+            .rev()
+            .filter_map(|n| {
+                let dir = storage.as_ref()?.dir().join(format!("chk-{n}"));
+                let meta = rill::checkpoint::storage::read_metadata(&dir).ok()?;
+                Some(json!({
+                    "className": "completed",
+                    "id": meta.checkpoint,
+                    "status": "COMPLETED",
+                    "is_savepoint": false,
+                    "latest_ack_timestamp": meta.completed_at,
+                    "state_size": meta.tasks.iter().map(|t| t.len).sum::<u64>(),
+                    "end_to_end_duration": meta.aligned_micros / 1000,
+                    "num_subtasks": meta.tasks.len(),
+                    "num_acknowledged_subtasks": meta.tasks.len(),
+                    "external_path": dir.display().to_string(),
+                }))
+            })
+            .collect::<Vec<Value>>()
+    })
+    .await;
+    let history = match read {
+        Ok(history) => history,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let n = history.len();
+    Json(json!({
+        "counts": { "restored": u8::from(restored.is_some()), "total": n, "in_progress": 0, "completed": n, "failed": 0 },
+        "latest": {
+            "completed": history.first(),
+            "savepoint": Value::Null,
+            "failed": Value::Null,
+            "restored": restored.map(|path| json!({ "external_path": path })),
+        },
+        "history": history,
+    }))
+    .into_response()
 }
 
 async fn job_patch(

@@ -851,3 +851,29 @@ fn application_mode_runs_the_job_binary_as_a_jobmanager_of_its_own_that_stops_wi
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("set RILL_CLI"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_taskmanager_whose_disk_is_full_fails_the_job_that_needed_it_and_runs_the_next() {
+    let cluster = Cluster::start(1, 1);
+    let (rest, _) = cluster.addresses();
+    // The TaskManager's next write of the word count's binary lands on /dev/full: the
+    // system's own "No space left on device".
+    let word_count = env!("CARGO_BIN_EXE_word_count");
+    let sha = text(&Command::new("sha256sum").arg(word_count).output().unwrap().stdout);
+    let sha = sha.split_whitespace().next().unwrap();
+    assert_eq!(sha.len(), 64, "{sha}");
+    let dir = cluster.home.path().join("taskmanagers/taskmanager-1");
+    std::os::unix::fs::symlink("/dev/full", dir.join(format!("{sha}.part"))).unwrap();
+    let out = cluster.rill(&["run", word_count]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let id = job_id(&text(&out.stdout));
+    assert_eq!(state_of(&rest, &id), "FAILED");
+    let tm_log = std::fs::read_to_string(cluster.home.path().join("log/taskmanager-1.log")).unwrap();
+    assert!(tm_log.contains("No space left on device"), "the cause is named: {tm_log}");
+    let (_, exceptions) = http(&rest, "GET", &format!("/jobs/{id}/exceptions"), None, b"");
+    assert!(exceptions.contains("could not be started on this TaskManager"), "{exceptions}");
+    // The TaskManager stays, and the same binary runs once there is room again.
+    let out = cluster.rill(&["run", word_count]);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(dir.join(sha).exists());
+}

@@ -110,6 +110,9 @@ pub enum ToJobManager {
     Alive,
     /// Worker `index` of `job` ended, and how.
     Exited { job: String, index: usize, how: String },
+    /// The TaskManager could not keep the job binary with this sha256 (a full disk, say):
+    /// the JobManager sends it again when a job needs it there.
+    Unkept(String),
 }
 
 impl ToJobManager {
@@ -119,6 +122,7 @@ impl ToJobManager {
             ToJobManager::Register { slots, name } => format!("register {slots} {name}"),
             ToJobManager::Alive => "alive".to_owned(),
             ToJobManager::Exited { job, index, how } => format!("exited {job} {index} {}", how.replace('\n', " ")),
+            ToJobManager::Unkept(sha) => format!("unkept {sha}"),
         }
     }
 
@@ -143,6 +147,7 @@ impl ToJobManager {
                 let index = words.next()?.parse().ok()?;
                 Some(ToJobManager::Exited { job, index, how: words.next().unwrap_or("").to_owned() })
             }
+            "unkept" => Some(ToJobManager::Unkept(is_sha(rest)?.to_owned())),
             _ => None,
         }
     }
@@ -180,6 +185,7 @@ mod tests {
             ToJobManager::Register { slots: 2, name: "taskmanager-1".into() },
             ToJobManager::Alive,
             ToJobManager::Exited { job: job.clone(), index: 1, how: "exited with code 0".into() },
+            ToJobManager::Unkept(sha.clone()),
         ] {
             assert_eq!(ToJobManager::parse(&m.line()), Some(m));
         }
@@ -194,7 +200,7 @@ mod tests {
         ] {
             assert_eq!(ToTaskManager::parse(&bad), None, "{bad}");
         }
-        for bad in ["register 0 tm", "register 2 ../tm", "register 2 ", "exited x 1 ok", "hello"] {
+        for bad in ["register 0 tm", "register 2 ../tm", "register 2 ", "exited x 1 ok", "unkept ../x", "hello"] {
             assert_eq!(ToJobManager::parse(bad), None, "{bad}");
         }
     }

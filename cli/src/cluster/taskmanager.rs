@@ -152,6 +152,8 @@ fn serve(stream: &TcpStream, deployer: &Deployer) -> String {
                 // workers that need it, not the TaskManager.
                 if let Err(why) = keep_binary(dir, &sha, &bytes) {
                     eprintln!("TaskManager: {why}");
+                    let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
+                    let _ = writeln!(w, "{}", ToJobManager::Unkept(sha).line());
                 }
             }
             Some(ToTaskManager::Deploy { job, sha, start }) => {
@@ -222,6 +224,9 @@ fn deploy_worker(
     // .out (`rill logs`); its messages to this TaskManager's log and the job's log.
     let stdout_to = [append(out)?, append(&logs.join(format!("job-{job}.out")))?];
     let stderr_to = [append(&logs.join(format!("job-{job}.log")))?];
+    if !dir.join(sha).exists() {
+        return Err(format!("its job binary {sha} is not on this TaskManager (it could not be kept; see above)"));
+    }
     let mut c = Command::new(dir.join(sha));
     c.args(&command.args).envs(command.env.iter().map(|(k, v)| (k, v)));
     c.env(rill::net::worker::EXIT_WITH_PARENT_ENV, "1").env(rill::net::HOST_ENV, host.to_string());

@@ -80,6 +80,11 @@ fn serve(id: usize, stream: TcpStream, state: &Shared) {
                     }
                 }
                 Some(ToJobManager::Exited { job, index, how }) => tell_job(state, &job, News::Exited(index, how)),
+                Some(ToJobManager::Unkept(sha)) => {
+                    if let Some(tm) = lock(state).taskmanagers.get_mut(&id) {
+                        tm.binaries.remove(&sha);
+                    }
+                }
                 _ => break format!("it said '{line}'"),
             },
             Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {

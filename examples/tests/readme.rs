@@ -75,6 +75,8 @@ const BENCH_BUILD: &str = "cargo build --release -p rill-examples --bin bench";
 const BENCH: &str = "./target/release/bench keyed-sum 100000000 1";
 const FLINK: &str = "examples/flink/run.sh keyed-sum 10000000 1";
 const WORD_COUNT_P2: &str = "./target/release/word_count -p 2";
+const APPLICATION: &str = "./target/release/word_count --application --taskmanagers 2 --slots 1 -p 2";
+const KUBE_VALIDATE: &str = "scripts/kube-validate deploy/kubernetes/*/*.yaml";
 const CLUSTER: [&str; 4] = [
     "./target/release/rill cluster start --taskmanagers 2 --slots 2",
     "./target/release/rill run -p 4 ./target/release/word_count",
@@ -99,6 +101,8 @@ fn every_readme_command_is_run_by_a_test() {
         BENCH,
         FLINK,
         WORD_COUNT_P2,
+        APPLICATION,
+        KUBE_VALIDATE,
     ];
     run_here.extend(KAFKA);
     run_here.extend(CLUSTER);
@@ -396,4 +400,31 @@ fn the_session_cluster_runs_the_word_count_and_stops() {
     let stopped = run(CLUSTER[3]);
     assert_eq!(stopped.matches("Stopping ").count(), 3, "{stopped}");
     assert!(run(CLUSTER[3]).starts_with("No cluster running"));
+
+    // Application mode, on the same ports once the cluster is gone: its own home.
+    let app_home = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .args(["-c", APPLICATION])
+        .current_dir(repo())
+        .env("RILL_HOME", app_home.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "`{APPLICATION}` failed: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("Job has been submitted with JobID "), "{stdout}");
+    let mut printed: Vec<String> = Vec::new();
+    for tm in ["taskmanager-1", "taskmanager-2"] {
+        let out = std::fs::read_to_string(app_home.path().join(format!("log/{tm}.out"))).unwrap();
+        assert!(!out.is_empty(), "both TaskManagers ran a share");
+        printed.extend(out.lines().map(|l| l.split_once("> ").map_or(l, |(_, r)| r).to_owned()));
+    }
+    printed.sort();
+    assert_eq!(printed, want, "the quick start's counts, printed by the application's TaskManagers");
+}
+
+#[test]
+fn the_kubernetes_manifests_validate() {
+    let out = sh(KUBE_VALIDATE);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(said.matches(" passed for resource ").count(), 8, "{said}");
 }

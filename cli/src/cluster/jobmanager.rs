@@ -78,8 +78,11 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<u8, String> {
     let state = Arc::new(Mutex::new(state));
     let accepting = state.clone();
     std::thread::spawn(move || super::taskmanager_link::accept(rpc, secret, accepting));
-    // The jobs of a JobManager before this one: listed, and run again where they ran.
-    super::recovery::recover(&state);
+    // The jobs of a JobManager before this one: listed, and run again where they ran (an
+    // application's JobManager runs its one job afresh instead).
+    if listen.application.is_none() {
+        super::recovery::recover(&state);
+    }
     eprintln!(
         "JobManager: REST API on {scheme}://{rest_addr}, TaskManagers connect to {rpc_addr}, jobs listen on {host}, \
          home {}",
@@ -94,13 +97,13 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<u8, String> {
     let application = match &listen.application {
         Some(app) => {
             let id = super::application::start(home, &state, rpc_addr, app)?;
-            let shared = state.clone();
+            let (shared, job) = (state.clone(), id.clone());
             std::thread::spawn(move || {
-                let _ = ended_tx.send(super::application::wait(&shared, &id));
+                let _ = ended_tx.send(super::application::wait(&shared, &job));
             });
-            true
+            Some(id)
         }
-        None => false,
+        None => None,
     };
     let api = Api { state: state.clone(), token: Arc::new(token) };
     runtime.block_on(async move {
@@ -130,12 +133,14 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<u8, String> {
         .map_err(|e| format!("the REST API stopped: {e}"))
     })?;
     stop_jobs(&state);
-    if application {
-        super::application::stop_taskmanagers(home);
-    }
+    let Some(id) = application else {
+        let _ = std::fs::remove_file(home.addresses_file());
+        return Ok(0);
+    };
+    super::application::stop_taskmanagers(home);
     let _ = std::fs::remove_file(home.addresses_file());
-    let failed = lock(&state).jobs.values().any(|j| j.state != JobState::Finished);
-    Ok(u8::from(application && failed))
+    let finished = lock(&state).jobs.get(&id).is_some_and(|j| j.state == JobState::Finished);
+    Ok(u8::from(!finished))
 }
 
 /// Refuses a listener on the network that would carry the cluster's token or jobs in the

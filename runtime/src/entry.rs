@@ -32,6 +32,8 @@ pub struct Options {
     pub savepoint_on_stop: Option<std::path::PathBuf>,
     /// `--drain`: with `--savepoint-on-stop`, event time moves to its end before the stop.
     pub drain: bool,
+    /// `--metrics-port PORT`: serve the job's metrics (Prometheus) on 127.0.0.1:PORT.
+    pub metrics_port: Option<u16>,
     /// `--application`: become a JobManager for this job alone (application mode).
     pub application: bool,
     /// The JobManager's flags that go with `--application` (`--taskmanagers 2`, ...).
@@ -82,6 +84,8 @@ pub fn usage(job: &str) -> String {
          --drain               with --savepoint-on-stop: move event time to its end first, so \
          every window fires\n  \
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
+         --metrics-port PORT   serve the job's metrics at http://127.0.0.1:PORT/metrics (Prometheus \
+         text, Flink's metric names; 0: a free port, printed)\n  \
          --application         be a JobManager for this job alone (application mode; runs the \
          `rill` command's JobManager, $RILL_CLI or on PATH): with --taskmanagers N it starts N \
          TaskManagers, else `rill taskmanager` processes join it; stops when the job ends. Takes \
@@ -122,6 +126,12 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.savepoint_on_stop = Some(v.into());
             }
             "--drain" => o.drain = true,
+            "--metrics-port" => {
+                i += 1;
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a port, e.g. {a} 9249"))?;
+                o.metrics_port =
+                    Some(v.parse().map_err(|_| format!("{a} needs a port number (0 to 65535), not '{v}'"))?);
+            }
             "--application" => o.application = true,
             "--checkpoint-dir" => {
                 i += 1;
@@ -176,10 +186,14 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             (o.worker.is_some(), "--worker"),
             (o.plan, "--plan"),
             (o.savepoint_on_stop.is_some(), "--savepoint-on-stop (stop it with rill stop)"),
+            (o.metrics_port.is_some(), "--metrics-port (the JobManager serves the REST API)"),
         ];
         if let Some((_, flag)) = conflicting.iter().find(|(set, _)| *set) {
             return Err(format!("--application does not go with {flag}"));
         }
+    }
+    if o.metrics_port.is_some() && (o.processes.is_some_and(|n| n > 1) || o.worker.is_some()) {
+        return Err("--metrics-port serves a job that runs in one process (not with --processes)".into());
     }
     Ok(o)
 }
@@ -408,6 +422,16 @@ pub fn main(job: &Job) -> ! {
     if options.application {
         eprintln!("error: {}", exec_application(&options));
         std::process::exit(1);
+    }
+    if let Some(port) = options.metrics_port.filter(|_| !options.plan) {
+        let labels = vec![("tm_id".to_owned(), "local".to_owned())];
+        match crate::net::metrics_http::serve(port, labels) {
+            Ok(addr) => eprintln!("metrics at http://{addr}/metrics"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(1);
+            }
+        }
     }
     // Started by a JobManager, the process is the job's coordinator even with one worker.
     let in_cluster = std::env::var_os(crate::net::cluster_link::CLUSTER_ENV).is_some();

@@ -8,6 +8,8 @@
 //! assert_eq!(rill::metrics::value("doc_example_records"), Some(2));
 //! ```
 
+pub use super::prometheus;
+pub use super::task_metrics::{tasks, Rates, TaskMetrics, TaskSnapshot};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -95,4 +97,11 @@ pub fn gauge_value(name: &str) -> Option<i64> {
 pub fn gauges() -> Vec<(String, i64)> {
     let registry = GAUGES.lock().unwrap_or_else(|e| e.into_inner());
     registry.iter().map(|(n, g)| (n.clone(), g.get())).collect()
+}
+
+/// Every counter and gauge of this process, as numbers (for a metrics reporter).
+pub fn user_metrics() -> Vec<(String, f64)> {
+    let mut all: Vec<(String, f64)> = snapshot().into_iter().map(|(n, v)| (n, v as f64)).collect();
+    all.extend(gauges().into_iter().map(|(n, v)| (n, v as f64)));
+    all
 }

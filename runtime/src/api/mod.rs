@@ -8,7 +8,9 @@ pub mod codec;
 pub mod format;
 pub mod metrics;
 pub mod output_tag;
+pub mod prometheus;
 pub mod small_string;
+pub mod task_metrics;
 
 pub use aggregate_function::AggregateFunction;
 pub use output_tag::OutputTag;

@@ -37,6 +37,8 @@ pub struct RuntimeContext<'a> {
     pub(crate) endpoints: &'a Endpoints,
     /// The chain's checkpoints, if the job takes them.
     pub(crate) checkpoints: Option<&'a crate::checkpoint::coordinator::TaskCheckpoints>,
+    /// What the task counts (its exchanges count the records they send).
+    pub(crate) metrics: Option<&'a std::sync::Arc<crate::api::task_metrics::TaskMetrics>>,
 }
 
 impl RuntimeContext<'_> {

@@ -22,6 +22,8 @@ pub(crate) struct Channels<T> {
     blocked: Vec<BlockedSend>,
     /// Batch sizes that follow the consumers' rate under backpressure.
     debloat: Debloat,
+    /// The writing task's metrics: each batch sent counts its records out.
+    metrics: Option<std::sync::Arc<crate::api::task_metrics::TaskMetrics>>,
 }
 
 /// How an exchange encodes records that own heap memory: functions of the record type's
@@ -66,6 +68,7 @@ impl<T> Channels<T> {
             encoded: Vec::new(),
             blocked: Vec::new(),
             debloat: Debloat::default(),
+            metrics: None,
         }
     }
 
@@ -89,6 +92,7 @@ impl<T: Send + 'static> Channels<T> {
         self.debloat.max = super::batch_ceiling::<T>(senders.len());
         self.senders = senders;
         self.channel = channel;
+        self.metrics = ctx.metrics.cloned();
         Ok(())
     }
 
@@ -180,6 +184,9 @@ impl<T: Send + 'static> Channels<T> {
             Message::Encoded(batch) => batch.count,
             Message::Control(_) => 0,
         };
+        if let Some(metrics) = &self.metrics {
+            metrics.records_out(records);
+        }
         let consumers = self.senders.len();
         let message = if self.blocked.is_empty() {
             match self.senders[target].try_send((self.channel, message)) {
@@ -298,6 +305,7 @@ mod tests {
             clock: crate::time::Clock::System,
             endpoints: &endpoints,
             checkpoints: None,
+            metrics: None,
         };
         channels.connect(0, &ctx).unwrap();
         receivers

@@ -286,6 +286,8 @@ async fn run(
         let max_parallelism = plan.chain(*chain).key_groups(p);
         let mut receivers = inputs.remove(chain).map(Vec::into_iter);
         let name = plan.chain(*chain).operators.first().map_or("task", |o| &*o.name);
+        // Flink's vertex name: the chain's operators, in order.
+        let vertex: String = plan.chain(*chain).operators.iter().map(|o| &*o.name).collect::<Vec<_>>().join(" -> ");
         for subtask in 0..p {
             let input = receivers.as_mut().and_then(Iterator::next).flatten();
             if !placement.is_local(subtask) {
@@ -303,6 +305,7 @@ async fn run(
                 clock: env.clock.clone(),
                 cancel: cancel.clone(),
                 checkpoints: checkpoints.as_ref().map(|c| c.for_task()),
+                metrics: crate::api::task_metrics::register(plan.job, *chain, &vertex, subtask),
             };
             let task = runner.task(info, input, channels.get(chain).copied().unwrap_or([0, 0]));
             spawn_thread(format!("{name} ({}/{p})", subtask + 1), task, done_tx.clone())?;

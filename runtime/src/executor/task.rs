@@ -1,6 +1,7 @@
 //! The loop of one subtask: take input (a source's poll or the input channel), push it
 //! through the fused chain, wait on blocked sends (backpressure), flush when idle.
 
+use crate::api::task_metrics::TaskMetrics;
 use crate::checkpoint::align::Aligner;
 use crate::checkpoint::coordinator::TaskCheckpoints;
 use crate::checkpoint::RestoreContext;
@@ -41,6 +42,17 @@ pub(crate) struct TaskInfo {
     pub cancel: Arc<AtomicBool>,
     /// The job's checkpoints, if it takes them (this task's own handle).
     pub checkpoints: Option<TaskCheckpoints>,
+    /// What the task counts: records in and out, time idle and back-pressured, watermark.
+    pub metrics: Arc<TaskMetrics>,
+}
+
+/// Marks the task's metrics ended however its loop ends.
+struct Ended(Arc<TaskMetrics>);
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.0.ended();
+    }
 }
 
 impl TaskInfo {
@@ -54,6 +66,7 @@ impl TaskInfo {
             clock: self.clock.clone(),
             endpoints: &endpoints,
             checkpoints: self.checkpoints.as_ref(),
+            metrics: Some(&self.metrics),
         };
         chain.open(&mut ctx)
     }
@@ -167,12 +180,27 @@ impl Ticker {
     }
 }
 
-/// Waits for every parked send of the chain: the task takes no more input until then.
-async fn drain<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend>) -> Result<(), JobError> {
+/// Waits for every parked send of the chain: the task takes no more input until then, and
+/// counts the wait as back-pressured.
+async fn drain<T, C: Collector<T>>(
+    chain: &mut C,
+    blocked: &mut Vec<BlockedSend>,
+    metrics: &TaskMetrics,
+) -> Result<(), JobError> {
     chain.take_blocked(blocked);
+    wait_for_room(blocked, metrics).await
+}
+
+/// Waits for the parked sends; the time counts as back-pressured.
+async fn wait_for_room(blocked: &mut Vec<BlockedSend>, metrics: &TaskMetrics) -> Result<(), JobError> {
+    if blocked.is_empty() {
+        return Ok(());
+    }
+    let waiting = Instant::now();
     for send in blocked.drain(..) {
         send.await?;
     }
+    metrics.backpressured(waiting.elapsed());
     Ok(())
 }
 
@@ -186,19 +214,15 @@ async fn end<T, C: Collector<T>>(
 ) -> Result<(), JobError> {
     info.final_snapshot(chain);
     chain.flush();
-    drain(chain, blocked).await?;
+    drain(chain, blocked, &info.metrics).await?;
     info.await_final_checkpoint().await;
     if info.cancelled() {
         // The job failed meanwhile: what the sinks hold is not committed.
         return Err(JobError::Cancelled("stopped"));
     }
-    finish(chain, blocked).await
-}
-
-async fn finish<T, C: Collector<T>>(chain: &mut C, blocked: &mut Vec<BlockedSend>) -> Result<(), JobError> {
     chain.flush();
     chain.close()?;
-    drain(chain, blocked).await
+    drain(chain, blocked, &info.metrics).await
 }
 
 pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
@@ -206,6 +230,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
     mut chain: C,
     mut info: TaskInfo,
 ) -> Result<(), JobError> {
+    let _ended = Ended(info.metrics.clone());
     info.open(&mut chain)?;
     source.open(&SourceContext {
         subtask: info.subtask,
@@ -249,7 +274,7 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         if ticker.due() {
             ticker.tick(&mut chain);
         }
-        drain(&mut chain, &mut blocked).await?;
+        drain(&mut chain, &mut blocked, &info.metrics).await?;
         if status == Some(SourceStatus::Done) {
             break;
         }
@@ -291,6 +316,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
     mut chain: C,
     mut info: TaskInfo,
 ) -> Result<(), JobError> {
+    let _ended = Ended(info.metrics.clone());
     info.open(&mut chain)?;
     if let Some(c) = &info.checkpoints {
         c.opened();
@@ -316,12 +342,16 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 if input.is_empty() {
                     // Idle: send on what is buffered instead of holding it for a full batch.
                     chain.flush();
-                    drain(&mut chain, &mut blocked).await?;
+                    drain(&mut chain, &mut blocked, &info.metrics).await?;
                 }
+                let waiting = input.is_empty().then(Instant::now);
                 let received = tokio::select! {
                     m = input.recv() => Some(m),
                     _ = ticker.wait() => None,
                 };
+                if let Some(waiting) = waiting {
+                    info.metrics.idle(waiting.elapsed());
+                }
                 let Some(received) = received else { continue };
                 // Every writer is gone before the end: an upstream task failed (its error is
                 // the one reported) or the job was cancelled.
@@ -334,12 +364,14 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 if let Some(c) = gate.on_record(channel as usize) {
                     chain.on_control(c);
                 }
+                info.metrics.records_in(batch.len());
                 for_each_record(batch, |value, timestamp| chain.collect(value, timestamp));
             }
             Message::Encoded(batch) => {
                 if let Some(c) = gate.on_record(channel as usize) {
                     chain.on_control(c);
                 }
+                info.metrics.records_in(batch.count);
                 batch.for_each(|value, timestamp| chain.collect(value, timestamp));
             }
             Message::Control(control) => {
@@ -348,10 +380,7 @@ pub(crate) async fn run_input<T: Send + 'static, C: Collector<T>>(
                 inputs.control(&info, aligned, channel, control, |c| chain.on_control(c));
             }
         }
-        chain.take_blocked(&mut blocked);
-        if !blocked.is_empty() {
-            drain(&mut chain, &mut blocked).await?;
-        }
+        drain(&mut chain, &mut blocked, &info.metrics).await?;
     }
     end(&info, &mut chain, &mut blocked).await
 }
@@ -384,9 +413,13 @@ impl<M> Inputs<'_, M> {
             (Control::Barrier(_), _) => {}
             (_, out) => {
                 for c in out.into_iter().chain(self.gate.take_pending()) {
-                    if !(*self.frozen && matches!(c, Control::Watermark(_))) {
-                        to_chain(c);
+                    if let Control::Watermark(w) = c {
+                        if *self.frozen {
+                            continue;
+                        }
+                        info.metrics.watermark(w);
                     }
+                    to_chain(c);
                 }
                 if let Some(id) = self.gate.aligned_barrier() {
                     // The channels still to deliver the barrier have ended.
@@ -426,6 +459,7 @@ pub(crate) async fn run_two_inputs<
     mut chain: C,
     mut info: TaskInfo,
 ) -> Result<(), JobError> {
+    let _ended = Ended(info.metrics.clone());
     let endpoints = info.endpoints.take().expect("task opened once");
     {
         let mut ctx = RuntimeContext {
@@ -436,6 +470,7 @@ pub(crate) async fn run_two_inputs<
             clock: info.clock.clone(),
             endpoints: &endpoints,
             checkpoints: info.checkpoints.as_ref(),
+            metrics: Some(&info.metrics),
         };
         chain.open(&mut ctx)?;
     }
@@ -466,13 +501,13 @@ pub(crate) async fn run_two_inputs<
         let (channel, message) = match replay.pop_front() {
             Some(held) => held,
             None => {
-                if first.is_empty() && second.is_empty() {
+                let idle = first.is_empty() && second.is_empty();
+                if idle {
                     chain.flush();
                     chain.take_blocked(&mut blocked);
-                    for send in blocked.drain(..) {
-                        send.await?;
-                    }
+                    wait_for_room(&mut blocked, &info.metrics).await?;
                 }
+                let waiting = idle.then(Instant::now);
                 enum Got<A, B> {
                     Message(u32, Either<A, B>),
                     FirstClosed,
@@ -486,6 +521,9 @@ pub(crate) async fn run_two_inputs<
                     }
                     _ = ticker.wait() => Got::Tick,
                 };
+                if let Some(waiting) = waiting {
+                    info.metrics.idle(waiting.elapsed());
+                }
                 match got {
                     Got::Message(channel, message) => (channel, message),
                     Got::Tick => continue,
@@ -508,11 +546,24 @@ pub(crate) async fn run_two_inputs<
                 if let Some(c) = gate.on_record(channel as usize) {
                     chain.on_control(c);
                 }
+                let metrics = &info.metrics;
                 match records {
-                    Either::First(Message::Records(b)) => for_each_record(b, |v, ts| chain.collect1(v, ts)),
-                    Either::First(Message::Encoded(b)) => b.for_each(|v, ts| chain.collect1(v, ts)),
-                    Either::Second(Message::Records(b)) => for_each_record(b, |v, ts| chain.collect2(v, ts)),
-                    Either::Second(Message::Encoded(b)) => b.for_each(|v, ts| chain.collect2(v, ts)),
+                    Either::First(Message::Records(b)) => {
+                        metrics.records_in(b.len());
+                        for_each_record(b, |v, ts| chain.collect1(v, ts))
+                    }
+                    Either::First(Message::Encoded(b)) => {
+                        metrics.records_in(b.count);
+                        b.for_each(|v, ts| chain.collect1(v, ts))
+                    }
+                    Either::Second(Message::Records(b)) => {
+                        metrics.records_in(b.len());
+                        for_each_record(b, |v, ts| chain.collect2(v, ts))
+                    }
+                    Either::Second(Message::Encoded(b)) => {
+                        metrics.records_in(b.count);
+                        b.for_each(|v, ts| chain.collect2(v, ts))
+                    }
                     Either::First(Message::Control(_)) | Either::Second(Message::Control(_)) => {}
                 }
                 None
@@ -524,9 +575,7 @@ pub(crate) async fn run_two_inputs<
             inputs.control(&info, aligned, channel, control, |c| chain.on_control(c));
         }
         chain.take_blocked(&mut blocked);
-        for send in blocked.drain(..) {
-            send.await?;
-        }
+        wait_for_room(&mut blocked, &info.metrics).await?;
     }
     if info.checkpoints.is_some() {
         chain.on_control(Control::FinalSnapshot);

@@ -16,6 +16,7 @@ pub mod control;
 pub mod frame;
 pub(crate) mod launcher;
 pub(crate) mod links;
+pub mod metrics_http;
 pub(crate) mod process_checkpoints;
 pub mod worker;
 pub mod workers;

@@ -877,3 +877,75 @@ fn a_taskmanager_whose_disk_is_full_fails_the_job_that_needed_it_and_runs_the_ne
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     assert!(dir.join(sha).exists());
 }
+
+#[test]
+fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
+    let cluster = Cluster::start(2, 1);
+    let (rest, _) = cluster.addresses();
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = job_id(&text(&out.stdout));
+    let (mut typed, _) = server.accept().unwrap();
+    for _ in 0..1000 {
+        typed.write_all(b"to,be,or\n").unwrap();
+    }
+    typed.flush().unwrap();
+    // The job's details carry each vertex's records, as Flink's do; the aggregation's two
+    // subtasks, on two TaskManagers, took every word.
+    let job = || -> serde_json::Value {
+        serde_json::from_str(&http(&rest, "GET", &format!("/jobs/{id}"), None, b"").1).unwrap()
+    };
+    let aggregation = |job: &serde_json::Value| {
+        job["vertices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"].as_str().unwrap().contains("Keyed Aggregation"))
+            .cloned()
+            .unwrap()
+    };
+    wait_for("the words to be counted in", Duration::from_secs(30), || {
+        aggregation(&job())["metrics"]["read-records"] == 3000
+    });
+    let vertex = aggregation(&job())["id"].as_u64().unwrap();
+    let source = job()["vertices"][0].clone();
+    assert_eq!(source["metrics"]["write-records"], 1000, "{source}");
+
+    let get = |path: &str| -> (u16, serde_json::Value) {
+        let (status, body) = http(&rest, "GET", &format!("/jobs/{id}/vertices/{vertex}{path}"), None, b"");
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    };
+    let (status, values) = get("/metrics?get=0.numRecordsIn,1.numRecordsIn");
+    assert_eq!(status, 200);
+    let total: u64 =
+        values.as_array().unwrap().iter().map(|m| m["value"].as_str().unwrap().parse::<u64>().unwrap()).sum();
+    assert_eq!(total, 3000, "{values}");
+    let (_, listed) = get("/metrics");
+    assert!(listed.as_array().unwrap().iter().any(|m| m["id"] == "1.busyTimeMsPerSecond"), "{listed}");
+    let (status, pressure) = get("/backpressure");
+    assert_eq!(status, 200);
+    assert_eq!(pressure["subtasks"].as_array().unwrap().len(), 2, "{pressure}");
+    assert!(["ok", "low", "high"].contains(&pressure["backpressureLevel"].as_str().unwrap()), "{pressure}");
+    let (_, watermarks) = get("/watermarks");
+    assert_eq!(watermarks.as_array().unwrap().len(), 2, "{watermarks}");
+    let (status, _) = http(&rest, "GET", &format!("/jobs/{id}/vertices/77/backpressure"), None, b"");
+    assert_eq!(status, 404);
+    let (_, uptime) = http(&rest, "GET", &format!("/jobs/{id}/metrics?get=uptime"), None, b"");
+    assert!(uptime.contains("\"id\":\"uptime\""), "{uptime}");
+
+    // Prometheus scrapes the cluster: Flink's names, with the job and TaskManager.
+    let (status, scraped) = http(&rest, "GET", "/metrics", None, b"");
+    assert_eq!(status, 200);
+    let counted: u64 = scraped
+        .lines()
+        .filter(|l| l.starts_with("flink_taskmanager_job_task_numRecordsIn{") && l.contains("Keyed Aggregation"))
+        .inspect(|l| assert!(l.contains(&format!("job_id=\"{id}\"")) && l.contains("tm_id=\"taskmanager-"), "{l}"))
+        .map(|l| l.rsplit_once(' ').unwrap().1.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(counted, 3000, "{scraped}");
+    assert!(scraped.contains("flink_jobmanager_numRegisteredTaskManagers 2"), "{scraped}");
+    assert!(scraped.contains("flink_jobmanager_numRunningJobs 1"), "{scraped}");
+    drop(typed);
+}

@@ -241,6 +241,7 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
         match line.as_str() {
             "terminate" => each_taskmanager(state, &placement, ToTaskManager::Cancel(job.to_owned())),
             "kill" => each_taskmanager(state, &placement, ToTaskManager::Kill(job.to_owned())),
+            _ if line.starts_with("metrics ") => record_metrics(state, job, &line["metrics ".len()..]),
             _ if line.starts_with("savepoint-taken ") || line.starts_with("savepoint-failed ") => {
                 let (kind, what) = line.split_once(' ').unwrap_or((&line, ""));
                 let result = if kind == "savepoint-taken" { Ok(what.to_owned()) } else { Err(what.to_owned()) };
@@ -399,4 +400,18 @@ pub fn savepoint(state: &Shared, id: &str, dir: &str, stop: bool, drain: bool) -
         false => job.savepoints.push((trigger.clone(), None)),
     }
     Ok(trigger)
+}
+
+/// A worker's task metrics, `INDEX TASKS` (see [`rill::metrics::encode`]); a line that does
+/// not decode is dropped.
+fn record_metrics(state: &Shared, job: &str, text: &str) {
+    let (index, tasks) = text.split_once(' ').unwrap_or((text, ""));
+    let Ok(index) = index.parse::<usize>() else { return };
+    let mut s = lock(state);
+    let Some(j) = s.jobs.get_mut(job) else { return };
+    let names = super::job_metrics::vertex_names(&j.plan);
+    let name = |v: u32| names.get(&v).cloned().unwrap_or_else(|| format!("vertex {v}"));
+    if let Some(tasks) = rill::metrics::decode(tasks, &j.name, name) {
+        j.metrics.update(index, tasks);
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod application;
 pub mod home;
+pub mod job_metrics;
 pub mod jobmanager;
 pub mod jobs;
 pub mod lifecycle;
@@ -12,6 +13,7 @@ pub mod protocol;
 pub mod records;
 pub mod recovery;
 pub mod rest;
+pub mod rest_metrics;
 pub mod signals;
 pub mod state;
 pub mod taskmanager;

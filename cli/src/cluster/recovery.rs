@@ -55,6 +55,7 @@ pub fn recover(shared: &Shared) {
             savepoint: record["savepoint"].as_str().map(str::to_owned),
             savepoints: Vec::new(),
             request,
+            metrics: Default::default(),
         };
         let running = !state.is_terminal();
         lock(shared).jobs.insert(id.clone(), job);

@@ -47,13 +47,14 @@ pub fn router(api: Api) -> Router {
         .route("/jars", get(jars))
         .route("/jars/upload", post(upload))
         .route("/jars/{id}/run", post(run))
+        .merge(super::rest_metrics::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BINARY as usize))
         .with_state(api)
 }
 
 /// A Flink-shaped error: `{"errors": [MESSAGE]}` with its status.
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -142,7 +143,7 @@ async fn jobs_overview(State(api): State<Api>) -> Json<Value> {
 }
 
 /// The job, or the error for an id that is not one or names no job.
-fn find<T>(api: &Api, id: &str, f: impl FnOnce(&super::state::Job) -> T) -> Result<T, ApiError> {
+pub(super) fn find<T>(api: &Api, id: &str, f: impl FnOnce(&super::state::Job) -> T) -> Result<T, ApiError> {
     let Some(id) = is_job_id(id) else {
         return Err(ApiError(StatusCode::BAD_REQUEST, format!("'{id}' is not a job id (32 hex digits)")));
     };
@@ -164,6 +165,7 @@ async fn job(State(api): State<Api>, Path(id): Path<String>) -> Response {
                     "parallelism": c["parallelism"],
                     "maxParallelism": c["max_parallelism"],
                     "status": j.state.name(),
+                    "metrics": c["id"].as_u64().map_or(Value::Null, |v| j.metrics.vertex_summary(v as u32)),
                 })
             })
             .collect();

@@ -112,6 +112,8 @@ pub struct Job {
     pub savepoints: Vec<(String, Option<Result<String, String>>)>,
     /// How it was asked to run: what a restarted JobManager runs again.
     pub request: RunRequest,
+    /// Its tasks' metrics, as its workers last sent them.
+    pub metrics: super::job_metrics::JobMetrics,
 }
 
 impl Job {
@@ -133,6 +135,7 @@ impl Job {
             savepoint: None,
             savepoints: Vec::new(),
             request: request.clone(),
+            metrics: Default::default(),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! ```
 
 pub use super::prometheus;
-pub use super::task_metrics::{tasks, Rates, TaskMetrics, TaskSnapshot};
+pub use super::task_metrics::{decode, encode, tasks, Rates, TaskMetrics, TaskSnapshot};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

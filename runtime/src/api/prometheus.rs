@@ -26,6 +26,13 @@ use std::fmt::Write;
 /// gauges `user` (`name` or `name{key=value,...}`, value), every line with the labels
 /// `common` (the TaskManager's, say).
 pub fn render(tasks: &[(TaskSnapshot, Rates)], user: &[(String, f64)], common: &[(&str, &str)]) -> String {
+    let tasks: Vec<LabelledTask> = tasks.iter().map(|(t, r)| (t.clone(), *r, Vec::new())).collect();
+    render_labelled(&tasks, user, common)
+}
+
+/// [`render`] with labels of each task's own besides the common ones (a cluster's job id
+/// and TaskManager).
+pub fn render_labelled(tasks: &[LabelledTask], user: &[(String, f64)], common: &[(&str, &str)]) -> String {
     let mut out = String::new();
     let families: [(&str, &str, Value); 9] = [
         ("numRecordsIn", "Records that came into the task.", |t, _| Some(t.records_in as f64)),
@@ -47,7 +54,7 @@ pub fn render(tasks: &[(TaskSnapshot, Rates)], user: &[(String, f64)], common: &
     for (name, help, value) in families {
         let _ = writeln!(out, "# HELP flink_taskmanager_job_task_{name} {help}");
         let _ = writeln!(out, "# TYPE flink_taskmanager_job_task_{name} gauge");
-        for (task, rates) in tasks {
+        for (task, rates, own) in tasks {
             let Some(v) = value(task, rates) else { continue };
             let vertex = task.vertex.to_string();
             let subtask = task.subtask.to_string();
@@ -57,6 +64,7 @@ pub fn render(tasks: &[(TaskSnapshot, Rates)], user: &[(String, f64)], common: &
                 ("task_name", &task.name),
                 ("subtask_index", &subtask),
             ];
+            labels.extend(own.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             labels.extend_from_slice(common);
             let _ = writeln!(out, "flink_taskmanager_job_task_{name}{} {}", label_set(&labels), number(v));
         }
@@ -69,6 +77,9 @@ pub fn render(tasks: &[(TaskSnapshot, Rates)], user: &[(String, f64)], common: &
     }
     out
 }
+
+/// A task's figures, its rates, and labels of its own.
+pub type LabelledTask = (TaskSnapshot, Rates, Vec<(String, String)>);
 
 /// How a metric's value is read from a task's snapshot and rates (`None`: not known).
 type Value = fn(&TaskSnapshot, &Rates) -> Option<f64>;

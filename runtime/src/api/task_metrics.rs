@@ -169,6 +169,60 @@ pub fn tasks() -> Vec<TaskSnapshot> {
         .collect()
 }
 
+/// The most tasks one line carries ([`encode`]); more are left out.
+pub const MAX_TASKS_PER_LINE: usize = 1000;
+
+/// The tasks' figures as one line of tokens, `VERTEX:SUBTASK:IN:OUT:RUN:IDLE:BP:WM[:E]`
+/// (`WM` is `-` before the first watermark, `E` marks an ended task), for a worker's
+/// metrics to travel to its coordinator and the JobManager. At most
+/// [`MAX_TASKS_PER_LINE`] tasks, about 60 bytes each: it stays within a control line.
+pub fn encode(tasks: &[TaskSnapshot]) -> String {
+    let tokens: Vec<String> = tasks
+        .iter()
+        .take(MAX_TASKS_PER_LINE)
+        .map(|t| {
+            let wm = t.watermark.map_or_else(|| "-".to_owned(), |w| w.to_string());
+            let ended = if t.ended { ":E" } else { "" };
+            format!(
+                "{}:{}:{}:{}:{}:{}:{}:{wm}{ended}",
+                t.vertex, t.subtask, t.records_in, t.records_out, t.running_nanos, t.idle_nanos, t.backpressured_nanos
+            )
+        })
+        .collect();
+    tokens.join(" ")
+}
+
+/// The tasks of a line [`encode`] made, for job `job`, their vertices named by `name`;
+/// `None` if any token is not one (a line from a peer is checked, never trusted).
+pub fn decode(line: &str, job: &str, name: impl Fn(u32) -> String) -> Option<Vec<TaskSnapshot>> {
+    let mut tasks = Vec::new();
+    for token in line.split(' ').filter(|t| !t.is_empty()).take(MAX_TASKS_PER_LINE) {
+        let fields: Vec<&str> = token.split(':').collect();
+        if !(8..=9).contains(&fields.len()) || fields.get(8).is_some_and(|e| *e != "E") {
+            return None;
+        }
+        let n = |i: usize| fields[i].parse::<u64>().ok();
+        let vertex: u32 = fields[0].parse().ok()?;
+        tasks.push(TaskSnapshot {
+            job: job.to_owned(),
+            vertex,
+            name: name(vertex),
+            subtask: fields[1].parse().ok()?,
+            records_in: n(2)?,
+            records_out: n(3)?,
+            running_nanos: n(4)?,
+            idle_nanos: n(5)?,
+            backpressured_nanos: n(6)?,
+            watermark: match fields[7] {
+                "-" => None,
+                w => Some(w.parse().ok()?),
+            },
+            ended: fields.len() == 9,
+        });
+    }
+    Some(tasks)
+}
+
 /// A task's rates between two snapshots: Flink's `numRecordsInPerSecond`,
 /// `numRecordsOutPerSecond`, `busyTimeMsPerSecond`, `idleTimeMsPerSecond`,
 /// `backPressuredTimeMsPerSecond`.
@@ -212,5 +266,40 @@ impl Rates {
             r if r <= 0.50 => "LOW",
             _ => "HIGH",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snapshots_cross_a_line_and_a_bad_line_is_refused() {
+        let t = TaskSnapshot {
+            job: "j".into(),
+            vertex: 3,
+            name: "Map".into(),
+            subtask: 1,
+            records_in: 10,
+            records_out: 9,
+            running_nanos: 5_000,
+            idle_nanos: 1_000,
+            backpressured_nanos: 2_000,
+            watermark: Some(-7),
+            ended: true,
+        };
+        let u = TaskSnapshot { watermark: None, ended: false, ..t.clone() };
+        let line = encode(&[t.clone(), u.clone()]);
+        assert_eq!(line, "3:1:10:9:5000:1000:2000:-7:E 3:1:10:9:5000:1000:2000:-");
+        assert_eq!(decode(&line, "j", |_| "Map".into()), Some(vec![t, u.clone()]));
+        for bad in ["3:1:10", "3:1:10:9:5000:1000:2000:-:X", "a:1:1:1:1:1:1:-", "3:1:-1:1:1:1:1:-"] {
+            assert_eq!(decode(bad, "j", |_| String::new()), None, "{bad}");
+        }
+        let before =
+            TaskSnapshot { records_in: 0, running_nanos: 0, idle_nanos: 0, backpressured_nanos: 0, ..u.clone() };
+        let later =
+            TaskSnapshot { records_in: 1000, running_nanos: 1_000_000_000, backpressured_nanos: 600_000_000, ..u };
+        let r = Rates::between(&before, &later);
+        assert_eq!((r.records_in, r.backpressured, r.backpressure_level()), (1000.0, 600.0, "HIGH"));
     }
 }

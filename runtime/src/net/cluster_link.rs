@@ -6,8 +6,8 @@
 //!
 //! The link is one line per message, after the coordinator proved the job's cluster secret
 //! ([`auth`]): `start I TOKEN...` (coordinator; the worker's arguments as `a:HEX` and its
-//! environment as `e:HEX=HEX`, hex so that no argument can break the line), `terminate` and
-//! `kill` (coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
+//! environment as `e:HEX=HEX`, hex so that no argument can break the line), `terminate`,
+//! `kill` and `metrics I TASKS` (a worker's task metrics; coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
 //! drain|keep DIR` (JobManager).
 
 use super::auth::{self, Secret, AUTH_TIMEOUT};
@@ -197,6 +197,10 @@ impl Workers for JobManagerLink {
             Err(why) => format!("savepoint-failed {}", why.replace('\n', " ")),
         };
         let _ = self.send(&line);
+    }
+
+    fn metrics(&mut self, index: usize, tasks: &str) {
+        let _ = self.send(&format!("metrics {index} {tasks}"));
     }
 }
 

@@ -129,6 +129,8 @@ enum Event {
     Tick,
     /// The JobManager's order (`rill stop`).
     Order(Order),
+    /// A worker's task metrics (encoded: [`crate::metrics::encode`]).
+    Metrics(String),
 }
 
 fn coordinate(
@@ -244,6 +246,10 @@ fn coordinate(
                 {
                     checkpointing.trigger(&mut writers, processes);
                 }
+                continue;
+            }
+            (index, Event::Metrics(tasks)) => {
+                children.metrics(index, &tasks);
                 continue;
             }
             (index, Event::Checkpointed(id)) => {
@@ -416,6 +422,7 @@ fn outcome_of(stream: &TcpStream, mut event: impl FnMut(Event)) -> Outcome {
     loop {
         match lines.next_line() {
             Ok(line) if line == "alive" => continue,
+            Ok(line) if line.starts_with("metrics ") => event(Event::Metrics(line["metrics ".len()..].to_owned())),
             Ok(line) if line.starts_with("checkpointed ") || line.starts_with("declined ") => {
                 let mut words = line.splitn(3, ' ');
                 let (kind, id) = (words.next().unwrap_or(""), words.next().and_then(|n| n.parse().ok()));

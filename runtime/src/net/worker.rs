@@ -103,8 +103,10 @@ impl Coordinator {
                 if REPORTED.load(Ordering::SeqCst) {
                     return;
                 }
+                // The heartbeat carries this worker's task metrics to the coordinator.
+                let metrics = crate::metrics::encode(&crate::metrics::tasks());
                 let mut s = beat.lock().unwrap_or_else(|e| e.into_inner());
-                if writeln!(s, "alive").is_err() {
+                if writeln!(s, "alive").and_then(|()| writeln!(s, "metrics {metrics}")).is_err() {
                     return;
                 }
             })

@@ -36,6 +36,8 @@ pub(crate) trait Workers {
     fn wait(&mut self);
     /// A savepoint asked for by `rill savepoint` was taken (its path) or not (why).
     fn savepoint_taken(&mut self, _outcome: Result<&std::path::Path, &str>) {}
+    /// Worker `index` reported its task metrics (encoded), for whoever shows them.
+    fn metrics(&mut self, _index: usize, _tasks: &str) {}
 }
 
 /// Workers as child processes of this binary; killed if the coordinator returns before

@@ -19,3 +19,4 @@ pub mod state;
 pub mod taskmanager;
 pub mod taskmanager_link;
 pub mod tls;
+pub mod web;

@@ -107,7 +107,8 @@ pub enum ToJobManager {
     /// The TaskManager offers `slots` slots under `name`.
     Register { slots: usize, name: String },
     /// The heartbeat.
-    Alive,
+    /// The heartbeat, with the memory the TaskManager and its workers hold (RSS, bytes).
+    Alive(Option<u64>),
     /// Worker `index` of `job` ended, and how.
     Exited { job: String, index: usize, how: String },
     /// The TaskManager could not keep the job binary with this sha256 (a full disk, say):
@@ -120,7 +121,8 @@ impl ToJobManager {
     pub fn line(&self) -> String {
         match self {
             ToJobManager::Register { slots, name } => format!("register {slots} {name}"),
-            ToJobManager::Alive => "alive".to_owned(),
+            ToJobManager::Alive(None) => "alive".to_owned(),
+            ToJobManager::Alive(Some(bytes)) => format!("alive {bytes}"),
             ToJobManager::Exited { job, index, how } => format!("exited {job} {index} {}", how.replace('\n', " ")),
             ToJobManager::Unkept(sha) => format!("unkept {sha}"),
         }
@@ -129,10 +131,11 @@ impl ToJobManager {
     /// A line back into its message; `None` if it is not one.
     pub fn parse(line: &str) -> Option<ToJobManager> {
         if line == "alive" {
-            return Some(ToJobManager::Alive);
+            return Some(ToJobManager::Alive(None));
         }
         let (kind, rest) = line.split_once(' ')?;
         match kind {
+            "alive" => Some(ToJobManager::Alive(Some(rest.parse().ok()?))),
             "register" => {
                 let (slots, name) = rest.split_once(' ')?;
                 let slots = slots.parse().ok().filter(|s| (1..=1024).contains(s))?;
@@ -183,7 +186,8 @@ mod tests {
         }
         for m in [
             ToJobManager::Register { slots: 2, name: "taskmanager-1".into() },
-            ToJobManager::Alive,
+            ToJobManager::Alive(None),
+            ToJobManager::Alive(Some(4096)),
             ToJobManager::Exited { job: job.clone(), index: 1, how: "exited with code 0".into() },
             ToJobManager::Unkept(sha.clone()),
         ] {

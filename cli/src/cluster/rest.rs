@@ -48,6 +48,7 @@ pub fn router(api: Api) -> Router {
         .route("/jars/upload", post(upload))
         .route("/jars/{id}/run", post(run))
         .merge(super::rest_metrics::routes())
+        .merge(super::web::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BINARY as usize))
         .with_state(api)
@@ -282,6 +283,7 @@ async fn taskmanagers(State(api): State<Api>) -> Json<Value> {
                 "freeSlots": tm.free,
                 "timeSinceLastHeartbeat": now.saturating_sub(tm.last_heartbeat.elapsed().as_millis() as u64),
                 "registered": tm.since,
+                "memory": tm.memory,
             })
         })
         .collect();

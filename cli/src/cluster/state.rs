@@ -152,6 +152,8 @@ pub struct TaskManager {
     pub writer: Arc<Mutex<TcpStream>>,
     /// The binaries it was sent.
     pub binaries: BTreeSet<String>,
+    /// The memory it and its workers hold, as its last heartbeat said (RSS, bytes).
+    pub memory: Option<u64>,
 }
 
 /// Everything a JobManager knows.

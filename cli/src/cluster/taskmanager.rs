@@ -65,13 +65,21 @@ pub fn start_foreground(
     let (mut stream, mut heartbeat) = register(jobmanager, &secret, slots, name)?;
     loop {
         let writer = Arc::new(Mutex::new(stream.try_clone().map_err(|e| e.to_string())?));
-        let beat = writer.clone();
+        let (beat, workers) = (writer.clone(), running.clone());
         // A JobManager silent for the timeout is gone, as one whose connection closed.
         stream.set_read_timeout(Some(heartbeat.timeout)).map_err(|e| e.to_string())?;
         std::thread::spawn(move || loop {
             std::thread::sleep(heartbeat.interval);
             let mut s = beat.lock().unwrap_or_else(|p| p.into_inner());
-            if writeln!(s, "{}", ToJobManager::Alive.line()).is_err() {
+            let memory = resident(std::process::id())
+                + workers
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .values()
+                    .flatten()
+                    .map(|(_, c)| resident(c.id()))
+                    .sum::<u64>();
+            if writeln!(s, "{}", ToJobManager::Alive(Some(memory)).line()).is_err() {
                 return;
             }
         });
@@ -278,6 +286,12 @@ fn tee<const N: usize>(from: impl Read, mut to: [std::fs::File; N], mut also: Op
         }
         line.clear();
     }
+}
+
+/// A process's resident memory in bytes (0 if it is gone).
+fn resident(pid: u32) -> u64 {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap_or_default();
+    statm.split_whitespace().nth(1).and_then(|pages| pages.parse::<u64>().ok()).map_or(0, |pages| pages * 4096)
 }
 
 fn kill_all(running: &Running) {

@@ -63,6 +63,7 @@ fn register(mut stream: TcpStream, secret: &Secret, state: &Shared) -> Result<(u
             since: now_ms(),
             writer,
             binaries: Default::default(),
+            memory: None,
         },
     );
     Ok((id, stream))
@@ -74,9 +75,10 @@ fn serve(id: usize, stream: TcpStream, state: &Shared) {
     let why = loop {
         match lines.next_line() {
             Ok(line) => match ToJobManager::parse(&line) {
-                Some(ToJobManager::Alive) => {
+                Some(ToJobManager::Alive(memory)) => {
                     if let Some(tm) = lock(state).taskmanagers.get_mut(&id) {
                         tm.last_heartbeat = Instant::now();
+                        tm.memory = memory;
                     }
                 }
                 Some(ToJobManager::Exited { job, index, how }) => tell_job(state, &job, News::Exited(index, how)),

@@ -259,6 +259,7 @@ mod tests {
             since: 0,
             writer: Arc::new(Mutex::new(stream)),
             binaries: BTreeSet::new(),
+            memory: None,
         }
     }
 

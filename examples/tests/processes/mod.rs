@@ -1,5 +1,7 @@
 //! What the tests of clusters share: the `rill` command, waiting, the job's counts in
 //! `print` output, and certificates for HTTPS.
+// Each test binary that includes this module uses a part of it.
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

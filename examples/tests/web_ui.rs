@@ -185,9 +185,10 @@ fn the_web_ui_shows_the_cluster_submits_a_job_shows_its_backpressure_and_cancels
         let plan = Command::new(env!("CARGO_BIN_EXE_slow_sink")).args(["--plan", "-p", "2"]).output().unwrap();
         let plan: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
         let chains = plan["chains"].as_array().unwrap();
-        let sink = chains.iter().find(|c| c["name"].as_str().unwrap().starts_with("Sink")).unwrap()["id"].to_string();
-        let before = plan["edges"].as_array().unwrap().iter().find(|e| e["target"].to_string() == sink).unwrap()["source"]
-            .to_string();
+        let sink = &chains.iter().find(|c| c["name"].as_str().unwrap().starts_with("Sink")).unwrap()["id"];
+        let edges = plan["edges"].as_array().unwrap();
+        let before = edges.iter().find(|e| e["target"] == *sink).unwrap()["source"].to_string();
+        let sink = sink.to_string();
         until("the graph", Duration::from_secs(20), || async {
             attrs(&browser, "svg#graph g.vertex", "data-vertex").await.len() == chains.len()
         })

@@ -89,6 +89,13 @@ fn tumbling_event_time_windows_sum_per_key_and_drop_late_records() {
     // ("a", 1100, 6) arrives after the watermark passed 1999 and is dropped.
     assert_eq!(printed(TUMBLING.values()), flink("tumbling"));
     assert!(flink("tumbling").contains(&"(a,1000,7)".to_owned()));
+    // Flink's numLateRecordsDropped counts it.
+    assert_eq!(late_dropped("tumbling"), 1);
+}
+
+/// The late records job `job`'s window operators dropped (Flink's `numLateRecordsDropped`).
+fn late_dropped(job: &str) -> u64 {
+    rill::metrics::tasks().iter().filter(|t| t.job == job).map(|t| t.late_dropped).sum()
 }
 
 #[derive(Clone)]
@@ -303,6 +310,7 @@ fn records_too_late_for_their_window_go_to_the_side_output() {
     LATE_SIDE_OUTPUT_JOB.run(Some(1), &[]).unwrap();
     assert_eq!(LATE_RECORDS.values(), ["late a@1100=6"]);
     assert_eq!(printed(ON_TIME.values()), flink("tumbling"));
+    assert_eq!(late_dropped("late_side_output"), 0, "a record sent to the side output is not dropped");
 }
 
 static LATE_FIRINGS: Collected<(&'static str, i64, i64)> = Collected::new();

@@ -111,6 +111,7 @@ impl JobMetrics {
             let values = [
                 ("numRecordsIn", t.records_in.to_string()),
                 ("numRecordsOut", t.records_out.to_string()),
+                ("numLateRecordsDropped", t.late_dropped.to_string()),
                 ("numRecordsInPerSecond", format!("{:.3}", r.records_in)),
                 ("numRecordsOutPerSecond", format!("{:.3}", r.records_out)),
                 ("busyTimeMsPerSecond", format!("{:.3}", r.busy)),

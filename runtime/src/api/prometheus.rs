@@ -8,7 +8,7 @@
 //! let task = TaskSnapshot {
 //!     job: "alerts".into(), vertex: 2, name: "Window(...) -> \"Sink\"".into(), subtask: 0,
 //!     records_in: 10, records_out: 0, running_nanos: 1_000_000_000, idle_nanos: 0,
-//!     backpressured_nanos: 0, watermark: Some(5), ended: false,
+//!     backpressured_nanos: 0, late_dropped: 0, watermark: Some(5), ended: false,
 //! };
 //! let rates = Rates { records_in: 10.0, busy: 1000.0, ..Rates::default() };
 //! let text = prometheus::render(&[(task, rates)], &[], &[("tm_id", "local")]);
@@ -34,9 +34,12 @@ pub fn render(tasks: &[(TaskSnapshot, Rates)], user: &[(String, f64)], common: &
 /// and TaskManager).
 pub fn render_labelled(tasks: &[LabelledTask], user: &[(String, f64)], common: &[(&str, &str)]) -> String {
     let mut out = String::new();
-    let families: [(&str, &str, Value); 9] = [
+    let families: [(&str, &str, Value); 10] = [
         ("numRecordsIn", "Records that came into the task.", |t, _| Some(t.records_in as f64)),
         ("numRecordsOut", "Records the task sent on.", |t, _| Some(t.records_out as f64)),
+        ("numLateRecordsDropped", "Late records the task's window operators dropped.", |t, _| {
+            Some(t.late_dropped as f64)
+        }),
         ("numRecordsInPerSecond", "Records in per second.", |_, r| Some(r.records_in)),
         ("numRecordsOutPerSecond", "Records out per second.", |_, r| Some(r.records_out)),
         ("busyTimeMsPerSecond", "Milliseconds per second the task was busy.", |_, r| Some(r.busy)),

@@ -33,6 +33,7 @@ pub struct TaskMetrics {
     records_out: AtomicU64,
     idle_nanos: AtomicU64,
     backpressured_nanos: AtomicU64,
+    late_dropped: AtomicU64,
     /// The input watermark, `i64::MIN` before the first.
     watermark: AtomicI64,
     started: Instant,
@@ -47,6 +48,7 @@ impl TaskMetrics {
             records_out: AtomicU64::new(0),
             idle_nanos: AtomicU64::new(0),
             backpressured_nanos: AtomicU64::new(0),
+            late_dropped: AtomicU64::new(0),
             watermark: AtomicI64::new(i64::MIN),
             started: Instant::now(),
             ended_nanos: AtomicU64::new(0),
@@ -75,6 +77,12 @@ impl TaskMetrics {
     #[inline]
     pub fn backpressured(&self, d: Duration) {
         self.backpressured_nanos.fetch_add(d.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    /// A window operator of the task dropped `n` late records.
+    #[inline]
+    pub fn late_dropped(&self, n: u64) {
+        self.late_dropped.fetch_add(n, Ordering::Relaxed);
     }
 
     /// The task's input watermark moved to `w`.
@@ -110,6 +118,8 @@ pub struct TaskSnapshot {
     pub idle_nanos: u64,
     /// Of those, waiting for room downstream.
     pub backpressured_nanos: u64,
+    /// Late records its window operators dropped (`numLateRecordsDropped`).
+    pub late_dropped: u64,
     /// The input watermark, if one came (`currentInputWatermark`).
     pub watermark: Option<i64>,
     /// Whether the task has ended.
@@ -162,6 +172,7 @@ pub fn tasks() -> Vec<TaskSnapshot> {
                 running_nanos: if ended > 0 { ended } else { m.started.elapsed().as_nanos() as u64 },
                 idle_nanos: m.idle_nanos.load(Ordering::Relaxed),
                 backpressured_nanos: m.backpressured_nanos.load(Ordering::Relaxed),
+                late_dropped: m.late_dropped.load(Ordering::Relaxed),
                 watermark: (watermark != i64::MIN).then_some(watermark),
                 ended: ended > 0,
             }
@@ -172,7 +183,7 @@ pub fn tasks() -> Vec<TaskSnapshot> {
 /// The most tasks one line carries ([`encode`]); more are left out.
 pub const MAX_TASKS_PER_LINE: usize = 1000;
 
-/// The tasks' figures as one line of tokens, `VERTEX:SUBTASK:IN:OUT:RUN:IDLE:BP:WM[:E]`
+/// The tasks' figures as one line of tokens, `VERTEX:SUBTASK:IN:OUT:RUN:IDLE:BP:LATE:WM[:E]`
 /// (`WM` is `-` before the first watermark, `E` marks an ended task), for a worker's
 /// metrics to travel to its coordinator and the JobManager. At most
 /// [`MAX_TASKS_PER_LINE`] tasks, about 60 bytes each: it stays within a control line.
@@ -184,8 +195,15 @@ pub fn encode(tasks: &[TaskSnapshot]) -> String {
             let wm = t.watermark.map_or_else(|| "-".to_owned(), |w| w.to_string());
             let ended = if t.ended { ":E" } else { "" };
             format!(
-                "{}:{}:{}:{}:{}:{}:{}:{wm}{ended}",
-                t.vertex, t.subtask, t.records_in, t.records_out, t.running_nanos, t.idle_nanos, t.backpressured_nanos
+                "{}:{}:{}:{}:{}:{}:{}:{}:{wm}{ended}",
+                t.vertex,
+                t.subtask,
+                t.records_in,
+                t.records_out,
+                t.running_nanos,
+                t.idle_nanos,
+                t.backpressured_nanos,
+                t.late_dropped
             )
         })
         .collect();
@@ -198,7 +216,7 @@ pub fn decode(line: &str, job: &str, name: impl Fn(u32) -> String) -> Option<Vec
     let mut tasks = Vec::new();
     for token in line.split(' ').filter(|t| !t.is_empty()).take(MAX_TASKS_PER_LINE) {
         let fields: Vec<&str> = token.split(':').collect();
-        if !(8..=9).contains(&fields.len()) || fields.get(8).is_some_and(|e| *e != "E") {
+        if !(9..=10).contains(&fields.len()) || fields.get(9).is_some_and(|e| *e != "E") {
             return None;
         }
         let n = |i: usize| fields[i].parse::<u64>().ok();
@@ -213,11 +231,12 @@ pub fn decode(line: &str, job: &str, name: impl Fn(u32) -> String) -> Option<Vec
             running_nanos: n(4)?,
             idle_nanos: n(5)?,
             backpressured_nanos: n(6)?,
-            watermark: match fields[7] {
+            late_dropped: n(7)?,
+            watermark: match fields[8] {
                 "-" => None,
                 w => Some(w.parse().ok()?),
             },
-            ended: fields.len() == 9,
+            ended: fields.len() == 10,
         });
     }
     Some(tasks)
@@ -285,14 +304,15 @@ mod tests {
             running_nanos: 5_000,
             idle_nanos: 1_000,
             backpressured_nanos: 2_000,
+            late_dropped: 4,
             watermark: Some(-7),
             ended: true,
         };
         let u = TaskSnapshot { watermark: None, ended: false, ..t.clone() };
         let line = encode(&[t.clone(), u.clone()]);
-        assert_eq!(line, "3:1:10:9:5000:1000:2000:-7:E 3:1:10:9:5000:1000:2000:-");
+        assert_eq!(line, "3:1:10:9:5000:1000:2000:4:-7:E 3:1:10:9:5000:1000:2000:4:-");
         assert_eq!(decode(&line, "j", |_| "Map".into()), Some(vec![t, u.clone()]));
-        for bad in ["3:1:10", "3:1:10:9:5000:1000:2000:-:X", "a:1:1:1:1:1:1:-", "3:1:-1:1:1:1:1:-"] {
+        for bad in ["3:1:10", "3:1:10:9:5000:1000:2000:0:-:X", "a:1:1:1:1:1:1:1:-", "3:1:-1:1:1:1:1:1:-"] {
             assert_eq!(decode(bad, "j", |_| String::new()), None, "{bad}");
         }
         let before =

@@ -61,6 +61,7 @@ pub mod choose;
 pub mod context;
 mod count_window;
 pub mod functions;
+pub mod late_dropped;
 mod open_windows;
 pub mod pane_window;
 pub(crate) mod session_window;
@@ -80,18 +81,18 @@ use crate::ops::reduce::{FieldFold, ReduceWith, SelectFold};
 use crate::ops::window::context::WindowStates;
 use crate::ops::window::count_window::CountWindowOp;
 use crate::ops::window::session_window::{DynamicGap, FixedGap, SessionGap, SessionWindowOp};
-use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
 use crate::time::{millis, TimeWindow, Trigger, WindowAssigner, WindowTrigger};
+use late_dropped::LateDropped;
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
 
 /// The stage of a window operator: key, assigner, lateness, function, trigger, late output.
 #[derive(Clone)]
-pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
+pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
     id: u32,
     key: KF,
     assigner: W,
@@ -106,7 +107,7 @@ pub struct WindowStage<KF, W, F, L = DiscardSink, G = FixedGap> {
 impl<KF, W, F> WindowStage<KF, W, F> {
     /// The stage of operator `id`, with `lateness` in ms, no trigger and no late output yet.
     pub(crate) fn new(id: u32, key: KF, assigner: W, lateness: i64, f: F) -> Self {
-        WindowStage { id, key, assigner, lateness, f, late: DiscardSink::default(), trigger: None, gaps: FixedGap }
+        WindowStage { id, key, assigner, lateness, f, late: LateDropped::default(), trigger: None, gaps: FixedGap }
     }
 }
 
@@ -255,7 +256,7 @@ where
     pub fn with_dynamic_gap<GF>(
         self,
         gap: GF,
-    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, DiscardSink, DynamicGap<GF>>>>
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LateDropped, DynamicGap<GF>>>>
     where
         GF: FnMut(&P::Out) -> Duration + Clone + Send + 'static,
     {
@@ -276,7 +277,7 @@ where
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
 #[doc(hidden)]
-impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, DiscardSink, G>>>
+impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LateDropped, G>>>
 where
     P::Out: Clone + Codec + Send + 'static,
 {

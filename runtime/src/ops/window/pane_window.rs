@@ -14,6 +14,7 @@
 //! function after the aggregate (`aggregate(f, |key, ctx, result, out| ..)`) sees each
 //! window's result as it would with per-window state.
 
+use super::late_dropped::LateDropped;
 use crate::api::codec::Codec;
 use crate::api::AggregateFunction;
 use crate::checkpoint::KeyedEntries;
@@ -25,7 +26,6 @@ use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
 use crate::ops::window::checkpoint::{CheckpointTo, Progress};
 use crate::ops::window::context::{WindowContext, WindowStates};
-use crate::sinks::discard::DiscardSink;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::KeySelector;
 use crate::time::{Clock, TimeWindow, WindowAssigner};
@@ -216,7 +216,7 @@ where
 
 /// The stage of windows on panes.
 #[derive(Clone)]
-pub struct PaneStage<KF, A, E = ResultOnly, L = DiscardSink> {
+pub struct PaneStage<KF, A, E = ResultOnly, L = LateDropped> {
     id: u32,
     key: KF,
     size: i64,
@@ -231,7 +231,7 @@ impl<KF, A, E> PaneStage<KF, A, E> {
     /// The panes of `assigner`'s windows, for operator `id`.
     pub(super) fn new<W: WindowAssigner>(id: u32, key: KF, assigner: &W, f: A, emit: E) -> Self {
         let (size, slide, offset) = assigner.geometry();
-        PaneStage { id, key, size, slide, offset, f, emit, late: DiscardSink::default() }
+        PaneStage { id, key, size, slide, offset, f, emit, late: LateDropped::default() }
     }
 }
 

@@ -201,8 +201,10 @@ pub fn run(client: &Client, run: &Run) -> Result<i32, String> {
     if run.detached {
         return Ok(0);
     }
+    let mut progress = Progress::default();
     loop {
         let job = client.get(&format!("/jobs/{id}"))?;
+        progress.show(&job);
         match job["state"].as_str().unwrap_or("") {
             "FINISHED" => {
                 println!("Program execution finished");
@@ -222,6 +224,55 @@ pub fn run(client: &Client, run: &Run) -> Result<i32, String> {
             }
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
+    }
+}
+
+/// While an attached job runs: its state and the rate its sources send records at, on
+/// stderr every [`Progress::EVERY`] (on a terminal, one line redrawn).
+#[derive(Default)]
+struct Progress {
+    /// When the last line was shown, and the records sent then.
+    last: Option<(std::time::Instant, u64)>,
+}
+
+impl Progress {
+    const EVERY: Duration = Duration::from_secs(2);
+
+    fn show(&mut self, job: &Value) {
+        use std::io::IsTerminal;
+        let state = job["state"].as_str().unwrap_or("");
+        if state != "RUNNING" {
+            if self.last.is_some() && std::io::stderr().is_terminal() {
+                eprintln!();
+            }
+            return;
+        }
+        // Records that left the sources: the write-records of the vertices nothing feeds.
+        let targets: Vec<u64> =
+            job["plan"]["edges"].as_array().into_iter().flatten().filter_map(|e| e["target"].as_u64()).collect();
+        let sent: u64 = job["vertices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|v| v["id"].as_u64().is_some_and(|id| !targets.contains(&id)))
+            .filter_map(|v| v["metrics"]["write-records"].as_u64())
+            .sum();
+        let now = std::time::Instant::now();
+        let Some((then, before)) = self.last else {
+            self.last = Some((now, sent));
+            return;
+        };
+        if now.duration_since(then) < Self::EVERY {
+            return;
+        }
+        let rate = sent.saturating_sub(before) as f64 / now.duration_since(then).as_secs_f64();
+        let line = format!("{state} · {sent} records from the sources · {rate:.0} records/s");
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+        self.last = Some((now, sent));
     }
 }
 

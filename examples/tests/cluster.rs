@@ -948,4 +948,23 @@ fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
     assert!(scraped.contains("flink_jobmanager_numRegisteredTaskManagers 2"), "{scraped}");
     assert!(scraped.contains("flink_jobmanager_numRunningJobs 1"), "{scraped}");
     drop(typed);
+    wait_for("the socket job to finish", Duration::from_secs(20), || state_of(&rest, &id) == "FINISHED");
+
+    // Attached, `rill run` shows the job's progress while it runs (here a sink slow enough
+    // to take a few seconds).
+    let out = cluster.rill(&[
+        "run",
+        "-p",
+        "2",
+        env!("CARGO_BIN_EXE_slow_sink"),
+        "--",
+        "--records",
+        "40000",
+        "--sink-delay-us",
+        "150",
+    ]);
+    let progress = text(&out.stderr);
+    assert!(out.status.success(), "{progress}");
+    let line = progress.lines().find(|l| l.starts_with("RUNNING · ")).expect(&progress);
+    assert!(line.ends_with(" records/s") && line.contains(" records from the sources"), "{line}");
 }

@@ -77,6 +77,10 @@ const FLINK: &str = "examples/flink/run.sh keyed-sum 10000000 1";
 const WORD_COUNT_P2: &str = "./target/release/word_count -p 2";
 const APPLICATION: &str = "./target/release/word_count --application --taskmanagers 2 --slots 1 -p 2";
 const KUBE_VALIDATE: &str = "scripts/kube-validate deploy/kubernetes/*/*.yaml";
+const METRICS: [&str; 2] = [
+    "./target/release/slow_sink --metrics-port 9249 -- --records 20000 &",
+    "sleep 2; curl -s localhost:9249/metrics | grep backPressuredTimeMsPerSecond",
+];
 const CLUSTER: [&str; 4] = [
     "./target/release/rill cluster start --taskmanagers 2 --slots 2",
     "./target/release/rill run -p 4 ./target/release/word_count",
@@ -106,6 +110,7 @@ fn every_readme_command_is_run_by_a_test() {
     ];
     run_here.extend(KAFKA);
     run_here.extend(CLUSTER);
+    run_here.extend(METRICS);
     let mut shown = readme_commands();
     shown.sort();
     shown.dedup();
@@ -384,6 +389,8 @@ fn the_session_cluster_runs_the_word_count_and_stops() {
     let started = run(CLUSTER[0]);
     assert_eq!(started.matches("Starting taskexecutor daemon").count(), 2, "{started}");
     assert!(started.contains("REST API at http://127.0.0.1:8081"), "{started}");
+    let token = std::fs::read_to_string(home.path().join("token")).unwrap();
+    assert!(started.contains(&format!("Web UI at http://127.0.0.1:8081/#token={}", token.trim())), "{started}");
     let submitted = run(CLUSTER[1]);
     let id = submitted.lines().find_map(|l| l.strip_prefix("Job has been submitted with JobID ")).expect(&submitted);
     assert!(submitted.contains(&format!("Job with JobID {id} has finished.")), "{submitted}");
@@ -427,4 +434,24 @@ fn the_kubernetes_manifests_validate() {
     let out = sh(KUBE_VALIDATE);
     let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(said.matches(" passed for resource ").count(), 8, "{said}");
+}
+
+#[test]
+fn a_job_alone_serves_its_metrics_to_prometheus() {
+    release_build();
+    // The README's two lines as one script; the job left in the background ends by itself
+    // (its records run out) and the test waits for it.
+    let out = Command::new("bash")
+        .args(["-c", &format!("{}\n{}\nwait", METRICS[0], METRICS[1])])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    let value = |vertex: &str| -> f64 {
+        let line = stdout.lines().find(|l| l.contains(&format!("task_name=\"{vertex}\""))).expect(&stdout);
+        line.rsplit_once(' ').unwrap().1.parse().unwrap()
+    };
+    assert!(value("Source: from_sequence -> Map") > 500.0, "the vertex before the slow sink waits: {stdout}");
+    assert!(value("Sink: sink_to") < 100.0, "the slow sink itself is busy: {stdout}");
 }

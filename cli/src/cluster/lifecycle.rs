@@ -84,6 +84,9 @@ pub fn start(home: &Home, options: &StartOptions) -> Result<String, String> {
     };
     let scheme = if home.rest_cert().is_some() { "https" } else { "http" };
     out.push_str(&format!("Starting standalonesession daemon (pid: {jm}): REST API at {scheme}://{rest}\n"));
+    // The page keeps the token from the fragment, which no request carries.
+    let token = home.key(&home.token_file())?;
+    out.push_str(&format!("Web UI at {scheme}://{rest}/#token={token}\n"));
     let expected = if alive.is_empty() { options.taskmanagers } else { alive.len() };
     for i in (1..=options.taskmanagers).filter(|_| alive.is_empty()) {
         let name = format!("taskmanager-{i}");

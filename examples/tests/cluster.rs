@@ -805,6 +805,8 @@ fn application_mode_runs_the_job_binary_as_a_jobmanager_of_its_own_that_stops_wi
     assert_eq!(final_counts(&printed), final_counts(&text(&alone.stdout)));
     let jm = text(&out.stderr);
     assert!(jm.contains(&format!("job {id} (word_count) FINISHED")) && jm.contains("stopping"), "{jm}");
+    // Its log lines carry their level and module (tracing), and RUST_LOG chooses them.
+    assert!(jm.contains(&format!(" INFO rill_cli::cluster::jobs: job {id} (word_count) FINISHED")), "{jm}");
     assert!(cluster.processes().is_empty(), "no process of the application is left");
 
     // A job that fails: the JobManager's exit code says so.
@@ -812,10 +814,14 @@ fn application_mode_runs_the_job_binary_as_a_jobmanager_of_its_own_that_stops_wi
     let port = server.local_addr().unwrap().port().to_string();
     drop(server);
     let socket = env!("CARGO_BIN_EXE_socket_word_count");
-    let out =
-        application(cluster.home.path(), socket, &["--taskmanagers", "1", "--", "--port", &port]).output().unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stderr).contains("(socket_word_count) FAILED"), "{}", text(&out.stderr));
+    let out = application(cluster.home.path(), socket, &["--taskmanagers", "1", "--", "--port", &port])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let jm = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{jm}");
+    assert!(jm.contains(" WARN ") && jm.contains("(socket_word_count) FAILED: "), "{jm}");
+    assert!(!jm.contains(" INFO "), "RUST_LOG=warn leaves out what is not a warning: {jm}");
 
     // Without TaskManagers of its own it waits for one to join, as a container would.
     let home = tempfile::tempdir().unwrap();

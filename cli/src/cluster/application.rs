@@ -37,7 +37,7 @@ pub fn start(home: &Home, state: &Shared, rpc: std::net::SocketAddr, app: &Appli
         let (rpc, slots) = (rpc.to_string(), app.slots.to_string());
         let args = ["taskmanager", "start-foreground", "--jobmanager", &rpc, "--slots", &slots, "--name", &name];
         let pid = super::lifecycle::spawn(home, &exe, &args, &name)?;
-        eprintln!("application: TaskManager {name} (pid {pid}) with {slots} slots");
+        tracing::info!("application: TaskManager {name} (pid {pid}) with {slots} slots");
     }
     // Its own TaskManagers register before the job asks for slots (others join later).
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

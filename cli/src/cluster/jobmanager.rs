@@ -83,7 +83,7 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<u8, String> {
     if listen.application.is_none() {
         super::recovery::recover(&state);
     }
-    eprintln!(
+    tracing::info!(
         "JobManager: REST API on {scheme}://{rest_addr}, TaskManagers connect to {rpc_addr}, jobs listen on {host}, \
          home {}",
         home.dir().display()
@@ -118,9 +118,9 @@ pub fn start_foreground(home: &Home, listen: &Listen) -> Result<u8, String> {
             };
             tokio::select! {
                 signal = super::signals::terminated() => {
-                    eprintln!("JobManager: {signal}: cancelling the running jobs and stopping");
+                    tracing::info!("JobManager: {signal}: cancelling the running jobs and stopping");
                 }
-                state = job_ended => eprintln!("JobManager: the application's job is {}: stopping", state.name()),
+                state = job_ended => tracing::info!("JobManager: the application's job is {}: stopping", state.name()),
             }
         };
         match acceptor {
@@ -155,7 +155,7 @@ fn check_binds(listen: &Listen) -> Result<(), String> {
         ));
     }
     if rest_in_clear {
-        eprintln!("warning: the REST API listens on {} without TLS (--insecure-bind)", listen.rest);
+        tracing::warn!("the REST API listens on {} without TLS (--insecure-bind)", listen.rest);
     }
     if !listen.rpc.ip().is_loopback() {
         if !listen.insecure {
@@ -166,8 +166,8 @@ fn check_binds(listen: &Listen) -> Result<(), String> {
                 listen.rpc
             ));
         }
-        eprintln!(
-            "warning: the TaskManager listener listens on {}; records and job binaries cross the network \
+        tracing::warn!(
+            "the TaskManager listener listens on {}; records and job binaries cross the network \
              unencrypted (--insecure-bind)",
             listen.rpc
         );

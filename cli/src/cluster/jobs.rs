@@ -26,7 +26,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
         Err(StartError::Failed(why)) => return Err(why),
         Err(StartError::NoSlots(why, plan)) => {
             // Flink's: the job waits for slots (TaskManagers may join), CREATED meanwhile.
-            eprintln!("job {id}: waiting for slots: {why}");
+            tracing::info!("job {id}: waiting for slots: {why}");
             let mut s = lock(state);
             s.jobs.insert(id.clone(), Job::created(&plan, sha, request, start_ms));
             super::records::persist(&s, &id);
@@ -34,7 +34,7 @@ pub fn submit(state: &Shared, sha: &str, request: &RunRequest) -> Result<String,
             let (shared, job, sha, request) = (state.clone(), id.clone(), sha.to_owned(), request.clone());
             std::thread::spawn(move || {
                 if let Ok(()) = start_when_placed(&shared, &job, &sha, &request, start_ms) {
-                    eprintln!("job {job}: placed");
+                    tracing::info!("job {job}: placed");
                 }
             });
         }
@@ -79,7 +79,7 @@ pub fn start_when_placed(
             }
             Err(StartError::Failed(why)) => why,
         };
-        eprintln!("job {id} FAILED: {why}");
+        tracing::warn!("job {id} FAILED: {why}");
         let mut s = lock(state);
         if let Some(job) = s.jobs.get_mut(id) {
             job.state = JobState::Failed;
@@ -149,7 +149,7 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
             return Err(StartError::Failed(format!("cannot start the job's coordinator ({}): {e}", binary.display())));
         }
     };
-    eprintln!("job {id} ({name}) submitted: parallelism {p}, processes on TaskManagers {placement:?}");
+    tracing::info!("job {id} ({name}) submitted: parallelism {p}, processes on TaskManagers {placement:?}");
     let mut job = Job::created(&plan, sha, request, start_ms);
     job.state = JobState::Running;
     job.placement = placement.clone();
@@ -213,7 +213,7 @@ fn serve_links(listener: TcpListener, secret: &Secret, state: &Shared, job: &str
             let _ = stream.set_nonblocking(false);
             let _ = stream.set_read_timeout(Some(AUTH_TIMEOUT));
             if let Err(why) = auth::server(&mut stream, &secret) {
-                eprintln!("job {job}: refused a connection to its link: {why}");
+                tracing::warn!("job {job}: refused a connection to its link: {why}");
                 return;
             }
             let _ = stream.set_read_timeout(None);
@@ -259,12 +259,12 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
                     };
                     let deploy = ToTaskManager::Deploy { job: job.to_owned(), sha: sha.clone(), start: line.clone() };
                     match send_binary(state, tm, &sha).and_then(|_| send(state, tm, &deploy)) {
-                        Ok(()) => eprintln!("job {job}: worker {} started on TaskManager {tm}", command.index),
+                        Ok(()) => tracing::info!("job {job}: worker {} started on TaskManager {tm}", command.index),
                         Err(why) => tell_job(state, job, News::Refused(command.index, why)),
                     }
                 }
                 None => {
-                    eprintln!("job {job}: its coordinator said '{line}'; closing its link");
+                    tracing::warn!("job {job}: its coordinator said '{line}'; closing its link");
                     return;
                 }
             },
@@ -287,7 +287,7 @@ fn replace_lost(state: &mut super::state::State, job: &str) {
         let roomiest = state.taskmanagers.iter_mut().filter(|(_, t)| t.free >= need).max_by_key(|(_, t)| t.free);
         if let Some((id, t)) = roomiest {
             t.free -= need;
-            eprintln!("job {job}: worker {i} moves from lost TaskManager {tm} to TaskManager {id}");
+            tracing::info!("job {job}: worker {i} moves from lost TaskManager {tm} to TaskManager {id}");
             *tm = *id;
         }
     }
@@ -342,7 +342,10 @@ fn ended(
     j.end = Some(now_ms());
     j.pid = None;
     j.link = None;
-    eprintln!("job {job} ({}) {}", j.name, j.state.name());
+    match j.state {
+        JobState::Failed => tracing::warn!("job {job} ({}) FAILED: {}", j.name, j.failure.as_deref().unwrap_or("")),
+        state => tracing::info!("job {job} ({}) {}", j.name, state.name()),
+    }
     super::records::persist(&s, job);
 }
 

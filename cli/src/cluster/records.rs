@@ -47,7 +47,7 @@ pub fn persist(state: &State, id: &str) {
         std::fs::rename(&tmp, dir.join(format!("{id}.json")))
     });
     if let Err(e) = written {
-        eprintln!(
+        tracing::warn!(
             "job {id}: cannot keep its record in {} ({e}): a restarted JobManager will not know it",
             dir.display()
         );

@@ -21,7 +21,7 @@ pub fn recover(shared: &Shared) {
             continue;
         }
         let Some(record) = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) else {
-            eprintln!("cannot read the job record {}: skipped", path.display());
+            tracing::warn!("cannot read the job record {}: skipped", path.display());
             continue;
         };
         let Some(id) = record["id"].as_str().and_then(super::protocol::is_job_id).map(str::to_owned) else { continue };
@@ -89,7 +89,7 @@ fn run_again(shared: &Shared, id: &str) {
     }
     let from = latest.as_ref().map_or_else(|| "its start".to_owned(), |p| format!("checkpoint {}", p.display()));
     match start_when_placed(shared, id, &jar, &request, start_ms) {
-        Ok(()) => eprintln!("job {id} recovered from {from}"),
-        Err(why) => eprintln!("job {id} cannot be recovered: {why}"),
+        Ok(()) => tracing::info!("job {id} recovered from {from}"),
+        Err(why) => tracing::warn!("job {id} cannot be recovered: {why}"),
     }
 }

@@ -55,7 +55,7 @@ pub fn start_foreground(
     std::thread::spawn(move || {
         if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
             rt.block_on(super::signals::terminated());
-            eprintln!("TaskManager: stopping; its worker processes are killed");
+            tracing::info!("TaskManager: stopping; its worker processes are killed");
             kill_all(&on_signal);
             std::process::exit(0);
         }
@@ -90,7 +90,7 @@ pub fn start_foreground(
         let why = serve(&stream, &Deployer { dir: &dir, out: &out, writer: &writer, running: &running, host });
         let _ = stream.shutdown(std::net::Shutdown::Both);
         kill_all(&running);
-        eprintln!("TaskManager {name}: {why}; its worker processes were killed; registering again");
+        tracing::warn!("TaskManager {name}: {why}; its worker processes were killed; registering again");
         let deadline = Instant::now() + RECONNECT_TIMEOUT;
         (stream, heartbeat) = loop {
             // The JobManager that comes back may listen elsewhere (a port the system chose).
@@ -119,7 +119,7 @@ fn register(jobmanager: &str, secret: &Secret, slots: usize, name: &str) -> Resu
         return Err(format!("the JobManager said '{line}' instead of registering us"));
     };
     stream.set_read_timeout(None).map_err(|e| e.to_string())?;
-    eprintln!("TaskManager {name} registered with the JobManager at {jobmanager} as {id}, {slots} slots");
+    tracing::info!("TaskManager {name} registered with the JobManager at {jobmanager} as {id}, {slots} slots");
     Ok((stream, heartbeat))
 }
 
@@ -159,14 +159,14 @@ fn serve(stream: &TcpStream, deployer: &Deployer) -> String {
                 // The connection is in step again: a binary that cannot be kept fails the
                 // workers that need it, not the TaskManager.
                 if let Err(why) = keep_binary(dir, &sha, &bytes) {
-                    eprintln!("TaskManager: {why}");
+                    tracing::warn!("TaskManager: {why}");
                     let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
                     let _ = writeln!(w, "{}", ToJobManager::Unkept(sha).line());
                 }
             }
             Some(ToTaskManager::Deploy { job, sha, start }) => {
                 if let Err((index, why)) = deploy(deployer, &job, &sha, &start) {
-                    eprintln!("job {job}: {why}");
+                    tracing::warn!("job {job}: {why}");
                     let how = format!("could not be started on this TaskManager: {why}");
                     let mut w = writer.lock().unwrap_or_else(|p| p.into_inner());
                     let _ = writeln!(w, "{}", ToJobManager::Exited { job, index, how }.line());

@@ -22,7 +22,7 @@ pub fn accept(listener: TcpListener, secret: Secret, state: Shared) {
             let peer = stream.peer_addr().map_or_else(|_| "?".to_owned(), |a| a.to_string());
             match register(stream, &secret, &state) {
                 Ok((id, stream)) => serve(id, stream, &state),
-                Err(why) => eprintln!("refused a TaskManager connection from {peer}: {why}"),
+                Err(why) => tracing::warn!("refused a TaskManager connection from {peer}: {why}"),
             }
         });
     }
@@ -52,7 +52,7 @@ fn register(mut stream: TcpStream, secret: &Secret, state: &Shared) -> Result<(u
             return;
         }
     });
-    eprintln!("TaskManager {id} ({name}) registered with {slots} slots");
+    tracing::info!("TaskManager {id} ({name}) registered with {slots} slots");
     state.taskmanagers.insert(
         id,
         TaskManager {
@@ -106,7 +106,7 @@ fn serve(id: usize, stream: TcpStream, state: &Shared) {
 fn lost(id: usize, why: &str, state: &Shared) {
     let mut state = lock(state);
     let Some(tm) = state.taskmanagers.remove(&id) else { return };
-    eprintln!("TaskManager {id} ({}) lost: {why}", tm.name);
+    tracing::warn!("TaskManager {id} ({}) lost: {why}", tm.name);
     for job in state.jobs.values().filter(|j| !j.state.is_terminal()) {
         for (index, _) in job.placement.iter().enumerate().filter(|(_, t)| **t == id) {
             if let Some(link) = &job.link {

@@ -69,7 +69,7 @@ impl Listener {
                     Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of descriptors, say: wait instead of spinning.
-                        eprintln!("REST API: cannot accept a connection: {e}");
+                        tracing::warn!("REST API: cannot accept a connection: {e}");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }
@@ -80,8 +80,8 @@ impl Listener {
                         Ok(Ok(tls)) => {
                             let _ = tx.send((tls, peer)).await;
                         }
-                        Ok(Err(e)) => eprintln!("REST API: TLS handshake with {peer} failed: {e}"),
-                        Err(_) => eprintln!("REST API: {peer} did not finish its TLS handshake in time"),
+                        Ok(Err(e)) => tracing::warn!("REST API: TLS handshake with {peer} failed: {e}"),
+                        Err(_) => tracing::warn!("REST API: {peer} did not finish its TLS handshake in time"),
                     }
                 });
             }

@@ -238,3 +238,57 @@ fn the_web_ui_shows_the_cluster_submits_a_job_shows_its_backpressure_and_cancels
         assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{page}.png is a screenshot");
     }
 }
+
+#[test]
+fn a_job_run_alone_with_web_ui_shows_its_graph_and_backpressure() {
+    use std::io::BufRead;
+    let mut job = Command::new(env!("CARGO_BIN_EXE_slow_sink"))
+        .args(["-p", "1", "--web-ui", "0", "--", "--sink-delay-us", "300"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(job.stderr.take().unwrap());
+    let mut line = String::new();
+    let base = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the job ended without serving its Web UI");
+        if let Some(rest) = line.strip_prefix("Web UI at ") {
+            break rest.split_whitespace().next().unwrap().trim_end_matches('/').to_owned();
+        }
+    };
+    let driver = Driver::start();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let browser = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+            .expect("a headless Chromium session");
+        browser.goto(&format!("{base}/#/jobs")).await.unwrap();
+        let link = browser.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#jobs tr.job-row a")).await;
+        link.unwrap().click().await.unwrap();
+        until("HIGH back-pressure before the sink", Duration::from_secs(30), || async {
+            attrs(&browser, "svg#graph g.vertex[data-vertex=\"0\"]", "data-backpressure").await == ["high"]
+        })
+        .await;
+        assert_eq!(attrs(&browser, "svg#graph g.vertex", "data-vertex").await, ["0", "1"]);
+        screenshot(&browser, "job-alone").await;
+        // A job alone is stopped where it runs: the page says so instead of cancelling it.
+        browser.find(Locator::Css("#cancel")).await.unwrap().click().await.unwrap();
+        until("the refusal", Duration::from_secs(10), || async {
+            texts(&browser, "#action-result").await.first().is_some_and(|t| t.contains("stopped with Ctrl-C"))
+        })
+        .await;
+        browser.close().await.unwrap();
+    });
+    assert!(job.try_wait().unwrap().is_none(), "the job runs on");
+    let _ = job.kill();
+    let _ = job.wait();
+}

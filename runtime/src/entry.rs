@@ -34,6 +34,8 @@ pub struct Options {
     pub drain: bool,
     /// `--metrics-port PORT`: serve the job's metrics (Prometheus) on 127.0.0.1:PORT.
     pub metrics_port: Option<u16>,
+    /// `--web-ui PORT`: serve the Web UI (and the metrics) on 127.0.0.1:PORT.
+    pub web_ui: Option<u16>,
     /// `--application`: become a JobManager for this job alone (application mode).
     pub application: bool,
     /// The JobManager's flags that go with `--application` (`--taskmanagers 2`, ...).
@@ -86,6 +88,7 @@ pub fn usage(job: &str) -> String {
          --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
          --metrics-port PORT   serve the job's metrics at http://127.0.0.1:PORT/metrics (Prometheus \
          text, Flink's metric names; 0: a free port, printed)\n  \
+         --web-ui PORT         serve the Web UI at http://127.0.0.1:PORT/ (and the metrics)\n  \
          --application         be a JobManager for this job alone (application mode; runs the \
          `rill` command's JobManager, $RILL_CLI or on PATH): with --taskmanagers N it starts N \
          TaskManagers, else `rill taskmanager` processes join it; stops when the job ends. Takes \
@@ -126,11 +129,15 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 o.savepoint_on_stop = Some(v.into());
             }
             "--drain" => o.drain = true,
-            "--metrics-port" => {
+            "--metrics-port" | "--web-ui" => {
                 i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a port, e.g. {a} 9249"))?;
-                o.metrics_port =
-                    Some(v.parse().map_err(|_| format!("{a} needs a port number (0 to 65535), not '{v}'"))?);
+                let v = args.get(i).ok_or_else(|| format!("{a} needs a port, e.g. {a} 8081"))?;
+                let port = Some(v.parse().map_err(|_| format!("{a} needs a port number (0 to 65535), not '{v}'"))?);
+                if a == "--web-ui" {
+                    o.web_ui = port;
+                } else {
+                    o.metrics_port = port;
+                }
             }
             "--application" => o.application = true,
             "--checkpoint-dir" => {
@@ -192,8 +199,14 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
             return Err(format!("--application does not go with {flag}"));
         }
     }
-    if o.metrics_port.is_some() && (o.processes.is_some_and(|n| n > 1) || o.worker.is_some()) {
-        return Err("--metrics-port serves a job that runs in one process (not with --processes)".into());
+    if (o.metrics_port.is_some() || o.web_ui.is_some()) && (o.processes.is_some_and(|n| n > 1) || o.worker.is_some()) {
+        return Err("--metrics-port and --web-ui serve a job that runs in one process (not with --processes)".into());
+    }
+    if o.metrics_port.is_some() && o.web_ui.is_some() {
+        return Err("--web-ui serves the metrics too, at /metrics: give one of --web-ui and --metrics-port".into());
+    }
+    if o.web_ui.is_some() && o.application {
+        return Err("--application does not go with --web-ui (the JobManager serves the Web UI)".into());
     }
     Ok(o)
 }
@@ -423,9 +436,23 @@ pub fn main(job: &Job) -> ! {
         eprintln!("error: {}", exec_application(&options));
         std::process::exit(1);
     }
-    if let Some(port) = options.metrics_port.filter(|_| !options.plan) {
+    if let Some(port) = options.metrics_port.or(options.web_ui).filter(|_| !options.plan) {
         let labels = vec![("tm_id".to_owned(), "local".to_owned())];
-        match crate::net::metrics_http::serve(port, labels) {
+        let page = options.web_ui.map(|_| {
+            let (default, parallelism) = resolve_parallelism(&env.graph, cli_default);
+            let start_ms =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+            let new_id = crate::checkpoint::storage::new_job_id;
+            crate::net::metrics_http::JobPage {
+                id: format!("{}{}", new_id(), new_id()),
+                plan: serde_json::from_str(&crate::core::plan::to_json(plan, default, &parallelism))
+                    .unwrap_or_default(),
+                start_ms,
+            }
+        });
+        let web = page.is_some();
+        match crate::net::metrics_http::serve(port, labels, page) {
+            Ok(addr) if web => eprintln!("Web UI at http://{addr}/ (metrics at http://{addr}/metrics)"),
             Ok(addr) => eprintln!("metrics at http://{addr}/metrics"),
             Err(e) => {
                 eprintln!("error: {e}");

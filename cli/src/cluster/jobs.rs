@@ -412,7 +412,7 @@ fn record_metrics(state: &Shared, job: &str, text: &str) {
     let Ok(index) = index.parse::<usize>() else { return };
     let mut s = lock(state);
     let Some(j) = s.jobs.get_mut(job) else { return };
-    let names = super::job_metrics::vertex_names(&j.plan);
+    let names = rill::metrics::vertex_names(&j.plan);
     let name = |v: u32| names.get(&v).cloned().unwrap_or_else(|| format!("vertex {v}"));
     if let Some(tasks) = rill::metrics::decode(tasks, &j.name, name) {
         j.metrics.update(index, tasks);

@@ -5,7 +5,6 @@
 
 pub mod application;
 pub mod home;
-pub mod job_metrics;
 pub mod jobmanager;
 pub mod jobs;
 pub mod lifecycle;

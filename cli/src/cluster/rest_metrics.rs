@@ -33,11 +33,11 @@ fn vertex<T>(
     api: &Api,
     id: &str,
     vertex: &str,
-    f: impl FnOnce(&super::job_metrics::JobMetrics, u32) -> T,
+    f: impl FnOnce(&rill::metrics::JobMetrics, u32) -> T,
 ) -> Result<T, ApiError> {
     let number: Option<u32> = vertex.parse().ok();
     find(api, id, |j| {
-        let known = number.filter(|v| super::job_metrics::vertex_names(&j.plan).contains_key(v));
+        let known = number.filter(|v| rill::metrics::vertex_names(&j.plan).contains_key(v));
         known.map(|v| f(&j.metrics, v))
     })?
     .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("job {id} has no vertex '{vertex}'")))

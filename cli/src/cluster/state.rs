@@ -113,7 +113,7 @@ pub struct Job {
     /// How it was asked to run: what a restarted JobManager runs again.
     pub request: RunRequest,
     /// Its tasks' metrics, as its workers last sent them.
-    pub metrics: super::job_metrics::JobMetrics,
+    pub metrics: rill::metrics::JobMetrics,
 }
 
 impl Job {

@@ -11,9 +11,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-const INDEX: &str = include_str!("web/index.html");
-const APP: &str = include_str!("web/app.js");
-const STYLE: &str = include_str!("web/style.css");
+const INDEX: &str = rill::net::web_ui::INDEX;
+const APP: &str = rill::net::web_ui::APP;
+const STYLE: &str = rill::net::web_ui::STYLE;
 
 /// The most of a TaskManager's file the UI shows: its end.
 const TAIL: u64 = 1024 * 1024;

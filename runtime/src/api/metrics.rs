@@ -10,6 +10,7 @@
 
 pub use super::prometheus;
 pub use super::task_metrics::{decode, encode, tasks, Rates, TaskMetrics, TaskSnapshot};
+pub use super::vertex_metrics::{vertex_names, JobMetrics};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 

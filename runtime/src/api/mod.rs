@@ -11,6 +11,7 @@ pub mod output_tag;
 pub mod prometheus;
 pub mod small_string;
 pub mod task_metrics;
+pub mod vertex_metrics;
 
 pub use aggregate_function::AggregateFunction;
 pub use output_tag::OutputTag;

@@ -3,11 +3,16 @@
 //! without a token, so they are not put on the network). A thread samples the tasks every
 //! second, so the per-second rates are over the last second, as Flink's gauges are.
 //!
+//! `--web-ui PORT` serves the same, and the Web UI with the few read-only endpoints of
+//! Flink's REST API that its pages read, for this one job ([`JobPage`]). A job alone is
+//! stopped with Ctrl-C, not from the page: requests that would change it are refused.
+//!
 //! The server is a few lines over `std::net` rather than a web framework: job binaries
 //! link no HTTP stack, and this one reads at most [`MAX_REQUEST`] bytes of a request's
 //! head, waits at most [`READ_TIMEOUT`] for it, and answers one request per connection.
 
-use crate::metrics::{Rates, TaskSnapshot};
+use crate::metrics::JobMetrics;
+use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
@@ -22,11 +27,22 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the tasks are sampled for their rates.
 const SAMPLE_EVERY: Duration = Duration::from_secs(1);
 
-type Sampled = Arc<Mutex<Vec<(TaskSnapshot, Rates)>>>;
+type Sampled = Arc<Mutex<JobMetrics>>;
 
-/// Serves the metrics on 127.0.0.1:`port` (0: a port the system picks) from threads of its
-/// own, with `labels` on every line; the address it listens on.
-pub fn serve(port: u16, labels: Vec<(String, String)>) -> Result<SocketAddr, String> {
+/// What the Web UI of a job run alone shows of it besides its tasks' metrics.
+pub struct JobPage {
+    /// An id for the page's links (32 hex digits, as a cluster's).
+    pub id: String,
+    /// The job's plan, as `--plan` prints it.
+    pub plan: Value,
+    /// When it started, ms since the epoch.
+    pub start_ms: u64,
+}
+
+/// Serves the metrics (and with `page`, the Web UI) on 127.0.0.1:`port` (0: a port the
+/// system picks) from threads of its own, with `labels` on every metric line; the address
+/// it listens on.
+pub fn serve(port: u16, labels: Vec<(String, String)>, page: Option<JobPage>) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| format!("cannot serve metrics on 127.0.0.1:{port}: {e} (is the port taken?)"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -40,7 +56,7 @@ pub fn serve(port: u16, labels: Vec<(String, String)>) -> Result<SocketAddr, Str
         .name("metrics server".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                let _ = answer(stream, &sampled, &labels);
+                let _ = answer(stream, &sampled, &labels, page.as_ref());
             }
         })
         .map_err(|e| e.to_string())?;
@@ -49,25 +65,20 @@ pub fn serve(port: u16, labels: Vec<(String, String)>) -> Result<SocketAddr, Str
 
 /// Every second: each task's snapshot, with its rates since the one before.
 fn sample(sampled: &Sampled) {
-    let mut before: Vec<TaskSnapshot> = Vec::new();
     loop {
         let now = crate::metrics::tasks();
-        let with_rates = now
-            .iter()
-            .map(|t| {
-                let same = |b: &&TaskSnapshot| b.job == t.job && b.vertex == t.vertex && b.subtask == t.subtask;
-                let rates = before.iter().find(same).map_or_else(Rates::default, |b| Rates::between(b, t));
-                (t.clone(), rates)
-            })
-            .collect();
-        *sampled.lock().unwrap_or_else(|p| p.into_inner()) = with_rates;
-        before = now;
+        sampled.lock().unwrap_or_else(|p| p.into_inner()).update(0, now);
         std::thread::sleep(SAMPLE_EVERY);
     }
 }
 
 /// Reads one request (bounded in size and time) and answers it.
-fn answer(mut stream: TcpStream, sampled: &Sampled, labels: &[(String, String)]) -> std::io::Result<()> {
+fn answer(
+    mut stream: TcpStream,
+    sampled: &Sampled,
+    labels: &[(String, String)],
+    page: Option<&JobPage>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(READ_TIMEOUT))?;
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 1024];
@@ -85,21 +96,139 @@ fn answer(mut stream: TcpStream, sampled: &Sampled, labels: &[(String, String)])
     let line = String::from_utf8_lossy(line);
     let mut words = line.split(' ');
     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    match (method, path.split('?').next().unwrap_or("")) {
+    let (route, query) = path.split_once('?').unwrap_or((path, ""));
+    match (method, route) {
         ("GET", "/metrics") => {
-            let tasks = sampled.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            let metrics = sampled.lock().unwrap_or_else(|p| p.into_inner());
+            let tasks: Vec<_> = metrics.tasks().map(|(_, t, r)| (t.clone(), *r)).collect();
+            drop(metrics);
             let common: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let body = crate::metrics::prometheus::render(&tasks, &crate::metrics::user_metrics(), &common);
             respond(&mut stream, "200 OK", &body)
         }
+        ("GET", route) if page.is_some() => {
+            let page = page.expect("checked");
+            match web(route, query, page, sampled) {
+                Some((kind, body)) => respond_as(&mut stream, "200 OK", kind, &body),
+                None => respond(&mut stream, "404 Not Found", "no such page\n"),
+            }
+        }
         ("GET", _) => respond(&mut stream, "404 Not Found", "the metrics are at /metrics\n"),
+        _ if page.is_some() => respond_as(
+            &mut stream,
+            "405 Method Not Allowed",
+            JSON,
+            &json!({ "errors": ["a job run alone is stopped with Ctrl-C (SIGTERM), or with a savepoint by \
+                                 --savepoint-on-stop; submit it to a cluster to stop it from the page"] })
+            .to_string(),
+        ),
         _ => respond(&mut stream, "405 Method Not Allowed", "only GET /metrics\n"),
     }
 }
 
+const JSON: &str = "application/json";
+
+/// The Web UI's files and the read-only REST endpoints its pages read, for one job.
+fn web(route: &str, query: &str, page: &JobPage, sampled: &Sampled) -> Option<(&'static str, String)> {
+    use super::web_ui::{APP, INDEX, STYLE};
+    let parts: Vec<&str> = route.split('/').filter(|p| !p.is_empty()).collect();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+    let name = page.plan["job"].as_str().unwrap_or("job");
+    let chains = page.plan["chains"].as_array().cloned().unwrap_or_default();
+    let slots = chains.iter().filter_map(|c| c["parallelism"].as_u64()).max().unwrap_or(1);
+    let summary = json!({
+        "jid": page.id, "name": name, "state": "RUNNING", "start-time": page.start_ms, "end-time": -1,
+        "duration": now.saturating_sub(page.start_ms), "last-modification": page.start_ms, "parallelism": slots,
+    });
+    let metrics = sampled.lock().unwrap_or_else(|p| p.into_inner());
+    let ours = |id: &str| id == page.id;
+    let body = match parts.as_slice() {
+        [] => return Some(("text/html; charset=utf-8", INDEX.to_owned())),
+        ["web", "app.js"] => return Some(("text/javascript; charset=utf-8", APP.to_owned())),
+        ["web", "style.css"] => return Some(("text/css; charset=utf-8", STYLE.to_owned())),
+        ["overview"] => json!({
+            "taskmanagers": 1, "slots-total": slots, "slots-available": 0, "jobs-running": 1,
+            "jobs-finished": 0, "jobs-cancelled": 0, "jobs-failed": 0,
+        }),
+        ["jobs", "overview"] => json!({ "jobs": [summary] }),
+        ["taskmanagers"] => json!({ "taskmanagers": [{
+            "id": "0", "name": "local", "slotsNumber": slots, "freeSlots": 0, "timeSinceLastHeartbeat": now,
+            "registered": page.start_ms, "memory": resident(),
+        }] }),
+        ["jobs", id] if ours(id) => {
+            let mut job = summary;
+            let vertices: Vec<Value> = chains
+                .iter()
+                .map(|c| {
+                    let v = c["id"].as_u64().unwrap_or(0) as u32;
+                    json!({ "id": c["id"], "name": c["name"], "parallelism": c["parallelism"],
+                            "maxParallelism": c["max_parallelism"], "status": "RUNNING",
+                            "metrics": metrics.vertex_summary(v) })
+                })
+                .collect();
+            job["vertices"] = Value::Array(vertices);
+            job["plan"] = page.plan.clone();
+            job
+        }
+        ["jobs", id, "checkpoints"] if ours(id) => checkpoints(name),
+        ["jobs", id, "exceptions"] if ours(id) => {
+            json!({ "root-exception": null, "exceptionHistory": { "entries": [] } })
+        }
+        ["jobs", id, "vertices", v, what] if ours(id) => {
+            let v: u32 = v.parse().ok()?;
+            if !crate::metrics::vertex_names(&page.plan).contains_key(&v) {
+                return None;
+            }
+            match *what {
+                "backpressure" => metrics.backpressure(v, now),
+                "watermarks" => metrics.watermarks(v),
+                "metrics" => metrics.vertex_metrics(v, query.strip_prefix("get=")),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    Some((JSON, body.to_string()))
+}
+
+/// Flink's checkpoint statistics of this process's completed checkpoints of job `name`.
+fn checkpoints(name: &str) -> Value {
+    let completed = crate::checkpoint::stats::completed();
+    let history: Vec<Value> = completed
+        .iter()
+        .rev()
+        .filter(|m| m.job == name)
+        .take(10)
+        .map(|m| {
+            json!({
+                "className": "completed", "id": m.checkpoint, "status": "COMPLETED", "is_savepoint": false,
+                "latest_ack_timestamp": m.completed_at, "state_size": m.tasks.iter().map(|t| t.len).sum::<u64>(),
+                "end_to_end_duration": m.aligned_micros / 1000, "num_subtasks": m.tasks.len(),
+                "num_acknowledged_subtasks": m.tasks.len(), "external_path": "",
+            })
+        })
+        .collect();
+    let n = history.len();
+    json!({
+        "counts": { "restored": 0, "total": n, "in_progress": 0, "completed": n, "failed": 0 },
+        "latest": { "completed": history.first(), "savepoint": null, "failed": null, "restored": null },
+        "history": history,
+    })
+}
+
+/// This process's resident memory in bytes.
+fn resident() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).map_or(0, |pages| pages * 4096)
+}
+
 fn respond(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
+    respond_as(stream, status, "text/plain; version=0.0.4; charset=utf-8", body)
+}
+
+fn respond_as(stream: &mut TcpStream, status: &str, kind: &str, body: &str) -> std::io::Result<()> {
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-cache\r\n\
          Connection: close\r\n\r\n",
         body.len()
     );

@@ -18,6 +18,7 @@ pub(crate) mod launcher;
 pub(crate) mod links;
 pub mod metrics_http;
 pub(crate) mod process_checkpoints;
+pub mod web_ui;
 pub mod worker;
 pub mod workers;
 

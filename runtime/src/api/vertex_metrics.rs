@@ -1,14 +1,14 @@
-//! What the JobManager knows of a job's tasks: the latest metrics each worker process sent
-//! (through its coordinator, once a second with its heartbeat), with the rates since the
-//! ones before, and the REST API's views of them in Flink's shapes: a vertex's records in
-//! and out, its subtasks' back-pressure and watermarks, `?get=` metric queries, and the
-//! cluster's Prometheus text.
+//! A job's task metrics by vertex, as the REST API shows them in Flink's shapes: a vertex's
+//! records in and out, its subtasks' back-pressure and watermarks, `?get=` metric queries.
+//! The JobManager keeps one per job, from what each worker process sends (through its
+//! coordinator, once a second with its heartbeat); a job run alone with `--web-ui` keeps
+//! one of its own tasks. Each update takes the rates since the one before.
 
-use rill::metrics::{Rates, TaskSnapshot};
+use super::task_metrics::{Rates, TaskSnapshot};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-/// A job's task metrics, by worker process.
+/// A job's task metrics, by worker process (a job alone is worker 0).
 #[derive(Debug, Default)]
 pub struct JobMetrics {
     workers: BTreeMap<usize, Vec<(TaskSnapshot, Rates)>>,

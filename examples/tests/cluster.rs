@@ -152,12 +152,7 @@ fn jobs_run_on_the_cluster_and_the_cluster_stops_without_leaving_a_process() {
     assert!(info.contains("\"job\": \"word_count\"") && info.contains("\"parallelism\": 4"), "{info}");
 
     // The socket word count, detached, reading from a server of the test's own.
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port().to_string();
-    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let streaming = job_id(&text(&out.stdout));
-    let (mut typed, _) = server.accept().unwrap();
+    let (streaming, mut typed) = socket_word_count(&cluster);
     typed.write_all(b"to be or not to be\n").unwrap();
     let list = text(&cluster.rill(&["list"]).stdout);
     assert!(list.contains(&format!(": {streaming} : socket_word_count (RUNNING)")), "{list}");
@@ -602,12 +597,7 @@ fn a_job_without_free_slots_waits_for_them_as_created_and_runs_when_they_free() 
     let cluster = Cluster::start_with(1, 2, &["--slot-request-timeout", "60s"]);
     let (rest, _) = cluster.addresses();
     // A streaming job takes both slots.
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port().to_string();
-    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let streaming = job_id(&text(&out.stdout));
-    let _connection = server.accept().unwrap();
+    let (streaming, _connection) = socket_word_count(&cluster);
     // The word count waits: CREATED, listed as scheduled.
     let out = cluster.rill(&["run", "-d", env!("CARGO_BIN_EXE_word_count")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -734,12 +724,7 @@ fn a_cluster_over_several_addresses_listens_where_it_says_and_serves_https() {
     // The word count over a socket, one process on each TaskManager: the coordinator
     // listens on the JobManager's host, each worker on its TaskManager's, and the words
     // cross between them.
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port().to_string();
-    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let id = job_id(&text(&out.stdout));
-    let (mut typed, _) = server.accept().unwrap();
+    let (id, mut typed) = socket_word_count(&cluster);
     let hosts: [std::net::Ipv4Addr; 3] =
         ["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap(), "127.0.0.4".parse().unwrap()];
     wait_for("the job's listeners on each host", Duration::from_secs(20), || {
@@ -888,12 +873,7 @@ fn a_taskmanager_whose_disk_is_full_fails_the_job_that_needed_it_and_runs_the_ne
 fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
     let cluster = Cluster::start(2, 1);
     let (rest, _) = cluster.addresses();
-    let server = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = server.local_addr().unwrap().port().to_string();
-    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let id = job_id(&text(&out.stdout));
-    let (mut typed, _) = server.accept().unwrap();
+    let (id, mut typed) = socket_word_count(&cluster);
     for _ in 0..1000 {
         typed.write_all(b"to,be,or\n").unwrap();
     }
@@ -973,4 +953,16 @@ fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
     assert!(out.status.success(), "{progress}");
     let line = progress.lines().find(|l| l.starts_with("RUNNING · ")).expect(&progress);
     assert!(line.ends_with(" records/s") && line.contains(" records from the sources"), "{line}");
+}
+
+/// Submits the socket word count, detached, at parallelism 2, reading from a server of the
+/// test's own; its job id, and the connection the job made to that server.
+fn socket_word_count(cluster: &Cluster) -> (String, TcpStream) {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port().to_string();
+    let out = cluster.rill(&["run", "-d", "-p", "2", env!("CARGO_BIN_EXE_socket_word_count"), "--", "--port", &port]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let id = job_id(&text(&out.stdout));
+    let (connection, _) = server.accept().unwrap();
+    (id, connection)
 }

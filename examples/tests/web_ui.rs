@@ -85,6 +85,23 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// A headless Chromium session, its window large enough for the job's page.
+    async fn session(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("a headless Chromium session")
+    }
+}
+
 impl Drop for Driver {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -138,17 +155,7 @@ fn the_web_ui_shows_the_cluster_submits_a_job_shows_its_backpressure_and_cancels
     let driver = Driver::start();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] }),
-        );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let browser = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a headless Chromium session");
+        let browser = driver.session().await;
         let base = format!("http://{}", cluster.rest());
 
         // The overview, reached with the token in the fragment (kept by the page, never sent).
@@ -198,7 +205,8 @@ fn the_web_ui_shows_the_cluster_submits_a_job_shows_its_backpressure_and_cancels
                 == ["high"]
         })
         .await;
-        let sink_level = attrs(&browser, &format!("svg#graph g.vertex[data-vertex=\"{sink}\"]"), "data-backpressure").await;
+        let sink_level =
+            attrs(&browser, &format!("svg#graph g.vertex[data-vertex=\"{sink}\"]"), "data-backpressure").await;
         assert_eq!(sink_level, ["ok"], "the slow sink itself is busy, not back-pressured");
         let rows = texts(&browser, "#vertices tr.vertex-row td.bp").await;
         assert!(rows.contains(&"HIGH".to_owned()), "{rows:?}");
@@ -222,7 +230,8 @@ fn the_web_ui_shows_the_cluster_submits_a_job_shows_its_backpressure_and_cancels
 
         // Cancel from the job's page: the job is CANCELED.
         browser.goto(&format!("{base}/#/jobs/{id}")).await.unwrap();
-        let cancel = browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#cancel")).await.unwrap();
+        let cancel =
+            browser.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css("#cancel")).await.unwrap();
         cancel.click().await.unwrap();
         until("the cancelled job", Duration::from_secs(30), || async {
             texts(&browser, "#job-name .state").await == ["CANCELED"]
@@ -260,19 +269,10 @@ fn a_job_run_alone_with_web_ui_shows_its_graph_and_backpressure() {
     let driver = Driver::start();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,1000"] }),
-        );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let browser = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{}", driver.port))
-            .await
-            .expect("a headless Chromium session");
+        let browser = driver.session().await;
         browser.goto(&format!("{base}/#/jobs")).await.unwrap();
-        let link = browser.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#jobs tr.job-row a")).await;
+        let link =
+            browser.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#jobs tr.job-row a")).await;
         link.unwrap().click().await.unwrap();
         until("HIGH back-pressure before the sink", Duration::from_secs(30), || async {
             attrs(&browser, "svg#graph g.vertex[data-vertex=\"0\"]", "data-backpressure").await == ["high"]

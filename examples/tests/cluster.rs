@@ -936,6 +936,20 @@ fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
     drop(typed);
     wait_for("the socket job to finish", Duration::from_secs(20), || state_of(&rest, &id) == "FINISHED");
 
+    // The job's own counters and gauges (user metrics, a Kafka source's lag) come with its
+    // workers' heartbeats and are scraped with the job's and TaskManager's labels.
+    let out = cluster.rill(&["run", "-d", env!("CARGO_BIN_EXE_slow_sink")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let slow = job_id(&text(&out.stdout));
+    let written =
+        format!("rill_slow_sink_records_written{{job_id=\"{slow}\",job_name=\"slow_sink\",tm_id=\"taskmanager-");
+    wait_for("the job's own counter", Duration::from_secs(20), || {
+        let scraped = http(&rest, "GET", "/metrics", None, b"").1;
+        scraped.lines().find(|l| l.starts_with(&written)).is_some_and(|l| !l.ends_with(" 0"))
+    });
+    assert!(cluster.rill(&["cancel", &slow]).status.success());
+    wait_for("the slow job to end", Duration::from_secs(20), || state_of(&rest, &slow) == "CANCELED");
+
     // Attached, `rill run` shows the job's progress while it runs (here a sink slow enough
     // to take a few seconds).
     let out = cluster.rill(&[

@@ -242,6 +242,9 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
             "terminate" => each_taskmanager(state, &placement, ToTaskManager::Cancel(job.to_owned())),
             "kill" => each_taskmanager(state, &placement, ToTaskManager::Kill(job.to_owned())),
             _ if line.starts_with("metrics ") => record_metrics(state, job, &line["metrics ".len()..]),
+            _ if line.starts_with("user-metrics ") => record_user_metrics(state, job, &line["user-metrics ".len()..]),
+            // A worker without user metrics (the line's end is trimmed as it is read).
+            "user-metrics" | "metrics" => {}
             _ if line.starts_with("savepoint-taken ") || line.starts_with("savepoint-failed ") => {
                 let (kind, what) = line.split_once(' ').unwrap_or((&line, ""));
                 let result = if kind == "savepoint-taken" { Ok(what.to_owned()) } else { Err(what.to_owned()) };
@@ -416,5 +419,14 @@ fn record_metrics(state: &Shared, job: &str, text: &str) {
     let name = |v: u32| names.get(&v).cloned().unwrap_or_else(|| format!("vertex {v}"));
     if let Some(tasks) = rill::metrics::decode(tasks, &j.name, name) {
         j.metrics.update(index, tasks);
+    }
+}
+
+/// A worker's counters and gauges, `INDEX METRICS` (see [`rill::metrics::encode_user`]).
+fn record_user_metrics(state: &Shared, job: &str, text: &str) {
+    let (index, metrics) = text.split_once(' ').unwrap_or((text, ""));
+    let (Ok(index), Some(metrics)) = (index.parse::<usize>(), rill::metrics::decode_user(metrics)) else { return };
+    if let Some(j) = lock(state).jobs.get_mut(job) {
+        j.user_metrics.insert(index, metrics);
     }
 }

@@ -56,6 +56,7 @@ pub fn recover(shared: &Shared) {
             savepoints: Vec::new(),
             request,
             metrics: Default::default(),
+            user_metrics: Default::default(),
         };
         let running = !state.is_terminal();
         lock(shared).jobs.insert(id.clone(), job);

@@ -97,6 +97,13 @@ async fn prometheus(State(api): State<Api>) -> Response {
     let (total, free) = s.slots();
     let running = s.jobs.values().filter(|j| j.state == JobState::Running).count();
     let mut body = rill::metrics::prometheus::render_labelled(&tasks, &[], &[]);
+    for (id, job) in s.jobs.iter().filter(|(_, j)| j.state == JobState::Running) {
+        for (worker, metrics) in &job.user_metrics {
+            let tm = job.placement.get(*worker).and_then(|tm| s.taskmanagers.get(tm)).map_or("", |tm| &tm.name);
+            let labels = [("job_id", id.as_str()), ("job_name", job.name.as_str()), ("tm_id", tm)];
+            body.push_str(&rill::metrics::prometheus::render_user(metrics, &labels));
+        }
+    }
     for (name, value) in [
         ("numRegisteredTaskManagers", s.taskmanagers.len()),
         ("taskSlotsTotal", total),

@@ -114,6 +114,8 @@ pub struct Job {
     pub request: RunRequest,
     /// Its tasks' metrics, as its workers last sent them.
     pub metrics: rill::metrics::JobMetrics,
+    /// Its counters and gauges (user metrics, Kafka lag), by worker, as last sent.
+    pub user_metrics: BTreeMap<usize, Vec<(String, f64)>>,
 }
 
 impl Job {
@@ -136,6 +138,7 @@ impl Job {
             savepoints: Vec::new(),
             request: request.clone(),
             metrics: Default::default(),
+            user_metrics: Default::default(),
         }
     }
 }

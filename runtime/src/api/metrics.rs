@@ -106,3 +106,35 @@ pub fn user_metrics() -> Vec<(String, f64)> {
     all.extend(gauges().into_iter().map(|(n, v)| (n, v as f64)));
     all
 }
+
+/// The most user metrics one line carries ([`encode_user`]).
+pub const MAX_USER_METRICS: usize = 1000;
+
+/// Counters and gauges as one line of `HEXNAME=VALUE` tokens (the name in hex, so that no
+/// name breaks the line), for a worker's metrics to travel to the JobManager.
+pub fn encode_user(metrics: &[(String, f64)]) -> String {
+    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let tokens: Vec<String> = metrics.iter().take(MAX_USER_METRICS).map(|(n, v)| format!("{}={v}", hex(n))).collect();
+    tokens.join(" ")
+}
+
+/// What [`encode_user`] made; `None` if any token is not one.
+///
+/// ```
+/// let line = rill::metrics::encode_user(&[("kafka_source_records_lag{subtask=0}".into(), 12.0)]);
+/// assert_eq!(rill::metrics::decode_user(&line), Some(vec![("kafka_source_records_lag{subtask=0}".into(), 12.0)]));
+/// assert_eq!(rill::metrics::decode_user("zz=1"), None);
+/// ```
+pub fn decode_user(line: &str) -> Option<Vec<(String, f64)>> {
+    let mut metrics = Vec::new();
+    for token in line.split(' ').filter(|t| !t.is_empty()).take(MAX_USER_METRICS) {
+        let (hex, value) = token.split_once('=')?;
+        if hex.len() % 2 != 0 || hex.len() > 512 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> =
+            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
+        metrics.push((String::from_utf8(bytes?).ok()?, value.parse().ok()?));
+    }
+    Some(metrics)
+}

@@ -72,6 +72,14 @@ pub fn render_labelled(tasks: &[LabelledTask], user: &[(String, f64)], common: &
             let _ = writeln!(out, "flink_taskmanager_job_task_{name}{} {}", label_set(&labels), number(v));
         }
     }
+    out.push_str(&render_user(user, common));
+    out
+}
+
+/// The lines of counters and gauges `user` (`name` or `name{key=value,...}`), under `rill_`,
+/// each with its own labels and `common`.
+pub fn render_user(user: &[(String, f64)], common: &[(&str, &str)]) -> String {
+    let mut out = String::new();
     for (name, value) in user {
         let (bare, labels) = split_labels(name);
         let mut all: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

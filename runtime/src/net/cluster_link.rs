@@ -7,7 +7,8 @@
 //! The link is one line per message, after the coordinator proved the job's cluster secret
 //! ([`auth`]): `start I TOKEN...` (coordinator; the worker's arguments as `a:HEX` and its
 //! environment as `e:HEX=HEX`, hex so that no argument can break the line), `terminate`,
-//! `kill` and `metrics I TASKS` (a worker's task metrics; coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
+//! `kill`, `metrics I TASKS` and `user-metrics I METRICS` (a worker's task metrics, its
+//! counters and gauges; coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
 //! drain|keep DIR` (JobManager).
 
 use super::auth::{self, Secret, AUTH_TIMEOUT};
@@ -201,6 +202,10 @@ impl Workers for JobManagerLink {
 
     fn metrics(&mut self, index: usize, tasks: &str) {
         let _ = self.send(&format!("metrics {index} {tasks}"));
+    }
+
+    fn user_metrics(&mut self, index: usize, metrics: &str) {
+        let _ = self.send(&format!("user-metrics {index} {metrics}"));
     }
 }
 

@@ -131,6 +131,8 @@ enum Event {
     Order(Order),
     /// A worker's task metrics (encoded: [`crate::metrics::encode`]).
     Metrics(String),
+    /// A worker's counters and gauges (encoded: [`crate::metrics::encode_user`]).
+    UserMetrics(String),
 }
 
 fn coordinate(
@@ -250,6 +252,10 @@ fn coordinate(
             }
             (index, Event::Metrics(tasks)) => {
                 children.metrics(index, &tasks);
+                continue;
+            }
+            (index, Event::UserMetrics(user)) => {
+                children.user_metrics(index, &user);
                 continue;
             }
             (index, Event::Checkpointed(id)) => {
@@ -422,7 +428,14 @@ fn outcome_of(stream: &TcpStream, mut event: impl FnMut(Event)) -> Outcome {
     loop {
         match lines.next_line() {
             Ok(line) if line == "alive" => continue,
-            Ok(line) if line.starts_with("metrics ") => event(Event::Metrics(line["metrics ".len()..].to_owned())),
+            // A worker with no tasks or no metrics of its own sends the word alone (a line's
+            // end is trimmed as it is read).
+            Ok(line) if line.split(' ').next() == Some("metrics") => {
+                event(Event::Metrics(line["metrics".len()..].trim_start().to_owned()))
+            }
+            Ok(line) if line.split(' ').next() == Some("user-metrics") => {
+                event(Event::UserMetrics(line["user-metrics".len()..].trim_start().to_owned()))
+            }
             Ok(line) if line.starts_with("checkpointed ") || line.starts_with("declined ") => {
                 let mut words = line.splitn(3, ' ');
                 let (kind, id) = (words.next().unwrap_or(""), words.next().and_then(|n| n.parse().ok()));

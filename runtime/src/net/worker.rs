@@ -105,8 +105,12 @@ impl Coordinator {
                 }
                 // The heartbeat carries this worker's task metrics to the coordinator.
                 let metrics = crate::metrics::encode(&crate::metrics::tasks());
+                let user = crate::metrics::encode_user(&crate::metrics::user_metrics());
                 let mut s = beat.lock().unwrap_or_else(|e| e.into_inner());
-                if writeln!(s, "alive").and_then(|()| writeln!(s, "metrics {metrics}")).is_err() {
+                let beat = writeln!(s, "alive")
+                    .and_then(|()| writeln!(s, "metrics {metrics}"))
+                    .and_then(|()| writeln!(s, "user-metrics {user}"));
+                if beat.is_err() {
                     return;
                 }
             })

@@ -38,6 +38,8 @@ pub(crate) trait Workers {
     fn savepoint_taken(&mut self, _outcome: Result<&std::path::Path, &str>) {}
     /// Worker `index` reported its task metrics (encoded), for whoever shows them.
     fn metrics(&mut self, _index: usize, _tasks: &str) {}
+    /// Worker `index` reported its counters and gauges (encoded), for whoever shows them.
+    fn user_metrics(&mut self, _index: usize, _metrics: &str) {}
 }
 
 /// Workers as child processes of this binary; killed if the coordinator returns before

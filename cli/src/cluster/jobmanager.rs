@@ -4,8 +4,9 @@
 //! network in the clear; so is binding the TaskManagers' listener to one, since its
 //! connections (and the jobs' exchanges) prove the cluster's secret but are not encrypted.
 
+use super::api::Api;
 use super::home::{write_owner_only, Home};
-use super::rest::{router, Api};
+use super::rest::router;
 use super::state::{lock, JobState, State};
 use rill::net::auth::Secret;
 use std::net::{IpAddr, SocketAddr};

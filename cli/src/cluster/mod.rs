@@ -3,6 +3,7 @@
 //! A job's coordinator and workers are processes of the job's own binary, so a job that
 //! fails takes nothing else with it.
 
+pub mod api;
 pub mod application;
 pub mod home;
 pub mod jobmanager;

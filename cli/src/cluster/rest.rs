@@ -5,10 +5,11 @@
 //! an uploaded binary is stored under its sha256, never under a name or path the client
 //! gives.
 
+use super::api::{error, find, Api, ApiError};
 use super::jobs;
-use super::protocol::{is_job_id, is_sha, MAX_BINARY};
+use super::protocol::{is_sha, MAX_BINARY};
 use super::state::RunRequest;
-use super::state::{lock, now_ms, Jar, JobState, Shared};
+use super::state::{lock, now_ms, Jar, JobState};
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -18,14 +19,6 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::sync::Arc;
-
-/// What every handler sees: the cluster's state and its token.
-#[derive(Clone)]
-pub struct Api {
-    pub state: Shared,
-    pub token: Arc<String>,
-}
 
 /// The routes.
 pub fn router(api: Api) -> Router {
@@ -52,19 +45,6 @@ pub fn router(api: Api) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BINARY as usize))
         .with_state(api)
-}
-
-/// A Flink-shaped error: `{"errors": [MESSAGE]}` with its status.
-pub struct ApiError(pub StatusCode, pub String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(json!({ "errors": [self.1] }))).into_response()
-    }
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    ApiError(status, message.into()).into_response()
 }
 
 async fn not_found(uri: Uri) -> Response {
@@ -141,15 +121,6 @@ async fn jobs_overview(State(api): State<Api>) -> Json<Value> {
     let mut jobs: Vec<Value> = s.jobs.iter().map(|(id, j)| summary(id, j)).collect();
     jobs.sort_by_key(|j| std::cmp::Reverse(j["start-time"].as_u64()));
     Json(json!({ "jobs": jobs }))
-}
-
-/// The job, or the error for an id that is not one or names no job.
-pub(super) fn find<T>(api: &Api, id: &str, f: impl FnOnce(&super::state::Job) -> T) -> Result<T, ApiError> {
-    let Some(id) = is_job_id(id) else {
-        return Err(ApiError(StatusCode::BAD_REQUEST, format!("'{id}' is not a job id (32 hex digits)")));
-    };
-    let s = lock(&api.state);
-    s.jobs.get(id).map(f).ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("Job {id} not found")))
 }
 
 async fn job(State(api): State<Api>, Path(id): Path<String>) -> Response {

@@ -3,7 +3,7 @@
 //! `/metrics` (Flink's reporter names, labelled with the job, vertex, subtask and
 //! TaskManager), which a Prometheus scrapes as it scrapes Flink's reporter.
 
-use super::rest::{find, Api, ApiError};
+use super::api::{find, Api, ApiError};
 use super::state::{lock, now_ms, JobState};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};

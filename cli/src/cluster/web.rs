@@ -3,7 +3,7 @@
 //! script is a client of the REST API, as Flink's UI is of Flink's; this module serves the
 //! files, and the TaskManagers' log and `.out` files it links to.
 
-use super::rest::{Api, ApiError};
+use super::api::{Api, ApiError};
 use super::state::lock;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};

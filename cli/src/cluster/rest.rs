@@ -187,18 +187,7 @@ async fn job_checkpoints(State(api): State<Api>, Path(id): Path<String>) -> Resp
             .filter_map(|n| {
                 let dir = storage.as_ref()?.dir().join(format!("chk-{n}"));
                 let meta = rill::checkpoint::storage::read_metadata(&dir).ok()?;
-                Some(json!({
-                    "className": "completed",
-                    "id": meta.checkpoint,
-                    "status": "COMPLETED",
-                    "is_savepoint": false,
-                    "latest_ack_timestamp": meta.completed_at,
-                    "state_size": meta.tasks.iter().map(|t| t.len).sum::<u64>(),
-                    "end_to_end_duration": meta.aligned_micros / 1000,
-                    "num_subtasks": meta.tasks.len(),
-                    "num_acknowledged_subtasks": meta.tasks.len(),
-                    "external_path": dir.display().to_string(),
-                }))
+                Some(rill::checkpoint::stats::rest_entry(&meta, &dir.display().to_string()))
             })
             .collect::<Vec<Value>>()
     })
@@ -207,18 +196,7 @@ async fn job_checkpoints(State(api): State<Api>, Path(id): Path<String>) -> Resp
         Ok(history) => history,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
-    let n = history.len();
-    Json(json!({
-        "counts": { "restored": u8::from(restored.is_some()), "total": n, "in_progress": 0, "completed": n, "failed": 0 },
-        "latest": {
-            "completed": history.first(),
-            "savepoint": Value::Null,
-            "failed": Value::Null,
-            "restored": restored.map(|path| json!({ "external_path": path })),
-        },
-        "history": history,
-    }))
-    .into_response()
+    Json(rill::checkpoint::stats::rest_statistics(history, restored.as_deref())).into_response()
 }
 
 async fn job_patch(

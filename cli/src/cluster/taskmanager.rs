@@ -71,13 +71,13 @@ pub fn start_foreground(
         std::thread::spawn(move || loop {
             std::thread::sleep(heartbeat.interval);
             let mut s = beat.lock().unwrap_or_else(|p| p.into_inner());
-            let memory = resident(std::process::id())
+            let memory = rill::metrics::resident_memory(std::process::id())
                 + workers
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .values()
                     .flatten()
-                    .map(|(_, c)| resident(c.id()))
+                    .map(|(_, c)| rill::metrics::resident_memory(c.id()))
                     .sum::<u64>();
             if writeln!(s, "{}", ToJobManager::Alive(Some(memory)).line()).is_err() {
                 return;
@@ -286,12 +286,6 @@ fn tee<const N: usize>(from: impl Read, mut to: [std::fs::File; N], mut also: Op
         }
         line.clear();
     }
-}
-
-/// A process's resident memory in bytes (0 if it is gone).
-fn resident(pid: u32) -> u64 {
-    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|pages| pages.parse::<u64>().ok()).map_or(0, |pages| pages * 4096)
 }
 
 fn kill_all(running: &Running) {

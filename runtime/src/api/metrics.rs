@@ -113,7 +113,7 @@ pub const MAX_USER_METRICS: usize = 1000;
 /// Counters and gauges as one line of `HEXNAME=VALUE` tokens (the name in hex, so that no
 /// name breaks the line), for a worker's metrics to travel to the JobManager.
 pub fn encode_user(metrics: &[(String, f64)]) -> String {
-    let hex = |s: &str| s.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+    let hex = super::hex::hex;
     let tokens: Vec<String> = metrics.iter().take(MAX_USER_METRICS).map(|(n, v)| format!("{}={v}", hex(n))).collect();
     tokens.join(" ")
 }
@@ -129,12 +129,17 @@ pub fn decode_user(line: &str) -> Option<Vec<(String, f64)>> {
     let mut metrics = Vec::new();
     for token in line.split(' ').filter(|t| !t.is_empty()).take(MAX_USER_METRICS) {
         let (hex, value) = token.split_once('=')?;
-        if hex.len() % 2 != 0 || hex.len() > 512 {
+        if hex.len() > 512 {
             return None;
         }
-        let bytes: Option<Vec<u8>> =
-            (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
-        metrics.push((String::from_utf8(bytes?).ok()?, value.parse().ok()?));
+        metrics.push((super::hex::unhex(hex)?, value.parse().ok()?));
     }
     Some(metrics)
+}
+
+/// A process's resident memory in bytes (0 if it is gone): what the Web UI shows of a
+/// TaskManager and its workers, or of a job run alone.
+pub fn resident_memory(pid: u32) -> u64 {
+    let statm = std::fs::read_to_string(format!("/proc/{pid}/statm")).unwrap_or_default();
+    statm.split_whitespace().nth(1).and_then(|pages| pages.parse::<u64>().ok()).map_or(0, |pages| pages * 4096)
 }

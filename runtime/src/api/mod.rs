@@ -6,6 +6,7 @@ pub mod aggregate_function;
 pub mod allocator;
 pub mod codec;
 pub mod format;
+pub(crate) mod hex;
 pub mod metrics;
 pub mod output_tag;
 pub mod prometheus;

@@ -41,3 +41,36 @@ pub(crate) fn record(meta: Metadata) {
 pub fn completed() -> Vec<Metadata> {
     COMPLETED.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
+
+/// A completed checkpoint as Flink's REST API shows it in a job's history
+/// (`/jobs/:id/checkpoints`), kept at `external_path`.
+pub fn rest_entry(meta: &Metadata, external_path: &str) -> serde_json::Value {
+    serde_json::json!({
+        "className": "completed",
+        "id": meta.checkpoint,
+        "status": "COMPLETED",
+        "is_savepoint": false,
+        "latest_ack_timestamp": meta.completed_at,
+        "state_size": meta.tasks.iter().map(|t| t.len).sum::<u64>(),
+        "end_to_end_duration": meta.aligned_micros / 1000,
+        "num_subtasks": meta.tasks.len(),
+        "num_acknowledged_subtasks": meta.tasks.len(),
+        "external_path": external_path,
+    })
+}
+
+/// Flink's checkpoint statistics: `history` ([`rest_entry`], newest first) and the
+/// savepoint or checkpoint the job was `restored` from.
+pub fn rest_statistics(history: Vec<serde_json::Value>, restored: Option<&str>) -> serde_json::Value {
+    let n = history.len();
+    serde_json::json!({
+        "counts": { "restored": u8::from(restored.is_some()), "total": n, "in_progress": 0, "completed": n, "failed": 0 },
+        "latest": {
+            "completed": history.first(),
+            "savepoint": null,
+            "failed": null,
+            "restored": restored.map(|path| serde_json::json!({ "external_path": path })),
+        },
+        "history": history,
+    })
+}

@@ -14,6 +14,7 @@
 use super::auth::{self, Secret, AUTH_TIMEOUT};
 use super::control::LineReader;
 use super::workers::{WorkerCommand, Workers};
+use crate::api::hex::{hex, unhex};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::TcpStream;
@@ -325,19 +326,6 @@ fn parse_news(line: &str) -> Option<News> {
         "refused" => Some(News::Refused(index, text.to_owned())),
         _ => None,
     }
-}
-
-fn hex(text: &str) -> String {
-    text.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(hex: &str) -> Option<String> {
-    if !hex.len().is_multiple_of(2) || !hex.is_ascii() {
-        return None;
-    }
-    let bytes =
-        (0..hex.len() / 2).map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect::<Option<_>>()?;
-    String::from_utf8(bytes).ok()
 }
 
 #[cfg(test)]

@@ -153,7 +153,7 @@ fn web(route: &str, query: &str, page: &JobPage, sampled: &Sampled) -> Option<(&
         ["jobs", "overview"] => json!({ "jobs": [summary] }),
         ["taskmanagers"] => json!({ "taskmanagers": [{
             "id": "0", "name": "local", "slotsNumber": slots, "freeSlots": 0, "timeSinceLastHeartbeat": now,
-            "registered": page.start_ms, "memory": resident(),
+            "registered": page.start_ms, "memory": crate::metrics::resident_memory(std::process::id()),
         }] }),
         ["jobs", id] if ours(id) => {
             let mut job = summary;
@@ -194,32 +194,11 @@ fn web(route: &str, query: &str, page: &JobPage, sampled: &Sampled) -> Option<(&
 /// Flink's checkpoint statistics of this process's completed checkpoints of job `name`.
 fn checkpoints(name: &str) -> Value {
     let completed = crate::checkpoint::stats::completed();
-    let history: Vec<Value> = completed
-        .iter()
-        .rev()
-        .filter(|m| m.job == name)
-        .take(10)
-        .map(|m| {
-            json!({
-                "className": "completed", "id": m.checkpoint, "status": "COMPLETED", "is_savepoint": false,
-                "latest_ack_timestamp": m.completed_at, "state_size": m.tasks.iter().map(|t| t.len).sum::<u64>(),
-                "end_to_end_duration": m.aligned_micros / 1000, "num_subtasks": m.tasks.len(),
-                "num_acknowledged_subtasks": m.tasks.len(), "external_path": "",
-            })
-        })
-        .collect();
-    let n = history.len();
-    json!({
-        "counts": { "restored": 0, "total": n, "in_progress": 0, "completed": n, "failed": 0 },
-        "latest": { "completed": history.first(), "savepoint": null, "failed": null, "restored": null },
-        "history": history,
-    })
-}
-
-/// This process's resident memory in bytes.
-fn resident() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).map_or(0, |pages| pages * 4096)
+    let history = completed.iter().rev().filter(|m| m.job == name).take(10);
+    crate::checkpoint::stats::rest_statistics(
+        history.map(|m| crate::checkpoint::stats::rest_entry(m, "")).collect(),
+        None,
+    )
 }
 
 fn respond(stream: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {

@@ -358,7 +358,7 @@ fn main() -> ExitCode {
             if heartbeat_interval >= heartbeat_timeout {
                 return usage_error("--heartbeat-interval must be shorter than --heartbeat-timeout");
             }
-            init_logging();
+            rill::log::init();
             let code = application.application().and_then(|application| {
                 // An application's JobManager has a home of its own unless told where.
                 let home = match (&application, std::env::var_os(rill_cli::cluster::home::HOME_ENV)) {
@@ -392,7 +392,7 @@ fn main() -> ExitCode {
             }
         }
         Command::Taskmanager(ForegroundTaskManager::StartForeground { jobmanager, slots, name, host }) => {
-            init_logging();
+            rill::log::init();
             home().and_then(|home| taskmanager::start_foreground(&home, &jobmanager, slots as usize, &name, host))
         }
         Command::Run(run) if run.deployment == "per-job" => {
@@ -470,19 +470,6 @@ fn absolute(dir: PathBuf) -> Result<PathBuf, String> {
         return Ok(dir);
     }
     Ok(std::env::current_dir().map_err(|e| e.to_string())?.join(dir))
-}
-
-/// The log of a JobManager or TaskManager: lines with their time, level and module on
-/// stderr (its log file in the cluster home), at the levels `RUST_LOG` names (`info` by
-/// default; e.g. `RUST_LOG=debug` or `RUST_LOG=info,rill_cli::cluster::jobs=debug`).
-fn init_logging() {
-    let filter = std::env::var("RUST_LOG").ok().and_then(|v| v.parse::<tracing_subscriber::filter::Targets>().ok());
-    let filter =
-        filter.unwrap_or_else(|| tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO));
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(false);
-    let _ = tracing_subscriber::registry().with(fmt).with(filter).try_init();
 }
 
 fn usage_error(message: &str) -> ExitCode {

@@ -437,6 +437,8 @@ fn a_killed_taskmanager_costs_a_restore_on_the_slots_that_remain() {
     assert!(jm.contains(&format!("job {id}: worker 0 moves from lost TaskManager")), "{jm}");
     let job_log = std::fs::read_to_string(cluster.home.path().join(format!("log/job-{id}.log"))).unwrap();
     assert!(job_log.contains("restarting its processes") && job_log.contains("from checkpoint"), "{job_log}");
+    // The job's processes log as the cluster's daemons do: time, level, module.
+    assert!(job_log.lines().any(|l| l.contains(" WARN rill::net::launcher: job ")), "{job_log}");
     let overview = http(&rest, "GET", "/overview", None, b"").1;
     assert!(overview.contains("\"taskmanagers\":1") && overview.contains("\"slots-available\":2"), "{overview}");
     assert!(committed_lines(&out) == expected_lines(n, keys), "the output of a run without the kill, once");
@@ -805,7 +807,11 @@ fn application_mode_runs_the_job_binary_as_a_jobmanager_of_its_own_that_stops_wi
         .unwrap();
     let jm = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{jm}");
-    assert!(jm.contains(" WARN ") && jm.contains("(socket_word_count) FAILED: "), "{jm}");
+    // The failure is the one the job's coordinator reported (not only its exit status).
+    assert!(
+        jm.contains(" WARN ") && jm.contains("(socket_word_count) FAILED: job 'socket_word_count' failed: "),
+        "{jm}"
+    );
     assert!(!jm.contains(" INFO "), "RUST_LOG=warn leaves out what is not a warning: {jm}");
 
     // Without TaskManagers of its own it waits for one to join, as a container would.
@@ -938,9 +944,25 @@ fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
 
     // The job's own counters and gauges (user metrics, a Kafka source's lag) come with its
     // workers' heartbeats and are scraped with the job's and TaskManager's labels.
-    let out = cluster.rill(&["run", "-d", env!("CARGO_BIN_EXE_slow_sink")]);
+    let interval = "execution.checkpointing.interval=200ms";
+    let out = cluster.rill(&["run", "-d", "-D", interval, env!("CARGO_BIN_EXE_slow_sink")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let slow = job_id(&text(&out.stdout));
+    // Flink's job-scope checkpoint metrics, from the job's coordinator with its heartbeats.
+    let completed =
+        format!("flink_jobmanager_job_numberOfCompletedCheckpoints{{job_id=\"{slow}\",job_name=\"slow_sink\"}} ");
+    let mut scraped = String::new();
+    wait_for("the checkpoint metrics", Duration::from_secs(20), || {
+        scraped = http(&rest, "GET", "/metrics", None, b"").1;
+        let count = scraped.lines().find_map(|l| l.strip_prefix(&completed)).and_then(|v| v.parse::<u64>().ok());
+        count.is_some_and(|c| c >= 1)
+    });
+    let size = scraped.lines().find(|l| l.starts_with("flink_jobmanager_job_lastCheckpointSize{")).expect(&scraped);
+    assert!(size.contains(&slow) && !size.ends_with(" 0"), "{size}");
+    let (_, figures) = http(&rest, "GET", &format!("/jobs/{slow}/metrics?get=numberOfCompletedCheckpoints"), None, b"");
+    let figures: serde_json::Value = serde_json::from_str(&figures).unwrap();
+    assert!(figures[0]["value"].as_str().unwrap().parse::<u64>().unwrap() >= 1, "{figures}");
+
     let written =
         format!("rill_slow_sink_records_written{{job_id=\"{slow}\",job_name=\"slow_sink\",tm_id=\"taskmanager-");
     wait_for("the job's own counter", Duration::from_secs(20), || {

@@ -1,5 +1,6 @@
 //! A job run alone with `--metrics-port`: its tasks' metrics in Prometheus's text format
-//! under Flink's names, counted exactly, with busy, idle and back-pressured time; and the
+//! under Flink's names, counted exactly, with busy, idle and back-pressured time, and its
+//! checkpoint figures; and the
 //! endpoint tried as a hostile client would (a head too long, a method it does not serve, a
 //! client that says nothing).
 
@@ -38,8 +39,11 @@ fn values(text: &str, name: &str, with: &str) -> Vec<f64> {
 fn a_job_alone_serves_flinks_task_metrics_and_survives_hostile_requests() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port().to_string();
+    let checkpoints = tempfile::tempdir().unwrap();
     let mut job = Command::new(env!("CARGO_BIN_EXE_socket_word_count"))
-        .args(["-p", "2", "--metrics-port", "0", "--", "--port", &port])
+        .args(["-p", "2", "--metrics-port", "0", "--checkpoint-interval", "200ms", "--checkpoint-dir"])
+        .arg(checkpoints.path())
+        .args(["--", "--port", &port])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -90,6 +94,15 @@ fn a_job_alone_serves_flinks_task_metrics_and_survives_hostile_requests() {
     assert!(idle.iter().chain(&busy).all(|v| (0.0..=1000.0).contains(v)), "{text}");
     assert!(idle.iter().any(|v| *v > 500.0), "a task that waits is idle: {text}");
     assert!(values(&text, "isBackPressured", "").iter().all(|v| *v == 0.0), "{text}");
+    // Its checkpoints, under Flink's job-scope names.
+    let job_figure = |name: &str| -> u64 {
+        let prefix = format!("flink_jobmanager_job_{name}{{job_name=\"socket_word_count\"}} ");
+        let line = text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("{name}: {text}"));
+        line.parse().unwrap()
+    };
+    assert!(job_figure("numberOfCompletedCheckpoints") >= 2, "every 200 ms for 2.5 s: {text}");
+    assert!(job_figure("lastCompletedCheckpointId") >= 2 && job_figure("lastCheckpointSize") > 0, "{text}");
+    assert_eq!(job_figure("numberOfFailedCheckpoints"), 0, "{text}");
 
     // Hostile clients: each is answered or cut off, and the endpoint serves on.
     let long = format!("GET /metrics HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));

@@ -397,6 +397,7 @@ impl JobClient {
 
 /// Runs a job binary: the generated `main` calls this.
 pub fn main(job: &Job) -> ! {
+    crate::log::init();
     let (plan, build) = (job.plan, job.build);
     let args: Result<Vec<String>, String> = std::env::args_os()
         .skip(1)
@@ -451,7 +452,7 @@ pub fn main(job: &Job) -> ! {
             }
         });
         let web = page.is_some();
-        match crate::net::metrics_http::serve(port, labels, page) {
+        match crate::net::metrics_http::serve(port, plan.job, labels, page) {
             Ok(addr) if web => eprintln!("Web UI at http://{addr}/ (metrics at http://{addr}/metrics)"),
             Ok(addr) => eprintln!("metrics at http://{addr}/metrics"),
             Err(e) => {
@@ -604,6 +605,11 @@ fn check_parallelism(plan: &PlanSpec, parallelism: &[usize], processes: Option<u
 
 /// Reports how the job ended and exits with its code.
 fn exit_with(job: &str, outcome: Outcome) -> ! {
+    let failure = match &outcome {
+        Outcome::Failed(message) | Outcome::FailedAfter(message) => Some(format!("job '{job}' failed: {message}")),
+        Outcome::Finished | Outcome::Cancelled(_) => None,
+    };
+    crate::net::cluster_link::report_outcome(failure.as_deref());
     match outcome {
         Outcome::Finished => std::process::exit(0),
         Outcome::Cancelled(why) => {

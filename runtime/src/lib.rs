@@ -35,6 +35,7 @@ pub mod entry;
 mod env;
 pub mod exchange;
 pub(crate) mod executor;
+pub mod log;
 pub mod net;
 pub mod ops;
 pub mod sinks;

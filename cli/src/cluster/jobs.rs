@@ -8,7 +8,10 @@ use super::protocol::{is_job_id, ToTaskManager};
 use super::state::{lock, now_ms, Job, JobState, RunRequest, Shared};
 use super::taskmanager_link::{send, send_binary, tell_job};
 use rill::net::auth::{self, Secret, AUTH_TIMEOUT};
-use rill::net::cluster_link::{parse_start, News, CHECKPOINTS_FILE_ENV, CLUSTER_ENV, CLUSTER_SECRET_ENV, JOB_ID_ENV};
+use rill::net::cluster_link::{
+    parse_start, News, ReportedOutcome, CHECKPOINTS_FILE_ENV, CLUSTER_ENV, CLUSTER_SECRET_ENV, JOB_ID_ENV,
+    OUTCOME_FILE_ENV,
+};
 use rill::net::control::LineReader;
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
@@ -140,6 +143,10 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
     // Its checkpoints go under its id, and it says where: a JobManager that restarts
     // recovers the job from the last one.
     command.env(JOB_ID_ENV, &id).env(CHECKPOINTS_FILE_ENV, super::records::checkpoints_file(&state_now.home, &id));
+    // And how it ended, which its exit status alone does not say.
+    let outcome_file = super::records::outcome_file(&state_now.home, &id);
+    let _ = std::fs::remove_file(&outcome_file);
+    command.env(OUTCOME_FILE_ENV, &outcome_file);
     command.current_dir(state_now.home.dir()).stdin(Stdio::null()).stdout(log.try_clone().map_err(|e| e.to_string())?);
     std::os::unix::process::CommandExt::process_group(&mut command, 0);
     let mut child = match command.stderr(log).spawn() {
@@ -162,7 +169,7 @@ pub fn start(state: &Shared, id: &str, sha: &str, request: &RunRequest, start_ms
     let (shared, job) = (state.clone(), id.clone());
     std::thread::spawn(move || {
         let status = child.wait();
-        ended(&shared, &job, status.ok(), widest, &placement, &log_path);
+        ended(&shared, &job, status.ok(), widest, &placement, &outcome_file);
     });
     Ok(())
 }
@@ -243,6 +250,12 @@ fn serve_link(stream: TcpStream, state: &Shared, job: &str) {
             "kill" => each_taskmanager(state, &placement, ToTaskManager::Kill(job.to_owned())),
             _ if line.starts_with("metrics ") => record_metrics(state, job, &line["metrics ".len()..]),
             _ if line.starts_with("user-metrics ") => record_user_metrics(state, job, &line["user-metrics ".len()..]),
+            _ if line.starts_with("checkpoints ") => {
+                let counts = rill::checkpoint::stats::CheckpointCounts::decode(&line["checkpoints ".len()..]);
+                if let (Some(counts), Some(j)) = (counts, lock(state).jobs.get_mut(job)) {
+                    j.checkpoints = counts;
+                }
+            }
             // A worker without user metrics (the line's end is trimmed as it is read).
             "user-metrics" | "metrics" => {}
             _ if line.starts_with("savepoint-taken ") || line.starts_with("savepoint-failed ") => {
@@ -320,7 +333,7 @@ fn ended(
     status: Option<std::process::ExitStatus>,
     p: usize,
     placement: &[usize],
-    log: &std::path::Path,
+    outcome_file: &std::path::Path,
 ) {
     // Whatever of its workers still runs goes with it.
     let placement = lock(state).jobs.get(job).map_or_else(|| placement.to_vec(), |j| j.placement.clone());
@@ -334,13 +347,16 @@ fn ended(
         Some(130 | 143) => JobState::Canceled,
         _ => JobState::Failed,
     };
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    j.savepoint =
-        text.lines().rev().find_map(|l| l.split_once("stopped with a savepoint: ")).map(|(_, p)| p.to_owned());
+    let reported = ReportedOutcome::read(outcome_file).unwrap_or_default();
+    j.savepoint = reported.savepoint;
     if j.state == JobState::Failed {
-        let why = text.lines().rev().find(|l| l.starts_with("error:")).unwrap_or("").to_owned();
-        let how = status.map_or_else(|| "ended".to_owned(), rill::net::workers::describe_exit);
-        j.failure = Some(if why.is_empty() { format!("the job's coordinator {how}") } else { why });
+        let how = || {
+            format!(
+                "the job's coordinator {}",
+                status.map_or_else(|| "ended".to_owned(), rill::net::workers::describe_exit)
+            )
+        };
+        j.failure = Some(reported.failure.unwrap_or_else(how));
     }
     j.end = Some(now_ms());
     j.pid = None;

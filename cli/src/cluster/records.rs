@@ -19,6 +19,12 @@ pub fn checkpoints_file(home: &Home, id: &str) -> std::path::PathBuf {
     jobs_dir(home).join(format!("{id}.checkpoints"))
 }
 
+/// Where the coordinator of job `id` writes how it ended.
+pub fn outcome_file(home: &Home, id: &str) -> std::path::PathBuf {
+    let _ = std::fs::create_dir_all(jobs_dir(home));
+    jobs_dir(home).join(format!("{id}.outcome"))
+}
+
 /// Writes what is known of job `id` (written again at each change of its state).
 pub fn persist(state: &State, id: &str) {
     let Some(job) = state.jobs.get(id) else { return };

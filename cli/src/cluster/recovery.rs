@@ -57,6 +57,7 @@ pub fn recover(shared: &Shared) {
             request,
             metrics: Default::default(),
             user_metrics: Default::default(),
+            checkpoints: Default::default(),
         };
         let running = !state.is_terminal();
         lock(shared).jobs.insert(id.clone(), job);

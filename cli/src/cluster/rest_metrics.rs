@@ -66,11 +66,20 @@ async fn vertex_metrics(
     answer(vertex(&api, &id, &v, |m, v| m.vertex_metrics(v, q.get.as_deref())))
 }
 
-/// Flink's job metrics: `uptime` (ms, while it runs), and the records its sources sent.
+/// Flink's job metrics: `uptime` (ms, while it runs) and its checkpoint figures.
 async fn job_metrics(State(api): State<Api>, Path(id): Path<String>, Query(q): Query<Get>) -> Response {
     answer(find(&api, &id, |j| {
         let uptime = if j.state == JobState::Running { now_ms().saturating_sub(j.start) } else { 0 };
-        let all = [("uptime", uptime.to_string())];
+        let c = &j.checkpoints;
+        let all = [
+            ("uptime", uptime.to_string()),
+            ("numberOfCompletedCheckpoints", c.completed.to_string()),
+            ("numberOfFailedCheckpoints", c.failed.to_string()),
+            ("numberOfInProgressCheckpoints", c.in_progress.to_string()),
+            ("lastCompletedCheckpointId", c.last_id.to_string()),
+            ("lastCheckpointDuration", c.last_duration_ms.to_string()),
+            ("lastCheckpointSize", c.last_size.to_string()),
+        ];
         match q.get.as_deref() {
             None => Value::Array(all.iter().map(|(id, _)| json!({ "id": id })).collect()),
             Some(get) => {
@@ -82,8 +91,8 @@ async fn job_metrics(State(api): State<Api>, Path(id): Path<String>, Query(q): Q
     }))
 }
 
-/// The cluster in Prometheus's text format: every running job's tasks, and the
-/// JobManager's own figures under Flink's names.
+/// The cluster in Prometheus's text format: every running job's tasks and checkpoint
+/// figures, and the JobManager's own figures under Flink's names.
 async fn prometheus(State(api): State<Api>) -> Response {
     let s = lock(&api.state);
     let mut tasks = Vec::new();
@@ -104,6 +113,15 @@ async fn prometheus(State(api): State<Api>) -> Response {
             body.push_str(&rill::metrics::prometheus::render_user(metrics, &labels));
         }
     }
+    let checkpoints: Vec<_> = s
+        .jobs
+        .iter()
+        .filter(|(_, j)| j.state == JobState::Running)
+        .map(|(id, j)| {
+            (j.checkpoints, vec![("job_id".to_owned(), id.clone()), ("job_name".to_owned(), j.name.clone())])
+        })
+        .collect();
+    body.push_str(&rill::metrics::prometheus::render_checkpoints(&checkpoints));
     for (name, value) in [
         ("numRegisteredTaskManagers", s.taskmanagers.len()),
         ("taskSlotsTotal", total),

@@ -116,6 +116,8 @@ pub struct Job {
     pub metrics: rill::metrics::JobMetrics,
     /// Its counters and gauges (user metrics, Kafka lag), by worker, as last sent.
     pub user_metrics: BTreeMap<usize, Vec<(String, f64)>>,
+    /// Its checkpoint figures, as its coordinator last sent them.
+    pub checkpoints: rill::checkpoint::stats::CheckpointCounts,
 }
 
 impl Job {
@@ -139,6 +141,7 @@ impl Job {
             request: request.clone(),
             metrics: Default::default(),
             user_metrics: Default::default(),
+            checkpoints: Default::default(),
         }
     }
 }

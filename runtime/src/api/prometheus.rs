@@ -20,6 +20,7 @@
 //! ```
 
 use super::task_metrics::{Rates, TaskSnapshot};
+use crate::checkpoint::stats::CheckpointCounts;
 use std::fmt::Write;
 
 /// The text for `tasks` (each with its rates over the last interval), the user counters and
@@ -89,6 +90,38 @@ pub fn render_user(user: &[(String, f64)], common: &[(&str, &str)]) -> String {
     out
 }
 
+/// Flink's job-scope checkpoint metrics (`flink_jobmanager_job_numberOfCompletedCheckpoints`,
+/// `..._lastCheckpointDuration`, ...) of each job: its counts and its labels (`job_name`,
+/// and `job_id` in a cluster).
+pub fn render_checkpoints(jobs: &[(CheckpointCounts, Vec<(String, String)>)]) -> String {
+    type Figure = fn(&CheckpointCounts) -> f64;
+    let families: [(&str, &str, Figure); 8] = [
+        ("numberOfCompletedCheckpoints", "Checkpoints completed.", |c| c.completed as f64),
+        ("numberOfFailedCheckpoints", "Checkpoints failed.", |c| c.failed as f64),
+        ("numberOfInProgressCheckpoints", "Checkpoints under way.", |c| c.in_progress as f64),
+        ("totalNumberOfCheckpoints", "Checkpoints triggered.", |c| (c.completed + c.failed + c.in_progress) as f64),
+        ("lastCompletedCheckpointId", "The number of the last completed checkpoint.", |c| c.last_id as f64),
+        ("lastCheckpointDuration", "How long the last completed checkpoint took (ms).", |c| c.last_duration_ms as f64),
+        ("lastCheckpointSize", "The size of the last completed checkpoint (bytes).", |c| c.last_size as f64),
+        ("lastCheckpointRestoreTimestamp", "When the job last restored a checkpoint (ms; -1: never).", |c| {
+            c.restored_at_ms.map_or(-1.0, |t| t as f64)
+        }),
+    ];
+    let mut out = String::new();
+    if jobs.is_empty() {
+        return out;
+    }
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP flink_jobmanager_job_{name} {help}");
+        let _ = writeln!(out, "# TYPE flink_jobmanager_job_{name} gauge");
+        for (counts, labels) in jobs {
+            let labels: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let _ = writeln!(out, "flink_jobmanager_job_{name}{} {}", label_set(&labels), number(value(counts)));
+        }
+    }
+    out
+}
+
 /// A task's figures, its rates, and labels of its own.
 pub type LabelledTask = (TaskSnapshot, Rates, Vec<(String, String)>);
 
@@ -150,5 +183,20 @@ mod tests {
         let text = render(&[], &user, &[("host", "a\"b")]);
         assert!(text.contains("rill_kafka_lag{partition=\"3\",host=\"a\\\"b\"} 7\n"), "{text}");
         assert!(text.contains("rill__9lives{host=\"a\\\"b\"} 0.500\n"), "{text}");
+    }
+
+    #[test]
+    fn checkpoint_figures_are_flinks_job_metrics() {
+        let counts = CheckpointCounts { completed: 3, failed: 1, last_id: 4, last_size: 2048, ..Default::default() };
+        let labels = vec![("job_name".to_owned(), "alerts".to_owned())];
+        let text = render_checkpoints(&[(counts, labels)]);
+        assert!(text.contains("flink_jobmanager_job_numberOfCompletedCheckpoints{job_name=\"alerts\"} 3\n"), "{text}");
+        assert!(text.contains("flink_jobmanager_job_totalNumberOfCheckpoints{job_name=\"alerts\"} 4\n"), "{text}");
+        assert!(text.contains("flink_jobmanager_job_lastCheckpointSize{job_name=\"alerts\"} 2048\n"), "{text}");
+        assert!(
+            text.contains("flink_jobmanager_job_lastCheckpointRestoreTimestamp{job_name=\"alerts\"} -1\n"),
+            "{text}"
+        );
+        assert_eq!(render_checkpoints(&[]), "");
     }
 }

@@ -127,7 +127,7 @@ impl TaskCheckpoints {
         match std::thread::Builder::new().name(format!("snapshot {chain}/{subtask}")).spawn(encode) {
             Ok(handle) => *in_flight = Some(handle),
             // No thread to be had: the checkpoint goes unanswered and expires; the job goes on.
-            Err(e) => eprintln!("checkpoint {checkpoint}: cannot start a thread to encode the state: {e}"),
+            Err(e) => tracing::warn!("checkpoint {checkpoint}: cannot start a thread to encode the state: {e}"),
         }
     }
 
@@ -300,6 +300,7 @@ impl Coordinator {
                 self.stop_at.store(id, Ordering::Release);
             }
             self.trigger.store(id, Ordering::Release);
+            crate::checkpoint::stats::triggered(self.job);
             let outcome = self.collect(id, last_start).await;
             last_end = Instant::now();
             if let Some(r) = request {
@@ -307,6 +308,9 @@ impl Coordinator {
                     Ok(states) => self.write_savepoint(id, &r.dir, states).await,
                     Err(why) => Err(format!("savepoint {id} failed: {why}")),
                 };
+                if result.is_err() {
+                    crate::checkpoint::stats::failed(self.job);
+                }
                 let _ = r.reply.send(result);
                 continue;
             }
@@ -447,7 +451,7 @@ impl Coordinator {
         self.next += 1;
         let states: Vec<TaskState> = self.finals.values().cloned().collect();
         if let Err(why) = self.write_checkpoint(id, states, Duration::ZERO).await {
-            eprintln!("the final checkpoint {id} of job '{}' failed: {why}", self.job);
+            tracing::warn!("the final checkpoint {id} of job '{}' failed: {why}", self.job);
         }
     }
 
@@ -469,7 +473,8 @@ impl Coordinator {
     /// Reports a failed checkpoint; the error that fails the job if too many failed in a row.
     fn failed(&mut self, id: u64, why: &str) -> Option<JobError> {
         self.failures += 1;
-        eprintln!("checkpoint {id} of job '{}' failed: {why}", self.job);
+        crate::checkpoint::stats::failed(self.job);
+        tracing::warn!("checkpoint {id} of job '{}' failed: {why}", self.job);
         match self.config.tolerable_failures {
             Some(n) if self.failures > n => Some(JobError::Config(format!(
                 "checkpoint {id} failed ({why}), and {} checkpoints failed in a row, more than the {n} tolerated",

@@ -162,7 +162,7 @@ async fn run_restarting(
         let reading = Instant::now();
         restored = storage.as_ref().and_then(|s| {
             s.latest(|id, why| {
-                eprintln!("checkpoint {id} of job '{job}' cannot be restored: {why}; trying the one before")
+                tracing::warn!("checkpoint {id} of job '{job}' cannot be restored: {why}; trying the one before")
             })
         });
         // A job started from a savepoint that fails before its own first checkpoint
@@ -179,7 +179,7 @@ async fn run_restarting(
             Some(c) => format!("checkpoint {} ({})", c.checkpoint, c.path.display()),
             None => "the beginning (no checkpoint to restore)".to_owned(),
         };
-        eprintln!("job '{job}' failed: {error}; restarting in {delay:?} from {from}");
+        tracing::warn!("job '{job}' failed: {error}; restarting in {delay:?} from {from}");
         tokio::select! {
             () = tokio::time::sleep(delay) => {}
             why = crate::net::launcher::cancelled() => break Err(JobError::Cancelled(why)),
@@ -343,12 +343,12 @@ async fn run(
                 }
             }, if restoring.is_some() && opened.is_some() => {
                 let (id, started) = restoring.take().expect("checked");
-                eprintln!("job '{}' restored checkpoint {id} in {} ms", plan.job, started.elapsed().as_millis());
+                restored_in(plan.job, id, started);
             }
             why = crate::net::launcher::cancelled() => {
                 match (&env.savepoint_on_stop, &stopping, &coordinator) {
                     (Some((dir, drain)), None, Some(_)) => {
-                        eprintln!(
+                        tracing::info!(
                             "job '{}': {why}: taking a savepoint under {} before it stops ({why} again cancels)",
                             plan.job,
                             dir.display()
@@ -378,7 +378,7 @@ async fn run(
     };
     if let (Some((id, started)), Some(opened)) = (restoring, &opened) {
         if opened.load(Ordering::Acquire) >= tasks {
-            eprintln!("job '{}' restored checkpoint {id} in {} ms", plan.job, started.elapsed().as_millis());
+            restored_in(plan.job, id, started);
         }
     }
     if let Some((answer, client)) = stopping.take() {
@@ -389,7 +389,10 @@ async fn run(
                 Err(_) => Err(format!("the savepoint was not written within {SAVEPOINT_TIMEOUT:?}")),
             };
             match &result {
-                Ok(path) => eprintln!("job '{}' stopped with a savepoint: {}", plan.job, path.display()),
+                Ok(path) => {
+                    crate::net::cluster_link::stopped_with_savepoint(path);
+                    tracing::info!("job '{}' stopped with a savepoint: {}", plan.job, path.display())
+                }
                 Err(why) => outcome = Err(JobError::Config(format!("job '{}' stopped, but {why}", plan.job))),
             }
             if let Some(client) = client {
@@ -420,10 +423,16 @@ async fn run(
             }
         });
         if stopped.await.is_err() {
-            eprintln!("warning: {running} tasks of job '{}' did not stop within {STOP_TIMEOUT:?}", plan.job);
+            tracing::warn!("{running} tasks of job '{}' did not stop within {STOP_TIMEOUT:?}", plan.job);
         }
     }
     outcome
+}
+
+/// Logs and counts a restore of checkpoint `id` that began at `started`.
+fn restored_in(job: &str, id: u64, started: Instant) {
+    crate::checkpoint::stats::restored(job);
+    tracing::info!("job '{job}' restored checkpoint {id} in {} ms", started.elapsed().as_millis());
 }
 
 /// How long a failed run's tasks get to stop before the job reports or restarts anyway.

@@ -8,7 +8,8 @@
 //! ([`auth`]): `start I TOKEN...` (coordinator; the worker's arguments as `a:HEX` and its
 //! environment as `e:HEX=HEX`, hex so that no argument can break the line), `terminate`,
 //! `kill`, `metrics I TASKS` and `user-metrics I METRICS` (a worker's task metrics, its
-//! counters and gauges; coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
+//! counters and gauges; coordinator), `checkpoints COUNTS` (the job's checkpoint figures;
+//! coordinator), and `exited I HOW`, `refused I WHY` or `stop-with-savepoint
 //! drain|keep DIR` (JobManager).
 
 use super::auth::{self, Secret, AUTH_TIMEOUT};
@@ -34,6 +35,48 @@ pub const JOB_ID_ENV: &str = "RILL_CLUSTER_JOB_ID";
 /// Where the coordinator writes its job's checkpoint directory, for the JobManager.
 pub const CHECKPOINTS_FILE_ENV: &str = "RILL_CLUSTER_CHECKPOINTS_FILE";
 
+/// Where the coordinator writes how its job ended (a JSON object: `failure`, the message
+/// with its causes, and `savepoint`, the path of the savepoint it stopped with), for the
+/// JobManager: its log lines are for people, and their format is `RUST_LOG`'s to change.
+pub const OUTCOME_FILE_ENV: &str = "RILL_CLUSTER_OUTCOME_FILE";
+
+/// The savepoint this process's job stopped with, for [`report_outcome`].
+static STOPPED_WITH: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Notes that the job stopped with the savepoint at `path`.
+pub(crate) fn stopped_with_savepoint(path: &std::path::Path) {
+    *STOPPED_WITH.lock().unwrap_or_else(|p| p.into_inner()) = Some(path.display().to_string());
+}
+
+/// How a job ended, as its coordinator tells the JobManager (see [`OUTCOME_FILE_ENV`]).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ReportedOutcome {
+    /// Why it failed, with the causes; none when it did not fail.
+    pub failure: Option<String>,
+    /// Where the savepoint it stopped with is.
+    pub savepoint: Option<String>,
+}
+
+impl ReportedOutcome {
+    /// What the coordinator of a job wrote to `file`, if it wrote anything readable.
+    pub fn read(file: &std::path::Path) -> Option<ReportedOutcome> {
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+        let field = |name: &str| json.get(name).and_then(|v| v.as_str()).map(str::to_owned);
+        Some(ReportedOutcome { failure: field("failure"), savepoint: field("savepoint") })
+    }
+}
+
+/// Writes how the job ended where the JobManager reads it, when there is one to tell; the
+/// process exits right after.
+pub(crate) fn report_outcome(failure: Option<&str>) {
+    let Some(file) = std::env::var_os(OUTCOME_FILE_ENV) else { return };
+    let savepoint = STOPPED_WITH.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let json = serde_json::json!({ "failure": failure, "savepoint": savepoint }).to_string();
+    if let Err(e) = std::fs::write(&file, json) {
+        tracing::warn!("cannot tell the JobManager how the job ended ({}: {e})", std::path::Path::new(&file).display());
+    }
+}
+
 /// The directory of this run's checkpoints under `base`: named by the cluster's job id in a
 /// cluster (and written where the JobManager looks for it), else by a new random id.
 pub fn job_checkpoint_dir(base: &std::path::Path) -> std::path::PathBuf {
@@ -44,7 +87,7 @@ pub fn job_checkpoint_dir(base: &std::path::Path) -> std::path::PathBuf {
     let dir = base.join(id);
     if let Some(file) = std::env::var_os(CHECKPOINTS_FILE_ENV) {
         if let Err(e) = std::fs::write(&file, dir.to_string_lossy().as_bytes()) {
-            eprintln!("warning: cannot tell the JobManager where the checkpoints go ({e}): it cannot recover the job");
+            tracing::warn!("cannot tell the JobManager where the checkpoints go ({e}): it cannot recover the job");
         }
     }
     dir
@@ -109,7 +152,7 @@ impl JobManagerLink {
                         Some(News::Refused(i, why)) => {
                             heard.refused.get_or_insert(format!("worker process {i} could not be placed: {why}"));
                         }
-                        None => eprintln!("the JobManager said '{line}', which this coordinator does not know"),
+                        None => tracing::warn!("the JobManager said '{line}', which this coordinator does not know"),
                     }
                     news.1.notify_all();
                 }
@@ -207,6 +250,10 @@ impl Workers for JobManagerLink {
 
     fn user_metrics(&mut self, index: usize, metrics: &str) {
         let _ = self.send(&format!("user-metrics {index} {metrics}"));
+    }
+
+    fn checkpoint_counts(&mut self, counts: &crate::checkpoint::stats::CheckpointCounts) {
+        let _ = self.send(&format!("checkpoints {}", counts.encode()));
     }
 }
 

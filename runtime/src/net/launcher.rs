@@ -113,7 +113,10 @@ fn run_restarting(
             Some(path) => format!("checkpoint {}", path.display()),
             None => "the beginning (no checkpoint to restore)".to_owned(),
         };
-        eprintln!("job '{}' failed: {why}; restarting its processes in {delay:?} from {from}", c.job);
+        tracing::warn!("job '{}' failed: {why}; restarting its processes in {delay:?} from {from}", c.job);
+        if restore.is_some() {
+            crate::checkpoint::stats::restored(&c.job);
+        }
         // A signal while it waits cancels the job (it is not left for the next attempt).
         if let Some(why) = signals::wait_unless_signalled(delay) {
             return Outcome::Cancelled(why.to_owned());
@@ -232,11 +235,11 @@ fn coordinate(
             (_, Event::Order(Order::StopWithSavepoint { dir, drain })) => {
                 match checkpoints {
                     Some(_) if checkpointing.stopping.is_none() && terminated.is_none() => {
-                        eprintln!("job: stopping with a savepoint under {} (rill stop)", dir.display());
+                        tracing::info!("job: stopping with a savepoint under {} (rill stop)", dir.display());
                         checkpointing.stop_with_savepoint(&mut writers, processes, &dir, drain);
                     }
-                    Some(_) => eprintln!("job: already stopping; the stop with a savepoint is not taken"),
-                    None => eprintln!("job: keeps no state to take a savepoint of; not stopped"),
+                    Some(_) => tracing::warn!("job: already stopping; the stop with a savepoint is not taken"),
+                    None => tracing::warn!("job: keeps no state to take a savepoint of; not stopped"),
                 }
                 continue;
             }
@@ -246,12 +249,18 @@ fn coordinate(
                     && cancelled.is_none()
                     && checkpointing.stopping.is_none()
                 {
-                    checkpointing.trigger(&mut writers, processes);
+                    if let Some(c) = checkpoints.filter(|_| checkpointing.trigger(&mut writers, processes)) {
+                        crate::checkpoint::stats::triggered(&c.job);
+                    }
                 }
                 continue;
             }
             (index, Event::Metrics(tasks)) => {
                 children.metrics(index, &tasks);
+                // Once per round of the workers' heartbeats.
+                if let Some(c) = checkpoints.filter(|_| index == 0) {
+                    children.checkpoint_counts(&crate::checkpoint::stats::counts(&c.job));
+                }
                 continue;
             }
             (index, Event::UserMetrics(user)) => {
@@ -269,7 +278,7 @@ fn coordinate(
             (_, Event::Order(Order::Savepoint { dir })) => {
                 match checkpoints {
                     Some(_) if checkpointing.stopping.is_none() && terminated.is_none() => {
-                        eprintln!("job: taking a savepoint under {} (rill savepoint)", dir.display());
+                        tracing::info!("job: taking a savepoint under {} (rill savepoint)", dir.display());
                         checkpointing.savepoint(&mut writers, processes, dir);
                     }
                     _ => children.savepoint_taken(Err("the job is stopping, or keeps no state")),
@@ -278,7 +287,10 @@ fn coordinate(
             }
             (index, Event::Declined(id, why)) => {
                 if checkpointing.pending.as_ref().is_some_and(|p| p.0 == id) {
-                    eprintln!("checkpoint {id} failed: worker process {index} declined it: {why}");
+                    tracing::warn!("checkpoint {id} failed: worker process {index} declined it: {why}");
+                    if let Some(c) = checkpoints {
+                        crate::checkpoint::stats::failed(&c.job);
+                    }
                     checkpointing.pending = None;
                 }
                 continue;
@@ -288,7 +300,7 @@ fn coordinate(
             if let Outcome::Cancelled(why) = next.1 {
                 let on_stop = checkpoints.and_then(|c| c.savepoint_on_stop.as_ref());
                 if let (Some((dir, drain)), None) = (on_stop, &checkpointing.stopping) {
-                    eprintln!(
+                    tracing::info!(
                         "job: {why}: taking a savepoint under {} before the processes stop (another signal cancels)",
                         dir.display()
                     );
@@ -305,7 +317,7 @@ fn coordinate(
         }
         if next.0 == GRACE_OVER {
             let stuck = children.running();
-            eprintln!(
+            tracing::warn!(
                 "worker process{} {} did not stop within {} s of SIGTERM: killed",
                 if stuck.len() == 1 { "" } else { "es" },
                 stuck.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
@@ -318,7 +330,7 @@ fn coordinate(
         if let (Some(_), (index, Outcome::Failed(message))) = (terminated, &next) {
             // Stopping after SIGTERM, a worker that failed to (stopped, hung) is killed with
             // the rest: the job was cancelled, and stays so.
-            eprintln!("worker process {index} {message}: killed");
+            tracing::warn!("worker process {index} {message}: killed");
             children.kill();
             break;
         }
@@ -384,9 +396,9 @@ fn accept_workers(
             match result {
                 Ok((index, data, stream)) if hellos[index].is_none() => hellos[index] = Some((data, stream)),
                 Ok((index, ..)) => {
-                    eprintln!("refused a control connection from {peer}: worker {index} is here already")
+                    tracing::warn!("refused a control connection from {peer}: worker {index} is here already")
                 }
-                Err(why) => eprintln!("refused a control connection from {peer}: {why}"),
+                Err(why) => tracing::warn!("refused a control connection from {peer}: {why}"),
             }
         }
         std::thread::sleep(Duration::from_millis(2));

@@ -133,13 +133,13 @@ impl Links {
                         let (stream, h) = match result {
                             Ok(greeted) => greeted,
                             Err(why) => {
-                                eprintln!("refused an exchange connection from {peer}: {why}");
+                                tracing::warn!("refused an exchange connection from {peer}: {why}");
                                 continue;
                             }
                         };
                         let key = (h.from_process, h.chain, h.input, h.subtask);
                         let Some(start) = expected.remove(&key) else {
-                            eprintln!(
+                            tracing::warn!(
                                 "refused an exchange connection from {peer}: process {}, chain {}, subtask {} is not \
                                  expected here, or is connected already",
                                 h.from_process,

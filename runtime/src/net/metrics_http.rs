@@ -40,9 +40,14 @@ pub struct JobPage {
 }
 
 /// Serves the metrics (and with `page`, the Web UI) on 127.0.0.1:`port` (0: a port the
-/// system picks) from threads of its own, with `labels` on every metric line; the address
-/// it listens on.
-pub fn serve(port: u16, labels: Vec<(String, String)>, page: Option<JobPage>) -> Result<SocketAddr, String> {
+/// system picks) from threads of its own, for job `job`, with `labels` on every metric line;
+/// the address it listens on.
+pub fn serve(
+    port: u16,
+    job: &'static str,
+    labels: Vec<(String, String)>,
+    page: Option<JobPage>,
+) -> Result<SocketAddr, String> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| format!("cannot serve metrics on 127.0.0.1:{port}: {e} (is the port taken?)"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -56,7 +61,7 @@ pub fn serve(port: u16, labels: Vec<(String, String)>, page: Option<JobPage>) ->
         .name("metrics server".into())
         .spawn(move || {
             for stream in listener.incoming().flatten() {
-                let _ = answer(stream, &sampled, &labels, page.as_ref());
+                let _ = answer(stream, job, &sampled, &labels, page.as_ref());
             }
         })
         .map_err(|e| e.to_string())?;
@@ -75,6 +80,7 @@ fn sample(sampled: &Sampled) {
 /// Reads one request (bounded in size and time) and answers it.
 fn answer(
     mut stream: TcpStream,
+    job: &str,
     sampled: &Sampled,
     labels: &[(String, String)],
     page: Option<&JobPage>,
@@ -103,7 +109,10 @@ fn answer(
             let tasks: Vec<_> = metrics.tasks().map(|(_, t, r)| (t.clone(), *r)).collect();
             drop(metrics);
             let common: Vec<(&str, &str)> = labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let body = crate::metrics::prometheus::render(&tasks, &crate::metrics::user_metrics(), &common);
+            let mut body = crate::metrics::prometheus::render(&tasks, &crate::metrics::user_metrics(), &common);
+            let counts = crate::checkpoint::stats::counts(job);
+            let labels = vec![("job_name".to_owned(), job.to_owned())];
+            body.push_str(&crate::metrics::prometheus::render_checkpoints(&[(counts, labels)]));
             respond(&mut stream, "200 OK", &body)
         }
         ("GET", route) if page.is_some() => {

@@ -47,15 +47,16 @@ pub(crate) struct Checkpointing {
 }
 
 impl Checkpointing {
-    /// Asks every worker for checkpoint `next`, unless one is under way.
-    pub(crate) fn trigger(&mut self, writers: &mut [TcpStream], processes: usize) {
+    /// Asks every worker for checkpoint `next`, unless one is under way; whether it did.
+    pub(crate) fn trigger(&mut self, writers: &mut [TcpStream], processes: usize) -> bool {
         if self.pending.is_some() {
-            return;
+            return false;
         }
         let id = self.next;
         self.next += 1;
         self.pending = Some((id, vec![false; processes], Instant::now()));
         tell(writers, &format!("checkpoint {id}"));
+        true
     }
 
     /// Asks every worker for a savepoint into `dir` after which they stop.
@@ -98,8 +99,11 @@ impl Checkpointing {
             }
             if done.iter().all(|d| *d) {
                 match crate::checkpoint::storage::merge_parts(path, *stop, &c.job, processes, Duration::ZERO) {
-                    Ok(()) => eprintln!("job '{}' stopped with a savepoint: {}", c.job, path.display()),
-                    Err(why) => eprintln!("savepoint {stop} of job '{}' failed: {why}", c.job),
+                    Ok(()) => {
+                        super::cluster_link::stopped_with_savepoint(path);
+                        tracing::info!("job '{}' stopped with a savepoint: {}", c.job, path.display())
+                    }
+                    Err(why) => tracing::warn!("savepoint {stop} of job '{}' failed: {why}", c.job),
                 }
             }
             return None;
@@ -122,8 +126,8 @@ impl Checkpointing {
                 Err(why) => Err(why.clone()),
             };
             match &taken {
-                Ok(path) => eprintln!("job '{}' took a savepoint: {}", c.job, path.display()),
-                Err(why) => eprintln!("savepoint of job '{}' failed: {why}", c.job),
+                Ok(path) => tracing::info!("job '{}' took a savepoint: {}", c.job, path.display()),
+                Err(why) => tracing::warn!("savepoint of job '{}' failed: {why}", c.job),
             }
             if !c.periodic {
                 // Taken for the savepoint alone: the job keeps no checkpoints.
@@ -138,7 +142,10 @@ impl Checkpointing {
                 }
                 tell(writers, &format!("complete {id}"));
             }
-            Err(why) => eprintln!("checkpoint {id} of job '{}' failed: {why}", c.job),
+            Err(why) => {
+                crate::checkpoint::stats::failed(&c.job);
+                tracing::warn!("checkpoint {id} of job '{}' failed: {why}", c.job)
+            }
         }
         savepoint
     }

@@ -90,7 +90,7 @@ impl Coordinator {
                 if REPORTED.load(Ordering::SeqCst) {
                     return; // It closed because it has this worker's result.
                 }
-                eprintln!("worker {index}: the coordinator went away; stopping");
+                tracing::warn!("worker {index}: the coordinator went away; stopping");
                 std::process::exit(1);
             })
             .map_err(|e| e.to_string())?;

@@ -40,6 +40,8 @@ pub(crate) trait Workers {
     fn metrics(&mut self, _index: usize, _tasks: &str) {}
     /// Worker `index` reported its counters and gauges (encoded), for whoever shows them.
     fn user_metrics(&mut self, _index: usize, _metrics: &str) {}
+    /// The job's checkpoint figures, sent with its workers' metrics, for whoever shows them.
+    fn checkpoint_counts(&mut self, _counts: &crate::checkpoint::stats::CheckpointCounts) {}
 }
 
 /// Workers as child processes of this binary; killed if the coordinator returns before

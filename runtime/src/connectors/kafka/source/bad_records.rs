@@ -25,7 +25,7 @@ impl Running {
                 self.bad_records.add(1);
                 if self.reported < 10 {
                     self.reported += 1;
-                    eprintln!(
+                    tracing::warn!(
                         "KafkaSource: skipped the record at {}: {} (counted in kafka_source_bad_records{})",
                         bad.place(),
                         bad.error,

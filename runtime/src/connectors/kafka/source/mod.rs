@@ -242,7 +242,7 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
         drop(stream);
         if taken > 0 {
             if let Some((since, _)) = run.warned.take() {
-                eprintln!(
+                tracing::info!(
                     "KafkaSource: the brokers at {} answer again after {:.1} s; reading on where it stopped",
                     config.servers,
                     since.elapsed().as_secs_f32()

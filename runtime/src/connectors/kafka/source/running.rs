@@ -94,7 +94,10 @@ impl Running {
         let topics = match found {
             Ok(t) => t,
             Err(e) => {
-                eprintln!("KafkaSource: partition discovery failed ({e}); trying again in {} s", every.as_secs_f32());
+                tracing::warn!(
+                    "KafkaSource: partition discovery failed ({e}); trying again in {} s",
+                    every.as_secs_f32()
+                );
                 return;
             }
         };
@@ -122,12 +125,12 @@ impl Running {
                     finished: false,
                     committed: -1,
                 });
-                eprintln!("KafkaSource: found partition {topic}/{p}; reading it from its earliest offset");
+                tracing::info!("KafkaSource: found partition {topic}/{p}; reading it from its earliest offset");
             }
         }
         if tpl.count() > 0 {
             if let Err(e) = self.consumer.incremental_assign(&tpl) {
-                eprintln!("KafkaSource: cannot start reading the new partitions ({e}); trying again");
+                tracing::warn!("KafkaSource: cannot start reading the new partitions ({e}); trying again");
                 // Forget them, so the next discovery finds them again.
                 for e in tpl.elements() {
                     if let Some(i) = split_index(&self.lookup, e.topic(), e.partition()) {
@@ -171,7 +174,7 @@ impl Running {
         // librdkafka reports an outage as a run of alternating errors: one line per 10 s.
         let repeat = self.warned.as_ref().is_some_and(|(_, at)| at.elapsed() < Duration::from_secs(10));
         if !repeat {
-            eprintln!("KafkaSource: {e} (brokers {}); waiting for them to come back", config.servers);
+            tracing::warn!("KafkaSource: {e} (brokers {}); waiting for them to come back", config.servers);
             let since = self.warned.as_ref().map_or_else(Instant::now, |w| w.1);
             self.warned = Some((since, Instant::now()));
         }

@@ -250,13 +250,13 @@ impl Progress {
         // Records that left the sources: the write-records of the vertices nothing feeds.
         let targets: Vec<u64> =
             job["plan"]["edges"].as_array().into_iter().flatten().filter_map(|e| e["target"].as_u64()).collect();
-        let sent: u64 = job["vertices"]
+        let sources: Vec<&Value> = job["vertices"]
             .as_array()
             .into_iter()
             .flatten()
             .filter(|v| v["id"].as_u64().is_some_and(|id| !targets.contains(&id)))
-            .filter_map(|v| v["metrics"]["write-records"].as_u64())
-            .sum();
+            .collect();
+        let sent: u64 = sources.iter().filter_map(|v| v["metrics"]["write-records"].as_u64()).sum();
         let now = std::time::Instant::now();
         let Some((then, before)) = self.last else {
             self.last = Some((now, sent));
@@ -266,13 +266,31 @@ impl Progress {
             return;
         }
         let rate = sent.saturating_sub(before) as f64 / now.duration_since(then).as_secs_f64();
-        let line = format!("{state} · {sent} records from the sources · {rate:.0} records/s");
+        let mut line = format!("{state} · {sent} records from the sources · {rate:.0} records/s");
+        line.push_str(&input_read(&sources));
         if std::io::stderr().is_terminal() {
             eprint!("\r\x1b[2K{line}");
         } else {
             eprintln!("{line}");
         }
         self.last = Some((now, sent));
+    }
+}
+
+/// How much of their input the sources have read, where they know its size: ` · 45 % of
+/// the input read` (or of each source's, in the plan's order); empty when none knows.
+fn input_read(sources: &[&Value]) -> String {
+    let shares: Vec<String> = sources
+        .iter()
+        .filter_map(|v| {
+            let (read, total) = (v["metrics"]["input-read"].as_u64()?, v["metrics"]["input-total"].as_u64()?);
+            Some(format!("{:.0} %", 100.0 * read as f64 / total.max(1) as f64))
+        })
+        .collect();
+    match shares.len() {
+        0 => String::new(),
+        1 => format!(" · {} of the input read", shares[0]),
+        _ => format!(" · {} of the inputs read", shares.join(", ")),
     }
 }
 

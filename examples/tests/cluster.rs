@@ -988,7 +988,11 @@ fn a_running_jobs_task_metrics_reach_the_rest_api_and_prometheus() {
     let progress = text(&out.stderr);
     assert!(out.status.success(), "{progress}");
     let line = progress.lines().find(|l| l.starts_with("RUNNING · ")).expect(&progress);
-    assert!(line.ends_with(" records/s") && line.contains(" records from the sources"), "{line}");
+    assert!(line.contains(" records/s") && line.contains(" records from the sources"), "{line}");
+    // Its source is a bounded sequence: how much of it is read shows too.
+    let read = line.rsplit_once(" · ").unwrap().1;
+    let percent: f64 = read.strip_suffix(" % of the input read").expect(line).parse().unwrap();
+    assert!((0.0..=100.0).contains(&percent), "{line}");
 }
 
 /// Submits the socket word count, detached, at parallelism 2, reading from a server of the

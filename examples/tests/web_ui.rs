@@ -210,6 +210,11 @@ fn the_web_ui_shows_the_cluster_submits_a_job_shows_its_backpressure_and_cancels
         assert_eq!(sink_level, ["ok"], "the slow sink itself is busy, not back-pressured");
         let rows = texts(&browser, "#vertices tr.vertex-row td.bp").await;
         assert!(rows.contains(&"HIGH".to_owned()), "{rows:?}");
+        // Its source is a sequence, which knows its size: the node says how much is read.
+        let source = chains.iter().map(|c| &c["id"]).find(|id| edges.iter().all(|e| e["target"] != **id));
+        let read =
+            texts(&browser, &format!("svg#graph g.vertex[data-vertex=\"{}\"] tspan.input-read", source.unwrap())).await;
+        assert!(read.len() == 1 && read[0].ends_with(" % read"), "{read:?}");
         screenshot(&browser, "job").await;
 
         // The TaskManagers and the job list.

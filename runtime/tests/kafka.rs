@@ -122,6 +122,13 @@ fn a_bounded_source_reads_every_partition_once_and_ends() {
     let mut got: Vec<i64> = READ.values().into_iter().map(|r| r.time / 1_000).collect();
     got.sort();
     assert_eq!(got, (0..300).collect::<Vec<_>>());
+    // Bounded, the source knew how much it had to read: all 300 offsets, over its subtasks.
+    let sources: Vec<_> = rill::metrics::tasks().into_iter().filter(|t| t.job == "read_json").collect();
+    let read = sources
+        .iter()
+        .map(|t| t.input.expect("a bounded source's progress"))
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert_eq!(read, (300, 300), "{sources:?}");
 }
 
 // ---- watermarks per partition

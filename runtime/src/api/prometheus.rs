@@ -8,7 +8,7 @@
 //! let task = TaskSnapshot {
 //!     job: "alerts".into(), vertex: 2, name: "Window(...) -> \"Sink\"".into(), subtask: 0,
 //!     records_in: 10, records_out: 0, running_nanos: 1_000_000_000, idle_nanos: 0,
-//!     backpressured_nanos: 0, late_dropped: 0, watermark: Some(5), ended: false,
+//!     backpressured_nanos: 0, late_dropped: 0, watermark: Some(5), ended: false, input: None,
 //! };
 //! let rates = Rates { records_in: 10.0, busy: 1000.0, ..Rates::default() };
 //! let text = prometheus::render(&[(task, rates)], &[], &[("tm_id", "local")]);

@@ -19,6 +19,8 @@
 //! assert_eq!(map.records_in, 100_000);
 //! let source = tasks.iter().find(|t| t.job == "doubled" && t.vertex != map.vertex).unwrap();
 //! assert_eq!(source.records_out, 100_000);
+//! // A bounded source says how much of its input it has read.
+//! assert_eq!(source.input, Some((100_000, 100_000)));
 //! ```
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -39,6 +41,9 @@ pub struct TaskMetrics {
     started: Instant,
     /// Set when the task has ended: its time stops counting.
     ended_nanos: AtomicU64,
+    /// A bounded source's progress: read of total (0: not known), in the source's unit.
+    input_read: AtomicU64,
+    input_total: AtomicU64,
 }
 
 impl TaskMetrics {
@@ -52,6 +57,8 @@ impl TaskMetrics {
             watermark: AtomicI64::new(i64::MIN),
             started: Instant::now(),
             ended_nanos: AtomicU64::new(0),
+            input_read: AtomicU64::new(0),
+            input_total: AtomicU64::new(0),
         }
     }
 
@@ -91,6 +98,13 @@ impl TaskMetrics {
         self.watermark.store(w, Ordering::Relaxed);
     }
 
+    /// The task's source has read `read` of its `total` input.
+    #[inline]
+    pub fn input(&self, read: u64, total: u64) {
+        self.input_read.store(read, Ordering::Relaxed);
+        self.input_total.store(total, Ordering::Relaxed);
+    }
+
     /// The task has ended.
     pub fn ended(&self) {
         self.ended_nanos.store(self.started.elapsed().as_nanos() as u64, Ordering::Relaxed);
@@ -124,6 +138,9 @@ pub struct TaskSnapshot {
     pub watermark: Option<i64>,
     /// Whether the task has ended.
     pub ended: bool,
+    /// How much of a bounded input its source has read: `(read, total)` in the source's
+    /// unit (records, bytes, offsets); `None` where the source does not know its size.
+    pub input: Option<(u64, u64)>,
 }
 
 impl TaskSnapshot {
@@ -175,6 +192,10 @@ pub fn tasks() -> Vec<TaskSnapshot> {
                 late_dropped: m.late_dropped.load(Ordering::Relaxed),
                 watermark: (watermark != i64::MIN).then_some(watermark),
                 ended: ended > 0,
+                input: match m.input_total.load(Ordering::Relaxed) {
+                    0 => None,
+                    total => Some((m.input_read.load(Ordering::Relaxed), total)),
+                },
             }
         })
         .collect()
@@ -183,8 +204,9 @@ pub fn tasks() -> Vec<TaskSnapshot> {
 /// The most tasks one line carries ([`encode`]); more are left out.
 pub const MAX_TASKS_PER_LINE: usize = 1000;
 
-/// The tasks' figures as one line of tokens, `VERTEX:SUBTASK:IN:OUT:RUN:IDLE:BP:LATE:WM[:E]`
-/// (`WM` is `-` before the first watermark, `E` marks an ended task), for a worker's
+/// The tasks' figures as one line of tokens, `VERTEX:SUBTASK:IN:OUT:RUN:IDLE:BP:LATE:WM[:E][:PREAD/TOTAL]`
+/// (`WM` is `-` before the first watermark, `E` marks an ended task, `P` a bounded
+/// source's progress), for a worker's
 /// metrics to travel to its coordinator and the JobManager. At most
 /// [`MAX_TASKS_PER_LINE`] tasks, about 60 bytes each: it stays within a control line.
 pub fn encode(tasks: &[TaskSnapshot]) -> String {
@@ -194,8 +216,9 @@ pub fn encode(tasks: &[TaskSnapshot]) -> String {
         .map(|t| {
             let wm = t.watermark.map_or_else(|| "-".to_owned(), |w| w.to_string());
             let ended = if t.ended { ":E" } else { "" };
+            let input = t.input.map_or_else(String::new, |(read, total)| format!(":P{read}/{total}"));
             format!(
-                "{}:{}:{}:{}:{}:{}:{}:{}:{wm}{ended}",
+                "{}:{}:{}:{}:{}:{}:{}:{}:{wm}{ended}{input}",
                 t.vertex,
                 t.subtask,
                 t.records_in,
@@ -216,8 +239,16 @@ pub fn decode(line: &str, job: &str, name: impl Fn(u32) -> String) -> Option<Vec
     let mut tasks = Vec::new();
     for token in line.split(' ').filter(|t| !t.is_empty()).take(MAX_TASKS_PER_LINE) {
         let fields: Vec<&str> = token.split(':').collect();
-        if !(9..=10).contains(&fields.len()) || fields.get(9).is_some_and(|e| *e != "E") {
+        if fields.len() < 9 {
             return None;
+        }
+        let (mut ended, mut input) = (false, None);
+        for field in &fields[9..] {
+            match field.strip_prefix('P').and_then(|p| p.split_once('/')) {
+                Some((read, total)) if input.is_none() => input = Some((read.parse().ok()?, total.parse().ok()?)),
+                None if *field == "E" && !ended && input.is_none() => ended = true,
+                _ => return None,
+            }
         }
         let n = |i: usize| fields[i].parse::<u64>().ok();
         let vertex: u32 = fields[0].parse().ok()?;
@@ -236,7 +267,8 @@ pub fn decode(line: &str, job: &str, name: impl Fn(u32) -> String) -> Option<Vec
                 "-" => None,
                 w => Some(w.parse().ok()?),
             },
-            ended: fields.len() == 10,
+            ended,
+            input,
         });
     }
     Some(tasks)
@@ -307,12 +339,22 @@ mod tests {
             late_dropped: 4,
             watermark: Some(-7),
             ended: true,
+            input: Some((5, 9)),
         };
-        let u = TaskSnapshot { watermark: None, ended: false, ..t.clone() };
+        let u = TaskSnapshot { watermark: None, ended: false, input: None, ..t.clone() };
         let line = encode(&[t.clone(), u.clone()]);
-        assert_eq!(line, "3:1:10:9:5000:1000:2000:4:-7:E 3:1:10:9:5000:1000:2000:4:-");
+        assert_eq!(line, "3:1:10:9:5000:1000:2000:4:-7:E:P5/9 3:1:10:9:5000:1000:2000:4:-");
         assert_eq!(decode(&line, "j", |_| "Map".into()), Some(vec![t, u.clone()]));
-        for bad in ["3:1:10", "3:1:10:9:5000:1000:2000:0:-:X", "a:1:1:1:1:1:1:1:-", "3:1:-1:1:1:1:1:1:-"] {
+        for bad in [
+            "3:1:10",
+            "3:1:10:9:5000:1000:2000:0:-:X",
+            "a:1:1:1:1:1:1:1:-",
+            "3:1:-1:1:1:1:1:1:-",
+            "3:1:1:1:1:1:1:1:-:E:E",
+            "3:1:1:1:1:1:1:1:-:P1",
+            "3:1:1:1:1:1:1:1:-:P1/2:P1/2",
+            "3:1:1:1:1:1:1:1:-:P1/2:E",
+        ] {
             assert_eq!(decode(bad, "j", |_| String::new()), None, "{bad}");
         }
         let before =

@@ -50,11 +50,12 @@ impl JobMetrics {
     }
 
     /// Flink's vertex `metrics` of the job's details: records read and written, and the
-    /// time its subtasks spent busy, idle and back-pressured (ms).
+    /// time its subtasks spent busy, idle and back-pressured (ms); for a bounded source,
+    /// Rill's `input-read` of `input-total` (in the source's unit: records, bytes, offsets).
     pub fn vertex_summary(&self, vertex: u32) -> Value {
         let subtasks = self.subtasks(vertex);
         let sum = |f: fn(&TaskSnapshot) -> u64| subtasks.iter().map(|(t, _)| f(t)).sum::<u64>();
-        json!({
+        let mut summary = json!({
             "read-records": sum(|t| t.records_in),
             "read-records-complete": true,
             "write-records": sum(|t| t.records_out),
@@ -62,7 +63,14 @@ impl JobMetrics {
             "accumulated-busy-time": sum(TaskSnapshot::busy_nanos) / 1_000_000,
             "accumulated-idle-time": sum(|t| t.idle_nanos) / 1_000_000,
             "accumulated-backpressured-time": sum(|t| t.backpressured_nanos) / 1_000_000,
-        })
+        });
+        // Only when every subtask knows its share: a partial total would mislead.
+        let inputs: Option<Vec<(u64, u64)>> = subtasks.iter().map(|(t, _)| t.input).collect();
+        if let Some(inputs) = inputs.filter(|i| !i.is_empty()) {
+            summary["input-read"] = inputs.iter().map(|(read, _)| read).sum::<u64>().into();
+            summary["input-total"] = inputs.iter().map(|(_, total)| total).sum::<u64>().into();
+        }
+        summary
     }
 
     /// Flink's `/jobs/:id/vertices/:vid/backpressure`: each subtask's share of the last

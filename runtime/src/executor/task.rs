@@ -274,6 +274,9 @@ pub(crate) async fn run_source<S: Source, C: Collector<S::Out>>(
         if ticker.due() {
             ticker.tick(&mut chain);
         }
+        if let Some((read, total)) = source.progress() {
+            info.metrics.input(read, total);
+        }
         drain(&mut chain, &mut blocked, &info.metrics).await?;
         if status == Some(SourceStatus::Done) {
             break;

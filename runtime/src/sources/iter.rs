@@ -25,18 +25,20 @@ pub struct FromIter<I: IntoIterator> {
     iter: Option<I::IntoIter>,
     /// How many items it has emitted: its position for a checkpoint.
     emitted: u64,
+    /// How many items it emits in all, where the iterator knows (an exact size hint).
+    total: Option<u64>,
 }
 
 impl<I: IntoIterator + Clone> Clone for FromIter<I> {
     fn clone(&self) -> Self {
-        FromIter { id: self.id, items: self.items.clone(), iter: None, emitted: 0 }
+        FromIter { id: self.id, items: self.items.clone(), iter: None, emitted: 0, total: None }
     }
 }
 
 impl<I: IntoIterator> FromIter<I> {
     /// The source of operator `id` over `items`.
     pub fn new(id: u32, items: I) -> Self {
-        FromIter { id, items: Some(items), iter: None, emitted: 0 }
+        FromIter { id, items: Some(items), iter: None, emitted: 0, total: None }
     }
 }
 
@@ -54,6 +56,10 @@ where
 
     fn snapshot_position(&self) -> Option<Vec<u8>> {
         Some(self.emitted.to_le_bytes().to_vec())
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        self.total.map(|total| (self.emitted.min(total), total))
     }
 
     fn restore_positions(&mut self, positions: &Positions<'_>) -> Result<(), JobError> {
@@ -78,6 +84,9 @@ where
             self.emitted = emitted;
             return Ok(());
         }
+        if let (lower, Some(upper)) = iter.size_hint() {
+            self.total = (lower == upper).then_some(lower as u64);
+        }
         if emitted > 0 {
             iter.nth(usize::try_from(emitted - 1).unwrap_or(usize::MAX));
         }
@@ -93,6 +102,9 @@ where
         crate::core::panic_scope::enter(self.id);
         if self.iter.is_none() {
             self.iter = self.items.take().map(IntoIterator::into_iter);
+            if let Some((low, Some(high))) = self.iter.as_ref().map(Iterator::size_hint) {
+                self.total = (low == high).then_some(low as u64);
+            }
         }
         let Some(iter) = self.iter.as_mut() else {
             // Restored with nothing left to emit.

@@ -91,6 +91,14 @@ pub trait Source: Clone + Send + 'static {
         Ok(())
     }
 
+    /// How much of a bounded input this subtask has read: `(read, total)` in the source's
+    /// own unit (records of a sequence or collection, bytes of a file, offsets of a bounded
+    /// Kafka topic); `None` where the size is not known (a socket, unbounded Kafka). Read
+    /// after each poll for the job's progress (`rill run`, the Web UI).
+    fn progress(&self) -> Option<(u64, u64)> {
+        None
+    }
+
     /// Emits what is available, up to about one batch ([`BATCH_SIZE`](crate::exchange::BATCH_SIZE)
     /// records), waiting if nothing is; a source that waits flushes `out` first, so that
     /// records already emitted are not held back.

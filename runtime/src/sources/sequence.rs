@@ -28,12 +28,14 @@ pub struct Sequence {
     /// Ranges still to emit after `next..stop` (a restore at another parallelism can hand a
     /// subtask the rest of several old subtasks' ranges), in order.
     more: Vec<(i128, i128)>,
+    /// How many numbers this subtask emits in all (its split's size): the progress's total.
+    total: u64,
 }
 
 impl Sequence {
     /// All numbers from `start` to `end`, both included.
     pub fn new(start: i64, end: i64) -> Self {
-        Sequence { start, end, next: 0, stop: 0, more: Vec::new() }
+        Sequence { start, end, next: 0, stop: 0, more: Vec::new(), total: 0 }
     }
 
     /// The part of the range that a subtask emits.
@@ -50,7 +52,15 @@ impl Source for Sequence {
 
     fn open(&mut self, ctx: &SourceContext) -> Result<(), JobError> {
         (self.next, self.stop) = Sequence::split(self.start, self.end, ctx.subtask, ctx.parallelism);
+        self.total = u64::try_from(self.stop - self.next).unwrap_or(u64::MAX);
         Ok(())
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        let left: i128 = (self.stop - self.next).max(0) + self.more.iter().map(|(a, b)| b - a).sum::<i128>();
+        // After a restore at another parallelism the ranges left can exceed the split.
+        let total = self.total.max(u64::try_from(left).unwrap_or(u64::MAX));
+        Some((total - u64::try_from(left).unwrap_or(u64::MAX).min(total), total))
     }
 
     fn may_wait(&self) -> bool {

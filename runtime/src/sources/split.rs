@@ -50,6 +50,11 @@ pub trait SplitSource: Clone + Send + 'static {
         out: &mut O,
     ) -> impl Future<Output = Result<SourceStatus, JobError>> + Send;
 
+    /// How much of a bounded input this subtask has read (see [`Source::progress`]).
+    fn progress(&self) -> Option<(u64, u64)> {
+        None
+    }
+
     /// Called when the job ends, normally or not: commit, close connections.
     fn close(&mut self) -> Result<(), JobError> {
         Ok(())
@@ -237,6 +242,10 @@ where
 
     fn snapshot_position(&self) -> Option<Vec<u8>> {
         self.source.snapshot_position()
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        self.source.progress()
     }
 
     fn restore_positions(&mut self, positions: &Positions<'_>) -> Result<(), JobError> {

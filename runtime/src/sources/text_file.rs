@@ -23,18 +23,21 @@ pub struct TextFile {
     path: PathBuf,
     reader: Option<BufReader<File>>,
     line_number: u64,
+    /// Bytes read, and the file's size when it was opened: the progress.
+    read: u64,
+    size: u64,
 }
 
 impl Clone for TextFile {
     fn clone(&self) -> Self {
-        TextFile { path: self.path.clone(), reader: None, line_number: 0 }
+        TextFile { path: self.path.clone(), reader: None, line_number: 0, read: 0, size: 0 }
     }
 }
 
 impl TextFile {
     /// Reads the file at `path`.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        TextFile { path: path.into(), reader: None, line_number: 0 }
+        TextFile { path: path.into(), reader: None, line_number: 0, read: 0, size: 0 }
     }
 
     fn read_batch<C: Collector<String>>(&mut self, out: &mut C) -> Result<SourceStatus, JobError> {
@@ -50,6 +53,7 @@ impl TextFile {
             if n == 0 {
                 return Ok(SourceStatus::Done);
             }
+            self.read += n as u64;
             self.line_number += 1;
             if line.ends_with('\n') {
                 line.pop();
@@ -69,8 +73,14 @@ impl Source for TextFile {
     fn open(&mut self, _: &SourceContext) -> Result<(), JobError> {
         let file = File::open(&self.path)
             .map_err(|e| JobError::io(format!("read_text_file: cannot open {}", self.path.display()), e))?;
+        self.size = file.metadata().map_or(0, |m| m.len());
         self.reader = Some(BufReader::new(file));
         Ok(())
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        // A file that grows while it is read: what was read is all of it that is known.
+        (self.size > 0).then(|| (self.read, self.size.max(self.read)))
     }
 
     fn may_wait(&self) -> bool {

@@ -111,7 +111,8 @@ function graph(plan, vertices, pressure) {
       '<rect x="' + p.x + '" y="' + p.y + '" width="' + W + '" height="' + H + '"><title>' + esc(c.name) + '</title></rect>' +
       '<text x="' + (p.x + 8) + '" y="' + (p.y + 18) + '" font-weight="600">' + esc(name) + '</text>' +
       '<text x="' + (p.x + 8) + '" y="' + (p.y + 36) + '">Parallelism ' + esc(c.parallelism) + ' · ' + esc(level.toUpperCase()) + '</text>' +
-      '<text x="' + (p.x + 8) + '" y="' + (p.y + 54) + '">in ' + esc(m['read-records'] || 0) + ' · out ' + esc(m['write-records'] || 0) + '</text></g>';
+      '<text x="' + (p.x + 8) + '" y="' + (p.y + 54) + '">in ' + esc(m['read-records'] || 0) + ' · out ' + esc(m['write-records'] || 0) +
+      (m['input-total'] ? '<tspan class="input-read"> · ' + esc(Math.floor(100 * m['input-read'] / m['input-total'])) + ' % read</tspan>' : '') + '</text></g>';
   });
   return svg + '</svg>';
 }

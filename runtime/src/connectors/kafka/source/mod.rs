@@ -97,7 +97,15 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
                     .map_err(|e| connector(format!("cannot assign {topic}/{p}: {e}")))?;
             }
             insert_lookup(&mut lookup, &topic, p, i);
-            partitions.push(Partition { topic, partition: p, next: start, stop, finished, committed: start });
+            partitions.push(Partition {
+                topic,
+                partition: p,
+                next: start,
+                first: start,
+                stop,
+                finished,
+                committed: start,
+            });
         }
         consumer.assign(&tpl).map_err(|e| connector(format!("cannot assign partitions: {e}")))?;
         let dead_letters = match &config.on_bad_record {
@@ -128,6 +136,19 @@ impl<D: RecordDeserializer> SplitSource for KafkaSource<D> {
 
     fn splits(&self) -> usize {
         self.run.as_ref().map_or(0, |r| r.partitions.len())
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        // Bounded: offsets read of the offsets between the start and the stop of each partition.
+        let run = self.run.as_ref()?;
+        let (mut read, mut total) = (0u64, 0u64);
+        for p in &run.partitions {
+            let stop = p.stop?;
+            let span = u64::try_from(stop - p.first).unwrap_or(0);
+            total += span;
+            read += if p.finished { span } else { u64::try_from(p.next.min(stop) - p.first).unwrap_or(0) };
+        }
+        Some((read, total))
     }
 
     fn snapshot_position(&self) -> Option<Vec<u8>> {

@@ -24,6 +24,8 @@ pub(super) struct Partition {
     pub(super) partition: i32,
     /// The next offset to read: the source state.
     pub(super) next: i64,
+    /// Where it started reading (its starting offset): where a bounded read's progress begins.
+    pub(super) first: i64,
     pub(super) stop: Option<i64>,
     pub(super) finished: bool,
     pub(super) committed: i64,
@@ -121,6 +123,7 @@ impl Running {
                     topic: topic.clone(),
                     partition: p,
                     next: -1,
+                    first: -1,
                     stop: None,
                     finished: false,
                     committed: -1,

@@ -41,6 +41,7 @@ pub mod ops;
 pub mod sinks;
 pub mod sources;
 pub mod state;
+pub mod testing;
 pub mod time;
 
 pub use crate::core::collector::{Collector, Output};

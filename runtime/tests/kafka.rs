@@ -685,7 +685,7 @@ fn a_slow_pipeline_stops_the_source_fetching_instead_of_buffering() {
     // what the broker still holds unfetched, less what the pipeline has taken.
     let (mut queue_max, mut ahead_max, mut samples) = (0, 0, 0);
     while !job.is_finished() {
-        let taken = SLOW.0.lock().unwrap().len() as i64;
+        let taken = SLOW.len() as i64;
         if let (Some(lag), Some(queued), Some(bytes)) =
             (gauge("records_lag"), gauge("fetch_queue_records"), gauge("fetch_queue_bytes"))
         {
@@ -733,7 +733,7 @@ fn topics_that_match_the_pattern_later_are_found_while_the_job_runs() {
     let job = DISCOVERING_JOB.start(Some(2), &["--pattern", &pattern]);
     let wait_for = |n: usize| {
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while DISCOVERED.0.lock().unwrap().len() < n && std::time::Instant::now() < deadline && !job.is_finished() {
+        while DISCOVERED.len() < n && std::time::Instant::now() < deadline && !job.is_finished() {
             std::thread::sleep(Duration::from_millis(20));
         }
     };

@@ -511,7 +511,7 @@ fn processing_time_windows_follow_the_clock_the_test_moves() {
         settle();
         CLOCK.set(9_998); // not yet
         settle();
-        assert_eq!(PROCESSING.0.lock().unwrap().len(), 2, "only the first window has fired");
+        assert_eq!(PROCESSING.len(), 2, "only the first window has fired");
         CLOCK.set(10_000);
         settle();
     });
@@ -561,7 +561,7 @@ fn an_idle_input_does_not_hold_event_time_back() {
         // The quiet input sends nothing: after 100 ms it is idle, and the busy input's
         // watermark (1499) alone fires the window [0, 1000) while both are still open.
         std::thread::sleep(Duration::from_millis(600));
-        let fired = IDLE.0.lock().unwrap().clone();
+        let fired = IDLE.peek();
         assert_eq!(fired.into_iter().map(|(_, v)| v).collect::<Vec<_>>(), [600]);
     });
     IDLE_INPUT_JOB.run(Some(1), &["--busy", &ports[0], "--quiet", &ports[1]]).unwrap();

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod cluster;
+pub mod new_job;
 pub mod plan;
 
 use std::path::Path;

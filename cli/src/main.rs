@@ -19,6 +19,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Create a job crate of your own: the word count, a test of it, and a Cargo.toml
+    /// with the rill dependency (then: cd NAME && cargo run --release; cargo test).
+    New {
+        /// Where the crate goes; its last part names the crate and its job binary (e.g.
+        /// my-job, or ../jobs/my-job), as cargo new's path does.
+        path: PathBuf,
+        /// The runtime/ directory of a Rill checkout to depend on (default: $RILL_SOURCE,
+        /// else the sources this rill was built from).
+        #[arg(long)]
+        rill_path: Option<PathBuf>,
+    },
     /// Draw the plan a job binary embeds: its chains of fused operators, their parallelism,
     /// and the exchanges between them with their partitioning.
     Plan {
@@ -447,6 +458,9 @@ fn main() -> ExitCode {
         Command::Logs { job_id, log, target } => home()
             .and_then(|home| Client::new(&home, target.jobmanager.as_deref()))
             .and_then(|c| c.get_text(&format!("/jobs/{job_id}/{}", if log { "log" } else { "stdout" })))
+            .map(|text| print!("{text}")),
+        Command::New { path, rill_path } => rill_cli::new_job::rill_source(rill_path.as_deref())
+            .and_then(|rill| rill_cli::new_job::create(&path, &rill))
             .map(|text| print!("{text}")),
         Command::Info { job_binary, parallelism } => rill_cli::plan_of(&job_binary, parallelism.map(|p| p as usize))
             .map(|plan| print!("{}", rill_cli::plan::render(&plan, Format::Json))),

@@ -77,6 +77,7 @@ const FLINK: &str = "examples/flink/run.sh keyed-sum 10000000 1";
 const WORD_COUNT_P2: &str = "./target/release/word_count -p 2";
 const APPLICATION: &str = "./target/release/word_count --application --taskmanagers 2 --slots 1 -p 2";
 const KUBE_VALIDATE: &str = "scripts/kube-validate deploy/kubernetes/*/*.yaml";
+const NEW_JOB: [&str; 3] = ["./target/release/rill new ../my-job", "cd ../my-job && cargo run --release", "cargo test"];
 const METRICS: [&str; 2] = [
     "./target/release/slow_sink --metrics-port 9249 -- --records 20000 &",
     "sleep 2; curl -s localhost:9249/metrics | grep backPressuredTimeMsPerSecond",
@@ -111,6 +112,7 @@ fn every_readme_command_is_run_by_a_test() {
     run_here.extend(KAFKA);
     run_here.extend(CLUSTER);
     run_here.extend(METRICS);
+    run_here.extend(NEW_JOB);
     let mut shown = readme_commands();
     shown.sort();
     shown.dedup();
@@ -454,4 +456,38 @@ fn a_job_alone_serves_its_metrics_to_prometheus() {
     };
     assert!(value("Source: from_sequence -> Map") > 500.0, "the vertex before the slow sink waits: {stdout}");
     assert!(value("Sink: sink_to") < 100.0, "the slow sink itself is busy: {stdout}");
+}
+
+/// "Your own job": the three commands in a shell, from a stand-in for the repository's root
+/// (its `target` linked to the real one) in a temporary directory, so that `../my-job` is
+/// made there. Cargo runs offline and shares the project's target directory (an
+/// environment the test sets, not a change to the commands), so that it builds only the
+/// new crate.
+#[test]
+fn your_own_job_in_three_commands() {
+    release_build();
+    let sandbox = tempfile::tempdir().unwrap();
+    let root = sandbox.path().join("rill");
+    std::fs::create_dir(&root).unwrap();
+    std::os::unix::fs::symlink(repo().join("target"), root.join("target")).unwrap();
+    let script = format!("set -e\n{}\n", NEW_JOB.join("\n"));
+    let out = Command::new("bash")
+        .args(["-c", &script])
+        .current_dir(&root)
+        .env("CARGO_TARGET_DIR", repo().join("target"))
+        .env("CARGO_NET_OFFLINE", "true")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(sandbox.path().join("my-job/src/main.rs").is_file());
+    // The job's running counts, then its test's report.
+    let mut counts: Vec<String> = stdout
+        .lines()
+        .filter(|l| l.ends_with(')'))
+        .map(|l| l.split_once("> ").map_or(l, |(_, rest)| rest).to_owned())
+        .collect();
+    counts.sort();
+    assert_eq!(counts, quick_start_counts(), "{stdout}");
+    assert!(stdout.contains("test counts_each_word_of_its_input ... ok"), "{stdout}");
 }

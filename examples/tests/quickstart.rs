@@ -118,6 +118,18 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     let out = run(env!("CARGO_BIN_EXE_bench"), &["keyed-sum", "-5"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("N must be a whole number of at least 1, not '-5'"), "{}", stderr(&out));
+    // A parameter the job never reads: a misspelling is named with the one it meant.
+    let out = run(env!("CARGO_BIN_EXE_socket_word_count"), &["--", "--prot", "9999"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the job has no parameter --prot (did you mean --port?)"), "{}", stderr(&out));
+    let out = run(WORD_COUNT, &["--", "--port", "9999"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the job has no parameter --port (it reads none)"), "{}", stderr(&out));
+    // --help lists the job's own parameters, as the job function reads them.
+    let help = stdout(&run(env!("CARGO_BIN_EXE_slow_sink"), &["--help"]));
+    assert!(help.contains("job parameters (after --; any other is an error):"), "{help}");
+    assert!(help.contains("\n  --records VALUE\n  --sink-delay-us VALUE"), "{help}");
+    assert!(stdout(&run(WORD_COUNT, &["--help"])).contains("The job reads no parameters of its own."));
     // A job parameter the job cannot parse: a usage error before anything starts.
     let out = run(SOCKET_WORD_COUNT, &["--processes", "2", "--", "--port", "ninety"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

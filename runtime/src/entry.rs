@@ -281,12 +281,46 @@ static INVALID: PlanSpec = PlanSpec { job: "invalid", chains: &[], edges: &[] };
 
 /// The job's graph, built by its function with `parameters`; a parameter it could not parse
 /// is an error that names it.
+/// The job's own parameters for `--help`: the ones its function asks for, found by building
+/// it once without any (quietly: a job that insists on one may panic or complain).
+fn parameters_help(plan: &'static PlanSpec, build: fn(&mut Env)) -> String {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let read = std::panic::catch_unwind(|| {
+        let mut env = Env::new(plan, Vec::new());
+        build(&mut env);
+        env.parameters_read()
+    });
+    std::panic::set_hook(hook);
+    match read {
+        Ok(read) if !read.is_empty() => {
+            let mut text = String::from("\n\njob parameters (after --; any other is an error):");
+            for (name, switch) in read {
+                text.push_str(&format!("\n  --{name}{}", if switch { "" } else { " VALUE" }));
+            }
+            text
+        }
+        Ok(_) => "\n\nThe job reads no parameters of its own.".to_owned(),
+        Err(_) => String::new(),
+    }
+}
+
 fn build_job(plan: &'static PlanSpec, build: fn(&mut Env), parameters: Vec<String>) -> Result<Env, String> {
     let mut env = Env::new(plan, parameters);
     build(&mut env);
     match env.parameter_errors() {
         Some(e) => Err(e),
         None => Ok(env),
+    }
+}
+
+/// [`build_job`] for a job binary's command line, where a parameter the job never reads is
+/// a mistake of the person typing it (`Job::run`'s caller may pass one set to several jobs).
+fn build_job_strictly(plan: &'static PlanSpec, build: fn(&mut Env), parameters: Vec<String>) -> Result<Env, String> {
+    let env = build_job(plan, build, parameters)?;
+    match env.unread_parameters() {
+        unread if unread.is_empty() => Ok(env),
+        unread => Err(unread.join("; ")),
     }
 }
 
@@ -411,13 +445,13 @@ pub fn main(job: &Job) -> ! {
         }
     };
     if options.help {
-        println!("{}", usage(plan.job));
+        println!("{}{}", usage(plan.job), parameters_help(plan, build));
         std::process::exit(0);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let cli_default = options.parallelism.unwrap_or(cores);
     // The job's parameters are checked here, before any worker starts.
-    let mut env = match build_job(plan, build, options.parameters.clone()) {
+    let mut env = match build_job_strictly(plan, build, options.parameters.clone()) {
         Ok(env) => env,
         Err(msg) => {
             eprintln!("error: {msg}\n\n{}", usage(plan.job));

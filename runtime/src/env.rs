@@ -18,11 +18,14 @@ pub struct Env {
     pub(crate) parameters: Vec<String>,
     /// Parameters that did not parse, reported by the entry point before the job runs.
     parameter_errors: std::cell::RefCell<Vec<String>>,
+    /// The parameters the job function asked for (name, and whether as a switch): what the
+    /// binary's `--help` lists, and what a parameter given must be one of.
+    read: std::cell::RefCell<std::collections::BTreeMap<String, bool>>,
 }
 
 impl Env {
     pub(crate) fn new(plan: &'static PlanSpec, parameters: Vec<String>) -> Self {
-        Env { graph: JobGraph::new(plan), parameters, parameter_errors: Default::default() }
+        Env { graph: JobGraph::new(plan), parameters, parameter_errors: Default::default(), read: Default::default() }
     }
 
     /// Sets the job's default parallelism (wins over `-p`, as Flink's
@@ -78,12 +81,14 @@ impl Env {
     /// `--name=value` (Flink's `ParameterTool`), e.g. `./job -- --port 9000`. A flag
     /// followed by another flag (or by nothing) has no value: see [`Env::has_parameter`].
     pub fn parameter(&self, name: &str) -> Option<&str> {
+        self.read.borrow_mut().insert(name.to_owned(), false);
         self.find_parameter(name).flatten()
     }
 
     /// Whether `--name` was given, with or without a value (Flink's `ParameterTool.has`):
     /// for switches such as `--bounded`.
     pub fn has_parameter(&self, name: &str) -> bool {
+        self.read.borrow_mut().entry(name.to_owned()).or_insert(true);
         self.find_parameter(name).is_some()
     }
 
@@ -107,7 +112,8 @@ impl Env {
     /// parse is a usage error naming the parameter: the job does not run (a job binary exits
     /// with 2, `Job::run` returns the error), and `default` stands in until then.
     pub fn parameter_or<T: std::str::FromStr>(&self, name: &str, default: T) -> T {
-        match self.parameter(name) {
+        self.read.borrow_mut().insert(name.to_owned(), false);
+        match self.find_parameter(name).flatten() {
             None => default,
             Some(v) => v.parse().unwrap_or_else(|_| {
                 self.parameter_errors.borrow_mut().push(format!("job parameter --{name}: cannot parse '{v}'"));
@@ -120,6 +126,39 @@ impl Env {
     /// one that does not parse, checked before the job runs.
     pub fn parameter_error(&self, message: impl Into<String>) {
         self.parameter_errors.borrow_mut().push(message.into());
+    }
+
+    /// The parameters the job function asked for: names, and whether each is a switch.
+    pub(crate) fn parameters_read(&self) -> Vec<(String, bool)> {
+        self.read.borrow().iter().map(|(n, s)| (n.clone(), *s)).collect()
+    }
+
+    /// The parameters given that the job never asked for (a misspelling, a parameter of
+    /// another job), and values without a `--name`: usage errors, as Flink's
+    /// `ParameterTool` users check by hand.
+    pub(crate) fn unread_parameters(&self) -> Vec<String> {
+        let read = self.read.borrow();
+        let mut errors = Vec::new();
+        let mut after_flag = false;
+        for arg in &self.parameters {
+            match arg.strip_prefix("--") {
+                Some(flag) => {
+                    let name = flag.split_once('=').map_or(flag, |(n, _)| n);
+                    after_flag = !flag.contains('=');
+                    if !read.contains_key(name) {
+                        let known: Vec<String> = read.keys().map(|k| format!("--{k}")).collect();
+                        errors.push(match closest(name, read.keys()) {
+                            Some(near) => format!("the job has no parameter --{name} (did you mean --{near}?)"),
+                            None if known.is_empty() => format!("the job has no parameter --{name} (it reads none)"),
+                            None => format!("the job has no parameter --{name} (it reads {})", known.join(", ")),
+                        });
+                    }
+                }
+                None if after_flag => after_flag = false,
+                None => errors.push(format!("'{arg}' is not a job parameter: they are --name value or --name=value")),
+            }
+        }
+        errors
     }
 
     /// The parameters the job function could not parse, if any, as one message.
@@ -159,6 +198,26 @@ impl Env {
     }
 }
 
+/// The name in `known` nearest to `name`, if one is near enough to be a misspelling of it
+/// (at most about a third of its letters differ).
+fn closest<'a>(name: &str, known: impl Iterator<Item = &'a String>) -> Option<&'a String> {
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut diagonal = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+                diagonal = row[j + 1];
+                row[j + 1] = next;
+            }
+        }
+        row[b.len()]
+    };
+    known.map(|k| (distance(name, k), k)).filter(|(d, _)| *d <= name.len().div_ceil(3)).min().map(|(_, k)| k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +241,22 @@ mod tests {
         assert!(e.has_parameter("last"));
         assert!(!e.has_parameter("missing"));
         assert_eq!(e.parameter("missing"), None);
+    }
+
+    #[test]
+    fn a_parameter_the_job_never_reads_is_an_error_with_the_nearest_one() {
+        let e = env(&["stray", "--inptu", "lines.txt", "--rate=5", "--bounded"]);
+        let _ = (e.parameter("input"), e.parameter_or("rate", 1), e.has_parameter("bounded"));
+        let errors = e.unread_parameters().join("; ");
+        assert!(errors.contains("no parameter --inptu (did you mean --input?)"), "{errors}");
+        assert!(!errors.contains("--rate") && !errors.contains("--bounded"), "{errors}");
+        assert!(errors.contains("'stray' is not a job parameter"), "{errors}");
+        let e = env(&["--port", "9"]);
+        assert!(e.unread_parameters()[0].contains("no parameter --port (it reads none)"));
+        let e = env(&["--window", "5", "--x"]);
+        let _ = (e.parameter("window"), e.parameter("zzzzzz"));
+        let errors = e.unread_parameters().join("; ");
+        assert!(errors.contains("no parameter --x (it reads --window, --zzzzzz)"), "{errors}");
+        assert_eq!(e.parameters_read(), [("window".to_owned(), false), ("zzzzzz".to_owned(), false)]);
     }
 }

@@ -125,6 +125,13 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     let out = run(WORD_COUNT, &["--", "--port", "9999"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("the job has no parameter --port (it reads none)"), "{}", stderr(&out));
+    // Flags take their values after '=' too; --version says which job and which Rill.
+    let out = run(WORD_COUNT, &["--processes=2", "--parallelism=2"]);
+    assert!(out.status.success() && stdout(&out).lines().count() == 10, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&run(WORD_COUNT, &["--version"])).trim(),
+        format!("word_count (Rill {})", env!("CARGO_PKG_VERSION"))
+    );
     // --help lists the job's own parameters, as the job function reads them.
     let help = stdout(&run(env!("CARGO_BIN_EXE_slow_sink"), &["--help"]));
     assert!(help.contains("job parameters (after --; any other is an error):"), "{help}");

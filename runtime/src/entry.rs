@@ -16,6 +16,8 @@ pub struct Options {
     pub plan: bool,
     /// `--help`.
     pub help: bool,
+    /// `--version`.
+    pub version: bool,
     /// `--processes N`: run the job over N processes of this binary, connected by TCP.
     pub processes: Option<usize>,
     /// `--worker I --coordinator ADDR`: run as worker I of a job a coordinator splits.
@@ -94,12 +96,48 @@ pub fn usage(job: &str) -> String {
          TaskManagers, else `rill taskmanager` processes join it; stops when the job ends. Takes \
          --slots, --rest-address, --rpc-address, --host, --rest-tls-cert/-key, --insecure-bind\n  \
          -h, --help            print this help\n  \
+         -V, --version         print the job's name and Rill's version\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
     )
 }
 
+/// The job binary's flags that take a value: each may be given as `--flag value` or
+/// `--flag=value`, as with any command line tool.
+const VALUE_FLAGS: &[&str] = &[
+    "--parallelism",
+    "--processes",
+    "--checkpoint-interval",
+    "--checkpoint-dir",
+    "--from-savepoint",
+    "--savepoint-on-stop",
+    "--metrics-port",
+    "--web-ui",
+];
+
+/// `--flag=value` as `--flag value`, for the flags that take a value (before `--` only: the
+/// job's parameters are the job's to read).
+fn split_equals(args: &[String]) -> Vec<String> {
+    let mut split = Vec::with_capacity(args.len());
+    let mut rest = args.iter();
+    for a in rest.by_ref() {
+        if a == "--" {
+            split.push(a.clone());
+            break;
+        }
+        let takes_value =
+            |flag: &str| VALUE_FLAGS.contains(&flag) || APPLICATION_FLAGS.iter().any(|(f, takes)| *f == flag && *takes);
+        match a.split_once('=') {
+            Some((flag, value)) if takes_value(flag) => split.extend([flag.to_owned(), value.to_owned()]),
+            _ => split.push(a.clone()),
+        }
+    }
+    split.extend(rest.cloned());
+    split
+}
+
 /// Parses the job binary's command line (without the program name).
 pub fn parse_args(args: &[String]) -> Result<Options, String> {
+    let args = &split_equals(args)[..];
     let mut o = Options::default();
     let mut i = 0;
     while i < args.len() {
@@ -110,6 +148,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 break;
             }
             "-h" | "--help" => o.help = true,
+            "-V" | "--version" => o.version = true,
             "--plan" => o.plan = true,
             "--checkpoint-interval" => {
                 i += 1;
@@ -173,9 +212,7 @@ pub fn parse_args(args: &[String]) -> Result<Options, String> {
                 }
             }
             _ => {
-                if let Some(v) = a.strip_prefix("--parallelism=") {
-                    o.parallelism = Some(parse_parallelism("--parallelism", v)?);
-                } else if let Some(v) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
+                if let Some(v) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
                     o.parallelism = Some(parse_parallelism("-p", v)?);
                 } else {
                     return Err(format!("unknown argument '{a}' (job parameters go after --)"));
@@ -444,6 +481,10 @@ pub fn main(job: &Job) -> ! {
             std::process::exit(2);
         }
     };
+    if options.version {
+        println!("{} (Rill {})", plan.job, env!("CARGO_PKG_VERSION"));
+        std::process::exit(0);
+    }
     if options.help {
         println!("{}{}", usage(plan.job), parameters_help(plan, build));
         std::process::exit(0);
@@ -673,6 +714,12 @@ mod tests {
         assert_eq!(o.parameters, args(&["--port", "9"]));
         assert_eq!(parse_args(&args(&["-p2"])).unwrap().parallelism, Some(2));
         assert_eq!(parse_args(&args(&["--parallelism=5"])).unwrap().parallelism, Some(5));
+        // Every flag that takes a value takes it after '=' too; the job's parameters are left.
+        let o = parse_args(&args(&["--processes=2", "--checkpoint-interval=1s", "--", "--port=9"])).unwrap();
+        assert_eq!((o.processes, o.checkpoint_interval), (Some(2), Some(std::time::Duration::from_secs(1))));
+        assert_eq!(o.parameters, args(&["--port=9"]));
+        assert!(parse_args(&args(&["--plan=yes"])).is_err());
+        assert!(parse_args(&args(&["-V"])).unwrap().version);
     }
 
     #[test]

@@ -132,6 +132,18 @@ fn bad_arguments_get_usage_and_exit_code_2() {
         stdout(&run(WORD_COUNT, &["--version"])).trim(),
         format!("word_count (Rill {})", env!("CARGO_PKG_VERSION"))
     );
+    // Flink's configuration keys: ./rill.toml, then -D, then the flags, the later winning.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rill.toml"), "[parallelism]\ndefault = 1\n").unwrap();
+    let in_dir = |args: &[&str]| Command::new(WORD_COUNT).args(args).current_dir(dir.path()).output().unwrap();
+    let alone = in_dir(&[]);
+    assert!(stdout(&alone).lines().all(|l| l.starts_with('(')), "p=1 prints no subtask: {}", stdout(&alone));
+    assert!(stdout(&in_dir(&["-D", "parallelism.default=2"])).lines().any(|l| l.contains("> (")));
+    assert!(stdout(&in_dir(&["-Dparallelism.default=2", "-p", "1"])).lines().all(|l| l.starts_with('(')));
+    std::fs::write(dir.path().join("rill.toml"), "parallelism = 1\n").unwrap();
+    let bad = in_dir(&[]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("rill.toml: unknown configuration key 'parallelism'"), "{}", stderr(&bad));
     // --help lists the job's own parameters, as the job function reads them.
     let help = stdout(&run(env!("CARGO_BIN_EXE_slow_sink"), &["--help"]));
     assert!(help.contains("job parameters (after --; any other is an error):"), "{help}");

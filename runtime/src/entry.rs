@@ -96,6 +96,9 @@ pub fn usage(job: &str) -> String {
          TaskManagers, else `rill taskmanager` processes join it; stops when the job ends. Takes \
          --slots, --rest-address, --rpc-address, --host, --rest-tls-cert/-key, --insecure-bind\n  \
          -h, --help            print this help\n  \
+         -D key=value          a Flink configuration key (parallelism.default, \
+         execution.checkpointing.interval, execution.checkpointing.dir, execution.savepoint.path, ...); \
+         ./rill.toml holds them too, below the command line\n  \
          -V, --version         print the job's name and Rill's version\n  \
          -- ...                parameters for the job itself, e.g. -- --port 9000"
     )
@@ -474,6 +477,17 @@ pub fn main(job: &Job) -> ! {
         .skip(1)
         .map(|a| a.into_string().map_err(|a| format!("argument {a:?} is not valid UTF-8")))
         .collect();
+    // Flink's configuration keys: rill.toml where a job runs alone (not a cluster's job,
+    // whose settings come from the cluster), and -D key=value.
+    let alone = std::env::var_os(crate::net::cluster_link::CLUSTER_ENV).is_none();
+    let file = |args: &Vec<String>| -> Result<Vec<String>, String> {
+        let worker = args.iter().take_while(|a| *a != "--").any(|a| a == "--worker");
+        match std::env::current_dir() {
+            Ok(dir) if alone && !worker => crate::config::flags_in(&dir),
+            _ => Ok(Vec::new()),
+        }
+    };
+    let args = args.and_then(|args| crate::config::expand(&args, file(&args)?));
     let options = match args.and_then(|args| parse_args(&args)) {
         Ok(o) => o,
         Err(msg) => {

@@ -29,6 +29,7 @@ extern crate self as rill;
 
 pub mod api;
 pub mod checkpoint;
+pub mod config;
 pub mod connectors;
 pub mod core;
 pub mod entry;

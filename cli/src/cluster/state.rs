@@ -51,26 +51,20 @@ pub struct RunRequest {
 }
 
 /// The job binary's flags for Flink's configuration keys (`-D key=value`, or
-/// `flinkConfiguration` in a run request); an error names a key that does not apply.
+/// `flinkConfiguration` in a run request; see [`rill::config`]); an error names a key that
+/// does not apply. The cluster decides parallelism and placement itself, so it takes the
+/// checkpoint keys only.
 pub fn flags_of<'a>(config: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Vec<String>, String> {
-    let mut flags = Vec::new();
-    for (key, value) in config {
-        let flag = match key {
-            "execution.checkpointing.interval" => "--checkpoint-interval",
-            "execution.checkpointing.dir" | "state.checkpoints.dir" => "--checkpoint-dir",
-            _ => {
-                return Err(format!(
-                    "unknown configuration key '{key}': the cluster takes execution.checkpointing.interval and \
-                     execution.checkpointing.dir (state.checkpoints.dir)"
-                ))
-            }
-        };
-        if value.is_empty() || value.starts_with('-') {
-            return Err(format!("configuration key '{key}' needs a value, not '{value}'"));
-        }
-        flags.extend([flag.to_owned(), value.to_owned()]);
+    const TAKEN: [&str; 3] =
+        ["execution.checkpointing.interval", "execution.checkpointing.dir", "state.checkpoints.dir"];
+    let config: Vec<(&str, &str)> = config.into_iter().collect();
+    if let Some((key, _)) = config.iter().find(|(key, _)| !TAKEN.contains(key)) {
+        return Err(format!(
+            "unknown configuration key '{key}': the cluster takes execution.checkpointing.interval and \
+             execution.checkpointing.dir (state.checkpoints.dir)"
+        ));
     }
-    Ok(flags)
+    rill::config::flags_of(config)
 }
 
 /// An uploaded job binary, stored as `jars/<sha256>`.

@@ -103,6 +103,11 @@ enum Command {
         #[command(flatten)]
         target: Target,
     },
+    /// Print the shell completions of rill (e.g. rill completions bash > ~/.local/share/bash-completion/completions/rill).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Show the plan a job binary embeds, as JSON (Flink's `flink info`).
     Info {
         /// The job binary.
@@ -462,6 +467,11 @@ fn main() -> ExitCode {
         Command::New { path, rill_path } => rill_cli::new_job::rill_source(rill_path.as_deref())
             .and_then(|rill| rill_cli::new_job::create(&path, &rill))
             .map(|text| print!("{text}")),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "rill", &mut std::io::stdout());
+            Ok(())
+        }
         Command::Info { job_binary, parallelism } => rill_cli::plan_of(&job_binary, parallelism.map(|p| p as usize))
             .map(|plan| print!("{}", rill_cli::plan::render(&plan, Format::Json))),
         Command::Cancel { job_id, target } => home()

@@ -11,7 +11,9 @@ use crate::executor::JobGraph;
 use crate::sources::Source;
 use std::time::Duration;
 
-/// The execution environment of a job.
+/// The execution environment of a job. Its sources (`env.from_elements(..)`, ...) and every
+/// stream's operators are methods the `#[rill::job]` compiler knows rather than Rust
+/// methods of this type: [`crate::operators`] lists them all, with their signatures.
 pub struct Env {
     /// The job as built so far: what the executor runs.
     pub(crate) graph: JobGraph,

@@ -38,6 +38,8 @@ pub mod exchange;
 pub(crate) mod executor;
 pub mod log;
 pub mod net;
+#[doc = include_str!("../docs/operators.md")]
+pub mod operators {}
 pub mod ops;
 pub mod sinks;
 pub mod sources;

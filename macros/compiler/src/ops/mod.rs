@@ -221,6 +221,30 @@ fn key2(node: &Node) -> Option<TokenStream> {
     node.key2().map(|k| crate::key::selector(&k.closure))
 }
 
+/// The operators of each kind of stream, as the `rill::operators` page lists them: one
+/// list per stream type, each method with how its call reads. Generated from [`CATALOG`]
+/// (a test keeps the page equal to it), so the docs and the compiler never disagree.
+pub fn listing() -> String {
+    use crate::build::StreamKind::*;
+    let kinds = [
+        (Env, "`env` (`Env`): sources"),
+        (DataStream, "`DataStream`"),
+        (KeyedStream, "`KeyedStream` (after `key_by`)"),
+        (WindowedStream, "`WindowedStream` (after `window`, `window_all`, `count_window`)"),
+        (ConnectedStreams, "`ConnectedStreams` (after `connect`)"),
+        (JoinedStreams, "`JoinedStreams` (after `join`)"),
+        (IntervalJoin, "`IntervalJoin` (after `interval_join`)"),
+    ];
+    let mut text = String::new();
+    for (kind, title) in kinds {
+        text.push_str(&format!("\n#### {title}\n\n"));
+        for spec in CATALOG.iter().filter(|s| s.on.contains(&kind)) {
+            text.push_str(&format!("- `{}`: `{}`\n", spec.method(), spec.signature));
+        }
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,28 +275,4 @@ mod tests {
         assert!(!is_source("map"));
         assert!(CATALOG.iter().filter(|s| s.on.contains(&StreamKind::Env)).all(|s| s.on.len() == 1));
     }
-}
-
-/// The operators of each kind of stream, as the `rill::operators` page lists them: one
-/// list per stream type, each method with how its call reads. Generated from [`CATALOG`]
-/// (a test keeps the page equal to it), so the docs and the compiler never disagree.
-pub fn listing() -> String {
-    use crate::build::StreamKind::*;
-    let kinds = [
-        (Env, "`env` (`Env`): sources"),
-        (DataStream, "`DataStream`"),
-        (KeyedStream, "`KeyedStream` (after `key_by`)"),
-        (WindowedStream, "`WindowedStream` (after `window`, `window_all`, `count_window`)"),
-        (ConnectedStreams, "`ConnectedStreams` (after `connect`)"),
-        (JoinedStreams, "`JoinedStreams` (after `join`)"),
-        (IntervalJoin, "`IntervalJoin` (after `interval_join`)"),
-    ];
-    let mut text = String::new();
-    for (kind, title) in kinds {
-        text.push_str(&format!("\n#### {title}\n\n"));
-        for spec in CATALOG.iter().filter(|s| s.on.contains(&kind)) {
-            text.push_str(&format!("- `{}`: `{}`\n", spec.method(), spec.signature));
-        }
-    }
-    text
 }

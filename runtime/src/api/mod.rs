@@ -4,6 +4,7 @@
 
 pub mod aggregate_function;
 pub mod allocator;
+pub mod checkpoint_metrics;
 pub mod codec;
 pub mod format;
 pub(crate) mod hex;

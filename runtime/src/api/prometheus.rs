@@ -19,8 +19,8 @@
 //! assert!(text.contains("flink_taskmanager_job_task_busyTimeMsPerSecond{"));
 //! ```
 
+use super::checkpoint_metrics::CheckpointCounts;
 use super::task_metrics::{Rates, TaskSnapshot};
-use crate::checkpoint::stats::CheckpointCounts;
 use std::fmt::Write;
 
 /// The text for `tasks` (each with its rates over the last interval), the user counters and

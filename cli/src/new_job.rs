@@ -90,9 +90,11 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad}");
         }
         check_name("my-job_2").unwrap();
-        let dir = std::env::temp_dir().join("src");
+        let dir = std::env::temp_dir().join(format!("rill-new-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        assert!(create(&dir, Path::new("/x")).unwrap_err().contains("exists already"));
+        let refused = create(&dir, Path::new("/x"));
+        std::fs::remove_dir(&dir).unwrap();
+        assert!(refused.unwrap_err().contains("exists already"));
         assert!(create(Path::new("/"), Path::new("/x")).unwrap_err().contains("cannot name a crate"));
     }
 

@@ -53,12 +53,15 @@ pub use crate::core::error::JobError;
 pub use crate::core::runtime_context::RuntimeContext;
 pub use api::allocator::{DefaultAllocator, DEFAULT_ALLOCATOR};
 pub use api::codec::{self, Codec};
+pub use api::fragment::{DataStream, KeyedStream};
 pub use api::metrics;
 pub use api::small_string::SmallString;
 pub use entry::{Job, JobClient};
 pub use env::Env;
 pub use ops::process::Context;
-pub use rill_macros::{job, Codec};
+#[doc(hidden)]
+pub use rill_macros::__expand_job;
+pub use rill_macros::{fragment, job, Codec};
 pub use sinks::user::Sink;
 
 /// What the code that `#[rill::job]` generates refers to, in one place, so that the crate's
@@ -82,6 +85,7 @@ pub mod codegen {
 
 /// What a job needs in scope.
 pub mod prelude {
+    pub use crate::api::fragment::{DataStream, KeyedStream};
     pub use crate::api::small_string::SmallString;
     pub use crate::api::{AggregateFunction, OutputTag};
     pub use crate::checkpoint::{CheckpointingMode, ExternalizedCheckpointRetention, RestartStrategy};

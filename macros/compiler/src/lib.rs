@@ -15,6 +15,7 @@ pub mod codec;
 pub mod diag;
 pub mod emit;
 pub mod format;
+pub mod fragment;
 pub mod ir;
 pub mod key;
 pub mod ops;
@@ -38,15 +39,46 @@ use syn::ItemFn;
 /// Compiles `#[rill::job(ATTR)] ITEM`. Errors come back as `compile_error!`s at the
 /// offending calls, with fallback items so that rustc reports nothing more.
 pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
-    let mut item: ItemFn = match syn::parse2(item) {
+    compile_with(attr, item, &[])
+}
+
+/// `rill::__expand_job!`: a job compiled again with one more of the fragments it calls
+/// (see [`fragment`]).
+pub fn expand_job(tokens: TokenStream) -> TokenStream {
+    match fragment::parse_expansion(tokens) {
+        Ok(e) => compile_with(e.attr, e.item, &e.fragments),
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+/// `#[rill::fragment] ITEM`.
+pub fn define_fragment(attr: TokenStream, item: TokenStream) -> TokenStream {
+    fragment::define(attr, item)
+}
+
+fn compile_with(attr: TokenStream, item_tokens: TokenStream, fragments: &[fragment::Fragment]) -> TokenStream {
+    let item: ItemFn = match syn::parse2(item_tokens.clone()) {
         Ok(i) => i,
         Err(e) => return e.to_compile_error(),
     };
+    let mut diags = diag::Diagnostics::default();
+    // A fragment's tokens come out of its macro with that macro's hygiene: resolved at the
+    // job instead, its closures' names and format strings agree with each other and with
+    // the names the inlining gives it.
+    let fragments: Vec<fragment::Fragment> = fragments.iter().map(|f| f.resolved_at(item.sig.ident.span())).collect();
+    let fragments = fragments.as_slice();
+    let mut item = match fragment::inline(item.clone(), fragments, &mut diags, &ops::is_source) {
+        fragment::Inlined::Done(inlined) => *inlined,
+        fragment::Inlined::Needs(path) => return fragment::callback(&attr, &item_tokens, fragments, &path),
+    };
+    if !diags.is_empty() {
+        let options = parse_options(attr).unwrap_or(emit::Options { main: true, allocator: false });
+        return fallback(&item, &diags, &options);
+    }
     match syn::parse2(format::presize(quote::ToTokens::to_token_stream(&item.block))) {
         Ok(block) => item.block = block,
         Err(e) => return e.to_compile_error(),
     }
-    let mut diags = diag::Diagnostics::default();
     let options = match parse_options(attr) {
         Ok(o) => o,
         Err(e) => {
@@ -66,7 +98,35 @@ pub fn compile(attr: TokenStream, item: TokenStream) -> TokenStream {
         return fallback(&item, &diags, &options);
     }
     let physical = chain::chain(&graph);
-    emit::emit(&job, &graph, &physical, &options)
+    let out = emit::emit(&job, &graph, &physical, &options);
+    if fragments.is_empty() {
+        out
+    } else {
+        resolve_generated_at(out, job.name.span())
+    }
+}
+
+/// Compiled again from a fragment's macro, the compiler's own tokens carry that macro's
+/// hygiene (the call site of `__expand_job!` is inside it), while those it spans at the
+/// user's code carry the job's: the locals it declares (`__rill_*`) are resolved at the
+/// job's name, so that each is found where it is used.
+fn resolve_generated_at(tokens: TokenStream, anchor: proc_macro2::Span) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .map(|tt| match tt {
+            TokenTree::Ident(mut ident) if ident.to_string().starts_with("__rill_") => {
+                ident.set_span(ident.span().resolved_at(anchor));
+                TokenTree::Ident(ident)
+            }
+            TokenTree::Group(g) => {
+                let mut group = Group::new(g.delimiter(), resolve_generated_at(g.stream(), anchor));
+                group.set_span(g.span());
+                TokenTree::Group(group)
+            }
+            other => other,
+        })
+        .collect()
 }
 
 fn parse_options(attr: TokenStream) -> syn::Result<emit::Options> {

@@ -7,6 +7,7 @@ pub mod allocator;
 pub mod checkpoint_metrics;
 pub mod codec;
 pub mod format;
+pub mod fragment;
 pub(crate) mod hex;
 pub mod metrics;
 pub mod output_tag;

@@ -3,21 +3,44 @@
 use quote::ToTokens;
 use std::path::Path;
 
-/// The example's source with each `#[rill::job]` function replaced by what it expands to.
+/// The example's source with each `#[rill::job]` and `#[rill::fragment]` function replaced
+/// by what it expands to. A job that calls fragments is compiled as rustc would: each
+/// fragment's macro hands its definition to `__expand_job!`, here taken from the file.
 fn expand(source: &str) -> String {
     let mut file = syn::parse_file(source).expect("example parses");
+    let fragments: Vec<syn::ItemFn> = file
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::Item::Fn(f) if f.attrs.iter().any(|a| is_attr(a, "fragment")) => {
+                let mut f = f.clone();
+                f.attrs.retain(|a| !is_attr(a, "fragment"));
+                Some(f)
+            }
+            _ => None,
+        })
+        .collect();
     let mut items = Vec::new();
     for item in file.items.drain(..) {
         match item {
-            syn::Item::Fn(mut f) if f.attrs.iter().any(is_job_attr) => {
-                let pos = f.attrs.iter().position(is_job_attr).expect("job attribute");
-                let attr = f.attrs.remove(pos);
-                let args = match attr.meta {
-                    syn::Meta::List(l) => l.tokens,
-                    _ => proc_macro2::TokenStream::new(),
-                };
-                let out = rill_compiler::compile(args, f.into_token_stream());
+            syn::Item::Fn(mut f) if f.attrs.iter().any(|a| is_attr(a, "job")) => {
+                let pos = f.attrs.iter().position(|a| is_attr(a, "job")).expect("job attribute");
+                let args = attr_args(f.attrs.remove(pos));
+                let mut out = rill_compiler::compile(args, f.into_token_stream());
+                while let Some((name, state)) = fragment_callback(&out) {
+                    let def = fragments.iter().find(|f| f.sig.ident == name).expect("the fragment is in the file");
+                    let mut state = state;
+                    state.extend(quote::quote!(def = { #def }));
+                    out = rill_compiler::expand_job(state);
+                }
                 let expanded: syn::File = syn::parse2(out).expect("expansion parses as items");
+                items.extend(expanded.items);
+            }
+            syn::Item::Fn(mut f) if f.attrs.iter().any(|a| is_attr(a, "fragment")) => {
+                let pos = f.attrs.iter().position(|a| is_attr(a, "fragment")).expect("fragment attribute");
+                let args = attr_args(f.attrs.remove(pos));
+                let out = rill_compiler::define_fragment(args, f.into_token_stream());
+                let expanded: syn::File = syn::parse2(out).expect("fragment expansion parses as items");
                 items.extend(expanded.items);
             }
             other => items.push(other),
@@ -27,9 +50,30 @@ fn expand(source: &str) -> String {
     prettyplease::unparse(&file)
 }
 
-fn is_job_attr(a: &syn::Attribute) -> bool {
+/// `__rill_fragment_NAME! { STATE }`: the fragment's name and the state it is handed.
+fn fragment_callback(out: &proc_macro2::TokenStream) -> Option<(String, proc_macro2::TokenStream)> {
+    use proc_macro2::TokenTree;
+    let tokens: Vec<TokenTree> = out.clone().into_iter().collect();
+    let name = tokens.iter().find_map(|t| match t {
+        TokenTree::Ident(i) => i.to_string().strip_prefix("__rill_fragment_").map(str::to_owned),
+        _ => None,
+    })?;
+    match tokens.last()? {
+        TokenTree::Group(g) => Some((name, g.stream())),
+        _ => None,
+    }
+}
+
+fn attr_args(attr: syn::Attribute) -> proc_macro2::TokenStream {
+    match attr.meta {
+        syn::Meta::List(l) => l.tokens,
+        _ => proc_macro2::TokenStream::new(),
+    }
+}
+
+fn is_attr(a: &syn::Attribute, name: &str) -> bool {
     let segs: Vec<String> = a.path().segments.iter().map(|s| s.ident.to_string()).collect();
-    segs == ["rill", "job"] || segs == ["job"]
+    segs == ["rill", name] || segs == [name]
 }
 
 #[test]

@@ -172,6 +172,38 @@ fn load_rules(path: Option<&str>) -> Vec<Rule> {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("kafka_alerts: the rules file {path} is not valid: {e}"))
 }
 
+/// Per host and metric, the statistics of 10 s windows sliding by 1 s; records too late
+/// for their windows go to [`LATE`].
+#[rill::fragment]
+fn window_stats(metrics: DataStream<Metric>) -> DataStream<Stats> {
+    metrics
+        .key_by(|m| (m.host.clone(), m.metric.clone()))
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(1)))
+        .side_output_late_data(&LATE)
+        .aggregate(MetricStats, |key, window, acc: Acc, out| {
+            out.collect(Stats {
+                host: key.0.clone(),
+                metric: key.1.clone(),
+                window_end: window.end,
+                count: acc.count,
+                sum: acc.sum,
+                max: acc.max,
+                first: acc.first,
+                last: acc.last,
+            })
+        })
+}
+
+/// The alerts under the current rules: thresholds over the windows' statistics, and
+/// silences over the metrics themselves (a host that stops reporting).
+#[rill::fragment]
+fn evaluate(metrics: DataStream<Metric>, stats: DataStream<Stats>, rules: DataStream<Rule>) -> DataStream<Alert> {
+    let threshold_alerts =
+        stats.key_by(|s| (s.host.clone(), s.metric.clone())).connect(rules.broadcast(&RULES)).process(Evaluate);
+    let silence_alerts = metrics.key_by(|m| m.host.clone()).connect(rules.broadcast(&RULES)).process(Silence);
+    threshold_alerts.union(silence_alerts)
+}
+
 #[rill::job]
 fn kafka_alerts(env: &mut Env) {
     let brokers = env
@@ -249,26 +281,8 @@ fn kafka_alerts(env: &mut Env) {
         }
         m
     });
-    let stats = metrics
-        .key_by(|m| (m.host.clone(), m.metric.clone()))
-        .window(SlidingEventTimeWindows::of(Duration::from_secs(10), Duration::from_secs(1)))
-        .side_output_late_data(&LATE)
-        .aggregate(MetricStats, |key, window, acc: Acc, out| {
-            out.collect(Stats {
-                host: key.0.clone(),
-                metric: key.1.clone(),
-                window_end: window.end,
-                count: acc.count,
-                sum: acc.sum,
-                max: acc.max,
-                first: acc.first,
-                last: acc.last,
-            })
-        });
-    let threshold_alerts =
-        stats.key_by(|s| (s.host.clone(), s.metric.clone())).connect(rules.broadcast(&RULES)).process(Evaluate);
-    let silence_alerts = metrics.key_by(|m| m.host.clone()).connect(rules.broadcast(&RULES)).process(Silence);
-    let all = threshold_alerts.union(silence_alerts);
+    let stats = window_stats(metrics);
+    let all = evaluate(metrics, stats, rules);
     all.sink_to(alerts);
     all.sink_to(LatencySink::new("alerts"));
     let lines = all.map(|a| serde_json::to_string(&a).expect("alert as JSON"));

@@ -90,6 +90,9 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
         syn::Visibility::Public(_) => quote!(pub(crate)),
     };
     let attrs = &item.attrs;
+    // The job needs the function, not its documentation.
+    let mut def = item.clone();
+    def.attrs.retain(|a| !a.path().is_ident("doc"));
     let vis = &item.vis;
     let sig = &item.sig;
     let output = match &item.sig.output {
@@ -104,16 +107,17 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
         #[allow(unused_macros)]
         macro_rules! #macro_name {
             ($($state:tt)*) => {
-                ::rill::__expand_job! { $($state)* def = { #item } }
+                ::rill::__expand_job! { $($state)* def = { #def } }
             };
         }
         #[doc(hidden)]
         #[allow(unused_imports)]
         #import_vis use #macro_name;
 
-        /// A pipeline fragment (`#[rill::fragment]`): a job that calls it gets its body
-        /// inlined and fused with the job's own operators.
         #(#attrs)*
+        ///
+        /// *A pipeline fragment (`#[rill::fragment]`): a job that calls it gets its body
+        /// inlined and fused with the job's own operators.*
         #[allow(unused_variables, dead_code, clippy::too_many_arguments)]
         #vis #sig {
             #output

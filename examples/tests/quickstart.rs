@@ -94,8 +94,12 @@ fn bad_arguments_get_usage_and_exit_code_2() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
         assert!(err.starts_with("error: "), "{err}");
-        assert!(err.contains("usage: word_count [-p N]"), "{err}");
+        assert!(err.contains("try '--help'"), "{err}");
     }
+    // An unknown flag: clap's usage line and its tip, that a job parameter goes after --.
+    let err = stderr(&run(WORD_COUNT, &["--port", "9"]));
+    assert!(err.contains("Usage: word_count [OPTIONS] [-- <JOB PARAMETERS>...]"), "{err}");
+    assert!(err.contains("use '-- --port'"), "{err}");
     // An argument that is not UTF-8 is a usage error too, not a panic.
     let out = Command::new(WORD_COUNT).arg("--").arg(std::ffi::OsStr::from_bytes(b"--port=\xff")).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -103,7 +107,7 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     // Flink's limits: at most 32768 subtasks; no more processes than subtasks to run.
     let out = run(WORD_COUNT, &["-p", "40000"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("-p 40000 is above the most there can be, 32768"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("40000 is above the most there can be, 32768"), "{}", stderr(&out));
     let out = run(WORD_COUNT, &["-p", "2", "--processes", "3"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("--processes 3 is more than the job's parallelism 2"), "{}", stderr(&out));
@@ -146,7 +150,7 @@ fn bad_arguments_get_usage_and_exit_code_2() {
     assert!(stderr(&bad).contains("rill.toml: unknown configuration key 'parallelism'"), "{}", stderr(&bad));
     // --help lists the job's own parameters, as the job function reads them.
     let help = stdout(&run(env!("CARGO_BIN_EXE_slow_sink"), &["--help"]));
-    assert!(help.contains("job parameters (after --; any other is an error):"), "{help}");
+    assert!(help.contains("Job parameters (after --; any other is an error):"), "{help}");
     assert!(help.contains("\n  --records VALUE\n  --sink-delay-us VALUE"), "{help}");
     assert!(stdout(&run(WORD_COUNT, &["--help"])).contains("The job reads no parameters of its own."));
     // A job parameter the job cannot parse: a usage error before anything starts.
@@ -520,7 +524,7 @@ fn checkpoint_flags_take_checkpoints_where_they_say_while_the_job_runs() {
     let out = run(WORD_COUNT, &["--checkpoint-interval", "soon"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("--checkpoint-interval: 'soon' is not a duration (e.g. 500ms, 1s, 2min)"),
+        stderr(&out).contains("'--checkpoint-interval <D>': 'soon' is not a duration (e.g. 500ms, 1s, 2min)"),
         "{}",
         stderr(&out)
     );

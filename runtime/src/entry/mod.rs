@@ -7,249 +7,12 @@ use crate::executor::{execute, execute_as, resolve_parallelism};
 use crate::net::launcher::Outcome;
 use crate::net::worker::Coordinator;
 
-/// What the job binary was asked to do.
-#[derive(Debug, Default, PartialEq)]
-pub struct Options {
-    /// `-p N`: the job's default parallelism.
-    pub parallelism: Option<usize>,
-    /// `--plan`: print the plan and exit.
-    pub plan: bool,
-    /// `--help`.
-    pub help: bool,
-    /// `--version`.
-    pub version: bool,
-    /// `--processes N`: run the job over N processes of this binary, connected by TCP.
-    pub processes: Option<usize>,
-    /// `--worker I --coordinator ADDR`: run as worker I of a job a coordinator splits.
-    pub worker: Option<(usize, String)>,
-    /// `--checkpoint-interval D`: take a checkpoint every D (`500ms`, `1s`, `2min`).
-    pub checkpoint_interval: Option<std::time::Duration>,
-    /// `--checkpoint-dir DIR`: where checkpoints go.
-    pub checkpoint_dir: Option<std::path::PathBuf>,
-    /// `--from-savepoint PATH`: start from a savepoint or a retained checkpoint.
-    pub from_savepoint: Option<std::path::PathBuf>,
-    /// `--allow-non-restored-state`: leave state of operators the job no longer has.
-    pub allow_non_restored_state: bool,
-    /// `--savepoint-on-stop DIR`: SIGTERM and Ctrl-C take a savepoint there and stop the job.
-    pub savepoint_on_stop: Option<std::path::PathBuf>,
-    /// `--drain`: with `--savepoint-on-stop`, event time moves to its end before the stop.
-    pub drain: bool,
-    /// `--metrics-port PORT`: serve the job's metrics (Prometheus) on 127.0.0.1:PORT.
-    pub metrics_port: Option<u16>,
-    /// `--web-ui PORT`: serve the Web UI (and the metrics) on 127.0.0.1:PORT.
-    pub web_ui: Option<u16>,
-    /// `--application`: become a JobManager for this job alone (application mode).
-    pub application: bool,
-    /// The JobManager's flags that go with `--application` (`--taskmanagers 2`, ...).
-    pub cluster_flags: Vec<String>,
-    /// Everything after `--`: the job's own parameters.
-    pub parameters: Vec<String>,
-}
-
-/// The JobManager's flags a job binary takes with `--application`, and whether each takes
-/// a value: they are handed to `rill jobmanager start-foreground`.
-const APPLICATION_FLAGS: &[(&str, bool)] = &[
-    ("--taskmanagers", true),
-    ("--slots", true),
-    ("--rest-address", true),
-    ("--rpc-address", true),
-    ("--host", true),
-    ("--rest-tls-cert", true),
-    ("--rest-tls-key", true),
-    ("--slot-request-timeout", true),
-    ("--heartbeat-interval", true),
-    ("--heartbeat-timeout", true),
-    ("--insecure-bind", false),
-];
+mod args;
+pub use args::{help, parse_args, usage, ArgsError, Options};
 
 /// The variable that names the `rill` command application mode runs (else the `rill` next
 /// to the job binary, else the one on `PATH`).
 pub const CLI_ENV: &str = "RILL_CLI";
-
-/// The job binary's usage text.
-pub fn usage(job: &str) -> String {
-    format!(
-        "usage: {job} [-p N] [--plan] [-- JOB PARAMETERS]\n\n\
-         Runs the Rill job '{job}' on this machine.\n\n\
-         options:\n  \
-         -p, --parallelism N   default parallelism of the job's operators (default: cores)\n  \
-         --processes N         run the job over N processes of this binary on this machine, \
-         subtask s in process s % N, exchanges between them over TCP (default: 1)\n  \
-         --checkpoint-interval D  take a checkpoint every D (500ms, 1s, 2min); a failure then \
-         restarts the job from the last one\n  \
-         --checkpoint-dir DIR  where checkpoints go (default: $XDG_STATE_HOME/rill/checkpoints, \
-         else ~/.local/state/rill/checkpoints)\n  \
-         --from-savepoint PATH  start from a savepoint or a retained checkpoint (its chk-<n> \
-         directory); state is matched to operators by uid\n  \
-         --allow-non-restored-state  with --from-savepoint: leave behind the state of operators \
-         the job no longer has\n  \
-         --savepoint-on-stop DIR  SIGTERM or Ctrl-C takes a savepoint under DIR and stops the job \
-         (exit 0; a second one cancels)\n  \
-         --drain               with --savepoint-on-stop: move event time to its end first, so \
-         every window fires\n  \
-         --plan                print the job graph as JSON and exit (draw it with `rill plan`)\n  \
-         --metrics-port PORT   serve the job's metrics at http://127.0.0.1:PORT/metrics (Prometheus \
-         text, Flink's metric names; 0: a free port, printed)\n  \
-         --web-ui PORT         serve the Web UI at http://127.0.0.1:PORT/ (and the metrics)\n  \
-         --application         be a JobManager for this job alone (application mode; runs the \
-         `rill` command's JobManager, $RILL_CLI or on PATH): with --taskmanagers N it starts N \
-         TaskManagers, else `rill taskmanager` processes join it; stops when the job ends. Takes \
-         --slots, --rest-address, --rpc-address, --host, --rest-tls-cert/-key, --insecure-bind\n  \
-         -h, --help            print this help\n  \
-         -D key=value          a Flink configuration key (parallelism.default, \
-         execution.checkpointing.interval, execution.checkpointing.dir, execution.savepoint.path, ...); \
-         ./rill.toml holds them too, below the command line\n  \
-         -V, --version         print the job's name and Rill's version\n  \
-         -- ...                parameters for the job itself, e.g. -- --port 9000"
-    )
-}
-
-/// The job binary's flags that take a value: each may be given as `--flag value` or
-/// `--flag=value`, as with any command line tool.
-const VALUE_FLAGS: &[&str] = &[
-    "--parallelism",
-    "--processes",
-    "--checkpoint-interval",
-    "--checkpoint-dir",
-    "--from-savepoint",
-    "--savepoint-on-stop",
-    "--metrics-port",
-    "--web-ui",
-];
-
-/// `--flag=value` as `--flag value`, for the flags that take a value (before `--` only: the
-/// job's parameters are the job's to read).
-fn split_equals(args: &[String]) -> Vec<String> {
-    let mut split = Vec::with_capacity(args.len());
-    let mut rest = args.iter();
-    for a in rest.by_ref() {
-        if a == "--" {
-            split.push(a.clone());
-            break;
-        }
-        let takes_value =
-            |flag: &str| VALUE_FLAGS.contains(&flag) || APPLICATION_FLAGS.iter().any(|(f, takes)| *f == flag && *takes);
-        match a.split_once('=') {
-            Some((flag, value)) if takes_value(flag) => split.extend([flag.to_owned(), value.to_owned()]),
-            _ => split.push(a.clone()),
-        }
-    }
-    split.extend(rest.cloned());
-    split
-}
-
-/// Parses the job binary's command line (without the program name).
-pub fn parse_args(args: &[String]) -> Result<Options, String> {
-    let args = &split_equals(args)[..];
-    let mut o = Options::default();
-    let mut i = 0;
-    while i < args.len() {
-        let a = args[i].as_str();
-        match a {
-            "--" => {
-                o.parameters = args[i + 1..].to_vec();
-                break;
-            }
-            "-h" | "--help" => o.help = true,
-            "-V" | "--version" => o.version = true,
-            "--plan" => o.plan = true,
-            "--checkpoint-interval" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a duration, e.g. {a} 1s"))?;
-                o.checkpoint_interval =
-                    Some(crate::checkpoint::config::parse_duration(v).map_err(|e| format!("{a}: {e}"))?);
-            }
-            "--from-savepoint" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a savepoint's or a chk-<n> directory"))?;
-                o.from_savepoint = Some(v.into());
-            }
-            "--allow-non-restored-state" => o.allow_non_restored_state = true,
-            "--savepoint-on-stop" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./savepoints"))?;
-                o.savepoint_on_stop = Some(v.into());
-            }
-            "--drain" => o.drain = true,
-            "--metrics-port" | "--web-ui" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a port, e.g. {a} 8081"))?;
-                let port = Some(v.parse().map_err(|_| format!("{a} needs a port number (0 to 65535), not '{v}'"))?);
-                if a == "--web-ui" {
-                    o.web_ui = port;
-                } else {
-                    o.metrics_port = port;
-                }
-            }
-            "--application" => o.application = true,
-            "--checkpoint-dir" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a directory, e.g. {a} ./checkpoints"))?;
-                o.checkpoint_dir = Some(v.into());
-            }
-            "--processes" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 2"))?;
-                o.processes = Some(parse_parallelism(a, v)?);
-            }
-            "--worker" => {
-                let index = args.get(i + 1).and_then(|v| v.parse().ok());
-                let coordinator = args.get(i + 2).filter(|f| *f == "--coordinator").and(args.get(i + 3));
-                match (index, coordinator) {
-                    (Some(index), Some(addr)) => o.worker = Some((index, addr.clone())),
-                    _ => return Err("--worker I --coordinator ADDR is how a coordinator starts its workers".into()),
-                }
-                i += 3;
-            }
-            "-p" | "--parallelism" => {
-                i += 1;
-                let v = args.get(i).ok_or_else(|| format!("{a} needs a number, e.g. {a} 4"))?;
-                o.parallelism = Some(parse_parallelism(a, v)?);
-            }
-            _ if APPLICATION_FLAGS.iter().any(|(f, _)| *f == a) => {
-                o.cluster_flags.push(a.to_owned());
-                if APPLICATION_FLAGS.iter().any(|(f, takes)| *f == a && *takes) {
-                    i += 1;
-                    let v = args.get(i).ok_or_else(|| format!("{a} needs a value"))?;
-                    o.cluster_flags.push(v.clone());
-                }
-            }
-            _ => {
-                if let Some(v) = a.strip_prefix("-p").filter(|v| !v.is_empty()) {
-                    o.parallelism = Some(parse_parallelism("-p", v)?);
-                } else {
-                    return Err(format!("unknown argument '{a}' (job parameters go after --)"));
-                }
-            }
-        }
-        i += 1;
-    }
-    if let Some(flag) = o.cluster_flags.first().filter(|_| !o.application) {
-        return Err(format!("{flag} goes with --application (a JobManager for this job)"));
-    }
-    if o.application {
-        let conflicting = [
-            (o.processes.is_some(), "--processes"),
-            (o.worker.is_some(), "--worker"),
-            (o.plan, "--plan"),
-            (o.savepoint_on_stop.is_some(), "--savepoint-on-stop (stop it with rill stop)"),
-            (o.metrics_port.is_some(), "--metrics-port (the JobManager serves the REST API)"),
-        ];
-        if let Some((_, flag)) = conflicting.iter().find(|(set, _)| *set) {
-            return Err(format!("--application does not go with {flag}"));
-        }
-    }
-    if (o.metrics_port.is_some() || o.web_ui.is_some()) && (o.processes.is_some_and(|n| n > 1) || o.worker.is_some()) {
-        return Err("--metrics-port and --web-ui serve a job that runs in one process (not with --processes)".into());
-    }
-    if o.metrics_port.is_some() && o.web_ui.is_some() {
-        return Err("--web-ui serves the metrics too, at /metrics: give one of --web-ui and --metrics-port".into());
-    }
-    if o.web_ui.is_some() && o.application {
-        return Err("--application does not go with --web-ui (the JobManager serves the Web UI)".into());
-    }
-    Ok(o)
-}
 
 /// Becomes the JobManager of application mode (`rill jobmanager start-foreground
 /// --application` for this binary); returns only if that cannot start.
@@ -299,15 +62,6 @@ fn exec_application(options: &Options) -> String {
     )
 }
 
-fn parse_parallelism(flag: &str, v: &str) -> Result<usize, String> {
-    let max = crate::core::plan::MAX_PARALLELISM;
-    match v.parse::<usize>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        Ok(n) if n > max => Err(format!("{flag} {n} is above the most there can be, {max} (as in Flink)")),
-        _ => Err(format!("{flag} needs a whole number of at least 1, not '{v}'")),
-    }
-}
-
 /// A compiled job: what `#[rill::job]` makes of a function (`WORD_COUNT_JOB` for
 /// `word_count`).
 pub struct Job {
@@ -334,13 +88,13 @@ fn parameters_help(plan: &'static PlanSpec, build: fn(&mut Env)) -> String {
     std::panic::set_hook(hook);
     match read {
         Ok(read) if !read.is_empty() => {
-            let mut text = String::from("\n\njob parameters (after --; any other is an error):");
+            let mut text = String::from("Job parameters (after --; any other is an error):");
             for (name, switch) in read {
                 text.push_str(&format!("\n  --{name}{}", if switch { "" } else { " VALUE" }));
             }
             text
         }
-        Ok(_) => "\n\nThe job reads no parameters of its own.".to_owned(),
+        Ok(_) => "The job reads no parameters of its own.".to_owned(),
         Err(_) => String::new(),
     }
 }
@@ -488,9 +242,14 @@ pub fn main(job: &Job) -> ! {
         }
     };
     let args = args.and_then(|args| crate::config::expand(&args, file(&args)?));
-    let options = match args.and_then(|args| parse_args(&args)) {
+    let options = match args.map_err(ArgsError::Conflict).and_then(|args| parse_args(plan.job, &args)) {
         Ok(o) => o,
-        Err(msg) => {
+        // clap's own errors carry the usage and a tip.
+        Err(e @ ArgsError::Clap(_)) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+        Err(ArgsError::Conflict(msg)) => {
             eprintln!("error: {msg}\n\n{}", usage(plan.job));
             std::process::exit(2);
         }
@@ -500,7 +259,7 @@ pub fn main(job: &Job) -> ! {
         std::process::exit(0);
     }
     if options.help {
-        println!("{}{}", usage(plan.job), parameters_help(plan, build));
+        print!("{}", help(plan.job, &parameters_help(plan, build)));
         std::process::exit(0);
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -709,37 +468,5 @@ fn exit_with(job: &str, outcome: Outcome) -> ! {
             eprintln!("error: job '{job}' failed: {message}");
             std::process::exit(1);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn parses_parallelism_plan_and_parameters() {
-        let o = parse_args(&args(&["-p", "3", "--plan", "--", "--port", "9"])).unwrap();
-        assert_eq!(o.parallelism, Some(3));
-        assert!(o.plan);
-        assert_eq!(o.parameters, args(&["--port", "9"]));
-        assert_eq!(parse_args(&args(&["-p2"])).unwrap().parallelism, Some(2));
-        assert_eq!(parse_args(&args(&["--parallelism=5"])).unwrap().parallelism, Some(5));
-        // Every flag that takes a value takes it after '=' too; the job's parameters are left.
-        let o = parse_args(&args(&["--processes=2", "--checkpoint-interval=1s", "--", "--port=9"])).unwrap();
-        assert_eq!((o.processes, o.checkpoint_interval), (Some(2), Some(std::time::Duration::from_secs(1))));
-        assert_eq!(o.parameters, args(&["--port=9"]));
-        assert!(parse_args(&args(&["--plan=yes"])).is_err());
-        assert!(parse_args(&args(&["-V"])).unwrap().version);
-    }
-
-    #[test]
-    fn rejects_bad_arguments_with_a_reason() {
-        assert!(parse_args(&args(&["-p", "0"])).unwrap_err().contains("at least 1"));
-        assert!(parse_args(&args(&["-p"])).unwrap_err().contains("needs a number"));
-        assert!(parse_args(&args(&["--port", "1"])).unwrap_err().contains("unknown argument '--port'"));
     }
 }

@@ -35,6 +35,9 @@ pub mod core;
 pub mod entry;
 mod env;
 pub mod exchange;
+/// A guide: from a first job to event time and Kafka.
+#[doc = include_str!("../docs/guide.md")]
+pub mod guide {}
 pub(crate) mod executor;
 pub mod log;
 pub mod net;

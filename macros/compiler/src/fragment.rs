@@ -102,7 +102,21 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         ReturnType::Type(..) => quote!(::rill::DataStream::inlined()),
     };
+    // The body for rust-analyzer, on the typed stand-ins of `rill::api::ide` (rustc never
+    // compiles it): completion and hover inside a fragment.
+    let inputs = &item.sig.inputs;
+    let ret = &item.sig.output;
+    let block = &item.block;
+    let ide_view = quote! {
+        #[allow(unexpected_cfgs)]
+        const _: () = {
+            #[cfg(rust_analyzer)]
+            #[allow(unused, clippy::all)]
+            fn __rill_ide_view(#inputs) #ret #block
+        };
+    };
     quote! {
+        #ide_view
         #[doc(hidden)]
         #[allow(unused_macros)]
         macro_rules! #macro_name {

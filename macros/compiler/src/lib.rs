@@ -171,11 +171,75 @@ fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -
             fn main() {}
         )
     });
+    let ide = ide_view(item);
     quote! {
         #errors
         #[allow(unused_variables, dead_code)]
         #vis #sig {}
         #job_static
         #main
+        #ide
+    }
+}
+
+/// The job's body once more, on the typed stand-ins of `rill::api::ide`, for rust-analyzer
+/// only (`cfg(rust_analyzer)`: rustc never compiles it). A body that does not compile is
+/// what rust-analyzer completes in (it puts a made-up name at the cursor), and this is
+/// where it finds the operators a stream offers (see [`ops::ide`]).
+fn ide_view(item: &ItemFn) -> TokenStream {
+    let Some(syn::FnArg::Typed(arg)) = item.sig.inputs.first() else { return TokenStream::new() };
+    let syn::Pat::Ident(env) = &*arg.pat else { return TokenStream::new() };
+    let env = &env.ident;
+    let stmts = &item.block.stmts;
+    quote! {
+        #[allow(unexpected_cfgs)]
+        const _: () = {
+            #[cfg(rust_analyzer)]
+            #[allow(unused, clippy::all)]
+            fn __rill_ide_view(#env: &mut ::rill::Env) {
+                let mut #env = ::rill::api::ide::IdeEnv::of(#env);
+                #(#stmts)*
+            }
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    #[test]
+    fn a_job_that_does_not_compile_carries_its_body_for_the_ide() {
+        // `.intellijRulezz`: what rust-analyzer puts at the cursor to complete after a dot.
+        let out = super::compile(
+            quote!(no_main),
+            quote! {
+                fn j(env: &mut Env) {
+                    let limit = env.parameter_or("limit", 3);
+                    env.from_elements([1i64, 2]).key_by(|x| *x).intellijRulezz;
+                }
+            },
+        )
+        .to_string();
+        assert!(out.contains("compile_error"), "{out}");
+        for expected in [
+            "# [cfg (rust_analyzer)]",
+            "fn __rill_ide_view (env : & mut :: rill :: Env)",
+            "let mut env = :: rill :: api :: ide :: IdeEnv :: of (env) ;",
+            "let limit = env . parameter_or (\"limit\" , 3) ;",
+            "env . from_elements ([1i64 , 2]) . key_by (| x | * x) . intellijRulezz ;",
+        ] {
+            assert!(out.contains(expected), "{expected}\nnot in\n{out}");
+        }
+        // A job that compiles has no such copy: rust-analyzer reads the real expansion.
+        let ok = super::compile(
+            quote!(no_main),
+            quote!(
+                fn j(env: &mut Env) {
+                    env.from_elements([1]).print();
+                }
+            ),
+        );
+        assert!(!ok.to_string().contains("__rill_ide_view"));
     }
 }

@@ -25,6 +25,7 @@ mod flat_map;
 mod from_elements;
 mod from_sequence;
 mod from_source;
+pub mod ide;
 mod interval_join;
 mod join;
 mod key_by;

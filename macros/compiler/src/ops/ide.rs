@@ -104,7 +104,11 @@ fn argument_names(signature: &str) -> Vec<String> {
     }
     names.push(current);
     let plain = |n: &str| !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '_') && n != "type";
-    names.iter().enumerate().map(|(i, n)| if plain(n.trim()) { n.trim().to_owned() } else { format!("arg{}", i + 1) }).collect()
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| if plain(n.trim()) { n.trim().to_owned() } else { format!("arg{}", i + 1) })
+        .collect()
 }
 
 /// The generated module, as `runtime/src/api/ide.rs` holds it.

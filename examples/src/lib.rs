@@ -5,3 +5,4 @@ pub mod alerts;
 pub mod bench;
 pub mod latency;
 pub mod metrics;
+pub mod readings;

@@ -51,7 +51,10 @@ fn resolve_at(tokens: TokenStream, anchor: Span) -> TokenStream {
                 group.set_span(g.span().resolved_at(anchor));
                 return TokenTree::Group(group);
             }
-            tt.set_span(tt.span().resolved_at(anchor));
+            // `$crate` resolves by its own hygiene, to the fragment's crate.
+            if !matches!(&tt, TokenTree::Ident(i) if i == "$crate") {
+                tt.set_span(tt.span().resolved_at(anchor));
+            }
             tt
         })
         .collect()
@@ -82,17 +85,20 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
     }
     let name = &item.sig.ident;
     let macro_name = macro_ident(name);
-    // `pub` is clamped to `pub(crate)`: a `macro_rules!` leaves its crate only by
-    // `#[macro_export]`, which a macro-expanded definition cannot be named through.
-    let import_vis = match &item.vis {
-        syn::Visibility::Inherited => quote!(),
-        syn::Visibility::Restricted(r) => quote!(#r),
-        syn::Visibility::Public(_) => quote!(pub(crate)),
+    // A `pub` fragment is for other crates too: its macro is exported (at the crate's root,
+    // which is where `#[macro_export]` puts it) and imported, `pub`, where the function is,
+    // so that the function's path names it from anywhere.
+    let (export, import_vis) = match &item.vis {
+        syn::Visibility::Inherited => (quote!(), quote!()),
+        syn::Visibility::Restricted(r) => (quote!(), quote!(#r)),
+        syn::Visibility::Public(_) => (quote!(#[macro_export]), quote!(pub)),
     };
     let attrs = &item.attrs;
     // The job needs the function, not its documentation.
     let mut def = item.clone();
     def.attrs.retain(|a| !a.path().is_ident("doc"));
+    // `crate::` in the body means the fragment's crate wherever it is inlined: `$crate`.
+    let def = dollar_crate(def.to_token_stream());
     let vis = &item.vis;
     let sig = &item.sig;
     let output = match &item.sig.output {
@@ -119,6 +125,7 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
         #ide_view
         #[doc(hidden)]
         #[allow(unused_macros)]
+        #export
         macro_rules! #macro_name {
             ($($state:tt)*) => {
                 ::rill::__expand_job! { $($state)* def = { #def } }
@@ -137,6 +144,27 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
             #output
         }
     }
+}
+
+/// Every `crate` of the tokens as `$crate`, which a `macro_rules!` body resolves to the
+/// crate that defined it, in whichever crate the macro is called.
+fn dollar_crate(tokens: TokenStream) -> TokenStream {
+    tokens
+        .into_iter()
+        .flat_map(|tt| match tt {
+            TokenTree::Ident(i) if i == "crate" => {
+                let mut dollar = proc_macro2::Punct::new('$', proc_macro2::Spacing::Alone);
+                dollar.set_span(i.span());
+                vec![TokenTree::Punct(dollar), TokenTree::Ident(i)]
+            }
+            TokenTree::Group(g) => {
+                let mut group = proc_macro2::Group::new(g.delimiter(), dollar_crate(g.stream()));
+                group.set_span(g.span());
+                vec![TokenTree::Group(group)]
+            }
+            other => vec![other],
+        })
+        .collect()
 }
 
 /// `parse_metrics` → `__rill_fragment_parse_metrics`.

@@ -43,9 +43,10 @@
 //! two calls, or a job's variable of the same name, never see each other's values. The
 //! paths it uses (types, functions) are read where the job is, since the body is inlined
 //! there: a job calling a fragment of another module imports what the fragment names, or
-//! the fragment writes full paths (`crate::metrics::Metric`). A fragment is visible where
-//! its function is, up to its crate: a `macro_rules!` hands its body to the job, and such a
-//! macro leaves its crate only by `#[macro_export]`.
+//! the fragment writes full paths (`crate::metrics::Metric`, which means the fragment's own
+//! crate wherever it is inlined). A fragment is visible where its function is; a `pub` one
+//! serves the jobs of other crates too (its macro is exported at its crate's root, so two
+//! `pub` fragments of one crate need two names).
 
 use std::marker::PhantomData;
 

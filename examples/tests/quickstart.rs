@@ -532,3 +532,25 @@ fn checkpoint_flags_take_checkpoints_where_they_say_while_the_job_runs() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("give --checkpoint-interval too"), "{}", stderr(&out));
 }
+
+/// `word_count --completions bash`, sourced into a real bash: what its completion function
+/// offers after `word_count --che`.
+#[test]
+fn a_job_binary_prints_the_shell_completions_of_its_flags() {
+    let out = run(WORD_COUNT, &["--completions", "bash"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = stdout(&out);
+    let program = format!(
+        "{script}\nCOMP_WORDS=(word_count --che); COMP_CWORD=1; COMP_LINE='word_count --che'; \
+         COMP_POINT=${{#COMP_LINE}}\n_word_count word_count --che word_count\nprintf '%s\\n' \"${{COMPREPLY[@]}}\""
+    );
+    let out = Command::new("bash").args(["--norc", "-c", &program]).output().expect("bash runs");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut offered: Vec<String> = stdout(&out).split_whitespace().map(str::to_owned).collect();
+    offered.sort();
+    assert_eq!(offered, ["--checkpoint-dir", "--checkpoint-interval"]);
+    // A shell clap does not know: a usage error with the ones it does.
+    let out = run(WORD_COUNT, &["--completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("possible values: bash"), "{}", stderr(&out));
+}

@@ -16,6 +16,8 @@ pub struct Options {
     pub help: bool,
     /// `--version`.
     pub version: bool,
+    /// `--completions SHELL`: print the shell's completions of these flags.
+    pub completions: Option<clap_complete::Shell>,
     /// `--processes N`: run the job over N processes of this binary, connected by TCP.
     pub processes: Option<usize>,
     /// `--worker I --coordinator ADDR`: run as worker I of a job a coordinator splits.
@@ -97,6 +99,10 @@ struct Args {
     /// Print the job's name and Rill's version
     #[arg(short = 'V', long)]
     version: bool,
+    /// Print the completions of these flags for SHELL (bash, zsh, fish, elvish,
+    /// powershell): `source <(./word_count --completions bash)`
+    #[arg(long, value_name = "SHELL")]
+    completions: Option<clap_complete::Shell>,
     /// Be a JobManager for this job alone (runs the `rill` command's JobManager, $RILL_CLI
     /// or on PATH): with --taskmanagers N it starts N TaskManagers, else `rill taskmanager`
     /// processes join it; stops when the job ends
@@ -152,6 +158,13 @@ fn command(job: &'static str) -> clap::Command {
         .name(job)
         .bin_name(job.to_owned())
         .about(format!("Runs the Rill job '{job}' on this machine (or in a cluster: rill run)."))
+}
+
+/// The completions of the job binary's flags for `shell`, as a script for it to source.
+pub fn completions(job: &'static str, shell: clap_complete::Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command(job), job, &mut script);
+    String::from_utf8_lossy(&script).into_owned()
 }
 
 /// The job binary's usage line, for errors found after the flags were read.
@@ -224,6 +237,7 @@ pub fn parse_args(job: &'static str, args: &[String]) -> Result<Options, ArgsErr
         plan: a.plan,
         help: false,
         version: a.version,
+        completions: a.completions,
         processes: a.processes,
         worker: a.worker.zip(a.coordinator),
         checkpoint_interval: a.checkpoint_interval,

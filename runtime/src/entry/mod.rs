@@ -8,7 +8,7 @@ use crate::net::launcher::Outcome;
 use crate::net::worker::Coordinator;
 
 mod args;
-pub use args::{help, parse_args, usage, ArgsError, Options};
+pub use args::{completions, help, parse_args, usage, ArgsError, Options};
 
 /// The variable that names the `rill` command application mode runs (else the `rill` next
 /// to the job binary, else the one on `PATH`).
@@ -256,6 +256,10 @@ pub fn main(job: &Job) -> ! {
     };
     if options.version {
         println!("{} (Rill {})", plan.job, env!("CARGO_PKG_VERSION"));
+        std::process::exit(0);
+    }
+    if let Some(shell) = options.completions {
+        print!("{}", completions(plan.job, shell));
         std::process::exit(0);
     }
     if options.help {

@@ -35,6 +35,9 @@ pub mod core;
 pub mod entry;
 mod env;
 pub mod exchange;
+#[doc(hidden)]
+#[rustfmt::skip]
+pub mod ide;
 /// A guide: from a first job to event time and Kafka.
 #[doc = include_str!("../docs/guide.md")]
 pub mod guide {}

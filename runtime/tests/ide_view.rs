@@ -1,8 +1,8 @@
-//! The IDE's view of a job (`rill::api::ide`): the typed stand-ins rust-analyzer completes
+//! The IDE's view of a job (`rill::ide`): the typed stand-ins rust-analyzer completes
 //! operators on compose as the compiler's streams do, so that after each call the IDE
 //! offers the next kind of stream's operators. Never run: the types are read off closures.
 
-use rill::api::ide::{IdeEnv, WindowedStream};
+use rill::ide::{IdeEnv, WindowedStream};
 use rill::prelude::*;
 use std::time::Duration;
 
@@ -27,5 +27,5 @@ fn each_call_gives_the_next_kind_of_stream() {
     };
     assert_eq!(returns(&windowed), std::any::type_name::<WindowedStream<u8, String>>());
     let sink = |env: &mut Env| IdeEnv::of(env).from_sequence::<i64>(0, 9).print().name("out").uid("out");
-    assert_eq!(returns(&sink), "rill::api::ide::DataStreamSink");
+    assert_eq!(returns(&sink), "rill::ide::DataStreamSink");
 }

@@ -108,7 +108,7 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         ReturnType::Type(..) => quote!(::rill::DataStream::inlined()),
     };
-    // The body for rust-analyzer, on the typed stand-ins of `rill::api::ide` (rustc never
+    // The body for rust-analyzer, on the typed stand-ins of `rill::ide` (rustc never
     // compiles it): completion and hover inside a fragment.
     let inputs = &item.sig.inputs;
     let ret = &item.sig.output;

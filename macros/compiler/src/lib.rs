@@ -182,7 +182,7 @@ fn fallback(item: &ItemFn, diags: &diag::Diagnostics, options: &emit::Options) -
     }
 }
 
-/// The job's body once more, on the typed stand-ins of `rill::api::ide`, for rust-analyzer
+/// The job's body once more, on the typed stand-ins of `rill::ide`, for rust-analyzer
 /// only (`cfg(rust_analyzer)`: rustc never compiles it). A body that does not compile is
 /// what rust-analyzer completes in (it puts a made-up name at the cursor), and this is
 /// where it finds the operators a stream offers (see [`ops::ide`]).
@@ -197,7 +197,7 @@ fn ide_view(item: &ItemFn) -> TokenStream {
             #[cfg(rust_analyzer)]
             #[allow(unused, clippy::all)]
             fn __rill_ide_view(#env: &mut ::rill::Env) {
-                let mut #env = ::rill::api::ide::IdeEnv::of(#env);
+                let mut #env = ::rill::ide::IdeEnv::of(#env);
                 #(#stmts)*
             }
         };
@@ -225,7 +225,7 @@ mod tests {
         for expected in [
             "# [cfg (rust_analyzer)]",
             "fn __rill_ide_view (env : & mut :: rill :: Env)",
-            "let mut env = :: rill :: api :: ide :: IdeEnv :: of (env) ;",
+            "let mut env = :: rill :: ide :: IdeEnv :: of (env) ;",
             "let limit = env . parameter_or (\"limit\" , 3) ;",
             "env . from_elements ([1i64 , 2]) . key_by (| x | * x) . intellijRulezz ;",
         ] {

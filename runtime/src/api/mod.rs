@@ -8,9 +8,6 @@ pub mod checkpoint_metrics;
 pub mod codec;
 pub mod format;
 pub mod fragment;
-#[doc(hidden)]
-#[rustfmt::skip]
-pub mod ide;
 pub(crate) mod hex;
 pub mod metrics;
 pub mod output_tag;

@@ -1,5 +1,5 @@
 //! The IDE's view of the operators: typed stand-ins for every kind of stream, one method per
-//! operator of the [`CATALOG`], generated into `rill::api::ide` (a test keeps the two in
+//! operator of the [`CATALOG`], generated into `rill::ide` (a test keeps the two in
 //! step). A job's body is the compiler's input, not Rust calls, so rust-analyzer has no
 //! method to offer after `stream.`; when a job does not compile (which is also the state
 //! rust-analyzer puts it in to complete, with a made-up name at the cursor), the fallback
@@ -9,7 +9,7 @@
 use super::CATALOG;
 use crate::build::{OperatorSpec, StreamKind};
 
-/// The Rust type of a kind of stream, with its type parameters, in `rill::api::ide`.
+/// The Rust type of a kind of stream, with its type parameters, in `rill::ide`.
 fn self_type(kind: StreamKind) -> (&'static str, &'static str) {
     use StreamKind::*;
     match kind {
@@ -111,7 +111,7 @@ fn argument_names(signature: &str) -> Vec<String> {
         .collect()
 }
 
-/// The generated module, as `runtime/src/api/ide.rs` holds it.
+/// The generated module, as `runtime/src/ide.rs` holds it.
 pub fn facade() -> String {
     use StreamKind::*;
     let mut text = String::from(HEADER);
@@ -156,7 +156,7 @@ const HEADER: &str = r#"//! The IDE's view of a job (generated from the compiler
 //! rustc never compiles. Nothing here runs.
 #![allow(clippy::too_many_arguments, clippy::new_ret_no_self, missing_docs, unused_variables)]
 
-pub use super::fragment::{DataStream, KeyedStream};
+pub use crate::api::fragment::{DataStream, KeyedStream};
 use std::marker::PhantomData;
 
 /// `env` in the IDE's view: the job's own [`Env`](crate::Env) (its settings and

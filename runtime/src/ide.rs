@@ -7,7 +7,7 @@
 //! rustc never compiles. Nothing here runs.
 #![allow(clippy::too_many_arguments, clippy::new_ret_no_self, missing_docs, unused_variables)]
 
-pub use super::fragment::{DataStream, KeyedStream};
+pub use crate::api::fragment::{DataStream, KeyedStream};
 use std::marker::PhantomData;
 
 /// `env` in the IDE's view: the job's own [`Env`](crate::Env) (its settings and

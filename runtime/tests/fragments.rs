@@ -57,9 +57,10 @@ fn each_call_has_its_own_arguments_and_the_jobs_names_stay_its_own() {
     assert_eq!(ABOVE.sorted(), ["high:c=500", "low:b=50", "low:c=500"]);
 }
 
-/// A fragment that calls a fragment, and one that ends in a sink.
+/// A fragment that calls a fragment, and one that ends in a sink. `pub` at the crate's
+/// root: its exported macro and its re-export do not collide.
 #[rill::fragment]
-fn counts(words: DataStream<String>) -> DataStream<(String, i64)> {
+pub fn counts(words: DataStream<String>) -> DataStream<(String, i64)> {
     words.map(|w| (w, 1i64)).key_by(|(w, _)| w).sum(1)
 }
 

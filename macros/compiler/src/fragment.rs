@@ -86,13 +86,27 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
     let name = &item.sig.ident;
     let macro_name = macro_ident(name);
     // A `pub` fragment is for other crates too: its macro is exported (at the crate's root,
-    // which is where `#[macro_export]` puts it) and imported, `pub`, where the function is,
-    // so that the function's path names it from anywhere.
-    let (export, import_vis) = match &item.vis {
-        syn::Visibility::Inherited => (quote!(), quote!()),
-        syn::Visibility::Restricted(r) => (quote!(), quote!(#r)),
-        syn::Visibility::Public(_) => (quote!(#[macro_export]), quote!(pub)),
+    // which is where `#[macro_export]` puts it) and re-exported where the function is, so
+    // that the function's path names it from anywhere. The re-export is a glob from a
+    // module of its own: at the crate's root the exported macro itself shadows it, where a
+    // plain `pub use` would define the name twice.
+    let import = match &item.vis {
+        syn::Visibility::Inherited => quote!(use #macro_name;),
+        syn::Visibility::Restricted(r) => quote!(#r use #macro_name;),
+        syn::Visibility::Public(_) => {
+            let module = format_ident!("{}_export", macro_name);
+            quote! {
+                #[doc(hidden)]
+                pub mod #module {
+                    pub use #macro_name;
+                }
+                #[doc(hidden)]
+                #[allow(unused_imports)]
+                pub use #module::*;
+            }
+        }
     };
+    let export = matches!(item.vis, syn::Visibility::Public(_)).then(|| quote!(#[macro_export]));
     let attrs = &item.attrs;
     // The job needs the function, not its documentation.
     let mut def = item.clone();
@@ -133,7 +147,7 @@ pub fn define(attr: TokenStream, item: TokenStream) -> TokenStream {
         }
         #[doc(hidden)]
         #[allow(unused_imports)]
-        #import_vis use #macro_name;
+        #import
 
         #(#attrs)*
         ///

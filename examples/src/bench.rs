@@ -295,6 +295,15 @@ mod tests {
     }
 
     #[test]
+    fn lines_split_as_str_split_whitespace_does() {
+        for i in 0..20_000 {
+            let words: Vec<String> = line_words(i).map(|(w, _)| w.as_str().to_owned()).collect();
+            let line: Vec<&str> = (0..4).map(|k| word(i + k)).collect();
+            assert_eq!(words, line, "line {i}");
+        }
+    }
+
+    #[test]
     fn a_line_splits_into_its_four_words() {
         let words: Vec<_> = line_words(7).collect();
         assert_eq!(words.len(), 4);

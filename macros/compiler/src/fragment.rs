@@ -37,22 +37,26 @@ pub struct Fragment {
 impl Fragment {
     /// The fragment with every token resolved at `anchor` (the job's), located where written.
     pub fn resolved_at(&self, anchor: Span) -> Fragment {
-        let tokens = resolve_at(self.item.to_token_stream(), anchor);
+        // `$crate` resolves by its own hygiene, to the fragment's crate.
+        let tokens =
+            resolve_at(self.item.to_token_stream(), anchor, &|tt| !matches!(tt, TokenTree::Ident(i) if i == "$crate"));
         Fragment { path: self.path.clone(), item: syn::parse2(tokens).unwrap_or_else(|_| self.item.clone()) }
     }
 }
 
-fn resolve_at(tokens: TokenStream, anchor: Span) -> TokenStream {
+/// The tokens with those `which` picks (a group's own delimiters included) resolved at
+/// `anchor`, where names are looked up, and still located where they were written.
+pub(crate) fn resolve_at(tokens: TokenStream, anchor: Span, which: &dyn Fn(&TokenTree) -> bool) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut tt| {
+            let picked = which(&tt);
             if let TokenTree::Group(g) = &tt {
-                let mut group = proc_macro2::Group::new(g.delimiter(), resolve_at(g.stream(), anchor));
-                group.set_span(g.span().resolved_at(anchor));
-                return TokenTree::Group(group);
+                let mut group = proc_macro2::Group::new(g.delimiter(), resolve_at(g.stream(), anchor, which));
+                group.set_span(g.span());
+                tt = TokenTree::Group(group);
             }
-            // `$crate` resolves by its own hygiene, to the fragment's crate.
-            if !matches!(&tt, TokenTree::Ident(i) if i == "$crate") {
+            if picked {
                 tt.set_span(tt.span().resolved_at(anchor));
             }
             tt

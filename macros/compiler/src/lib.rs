@@ -111,22 +111,12 @@ fn compile_with(attr: TokenStream, item_tokens: TokenStream, fragments: &[fragme
 /// user's code carry the job's: the locals it declares (`__rill_*`) are resolved at the
 /// job's name, so that each is found where it is used.
 fn resolve_generated_at(tokens: TokenStream, anchor: proc_macro2::Span) -> TokenStream {
-    use proc_macro2::{Group, TokenTree};
-    tokens
-        .into_iter()
-        .map(|tt| match tt {
-            TokenTree::Ident(mut ident) if ident.to_string().starts_with("__rill_") => {
-                ident.set_span(ident.span().resolved_at(anchor));
-                TokenTree::Ident(ident)
-            }
-            TokenTree::Group(g) => {
-                let mut group = Group::new(g.delimiter(), resolve_generated_at(g.stream(), anchor));
-                group.set_span(g.span());
-                TokenTree::Group(group)
-            }
-            other => other,
-        })
-        .collect()
+    use proc_macro2::TokenTree;
+    fragment::resolve_at(
+        tokens,
+        anchor,
+        &|tt| matches!(tt, TokenTree::Ident(i) if i.to_string().starts_with("__rill_")),
+    )
 }
 
 fn parse_options(attr: TokenStream) -> syn::Result<emit::Options> {

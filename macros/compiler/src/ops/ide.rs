@@ -32,10 +32,7 @@ fn output(kind: StreamKind, method: &str) -> (&'static str, &'static str) {
         (_, "name" | "uid" | "set_parallelism" | "set_max_parallelism" | "start_new_chain" | "disable_chaining") => {
             same
         }
-        (_, "print" | "print_to_err" | "write_as_text" | "sink_to" | "discard") => match kind {
-            DataStream => ("DataStreamSink", ""),
-            _ => ("DataStreamSink", ""),
-        },
+        (_, "print" | "print_to_err" | "write_as_text" | "sink_to" | "discard") => ("DataStreamSink", ""),
         (WindowedStream, "trigger" | "allowed_lateness" | "side_output_late_data") => same,
         (JoinedStreams, "where_" | "equal_to" | "window") => same,
         (IntervalJoin, "between") => same,

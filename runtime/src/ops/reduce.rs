@@ -199,7 +199,9 @@ where
     T: Clone + Send + 'static,
     C: Collector<T>,
 {
-    #[inline]
+    // Always: a call per record cost the word count's aggregation an eighth of its
+    // instructions (the record copied into the call, registers saved and restored).
+    #[inline(always)]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
         panic_scope::enter(self.id);
         let key = self.key.key(&value);

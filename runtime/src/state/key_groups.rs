@@ -5,7 +5,6 @@
 //! so that keyed state can be redistributed when the parallelism changes. The hash is fixed
 //! (not randomly seeded): every process of a job must send a key to the same subtask.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// A fast, deterministic hasher (the Fx hash of rustc), for key groups and state maps.
@@ -75,7 +74,7 @@ impl Hasher for FxHasher {
 }
 
 /// A hash map keyed by stream keys.
-pub type KeyMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type KeyMap<K, V> = hashbrown::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 /// Murmur3's finalizer: spreads the Fx hash over all bits before the modulo.
 #[inline]

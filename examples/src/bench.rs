@@ -291,8 +291,8 @@ impl Iterator for LineWords {
         }
         let end = start + (self.spaces >> start).trailing_zeros();
         self.pos = end as u8;
-        let word = SmallString::from_utf8_in(&self.line, start as usize..end as usize);
-        Some((word.expect("the vocabulary is ASCII"), 1))
+        let word = &self.line[start as usize..end as usize];
+        Some((SmallString::from_utf8(word).expect("the vocabulary is ASCII"), 1))
     }
 }
 

@@ -139,40 +139,6 @@ impl SmallString {
         std::str::from_utf8(bytes).map(SmallString::from)
     }
 
-    /// The text of the UTF-8 bytes `buffer[range]`, or why they are not UTF-8: what
-    /// [`from_utf8`](Self::from_utf8)`(&buffer[range])` returns, made faster by the bytes
-    /// around the range. A short text is read with whole 8-byte loads that may run past its
-    /// end while they stay inside `buffer`, and masked, instead of loads fitted to its
-    /// length: for a tokenizer that cuts words out of a line it holds (leave 8 bytes of
-    /// room after the line's last word and every word of up to 8 bytes takes one load).
-    ///
-    /// ```
-    /// use rill::SmallString;
-    /// let line = b"to be or not\0\0\0\0\0\0\0\0";
-    /// assert_eq!(SmallString::from_utf8_in(line, 9..12).unwrap(), "not");
-    /// assert!(SmallString::from_utf8_in(b"\xff\xfe", 0..2).is_err());
-    /// ```
-    ///
-    /// # Panics
-    ///
-    /// If `range` is not within `buffer`, as `&buffer[range]` would.
-    #[inline]
-    pub fn from_utf8_in(buffer: &[u8], range: std::ops::Range<usize>) -> Result<SmallString, std::str::Utf8Error> {
-        let (start, len) = (range.start, range.len());
-        if range.start <= range.end && len <= 8 && start.checked_add(8).is_some_and(|end| end <= buffer.len()) {
-            let word = u64::from_le_bytes(buffer[start..start + 8].try_into().expect("8 bytes"));
-            // The bytes past the text, cleared: `len` of 8 keeps the whole word.
-            let w0 = word & u64::MAX.checked_shl(8 * len as u32).map_or(u64::MAX, |past| !past);
-            if w0 & 0x8080_8080_8080_8080 == 0 {
-                let mut bytes = [0u8; 24];
-                bytes[0..8].copy_from_slice(&w0.to_le_bytes());
-                bytes[23] = len as u8;
-                return Ok(SmallString(Repr::Inline(Inline(bytes))));
-            }
-        }
-        SmallString::from_utf8(&buffer[range])
-    }
-
     /// Whether the text is held inline (at most 23 bytes).
     pub fn is_inline(&self) -> bool {
         matches!(self.0, Repr::Inline(_))
@@ -406,46 +372,6 @@ mod tests {
             let err = SmallString::from_utf8(bytes).unwrap_err();
             assert_eq!(err, std::str::from_utf8(bytes).unwrap_err());
         }
-    }
-
-    #[test]
-    fn from_utf8_in_is_from_utf8_of_the_range() {
-        // Every range of buffers of every length up to 30, with ASCII, multi-byte text and
-        // bytes that are not UTF-8 inside, at the end and just past the ranges.
-        let text = "ab cdefghij\tklmnöpqrstuvwxyz0123".as_bytes();
-        let mut bytes = text.to_vec();
-        bytes[5] = 0xff;
-        for source in [text, &bytes[..]] {
-            for len in 0..=30.min(source.len()) {
-                let buffer = &source[..len];
-                for start in 0..=len {
-                    for end in start..=len {
-                        let fast = SmallString::from_utf8_in(buffer, start..end);
-                        match SmallString::from_utf8(&buffer[start..end]) {
-                            Ok(s) => {
-                                let fast = fast.unwrap();
-                                assert_eq!(fast, s, "{start}..{end} of {len}");
-                                assert_eq!(hash(&fast), hash(&s));
-                            }
-                            Err(e) => assert_eq!(fast.unwrap_err(), e, "{start}..{end} of {len}"),
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    #[should_panic]
-    fn from_utf8_in_refuses_a_range_past_the_buffer() {
-        let _ = SmallString::from_utf8_in(b"abcdefghijkl", 6..13);
-    }
-
-    #[test]
-    #[should_panic]
-    #[allow(clippy::reversed_empty_ranges)]
-    fn from_utf8_in_refuses_a_reversed_range() {
-        let _ = SmallString::from_utf8_in(b"abcdefghijkl", 3..2);
     }
 
     #[test]

@@ -77,20 +77,23 @@ impl Inline {
         let u32_at = |at: usize| u32::from_le_bytes(text[at..at + 4].try_into().expect("4 bytes")) as u64;
         // The last 8 bytes of the text, shifted down so that they start at byte `from`.
         let tail = |from: usize| u64_at(len - 8) >> (8 * (from + 8 - len));
-        let (w0, w1, w2) = match len {
-            0 => (0, 0, 0),
-            1..=3 => {
-                let mut w = 0;
-                for (i, b) in text.iter().enumerate() {
-                    w |= (*b as u64) << (8 * i);
-                }
-                (w, 0, 0)
-            }
+        // Most keys are words of 4 to 8 bytes: that case is tested first, with one compare.
+        let (w0, w1, w2) = if len.wrapping_sub(4) <= 4 {
             // Two overlapping 4-byte loads: the bytes they share agree.
-            4..=7 => (u32_at(0) | u32_at(len - 4) << (8 * (len - 4)), 0, 0),
-            8 => (u64_at(0), 0, 0),
-            9..=16 => (u64_at(0), tail(8), 0),
-            _ => (u64_at(0), u64_at(8), tail(16)),
+            (u32_at(0) | u32_at(len - 4) << (8 * (len - 4)), 0, 0)
+        } else {
+            match len {
+                0 => (0, 0, 0),
+                1..=3 => {
+                    let mut w = 0;
+                    for (i, b) in text.iter().enumerate() {
+                        w |= (*b as u64) << (8 * i);
+                    }
+                    (w, 0, 0)
+                }
+                9..=16 => (u64_at(0), tail(8), 0),
+                _ => (u64_at(0), u64_at(8), tail(16)),
+            }
         };
         let mut bytes = [0u8; 24];
         bytes[0..8].copy_from_slice(&w0.to_le_bytes());

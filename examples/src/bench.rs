@@ -23,18 +23,24 @@ pub static VOCAB: LazyLock<Vec<String>> = LazyLock::new(|| (0..1000).map(|j| for
 /// spaces, and room for the last word's whole 8-byte block.
 const LINE_CAPACITY: usize = 4 * 8 + 3 + 8;
 
-/// The vocabulary as 8-byte blocks, zero-padded, with each word's length: a word goes into a
-/// line with one 8-byte copy (what `memcpy` does for a short string, without the call).
+/// The vocabulary as 8-byte blocks with each word's length: a word goes into a line with
+/// one 8-byte copy (what `memcpy` does for a short string, without the call). The bytes
+/// after the word are [`PAD`]: the next word's copy overwrites them, or they lie past the
+/// line's end.
 static VOCAB_BLOCKS: LazyLock<Vec<([u8; 8], usize)>> = LazyLock::new(|| {
     VOCAB
         .iter()
         .map(|w| {
-            let mut block = [0u8; 8];
+            let mut block = [PAD; 8];
             block[..w.len()].copy_from_slice(w.as_bytes());
             (block, w.len())
         })
         .collect()
 });
+
+/// What fills a vocabulary block after its word: a byte that is neither whitespace nor below
+/// 0x21, so that classifying a whole block marks no byte past the word.
+const PAD: u8 = b'~';
 
 /// The `wordcount` workload's record `i`: the line of four vocabulary words joined by
 /// spaces, split on whitespace, as `(word, 1)` pairs. The line is built and split, as in
@@ -245,7 +251,7 @@ impl LineWords {
             }
             let (block, n) = &blocks[mix(self.i.wrapping_add(k)).rem_euclid(1000) as usize];
             self.line[len..len + 8].copy_from_slice(block);
-            spaces |= whitespace_bits(u64::from_le_bytes(*block), *n) << len;
+            spaces |= whitespace_bits(u64::from_le_bytes(*block)) << len;
             len += n;
         }
         self.spaces = spaces | u64::MAX << len;
@@ -253,17 +259,16 @@ impl LineWords {
     }
 }
 
-/// One bit per byte of the first `n` (at most 8) bytes of `x`: set where the byte is ASCII
-/// whitespace (`u8::is_ascii_whitespace`: space, tab, line feed, form feed, carriage return).
+/// One bit per byte of `x`: set where the byte is ASCII whitespace (`u8::is_ascii_whitespace`:
+/// space, tab, line feed, form feed, carriage return).
 #[inline]
-fn whitespace_bits(x: u64, n: usize) -> u64 {
+fn whitespace_bits(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = ONES * 0x80;
     // The high bit of each byte that equals zero, exactly (no borrow between bytes).
     let zero = |t: u64| !(((t & !HIGH).wrapping_add(!HIGH)) | t) & HIGH;
-    let text = if n >= 8 { u64::MAX } else { (1u64 << (8 * n)) - 1 };
     // Bytes below 0x21: none in most words, which end here.
-    let low = !(((x & !HIGH).wrapping_add(ONES * (0x80 - 0x21))) | x) & HIGH & text;
+    let low = !(((x & !HIGH).wrapping_add(ONES * (0x80 - 0x21))) | x) & HIGH;
     if low == 0 {
         return 0;
     }
@@ -272,7 +277,7 @@ fn whitespace_bits(x: u64, n: usize) -> u64 {
         marks |= zero(x ^ (ONES * c as u64));
     }
     // The high bits of the marked bytes, gathered into the low 8 bits.
-    ((marks & text) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+    (marks >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 impl Iterator for LineWords {
@@ -329,11 +334,20 @@ mod tests {
     #[test]
     fn whitespace_bits_mark_exactly_the_whitespace_bytes() {
         for text in [&b"w1eef"[..], b"a b\tc", b"\n\x0c\r \x0b\x01!~", b"abcdefgh", b"", b"\x20\x21\x1f\x09"] {
-            let mut bytes = [0u8; 8];
+            let mut bytes = [PAD; 8];
             bytes[..text.len()].copy_from_slice(text);
             let want =
                 text.iter().enumerate().filter(|(_, b)| b.is_ascii_whitespace()).fold(0u64, |m, (k, _)| m | 1 << k);
-            assert_eq!(whitespace_bits(u64::from_le_bytes(bytes), text.len()), want, "{text:?}");
+            assert_eq!(whitespace_bits(u64::from_le_bytes(bytes)), want, "{text:?}");
+        }
+        // Every byte value at every position.
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut bytes = *b"a \x0b\t\x1f!\x80\r";
+                bytes[at] = b;
+                let want = bytes.iter().enumerate().fold(0u64, |m, (k, x)| m | (x.is_ascii_whitespace() as u64) << k);
+                assert_eq!(whitespace_bits(u64::from_le_bytes(bytes)), want, "{b:#x} at {at}");
+            }
         }
     }
 

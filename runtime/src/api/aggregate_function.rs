@@ -38,7 +38,7 @@
 pub trait AggregateFunction<In>: Clone + Send + 'static {
     /// The accumulator: what a window or state keeps per key between records, and what a
     /// checkpoint keeps of it (so it has a [`Codec`](crate::Codec): derive it on a struct).
-    type Acc: crate::Codec + Send + 'static;
+    type Acc: crate::Codec + Send + Sync + 'static;
     /// The result the accumulator gives.
     type Out;
     /// A new, empty accumulator.

@@ -71,7 +71,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     ) -> Headed<A, B, KeyedBroadcastProcess<K1, F>>
     where
         K1: KeySelector<A, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: KeyedBroadcastProcessFunction<K, A, B>,
     {
         Headed::new(KeyedBroadcastProcess { id, key: KeyFor::select(key), f })
@@ -132,7 +132,7 @@ pub struct KeyedBroadcastProcessOp<K1, F, K, O, C> {
 impl<A, B, K, K1, F> TwoInputStage<A, B> for KeyedBroadcastProcess<K1, F>
 where
     K1: KeySelector<A, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: KeyedBroadcastProcessFunction<K, A, B>,
 {
     type Out = F::Out;
@@ -145,7 +145,7 @@ where
 impl<A, B, K, K1, F, C> TwoInputCollector<A, B> for KeyedBroadcastProcessOp<K1, F, K, F::Out, C>
 where
     K1: KeySelector<A, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: KeyedBroadcastProcessFunction<K, A, B>,
     C: Collector<F::Out>,
 {

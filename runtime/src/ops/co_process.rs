@@ -68,7 +68,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     where
         K1: KeySelector<A, Key = K>,
         K2: KeySelector<B, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: KeyedCoProcessFunction<K, A, B>,
     {
         Headed::new(KeyedCoProcess { id, key1: KeyFor::select(key1), key2: KeyFor::select(key2), f })
@@ -97,7 +97,7 @@ impl<A, B, K, K1, K2, F> TwoInputStage<A, B> for KeyedCoProcess<K1, K2, F>
 where
     K1: KeySelector<A, Key = K>,
     K2: KeySelector<B, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: KeyedCoProcessFunction<K, A, B>,
 {
     type Out = F::Out;
@@ -111,7 +111,7 @@ impl<A, B, K, K1, K2, F, C> TwoInputCollector<A, B> for KeyedCoProcessOp<K1, K2,
 where
     K1: KeySelector<A, Key = K>,
     K2: KeySelector<B, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: KeyedCoProcessFunction<K, A, B>,
     C: Collector<F::Out>,
 {

@@ -108,9 +108,9 @@ pub struct IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
 
 impl<A, B, K, O, KA, KB, F> TwoInputStage<A, B> for IntervalJoin<KA, KB, F, O>
 where
-    A: Clone + Codec + Send + 'static,
-    B: Clone + Codec + Send + 'static,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    A: Clone + Codec + Send + Sync + 'static,
+    B: Clone + Codec + Send + Sync + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     O: Send + 'static,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -130,7 +130,9 @@ where
     }
 }
 
-impl<KA, KB, F, K: Hash + Eq + Clone + Codec + Send + 'static, A, B, O, C> IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
+impl<KA, KB, F, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, A, B, O, C>
+    IntervalJoinOp<KA, KB, F, K, A, B, O, C>
+{
     /// Whether a record is behind the watermark (and counted so).
     fn late(&mut self, timestamp: Timestamp) -> bool {
         assert!(
@@ -147,7 +149,11 @@ impl<F> Bounds<F> {
     /// The watermark passed a record's last partner (a left one's at `ta + upper`, a right
     /// one's at `tb - lower`): drops what no record can join any more, and the key's buffers
     /// once empty.
-    fn clean<K: Hash + Eq + Clone + Codec + Send + 'static, A: Codec + Send + 'static, B: Codec + Send + 'static>(
+    fn clean<
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
+        A: Codec + Send + Sync + 'static,
+        B: Codec + Send + Sync + 'static,
+    >(
         &self,
         ctx: &mut KeyedContext<'_, K>,
     ) {
@@ -163,9 +169,9 @@ impl<F> Bounds<F> {
 
 impl<A, B, K, O, KA, KB, F, C> TwoInputCollector<A, B> for IntervalJoinOp<KA, KB, F, K, A, B, O, C>
 where
-    A: Clone + Codec + Send + 'static,
-    B: Clone + Codec + Send + 'static,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    A: Clone + Codec + Send + Sync + 'static,
+    B: Clone + Codec + Send + Sync + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     O: Send,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -217,7 +223,7 @@ where
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
 #[doc(hidden)]
-impl<A: Clone + Codec + Send + 'static, B: Clone + Codec + Send + 'static> TwoInput<A, B> {
+impl<A: Clone + Codec + Send + Sync + 'static, B: Clone + Codec + Send + Sync + 'static> TwoInput<A, B> {
     /// `a.key_by(ka).interval_join(b.key_by(kb)).between(lower, upper).process(f)`.
     #[allow(clippy::too_many_arguments)]
     pub fn interval_join<K, O, KA, KB, F>(
@@ -230,7 +236,7 @@ impl<A: Clone + Codec + Send + 'static, B: Clone + Codec + Send + 'static> TwoIn
         f: F,
     ) -> Headed<A, B, IntervalJoin<KA, KB, F, O>>
     where
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         O: Send + 'static,
         KA: KeySelector<A, Key = K>,
         KB: KeySelector<B, Key = K>,

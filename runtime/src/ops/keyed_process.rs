@@ -80,7 +80,7 @@ pub struct KeyedProcessOp<KF, F, K, O, C> {
 impl<In, K, KF, F> Stage<In> for KeyedProcessStage<KF, F>
 where
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: KeyedProcessFunction<K, In>,
     F::Out: Send + 'static,
 {
@@ -93,7 +93,7 @@ where
 impl<In, K, O, KF, F, C> Collector<In> for KeyedProcessOp<KF, F, K, O, C>
 where
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: KeyedProcessFunction<K, In, Out = O>,
     O: Send,
     C: Collector<O>,
@@ -121,7 +121,7 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, ProcessWith<F, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: FnMut(P::Out, &mut KeyedContext<'_, K>, &mut Output<'_, O>) + Clone + Send + 'static,
         O: Send + 'static,
     {
@@ -142,7 +142,7 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     ) -> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: KeyedProcessFunction<K, P::Out>,
         F::Out: Send + 'static,
     {

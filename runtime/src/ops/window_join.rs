@@ -72,9 +72,9 @@ pub struct WindowJoinOp<KA, KB, W, F, K, A, B, O, C> {
 
 impl<A, B, K, O, KA, KB, W, F> TwoInputStage<A, B> for WindowJoin<KA, KB, W, F>
 where
-    A: Clone + Codec + Send + 'static,
-    B: Clone + Codec + Send + 'static,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    A: Clone + Codec + Send + Sync + 'static,
+    B: Clone + Codec + Send + Sync + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     O: Send + 'static,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -96,7 +96,7 @@ where
     }
 }
 
-impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Codec + Send + 'static, A, B, O, C>
+impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, A, B, O, C>
     WindowJoinOp<KA, KB, W, F, K, A, B, O, C>
 {
     /// The windows a record joins in, into `assigned`: those the watermark has not passed.
@@ -116,9 +116,9 @@ impl<KA, KB, W: WindowAssigner, F, K: Hash + Eq + Clone + Codec + Send + 'static
 /// last timestamp.
 fn fire<K, A, B, O, F>(f: &mut F, time: Timestamp, ctx: &mut KeyedContext<'_, K>, out: &mut Output<'_, O>)
 where
-    K: Hash + Eq + Clone + Codec + Send + 'static,
-    A: Clone + Codec + Send + 'static,
-    B: Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
+    A: Clone + Codec + Send + Sync + 'static,
+    B: Clone + Codec + Send + Sync + 'static,
     F: FnMut(A, B) -> O,
 {
     let windows = ctx.keyed_state::<Windows<A, B>>(WINDOWS);
@@ -141,9 +141,9 @@ where
 
 impl<A, B, K, O, KA, KB, W, F, C> TwoInputCollector<A, B> for WindowJoinOp<KA, KB, W, F, K, A, B, O, C>
 where
-    A: Clone + Codec + Send + 'static,
-    B: Clone + Codec + Send + 'static,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    A: Clone + Codec + Send + Sync + 'static,
+    B: Clone + Codec + Send + Sync + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     O: Send,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
@@ -178,7 +178,7 @@ where
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
 #[doc(hidden)]
-impl<A: Clone + Codec + Send + 'static, B: Clone + Codec + Send + 'static> TwoInput<A, B> {
+impl<A: Clone + Codec + Send + Sync + 'static, B: Clone + Codec + Send + Sync + 'static> TwoInput<A, B> {
     /// `a.join(b).where_(ka).equal_to(kb).window(w).apply(f)`.
     pub fn window_join<K, O, KA, KB, W, F>(
         self,
@@ -189,7 +189,7 @@ impl<A: Clone + Codec + Send + 'static, B: Clone + Codec + Send + 'static> TwoIn
         f: F,
     ) -> Headed<A, B, WindowJoin<KA, KB, W, F>>
     where
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         O: Send + 'static,
         KA: KeySelector<A, Key = K>,
         KB: KeySelector<B, Key = K>,

@@ -51,7 +51,7 @@ impl<'a, K> KeyedContext<'a, K> {
     }
 }
 
-impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
+impl<'a, K: Hash + Eq + Clone + Send + Sync + 'static> KeyedContext<'a, K> {
     /// The record's (or the firing timer's) event timestamp, if it has one.
     pub fn timestamp(&self) -> Option<Timestamp> {
         (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
@@ -99,9 +99,9 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
 
     /// This key's value of the operator's own state `name` (a join's buffers): keyed state
     /// of any type, kept with the rest of the key's state.
-    pub(crate) fn keyed_state<T: Default + Codec + Send + 'static>(&mut self, name: &'static str) -> &mut T {
+    pub(crate) fn keyed_state<T: Default + Codec + Send + Sync + 'static>(&mut self, name: &'static str) -> &mut T {
         // Looked up by reference: the key is copied only into a new entry.
-        let map = self.state.map::<T>(name);
+        let map = self.state.map::<T>(name).for_key(self.key);
         if !map.contains_key(self.key) {
             map.insert(self.key.clone(), T::default());
         }
@@ -109,7 +109,7 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     /// Drops this key's value of the operator's own state `name`.
-    pub(crate) fn clear_keyed_state<T: Codec + Send + 'static>(&mut self, name: &'static str) {
+    pub(crate) fn clear_keyed_state<T: Codec + Send + Sync + 'static>(&mut self, name: &'static str) {
         self.state.map::<T>(name).remove(self.key);
     }
 
@@ -134,17 +134,20 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     /// This key's value state `d`.
-    pub fn value<T: Codec + Send + 'static>(&mut self, d: &state::ValueState<T>) -> state::ValueHandle<'_, K, T> {
+    pub fn value<T: Codec + Send + Sync + 'static>(
+        &mut self,
+        d: &state::ValueState<T>,
+    ) -> state::ValueHandle<'_, K, T> {
         state::value(self.state, self.key, d, self.clock)
     }
 
     /// This key's list state `d`.
-    pub fn list<T: Codec + Send + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
+    pub fn list<T: Codec + Send + Sync + 'static>(&mut self, d: &state::ListState<T>) -> state::ListHandle<'_, K, T> {
         state::list(self.state, self.key, d, self.clock)
     }
 
     /// This key's map state `d`.
-    pub fn map<UK: Codec + Hash + Eq + Send + 'static, UV: Codec + Send + 'static>(
+    pub fn map<UK: Codec + Hash + Eq + Send + Sync + 'static, UV: Codec + Send + Sync + 'static>(
         &mut self,
         d: &state::MapState<UK, UV>,
     ) -> state::MapHandle<'_, K, UK, UV> {
@@ -152,7 +155,7 @@ impl<'a, K: Hash + Eq + Clone + Send + 'static> KeyedContext<'a, K> {
     }
 
     /// This key's reducing state `d`.
-    pub fn reducing<T: Codec + Send + 'static>(
+    pub fn reducing<T: Codec + Send + Sync + 'static>(
         &mut self,
         d: &state::ReducingState<T>,
     ) -> state::ReducingHandle<'_, K, T> {

@@ -43,7 +43,7 @@ pub struct KeyedCore<K, O> {
     checkpoint: Option<(StateWriter, &'static str, usize)>,
 }
 
-impl<K: Hash + Eq + Clone + Codec + Send + 'static, O> KeyedCore<K, O> {
+impl<K: Hash + Eq + Clone + Codec + Send + Sync + 'static, O> KeyedCore<K, O> {
     /// The core of operator `id`, writing to the side outputs `side`.
     pub fn new(id: u32, side: SideOutputs) -> Self {
         KeyedCore {
@@ -61,7 +61,7 @@ impl<K: Hash + Eq + Clone + Codec + Send + 'static, O> KeyedCore<K, O> {
     }
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
+impl<K: Hash + Eq + Clone + Send + Sync + 'static, O> KeyedCore<K, O> {
     /// With a broadcast state that the function reads (and its broadcast side writes).
     pub fn with_broadcast_state(mut self) -> Self {
         self.broadcast = Some(BroadcastStore::default());
@@ -176,8 +176,11 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
     }
 
     /// Writes the keyed state, the timers and the broadcast state to the checkpoint (at a
-    /// barrier): each a section under the operator's uid, keyed entries by key group.
-    fn snapshot(&self) {
+    /// barrier): each a section under the operator's uid, keyed entries by key group. The
+    /// keyed state is frozen and the timers copied (a copy of their sets of keys), both
+    /// encoded on another thread; the broadcast state (small, and the same in every
+    /// subtask) is encoded here.
+    fn snapshot(&mut self) {
         let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
         self.state.snapshot(&StateSections {
             key: &self.key_codec,
@@ -187,11 +190,10 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
             uid,
             kind: "state",
         });
-        writer.write(&format!("{uid}#timers:event"), self.timers.event_time.snapshot(&self.key_codec, *key_groups));
-        writer.write(
-            &format!("{uid}#timers:processing"),
-            self.timers.processing_time.snapshot(&self.key_codec, *key_groups),
-        );
+        for (kind, timers) in [("event", &self.timers.event_time), ("processing", &self.timers.processing_time)] {
+            let (timers, codec, key_groups) = (timers.clone(), self.key_codec, *key_groups);
+            writer.write_later(&format!("{uid}#timers:{kind}"), move || timers.snapshot(&codec, key_groups));
+        }
         if let Some(broadcast) = &self.broadcast {
             broadcast.snapshot(writer, uid);
         }
@@ -261,9 +263,9 @@ impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
 }
 
 #[cfg(test)]
-impl<K: Hash + Eq + Clone + Send + 'static, O> KeyedCore<K, O> {
+impl<K: Hash + Eq + Clone + Send + Sync + 'static, O> KeyedCore<K, O> {
     /// How many keys hold a value of the state `name`.
-    pub(crate) fn keys_in<T: Codec + Send + 'static>(&mut self, name: &'static str) -> usize {
+    pub(crate) fn keys_in<T: Codec + Send + Sync + 'static>(&mut self, name: &'static str) -> usize {
         self.state.map::<T>(name).len()
     }
 }

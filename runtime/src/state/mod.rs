@@ -25,6 +25,7 @@
 
 pub mod broadcast;
 pub mod context;
+mod cow;
 pub mod key_groups;
 pub mod key_selector;
 pub mod keyed_core;
@@ -326,7 +327,7 @@ impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, 
 }
 
 /// Access to the state of the current key, for the keyed context.
-pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 'static>(
+pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + Sync + 'static, T: Codec + Send + Sync + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ValueState<T>,
@@ -336,7 +337,7 @@ pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send +
     ValueHandle { map, key, touch }
 }
 
-pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 'static>(
+pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + Sync + 'static, T: Codec + Send + Sync + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ListState<T>,
@@ -348,9 +349,9 @@ pub(crate) fn list<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 
 
 pub(crate) fn map<
     'a,
-    K: Hash + Eq + Clone + Send + 'static,
-    UK: Codec + Hash + Eq + Send + 'static,
-    UV: Codec + Send + 'static,
+    K: Hash + Eq + Clone + Send + Sync + 'static,
+    UK: Codec + Hash + Eq + Send + Sync + 'static,
+    UV: Codec + Send + Sync + 'static,
 >(
     store: &'a mut StateStore<K>,
     key: &'a K,
@@ -361,7 +362,7 @@ pub(crate) fn map<
     MapHandle { map, key, touch }
 }
 
-pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Send + 'static>(
+pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + Sync + 'static, T: Codec + Send + Sync + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &ReducingState<T>,
@@ -371,7 +372,7 @@ pub(crate) fn reducing<'a, K: Hash + Eq + Clone + Send + 'static, T: Codec + Sen
     ReducingHandle { map, key, reduce: d.reduce, touch }
 }
 
-pub(crate) fn aggregating<'a, K: Hash + Eq + Clone + Send + 'static, A: AggregateFunction<I>, I>(
+pub(crate) fn aggregating<'a, K: Hash + Eq + Clone + Send + Sync + 'static, A: AggregateFunction<I>, I>(
     store: &'a mut StateStore<K>,
     key: &'a K,
     d: &'a AggregatingState<A>,
@@ -393,19 +394,19 @@ pub struct KeyedState<'a, K> {
     pub(crate) clock: &'a crate::time::Clock,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static> KeyedState<'_, K> {
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> KeyedState<'_, K> {
     /// The value state `d` of the key.
-    pub fn value<T: Codec + Send + 'static>(&mut self, d: &ValueState<T>) -> ValueHandle<'_, K, T> {
+    pub fn value<T: Codec + Send + Sync + 'static>(&mut self, d: &ValueState<T>) -> ValueHandle<'_, K, T> {
         value(self.store, self.key, d, self.clock)
     }
 
     /// The list state `d` of the key.
-    pub fn list<T: Codec + Send + 'static>(&mut self, d: &ListState<T>) -> ListHandle<'_, K, T> {
+    pub fn list<T: Codec + Send + Sync + 'static>(&mut self, d: &ListState<T>) -> ListHandle<'_, K, T> {
         list(self.store, self.key, d, self.clock)
     }
 
     /// The map state `d` of the key.
-    pub fn map<UK: Codec + Hash + Eq + Send + 'static, UV: Codec + Send + 'static>(
+    pub fn map<UK: Codec + Hash + Eq + Send + Sync + 'static, UV: Codec + Send + Sync + 'static>(
         &mut self,
         d: &MapState<UK, UV>,
     ) -> MapHandle<'_, K, UK, UV> {
@@ -413,7 +414,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> KeyedState<'_, K> {
     }
 
     /// The reducing state `d` of the key.
-    pub fn reducing<T: Codec + Send + 'static>(&mut self, d: &ReducingState<T>) -> ReducingHandle<'_, K, T> {
+    pub fn reducing<T: Codec + Send + Sync + 'static>(&mut self, d: &ReducingState<T>) -> ReducingHandle<'_, K, T> {
         reducing(self.store, self.key, d, self.clock)
     }
 

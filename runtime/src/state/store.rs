@@ -6,6 +6,7 @@ use crate::api::codec::{Codec, Decoder};
 use crate::checkpoint::snapshot::{decode_keyed, for_each_keyed};
 use crate::checkpoint::{KeyedEntries, RestoreContext, StateCodec, StateWriter};
 use crate::core::error::JobError;
+use crate::state::cow::CowMap;
 use crate::state::key_groups::KeyMap;
 use std::any::Any;
 use std::hash::Hash;
@@ -17,14 +18,14 @@ use std::time::Duration;
 pub struct StateStore<K> {
     states: Vec<Slot<K>>,
     /// For states with a time-to-live: when each key's state was last written.
-    written: Vec<(&'static str, KeyMap<K, i64>)>,
+    written: Vec<(&'static str, CowMap<K, i64>)>,
     /// State restored from a checkpoint, per state name, read into its map when the state
     /// is first declared (its value type is known only then).
     restored: Option<Pending<K>>,
     _k: PhantomData<fn(K)>,
 }
 
-/// One declared state.
+/// One declared state: a [`CowMap`] of its value type, behind `dyn Any`.
 struct Slot<K> {
     name: &'static str,
     map: Box<dyn Any + Send>,
@@ -50,29 +51,44 @@ impl<K> Default for StateStore<K> {
 /// Drops one key's value from a state's map, whose value type only this function knows.
 type RemoveKey<K> = fn(&mut (dyn Any + Send), &K);
 
-fn remove_key<K: Hash + Eq + 'static, T: 'static>(map: &mut (dyn Any + Send), key: &K) {
-    if let Some(map) = map.downcast_mut::<KeyMap<K, T>>() {
+fn remove_key<K: Hash + Eq + Clone + 'static, T: Codec + 'static>(map: &mut (dyn Any + Send), key: &K) {
+    if let Some(map) = map.downcast_mut::<CowMap<K, T>>() {
         map.remove(key);
     }
 }
 
-/// Writes every entry of a state's map, whose value type only this function knows.
-type SnapshotMap<K> = fn(&(dyn Any + Send), &StateCodec<K>, fn(&K) -> u64, &mut KeyedEntries);
+/// The encoding of a state's entries, run on another thread.
+type Encode = Box<dyn FnOnce() -> Vec<u8> + Send>;
 
-fn snapshot_map<K: Hash + Eq + 'static, T: Codec + 'static>(
-    map: &(dyn Any + Send),
-    key: &StateCodec<K>,
+/// Freezes a state's map, whose value type only this function knows, and returns how its
+/// entries are encoded (by the key groups of `hash` of their keys, `max_parallelism` of them).
+type SnapshotMap<K> = fn(&mut (dyn Any + Send), StateCodec<K>, fn(&K) -> u64, usize) -> Encode;
+
+fn snapshot_map<K: Hash + Eq + Clone + Send + Sync + 'static, T: Codec + Send + Sync + 'static>(
+    map: &mut (dyn Any + Send),
+    key: StateCodec<K>,
     hash: fn(&K) -> u64,
-    entries: &mut KeyedEntries,
-) {
-    if let Some(map) = map.downcast_ref::<KeyMap<K, T>>() {
-        for (k, v) in map {
-            entries.push_hashed(hash(k), |out| {
-                (key.encode)(k, out);
-                v.encode(out);
-            });
-        }
+    max_parallelism: usize,
+) -> Encode {
+    let frozen = map.downcast_mut::<CowMap<K, T>>().map(CowMap::freeze);
+    Box::new(move || encode_map(frozen.as_deref(), key, hash, max_parallelism))
+}
+
+/// The entries of a map, each under the key group of its key.
+fn encode_map<K, T: Codec>(
+    map: Option<&KeyMap<K, T>>,
+    key: StateCodec<K>,
+    hash: fn(&K) -> u64,
+    max_parallelism: usize,
+) -> Vec<u8> {
+    let mut entries = KeyedEntries::new(max_parallelism);
+    for (k, v) in map.into_iter().flatten() {
+        entries.push_hashed(hash(k), |out| {
+            (key.encode)(k, out);
+            v.encode(out);
+        });
     }
+    entries.finish()
 }
 
 /// Where [`StateStore::snapshot`] writes: the keys' codec and the hash that places them in
@@ -92,7 +108,8 @@ fn section(uid: &str, kind: &str, name: &str) -> String {
     format!("{uid}#{kind}:{name}")
 }
 
-/// Stamps a key's state with the time it was written (states with a time-to-live).
+/// Stamps a key's state with the time it was written (states with a time-to-live): the map
+/// of write times as it is for the key at hand.
 pub struct Touch<'a, K> {
     pub(super) written: Option<(&'a mut KeyMap<K, i64>, i64)>,
 }
@@ -110,9 +127,10 @@ impl<K: Hash + Eq + Clone> Touch<'_, K> {
     }
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
-    /// The state `name` of `key`: with a time-to-live, an expired value is dropped first.
-    pub(crate) fn access<T: Codec + Send + 'static>(
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore<K> {
+    /// The state `name` of `key` (the map that holds it, for that key): with a
+    /// time-to-live, an expired value is dropped first.
+    pub(crate) fn access<T: Codec + Send + Sync + 'static>(
         &mut self,
         name: &'static str,
         key: &K,
@@ -120,41 +138,41 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
         clock: &crate::time::Clock,
     ) -> (&mut KeyMap<K, T>, Touch<'_, K>) {
         let Some(ttl) = ttl else {
-            return (self.map(name), Touch { written: None });
+            return (self.map(name).for_key(key), Touch { written: None });
         };
         let now = clock.now();
         let i = match self.written.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
             None => {
-                self.written.push((name, KeyMap::default()));
+                self.written.push((name, CowMap::default()));
                 self.written.len() - 1
             }
         };
-        let expired = self.written[i].1.get(key).is_some_and(|w| now - w >= crate::time::millis(ttl));
+        let written = self.written[i].1.for_key(key);
+        let expired = written.get(key).is_some_and(|w| now - w >= crate::time::millis(ttl));
         if expired {
-            self.written[i].1.remove(key);
+            written.remove(key);
         }
         // Split the borrows: values and write times are different fields.
-        let written = &mut self.written[i].1;
-        let values = Self::map_in(&mut self.states, &mut self.restored, name);
+        let values = Self::map_in(&mut self.states, &mut self.restored, name).for_key(key);
         if expired {
             values.remove(key);
         }
         (values, Touch { written: Some((written, now)) })
     }
 
-    fn map_in<'s, T: Codec + Send + 'static>(
+    fn map_in<'s, T: Codec + Send + Sync + 'static>(
         states: &'s mut Vec<Slot<K>>,
         restored: &mut Option<Pending<K>>,
         name: &'static str,
-    ) -> &'s mut KeyMap<K, T> {
+    ) -> &'s mut CowMap<K, T> {
         let i = match states.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
                 let map = Self::restore_map::<T>(restored, name);
                 states.push(Slot {
                     name,
-                    map: Box::new(map),
+                    map: Box::new(CowMap::from_map(map)),
                     remove: remove_key::<K, T>,
                     snapshot: snapshot_map::<K, T>,
                 });
@@ -187,23 +205,20 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
 
     /// Writes every state (and the write times of states with a time-to-live) to `writer`,
     /// one section each (`<uid>#<kind>:<name>`, `<uid>#<kind>-ttl:<name>`), entries by the
-    /// key group of `hash` of their key.
-    pub(crate) fn snapshot(&self, to: &StateSections<'_, K>) {
+    /// key group of `hash` of their key. The maps are frozen as they are and encoded on
+    /// another thread; the task goes on at once (see [`CowMap`]).
+    pub(crate) fn snapshot(&mut self, to: &StateSections<'_, K>) {
         let StateSections { key, hash, max_parallelism, writer, uid, kind } = *to;
-        for slot in &self.states {
-            let mut entries = KeyedEntries::new(max_parallelism);
-            (slot.snapshot)(slot.map.as_ref(), key, hash, &mut entries);
-            writer.write(&section(uid, kind, slot.name), entries.finish());
+        for slot in &mut self.states {
+            let encode = (slot.snapshot)(slot.map.as_mut(), *key, hash, max_parallelism);
+            writer.write_later(&section(uid, kind, slot.name), encode);
         }
-        for (name, written) in &self.written {
-            let mut entries = KeyedEntries::new(max_parallelism);
-            for (k, at) in written {
-                entries.push_hashed(hash(k), |out| {
-                    (key.encode)(k, out);
-                    at.encode(out);
-                });
-            }
-            writer.write(&section(uid, &format!("{kind}-ttl"), name), entries.finish());
+        for (name, written) in &mut self.written {
+            let frozen = written.freeze();
+            let key = *key;
+            writer.write_later(&section(uid, &format!("{kind}-ttl"), name), move || {
+                encode_map(Some(&frozen), key, hash, max_parallelism)
+            });
         }
         // States restored but not declared again since: kept for the next checkpoint.
         if let Some(pending) = &self.restored {
@@ -240,9 +255,13 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
                 let entry = |d: &mut Decoder<'_>| Ok(((key.decode)(d)?, i64::decode(d)?));
                 let entries = decode_keyed(bytes, &range, entry).map_err(|e| JobError::restore(uid, e))?;
                 let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-                match self.written.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, w)) => w.extend(entries),
-                    None => self.written.push((name, entries.into_iter().collect())),
+                match self.written.iter_mut().position(|(n, _)| *n == name) {
+                    Some(i) => {
+                        for (k, at) in entries {
+                            self.written[i].1.for_key(&k).insert(k, at);
+                        }
+                    }
+                    None => self.written.push((name, CowMap::from_map(entries.into_iter().collect()))),
                 }
             }
         }
@@ -265,8 +284,56 @@ impl<K: Hash + Eq + Clone + Send + 'static> StateStore<K> {
         }
     }
 
-    /// The per-key map of the state called `name`, holding values of type `T`.
-    pub(crate) fn map<T: Codec + Send + 'static>(&mut self, name: &'static str) -> &mut KeyMap<K, T> {
+    /// The map of the state called `name`, holding values of type `T` (reached for one key
+    /// at a time: [`CowMap::for_key`]).
+    pub(crate) fn map<T: Codec + Send + Sync + 'static>(&mut self, name: &'static str) -> &mut CowMap<K, T> {
         Self::map_in(&mut self.states, &mut self.restored, name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::key_groups::key_hash;
+    use crate::time::Clock;
+
+    /// The entries of a state section, sorted.
+    fn entries(bytes: &[u8]) -> Vec<(String, Vec<u32>)> {
+        let entry = |d: &mut Decoder<'_>| Ok((String::decode(d)?, Vec::<u32>::decode(d)?));
+        let mut v = decode_keyed(bytes, &(0..=127), entry).unwrap();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_snapshot_is_the_state_at_the_barrier_encoded_while_the_task_goes_on() {
+        let mut store: StateStore<String> = StateStore::default();
+        let clock = Clock::System;
+        let (a, b) = ("a".to_owned(), "b".to_owned());
+        store.access::<Vec<u32>>("list", &a, None, &clock).0.insert(a.clone(), vec![1]);
+        store.access::<Vec<u32>>("list", &b, None, &clock).0.insert(b.clone(), vec![2]);
+        let writer = StateWriter::default();
+        let codec = StateCodec::<String>::of();
+        store.snapshot(&StateSections {
+            key: &codec,
+            hash: key_hash::<String>,
+            max_parallelism: 128,
+            writer: &writer,
+            uid: "op",
+            kind: "state",
+        });
+        // Nothing was encoded at the barrier: the section is left for another thread.
+        let written = writer.take();
+        assert!(written.ready.is_empty());
+        let (section, encode) = written.later.into_iter().next().expect("the state, for later");
+        assert_eq!(section, "op#state:list");
+        // The task goes on before the encoder runs: its changes are not in the snapshot.
+        store.access::<Vec<u32>>("list", &a, None, &clock).0.get_mut(&a).unwrap().push(3);
+        store.access::<Vec<u32>>("list", &b, None, &clock).0.remove(&b);
+        assert_eq!(entries(&encode()), [("a".to_owned(), vec![1]), ("b".to_owned(), vec![2])]);
+        // The encoder is done: the task's state is whole again.
+        let (list, _) = store.access::<Vec<u32>>("list", &b, None, &clock);
+        assert_eq!(list.get(&b), None);
+        assert_eq!(list.get(&a), Some(&vec![1, 3]));
     }
 }

@@ -10,6 +10,7 @@ use std::hash::{BuildHasherDefault, Hash};
 type KeySet<K> = HashSet<K, BuildHasherDefault<crate::state::key_groups::FxHasher>>;
 
 /// The timers of one time domain.
+#[derive(Clone)]
 pub struct TimerQueue<K> {
     by_time: BTreeMap<Timestamp, KeySet<K>>,
 }

@@ -94,10 +94,10 @@ pub(crate) fn restore_per_window_key<K: Hash + Eq + Codec, V: Codec>(
     Ok(())
 }
 
-impl<K: Hash + Eq + Clone + Codec + Send + 'static> WindowStates<K> {
+impl<K: Hash + Eq + Clone + Codec + Send + Sync + 'static> WindowStates<K> {
     /// Writes the process function's state per key and window and per key.
-    pub(crate) fn snapshot(&self, max_parallelism: usize, writer: &StateWriter, uid: &str) {
-        let (per_window, global) = self.stores();
+    pub(crate) fn snapshot(&mut self, max_parallelism: usize, writer: &StateWriter, uid: &str) {
+        let (per_window, global) = self.stores_mut();
         let pair = StateCodec::<(K, TimeWindow)>::of();
         per_window.snapshot(&StateSections {
             key: &pair,

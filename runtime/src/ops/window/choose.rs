@@ -79,9 +79,9 @@ pub trait AggregateWindows<In, K, KF, A> {
 
 impl<In, K, KF, A> AggregateWindows<In, K, KF, A> for Panes
 where
-    In: Codec + Send + 'static,
+    In: Codec + Send + Sync + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     A: AggregateFunction<In>,
     A::Acc: Clone,
     A::Out: Send + 'static,
@@ -94,9 +94,9 @@ where
 
 impl<In, K, KF, A, W> AggregateWindows<In, K, KF, A> for EachWindow<W>
 where
-    In: Clone + Codec + Send + 'static,
+    In: Clone + Codec + Send + Sync + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     W: WindowAssigner,
     A: AggregateFunction<In>,
     A::Out: Send + 'static,
@@ -117,9 +117,9 @@ pub trait AggregateProcessWindows<In, K, KF, A, PF, O> {
 
 impl<In, K, KF, A, PF, O> AggregateProcessWindows<In, K, KF, A, PF, O> for Panes
 where
-    In: Codec + Send + 'static,
+    In: Codec + Send + Sync + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     A: AggregateFunction<In>,
     A::Acc: Clone,
     O: Send + 'static,
@@ -133,9 +133,9 @@ where
 
 impl<In, K, KF, A, PF, O, W> AggregateProcessWindows<In, K, KF, A, PF, O> for EachWindow<W>
 where
-    In: Clone + Codec + Send + 'static,
+    In: Clone + Codec + Send + Sync + 'static,
     KF: KeySelector<In, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     W: WindowAssigner,
     A: AggregateFunction<In>,
     O: Send + 'static,

@@ -49,7 +49,7 @@ impl<K> Default for WindowStates<K> {
     }
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static> WindowStates<K> {
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> WindowStates<K> {
     /// The context of `key`'s `window` as it fires.
     pub(crate) fn context<'a>(
         &'a mut self,
@@ -61,12 +61,7 @@ impl<K: Hash + Eq + Clone + Send + 'static> WindowStates<K> {
         WindowContext { window, key, watermark, clock, states: self, window_key: None }
     }
 
-    /// The stores, per key and window and per key.
-    pub(crate) fn stores(&self) -> (&StateStore<(K, TimeWindow)>, &StateStore<K>) {
-        (&self.per_window, &self.global)
-    }
-
-    /// The stores, to restore.
+    /// The stores, per key and window and per key (to snapshot, to restore).
     pub(crate) fn stores_mut(&mut self) -> (&mut StateStore<(K, TimeWindow)>, &mut StateStore<K>) {
         (&mut self.per_window, &mut self.global)
     }
@@ -91,7 +86,7 @@ pub struct WindowContext<'a, K> {
     window_key: Option<(K, TimeWindow)>,
 }
 
-impl<K: Hash + Eq + Clone + Send + 'static> WindowContext<'_, K> {
+impl<K: Hash + Eq + Clone + Send + Sync + 'static> WindowContext<'_, K> {
     /// The window that fires.
     pub fn window(&self) -> &TimeWindow {
         &self.window

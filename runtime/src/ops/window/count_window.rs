@@ -68,7 +68,7 @@ struct Counting<F> {
     f: F,
 }
 
-impl<KF, F, K: Hash + Eq + Clone + Codec + Send + 'static, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
+impl<KF, F, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
     pub(crate) fn new(id: u32, key: KF, size: u64, slide: u64, f: F, next: C) -> Self {
         CountWindowOp {
             key,
@@ -83,9 +83,9 @@ impl<KF, F, K: Hash + Eq + Clone + Codec + Send + 'static, T, Acc, O, C> CountWi
 
 impl<T, K, KF, F, C> Collector<T> for CountWindowOp<KF, F, K, T, F::Acc, F::Out, C>
 where
-    T: Clone + Codec + Send + 'static,
+    T: Clone + Codec + Send + Sync + 'static,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: WindowFn<K, T>,
     F::Out: Send,
     C: Collector<F::Out>,

@@ -14,7 +14,7 @@ use std::marker::PhantomData;
 /// What a window keeps per key, and what it emits when it fires.
 pub trait WindowFn<K, T>: Clone + Send + 'static {
     /// What the window keeps per key (and a checkpoint of it).
-    type Acc: Codec + Send + 'static;
+    type Acc: Codec + Send + Sync + 'static;
     /// What it emits when it fires.
     type Out;
     /// Adds a record to a key's accumulator (`None` before its first record).
@@ -49,7 +49,7 @@ impl<K, T, A: AggregateFunction<T>> WindowFn<K, T> for Aggregate<A> {
 #[derive(Clone)]
 pub struct Folded<G>(pub(crate) G);
 
-impl<K, T: Clone + Codec + Send + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
+impl<K, T: Clone + Codec + Send + Sync + 'static, G: Fold<T>> WindowFn<K, T> for Folded<G> {
     type Acc = T;
     type Out = T;
     #[inline]
@@ -76,7 +76,7 @@ impl<F: Clone, O> Clone for ProcessWindow<F, O> {
 
 impl<K, T, O, F> WindowFn<K, T> for ProcessWindow<F, O>
 where
-    T: Codec + Send + 'static,
+    T: Codec + Send + Sync + 'static,
     O: 'static,
     F: FnMut(&K, &mut WindowContext<'_, K>, &[T], &mut Output<'_, O>) + Clone + Send + 'static,
 {

@@ -114,9 +114,9 @@ impl<KF, W, F> WindowStage<KF, W, F> {
 impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
 where
     G: SessionGap<T>,
-    T: Clone + Codec + Send + 'static,
+    T: Clone + Codec + Send + Sync + 'static,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
     F::Out: Send + 'static,
@@ -247,7 +247,7 @@ impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Eith
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, W, F> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
 where
-    P::Out: Clone + Codec + Send + 'static,
+    P::Out: Clone + Codec + Send + Sync + 'static,
 {
     /// Session windows whose gap each record sets: `with_dynamic_gap(|record| gap)` on
     /// the assigner, which the compiler moves here, where the record type is known (so the
@@ -279,7 +279,7 @@ where
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>, KF, W, F, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LateDropped, G>>>
 where
-    P::Out: Clone + Codec + Send + 'static,
+    P::Out: Clone + Codec + Send + Sync + 'static,
 {
     /// Fires the windows by `trigger` instead of by time passing their end. A trigger of
     /// the other time domain, or one on session or count windows, does not compile.
@@ -319,7 +319,7 @@ where
 #[doc(hidden)]
 impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P>
 where
-    P::Out: Clone + Codec + Send + 'static,
+    P::Out: Clone + Codec + Send + Sync + 'static,
 {
     fn keyed_window<K, KF, W, F>(
         self,
@@ -331,7 +331,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         F: WindowFn<K, P::Out>,
         F::Out: Send + 'static,
@@ -351,7 +351,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Aggregate<A>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         A::Out: Send + 'static,
@@ -372,7 +372,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Aggregate<A>, PF, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         A: AggregateFunction<P::Out>,
         O: Send + 'static,
@@ -394,7 +394,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, WithProcess<Folded<ReduceWith<R>>, PF, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
         O: Send + 'static,
@@ -415,7 +415,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<ReduceWith<R>>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         R: FnMut(P::Out, P::Out) -> P::Out + Clone + Send + 'static,
     {
@@ -435,7 +435,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<FieldFold<A, G, N>>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         A: crate::ops::agg::FieldAgg<N>,
         G: Fn(&mut P::Out) -> &mut N + Clone + Send + 'static,
@@ -457,7 +457,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, Folded<SelectFold<S, G, N>>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         S: crate::ops::agg::Select,
         G: Fn(&P::Out) -> &N + Clone + Send + 'static,
@@ -478,7 +478,7 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, ProcessWindow<F, O>>>>
     where
         KF: KeySelector<P::Out, Key = K>,
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         W: WindowAssigner,
         O: Send + 'static,
         F: FnMut(&K, &mut WindowContext<'_, K>, &[P::Out], &mut Output<'_, O>) + Clone + Send + 'static,

@@ -265,11 +265,11 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
 
 impl<KF, A, E, K, Acc, O, C, L> PaneOp<KF, A, E, K, Acc, O, C, L>
 where
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     Acc: Codec,
 {
     /// Writes each key's panes, how far windows have fired, and the function's state.
-    fn snapshot(&self) {
+    fn snapshot(&mut self) {
         let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
         let mut entries = KeyedEntries::new(*key_groups);
         for (key, panes) in &self.keys {
@@ -310,7 +310,7 @@ impl<T, K, KF, A, E, L> Stage<T> for PaneStage<KF, A, E, L>
 where
     T: Send + 'static,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
     E: PaneResult<K, A::Out>,
@@ -344,7 +344,7 @@ where
     }
 }
 
-impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + 'static, Acc: Clone, O, C: Collector<O>, L>
+impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, Acc: Clone, O, C: Collector<O>, L>
     PaneOp<KF, A, E, K, Acc, O, C, L>
 {
     /// Fires every window whose end the watermark has passed, in order.
@@ -382,7 +382,7 @@ impl<T, K, KF, A, E, C, L> Collector<T> for PaneOp<KF, A, E, K, A::Acc, E::Out, 
 where
     T: Send,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     A: AggregateFunction<T>,
     A::Acc: Clone,
     E: PaneResult<K, A::Out>,

@@ -121,7 +121,7 @@ struct Firing<F> {
 
 impl<KF, G, F, K, Acc, O, C, L> SessionWindowOp<KF, G, F, K, Acc, O, C, L>
 where
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
 {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
@@ -156,7 +156,11 @@ impl<F> Firing<F> {
     }
 
     /// A timer of the key's sessions in this operator's time domain.
-    fn schedule<K: Hash + Eq + Clone + Codec + Send + 'static>(&self, ctx: &mut KeyedContext<'_, K>, time: Timestamp) {
+    fn schedule<K: Hash + Eq + Clone + Codec + Send + Sync + 'static>(
+        &self,
+        ctx: &mut KeyedContext<'_, K>,
+        time: Timestamp,
+    ) {
         if self.event_time {
             ctx.register_event_time_timer(time);
         } else {
@@ -173,7 +177,7 @@ impl<F> Firing<F> {
         session: &Session<Acc>,
         out: &mut Output<'_, O>,
     ) where
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
     {
         let mut ctx = states.context(key, session.window, self.time, clock);
@@ -191,8 +195,8 @@ impl<F> Firing<F> {
         ctx: &mut KeyedContext<'_, K>,
         out: &mut Output<'_, O>,
     ) where
-        K: Hash + Eq + Clone + Codec + Send + 'static,
-        Acc: Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
+        Acc: Codec + Send + Sync + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
     {
         let key = ctx.current_key().clone();
@@ -215,7 +219,7 @@ where
     T: Send,
     KF: KeySelector<T, Key = K>,
     G: SessionGap<T>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     F: WindowFn<K, T>,
     F::Out: Send,
     C: Collector<F::Out>,

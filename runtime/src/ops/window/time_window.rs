@@ -74,7 +74,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     /// drops those past their allowed lateness.
     fn advance<T>(&mut self, time: Timestamp)
     where
-        K: Hash + Eq + Clone + Codec + Send + 'static,
+        K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
         C: Collector<O>,
     {
@@ -153,11 +153,11 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
 
 impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L>
 where
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     Acc: Codec,
 {
     /// Writes the open windows, trigger state, the function's state and the watermark.
-    fn snapshot(&self) {
+    fn snapshot(&mut self) {
         let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
         let mut entries = KeyedEntries::new(*key_groups);
         for (window, keys) in self.windows.iter() {
@@ -200,7 +200,7 @@ impl<T, K, KF, W, F, C, L> Collector<T> for WindowOp<KF, W, F, K, F::Acc, F::Out
 where
     T: Clone + Send,
     KF: KeySelector<T, Key = K>,
-    K: Hash + Eq + Clone + Codec + Send + 'static,
+    K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
     W: WindowAssigner,
     F: WindowFn<K, T>,
     F::Out: Send,

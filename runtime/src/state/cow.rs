@@ -1,0 +1,204 @@
+//! A keyed state map that a checkpoint freezes in constant time ([`CowMap`]), Flink's
+//! `CopyOnWriteStateMap` done per key: the map as it was at the barrier is handed to the
+//! thread that encodes it, and the task goes on at once on a map of the keys it has touched
+//! since, each copied in from the frozen map when it is first read or written.
+//!
+//! Why per key: every access to keyed state is for the key of the record (or timer) at
+//! hand, so [`CowMap::for_key`] can bring that one key's value over before the state handle
+//! sees the map, and the handles (`ValueHandle`, `ListHandle`, ..) stay plain maps. A value
+//! is copied with its [`Codec`] (encoded and decoded, as Flink's serializer copies), so state
+//! types need no `Clone`; they need `Sync`, as the task reads the frozen map while the
+//! encoder does.
+
+use crate::api::codec::{Codec, Decoder};
+use crate::state::key_groups::{FxHasher, KeyMap};
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hash};
+use std::sync::Arc;
+
+type KeySet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// A map from key to state that can be frozen for a checkpoint without a copy.
+pub(crate) struct CowMap<K, T> {
+    /// The state; while a snapshot is encoded, only the keys touched since its barrier.
+    live: KeyMap<K, T>,
+    frozen: Option<Frozen<K, T>>,
+}
+
+/// The state at the last barrier, while the thread that encodes it still holds it.
+struct Frozen<K, T> {
+    base: Arc<KeyMap<K, T>>,
+    /// Keys read or written since the barrier: their state is in `live` (or gone).
+    touched: KeySet<K>,
+}
+
+impl<K, T> Default for CowMap<K, T> {
+    fn default() -> Self {
+        CowMap { live: KeyMap::default(), frozen: None }
+    }
+}
+
+impl<K: Hash + Eq + Clone, T: Codec> CowMap<K, T> {
+    /// A map holding `entries` (restored from a checkpoint).
+    pub(crate) fn from_map(live: KeyMap<K, T>) -> Self {
+        CowMap { live, frozen: None }
+    }
+
+    /// The map in which `key`'s state is, and stays for as long as the borrow lasts: after
+    /// a barrier, the key's value is copied in from the frozen map the first time.
+    #[inline]
+    pub(crate) fn for_key(&mut self, key: &K) -> &mut KeyMap<K, T> {
+        if self.frozen.is_some() {
+            self.copy_in(key);
+        }
+        &mut self.live
+    }
+
+    #[cold]
+    fn copy_in(&mut self, key: &K) {
+        if self.thaw() {
+            return;
+        }
+        let frozen = self.frozen.as_mut().expect("frozen");
+        if frozen.touched.contains(key) {
+            return;
+        }
+        frozen.touched.insert(key.clone());
+        if let Some(value) = frozen.base.get(key) {
+            self.live.insert(key.clone(), copy(value));
+        }
+    }
+
+    /// Ends the snapshot if its encoder is done with the frozen map: the touched keys'
+    /// state goes back into it (removed where it was removed), and it is the map again.
+    /// Whether it was ended.
+    fn thaw(&mut self) -> bool {
+        match &self.frozen {
+            None => return true,
+            // Still encoded: a plain load, not the atomic exchange of `try_unwrap`.
+            Some(f) if Arc::strong_count(&f.base) > 1 => return false,
+            Some(_) => {}
+        }
+        let frozen = self.frozen.take().expect("frozen");
+        match Arc::try_unwrap(frozen.base) {
+            Ok(mut base) => {
+                for key in frozen.touched {
+                    match self.live.remove(&key) {
+                        Some(value) => base.insert(key, value),
+                        None => base.remove(&key),
+                    };
+                }
+                self.live = base;
+                true
+            }
+            Err(base) => {
+                self.frozen = Some(Frozen { base, touched: frozen.touched });
+                false
+            }
+        }
+    }
+
+    /// The whole state as of now, frozen: for the thread that encodes a snapshot. The task
+    /// goes on at once. A snapshot still being encoded is waited for first (one checkpoint
+    /// at a time: the next barrier comes an interval later, when it is long done).
+    pub(crate) fn freeze(&mut self) -> Arc<KeyMap<K, T>> {
+        while !self.thaw() {
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        let base = Arc::new(std::mem::take(&mut self.live));
+        self.frozen = Some(Frozen { base: base.clone(), touched: KeySet::default() });
+        base
+    }
+
+    /// Drops `key`'s state.
+    pub(crate) fn remove(&mut self, key: &K) {
+        self.for_key(key).remove(key);
+    }
+
+    /// The number of keys with state.
+    #[cfg(test)]
+    pub(crate) fn len(&mut self) -> usize {
+        let _ = self.thaw();
+        match &self.frozen {
+            None => self.live.len(),
+            Some(f) => {
+                let untouched = f.base.keys().filter(|k| !f.touched.contains(*k)).count();
+                untouched + self.live.len()
+            }
+        }
+    }
+}
+
+/// A copy of `value` made with its codec (state types need not be `Clone`).
+fn copy<T: Codec>(value: &T) -> T {
+    let mut bytes = Vec::new();
+    value.encode(&mut bytes);
+    T::decode(&mut Decoder::new(&bytes))
+        .unwrap_or_else(|e| panic!("a keyed state value does not decode what it encoded ({e}): check its Codec"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sorted(map: &KeyMap<String, Vec<u32>>) -> Vec<(String, Vec<u32>)> {
+        let mut v: Vec<_> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_frozen_map_keeps_the_barrier_state_while_the_task_goes_on() {
+        let mut m: CowMap<String, Vec<u32>> = CowMap::default();
+        for (k, v) in [("a", 1), ("b", 2), ("c", 3)] {
+            m.for_key(&k.to_owned()).insert(k.to_owned(), vec![v]);
+        }
+        let frozen = m.freeze();
+        // After the barrier: a value changed, one removed, one added, one only read.
+        let a = "a".to_owned();
+        m.for_key(&a).get_mut(&a).unwrap().push(10);
+        m.remove(&"b".to_owned());
+        m.for_key(&"d".to_owned()).insert("d".to_owned(), vec![4]);
+        let c = "c".to_owned();
+        assert_eq!(m.for_key(&c).get(&c), Some(&vec![3]));
+        // The snapshot sees the state at the barrier; the task sees its own.
+        assert_eq!(sorted(&frozen), [("a".into(), vec![1]), ("b".into(), vec![2]), ("c".into(), vec![3])]);
+        assert_eq!(m.len(), 3);
+        // Still encoding: no thaw. Done: the touched keys merge back.
+        assert!(!m.thaw());
+        drop(frozen);
+        assert!(m.thaw());
+        assert_eq!(sorted(&m.live), [("a".into(), vec![1, 10]), ("c".into(), vec![3]), ("d".into(), vec![4])]);
+        assert!(m.frozen.is_none());
+    }
+
+    #[test]
+    fn a_second_freeze_waits_for_the_first_encoder_and_sees_every_change() {
+        let mut m: CowMap<String, Vec<u32>> = CowMap::default();
+        m.for_key(&"a".to_owned()).insert("a".to_owned(), vec![1]);
+        let first = m.freeze();
+        m.for_key(&"a".to_owned()).get_mut("a").unwrap().push(2);
+        let encoder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            sorted(&first)
+        });
+        let second = m.freeze();
+        assert_eq!(encoder.join().unwrap(), [("a".into(), vec![1])]);
+        assert_eq!(sorted(&second), [("a".into(), vec![1, 2])]);
+    }
+
+    #[test]
+    fn keys_never_touched_during_a_snapshot_stay_without_a_copy() {
+        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
+        for k in 0..1000 {
+            m.for_key(&k).insert(k, vec![k as u32]);
+        }
+        let frozen = m.freeze();
+        m.for_key(&7).get_mut(&7).unwrap().push(0);
+        assert_eq!(m.live.len(), 1, "only the touched key was copied");
+        drop(frozen);
+        assert_eq!(m.for_key(&8).get(&8), Some(&vec![8]));
+        assert_eq!(m.live.len(), 1000);
+        assert_eq!(m.live[&7], vec![7, 0]);
+    }
+}

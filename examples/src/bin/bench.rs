@@ -2,8 +2,9 @@
 //! twins (`examples/flink/Reference.java`), printing the same `RESULT` line so the two
 //! compare as a ratio.
 //!
-//! usage: `bench WORKLOAD N [PARALLELISM] [KEYS]`, WORKLOAD one of stateless, keyed-sum,
-//! wordcount, window-alert, sliding-alert, json-alert, and `keyed-sum-written`,
+//! usage: `bench WORKLOAD N [PARALLELISM] [KEYS] [CHECKPOINT_MS]`, WORKLOAD one of
+//! stateless, keyed-sum, keyed-process (keyed-sum's counts in a process function's keyed
+//! state, for checkpoints), wordcount, window-alert, sliding-alert, json-alert, and `keyed-sum-written`,
 //! `wordcount-written`, `window-alert-written`, `json-alert-written`: the same workloads
 //! as a user writes them (owned strings, `format!`, record structs, serde), next to the
 //! hand-tuned ones.
@@ -28,12 +29,9 @@ fn stateless(env: &mut Env) {
         .discard();
 }
 
-#[rill::job(no_main)]
-fn keyed_sum(env: &mut Env) {
-    let n: i64 = env.parameter_or("n", 1_000_000);
-    let keys: i64 = env.parameter_or("keys", 10_000);
-    // `bench keyed-sum N P KEYS CHECKPOINT_MS`: checkpoints every CHECKPOINT_MS, all kept
-    // (their `_metadata` has what each cost).
+/// `bench WORKLOAD N P KEYS CHECKPOINT_MS`: checkpoints every CHECKPOINT_MS, all kept (their
+/// `_metadata` has what each cost).
+fn checkpointing(env: &mut Env) {
     let checkpoint_ms: u64 = env.parameter_or("checkpoint-ms", 0);
     let checkpoint_dir = env.parameter("checkpoint-dir").unwrap_or_default().to_owned();
     if checkpoint_ms > 0 {
@@ -41,7 +39,36 @@ fn keyed_sum(env: &mut Env) {
             .set_checkpoint_storage(checkpoint_dir)
             .set_num_retained(usize::MAX);
     }
+}
+
+#[rill::job(no_main)]
+fn keyed_sum(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    checkpointing(env);
     env.from_sequence(0, n - 1).map(|i| (mix(i).rem_euclid(keys), 1i64)).key_by(|t| t.0).sum(1).discard();
+}
+
+/// A key's running count, in keyed state.
+static COUNT: ValueState<i64> = ValueState::new("count");
+
+/// `keyed-sum` on the keyed core: a process function keeps each key's count in a
+/// `ValueState` and emits it (Flink: a `KeyedProcessFunction` with a `ValueState<Long>`),
+/// to measure the checkpoints of process functions, joins and session windows.
+#[rill::job(no_main)]
+fn keyed_process(env: &mut Env) {
+    let n: i64 = env.parameter_or("n", 1_000_000);
+    let keys: i64 = env.parameter_or("keys", 10_000);
+    checkpointing(env);
+    env.from_sequence(0, n - 1)
+        .map(|i| (mix(i).rem_euclid(keys), 1i64))
+        .key_by(|t| t.0)
+        .process(|(key, one), ctx, out| {
+            let count = ctx.value(&COUNT).get().unwrap_or(0) + one;
+            ctx.value(&COUNT).update(count);
+            out.collect((key, count));
+        })
+        .discard();
 }
 
 #[rill::job(no_main)]
@@ -184,8 +211,9 @@ fn json_alert(env: &mut Env) {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench WORKLOAD N [PARALLELISM] [KEYS]\n  WORKLOAD: stateless, keyed-sum, wordcount, window-alert, sliding-alert, \
-         json-alert, or keyed-sum, wordcount, window-alert, json-alert with -written (as a user writes them)"
+        "usage: bench WORKLOAD N [PARALLELISM] [KEYS] [CHECKPOINT_MS]\n  WORKLOAD: stateless, keyed-sum, keyed-process, wordcount, \
+         window-alert, sliding-alert, json-alert, or keyed-sum, wordcount, window-alert, json-alert with -written (as a user \
+         writes them)"
     );
     std::process::exit(2)
 }
@@ -194,6 +222,7 @@ fn job(workload: &str) -> &'static rill::Job {
     match workload {
         "stateless" => &STATELESS_JOB,
         "keyed-sum" => &KEYED_SUM_JOB,
+        "keyed-process" => &KEYED_PROCESS_JOB,
         "wordcount" => &WORDCOUNT_JOB,
         "window-alert" => &WINDOW_ALERT_JOB,
         "sliding-alert" => &SLIDING_ALERT_JOB,

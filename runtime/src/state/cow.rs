@@ -23,6 +23,11 @@ pub(crate) struct CowMap<K, T> {
     /// The state; while a snapshot is encoded, only the keys touched since its barrier.
     live: KeyMap<K, T>,
     frozen: Option<Frozen<K, T>>,
+    /// The maps of touched keys of the last snapshot, emptied, kept for the next: each
+    /// snapshot's copies then go into memory already mapped and sized, instead of a map
+    /// grown from nothing (its rehashes and fresh pages cost the task a tenth of its time at
+    /// a million keys).
+    spare: (KeyMap<K, T>, KeySet<K>),
 }
 
 /// The state at the last barrier, while the thread that encodes it still holds it.
@@ -34,14 +39,14 @@ struct Frozen<K, T> {
 
 impl<K, T> Default for CowMap<K, T> {
     fn default() -> Self {
-        CowMap { live: KeyMap::default(), frozen: None }
+        CowMap { live: KeyMap::default(), frozen: None, spare: Default::default() }
     }
 }
 
 impl<K: Hash + Eq + Clone, T: Codec> CowMap<K, T> {
     /// A map holding `entries` (restored from a checkpoint).
     pub(crate) fn from_map(live: KeyMap<K, T>) -> Self {
-        CowMap { live, frozen: None }
+        CowMap { live, frozen: None, spare: Default::default() }
     }
 
     /// The map in which `key`'s state is, and stays for as long as the borrow lasts: after
@@ -82,13 +87,16 @@ impl<K: Hash + Eq + Clone, T: Codec> CowMap<K, T> {
         let frozen = self.frozen.take().expect("frozen");
         match Arc::try_unwrap(frozen.base) {
             Ok(mut base) => {
-                for key in frozen.touched {
+                let mut touched = frozen.touched;
+                for key in touched.drain() {
                     match self.live.remove(&key) {
                         Some(value) => base.insert(key, value),
                         None => base.remove(&key),
                     };
                 }
-                self.live = base;
+                // Every key in `live` was touched: it is empty now, and kept with `touched`.
+                let delta = std::mem::replace(&mut self.live, base);
+                self.spare = (delta, touched);
                 true
             }
             Err(base) => {
@@ -105,8 +113,9 @@ impl<K: Hash + Eq + Clone, T: Codec> CowMap<K, T> {
         while !self.thaw() {
             std::thread::sleep(std::time::Duration::from_micros(100));
         }
-        let base = Arc::new(std::mem::take(&mut self.live));
-        self.frozen = Some(Frozen { base: base.clone(), touched: KeySet::default() });
+        let (delta, touched) = std::mem::take(&mut self.spare);
+        let base = Arc::new(std::mem::replace(&mut self.live, delta));
+        self.frozen = Some(Frozen { base: base.clone(), touched });
         base
     }
 
@@ -185,6 +194,25 @@ mod tests {
         let second = m.freeze();
         assert_eq!(encoder.join().unwrap(), [("a".into(), vec![1])]);
         assert_eq!(sorted(&second), [("a".into(), vec![1, 2])]);
+    }
+
+    #[test]
+    fn the_next_snapshot_copies_into_the_maps_of_the_last() {
+        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
+        for k in 0..1000 {
+            m.for_key(&k).insert(k, vec![]);
+        }
+        let first = m.freeze();
+        for k in 0..500 {
+            m.for_key(&k).get_mut(&k).unwrap().push(1);
+        }
+        drop(first);
+        // The first access after the encoder is done merges the 500 copies back.
+        assert_eq!(m.for_key(&0)[&0], vec![1]);
+        assert_eq!(m.live.len(), 1000);
+        let frozen = m.freeze();
+        assert!(m.live.is_empty() && m.live.capacity() >= 500, "the last snapshot's map, emptied");
+        assert_eq!(frozen.len(), 1000);
     }
 
     #[test]

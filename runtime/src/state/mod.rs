@@ -22,6 +22,11 @@
 //!
 //! COUNTS_JOB.run(Some(1), &[]).unwrap();
 //! ```
+//!
+//! State types (and keys) are [`Codec`] and `Send + Sync`: a checkpoint freezes the state as
+//! it is at the barrier and encodes it on another thread while the task reads the same
+//! values (a key is copied, with its codec, when it is first touched after the barrier; see
+//! `state/cow.rs`), so no record waits for the encoding.
 
 pub mod broadcast;
 pub mod context;

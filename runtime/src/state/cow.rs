@@ -11,12 +11,9 @@
 //! encoder does.
 
 use crate::api::codec::{Codec, Decoder};
-use crate::state::key_groups::{FxHasher, KeyMap};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hash};
+use crate::state::key_groups::{KeyMap, KeySet};
+use std::hash::Hash;
 use std::sync::Arc;
-
-type KeySet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
 
 /// A map from key to state that can be frozen for a checkpoint without a copy.
 pub(crate) struct CowMap<K, T> {

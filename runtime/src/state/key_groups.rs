@@ -76,6 +76,9 @@ impl Hasher for FxHasher {
 /// A hash map keyed by stream keys.
 pub type KeyMap<K, V> = hashbrown::HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
+/// A set of stream keys (timers due at one time, keys touched since a snapshot).
+pub type KeySet<K> = std::collections::HashSet<K, BuildHasherDefault<FxHasher>>;
+
 /// Murmur3's finalizer: spreads the Fx hash over all bits before the modulo.
 #[inline]
 fn fmix(mut h: u64) -> u64 {

@@ -4,10 +4,9 @@
 use crate::api::codec::Codec;
 use crate::checkpoint::{KeyedEntries, StateCodec};
 use crate::core::element::Timestamp;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::{BuildHasherDefault, Hash};
-
-type KeySet<K> = HashSet<K, BuildHasherDefault<crate::state::key_groups::FxHasher>>;
+use crate::state::key_groups::KeySet;
+use std::collections::BTreeMap;
+use std::hash::Hash;
 
 /// The timers of one time domain.
 #[derive(Clone)]

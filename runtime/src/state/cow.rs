@@ -121,6 +121,41 @@ impl<K: Hash + Eq + Clone, T: Codec> CowMap<K, T> {
         self.for_key(key).remove(key);
     }
 
+    /// Calls `f` with every key's state as of now, without a copy: while a snapshot is
+    /// encoded, the keys not touched since its barrier are read from the frozen map (for an
+    /// operator that reads every key, as a time window does when it fires).
+    pub(crate) fn for_each(&mut self, mut f: impl FnMut(&K, &T)) {
+        let _ = self.thaw();
+        if let Some(frozen) = &self.frozen {
+            for (key, value) in frozen.base.iter() {
+                if !frozen.touched.contains(key) {
+                    f(key, value);
+                }
+            }
+        }
+        for (key, value) in &self.live {
+            f(key, value);
+        }
+    }
+
+    /// The whole map, for a change to every key (a pane window's firing): while a snapshot
+    /// is encoded, its encoder is waited for first, as copying every key in would take the
+    /// task longer than the encoding takes the other thread.
+    pub(crate) fn settle(&mut self) -> &mut KeyMap<K, T> {
+        while !self.thaw() {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+        &mut self.live
+    }
+
+    /// Drops every key's state (the map kept, for the next use).
+    pub(crate) fn clear(&mut self) {
+        if !self.thaw() {
+            self.frozen = None;
+        }
+        self.live.clear();
+    }
+
     /// The number of keys with state.
     #[cfg(test)]
     pub(crate) fn len(&mut self) -> usize {
@@ -225,5 +260,62 @@ mod tests {
         assert_eq!(m.for_key(&8).get(&8), Some(&vec![8]));
         assert_eq!(m.live.len(), 1000);
         assert_eq!(m.live[&7], vec![7, 0]);
+    }
+
+    #[test]
+    fn reading_every_key_while_frozen_sees_the_task_state_without_copying() {
+        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
+        for k in 0..100 {
+            m.for_key(&k).insert(k, vec![k as u32]);
+        }
+        let frozen = m.freeze();
+        m.for_key(&3).get_mut(&3).unwrap().push(0);
+        m.remove(&4);
+        m.for_key(&100).insert(100, vec![100]);
+        let mut seen = Vec::new();
+        m.for_each(|k, v| seen.push((*k, v.clone())));
+        seen.sort();
+        let mut expected: Vec<(u64, Vec<u32>)> = (0..=100).filter(|k| *k != 4).map(|k| (k, vec![k as u32])).collect();
+        expected[3].1.push(0);
+        assert_eq!(seen, expected);
+        assert_eq!(m.live.len(), 2, "only the keys written were copied: {:?}", m.live.keys().collect::<Vec<_>>());
+        assert_eq!(frozen.len(), 100);
+        assert_eq!(frozen[&3], vec![3]);
+    }
+
+    #[test]
+    fn settling_waits_for_the_encoder_and_gives_the_whole_map() {
+        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
+        for k in 0..10 {
+            m.for_key(&k).insert(k, vec![]);
+        }
+        let frozen = m.freeze();
+        m.for_key(&1).get_mut(&1).unwrap().push(1);
+        let encoder = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            frozen.values().map(Vec::len).sum::<usize>()
+        });
+        let all = m.settle();
+        assert_eq!(all.len(), 10);
+        assert_eq!(all[&1], vec![1]);
+        all.retain(|k, _| *k < 5);
+        assert_eq!(encoder.join().unwrap(), 0, "the encoder saw the barrier's state");
+        assert_eq!(m.len(), 5);
+    }
+
+    #[test]
+    fn clearing_a_frozen_map_leaves_the_snapshot_whole() {
+        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
+        for k in 0..10 {
+            m.for_key(&k).insert(k, vec![]);
+        }
+        let frozen = m.freeze();
+        m.for_key(&1).get_mut(&1).unwrap().push(1);
+        m.clear();
+        assert_eq!(m.len(), 0);
+        assert_eq!(m.for_key(&1).get(&1), None, "no copy from the snapshot after a clear");
+        assert_eq!(frozen.len(), 10);
+        drop(frozen);
+        assert_eq!(m.len(), 0);
     }
 }

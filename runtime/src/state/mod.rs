@@ -30,7 +30,7 @@
 
 pub mod broadcast;
 pub mod context;
-mod cow;
+pub(crate) mod cow;
 pub mod key_groups;
 pub mod key_selector;
 pub mod keyed_core;

@@ -66,6 +66,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> WindowStates<K> {
         (&mut self.per_window, &mut self.global)
     }
 
+    /// Whether any key has state per window (else a window that goes has none to drop).
+    pub(crate) fn has_window_state(&self) -> bool {
+        !self.per_window.is_empty()
+    }
+
     /// `key`'s `window` is gone: so is its state.
     pub(crate) fn drop_window(&mut self, key: &K, window: TimeWindow) {
         if !self.per_window.is_empty() {

@@ -54,11 +54,6 @@ impl<V> OpenWindows<V> {
         self.windows.iter_mut().map(|(w, v)| (&*w, v))
     }
 
-    /// The windows in order, with their values, to read.
-    pub(super) fn iter(&self) -> impl Iterator<Item = (&TimeWindow, &V)> {
-        self.windows.iter().map(|(w, v)| (w, v))
-    }
-
     /// The first window.
     pub(super) fn first(&self) -> Option<&TimeWindow> {
         self.windows.front().map(|(w, _)| w)

@@ -26,7 +26,7 @@ use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
 use crate::ops::window::checkpoint::{CheckpointTo, Progress};
 use crate::ops::window::context::{WindowContext, WindowStates};
-use crate::state::key_groups::KeyMap;
+use crate::state::cow::CowMap;
 use crate::state::key_selector::KeySelector;
 use crate::time::{Clock, TimeWindow, WindowAssigner};
 use std::collections::VecDeque;
@@ -245,7 +245,9 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
     pane: i64,
     f: A,
     emit: E,
-    keys: KeyMap<K, KeyPanes<Acc>>,
+    /// Each key's panes, copy-on-write: a checkpoint freezes them at once and encodes them
+    /// on another thread.
+    keys: CowMap<K, KeyPanes<Acc>>,
     watermark: Timestamp,
     /// The end of the last window fired: panes before it are in the keys' FIFOs.
     fired_end: i64,
@@ -266,19 +268,24 @@ pub struct PaneOp<KF, A, E, K, Acc, O, C, L> {
 impl<KF, A, E, K, Acc, O, C, L> PaneOp<KF, A, E, K, Acc, O, C, L>
 where
     K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
-    Acc: Codec,
+    Acc: Codec + Send + Sync + 'static,
 {
-    /// Writes each key's panes, how far windows have fired, and the function's state.
+    /// Writes each key's panes (frozen as they are, encoded on another thread), how far
+    /// windows have fired, and the function's state.
     fn snapshot(&mut self) {
         let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
-        let mut entries = KeyedEntries::new(*key_groups);
-        for (key, panes) in &self.keys {
-            entries.push(key, |out| {
-                key.encode(out);
-                panes.encode(out);
-            });
-        }
-        writer.write(&format!("{uid}#panes"), entries.finish());
+        let frozen = self.keys.freeze();
+        let groups = *key_groups;
+        writer.write_later(&format!("{uid}#panes"), move || {
+            let mut entries = KeyedEntries::new(groups);
+            for (key, panes) in frozen.iter() {
+                entries.push(key, |out| {
+                    key.encode(out);
+                    panes.encode(out);
+                });
+            }
+            entries.finish()
+        });
         let progress = Progress {
             watermark: self.watermark,
             fired_end: self.fired_end,
@@ -297,7 +304,7 @@ where
         let keys = restore
             .keyed(&format!("{uid}#panes"), <(K, KeyPanes<Acc>)>::decode)
             .map_err(|e| JobError::restore(uid, e))?;
-        self.keys.extend(keys);
+        self.keys.settle().extend(keys);
         if let Some(p) = Progress::restore(&restore, uid)? {
             (self.watermark, self.fired_end, self.next_end, self.max_end) =
                 (p.watermark, p.fired_end, p.next_end, p.max_end);
@@ -328,7 +335,7 @@ where
             pane: gcd(self.size, self.slide),
             f: self.f,
             emit: self.emit,
-            keys: KeyMap::default(),
+            keys: CowMap::default(),
             watermark: i64::MIN,
             fired_end: i64::MIN,
             next_end: i64::MAX,
@@ -344,7 +351,7 @@ where
     }
 }
 
-impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, Acc: Clone, O, C: Collector<O>, L>
+impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, Acc: Clone + Codec, O, C: Collector<O>, L>
     PaneOp<KF, A, E, K, Acc, O, C, L>
 {
     /// Fires every window whose end the watermark has passed, in order.
@@ -358,7 +365,8 @@ impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, Acc: Clone,
             let window = TimeWindow { start: end - self.size, end };
             let (size, f, emit, out) = (self.size, &self.f, &mut self.emit, &mut self.out);
             let (states, clock) = (&mut self.states, &self.clock);
-            self.keys.retain(|key, panes| {
+            // Every key's panes change: a snapshot still encoding them is waited for.
+            self.keys.settle().retain(|key, panes| {
                 if let Some(acc) = panes.window(end, size, f) {
                     let mut ctx = states.context(key, window, watermark, clock);
                     emit.emit(key, &mut ctx, f.get_result(&acc), out);
@@ -426,9 +434,10 @@ where
         let pane_start = TimeWindow::start_with_offset(timestamp, self.offset, self.pane);
         // A lookup by reference: a key borrowed from the record is cloned only when new.
         let key = self.key.key(&value);
-        let panes = match self.keys.get_mut(&*key) {
+        let keys = self.keys.for_key(&*key);
+        let panes = match keys.get_mut(&*key) {
             Some(panes) => panes,
-            None => self.keys.entry(key.into_owned()).or_default(),
+            None => keys.entry(key.into_owned()).or_default(),
         };
         // A pane before the last fired end may sit among the panes already in the FIFO.
         let in_fifo = pane_start < self.fired_end && (!panes.front.is_empty() || !panes.back.is_empty());

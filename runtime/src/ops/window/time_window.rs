@@ -13,6 +13,7 @@ use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::error::JobError;
 use crate::core::panic_scope;
 use crate::core::runtime_context::RuntimeContext;
+use crate::state::cow::CowMap;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::KeySelector;
 use crate::time::{TimeWindow, Trigger, WindowAssigner};
@@ -33,11 +34,12 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     pub(super) lateness: i64,
     pub(super) f: F,
     /// Open windows in order of their end (all windows of an assigner have one size), each
-    /// with the accumulator of every key that has records in it.
-    pub(super) windows: OpenWindows<KeyMap<K, Option<Acc>>>,
+    /// with the accumulator of every key that has records in it; copy-on-write, so that a
+    /// checkpoint freezes them at once and encodes them on another thread.
+    pub(super) windows: OpenWindows<CowMap<K, Option<Acc>>>,
     /// The maps of windows that are gone, cleared, for the next windows: a window of as
     /// many keys as the last one then needs no growth (rehashing, fresh pages) as it fills.
-    pub(super) spare: Vec<KeyMap<K, Option<Acc>>>,
+    pub(super) spare: Vec<CowMap<K, Option<Acc>>>,
     pub(super) assigned: Vec<TimeWindow>,
     /// Event time (the input watermark) or processing time (the clock at the last tick):
     /// windows up to here have fired.
@@ -75,6 +77,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
     fn advance<T>(&mut self, time: Timestamp)
     where
         K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
+        Acc: Codec,
         F: WindowFn<K, T, Acc = Acc, Out = O>,
         C: Collector<O>,
     {
@@ -96,7 +99,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
             let (windows, f, out) = (&mut self.windows, &mut self.f, &mut self.out);
             for ((window, key), next) in self.next_fire.iter_mut() {
                 while *next <= time && *next < window.max_timestamp() {
-                    if let Some(acc) = windows.get_mut(window).and_then(|keys| keys.get_mut(key)) {
+                    if let Some(acc) = windows.get_mut(window).and_then(|keys| keys.for_key(key).get_mut(key)) {
                         if let Some(a) = acc.as_ref() {
                             let mut ctx = self.states.context(key, *window, time, &self.clock);
                             f.emit(key, &mut ctx, a, out);
@@ -115,16 +118,23 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
                 if last > time {
                     break;
                 }
-                if last > previous {
-                    for (key, acc) in keys.iter_mut() {
+                if last > previous && purge {
+                    // Every key changes: a snapshot still encoding the window is waited for.
+                    for (key, acc) in keys.settle().iter_mut() {
                         if let Some(a) = acc.as_ref() {
                             let mut ctx = self.states.context(key, *window, time, &self.clock);
                             self.f.emit(key, &mut ctx, a, &mut self.out);
-                            if purge {
-                                *acc = None;
-                            }
+                            *acc = None;
                         }
                     }
+                } else if last > previous {
+                    // Read only: keys a snapshot is encoding are read where they are.
+                    keys.for_each(|key, acc| {
+                        if let Some(a) = acc.as_ref() {
+                            let mut ctx = self.states.context(key, *window, time, &self.clock);
+                            self.f.emit(key, &mut ctx, a, &mut self.out);
+                        }
+                    });
                 }
             }
         }
@@ -134,8 +144,8 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
                 break;
             }
             let Some((window, mut keys)) = self.windows.pop_first() else { break };
-            for key in keys.keys() {
-                self.states.drop_window(key, window);
+            if self.states.has_window_state() {
+                keys.for_each(|key, _| self.states.drop_window(key, window));
             }
             if self.spare.len() < SPARE_MAPS {
                 keys.clear();
@@ -154,26 +164,31 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
 impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L>
 where
     K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
-    Acc: Codec,
+    Acc: Codec + Send + Sync + 'static,
 {
     /// Writes the open windows, trigger state, the function's state and the watermark.
+    /// The windows are frozen as they are (copy-on-write) and encoded on another thread.
     fn snapshot(&mut self) {
         let Some((writer, uid, key_groups)) = &self.checkpoint else { return };
-        let mut entries = KeyedEntries::new(*key_groups);
-        for (window, keys) in self.windows.iter() {
-            for (key, acc) in keys {
-                entries.push(key, |out| {
-                    key.encode(out);
-                    window.encode(out);
-                    acc.encode(out);
-                });
+        let key_groups = *key_groups;
+        let frozen: Vec<_> = self.windows.iter_mut().map(|(window, keys)| (*window, keys.freeze())).collect();
+        writer.write_later(&format!("{uid}#windows"), move || {
+            let mut entries = KeyedEntries::new(key_groups);
+            for (window, keys) in &frozen {
+                for (key, acc) in keys.iter() {
+                    entries.push(key, |out| {
+                        key.encode(out);
+                        window.encode(out);
+                        acc.encode(out);
+                    });
+                }
             }
-        }
-        writer.write(&format!("{uid}#windows"), entries.finish());
-        write_per_window_key(&self.counts, (writer, uid, *key_groups), "counts");
-        write_per_window_key(&self.next_fire, (writer, uid, *key_groups), "next-fire");
+            entries.finish()
+        });
+        write_per_window_key(&self.counts, (writer, uid, key_groups), "counts");
+        write_per_window_key(&self.next_fire, (writer, uid, key_groups), "next-fire");
         Progress { watermark: self.watermark, fired_end: 0, next_end: 0, max_end: 0 }.write(writer, uid);
-        self.states.snapshot(*key_groups, writer, uid);
+        self.states.snapshot(key_groups, writer, uid);
     }
 
     /// Takes the state back from the checkpoint the job restarts from, if any.
@@ -185,7 +200,7 @@ where
             .keyed(&format!("{uid}#windows"), <(K, TimeWindow, Option<Acc>)>::decode)
             .map_err(|e| JobError::restore(uid, e))?;
         for (key, window, acc) in windows {
-            self.windows.get_or_insert_with(window, KeyMap::default).insert(key, acc);
+            self.windows.get_or_insert_with(window, CowMap::default).for_key(&key).insert(key, acc);
         }
         restore_per_window_key(&mut self.counts, &restore, uid, "counts")?;
         restore_per_window_key(&mut self.next_fire, &restore, uid, "next-fire")?;
@@ -243,6 +258,7 @@ where
             let spare = &mut self.spare;
             let keys = self.windows.get_or_insert_with(self.assigned[0], || spare.pop().unwrap_or_default());
             let key = self.key.key(&value);
+            let keys = keys.for_key(&*key);
             match keys.get_mut(&*key) {
                 Some(acc) => self.f.add(acc, value),
                 None => {
@@ -275,7 +291,7 @@ where
             }
             let v = if i + 1 == n { value.take().expect("value") } else { value.clone().expect("value") };
             let spare = &mut self.spare;
-            let keys = self.windows.get_or_insert_with(window, || spare.pop().unwrap_or_default());
+            let keys = self.windows.get_or_insert_with(window, || spare.pop().unwrap_or_default()).for_key(&key);
             let acc = match keys.get_mut(&key) {
                 Some(acc) => acc,
                 None => keys.entry(key.clone()).or_insert(None),

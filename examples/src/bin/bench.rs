@@ -103,6 +103,7 @@ fn window_alert(env: &mut Env) {
 fn sliding_alert(env: &mut Env) {
     let n: i64 = env.parameter_or("n", 1_000_000);
     let keys: i64 = env.parameter_or("keys", 10_000);
+    checkpointing(env);
     env.from_sequence(0, n - 1)
         .map(|i| (mix(i).rem_euclid(keys), i, mix(i.wrapping_mul(31)).rem_euclid(1000) as f64))
         .assign_timestamps_and_watermarks(

@@ -33,6 +33,7 @@ pub struct TaskFile {
     pub len: u64,
     /// Its CRC-32.
     pub crc: u32,
-    /// How long the task stopped processing to write its state, in microseconds.
+    /// How long the task stopped processing to write its state, in microseconds: at the
+    /// barrier, and since the barrier before copying in what that snapshot still held.
     pub pause_micros: u64,
 }

@@ -91,10 +91,12 @@ impl TaskInfo {
     }
 
     /// Answers the coordinator with what the chain's operators wrote for `checkpoint`, and
-    /// how long the task stopped for it since `started` (its synchronous pause).
+    /// how long the task stopped for it since `started` (its synchronous pause), plus how
+    /// long it stopped since the last barrier to copy in an earlier snapshot's state (a
+    /// pane window that fires while its state is encoded).
     fn ack(&self, checkpoint: u64, started: Instant) {
         if let Some(c) = &self.checkpoints {
-            let pause = started.elapsed().as_micros() as u64;
+            let pause = started.elapsed().as_micros() as u64 + crate::state::cow::take_stalled_micros();
             c.ack(checkpoint, self.chain, self.subtask, self.parallelism, pause);
         }
     }

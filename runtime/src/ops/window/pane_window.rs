@@ -41,7 +41,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 /// The panes of one key.
-#[derive(crate::Codec)]
+#[derive(Clone, crate::Codec)]
 struct KeyPanes<Acc> {
     /// Panes not in the FIFO yet (at or after the end of the last window fired), by start.
     pending: VecDeque<(i64, Acc)>,
@@ -335,7 +335,7 @@ where
             pane: gcd(self.size, self.slide),
             f: self.f,
             emit: self.emit,
-            keys: CowMap::default(),
+            keys: CowMap::cloning(),
             watermark: i64::MIN,
             fired_end: i64::MIN,
             next_end: i64::MAX,
@@ -365,7 +365,7 @@ impl<KF, A, E, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, Acc: Clone 
             let window = TimeWindow { start: end - self.size, end };
             let (size, f, emit, out) = (self.size, &self.f, &mut self.emit, &mut self.out);
             let (states, clock) = (&mut self.states, &self.clock);
-            // Every key's panes change: a snapshot still encoding them is waited for.
+            // Every key's panes change: those a snapshot still holds are copied in first.
             self.keys.settle().retain(|key, panes| {
                 if let Some(acc) = panes.window(end, size, f) {
                     let mut ctx = states.context(key, window, watermark, clock);

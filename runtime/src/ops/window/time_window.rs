@@ -119,7 +119,7 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
                     break;
                 }
                 if last > previous && purge {
-                    // Every key changes: a snapshot still encoding the window is waited for.
+                    // Every key changes: those a snapshot still holds are copied in first.
                     for (key, acc) in keys.settle().iter_mut() {
                         if let Some(a) = acc.as_ref() {
                             let mut ctx = self.states.context(key, *window, time, &self.clock);

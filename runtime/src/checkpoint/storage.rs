@@ -47,12 +47,16 @@ pub struct Completed {
 #[derive(Debug, Clone)]
 pub struct CheckpointStorage {
     dir: PathBuf,
+    /// Whether the job has ended (its checkpoints kept or discarded), held while a
+    /// checkpoint is written: a write still running on its thread when the job ends
+    /// finishes before the end's cleanup, and none starts after it.
+    ended: std::sync::Arc<std::sync::Mutex<bool>>,
 }
 
 impl CheckpointStorage {
     /// The checkpoints under `dir` (the job's own directory: `<checkpoint dir>/<job id>`).
     pub fn new(dir: PathBuf) -> Self {
-        CheckpointStorage { dir }
+        CheckpointStorage { dir, ended: Default::default() }
     }
 
     /// The job's directory.
@@ -69,6 +73,8 @@ impl CheckpointStorage {
     /// The job has ended so: its checkpoints go, their directory with them, if `retention`
     /// says so, or if none completed (there is nothing to resume from).
     pub(crate) fn job_ended(&self, retention: ExternalizedCheckpointRetention, end: JobEnd) {
+        let mut ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        *ended = true;
         if retention.discards_on(end) || self.completed_ids().is_empty() {
             files::remove_all(&self.dir);
         }
@@ -88,6 +94,10 @@ impl CheckpointStorage {
         tasks: Vec<TaskState>,
         aligned_in: Duration,
     ) -> std::io::Result<(PathBuf, u64)> {
+        let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
+        if *ended {
+            return Err(std::io::Error::other(format!("checkpoint {id} comes after the job has ended")));
+        }
         write_to(&self.chk(id), id, job, tasks, aligned_in)
     }
 
@@ -306,6 +316,18 @@ mod tests {
         let latest = storage.latest(|id, why| panic!("{id}: {why}")).unwrap();
         assert_eq!(latest.checkpoint, 3);
         assert_eq!(latest.operators["op-0"].own("op-0", 1), Some(&[13u8][..]));
+    }
+
+    #[test]
+    fn a_checkpoint_written_after_the_job_ended_and_discarded_its_checkpoints_is_not_left_behind() {
+        let (_dir, storage) = storage();
+        storage.write(1, "job", vec![state(0, 0, b"a")], Duration::ZERO).unwrap();
+        storage.job_ended(ExternalizedCheckpointRetention::NoExternalizedCheckpoints, JobEnd::Cancelled);
+        assert!(!storage.dir().exists());
+        // The coordinator's write, on its own thread, outlived the coordinator.
+        let late = storage.write(2, "job", vec![state(0, 0, b"b")], Duration::ZERO);
+        assert!(late.unwrap_err().to_string().contains("after the job has ended"));
+        assert!(!storage.dir().exists(), "nothing written after the cleanup");
     }
 
     #[test]

@@ -64,21 +64,25 @@ impl Progress {
 }
 
 /// Writes a value per window and key (a count trigger's counts, a continuous trigger's
-/// next firings) as the keyed section `{uid}#{kind}`.
-pub(crate) fn write_per_window_key<K: Hash + Codec, V: Codec>(
+/// next firings) as the keyed section `{uid}#{kind}`: a copy of the map (a copy of its
+/// memory for plain keys), encoded on another thread.
+pub(crate) fn write_per_window_key<K: Hash + Clone + Codec + Send + 'static, V: Clone + Codec + Send + 'static>(
     values: &KeyMap<(TimeWindow, K), V>,
     (writer, uid, key_groups): (&StateWriter, &str, usize),
     kind: &str,
 ) {
-    let mut entries = KeyedEntries::new(key_groups);
-    for ((window, key), value) in values {
-        entries.push(key, |out| {
-            key.encode(out);
-            window.encode(out);
-            value.encode(out);
-        });
-    }
-    writer.write(&format!("{uid}#{kind}"), entries.finish());
+    let values = values.clone();
+    writer.write_later(&format!("{uid}#{kind}"), move || {
+        let mut entries = KeyedEntries::new(key_groups);
+        for ((window, key), value) in &values {
+            entries.push(key, |out| {
+                key.encode(out);
+                window.encode(out);
+                value.encode(out);
+            });
+        }
+        entries.finish()
+    });
 }
 
 /// Reads back what [`write_per_window_key`] wrote, for the keys this subtask owns.
@@ -129,7 +133,7 @@ impl<K: Hash + Eq + Clone + Codec + Send + Sync + 'static> WindowStates<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checkpoint::Restored;
+    use crate::checkpoint::{OperatorState, Restored};
 
     #[test]
     fn counts_per_window_and_key_restore_to_the_subtask_that_owns_each_key() {
@@ -139,7 +143,10 @@ mod tests {
         }
         let writer = StateWriter::default();
         write_per_window_key(&counts, (&writer, "w", 128), "counts");
-        let restored = Restored { checkpoint: 1, subtasks: vec![writer.take().ready] };
+        let written = writer.take();
+        assert!(written.ready.is_empty(), "encoded on another thread");
+        let sections = written.later.into_iter().map(|(uid, encode)| OperatorState { uid, bytes: encode() }).collect();
+        let restored = Restored { checkpoint: 1, subtasks: vec![sections] };
         let mut back: KeyMap<(TimeWindow, i64), u64> = KeyMap::default();
         for subtask in 0..3 {
             let ctx = RestoreContext::of(&restored, subtask, 3, 128);

@@ -134,6 +134,7 @@ impl<'a, K: Hash + Eq + Clone + Send + Sync + 'static> KeyedContext<'a, K> {
     }
 
     /// This key's value state `d`.
+    #[inline]
     pub fn value<T: Codec + Send + Sync + 'static>(
         &mut self,
         d: &state::ValueState<T>,

@@ -332,6 +332,7 @@ impl<K: Hash + Eq + Clone, A: AggregateFunction<I>, I> AggregatingHandle<'_, K, 
 }
 
 /// Access to the state of the current key, for the keyed context.
+#[inline]
 pub(crate) fn value<'a, K: Hash + Eq + Clone + Send + Sync + 'static, T: Codec + Send + Sync + 'static>(
     store: &'a mut StateStore<K>,
     key: &'a K,

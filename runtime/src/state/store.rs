@@ -130,6 +130,7 @@ impl<K: Hash + Eq + Clone> Touch<'_, K> {
 impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore<K> {
     /// The state `name` of `key` (the map that holds it, for that key): with a
     /// time-to-live, an expired value is dropped first.
+    #[inline]
     pub(crate) fn access<T: Codec + Send + Sync + 'static>(
         &mut self,
         name: &'static str,
@@ -137,9 +138,20 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore<K> {
         ttl: Option<Duration>,
         clock: &crate::time::Clock,
     ) -> (&mut KeyMap<K, T>, Touch<'_, K>) {
-        let Some(ttl) = ttl else {
-            return (self.map(name).for_key(key), Touch { written: None });
-        };
+        match ttl {
+            None => (self.map(name).for_key(key), Touch { written: None }),
+            Some(ttl) => self.access_expiring(name, key, ttl, clock),
+        }
+    }
+
+    /// [`Self::access`] to a state with a time-to-live.
+    fn access_expiring<T: Codec + Send + Sync + 'static>(
+        &mut self,
+        name: &'static str,
+        key: &K,
+        ttl: Duration,
+        clock: &crate::time::Clock,
+    ) -> (&mut KeyMap<K, T>, Touch<'_, K>) {
         let now = clock.now();
         let i = match self.written.iter().position(|(n, _)| *n == name) {
             Some(i) => i,
@@ -161,27 +173,42 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore<K> {
         (values, Touch { written: Some((written, now)) })
     }
 
+    /// The map of state `name`, reached once or twice per record: by the address of the
+    /// descriptor's name first (a function reaches a state through one `static`), by its
+    /// text only when that fails.
+    #[inline]
     fn map_in<'s, T: Codec + Send + Sync + 'static>(
         states: &'s mut Vec<Slot<K>>,
         restored: &mut Option<Pending<K>>,
         name: &'static str,
     ) -> &'s mut CowMap<K, T> {
-        let i = match states.iter().position(|s| s.name == name) {
+        let i = match states.iter().position(|s| std::ptr::eq(s.name, name)) {
             Some(i) => i,
-            None => {
-                let map = Self::restore_map::<T>(restored, name);
-                states.push(Slot {
-                    name,
-                    map: Box::new(CowMap::from_map(map)),
-                    remove: remove_key::<K, T>,
-                    snapshot: snapshot_map::<K, T>,
-                });
-                states.len() - 1
-            }
+            None => Self::slot_named::<T>(states, restored, name),
         };
         states[i].map.downcast_mut().unwrap_or_else(|| {
             panic!("keyed state '{name}' is declared twice with different types: give each state its own name")
         })
+    }
+
+    /// The index of state `name` found by its text, or declared now.
+    #[cold]
+    fn slot_named<T: Codec + Send + Sync + 'static>(
+        states: &mut Vec<Slot<K>>,
+        restored: &mut Option<Pending<K>>,
+        name: &'static str,
+    ) -> usize {
+        if let Some(i) = states.iter().position(|s| s.name == name) {
+            return i;
+        }
+        let map = Self::restore_map::<T>(restored, name);
+        states.push(Slot {
+            name,
+            map: Box::new(CowMap::from_map(map)),
+            remove: remove_key::<K, T>,
+            snapshot: snapshot_map::<K, T>,
+        });
+        states.len() - 1
     }
 
     /// The entries of state `name` restored from a checkpoint, if any.
@@ -286,6 +313,7 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> StateStore<K> {
 
     /// The map of the state called `name`, holding values of type `T` (reached for one key
     /// at a time: [`CowMap::for_key`]).
+    #[inline]
     pub(crate) fn map<T: Codec + Send + Sync + 'static>(&mut self, name: &'static str) -> &mut CowMap<K, T> {
         Self::map_in(&mut self.states, &mut self.restored, name)
     }
@@ -303,6 +331,17 @@ mod tests {
         let mut v = decode_keyed(bytes, &(0..=127), entry).unwrap();
         v.sort();
         v
+    }
+
+    #[test]
+    fn a_state_is_found_by_its_name_whatever_string_holds_it() {
+        let mut store: StateStore<u64> = StateStore::default();
+        let first: &'static str = "count";
+        let second: &'static str = String::from("count").leak();
+        assert!(!std::ptr::eq(first, second));
+        store.map::<i64>(first).for_key(&1).insert(1, 7);
+        assert_eq!(store.map::<i64>(second).for_key(&1).get(&1), Some(&7));
+        assert_eq!(store.states.len(), 1);
     }
 
     #[test]

@@ -216,6 +216,14 @@ fn copy<T: Codec>(value: &T) -> T {
 mod tests {
     use super::*;
 
+    /// A map of keys `0..n`, each with `value(key)`, in `m`.
+    fn filled(mut m: CowMap<u64, Vec<u32>>, n: u64, value: impl Fn(u64) -> Vec<u32>) -> CowMap<u64, Vec<u32>> {
+        for k in 0..n {
+            m.for_key(&k).insert(k, value(k));
+        }
+        m
+    }
+
     fn sorted(map: &KeyMap<String, Vec<u32>>) -> Vec<(String, Vec<u32>)> {
         let mut v: Vec<_> = map.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         v.sort();
@@ -264,10 +272,7 @@ mod tests {
 
     #[test]
     fn the_next_snapshot_copies_into_the_maps_of_the_last() {
-        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
-        for k in 0..1000 {
-            m.for_key(&k).insert(k, vec![]);
-        }
+        let mut m = filled(CowMap::default(), 1000, |_| vec![]);
         let first = m.freeze();
         for k in 0..500 {
             m.for_key(&k).get_mut(&k).unwrap().push(1);
@@ -283,10 +288,7 @@ mod tests {
 
     #[test]
     fn keys_never_touched_during_a_snapshot_stay_without_a_copy() {
-        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
-        for k in 0..1000 {
-            m.for_key(&k).insert(k, vec![k as u32]);
-        }
+        let mut m = filled(CowMap::default(), 1000, |k| vec![k as u32]);
         let frozen = m.freeze();
         m.for_key(&7).get_mut(&7).unwrap().push(0);
         assert_eq!(m.live.len(), 1, "only the touched key was copied");
@@ -298,10 +300,7 @@ mod tests {
 
     #[test]
     fn reading_every_key_while_frozen_sees_the_task_state_without_copying() {
-        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
-        for k in 0..100 {
-            m.for_key(&k).insert(k, vec![k as u32]);
-        }
+        let mut m = filled(CowMap::default(), 100, |k| vec![k as u32]);
         let frozen = m.freeze();
         m.for_key(&3).get_mut(&3).unwrap().push(0);
         m.remove(&4);
@@ -319,10 +318,7 @@ mod tests {
 
     #[test]
     fn settling_copies_in_every_frozen_key_and_leaves_the_snapshot_to_its_encoder() {
-        let mut m: CowMap<u64, Vec<u32>> = CowMap::cloning();
-        for k in 0..10 {
-            m.for_key(&k).insert(k, vec![]);
-        }
+        let mut m = filled(CowMap::cloning(), 10, |_| vec![]);
         let frozen = m.freeze();
         m.for_key(&1).get_mut(&1).unwrap().push(1);
         m.remove(&2);
@@ -341,10 +337,7 @@ mod tests {
 
     #[test]
     fn clearing_a_frozen_map_leaves_the_snapshot_whole() {
-        let mut m: CowMap<u64, Vec<u32>> = CowMap::default();
-        for k in 0..10 {
-            m.for_key(&k).insert(k, vec![]);
-        }
+        let mut m = filled(CowMap::default(), 10, |_| vec![]);
         let frozen = m.freeze();
         m.for_key(&1).get_mut(&1).unwrap().push(1);
         m.clear();

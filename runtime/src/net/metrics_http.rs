@@ -123,19 +123,19 @@ fn answer(
             }
         }
         ("GET", _) => respond(&mut stream, "404 Not Found", "the metrics are at /metrics\n"),
-        _ if page.is_some() => respond_as(
-            &mut stream,
-            "405 Method Not Allowed",
-            JSON,
-            &json!({ "errors": ["a job run alone is stopped with Ctrl-C (SIGTERM), or with a savepoint by \
-                                 --savepoint-on-stop; submit it to a cluster to stop it from the page"] })
-            .to_string(),
-        ),
+        _ if page.is_some() => {
+            respond_as(&mut stream, "405 Method Not Allowed", JSON, &json!({ "errors": [HOW_TO_STOP] }).to_string())
+        }
         _ => respond(&mut stream, "405 Method Not Allowed", "only GET /metrics\n"),
     }
 }
 
 const JSON: &str = "application/json";
+
+/// Why a job run alone refuses a cancel or stop from its page, and what to do instead; the page
+/// shows it in place of the buttons.
+const HOW_TO_STOP: &str = "a job run alone is stopped with Ctrl-C (SIGTERM), or with a savepoint by \
+                           --savepoint-on-stop; submit it to a cluster to stop it from the page";
 
 /// The Web UI's files and the read-only REST endpoints its pages read, for one job.
 fn web(route: &str, query: &str, page: &JobPage, sampled: &Sampled) -> Option<(&'static str, String)> {
@@ -177,6 +177,8 @@ fn web(route: &str, query: &str, page: &JobPage, sampled: &Sampled) -> Option<(&
                 .collect();
             job["vertices"] = Value::Array(vertices);
             job["plan"] = page.plan.clone();
+            job["isStoppable"] = Value::Bool(false);
+            job["howToStop"] = Value::String(HOW_TO_STOP.to_owned());
             job
         }
         ["jobs", id, "checkpoints"] if ours(id) => checkpoints(name),

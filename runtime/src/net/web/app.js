@@ -7,6 +7,9 @@
 
 const page = document.getElementById('page');
 let refresh = null;
+// What the last Cancel or Stop on a job's page answered, by job id: a refresh redraws the page
+// every second and must not wipe it before it is read.
+const actionResults = {};
 
 function keepToken() {
   const m = location.hash.match(/[#&?]token=([0-9a-fA-F]+)/);
@@ -144,10 +147,13 @@ async function job(id) {
   }).join('');
   const cpRows = (checkpoints.history || []).map(c => '<tr><td>' + esc(c.id) + '</td><td>' + esc(c.status) + '</td><td>' + when(c.latest_ack_timestamp) +
     '</td><td>' + esc(c.end_to_end_duration) + ' ms</td><td>' + esc(c.state_size) + ' B</td><td class="note">' + esc(c.external_path) + '</td></tr>').join('');
-  const actions = running ? '<div class="actions"><button class="danger" id="cancel">Cancel Job</button>' +
+  // A job run alone (`--web-ui`) says it cannot be stopped from its page, as Flink's REST API
+  // does (`isStoppable`): it is stopped where it runs, and it has no cluster token to ask for.
+  const alone = j.isStoppable === false;
+  const actions = running && alone ? '<p class="note" id="stopped-where-it-runs">' + esc(j.howToStop || '') + '</p>' : running ? '<div class="actions"><button class="danger" id="cancel">Cancel Job</button>' +
     '<input type="text" id="savepoint-dir" placeholder="savepoint directory (absolute, or s3://…)"><button id="stop">Stop with Savepoint</button></div>' : '';
   return '<h1 id="job-name">' + esc(j.name) + ' ' + stateBadge(j.state) + '</h1><p class="note">' + esc(j.jid) + ' · started ' + when(j['start-time']) +
-    ' · ' + duration(j.duration) + '</p>' + actions + '<div id="action-result"></div>' + graph(plan, j.vertices || [], pressure) +
+    ' · ' + duration(j.duration) + '</p>' + actions + '<div id="action-result">' + (actionResults[id] || '') + '</div>' + graph(plan, j.vertices || [], pressure) +
     '<h2>Vertices</h2><table id="vertices"><tr><th>Name</th><th>Parallelism</th><th>Records in</th><th>Records out</th><th>Back pressure</th><th>Low watermark</th><th>Status</th></tr>' + vertexRows + '</table>' +
     '<h2>Checkpoints</h2>' + (cpRows ? '<table id="checkpoints"><tr><th>Id</th><th>Status</th><th>Completed</th><th>Duration</th><th>Size</th><th>Path</th></tr>' + cpRows + '</table>' : '<p class="note">None retained.</p>') +
     '<h2>Exceptions</h2>' + (exceptions['root-exception'] ? '<pre id="exception">' + esc(exceptions['root-exception']) + '</pre>' : '<p class="note">None.</p>') +
@@ -155,18 +161,23 @@ async function job(id) {
 }
 
 function wireJob(id) {
-  const result = document.getElementById('action-result');
+  // The answer is kept for the page's next redraws and shown in whichever #action-result is current.
+  const answer = html => {
+    actionResults[id] = html;
+    const result = document.getElementById('action-result');
+    if (result) result.innerHTML = html;
+  };
   const cancel = document.getElementById('cancel');
   if (cancel) cancel.onclick = async () => {
-    try { await api('/jobs/' + id + '?mode=cancel', { method: 'PATCH' }); result.textContent = 'Cancelling…'; } catch (e) { result.innerHTML = '<p class="error">' + esc(e.message) + '</p>'; }
+    try { await api('/jobs/' + id + '?mode=cancel', { method: 'PATCH' }); answer(esc('Cancelling…')); } catch (e) { answer('<p class="error">' + esc(e.message) + '</p>'); }
   };
   const stop = document.getElementById('stop');
   if (stop) stop.onclick = async () => {
     const dir = document.getElementById('savepoint-dir').value.trim();
     try {
       await api('/jobs/' + id + '/stop', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ targetDirectory: dir, drain: false }) });
-      result.textContent = 'Stopping with a savepoint…';
-    } catch (e) { result.innerHTML = '<p class="error">' + esc(e.message) + '</p>'; }
+      answer(esc('Stopping with a savepoint…'));
+    } catch (e) { answer('<p class="error">' + esc(e.message) + '</p>'); }
   };
 }
 

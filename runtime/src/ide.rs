@@ -40,6 +40,8 @@ pub struct WindowedStream<K, T>(PhantomData<fn() -> (K, T)>);
 pub struct ConnectedStreams<A, B>(PhantomData<fn() -> (A, B)>);
 /// After `join(other)`.
 pub struct JoinedStreams<A, B>(PhantomData<fn() -> (A, B)>);
+/// After `co_group(other)`.
+pub struct CoGroupedStreams<A, B>(PhantomData<fn() -> (A, B)>);
 /// After `interval_join(other)`.
 pub struct IntervalJoin<A, B>(PhantomData<fn() -> (A, B)>);
 /// After a sink: its name, uid and parallelism.
@@ -119,6 +121,10 @@ impl<T> DataStream<T> {
     }
     /// `join(other).where_(|a| key).equal_to(|b| key).window(assigner).apply(|a, b| out)`
     pub fn join<U>(self, other: impl Sized) -> JoinedStreams<T, U> {
+        unreachable!("the IDE's view of a job is never run")
+    }
+    /// `co_group(other).where_(|a| key).equal_to(|b| key).window(assigner).apply(|first, second, out| ..)`
+    pub fn co_group<U>(self, other: impl Sized) -> CoGroupedStreams<T, U> {
         unreachable!("the IDE's view of a job is never run")
     }
     /// `a.key_by(..).interval_join(b.key_by(..)).between(lower_ms, upper_ms).process(|left, right, ctx, out| ..)`
@@ -242,6 +248,10 @@ impl<K, T> KeyedStream<K, T> {
     }
     /// `join(other).where_(|a| key).equal_to(|b| key).window(assigner).apply(|a, b| out)`
     pub fn join<U>(self, other: impl Sized) -> JoinedStreams<T, U> {
+        unreachable!("the IDE's view of a job is never run")
+    }
+    /// `co_group(other).where_(|a| key).equal_to(|b| key).window(assigner).apply(|first, second, out| ..)`
+    pub fn co_group<U>(self, other: impl Sized) -> CoGroupedStreams<T, U> {
         unreachable!("the IDE's view of a job is never run")
     }
     /// `a.key_by(..).interval_join(b.key_by(..)).between(lower_ms, upper_ms).process(|left, right, ctx, out| ..)`
@@ -422,6 +432,25 @@ impl<A, B> JoinedStreams<A, B> {
         unreachable!("the IDE's view of a job is never run")
     }
     /// `apply(|a, b| out)`
+    pub fn apply<U>(self, arg1: impl Sized) -> DataStream<U> {
+        unreachable!("the IDE's view of a job is never run")
+    }
+}
+
+impl<A, B> CoGroupedStreams<A, B> {
+    /// `where_(|a| key)`
+    pub fn where_(self, arg1: impl Sized) -> Self {
+        unreachable!("the IDE's view of a job is never run")
+    }
+    /// `equal_to(|b| key)`
+    pub fn equal_to(self, arg1: impl Sized) -> Self {
+        unreachable!("the IDE's view of a job is never run")
+    }
+    /// `window(TumblingEventTimeWindows::of(Duration::from_secs(10)))`
+    pub fn window(self, arg1: impl Sized) -> Self {
+        unreachable!("the IDE's view of a job is never run")
+    }
+    /// `apply(|first, second, out| ..)`
     pub fn apply<U>(self, arg1: impl Sized) -> DataStream<U> {
         unreachable!("the IDE's view of a job is never run")
     }

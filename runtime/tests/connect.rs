@@ -229,6 +229,51 @@ fn a_window_join_pairs_both_sides_records_per_key_and_window() {
     assert_eq!(got, ["a:100-300", "a:100-900", "a:2500-2100"]);
 }
 
+static CO_GROUPED: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn window_co_group(env: &mut Env) {
+    let orders =
+        env.from_elements([("a", 100i64), ("b", 200), ("a", 1500), ("a", 2500)]).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+        );
+    let clicks =
+        env.from_elements([("a", 300i64), ("a", 900), ("b", 1900), ("a", 2100)]).assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
+        );
+    orders
+        .co_group(clicks)
+        .where_(|o| o.0)
+        .equal_to(|c| c.0)
+        .window(TumblingEventTimeWindows::of(std::time::Duration::from_secs(1)))
+        .apply(|orders, clicks, out| {
+            let key = orders.iter().chain(clicks).map(|e| e.0).next().unwrap_or_default();
+            let times = |side: &[(&str, i64)]| {
+                let mut t: Vec<i64> = side.iter().map(|e| e.1).collect();
+                t.sort();
+                t
+            };
+            out.collect(format!("{key} orders {:?} clicks {:?}", times(orders), times(clicks)))
+        })
+        .process(|s, ctx, out| out.collect(format!("{s} @{}", ctx.timestamp().unwrap_or(i64::MIN))))
+        .sink_to(collect(&CO_GROUPED));
+}
+
+#[test]
+fn a_co_group_hands_over_each_keys_records_of_both_sides_per_window_as_flink_does() {
+    WINDOW_CO_GROUP_JOB.run(Some(2), &[]).unwrap();
+    let mut got = CO_GROUPED.values();
+    got.sort();
+    let expected = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/flink/expected.txt")).unwrap();
+    let mut flink: Vec<String> =
+        expected.lines().filter_map(|l| l.strip_prefix("cogroup> ")).map(str::to_owned).collect();
+    flink.sort();
+    assert_eq!(got, flink);
+    // Windows with records on one side only are handed over too (an outer join's rows).
+    assert!(got.contains(&"b orders [] clicks [1900] @1999".to_owned()), "{got:?}");
+    assert_eq!(got.len(), 5);
+}
+
 static INTERVAL: Collected<String> = Collected::new();
 
 #[rill::job(no_main)]

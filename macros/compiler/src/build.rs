@@ -29,6 +29,8 @@ pub enum StreamKind {
     ConnectedStreams,
     /// After `join(other)`: `where_`, `equal_to`, `window`, `apply`.
     JoinedStreams,
+    /// After `co_group(other)`: `where_`, `equal_to`, `window`, `apply`.
+    CoGroupedStreams,
     /// After `interval_join(other)`: `between`, `process`.
     IntervalJoin,
 }
@@ -60,6 +62,15 @@ impl OperatorSpec {
     }
 }
 
+/// What two streams keyed by `where_` and `equal_to` and windowed become.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Joining {
+    /// `join`: each pair of a key's records in a window.
+    Join,
+    /// `co_group`: each key's records of both sides in a window, at once.
+    CoGroup,
+}
+
 /// A stream value while the graph is built: where its records come from and what is
 /// pending for the next operator.
 #[derive(Clone)]
@@ -83,8 +94,9 @@ pub struct StreamRef {
     pub keyed2: Option<Key>,
     /// `broadcast(&STATE)`: a broadcast stream that writes this broadcast state.
     pub broadcast_state: Option<Expr>,
-    /// `join(other)`: the connected streams are a window join in the making.
-    pub joining: bool,
+    /// `join(other)` or `co_group(other)`: the connected streams are a window join or
+    /// co-group in the making.
+    pub joining: Option<Joining>,
     /// `interval_join(other)`: an interval join in the making, and its bounds.
     pub interval: Option<Option<(Expr, Expr)>>,
 }
@@ -102,7 +114,7 @@ impl StreamRef {
             second: None,
             keyed2: None,
             broadcast_state: None,
-            joining: false,
+            joining: None,
             interval: None,
         }
     }
@@ -130,7 +142,8 @@ impl StreamRef {
     /// What kind of stream it is, which decides the methods it has.
     pub fn kind(&self) -> StreamKind {
         match (&self.second, &self.window, &self.keyed) {
-            (Some(_), ..) if self.joining => StreamKind::JoinedStreams,
+            (Some(_), ..) if self.joining == Some(Joining::Join) => StreamKind::JoinedStreams,
+            (Some(_), ..) if self.joining == Some(Joining::CoGroup) => StreamKind::CoGroupedStreams,
             (Some(_), ..) if self.interval.is_some() => StreamKind::IntervalJoin,
             (Some(_), ..) => StreamKind::ConnectedStreams,
             (None, Some(_), _) => StreamKind::WindowedStream,
@@ -341,6 +354,9 @@ impl Builder<'_> {
                 "on connected streams come `co_map`, `co_flat_map`, `key_by(k1, k2)` or a keyed `process`, not `{method}`"
             ),
             StreamKind::JoinedStreams => format!("`{method}` does not belong here: a window join reads {JOIN_ORDER}"),
+            StreamKind::CoGroupedStreams => {
+                format!("`{method}` does not belong here: a co-group reads {CO_GROUP_ORDER}")
+            }
             StreamKind::IntervalJoin => format!("`{method}` does not belong here: an interval join reads {INTERVAL_JOIN_ORDER}"),
             _ if on(StreamKind::Env) => {
                 let message = format!("`{method}` is a source: call it on `{}`", self.env);
@@ -361,6 +377,10 @@ impl Builder<'_> {
 
 /// How a window join reads, for messages.
 pub const JOIN_ORDER: &str = "a.join(b).where_(|a| key).equal_to(|b| key).window(assigner).apply(|a, b| out)";
+
+/// How a co-group reads, for messages.
+pub const CO_GROUP_ORDER: &str =
+    "a.co_group(b).where_(|a| key).equal_to(|b| key).window(assigner).apply(|first, second, out| ..)";
 
 /// How an interval join reads, for messages.
 pub const INTERVAL_JOIN_ORDER: &str =

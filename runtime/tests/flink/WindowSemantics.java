@@ -162,6 +162,28 @@ public class WindowSemantics {
             .apply((o, c) -> o.f0 + ":" + o.f1 + "-" + c.f1, org.apache.flink.api.common.typeinfo.Types.STRING)
             .print("join");
 
+        // A co-group: each key's orders and clicks per second, either side possibly empty,
+        // stamped with the window's last timestamp.
+        orders.coGroup(clicks).where(o -> o.f0).equalTo(c -> c.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+            .apply(new org.apache.flink.api.common.functions.CoGroupFunction<Tuple2<String, Long>, Tuple2<String, Long>, String>() {
+                public void coGroup(Iterable<Tuple2<String, Long>> os, Iterable<Tuple2<String, Long>> cs, Collector<String> out) {
+                    String key = "";
+                    List<Long> ot = new ArrayList<>(), ct = new ArrayList<>();
+                    for (Tuple2<String, Long> o : os) { key = o.f0; ot.add(o.f1); }
+                    for (Tuple2<String, Long> c : cs) { key = c.f0; ct.add(c.f1); }
+                    java.util.Collections.sort(ot);
+                    java.util.Collections.sort(ct);
+                    out.collect(key + " orders " + ot + " clicks " + ct);
+                }
+            }, org.apache.flink.api.common.typeinfo.Types.STRING)
+            .process(new ProcessFunction<String, String>() {
+                public void processElement(String s, Context ctx, Collector<String> out) {
+                    out.collect(s + " @" + ctx.timestamp());
+                }
+            })
+            .print("cogroup");
+
         orders.keyBy(o -> o.f0).intervalJoin(clicks.keyBy(c -> c.f0))
             .between(Duration.ofMillis(-300), Duration.ofMillis(800))
             .process(new org.apache.flink.streaming.api.functions.co.ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, String>() {

@@ -1,7 +1,7 @@
 //! `connect(other)`: two streams into one two-input operator, each input keeping its own
 //! type (Flink's `connect`): `co_map`, `co_flat_map`, `key_by(k1, k2)` and a keyed
 //! `process` follow; `keyed.connect(rules.broadcast(&STATE)).process(f)` is a keyed
-//! broadcast process function. `join` and `interval_join` start the same way.
+//! broadcast process function. `join`, `co_group` and `interval_join` start the same way.
 //!
 //! ```ignore
 //! let numbers = env.from_elements([1, 2]);
@@ -9,7 +9,7 @@
 //! ```
 
 use super::setting;
-use crate::build::{Builder, OperatorSpec, StreamRef, STREAMS};
+use crate::build::{Builder, Joining, OperatorSpec, StreamRef, STREAMS};
 use crate::parse::Call;
 use syn::spanned::Spanned;
 
@@ -27,6 +27,7 @@ pub static CONNECT: OperatorSpec = OperatorSpec {
 pub enum Pending {
     Connect,
     Join,
+    CoGroup,
     IntervalJoin,
 }
 
@@ -51,7 +52,10 @@ pub fn connect(b: &mut Builder, mut cur: StreamRef, call: &Call, pending: Pendin
     if pending == Pending::IntervalJoin {
         cur.interval = Some(None);
     }
-    cur.joining = pending == Pending::Join;
-    cur.between = Some(if cur.joining { "join" } else { "connect" });
+    (cur.joining, cur.between) = match pending {
+        Pending::Join => (Some(Joining::Join), Some("join")),
+        Pending::CoGroup => (Some(Joining::CoGroup), Some("co_group")),
+        Pending::Connect | Pending::IntervalJoin => (None, Some("connect")),
+    };
     Some(cur)
 }

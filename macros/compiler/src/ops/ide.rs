@@ -19,6 +19,7 @@ fn self_type(kind: StreamKind) -> (&'static str, &'static str) {
         WindowedStream => ("WindowedStream<K, T>", "<K, T>"),
         ConnectedStreams => ("ConnectedStreams<A, B>", "<A, B>"),
         JoinedStreams => ("JoinedStreams<A, B>", "<A, B>"),
+        CoGroupedStreams => ("CoGroupedStreams<A, B>", "<A, B>"),
         IntervalJoin => ("IntervalJoin<A, B>", "<A, B>"),
     }
 }
@@ -34,7 +35,7 @@ fn output(kind: StreamKind, method: &str) -> (&'static str, &'static str) {
         }
         (_, "print" | "print_to_err" | "write_as_text" | "sink_to" | "discard") => ("DataStreamSink", ""),
         (WindowedStream, "trigger" | "allowed_lateness" | "side_output_late_data") => same,
-        (JoinedStreams, "where_" | "equal_to" | "window") => same,
+        (JoinedStreams | CoGroupedStreams, "where_" | "equal_to" | "window") => same,
         (IntervalJoin, "between") => same,
         (ConnectedStreams, "key_by") => same,
         (DataStream, "key_by") => ("KeyedStream<K2, T>", "<K2>"),
@@ -43,6 +44,7 @@ fn output(kind: StreamKind, method: &str) -> (&'static str, &'static str) {
         (DataStream, "window_all") => ("WindowedStream<(), T>", ""),
         (_, "connect") => ("ConnectedStreams<T, U>", "<U>"),
         (_, "join") => ("JoinedStreams<T, U>", "<U>"),
+        (_, "co_group") => ("CoGroupedStreams<T, U>", "<U>"),
         (_, "interval_join") => ("IntervalJoin<T, U>", "<U>"),
         (DataStream | KeyedStream, "filter" | "assign_timestamps_and_watermarks" | "union")
         | (DataStream | KeyedStream, "forward" | "rebalance" | "rescale" | "broadcast" | "global") => {
@@ -112,7 +114,8 @@ fn argument_names(signature: &str) -> Vec<String> {
 pub fn facade() -> String {
     use StreamKind::*;
     let mut text = String::from(HEADER);
-    let kinds = [Env, DataStream, KeyedStream, WindowedStream, ConnectedStreams, JoinedStreams, IntervalJoin];
+    let kinds =
+        [Env, DataStream, KeyedStream, WindowedStream, ConnectedStreams, JoinedStreams, CoGroupedStreams, IntervalJoin];
     for kind in kinds {
         let (ty, generics) = self_type(kind);
         let generics = if kind == Env { "" } else { generics };
@@ -186,6 +189,8 @@ pub struct WindowedStream<K, T>(PhantomData<fn() -> (K, T)>);
 pub struct ConnectedStreams<A, B>(PhantomData<fn() -> (A, B)>);
 /// After `join(other)`.
 pub struct JoinedStreams<A, B>(PhantomData<fn() -> (A, B)>);
+/// After `co_group(other)`.
+pub struct CoGroupedStreams<A, B>(PhantomData<fn() -> (A, B)>);
 /// After `interval_join(other)`.
 pub struct IntervalJoin<A, B>(PhantomData<fn() -> (A, B)>);
 /// After a sink: its name, uid and parallelism.

@@ -1,5 +1,6 @@
 //! `a.join(b).where_(|a| key).equal_to(|b| key).window(assigner).apply(|a, b| out)`: every
-//! pair of records with equal keys in the same window (Flink's window join).
+//! pair of records with equal keys in the same window (Flink's window join). `where_`,
+//! `equal_to` and `window` are shared with `co_group` (`co_group.rs`).
 //!
 //! ```ignore
 //! let clicks = env.from_elements([("u1", 1)]);
@@ -15,7 +16,7 @@
 use super::connect::{connect, Pending};
 use super::window::dynamic_gap;
 use super::{arg, id, key, key2, operator, setting};
-use crate::build::{Builder, OperatorSpec, StreamKind, StreamRef, JOIN_ORDER, STREAMS};
+use crate::build::{Builder, Joining, OperatorSpec, StreamKind, StreamRef, CO_GROUP_ORDER, JOIN_ORDER, STREAMS};
 use crate::ir::{Key, Node, Partition, Shape, WindowSpec};
 use crate::parse::Call;
 use proc_macro2::TokenStream;
@@ -31,15 +32,18 @@ pub static JOIN: OperatorSpec = OperatorSpec {
     build: |b, cur, call, _| connect(b, cur, call, Pending::Join),
 };
 
+/// Where `where_`, `equal_to` and `window` are called: a join's and a co-group's streams.
+const JOINED: &[StreamKind] = &[StreamKind::JoinedStreams, StreamKind::CoGroupedStreams];
+
 pub static WHERE: OperatorSpec = OperatorSpec {
     op: setting("where_"),
-    on: &[StreamKind::JoinedStreams],
+    on: JOINED,
     args: (1, 1),
     signature: "where_(|a| key)",
     after_sink: false,
     build: |b, mut cur, call, _| {
         if cur.keyed.is_some() {
-            return out_of_order(b, call);
+            return out_of_order(b, &cur, call);
         }
         let key = Key::of(&call.args[0]);
         cur.partition_by(Partition::Hash(key.clone()));
@@ -50,13 +54,13 @@ pub static WHERE: OperatorSpec = OperatorSpec {
 
 pub static EQUAL_TO: OperatorSpec = OperatorSpec {
     op: setting("equal_to"),
-    on: &[StreamKind::JoinedStreams],
+    on: JOINED,
     args: (1, 1),
     signature: "equal_to(|b| key)",
     after_sink: false,
     build: |b, mut cur, call, _| {
         if cur.keyed.is_none() || cur.keyed2.is_some() {
-            return out_of_order(b, call);
+            return out_of_order(b, &cur, call);
         }
         let key = Key::of(&call.args[0]);
         cur.second.as_mut()?.partition_by(Partition::Hash(key.clone()));
@@ -67,18 +71,18 @@ pub static EQUAL_TO: OperatorSpec = OperatorSpec {
 
 pub static JOIN_WINDOW: OperatorSpec = OperatorSpec {
     op: setting("window"),
-    on: &[StreamKind::JoinedStreams],
+    on: JOINED,
     args: (1, 1),
     signature: super::window::SIGNATURE,
     after_sink: false,
     build: |b, mut cur, call, _| {
         if cur.keyed2.is_none() || cur.window.is_some() {
-            return out_of_order(b, call);
+            return out_of_order(b, &cur, call);
         }
         if dynamic_gap(&call.args[0]).is_some() {
             b.error(
                 call.args[0].span(),
-                "a window join takes sessions with a fixed gap: use `EventTimeSessionWindows::with_gap(d)` here (a gap per record, `with_dynamic_gap`, is for `window(..)` on a keyed stream)",
+                "a window join or co-group takes sessions with a fixed gap: use `EventTimeSessionWindows::with_gap(d)` here (a gap per record, `with_dynamic_gap`, is for `window(..)` on a keyed stream)",
             );
         }
         let assigner = call.args[0].clone();
@@ -97,22 +101,28 @@ pub static APPLY: OperatorSpec = OperatorSpec {
     build: apply,
 };
 
-fn apply(b: &mut Builder, mut cur: StreamRef, call: &Call, spec: &'static OperatorSpec) -> Option<StreamRef> {
+/// The node of `apply`, a join's or a co-group's (`spec` tells them apart), once `where_`,
+/// `equal_to` and `window` have been given.
+pub fn apply(b: &mut Builder, mut cur: StreamRef, call: &Call, spec: &'static OperatorSpec) -> Option<StreamRef> {
     let Some(window) = cur.window.take() else {
-        return out_of_order(b, call);
+        return out_of_order(b, &cur, call);
     };
     let second = cur.second.take()?;
     let keys = (cur.keyed.clone()?, cur.keyed2.clone()?);
     let mut inputs = cur.inputs(0);
     inputs.extend(second.inputs(1));
-    let name = format!("Join({})", window.assigner_name());
+    let name = format!("{}({})", spec.op.display, window.assigner_name());
     let id = b.new_node(spec, call, inputs, Shape::WindowJoin { keys, window });
     b.node_mut(id).name = Some(name);
     Some(StreamRef::of(id, call.span))
 }
 
-fn out_of_order(b: &mut Builder, call: &Call) -> Option<StreamRef> {
-    b.error(call.span, format!("`{}` does not belong here: a window join reads {JOIN_ORDER}", call.method));
+fn out_of_order(b: &mut Builder, cur: &StreamRef, call: &Call) -> Option<StreamRef> {
+    let order = match cur.joining {
+        Some(Joining::CoGroup) => format!("a co-group reads {CO_GROUP_ORDER}"),
+        _ => format!("a window join reads {JOIN_ORDER}"),
+    };
+    b.error(call.span, format!("`{}` does not belong here: {order}", call.method));
     None
 }
 

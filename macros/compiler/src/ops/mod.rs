@@ -16,6 +16,7 @@ use syn::Expr;
 mod aggregation;
 mod assign_timestamps;
 mod attributes;
+mod co_group;
 mod co_map;
 mod co_process;
 mod connect;
@@ -79,12 +80,14 @@ pub static CATALOG: &[&OperatorSpec] = &[
     &key_by::KEY_BY_CONNECTED,
     &connect::CONNECT,
     &join::JOIN,
+    &co_group::CO_GROUP,
     &interval_join::INTERVAL_JOIN,
     &interval_join::BETWEEN,
     &join::WHERE,
     &join::EQUAL_TO,
     &join::JOIN_WINDOW,
     &join::APPLY,
+    &co_group::CO_GROUP_APPLY,
     &co_map::CO_MAP,
     &co_map::CO_FLAT_MAP,
     &reduce::REDUCE,
@@ -234,6 +237,7 @@ pub fn listing() -> String {
         (WindowedStream, "`WindowedStream` (after `window`, `window_all`, `count_window`)"),
         (ConnectedStreams, "`ConnectedStreams` (after `connect`)"),
         (JoinedStreams, "`JoinedStreams` (after `join`)"),
+        (CoGroupedStreams, "`CoGroupedStreams` (after `co_group`)"),
         (IntervalJoin, "`IntervalJoin` (after `interval_join`)"),
     ];
     let mut text = String::new();

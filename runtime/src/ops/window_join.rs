@@ -123,6 +123,9 @@ where
     }
 }
 
+/// The stage of a co-group.
+pub type WindowCoGroup<KA, KB, W, F, O> = WindowJoin<KA, KB, W, Groups<F, O>>;
+
 /// The stage of a window join or co-group.
 #[derive(Clone)]
 pub struct WindowJoin<KA, KB, W, F> {
@@ -283,7 +286,7 @@ impl<A: Clone + Codec + Send + Sync + 'static, B: Clone + Codec + Send + Sync + 
         key_b: impl FnOnce(KeyFor<B>) -> KB,
         assigner: W,
         f: F,
-    ) -> Headed<A, B, WindowJoin<KA, KB, W, Groups<F, O>>>
+    ) -> Headed<A, B, WindowCoGroup<KA, KB, W, F, O>>
     where
         K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         O: Send + 'static,

@@ -164,6 +164,46 @@ fn process_emits_any_number_and_sees_the_key_on_keyed_streams() {
     assert_eq!(got, ["0:2.0", "0:2.1", "1:1.0", "1:3.0", "1:3.1", "1:3.2"]);
 }
 
+static ODD_LINES: OutputTag<String> = OutputTag::new("odd lines");
+static SPLIT_EVENS: Collected<i64> = Collected::new();
+static SPLIT_ODDS: Collected<(i64, String)> = Collected::new();
+
+#[rill::job(no_main)]
+fn split(env: &mut Env) {
+    let evens = env
+        .from_sequence(1, 10)
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|n, _| *n * 1000),
+        )
+        .process(|n, ctx, out| {
+            assert!(ctx.current_watermark() < n * 1000, "the watermark is behind an in-order record");
+            if n % 2 == 0 {
+                out.collect(n)
+            } else {
+                ctx.output(&ODD_LINES, format!("odd {n}"))
+            }
+        });
+    evens.sink_to(collect(&SPLIT_EVENS));
+    // The side output crosses an exchange, and its records keep their timestamps.
+    evens
+        .side_output(&ODD_LINES)
+        .key_by(|line| line.len())
+        .process(|line, ctx, out| out.collect((ctx.timestamp().unwrap_or(-1), line)))
+        .sink_to(collect(&SPLIT_ODDS));
+}
+
+#[test]
+fn a_process_function_splits_a_stream_with_a_side_output() {
+    SPLIT_JOB.run(Some(2), &[]).unwrap();
+    let mut evens = SPLIT_EVENS.values();
+    evens.sort();
+    assert_eq!(evens, [2, 4, 6, 8, 10]);
+    let mut odds = SPLIT_ODDS.values();
+    odds.sort();
+    let expected: Vec<(i64, String)> = [1, 3, 5, 7, 9].iter().map(|n| (n * 1000, format!("odd {n}"))).collect();
+    assert_eq!(odds, expected);
+}
+
 static UNIONED: Collected<i64> = Collected::new();
 
 #[rill::job(no_main)]

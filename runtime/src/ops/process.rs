@@ -16,27 +16,62 @@
 //!
 //! TAGGED_JOB.run(Some(1), &[]).unwrap();
 //! ```
+//!
+//! `ctx.output(&TAG, value)` sends a record to a side output, which `side_output(&TAG)` reads
+//! from the operator's stream (Flink's `ProcessFunction.Context#output`): one stream split in
+//! two, each part its own type.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! static ODD: OutputTag<String> = OutputTag::new("odd");
+//!
+//! #[rill::job(no_main)]
+//! fn split(env: &mut Env) {
+//!     let evens = env.from_elements([1, 2, 3, 4]).process(|n, ctx, out| {
+//!         if n % 2 == 0 {
+//!             out.collect(n);
+//!         } else {
+//!             ctx.output(&ODD, format!("odd {n}"));
+//!         }
+//!     });
+//!     evens.side_output(&ODD).print();
+//!     evens.print();
+//! }
+//!
+//! SPLIT_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
+use crate::api::OutputTag;
 use crate::core::collector::{send_buffered, Collector, Output};
-use crate::core::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
-use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
+use crate::core::side_output::{SideOutputs, SideTemplates, TailTemplate};
+use std::marker::PhantomData;
 
-/// What a process function sees besides the record.
-pub struct Context<'a, K = ()> {
-    pub(crate) timestamp: Timestamp,
-    pub(crate) key: &'a K,
+/// What a process function sees besides the record (Flink's `ProcessFunction.Context`).
+pub struct Context<'a> {
+    timestamp: Timestamp,
+    watermark: Timestamp,
+    sides: &'a mut SideOutputs,
 }
 
-impl<K> Context<'_, K> {
+impl Context<'_> {
     /// The record's event timestamp, if one was assigned upstream.
     pub fn timestamp(&self) -> Option<Timestamp> {
         (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
     }
 
-    /// The key of the record (on a keyed stream; `()` otherwise).
-    pub fn current_key(&self) -> &K {
-        self.key
+    /// The operator's current event-time watermark (`i64::MIN` before the first).
+    pub fn current_watermark(&self) -> Timestamp {
+        self.watermark
+    }
+
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
+    /// with the record's timestamp; nowhere when nothing reads the tag, as in Flink.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        self.sides.emit(tag, value, self.timestamp);
     }
 }
 
@@ -44,12 +79,13 @@ impl<K> Context<'_, K> {
 pub struct ProcessStage<F, O> {
     id: u32,
     f: F,
-    _out: std::marker::PhantomData<fn() -> O>,
+    sides: SideTemplates,
+    _out: PhantomData<fn() -> O>,
 }
 
 impl<F: Clone, O> Clone for ProcessStage<F, O> {
     fn clone(&self) -> Self {
-        ProcessStage { id: self.id, f: self.f.clone(), _out: std::marker::PhantomData }
+        ProcessStage { id: self.id, f: self.f.clone(), sides: self.sides.clone(), _out: PhantomData }
     }
 }
 
@@ -58,34 +94,44 @@ pub struct ProcessOp<F, O, C> {
     id: u32,
     f: F,
     buffer: Vec<(O, Timestamp)>,
+    watermark: Timestamp,
+    sides: SideOutputs,
     next: C,
 }
 
 impl<In, O, F> Stage<In> for ProcessStage<F, O>
 where
-    F: FnMut(In, &Context<'_>, &mut Output<'_, O>) + Clone + Send + 'static,
+    F: FnMut(In, &mut Context<'_>, &mut Output<'_, O>) + Clone + Send + 'static,
     O: Send + 'static,
 {
     type Out = O;
     fn wrap<C: Collector<O>>(self, next: C) -> impl Collector<In> {
-        ProcessOp { id: self.id, f: self.f, buffer: Vec::new(), next }
+        let sides = self.sides.build();
+        ProcessOp { id: self.id, f: self.f, buffer: Vec::new(), watermark: NO_TIMESTAMP, sides, next }
     }
 }
 
 impl<In, O, F, C> Collector<In> for ProcessOp<F, O, C>
 where
-    F: FnMut(In, &Context<'_>, &mut Output<'_, O>) + Send,
+    F: FnMut(In, &mut Context<'_>, &mut Output<'_, O>) + Send,
     O: Send,
     C: Collector<O>,
 {
     #[inline]
     fn collect(&mut self, value: In, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let ctx = Context { timestamp, key: &() };
-        (self.f)(value, &ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        let mut ctx = Context { timestamp, watermark: self.watermark, sides: &mut self.sides };
+        (self.f)(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         send_buffered(&mut self.buffer, &mut self.next);
     }
-    crate::forward_lifecycle!(next);
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            self.watermark = w;
+        }
+        self.sides.on_control(control);
+        self.next.on_control(control);
+    }
+    crate::forward_lifecycle_except_control!(sides, next);
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
@@ -95,9 +141,24 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     /// (Flink's `ProcessFunction`).
     pub fn process<O, F>(self, id: u32, f: F) -> ChainBuilder<In, Then<P, ProcessStage<F, O>>>
     where
-        F: FnMut(P::Out, &Context<'_>, &mut Output<'_, O>) + Clone + Send + 'static,
+        F: FnMut(P::Out, &mut Context<'_>, &mut Output<'_, O>) + Clone + Send + 'static,
         O: Send + 'static,
     {
-        self.then(ProcessStage { id, f, _out: std::marker::PhantomData })
+        self.then(ProcessStage { id, f, sides: SideTemplates::default(), _out: PhantomData })
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<In: 'static, P: Pipe<In>, F, O> ChainBuilder<In, Then<P, ProcessStage<F, O>>> {
+    /// Sends what the process function writes to `tag` down `branch`.
+    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        let tail = branch(ChainBuilder::new());
+        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
+        self
     }
 }

@@ -1,6 +1,6 @@
 //! `side_output(&TAG)`: the records that the operator before it wrote to side output `TAG`
 //! (Flink's `getSideOutput`): a window's late records (`side_output_late_data(&TAG)`), a
-//! keyed process function's `ctx.output(&TAG, ..)`, a source's bad records. It is built into
+//! process function's `ctx.output(&TAG, ..)` (keyed or not), a source's bad records. It is built into
 //! the operator that writes it, so it is always in that operator's chain.
 //!
 //! ```ignore
@@ -31,7 +31,7 @@ pub static SIDE_OUTPUT: OperatorSpec = OperatorSpec {
             b.error(
                 call.args[0].span(),
                 format!(
-                    "nothing writes to side output `{tag}` here: read it from the window that has `side_output_late_data({tag})`, from a keyed `process` that calls `ctx.output({tag}, ..)`, or from a `from_source` stream"
+                    "nothing writes to side output `{tag}` here: read it from the window that has `side_output_late_data({tag})`, from a `process` that calls `ctx.output({tag}, ..)`, or from a `from_source` stream"
                 ),
             );
             return None;

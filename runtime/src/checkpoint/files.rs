@@ -5,7 +5,8 @@
 //!
 //! An object store has no directories and no rename: a "directory" is a key prefix, and
 //! `_metadata` completes a checkpoint by being the last object written (a PUT is atomic:
-//! the object is there whole or not at all).
+//! the object is there whole or not at all, and so is a multipart upload, which large files
+//! take).
 //!
 //! S3 is reached through the `object_store` crate, configured as the AWS tools are, from
 //! the environment: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, and
@@ -178,7 +179,7 @@ mod s3 {
 
     use object_store::aws::AmazonS3Builder;
     use object_store::path::Path as Key;
-    use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+    use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
     use std::collections::HashMap;
     use std::io;
     use std::sync::{Arc, Mutex};
@@ -225,13 +226,52 @@ mod s3 {
         })
     }
 
+    /// A file larger than this goes up in parts: S3 takes at most 5 GiB in one PUT, and a
+    /// part that fails is all that is lost (Flink's S3 file systems upload the same way).
+    const ONE_PUT_UP_TO: usize = 64 << 20;
+    /// The size of a part (S3 wants at least 5 MiB for every part but the last).
+    const PART: usize = 16 << 20;
+    /// Parts sent at once: enough to keep a link busy, few enough to bound the memory.
+    const PARTS_IN_FLIGHT: usize = 4;
+
     pub(super) fn put(bucket: &str, key: &str, bytes: &[u8]) -> io::Result<()> {
-        let payload = PutPayload::from(bytes.to_vec());
-        call(bucket, key, |store, key| async move { store.put(&key, payload).await.map(drop) })
+        put_sized(bucket, key, bytes, ONE_PUT_UP_TO, PART)
+    }
+
+    /// [`put`] with its sizes given: one PUT up to `one_put_up_to` bytes, else a multipart
+    /// upload in `part`-sized parts, aborted (its parts deleted) if one fails.
+    pub(super) fn put_sized(
+        bucket: &str,
+        key: &str,
+        bytes: &[u8],
+        one_put_up_to: usize,
+        part: usize,
+    ) -> io::Result<()> {
+        if bytes.len() <= one_put_up_to {
+            let payload = PutPayload::from(bytes.to_vec());
+            return call(bucket, key, |store, key| async move { store.put(&key, payload).await.map(drop) });
+        }
+        call(bucket, key, |store, key| async move {
+            let mut upload = WriteMultipart::new_with_chunk_size(store.put_multipart(&key).await?, part);
+            for chunk in bytes.chunks(part) {
+                if let Err(e) = upload.wait_for_capacity(PARTS_IN_FLIGHT).await {
+                    let _ = upload.abort().await;
+                    return Err(e);
+                }
+                upload.write(chunk);
+            }
+            upload.finish().await.map(drop)
+        })
     }
 
     pub(super) fn get(bucket: &str, key: &str) -> io::Result<Vec<u8>> {
         call(bucket, key, |store, key| async move { Ok(store.get(&key).await?.bytes().await?.to_vec()) })
+    }
+
+    /// The object's ETag.
+    #[cfg(test)]
+    pub(super) fn e_tag(bucket: &str, key: &str) -> io::Result<String> {
+        call(bucket, key, |store, key| async move { Ok(store.head(&key).await?.e_tag.unwrap_or_default()) })
     }
 
     pub(super) fn exists(bucket: &str, key: &str) -> bool {
@@ -262,6 +302,46 @@ mod s3 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A file over the single-PUT size goes up in parts, to the S3-compatible store that
+    /// `scripts/test` starts (`RILL_S3_ENDPOINT`), and reads back whole.
+    #[cfg(feature = "s3")]
+    #[test]
+    fn a_large_file_goes_to_s3_in_parts_and_reads_back_whole() {
+        use std::io::Read;
+        let endpoint = std::env::var("RILL_S3_ENDPOINT").unwrap_or_else(|_| {
+            panic!(
+                "RILL_S3_ENDPOINT is not set: run the tests with ./scripts/test, which starts an S3-compatible server"
+            )
+        });
+        for (k, v) in [
+            ("AWS_ENDPOINT", endpoint.as_str()),
+            ("AWS_ALLOW_HTTP", "true"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "rill-test"),
+            ("AWS_SECRET_ACCESS_KEY", "rill-test"),
+        ] {
+            std::env::set_var(k, v);
+        }
+        let host = endpoint.trim_start_matches("http://").trim_end_matches('/');
+        let bucket = format!("parts-{}", std::process::id());
+        let mut conn = std::net::TcpStream::connect(host).unwrap();
+        write!(conn, "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        conn.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "creating bucket {bucket}: {answer}");
+
+        let bytes: Vec<u8> = (0..12u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        s3::put_sized(&bucket, "chk-1/state", &bytes, 1 << 20, 5 << 20).unwrap();
+        assert!(s3::get(&bucket, "chk-1/state").unwrap() == bytes, "the file reads back as written");
+        // S3 marks an object uploaded in N parts with an ETag ending in "-N".
+        let tag = s3::e_tag(&bucket, "chk-1/state").unwrap();
+        assert!(tag.trim_matches('"').ends_with("-3"), "three parts: {tag}");
+        s3::put_sized(&bucket, "chk-1/small", b"small", 1 << 20, 5 << 20).unwrap();
+        let tag = s3::e_tag(&bucket, "chk-1/small").unwrap();
+        assert!(!tag.contains('-'), "one PUT: {tag}");
+    }
 
     #[test]
     fn urls_name_a_bucket_and_a_key_and_paths_a_directory() {

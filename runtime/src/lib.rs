@@ -98,8 +98,10 @@ pub mod prelude {
     pub use crate::core::collector::Output;
     pub use crate::core::error::JobError;
     pub use crate::env::Env;
-    pub use crate::ops::broadcast_process::{BroadcastContext, KeyedBroadcastProcessFunction};
-    pub use crate::ops::co_process::KeyedCoProcessFunction;
+    pub use crate::ops::broadcast_process::{
+        BroadcastContext, BroadcastProcessFunction, KeyedBroadcastProcessFunction, ReadOnlyContext,
+    };
+    pub use crate::ops::co_process::{CoContext, CoProcessFunction, KeyedCoProcessFunction};
     pub use crate::ops::keyed_process::KeyedProcessFunction;
     pub use crate::ops::process::Context;
     pub use crate::sinks::user::Sink;

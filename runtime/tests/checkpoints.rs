@@ -97,6 +97,60 @@ fn with_two_subtasks_barriers_align_across_the_exchange() {
     run_with_failure(2);
 }
 
+static FACTOR: BroadcastState<(), i64> = BroadcastState::new("factor");
+static SCALED: Collected<(i64, i64)> = Collected::new();
+static SCALE_FAILED: AtomicBool = AtomicBool::new(false);
+/// Records the restarted run processed without the broadcast factor.
+static UNSCALED_AFTER_RESTART: AtomicU64 = AtomicU64::new(0);
+
+/// Each number with the factor a broadcast stream set (0 while there is none).
+#[derive(Clone)]
+struct Scale;
+
+impl BroadcastProcessFunction<i64, i64> for Scale {
+    type Out = (i64, i64);
+    fn process_element(&mut self, n: i64, ctx: &mut ReadOnlyContext<'_>, out: &mut Output<'_, (i64, i64)>) {
+        let factor = ctx.broadcast_state(&FACTOR).get(&()).copied();
+        if factor.is_none() && SCALE_FAILED.load(Ordering::Relaxed) {
+            UNSCALED_AFTER_RESTART.fetch_add(1, Ordering::Relaxed);
+        }
+        out.collect((n, factor.unwrap_or(0)));
+    }
+    fn process_broadcast_element(&mut self, f: i64, ctx: &mut BroadcastContext<'_>, _out: &mut Output<'_, (i64, i64)>) {
+        ctx.broadcast_state(&FACTOR).insert((), f);
+    }
+}
+
+/// A stream without keys scaled by a factor that a broadcast stream sends once, at the
+/// start; the numbers fail once after a checkpoint has completed.
+#[rill::job(no_main)]
+fn scaled_numbers(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    let factors = env.from_elements([3i64]).broadcast(&FACTOR);
+    env.from_sequence(0, N - 1)
+        .map(move |n| slowly_failing_once(n, &dir, &SCALE_FAILED))
+        .connect(factors)
+        .process(Scale)
+        .sink_to(collect(&SCALED));
+}
+
+#[test]
+fn the_broadcast_state_of_a_stream_without_keys_is_restored_after_a_failure() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    SCALED_NUMBERS_JOB.run(Some(2), &["--dir", dir.path().to_str().unwrap()]).unwrap();
+    assert!(SCALE_FAILED.load(Ordering::Relaxed), "the failure was injected (a checkpoint completed first)");
+    // The factor was sent once, before the checkpoint the job restarted from: the restarted
+    // subtasks have it from their restored broadcast state, not from the source again.
+    assert_eq!(UNSCALED_AFTER_RESTART.load(Ordering::Relaxed), 0, "records after the restart lacked the factor");
+    let scaled = SCALED.values();
+    let numbers: std::collections::BTreeSet<i64> = scaled.iter().map(|(n, _)| *n).collect();
+    assert_eq!(numbers.len() as i64, N, "every number came through");
+    assert!(scaled.iter().all(|(_, f)| *f == 3 || *f == 0), "only the factor that was sent");
+}
+
 static COUNT: ValueState<i64> = ValueState::new("count");
 static FINAL_COUNTS: Collected<(i64, i64)> = Collected::new();
 static PROCESS_FAILED: AtomicBool = AtomicBool::new(false);

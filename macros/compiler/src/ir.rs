@@ -185,10 +185,10 @@ pub enum Shape {
         /// The key selectors of both inputs, if keyed.
         keys: Option<(Key, Key)>,
     },
-    /// A keyed stream connected to a broadcast stream that writes a broadcast state.
+    /// A stream, keyed or not, connected to a broadcast stream that writes a broadcast state.
     Broadcast {
-        /// The keyed input's key selector.
-        key: Key,
+        /// The first input's key selector, if keyed.
+        key: Option<Key>,
     },
     /// Records of both inputs with equal keys in the same window.
     WindowJoin {
@@ -265,7 +265,7 @@ impl Node {
     /// The key selector of its (first) input, if it is keyed.
     pub fn key(&self) -> Option<&Key> {
         match &self.shape {
-            Shape::Keyed { key } | Shape::Window { key, .. } | Shape::Broadcast { key } => Some(key),
+            Shape::Keyed { key } | Shape::Window { key, .. } | Shape::Broadcast { key: Some(key) } => Some(key),
             Shape::Connected { keys: Some((k, _)) } | Shape::WindowJoin { keys: (k, _), .. } => Some(k),
             Shape::IntervalJoin { keys: (k, _), .. } => Some(k),
             _ => None,

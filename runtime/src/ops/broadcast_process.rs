@@ -46,10 +46,45 @@
 //!
 //! ALERTS_JOB.run(Some(1), &[]).unwrap();
 //! ```
+//!
+//! A stream without keys connected to a broadcast stream is Flink's `BroadcastProcessFunction`:
+//! the same broadcast state, read by every record, with no keyed state or timers.
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! static BLOCKED: BroadcastState<String, ()> = BroadcastState::new("blocked");
+//!
+//! /// Requests from users that are not blocked, with blocks that a second stream sets.
+//! #[derive(Clone)]
+//! struct Gate;
+//!
+//! impl BroadcastProcessFunction<String, String> for Gate {
+//!     type Out = String;
+//!     fn process_element(&mut self, user: String, ctx: &mut ReadOnlyContext<'_>, out: &mut Output<'_, String>) {
+//!         if !ctx.broadcast_state(&BLOCKED).contains_key(&user) {
+//!             out.collect(user);
+//!         }
+//!     }
+//!     fn process_broadcast_element(&mut self, user: String, ctx: &mut BroadcastContext<'_>, _out: &mut Output<'_, String>) {
+//!         ctx.broadcast_state(&BLOCKED).insert(user, ());
+//!     }
+//! }
+//!
+//! #[rill::job(no_main)]
+//! fn gate(env: &mut Env) {
+//!     let blocked = env.from_elements(["mallory".to_string()]).broadcast(&BLOCKED);
+//!     env.from_elements(["alice".to_string()]).connect(blocked).process(Gate).print();
+//! }
+//!
+//! GATE_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
 use crate::api::codec::Codec;
-use crate::core::collector::{Collector, Output};
-use crate::core::element::Timestamp;
+use crate::checkpoint::StateWriter;
+use crate::core::collector::{send_buffered, Collector, Output};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
 use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::broadcast::{BroadcastState, BroadcastStore};
@@ -161,4 +196,128 @@ where
         });
     }
     keyed_lifecycle!(|f, time, ctx, out| <F as KeyedBroadcastProcessFunction<K, A, B>>::on_timer(f, time, ctx, out));
+}
+
+/// Records without keys processed with a broadcast state that a broadcast stream writes
+/// (Flink's `BroadcastProcessFunction`).
+pub trait BroadcastProcessFunction<A, B>: Clone + Send + 'static {
+    /// What the function emits.
+    type Out: Send + 'static;
+    /// A record: the broadcast state, read-only.
+    fn process_element(&mut self, value: A, ctx: &mut ReadOnlyContext<'_>, out: &mut Output<'_, Self::Out>);
+    /// A broadcast record: it may change the broadcast state.
+    fn process_broadcast_element(&mut self, value: B, ctx: &mut BroadcastContext<'_>, out: &mut Output<'_, Self::Out>);
+}
+
+/// What `process_element` of a [`BroadcastProcessFunction`] sees (Flink's
+/// `ReadOnlyContext`): the record's timestamp, the watermark, and the broadcast state to read.
+pub struct ReadOnlyContext<'a> {
+    timestamp: Timestamp,
+    watermark: Timestamp,
+    store: &'a mut BroadcastStore,
+}
+
+impl ReadOnlyContext<'_> {
+    /// The record's event timestamp, if it has one.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The operator's event time: the least watermark of its two inputs.
+    pub fn current_watermark(&self) -> Timestamp {
+        self.watermark
+    }
+
+    /// The broadcast state `d`, to read: only broadcast records change it, so that every
+    /// subtask's copy stays the same.
+    pub fn broadcast_state<BK: Codec + Hash + Eq + Send + 'static, BV: Codec + Send + 'static>(
+        &mut self,
+        d: &BroadcastState<BK, BV>,
+    ) -> &std::collections::HashMap<BK, BV> {
+        self.store.get_mut(d)
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
+    /// `stream.connect(rules.broadcast(&STATE)).process(f)` without keys.
+    pub fn broadcast_process<F: BroadcastProcessFunction<A, B>>(self, id: u32, f: F) -> Headed<A, B, BroadcastProcess<F>> {
+        Headed::new(BroadcastProcess { id, f })
+    }
+}
+
+/// The stage of a broadcast process function without keys.
+#[derive(Clone)]
+pub struct BroadcastProcess<F> {
+    id: u32,
+    f: F,
+}
+
+/// A broadcast process function without keys in a running chain: its broadcast state is
+/// its only state, written at each barrier as a keyed broadcast process function writes it.
+pub struct BroadcastProcessOp<F, O, C> {
+    id: u32,
+    f: F,
+    watermark: Timestamp,
+    store: BroadcastStore,
+    buffer: Vec<(O, Timestamp)>,
+    checkpoint: Option<(StateWriter, &'static str)>,
+    next: C,
+}
+
+impl<A, B, F: BroadcastProcessFunction<A, B>> TwoInputStage<A, B> for BroadcastProcess<F> {
+    type Out = F::Out;
+    fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
+        BroadcastProcessOp {
+            id: self.id,
+            f: self.f,
+            watermark: i64::MIN,
+            store: BroadcastStore::default(),
+            buffer: Vec::new(),
+            checkpoint: None,
+            next,
+        }
+    }
+}
+
+impl<A, B, F, C> TwoInputCollector<A, B> for BroadcastProcessOp<F, F::Out, C>
+where
+    F: BroadcastProcessFunction<A, B>,
+    C: Collector<F::Out>,
+{
+    fn collect1(&mut self, value: A, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let mut ctx = ReadOnlyContext { timestamp, watermark: self.watermark, store: &mut self.store };
+        self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        send_buffered(&mut self.buffer, &mut self.next);
+    }
+    fn collect2(&mut self, value: B, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let mut ctx = BroadcastContext { timestamp, store: &mut self.store };
+        self.f.process_broadcast_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        send_buffered(&mut self.buffer, &mut self.next);
+    }
+    fn on_control(&mut self, control: Control) {
+        match control {
+            Control::Watermark(w) => self.watermark = w,
+            c if c.takes_snapshot() => {
+                if let Some((writer, uid)) = &self.checkpoint {
+                    self.store.snapshot(writer, uid);
+                }
+            }
+            _ => {}
+        }
+        self.next.on_control(control);
+    }
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        if let Some((writer, uid)) = ctx.state_writer(self.id) {
+            if let Some(restore) = ctx.restore(uid) {
+                self.store.restore(&restore, uid);
+            }
+            self.checkpoint = Some((writer, uid));
+        }
+        self.next.open(ctx)
+    }
+    crate::forward_lifecycle_except_control_and_open!(next);
 }

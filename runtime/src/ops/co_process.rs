@@ -30,10 +30,41 @@
 //!
 //! MATCHED_JOB.run(Some(1), &[]).unwrap();
 //! ```
+//!
+//! Without `key_by`, `a.connect(b).process(f)` is Flink's `CoProcessFunction`: each record of
+//! either input with its timestamp and the operator's watermark, no keyed state and no timers
+//! (Flink refuses timers on non-keyed streams too).
+//!
+//! ```
+//! use rill::prelude::*;
+//!
+//! /// Readings in one unit and the other, in one stream of Celsius.
+//! #[derive(Clone)]
+//! struct Celsius;
+//!
+//! impl CoProcessFunction<f64, f64> for Celsius {
+//!     type Out = String;
+//!     fn process_element1(&mut self, c: f64, _ctx: &mut CoContext, out: &mut Output<'_, String>) {
+//!         out.collect(format!("{c:.1} C"));
+//!     }
+//!     fn process_element2(&mut self, f: f64, _ctx: &mut CoContext, out: &mut Output<'_, String>) {
+//!         out.collect(format!("{:.1} C", (f - 32.0) * 5.0 / 9.0));
+//!     }
+//! }
+//!
+//! #[rill::job(no_main)]
+//! fn readings(env: &mut Env) {
+//!     let fahrenheit = env.from_elements([212.0]);
+//!     env.from_elements([21.5]).connect(fahrenheit).process(Celsius).print();
+//! }
+//!
+//! READINGS_JOB.run(Some(1), &[]).unwrap();
+//! ```
 
 use crate::api::codec::Codec;
-use crate::core::collector::{Collector, Output};
-use crate::core::element::Timestamp;
+use crate::core::collector::{send_buffered, Collector, Output};
+use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::panic_scope;
 use crate::core::side_output::SideOutputs;
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::context::KeyedContext;
@@ -126,4 +157,92 @@ where
         self.core.process(&key, timestamp, &mut self.next, |ctx, out| f.process_element2(value, ctx, out));
     }
     keyed_lifecycle!(|f, time, ctx, out| <F as KeyedCoProcessFunction<K, A, B>>::on_timer(f, time, ctx, out));
+}
+
+/// A function over two inputs without keys (Flink's `CoProcessFunction`): each record with
+/// its timestamp and the operator's watermark.
+pub trait CoProcessFunction<A, B>: Clone + Send + 'static {
+    /// What the function emits.
+    type Out: Send + 'static;
+    /// A record of the first input.
+    fn process_element1(&mut self, value: A, ctx: &mut CoContext, out: &mut Output<'_, Self::Out>);
+    /// A record of the second input.
+    fn process_element2(&mut self, value: B, ctx: &mut CoContext, out: &mut Output<'_, Self::Out>);
+}
+
+/// What a [`CoProcessFunction`] sees besides the record (Flink's `CoProcessFunction.Context`).
+pub struct CoContext {
+    timestamp: Timestamp,
+    watermark: Timestamp,
+}
+
+impl CoContext {
+    /// The record's event timestamp, if one was assigned upstream.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
+    }
+
+    /// The operator's event time: the least watermark of its two inputs (`i64::MIN` before
+    /// both have sent one).
+    pub fn current_watermark(&self) -> Timestamp {
+        self.watermark
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
+    /// `a.connect(b).process(f)` without keys: a [`CoProcessFunction`].
+    pub fn co_process<F: CoProcessFunction<A, B>>(self, id: u32, f: F) -> Headed<A, B, CoProcess<F>> {
+        Headed::new(CoProcess { id, f })
+    }
+}
+
+/// The stage of a co-process function without keys.
+#[derive(Clone)]
+pub struct CoProcess<F> {
+    id: u32,
+    f: F,
+}
+
+/// A co-process function without keys in a running chain.
+pub struct CoProcessOp<F, O, C> {
+    id: u32,
+    f: F,
+    watermark: Timestamp,
+    buffer: Vec<(O, Timestamp)>,
+    next: C,
+}
+
+impl<A, B, F: CoProcessFunction<A, B>> TwoInputStage<A, B> for CoProcess<F> {
+    type Out = F::Out;
+    fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
+        CoProcessOp { id: self.id, f: self.f, watermark: i64::MIN, buffer: Vec::new(), next }
+    }
+}
+
+impl<A, B, F, C> TwoInputCollector<A, B> for CoProcessOp<F, F::Out, C>
+where
+    F: CoProcessFunction<A, B>,
+    C: Collector<F::Out>,
+{
+    fn collect1(&mut self, value: A, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let mut ctx = CoContext { timestamp, watermark: self.watermark };
+        self.f.process_element1(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        send_buffered(&mut self.buffer, &mut self.next);
+    }
+    fn collect2(&mut self, value: B, timestamp: Timestamp) {
+        panic_scope::enter(self.id);
+        let mut ctx = CoContext { timestamp, watermark: self.watermark };
+        self.f.process_element2(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
+        send_buffered(&mut self.buffer, &mut self.next);
+    }
+    fn on_control(&mut self, control: Control) {
+        if let Control::Watermark(w) = control {
+            self.watermark = w;
+        }
+        self.next.on_control(control);
+    }
+    crate::forward_lifecycle_except_control!(next);
 }

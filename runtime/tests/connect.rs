@@ -196,6 +196,106 @@ fn broadcast_state_reaches_every_subtask_and_is_read_with_keyed_state() {
     assert!(plan.contains(r#""partitioner":"BROADCAST","input":1"#), "{plan}");
 }
 
+/// The same thresholds for readings without keys (Flink's `BroadcastProcessFunction`).
+#[derive(Clone)]
+struct AnyOver;
+
+impl BroadcastProcessFunction<(&'static str, f64), (&'static str, f64)> for AnyOver {
+    type Out = String;
+    fn process_element(
+        &mut self,
+        (metric, value): (&'static str, f64),
+        ctx: &mut ReadOnlyContext<'_>,
+        out: &mut Output<'_, String>,
+    ) {
+        if let Some(limit) = ctx.broadcast_state(&LIMITS).get(metric).copied().filter(|l| value > *l) {
+            out.collect(format!("{metric} {value} > {limit}"));
+        }
+    }
+    fn process_broadcast_element(
+        &mut self,
+        (metric, limit): (&'static str, f64),
+        ctx: &mut BroadcastContext<'_>,
+        _out: &mut Output<'_, String>,
+    ) {
+        ctx.broadcast_state(&LIMITS).insert(metric, limit);
+    }
+}
+
+static ANY_OVER: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn broadcast_rules_without_keys(env: &mut Env) {
+    let port: u16 = env.parameter_or("port", 0);
+    let rules = env.from_elements([("cpu", 90.0), ("disk", 80.0)]);
+    let readings = env.socket_text_stream("127.0.0.1", port).map(|l| {
+        let (m, v) = l.split_once('=').unwrap();
+        (if m == "cpu" { "cpu" } else { "disk" }, v.parse::<f64>().unwrap())
+    });
+    readings.rebalance().connect(rules.broadcast(&LIMITS)).process(AnyOver).sink_to(collect(&ANY_OVER));
+}
+
+#[test]
+fn broadcast_state_reaches_every_subtask_of_a_stream_without_keys() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        // Let the rules arrive first: readings come over a socket, later.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        conn.write_all(b"cpu=95\ncpu=50\ndisk=85\ncpu=91\ndisk=10\ncpu=99\n").unwrap();
+    });
+    BROADCAST_RULES_WITHOUT_KEYS_JOB.run(Some(3), &["--port", &port.to_string()]).unwrap();
+    server.join().unwrap();
+    let mut got = ANY_OVER.values();
+    got.sort();
+    // Rebalanced over three subtasks, each reading saw the thresholds.
+    assert_eq!(got, ["cpu 91 > 90", "cpu 95 > 90", "cpu 99 > 90", "disk 85 > 80"]);
+    let plan = BROADCAST_RULES_WITHOUT_KEYS_JOB.plan_json(3);
+    assert!(plan.contains(r#""partitioner":"BROADCAST","input":1"#), "{plan}");
+    assert!(plan.contains(r#""source":2,"target":3,"partitioner":"REBALANCE"}"#), "{plan}");
+    assert!(plan.contains("\"Broadcast Process\""), "{plan}");
+}
+
+/// Readings in Celsius and in Fahrenheit, as one stream of Celsius with their event times
+/// (Flink's `CoProcessFunction`).
+#[derive(Clone)]
+struct Celsius;
+
+impl CoProcessFunction<(i64, f64), (i64, f64)> for Celsius {
+    type Out = String;
+    fn process_element1(&mut self, (_, c): (i64, f64), ctx: &mut CoContext, out: &mut Output<'_, String>) {
+        out.collect(format!("{c:.1} C at {}", ctx.timestamp().unwrap_or(-1)));
+    }
+    fn process_element2(&mut self, (_, f): (i64, f64), ctx: &mut CoContext, out: &mut Output<'_, String>) {
+        assert!(ctx.current_watermark() < ctx.timestamp().unwrap_or(i64::MAX), "the watermark trails the records");
+        out.collect(format!("{:.1} C at {}", (f - 32.0) * 5.0 / 9.0, ctx.timestamp().unwrap_or(-1)));
+    }
+}
+
+static CELSIUS: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn co_process_without_keys(env: &mut Env) {
+    let strategy = || WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r: &(i64, f64), _| r.0);
+    let fahrenheit = env.from_elements([(1000i64, 212.0), (3000, 32.0)]).assign_timestamps_and_watermarks(strategy());
+    env.from_elements([(2000i64, 21.5)])
+        .assign_timestamps_and_watermarks(strategy())
+        .connect(fahrenheit)
+        .process(Celsius)
+        .sink_to(collect(&CELSIUS));
+}
+
+#[test]
+fn a_co_process_function_without_keys_sees_each_records_timestamp() {
+    CO_PROCESS_WITHOUT_KEYS_JOB.run(Some(2), &[]).unwrap();
+    let mut got = CELSIUS.values();
+    got.sort();
+    assert_eq!(got, ["0.0 C at 3000", "100.0 C at 1000", "21.5 C at 2000"]);
+    assert!(CO_PROCESS_WITHOUT_KEYS_JOB.plan_json(2).contains("\"Co-Process\""));
+}
+
 static JOINED: Collected<String> = Collected::new();
 
 #[rill::job(no_main)]

@@ -242,7 +242,11 @@ impl ReadOnlyContext<'_> {
 #[doc(hidden)]
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `stream.connect(rules.broadcast(&STATE)).process(f)` without keys.
-    pub fn broadcast_process<F: BroadcastProcessFunction<A, B>>(self, id: u32, f: F) -> Headed<A, B, BroadcastProcess<F>> {
+    pub fn broadcast_process<F: BroadcastProcessFunction<A, B>>(
+        self,
+        id: u32,
+        f: F,
+    ) -> Headed<A, B, BroadcastProcess<F>> {
         Headed::new(BroadcastProcess { id, f })
     }
 }

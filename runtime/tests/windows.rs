@@ -187,6 +187,112 @@ fn window_process_sees_the_key_the_window_and_all_elements() {
     assert_eq!(PROCESSED.values(), flink("process"));
 }
 
+static CROWDED: OutputTag<String> = OutputTag::new("crowded");
+static CROWDED_WINDOWS: Collected<String> = Collected::new();
+static COUNTED_PER_WINDOW: Collected<String> = Collected::new();
+
+#[rill::job(no_main)]
+fn window_side_output(env: &mut Env) {
+    let per_window = env
+        .from_elements([("k", 100i64), ("k", 300), ("j", 500), ("k", 1_700)])
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+        )
+        .key_by(|r| r.0.to_owned())
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(1)))
+        .process(|key, ctx, elements, out| {
+            out.collect(format!("{key} n={}", elements.len()));
+            if elements.len() > 1 {
+                ctx.output(&CROWDED, format!("{key} [{}, {}) n={}", ctx.start, ctx.end, elements.len()));
+            }
+        });
+    per_window.sink_to(collect(&COUNTED_PER_WINDOW));
+    per_window
+        .side_output(&CROWDED)
+        .process(|s, ctx, out| out.collect(format!("{s} @{}", ctx.timestamp().unwrap())))
+        .sink_to(collect(&CROWDED_WINDOWS));
+}
+
+#[test]
+fn a_process_window_function_writes_side_outputs_at_the_windows_last_timestamp() {
+    WINDOW_SIDE_OUTPUT_JOB.run(Some(2), &[]).unwrap();
+    assert_eq!(printed(CROWDED_WINDOWS.values()), flink("window-side"));
+    assert_eq!(printed(COUNTED_PER_WINDOW.values()), ["j n=1", "k n=1", "k n=2"]);
+}
+
+/// How many records a window holds.
+#[derive(Clone)]
+struct CountOf;
+
+impl AggregateFunction<(u8, i64)> for CountOf {
+    type Acc = u64;
+    type Out = u64;
+    fn create_accumulator(&self) -> u64 {
+        0
+    }
+    fn add(&self, _: (u8, i64), acc: &mut u64) {
+        *acc += 1;
+    }
+    fn get_result(&self, acc: &u64) -> u64 {
+        *acc
+    }
+    fn merge(&self, a: u64, b: u64) -> u64 {
+        a + b
+    }
+}
+
+static SIDE_KINDS: OutputTag<(&'static str, i64)> = OutputTag::new("kinds");
+static SIDE_KIND_RECORDS: Collected<(&'static str, i64)> = Collected::new();
+
+/// Side outputs from the window functions of session, count and sliding (pane) windows,
+/// each operator its own code path.
+#[rill::job(no_main)]
+fn window_kinds_side_output(env: &mut Env) {
+    let events = env.from_elements([(1u8, 100i64), (1, 300), (1, 5_000)]).assign_timestamps_and_watermarks(
+        WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r, _| r.1),
+    );
+    let sessions = events.key_by(|r| r.0).window(EventTimeSessionWindows::with_gap(Duration::from_secs(1))).process(
+        |_, ctx, elements, out| {
+            ctx.output(&SIDE_KINDS, ("session", ctx.end));
+            out.collect(elements.len())
+        },
+    );
+    let counts = events.key_by(|r| r.0).count_window(2).process(|_, ctx, elements, out| {
+        ctx.output(&SIDE_KINDS, ("count", elements.len() as i64));
+        out.collect(elements.len())
+    });
+    let slides = events
+        .key_by(|r| r.0)
+        .window(SlidingEventTimeWindows::of(Duration::from_secs(2), Duration::from_secs(1)))
+        .aggregate(CountOf, |_, ctx, n, out| {
+            ctx.output(&SIDE_KINDS, ("sliding", ctx.end * 10 + n as i64));
+            out.collect(n as usize)
+        });
+    sessions.side_output(&SIDE_KINDS).sink_to(collect(&SIDE_KIND_RECORDS));
+    counts.side_output(&SIDE_KINDS).sink_to(collect(&SIDE_KIND_RECORDS));
+    slides.side_output(&SIDE_KINDS).sink_to(collect(&SIDE_KIND_RECORDS));
+    sessions.union(counts, slides).discard();
+}
+
+#[test]
+fn session_count_and_sliding_window_functions_write_side_outputs() {
+    WINDOW_KINDS_SIDE_OUTPUT_JOB.run(Some(2), &[]).unwrap();
+    let mut got = SIDE_KIND_RECORDS.values();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("count", 2),
+            ("session", 1_300),
+            ("session", 6_000),
+            ("sliding", 10_002),
+            ("sliding", 20_002),
+            ("sliding", 60_001),
+            ("sliding", 70_001),
+        ]
+    );
+}
+
 static STAMPS: Collected<i64> = Collected::new();
 
 #[rill::job(no_main)]

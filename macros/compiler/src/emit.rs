@@ -148,8 +148,9 @@ fn is_side_output(graph: &Graph, out: Output) -> bool {
 }
 
 /// The side outputs read downstream of a node, built into it: `.late_data_to(&TAG, |b| ..)`
-/// for a window's late records, `.side_output_to(&TAG, |b| ..)` for each tag a keyed process
-/// function writes to, `.source_side_output_to(&TAG, |b| ..)` for a source's.
+/// for a window's late records, `.side_output_to(&TAG, |b| ..)` for each tag a process
+/// function (keyed or not, or of a window) writes to, `.source_side_output_to(&TAG, |b| ..)`
+/// for a source's.
 fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
     let readers: Vec<usize> = phys.outputs[node]
         .iter()
@@ -182,7 +183,8 @@ fn late_data(graph: &Graph, phys: &Physical, node: usize) -> TokenStream {
                 .flat_map(|r| phys.outputs[*r].clone())
                 .collect();
             let branch = branches(graph, phys, &side);
-            if window {
+            let late = graph.nodes[node].window().and_then(|w| w.late_tag.as_ref());
+            if window && late.is_some_and(|l| tag_name(l) == *name) {
                 quote!(.late_data_to(#tag, |__rill_b| __rill_b #branch))
             } else if source {
                 quote!(.source_side_output_to(#tag, |__rill_b| __rill_b #branch))

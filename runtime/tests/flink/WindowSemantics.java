@@ -103,6 +103,28 @@ public class WindowSemantics {
             })
             .print("process");
 
+        // A process window function writing to a side output: the side records carry the
+        // window's last timestamp.
+        final org.apache.flink.util.OutputTag<String> crowded = new org.apache.flink.util.OutputTag<String>("crowded") {};
+        org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator<String> perWindow =
+            env.fromData(Arrays.asList(Tuple2.of("k", 100L), Tuple2.of("k", 300L), Tuple2.of("j", 500L), Tuple2.of("k", 1700L)))
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<String, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(1)))
+            .process(new ProcessWindowFunction<Tuple2<String, Long>, String, String, TimeWindow>() {
+                public void process(String key, Context ctx, Iterable<Tuple2<String, Long>> elements, Collector<String> out) {
+                    int n = 0;
+                    for (Tuple2<String, Long> e : elements) n++;
+                    out.collect(key + " n=" + n);
+                    if (n > 1) ctx.output(crowded, key + " [" + ctx.window().getStart() + ", " + ctx.window().getEnd() + ") n=" + n);
+                }
+            });
+        perWindow.getSideOutput(crowded)
+            .process(new ProcessFunction<String, String>() {
+                public void processElement(String s, Context ctx, Collector<String> out) { out.collect(s + " @" + ctx.timestamp()); }
+            })
+            .print("window-side");
+
         env.fromData(Arrays.asList(Tuple2.of(1, 10L), Tuple2.of(1, 2500L)))
             .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple2<Integer, Long>>forMonotonousTimestamps().withTimestampAssigner((e, ts) -> e.f1))
             .keyBy(e -> e.f0)

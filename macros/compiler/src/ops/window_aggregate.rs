@@ -13,14 +13,15 @@
 //! ```
 
 use super::window::{dynamic_gap, emit_window, window_function};
-use super::{arg, id, key, moved, operator};
+use super::{arg, id, key, moved};
 use crate::build::{OperatorSpec, StreamKind};
-use crate::ir::Node;
+use crate::ir::{Node, Operator};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
 pub static AGGREGATE: OperatorSpec = OperatorSpec {
-    op: operator("aggregate", "Window", emit),
+    // With a process window function (`aggregate(f, |key, ctx, result, out| ..)`), `ctx.output`.
+    op: Operator { method: "aggregate", display: "Window", emit, writes_side_outputs: true },
     on: &[StreamKind::WindowedStream],
     args: (1, 2),
     signature: "aggregate(an AggregateFunction) or aggregate(f, |key, window, result, out| ..)",

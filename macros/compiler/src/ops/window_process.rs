@@ -8,15 +8,15 @@
 //!     .print();
 //! ```
 
+use super::arg;
 use super::window::{emit_window, window_function};
-use super::{arg, operator};
 use crate::build::{OperatorSpec, StreamKind};
-use crate::ir::Node;
+use crate::ir::{Node, Operator};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
 pub static WINDOW_PROCESS: OperatorSpec = OperatorSpec {
-    op: operator("process", "Process", emit),
+    op: Operator { method: "process", display: "Process", emit, writes_side_outputs: true },
     on: &[StreamKind::WindowedStream],
     args: (1, 1),
     signature: super::process::SIGNATURE,

@@ -10,14 +10,15 @@
 //! ```
 
 use super::window::{emit_window, window_function};
-use super::{arg, moved, operator};
+use super::{arg, moved};
 use crate::build::{OperatorSpec, StreamKind};
-use crate::ir::Node;
+use crate::ir::{Node, Operator};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
 pub static WINDOW_REDUCE: OperatorSpec = OperatorSpec {
-    op: operator("reduce", "Keyed Reduce", emit),
+    // With a process window function (`reduce(f, |key, ctx, result, out| ..)`), `ctx.output`.
+    op: Operator { method: "reduce", display: "Keyed Reduce", emit, writes_side_outputs: true },
     on: &[StreamKind::WindowedStream],
     args: (1, 2),
     signature: super::reduce::SIGNATURE,

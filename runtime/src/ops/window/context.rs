@@ -1,6 +1,7 @@
 //! What a process window function sees of the window that fires, besides its elements
-//! (Flink's `ProcessWindowFunction.Context`): the window, event and processing time, and
-//! state per key and window (`window_state`) or per key across windows (`global_state`).
+//! (Flink's `ProcessWindowFunction.Context`): the window, event and processing time, state
+//! per key and window (`window_state`) or per key across windows (`global_state`), and side
+//! outputs (`output(&TAG, value)`).
 //!
 //! Per-window state lives as long as its window: it is dropped when the window is (past
 //! its allowed lateness, or merged into a larger session), so that, unlike in Flink, a
@@ -31,21 +32,37 @@
 //! FIRINGS_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
+use crate::api::OutputTag;
 use crate::core::element::Timestamp;
+use crate::core::side_output::SideOutputs;
 use crate::state::{KeyedState, StateStore};
 use crate::time::{Clock, TimeWindow};
 use std::hash::Hash;
 use std::ops::Deref;
 
-/// The state of a window operator's process function: per key and window, and per key.
+/// The state of a window operator's process function, per key and window and per key, and
+/// the side outputs it writes to.
 pub(crate) struct WindowStates<K> {
     per_window: StateStore<(K, TimeWindow)>,
     global: StateStore<K>,
+    sides: SideOutputs,
 }
 
 impl<K> Default for WindowStates<K> {
     fn default() -> Self {
-        WindowStates { per_window: StateStore::default(), global: StateStore::default() }
+        WindowStates::new(SideOutputs::default())
+    }
+}
+
+impl<K> WindowStates<K> {
+    /// No state yet; the function writes to the side outputs `sides`.
+    pub(crate) fn new(sides: SideOutputs) -> Self {
+        WindowStates { per_window: StateStore::default(), global: StateStore::default(), sides }
+    }
+
+    /// The side outputs, to pass the operator's lifecycle on to.
+    pub(crate) fn sides(&mut self) -> &mut SideOutputs {
+        &mut self.sides
     }
 }
 
@@ -117,6 +134,12 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> WindowContext<'_, K> {
     /// State of this key, shared by all its windows.
     pub fn global_state(&mut self) -> KeyedState<'_, K> {
         KeyedState { store: &mut self.states.global, key: self.key, clock: self.clock }
+    }
+
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`), at
+    /// the window's last timestamp, as Flink's `ProcessWindowFunction.Context#output`.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        self.states.sides.emit(tag, value, self.window.max_timestamp());
     }
 }
 

@@ -21,11 +21,11 @@
 use super::functions::WindowFn;
 use crate::api::codec::Codec;
 use crate::core::collector::{Collector, Output};
-use crate::core::element::Timestamp;
+use crate::core::element::{Control, Timestamp};
 use crate::core::side_output::SideOutputs;
 use crate::ops::window::context::WindowStates;
 use crate::state::key_selector::KeySelector;
-use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
+use crate::state::keyed_core::KeyedCore;
 use crate::time::assigners::GLOBAL_WINDOW;
 use std::collections::VecDeque;
 use std::hash::Hash;
@@ -69,11 +69,11 @@ struct Counting<F> {
 }
 
 impl<KF, F, K: Hash + Eq + Clone + Codec + Send + Sync + 'static, T, Acc, O, C> CountWindowOp<KF, F, K, T, Acc, O, C> {
-    pub(crate) fn new(id: u32, key: KF, size: u64, slide: u64, f: F, next: C) -> Self {
+    pub(crate) fn new(id: u32, key: KF, size: u64, slide: u64, f: F, next: C, sides: SideOutputs) -> Self {
         CountWindowOp {
             key,
             f: Counting { size, slide, f },
-            states: WindowStates::default(),
+            states: WindowStates::new(sides),
             core: KeyedCore::new(id, SideOutputs::default()),
             _t: PhantomData,
             next,
@@ -129,6 +129,30 @@ where
         });
     }
 
-    // Count windows fire by count: no timers.
-    keyed_lifecycle!(|_f, _time, _ctx, _out| ());
+    // Count windows fire by count: no timers. The function's side outputs hear the
+    // lifecycle after the core has passed it on.
+    fn on_control(&mut self, control: Control) {
+        self.core.on_control(control, &mut self.next, |_, _, _| ());
+        self.states.sides().on_control(control);
+    }
+    fn on_processing_time(&mut self, now: Timestamp) {
+        self.core.on_processing_time(now, &mut self.next, |_, _, _| ());
+        self.states.sides().on_processing_time(now);
+    }
+    fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
+        self.core.open(ctx, &mut self.next)?;
+        self.states.sides().open(ctx)
+    }
+    fn flush(&mut self) {
+        self.states.sides().flush();
+        self.core.flush(&mut self.next)
+    }
+    fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
+        self.states.sides().take_blocked(blocked);
+        self.core.take_blocked(blocked, &mut self.next)
+    }
+    fn close(&mut self) -> Result<(), crate::JobError> {
+        self.states.sides().close()?;
+        self.core.close(&mut self.next)
+    }
 }

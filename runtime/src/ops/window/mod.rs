@@ -37,12 +37,14 @@ macro_rules! time_window_lifecycle {
                 _ => {}
             }
             self.late.on_control(control);
+            self.states.sides().on_control(control);
             self.next.on_control(control);
         }
         fn open(&mut self, ctx: &mut $crate::RuntimeContext<'_>) -> ::std::result::Result<(), $crate::JobError> {
             self.clock = ctx.clock.clone();
             self.restore(ctx)?;
             self.late.open(ctx)?;
+            self.states.sides().open(ctx)?;
             self.next.open(ctx)
         }
         fn on_processing_time(&mut self, now: $crate::Timestamp) {
@@ -50,9 +52,32 @@ macro_rules! time_window_lifecycle {
                 self.advance(now);
             }
             self.late.on_processing_time(now);
+            self.states.sides().on_processing_time(now);
             self.next.on_processing_time(now);
         }
-        $crate::forward_buffers!(late, next);
+        window_buffers!();
+    };
+}
+
+/// `flush`, `take_blocked` and `close` of a window operator (fields `late`, `states` and
+/// `next`): its late output and the side outputs of its function before what follows.
+macro_rules! window_buffers {
+    () => {
+        fn flush(&mut self) {
+            self.late.flush();
+            self.states.sides().flush();
+            self.next.flush();
+        }
+        fn take_blocked(&mut self, blocked: &mut ::std::vec::Vec<$crate::core::collector::BlockedSend>) {
+            self.late.take_blocked(blocked);
+            self.states.sides().take_blocked(blocked);
+            self.next.take_blocked(blocked);
+        }
+        fn close(&mut self) -> ::std::result::Result<(), $crate::JobError> {
+            self.late.close()?;
+            self.states.sides().close()?;
+            self.next.close()
+        }
     };
 }
 
@@ -77,6 +102,7 @@ use crate::api::{AggregateFunction, OutputTag};
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp};
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
+use crate::core::side_output::{SideTemplates, TailTemplate};
 use crate::ops::reduce::{FieldFold, ReduceWith, SelectFold};
 use crate::ops::window::context::WindowStates;
 use crate::ops::window::count_window::CountWindowOp;
@@ -90,7 +116,8 @@ use std::hash::Hash;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-/// The stage of a window operator: key, assigner, lateness, function, trigger, late output.
+/// The stage of a window operator: key, assigner, lateness, function, trigger, late output,
+/// the function's side outputs.
 #[derive(Clone)]
 pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
     id: u32,
@@ -99,6 +126,7 @@ pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
     lateness: i64,
     f: F,
     late: L,
+    sides: SideTemplates,
     trigger: Option<Trigger>,
     /// Session windows: the gap each record sets, if not the assigner's.
     gaps: G,
@@ -107,7 +135,18 @@ pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
 impl<KF, W, F> WindowStage<KF, W, F> {
     /// The stage of operator `id`, with `lateness` in ms, no trigger and no late output yet.
     pub(crate) fn new(id: u32, key: KF, assigner: W, lateness: i64, f: F) -> Self {
-        WindowStage { id, key, assigner, lateness, f, late: LateDropped::default(), trigger: None, gaps: FixedGap }
+        let late = LateDropped::default();
+        WindowStage {
+            id,
+            key,
+            assigner,
+            lateness,
+            f,
+            late,
+            sides: SideTemplates::default(),
+            trigger: None,
+            gaps: FixedGap,
+        }
     }
 }
 
@@ -125,7 +164,8 @@ where
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<T> {
         if let Some((size, slide)) = self.assigner.count() {
-            return Either::Count(CountWindowOp::new(self.id, self.key, size, slide, self.f, next));
+            let sides = self.sides.build();
+            return Either::Count(CountWindowOp::new(self.id, self.key, size, slide, self.f, next, sides));
         }
         if let Some(gap) = self.assigner.session_gap() {
             assert!(
@@ -134,9 +174,9 @@ where
                 self.assigner.describe()
             );
             let event_time = self.assigner.is_event_time();
-            let (id, lateness, late) = (self.id, self.lateness, self.late.build());
+            let (id, lateness, late, sides) = (self.id, self.lateness, self.late.build(), self.sides.build());
             return Either::Session(SessionWindowOp::new(
-                id, self.key, gap, self.gaps, event_time, lateness, self.f, next, late,
+                id, self.key, gap, self.gaps, event_time, lateness, self.f, next, late, sides,
             ));
         }
         let event_time = self.assigner.is_event_time();
@@ -170,7 +210,7 @@ where
             counts: KeyMap::default(),
             next_fire: KeyMap::default(),
             clock: crate::time::Clock::System,
-            states: WindowStates::default(),
+            states: WindowStates::new(self.sides.build()),
             out: Vec::new(),
             late_records: 0,
             next,
@@ -268,6 +308,7 @@ where
             lateness: s.lateness,
             f: s.f,
             late: s.late,
+            sides: s.sides,
             trigger: s.trigger,
             gaps: DynamicGap(gap),
         };
@@ -308,10 +349,26 @@ where
             lateness: stage.lateness,
             f: stage.f,
             late,
+            sides: stage.sides,
             trigger: stage.trigger,
             gaps: stage.gaps,
         };
         ChainBuilder::new().then_on(pipe, stage)
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<In: 'static, P: Pipe<In>, KF, W, F, L, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, L, G>>> {
+    /// Sends what the window function writes to `tag` (`ctx.output(&TAG, ..)`) down `branch`.
+    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        let tail = branch(ChainBuilder::new());
+        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
+        self
     }
 }
 

@@ -24,6 +24,7 @@ use crate::core::error::JobError;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
+use crate::core::side_output::{SideTemplates, TailTemplate};
 use crate::ops::window::checkpoint::{CheckpointTo, Progress};
 use crate::ops::window::context::{WindowContext, WindowStates};
 use crate::state::cow::CowMap;
@@ -31,6 +32,7 @@ use crate::state::key_selector::KeySelector;
 use crate::time::{Clock, TimeWindow, WindowAssigner};
 use std::collections::VecDeque;
 use std::hash::Hash;
+use std::marker::PhantomData;
 
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 {
@@ -225,13 +227,15 @@ pub struct PaneStage<KF, A, E = ResultOnly, L = LateDropped> {
     f: A,
     emit: E,
     late: L,
+    sides: SideTemplates,
 }
 
 impl<KF, A, E> PaneStage<KF, A, E> {
     /// The panes of `assigner`'s windows, for operator `id`.
     pub(super) fn new<W: WindowAssigner>(id: u32, key: KF, assigner: &W, f: A, emit: E) -> Self {
         let (size, slide, offset) = assigner.geometry();
-        PaneStage { id, key, size, slide, offset, f, emit, late: LateDropped::default() }
+        let (late, sides) = (LateDropped::default(), SideTemplates::default());
+        PaneStage { id, key, size, slide, offset, f, emit, late, sides }
     }
 }
 
@@ -341,7 +345,7 @@ where
             next_end: i64::MAX,
             max_end: i64::MIN,
             clock: Clock::System,
-            states: WindowStates::default(),
+            states: WindowStates::new(self.sides.build()),
             out: Vec::new(),
             late_records: 0,
             next,
@@ -456,19 +460,22 @@ where
             _ => {}
         }
         self.late.on_control(control);
+        self.states.sides().on_control(control);
         self.next.on_control(control);
     }
     fn open(&mut self, ctx: &mut RuntimeContext<'_>) -> Result<(), JobError> {
         self.clock = ctx.clock.clone();
         self.restore(ctx)?;
         self.late.open(ctx)?;
+        self.states.sides().open(ctx)?;
         self.next.open(ctx)
     }
     fn on_processing_time(&mut self, now: Timestamp) {
         self.late.on_processing_time(now);
+        self.states.sides().on_processing_time(now);
         self.next.on_processing_time(now);
     }
-    crate::forward_buffers!(late, next);
+    window_buffers!();
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
@@ -486,8 +493,23 @@ where
     ) -> ChainBuilder<In, Then<P, PaneStage<KF, A, E, LT>>> {
         let Then(pipe, s) = self.pipe;
         let late = branch(ChainBuilder::new());
-        let PaneStage { id, key, size, slide, offset, f, emit, .. } = s;
-        let stage = PaneStage { id, key, size, slide, offset, f, emit, late };
+        let PaneStage { id, key, size, slide, offset, f, emit, sides, .. } = s;
+        let stage = PaneStage { id, key, size, slide, offset, f, emit, late, sides };
         ChainBuilder::new().then_on(pipe, stage)
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<In: 'static, P: Pipe<In>, KF, A, E, L> ChainBuilder<In, Then<P, PaneStage<KF, A, E, L>>> {
+    /// Sends what the window function writes to `tag` (`ctx.output(&TAG, ..)`) down `branch`.
+    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &crate::api::OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        let tail = branch(ChainBuilder::new());
+        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
+        self
     }
 }

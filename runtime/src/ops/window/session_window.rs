@@ -134,6 +134,7 @@ where
         f: F,
         next: C,
         late: L,
+        sides: SideOutputs,
     ) -> Self {
         let lateness = if event_time { lateness } else { 0 };
         SessionWindowOp {
@@ -141,7 +142,7 @@ where
             gaps,
             fire: Firing { gap, event_time, lateness, time: i64::MIN, f },
             core: KeyedCore::new(id, SideOutputs::default()),
-            states: WindowStates::default(),
+            states: WindowStates::new(sides),
             late_records: 0,
             _acc: PhantomData,
             next,
@@ -305,6 +306,7 @@ where
             fire.on_timer::<K, T, F::Acc, F::Out>(states, &clock, time, ctx, out)
         });
         self.late.on_control(control);
+        self.states.sides().on_control(control);
     }
 
     fn on_processing_time(&mut self, now: Timestamp) {
@@ -317,25 +319,30 @@ where
             fire.on_timer::<K, T, F::Acc, F::Out>(states, &clock, time, ctx, out)
         });
         self.late.on_processing_time(now);
+        self.states.sides().on_processing_time(now);
     }
 
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
         self.core.open(ctx, &mut self.next)?;
-        self.late.open(ctx)
+        self.late.open(ctx)?;
+        self.states.sides().open(ctx)
     }
 
     fn flush(&mut self) {
         self.late.flush();
+        self.states.sides().flush();
         self.core.flush(&mut self.next);
     }
 
     fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
         self.late.take_blocked(blocked);
+        self.states.sides().take_blocked(blocked);
         self.core.take_blocked(blocked, &mut self.next);
     }
 
     fn close(&mut self) -> Result<(), crate::JobError> {
         self.late.close()?;
+        self.states.sides().close()?;
         self.core.close(&mut self.next)
     }
 }
@@ -381,6 +388,7 @@ mod tests {
             Aggregate(Count),
             Sink::<u64>::default(),
             Sink::<Event>::default(),
+            SideOutputs::default(),
         );
         op.collect(("a", 100), 100);
         op.on_control(Control::Watermark(700));
@@ -415,6 +423,7 @@ mod tests {
             Aggregate(Count),
             Sink::<u64>::default(),
             Sink::<Event>::default(),
+            SideOutputs::default(),
         );
         let start = Clock::System.now();
         op.collect(("a", 0), NO_TIMESTAMP);

@@ -104,6 +104,7 @@ impl KeyedCoProcessFunction<u32, (u32, &'static str), (u32, i64)> for MatchPayme
         ctx: &mut KeyedContext<'_, u32>,
         out: &mut Output<'_, String>,
     ) {
+        ctx.output(&PAYMENTS, amount);
         match ctx.value(&ORDER).get() {
             Some(item) => out.collect(format!("order {id} ({item}) paid {amount}")),
             None => ctx.value(&PAID).update(amount),
@@ -112,12 +113,16 @@ impl KeyedCoProcessFunction<u32, (u32, &'static str), (u32, i64)> for MatchPayme
 }
 
 static MATCHED: Collected<String> = Collected::new();
+static PAYMENTS: OutputTag<i64> = OutputTag::new("payments");
+static PAID_AMOUNTS: Collected<i64> = Collected::new();
 
 #[rill::job(no_main)]
 fn keyed_co_process(env: &mut Env) {
     let orders = env.from_elements([(1u32, "book"), (2, "pen"), (3, "lamp")]);
     let payments = env.from_elements([(3u32, 40i64), (1, 12)]);
-    orders.connect(payments).key_by(|o| o.0, |p| p.0).process(MatchPayments).sink_to(collect(&MATCHED));
+    let matched = orders.connect(payments).key_by(|o| o.0, |p| p.0).process(MatchPayments);
+    matched.sink_to(collect(&MATCHED));
+    matched.side_output(&PAYMENTS).sink_to(collect(&PAID_AMOUNTS));
 }
 
 #[test]
@@ -126,6 +131,9 @@ fn a_keyed_co_process_function_shares_keyed_state_between_its_inputs() {
     let mut got = MATCHED.values();
     got.sort();
     assert_eq!(got, ["order 1 (book) paid 12", "order 3 (lamp) paid 40"]);
+    let mut paid = PAID_AMOUNTS.values();
+    paid.sort();
+    assert_eq!(paid, [12, 40]);
     let plan = KEYED_CO_PROCESS_JOB.plan_json(3);
     assert!(plan.contains(r#""partitioner":"HASH","input":1"#), "{plan}");
 }
@@ -210,6 +218,8 @@ impl BroadcastProcessFunction<(&'static str, f64), (&'static str, f64)> for AnyO
     ) {
         if let Some(limit) = ctx.broadcast_state(&LIMITS).get(metric).copied().filter(|l| value > *l) {
             out.collect(format!("{metric} {value} > {limit}"));
+        } else {
+            ctx.output(&WITHIN, format!("{metric} {value}"));
         }
     }
     fn process_broadcast_element(
@@ -219,10 +229,15 @@ impl BroadcastProcessFunction<(&'static str, f64), (&'static str, f64)> for AnyO
         _out: &mut Output<'_, String>,
     ) {
         ctx.broadcast_state(&LIMITS).insert(metric, limit);
+        ctx.output(&RULES_SEEN, metric);
     }
 }
 
 static ANY_OVER: Collected<String> = Collected::new();
+static WITHIN: OutputTag<String> = OutputTag::new("within");
+static RULES_SEEN: OutputTag<&'static str> = OutputTag::new("rules seen");
+static WITHIN_LIMITS: Collected<String> = Collected::new();
+static RULES_HEARD: Collected<&'static str> = Collected::new();
 
 #[rill::job(no_main)]
 fn broadcast_rules_without_keys(env: &mut Env) {
@@ -232,7 +247,10 @@ fn broadcast_rules_without_keys(env: &mut Env) {
         let (m, v) = l.split_once('=').unwrap();
         (if m == "cpu" { "cpu" } else { "disk" }, v.parse::<f64>().unwrap())
     });
-    readings.rebalance().connect(rules.broadcast(&LIMITS)).process(AnyOver).sink_to(collect(&ANY_OVER));
+    let over = readings.rebalance().connect(rules.broadcast(&LIMITS)).process(AnyOver);
+    over.sink_to(collect(&ANY_OVER));
+    over.side_output(&WITHIN).sink_to(collect(&WITHIN_LIMITS));
+    over.side_output(&RULES_SEEN).sink_to(collect(&RULES_HEARD));
 }
 
 #[test]
@@ -252,6 +270,13 @@ fn broadcast_state_reaches_every_subtask_of_a_stream_without_keys() {
     got.sort();
     // Rebalanced over three subtasks, each reading saw the thresholds.
     assert_eq!(got, ["cpu 91 > 90", "cpu 95 > 90", "cpu 99 > 90", "disk 85 > 80"]);
+    // Both sides of the function write side outputs: each subtask heard both rules.
+    let mut within = WITHIN_LIMITS.values();
+    within.sort();
+    assert_eq!(within, ["cpu 50", "disk 10"]);
+    let mut heard = RULES_HEARD.values();
+    heard.sort();
+    assert_eq!(heard, ["cpu", "cpu", "cpu", "disk", "disk", "disk"]);
     let plan = BROADCAST_RULES_WITHOUT_KEYS_JOB.plan_json(3);
     assert!(plan.contains(r#""partitioner":"BROADCAST","input":1"#), "{plan}");
     assert!(plan.contains(r#""source":2,"target":3,"partitioner":"REBALANCE"}"#), "{plan}");
@@ -265,26 +290,34 @@ struct Celsius;
 
 impl CoProcessFunction<(i64, f64), (i64, f64)> for Celsius {
     type Out = String;
-    fn process_element1(&mut self, (_, c): (i64, f64), ctx: &mut CoContext, out: &mut Output<'_, String>) {
+    fn process_element1(&mut self, (_, c): (i64, f64), ctx: &mut CoContext<'_>, out: &mut Output<'_, String>) {
         out.collect(format!("{c:.1} C at {}", ctx.timestamp().unwrap_or(-1)));
     }
-    fn process_element2(&mut self, (_, f): (i64, f64), ctx: &mut CoContext, out: &mut Output<'_, String>) {
+    fn process_element2(&mut self, (_, f): (i64, f64), ctx: &mut CoContext<'_>, out: &mut Output<'_, String>) {
         assert!(ctx.current_watermark() < ctx.timestamp().unwrap_or(i64::MAX), "the watermark trails the records");
         out.collect(format!("{:.1} C at {}", (f - 32.0) * 5.0 / 9.0, ctx.timestamp().unwrap_or(-1)));
+        ctx.output(&CONVERTED, f);
     }
 }
 
 static CELSIUS: Collected<String> = Collected::new();
+static CONVERTED: OutputTag<f64> = OutputTag::new("converted");
+static FROM_FAHRENHEIT: Collected<String> = Collected::new();
 
 #[rill::job(no_main)]
 fn co_process_without_keys(env: &mut Env) {
     let strategy = || WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|r: &(i64, f64), _| r.0);
     let fahrenheit = env.from_elements([(1000i64, 212.0), (3000, 32.0)]).assign_timestamps_and_watermarks(strategy());
-    env.from_elements([(2000i64, 21.5)])
+    let celsius = env
+        .from_elements([(2000i64, 21.5)])
         .assign_timestamps_and_watermarks(strategy())
         .connect(fahrenheit)
-        .process(Celsius)
-        .sink_to(collect(&CELSIUS));
+        .process(Celsius);
+    celsius.sink_to(collect(&CELSIUS));
+    celsius
+        .side_output(&CONVERTED)
+        .process(|f, ctx, out| out.collect(format!("{f} F at {}", ctx.timestamp().unwrap_or(-1))))
+        .sink_to(collect(&FROM_FAHRENHEIT));
 }
 
 #[test]
@@ -293,6 +326,9 @@ fn a_co_process_function_without_keys_sees_each_records_timestamp() {
     let mut got = CELSIUS.values();
     got.sort();
     assert_eq!(got, ["0.0 C at 3000", "100.0 C at 1000", "21.5 C at 2000"]);
+    let mut converted = FROM_FAHRENHEIT.values();
+    converted.sort();
+    assert_eq!(converted, ["212 F at 1000", "32 F at 3000"]);
     assert!(CO_PROCESS_WITHOUT_KEYS_JOB.plan_json(2).contains("\"Co-Process\""));
 }
 

@@ -115,9 +115,10 @@ fn emit_chain(env: &syn::Ident, graph: &Graph, phys: &Physical, chain: usize) ->
     } else if head.is_two_input() {
         let (first, second) = (port_ident(chain, 0), port_ident(chain, 1));
         let op = (head.op.emit)(head);
+        let sides = late_data(graph, phys, head.id);
         quote! {
             {
-                let __rill_chain = ::rill::codegen::TwoInput::of(&#first, &#second) #op
+                let __rill_chain = ::rill::codegen::TwoInput::of(&#first, &#second) #op #sides
                     .chain(|__rill_b| __rill_b #rest);
                 #env.__two_input_chain(&#first, &#second, __rill_chain);
             }

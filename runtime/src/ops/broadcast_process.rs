@@ -81,12 +81,13 @@
 //! ```
 
 use crate::api::codec::Codec;
+use crate::api::OutputTag;
 use crate::checkpoint::StateWriter;
 use crate::core::collector::{send_buffered, Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
-use crate::core::side_output::SideOutputs;
-use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::core::side_output::{SideOutputs, SideTemplates};
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage, WritesSideOutputs};
 use crate::state::broadcast::{BroadcastState, BroadcastStore};
 use crate::state::context::KeyedContext;
 use crate::state::key_selector::{KeyFor, KeySelector};
@@ -109,17 +110,25 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
         K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: KeyedBroadcastProcessFunction<K, A, B>,
     {
-        Headed::new(KeyedBroadcastProcess { id, key: KeyFor::select(key), f })
+        Headed::new(KeyedBroadcastProcess { id, key: KeyFor::select(key), f, sides: SideTemplates::default() })
     }
 }
 
-/// What `process_broadcast_element` sees: the record's timestamp and the broadcast state, writable.
+/// What `process_broadcast_element` sees: the record's timestamp, the broadcast state,
+/// writable, and the side outputs.
 pub struct BroadcastContext<'a> {
     pub(crate) timestamp: Timestamp,
     pub(crate) store: &'a mut BroadcastStore,
+    pub(crate) sides: &'a mut SideOutputs,
 }
 
 impl BroadcastContext<'_> {
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
+    /// with the record's timestamp.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        self.sides.emit(tag, value, self.timestamp);
+    }
+
     /// The broadcast record's event timestamp, if it has one.
     pub fn timestamp(&self) -> Option<Timestamp> {
         (self.timestamp != crate::core::element::NO_TIMESTAMP).then_some(self.timestamp)
@@ -154,6 +163,13 @@ pub struct KeyedBroadcastProcess<K1, F> {
     id: u32,
     key: K1,
     f: F,
+    sides: SideTemplates,
+}
+
+impl<K1, F> WritesSideOutputs for KeyedBroadcastProcess<K1, F> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
+    }
 }
 
 /// A keyed broadcast process function in a running chain.
@@ -172,7 +188,7 @@ where
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
-        let core = KeyedCore::new(self.id, SideOutputs::default()).with_broadcast_state();
+        let core = KeyedCore::new(self.id, self.sides.build()).with_broadcast_state();
         KeyedBroadcastProcessOp { key: self.key, f: self.f, core, next }
     }
 }
@@ -191,8 +207,8 @@ where
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
         let f = &mut self.f;
-        self.core.process_broadcast(timestamp, &mut self.next, |store, out| {
-            f.process_broadcast_element(value, &mut BroadcastContext { timestamp, store }, out)
+        self.core.process_broadcast(timestamp, &mut self.next, |store, sides, out| {
+            f.process_broadcast_element(value, &mut BroadcastContext { timestamp, store, sides }, out)
         });
     }
     keyed_lifecycle!(|f, time, ctx, out| <F as KeyedBroadcastProcessFunction<K, A, B>>::on_timer(f, time, ctx, out));
@@ -215,9 +231,16 @@ pub struct ReadOnlyContext<'a> {
     timestamp: Timestamp,
     watermark: Timestamp,
     store: &'a mut BroadcastStore,
+    sides: &'a mut SideOutputs,
 }
 
 impl ReadOnlyContext<'_> {
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
+    /// with the record's timestamp.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        self.sides.emit(tag, value, self.timestamp);
+    }
+
     /// The record's event timestamp, if it has one.
     pub fn timestamp(&self) -> Option<Timestamp> {
         (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
@@ -247,7 +270,7 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
         id: u32,
         f: F,
     ) -> Headed<A, B, BroadcastProcess<F>> {
-        Headed::new(BroadcastProcess { id, f })
+        Headed::new(BroadcastProcess { id, f, sides: SideTemplates::default() })
     }
 }
 
@@ -256,6 +279,13 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
 pub struct BroadcastProcess<F> {
     id: u32,
     f: F,
+    sides: SideTemplates,
+}
+
+impl<F> WritesSideOutputs for BroadcastProcess<F> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
+    }
 }
 
 /// A broadcast process function without keys in a running chain: its broadcast state is
@@ -267,6 +297,7 @@ pub struct BroadcastProcessOp<F, O, C> {
     store: BroadcastStore,
     buffer: Vec<(O, Timestamp)>,
     checkpoint: Option<(StateWriter, &'static str)>,
+    sides: SideOutputs,
     next: C,
 }
 
@@ -280,6 +311,7 @@ impl<A, B, F: BroadcastProcessFunction<A, B>> TwoInputStage<A, B> for BroadcastP
             store: BroadcastStore::default(),
             buffer: Vec::new(),
             checkpoint: None,
+            sides: self.sides.build(),
             next,
         }
     }
@@ -292,13 +324,14 @@ where
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let mut ctx = ReadOnlyContext { timestamp, watermark: self.watermark, store: &mut self.store };
+        let (store, sides) = (&mut self.store, &mut self.sides);
+        let mut ctx = ReadOnlyContext { timestamp, watermark: self.watermark, store, sides };
         self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         send_buffered(&mut self.buffer, &mut self.next);
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let mut ctx = BroadcastContext { timestamp, store: &mut self.store };
+        let mut ctx = BroadcastContext { timestamp, store: &mut self.store, sides: &mut self.sides };
         self.f.process_broadcast_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         send_buffered(&mut self.buffer, &mut self.next);
     }
@@ -312,6 +345,7 @@ where
             }
             _ => {}
         }
+        self.sides.on_control(control);
         self.next.on_control(control);
     }
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
@@ -321,7 +355,8 @@ where
             }
             self.checkpoint = Some((writer, uid));
         }
+        self.sides.open(ctx)?;
         self.next.open(ctx)
     }
-    crate::forward_lifecycle_except_control_and_open!(next);
+    crate::forward_lifecycle_except_control_and_open!(sides, next);
 }

@@ -33,7 +33,8 @@
 //!
 //! Without `key_by`, `a.connect(b).process(f)` is Flink's `CoProcessFunction`: each record of
 //! either input with its timestamp and the operator's watermark, no keyed state and no timers
-//! (Flink refuses timers on non-keyed streams too).
+//! (Flink refuses timers on non-keyed streams too). Either kind writes side outputs with
+//! `ctx.output(&TAG, value)`.
 //!
 //! ```
 //! use rill::prelude::*;
@@ -44,10 +45,10 @@
 //!
 //! impl CoProcessFunction<f64, f64> for Celsius {
 //!     type Out = String;
-//!     fn process_element1(&mut self, c: f64, _ctx: &mut CoContext, out: &mut Output<'_, String>) {
+//!     fn process_element1(&mut self, c: f64, _ctx: &mut CoContext<'_>, out: &mut Output<'_, String>) {
 //!         out.collect(format!("{c:.1} C"));
 //!     }
-//!     fn process_element2(&mut self, f: f64, _ctx: &mut CoContext, out: &mut Output<'_, String>) {
+//!     fn process_element2(&mut self, f: f64, _ctx: &mut CoContext<'_>, out: &mut Output<'_, String>) {
 //!         out.collect(format!("{:.1} C", (f - 32.0) * 5.0 / 9.0));
 //!     }
 //! }
@@ -62,11 +63,12 @@
 //! ```
 
 use crate::api::codec::Codec;
+use crate::api::OutputTag;
 use crate::core::collector::{send_buffered, Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
-use crate::core::side_output::SideOutputs;
-use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::core::side_output::{SideOutputs, SideTemplates};
+use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage, WritesSideOutputs};
 use crate::state::context::KeyedContext;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::state::keyed_core::{keyed_lifecycle, KeyedCore};
@@ -102,7 +104,8 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
         K: Hash + Eq + Clone + Codec + Send + Sync + 'static,
         F: KeyedCoProcessFunction<K, A, B>,
     {
-        Headed::new(KeyedCoProcess { id, key1: KeyFor::select(key1), key2: KeyFor::select(key2), f })
+        let (key1, key2) = (KeyFor::select(key1), KeyFor::select(key2));
+        Headed::new(KeyedCoProcess { id, key1, key2, f, sides: SideTemplates::default() })
     }
 }
 
@@ -113,6 +116,13 @@ pub struct KeyedCoProcess<K1, K2, F> {
     key1: K1,
     key2: K2,
     f: F,
+    sides: SideTemplates,
+}
+
+impl<K1, K2, F> WritesSideOutputs for KeyedCoProcess<K1, K2, F> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
+    }
 }
 
 /// A keyed co-process function in a running chain.
@@ -133,7 +143,7 @@ where
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
-        let core = KeyedCore::new(self.id, SideOutputs::default());
+        let core = KeyedCore::new(self.id, self.sides.build());
         KeyedCoProcessOp { key1: self.key1, key2: self.key2, f: self.f, core, next }
     }
 }
@@ -165,18 +175,25 @@ pub trait CoProcessFunction<A, B>: Clone + Send + 'static {
     /// What the function emits.
     type Out: Send + 'static;
     /// A record of the first input.
-    fn process_element1(&mut self, value: A, ctx: &mut CoContext, out: &mut Output<'_, Self::Out>);
+    fn process_element1(&mut self, value: A, ctx: &mut CoContext<'_>, out: &mut Output<'_, Self::Out>);
     /// A record of the second input.
-    fn process_element2(&mut self, value: B, ctx: &mut CoContext, out: &mut Output<'_, Self::Out>);
+    fn process_element2(&mut self, value: B, ctx: &mut CoContext<'_>, out: &mut Output<'_, Self::Out>);
 }
 
 /// What a [`CoProcessFunction`] sees besides the record (Flink's `CoProcessFunction.Context`).
-pub struct CoContext {
+pub struct CoContext<'a> {
     timestamp: Timestamp,
     watermark: Timestamp,
+    sides: &'a mut SideOutputs,
 }
 
-impl CoContext {
+impl CoContext<'_> {
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
+    /// with the record's timestamp.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        self.sides.emit(tag, value, self.timestamp);
+    }
+
     /// The record's event timestamp, if one was assigned upstream.
     pub fn timestamp(&self) -> Option<Timestamp> {
         (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
@@ -194,7 +211,7 @@ impl CoContext {
 impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
     /// `a.connect(b).process(f)` without keys: a [`CoProcessFunction`].
     pub fn co_process<F: CoProcessFunction<A, B>>(self, id: u32, f: F) -> Headed<A, B, CoProcess<F>> {
-        Headed::new(CoProcess { id, f })
+        Headed::new(CoProcess { id, f, sides: SideTemplates::default() })
     }
 }
 
@@ -203,6 +220,13 @@ impl<A: Send + 'static, B: Send + 'static> TwoInput<A, B> {
 pub struct CoProcess<F> {
     id: u32,
     f: F,
+    sides: SideTemplates,
+}
+
+impl<F> WritesSideOutputs for CoProcess<F> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
+    }
 }
 
 /// A co-process function without keys in a running chain.
@@ -211,13 +235,15 @@ pub struct CoProcessOp<F, O, C> {
     f: F,
     watermark: Timestamp,
     buffer: Vec<(O, Timestamp)>,
+    sides: SideOutputs,
     next: C,
 }
 
 impl<A, B, F: CoProcessFunction<A, B>> TwoInputStage<A, B> for CoProcess<F> {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
-        CoProcessOp { id: self.id, f: self.f, watermark: i64::MIN, buffer: Vec::new(), next }
+        let sides = self.sides.build();
+        CoProcessOp { id: self.id, f: self.f, watermark: i64::MIN, buffer: Vec::new(), sides, next }
     }
 }
 
@@ -228,13 +254,13 @@ where
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let mut ctx = CoContext { timestamp, watermark: self.watermark };
+        let mut ctx = CoContext { timestamp, watermark: self.watermark, sides: &mut self.sides };
         self.f.process_element1(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         send_buffered(&mut self.buffer, &mut self.next);
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
         panic_scope::enter(self.id);
-        let mut ctx = CoContext { timestamp, watermark: self.watermark };
+        let mut ctx = CoContext { timestamp, watermark: self.watermark, sides: &mut self.sides };
         self.f.process_element2(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
         send_buffered(&mut self.buffer, &mut self.next);
     }
@@ -242,7 +268,8 @@ where
         if let Control::Watermark(w) = control {
             self.watermark = w;
         }
+        self.sides.on_control(control);
         self.next.on_control(control);
     }
-    crate::forward_lifecycle_except_control!(next);
+    crate::forward_lifecycle_except_control!(sides, next);
 }

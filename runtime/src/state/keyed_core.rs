@@ -104,16 +104,17 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, O> KeyedCore<K, O> {
         self.send(next);
     }
 
-    /// Runs `f` on a record of the broadcast side: no key, the broadcast state writable.
+    /// Runs `f` on a record of the broadcast side: no key, the broadcast state writable, the
+    /// side outputs.
     pub fn process_broadcast<C: Collector<O>>(
         &mut self,
         timestamp: Timestamp,
         next: &mut C,
-        f: impl FnOnce(&mut BroadcastStore, &mut Output<'_, O>),
+        f: impl FnOnce(&mut BroadcastStore, &mut SideOutputs, &mut Output<'_, O>),
     ) {
         panic_scope::enter(self.id);
         let store = self.broadcast.get_or_insert_with(BroadcastStore::default);
-        f(store, &mut Output { buffer: &mut self.buffer, timestamp });
+        f(store, &mut self.side, &mut Output { buffer: &mut self.buffer, timestamp });
         self.send(next);
     }
 

@@ -9,14 +9,14 @@
 //! metrics.key_by(|m| m.host.clone()).connect(rules).process(Alerts).print();
 //! ```
 
-use super::{arg, id, key, key2, operator};
+use super::{arg, id, key, key2};
 use crate::build::{OperatorSpec, StreamKind, StreamRef};
-use crate::ir::{Node, Shape};
+use crate::ir::{Node, Operator, Shape};
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
 
 pub static CO_PROCESS: OperatorSpec = OperatorSpec {
-    op: operator("process", "Keyed Co-Process", emit),
+    op: Operator { method: "process", display: "Keyed Co-Process", emit, writes_side_outputs: true },
     on: &[StreamKind::ConnectedStreams],
     args: (1, 1),
     signature: super::process::SIGNATURE,

@@ -6,7 +6,9 @@ use crate::api::OutputTag;
 use crate::core::collector::{BlockedSend, Collector};
 use crate::core::element::{Control, Timestamp};
 use crate::core::error::JobError;
+use crate::core::pipe::{ChainBuilder, Identity, Pipe, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
+use crate::core::two_input::Headed;
 use std::any::Any;
 
 /// A side output branch whose record type is erased, so that one operator can hold several.
@@ -82,6 +84,50 @@ impl Clone for SideTemplates {
 impl SideTemplates {
     pub(crate) fn build(&self) -> SideOutputs {
         SideOutputs { branches: self.0.iter().map(|t| t.build()).collect() }
+    }
+
+    /// Adds the branch that the records written to `tag` go down.
+    fn add<V: Send + 'static, LT: Tail<V>>(
+        &mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) {
+        let tail = branch(ChainBuilder::new());
+        self.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: std::marker::PhantomData }));
+    }
+}
+
+/// The stage of an operator whose function writes side outputs (`ctx.output(&TAG, ..)`):
+/// process functions, keyed or not, of a window, or of two inputs.
+pub trait WritesSideOutputs {
+    /// The branches of its side outputs, one per tag read downstream.
+    fn side_templates(&mut self) -> &mut SideTemplates;
+}
+
+// Builder methods the compiled job calls, hidden from the docs (`side_output` shows them).
+#[doc(hidden)]
+impl<In: 'static, P: Pipe<In>, S: WritesSideOutputs> ChainBuilder<In, Then<P, S>> {
+    /// Sends what the operator's function writes to `tag` down `branch`.
+    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        self.pipe.1.side_templates().add(tag, branch);
+        self
+    }
+}
+
+#[doc(hidden)]
+impl<A, B, H: WritesSideOutputs> Headed<A, B, H> {
+    /// Sends what the two-input operator's function writes to `tag` down `branch`.
+    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
+        mut self,
+        tag: &OutputTag<V>,
+        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
+    ) -> Self {
+        self.head_mut().side_templates().add(tag, branch);
+        self
     }
 }
 

@@ -16,13 +16,11 @@
 //! BOTH_JOB.run(Some(1), &[]).unwrap();
 //! ```
 
-use crate::api::OutputTag;
 use crate::core::collector::{BlockedSend, Collector};
 use crate::core::element::{Control, Timestamp};
 use crate::core::error::JobError;
 use crate::core::pipe::{ChainBuilder, Identity, Tail, TypeMarker};
 use crate::core::runtime_context::RuntimeContext;
-use crate::core::side_output::{SideTemplates, TailTemplate};
 use std::marker::PhantomData;
 
 /// An operator with two inputs of types `A` and `B`.
@@ -76,24 +74,10 @@ impl<A, B, H> Headed<A, B, H> {
     pub(crate) fn new(head: H) -> Self {
         Headed(head, PhantomData)
     }
-}
 
-/// The stage of a two-input operator whose function writes side outputs (`ctx.output`).
-pub trait WritesSideOutputs {
-    /// The branches of its side outputs, one per tag read downstream.
-    fn side_templates(&mut self) -> &mut SideTemplates;
-}
-
-impl<A, B, H: WritesSideOutputs> Headed<A, B, H> {
-    /// Sends what the function writes to `tag` down `branch`.
-    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
-        mut self,
-        tag: &OutputTag<V>,
-        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
-    ) -> Self {
-        let tail = branch(ChainBuilder::new());
-        self.0.side_templates().0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
-        self
+    /// The operator's stage, to set up.
+    pub(crate) fn head_mut(&mut self) -> &mut H {
+        &mut self.0
     }
 }
 

@@ -17,11 +17,10 @@
 //! ```
 
 use crate::api::codec::Codec;
-use crate::api::OutputTag;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::Timestamp;
-use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
-use crate::core::side_output::{SideTemplates, TailTemplate};
+use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::side_output::{SideTemplates, WritesSideOutputs};
 use crate::state::context::KeyedContext;
 pub use crate::state::context::TimeDomain;
 use crate::state::key_selector::{KeyFor, KeySelector};
@@ -150,17 +149,8 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     }
 }
 
-// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
-#[doc(hidden)]
-impl<In: 'static, P: Pipe<In>, KF, F> ChainBuilder<In, Then<P, KeyedProcessStage<KF, F>>> {
-    /// Sends what the process function writes to `tag` down `branch`.
-    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
-        mut self,
-        tag: &OutputTag<V>,
-        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
-    ) -> Self {
-        let tail = branch(ChainBuilder::new());
-        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
-        self
+impl<KF, F> WritesSideOutputs for KeyedProcessStage<KF, F> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
     }
 }

@@ -46,8 +46,8 @@ use crate::api::OutputTag;
 use crate::core::collector::{send_buffered, Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
 use crate::core::panic_scope;
-use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
-use crate::core::side_output::{SideOutputs, SideTemplates, TailTemplate};
+use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::side_output::{SideOutputs, SideTemplates, WritesSideOutputs};
 use std::marker::PhantomData;
 
 /// What a process function sees besides the record (Flink's `ProcessFunction.Context`).
@@ -148,17 +148,8 @@ impl<In: 'static, P: Pipe<In>> ChainBuilder<In, P> {
     }
 }
 
-// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
-#[doc(hidden)]
-impl<In: 'static, P: Pipe<In>, F, O> ChainBuilder<In, Then<P, ProcessStage<F, O>>> {
-    /// Sends what the process function writes to `tag` down `branch`.
-    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
-        mut self,
-        tag: &OutputTag<V>,
-        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
-    ) -> Self {
-        let tail = branch(ChainBuilder::new());
-        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
-        self
+impl<F, O> WritesSideOutputs for ProcessStage<F, O> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
     }
 }

@@ -102,7 +102,7 @@ use crate::api::{AggregateFunction, OutputTag};
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp};
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
-use crate::core::side_output::{SideTemplates, TailTemplate};
+use crate::core::side_output::{SideTemplates, WritesSideOutputs};
 use crate::ops::reduce::{FieldFold, ReduceWith, SelectFold};
 use crate::ops::window::context::WindowStates;
 use crate::ops::window::count_window::CountWindowOp;
@@ -357,18 +357,9 @@ where
     }
 }
 
-// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
-#[doc(hidden)]
-impl<In: 'static, P: Pipe<In>, KF, W, F, L, G> ChainBuilder<In, Then<P, WindowStage<KF, W, F, L, G>>> {
-    /// Sends what the window function writes to `tag` (`ctx.output(&TAG, ..)`) down `branch`.
-    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
-        mut self,
-        tag: &OutputTag<V>,
-        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
-    ) -> Self {
-        let tail = branch(ChainBuilder::new());
-        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
-        self
+impl<KF, W, F, L, G> WritesSideOutputs for WindowStage<KF, W, F, L, G> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
     }
 }
 

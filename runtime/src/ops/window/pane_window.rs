@@ -24,7 +24,7 @@ use crate::core::error::JobError;
 use crate::core::panic_scope;
 use crate::core::pipe::{ChainBuilder, Identity, Pipe, Stage, Tail, Then};
 use crate::core::runtime_context::RuntimeContext;
-use crate::core::side_output::{SideTemplates, TailTemplate};
+use crate::core::side_output::{SideTemplates, WritesSideOutputs};
 use crate::ops::window::checkpoint::{CheckpointTo, Progress};
 use crate::ops::window::context::{WindowContext, WindowStates};
 use crate::state::cow::CowMap;
@@ -32,7 +32,6 @@ use crate::state::key_selector::KeySelector;
 use crate::time::{Clock, TimeWindow, WindowAssigner};
 use std::collections::VecDeque;
 use std::hash::Hash;
-use std::marker::PhantomData;
 
 fn gcd(a: i64, b: i64) -> i64 {
     if b == 0 {
@@ -499,17 +498,8 @@ where
     }
 }
 
-// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
-#[doc(hidden)]
-impl<In: 'static, P: Pipe<In>, KF, A, E, L> ChainBuilder<In, Then<P, PaneStage<KF, A, E, L>>> {
-    /// Sends what the window function writes to `tag` (`ctx.output(&TAG, ..)`) down `branch`.
-    pub fn side_output_to<V: Send + 'static, LT: Tail<V>>(
-        mut self,
-        tag: &crate::api::OutputTag<V>,
-        branch: impl FnOnce(ChainBuilder<V, Identity>) -> LT,
-    ) -> Self {
-        let tail = branch(ChainBuilder::new());
-        self.pipe.1.sides.0.push(Box::new(TailTemplate { tag: tag.id(), tail, _v: PhantomData }));
-        self
+impl<KF, A, E, L> WritesSideOutputs for PaneStage<KF, A, E, L> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
     }
 }

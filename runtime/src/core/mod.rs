@@ -8,6 +8,7 @@ pub mod element;
 pub mod error;
 pub mod panic_scope;
 pub mod pipe;
+pub(crate) mod plain_core;
 pub mod plan;
 pub mod runtime_context;
 pub mod side_output;

@@ -83,9 +83,9 @@
 use crate::api::codec::Codec;
 use crate::api::OutputTag;
 use crate::checkpoint::StateWriter;
-use crate::core::collector::{send_buffered, Collector, Output};
+use crate::core::collector::{Collector, Output};
 use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::core::panic_scope;
+use crate::core::plain_core::{plain_lifecycle, Around, PlainCore};
 use crate::core::side_output::{SideOutputs, SideTemplates, WritesSideOutputs};
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::broadcast::{BroadcastState, BroadcastStore};
@@ -291,13 +291,10 @@ impl<F> WritesSideOutputs for BroadcastProcess<F> {
 /// A broadcast process function without keys in a running chain: its broadcast state is
 /// its only state, written at each barrier as a keyed broadcast process function writes it.
 pub struct BroadcastProcessOp<F, O, C> {
-    id: u32,
     f: F,
-    watermark: Timestamp,
     store: BroadcastStore,
-    buffer: Vec<(O, Timestamp)>,
     checkpoint: Option<(StateWriter, &'static str)>,
-    sides: SideOutputs,
+    core: PlainCore<O>,
     next: C,
 }
 
@@ -305,13 +302,10 @@ impl<A, B, F: BroadcastProcessFunction<A, B>> TwoInputStage<A, B> for BroadcastP
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
         BroadcastProcessOp {
-            id: self.id,
             f: self.f,
-            watermark: i64::MIN,
             store: BroadcastStore::default(),
-            buffer: Vec::new(),
             checkpoint: None,
-            sides: self.sides.build(),
+            core: PlainCore::new(self.id, self.sides.build()),
             next,
         }
     }
@@ -323,40 +317,32 @@ where
     C: Collector<F::Out>,
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
-        let (store, sides) = (&mut self.store, &mut self.sides);
-        let mut ctx = ReadOnlyContext { timestamp, watermark: self.watermark, store, sides };
-        self.f.process_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        send_buffered(&mut self.buffer, &mut self.next);
+        let (f, store) = (&mut self.f, &mut self.store);
+        self.core.process(timestamp, &mut self.next, |Around { watermark, sides }, out| {
+            f.process_element(value, &mut ReadOnlyContext { timestamp, watermark, store, sides }, out)
+        });
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
-        let mut ctx = BroadcastContext { timestamp, store: &mut self.store, sides: &mut self.sides };
-        self.f.process_broadcast_element(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        send_buffered(&mut self.buffer, &mut self.next);
+        let (f, store) = (&mut self.f, &mut self.store);
+        self.core.process(timestamp, &mut self.next, |Around { sides, .. }, out| {
+            f.process_broadcast_element(value, &mut BroadcastContext { timestamp, store, sides }, out)
+        });
     }
     fn on_control(&mut self, control: Control) {
-        match control {
-            Control::Watermark(w) => self.watermark = w,
-            c if c.takes_snapshot() => {
-                if let Some((writer, uid)) = &self.checkpoint {
-                    self.store.snapshot(writer, uid);
-                }
-            }
-            _ => {}
+        if let (true, Some((writer, uid))) = (control.takes_snapshot(), &self.checkpoint) {
+            self.store.snapshot(writer, uid);
         }
-        self.sides.on_control(control);
-        self.next.on_control(control);
+        self.core.on_control(control, &mut self.next);
     }
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        if let Some((writer, uid)) = ctx.state_writer(self.id) {
+        let id = self.core.id();
+        if let Some((writer, uid)) = ctx.state_writer(id) {
             if let Some(restore) = ctx.restore(uid) {
                 self.store.restore(&restore, uid);
             }
             self.checkpoint = Some((writer, uid));
         }
-        self.sides.open(ctx)?;
-        self.next.open(ctx)
+        self.core.open(ctx, &mut self.next)
     }
-    crate::forward_lifecycle_except_control_and_open!(sides, next);
+    plain_lifecycle!(except_control_and_open);
 }

@@ -64,9 +64,9 @@
 
 use crate::api::codec::Codec;
 use crate::api::OutputTag;
-use crate::core::collector::{send_buffered, Collector, Output};
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::core::panic_scope;
+use crate::core::collector::{Collector, Output};
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
+use crate::core::plain_core::{plain_lifecycle, Around, PlainCore};
 use crate::core::side_output::{SideOutputs, SideTemplates, WritesSideOutputs};
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::context::KeyedContext;
@@ -231,19 +231,15 @@ impl<F> WritesSideOutputs for CoProcess<F> {
 
 /// A co-process function without keys in a running chain.
 pub struct CoProcessOp<F, O, C> {
-    id: u32,
     f: F,
-    watermark: Timestamp,
-    buffer: Vec<(O, Timestamp)>,
-    sides: SideOutputs,
+    core: PlainCore<O>,
     next: C,
 }
 
 impl<A, B, F: CoProcessFunction<A, B>> TwoInputStage<A, B> for CoProcess<F> {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl TwoInputCollector<A, B> {
-        let sides = self.sides.build();
-        CoProcessOp { id: self.id, f: self.f, watermark: i64::MIN, buffer: Vec::new(), sides, next }
+        CoProcessOp { f: self.f, core: PlainCore::new(self.id, self.sides.build()), next }
     }
 }
 
@@ -253,23 +249,16 @@ where
     C: Collector<F::Out>,
 {
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
-        let mut ctx = CoContext { timestamp, watermark: self.watermark, sides: &mut self.sides };
-        self.f.process_element1(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        send_buffered(&mut self.buffer, &mut self.next);
+        let f = &mut self.f;
+        self.core.process(timestamp, &mut self.next, |Around { watermark, sides }, out| {
+            f.process_element1(value, &mut CoContext { timestamp, watermark, sides }, out)
+        });
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
-        let mut ctx = CoContext { timestamp, watermark: self.watermark, sides: &mut self.sides };
-        self.f.process_element2(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        send_buffered(&mut self.buffer, &mut self.next);
+        let f = &mut self.f;
+        self.core.process(timestamp, &mut self.next, |Around { watermark, sides }, out| {
+            f.process_element2(value, &mut CoContext { timestamp, watermark, sides }, out)
+        });
     }
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            self.watermark = w;
-        }
-        self.sides.on_control(control);
-        self.next.on_control(control);
-    }
-    crate::forward_lifecycle_except_control!(sides, next);
+    plain_lifecycle!();
 }

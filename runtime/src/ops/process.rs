@@ -43,10 +43,10 @@
 //! ```
 
 use crate::api::OutputTag;
-use crate::core::collector::{send_buffered, Collector, Output};
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
-use crate::core::panic_scope;
+use crate::core::collector::{Collector, Output};
+use crate::core::element::{Timestamp, NO_TIMESTAMP};
 use crate::core::pipe::{ChainBuilder, Pipe, Stage, Then};
+use crate::core::plain_core::{plain_lifecycle, Around, PlainCore};
 use crate::core::side_output::{SideOutputs, SideTemplates, WritesSideOutputs};
 use std::marker::PhantomData;
 
@@ -91,11 +91,8 @@ impl<F: Clone, O> Clone for ProcessStage<F, O> {
 
 /// `process` on a plain stream, in a running chain.
 pub struct ProcessOp<F, O, C> {
-    id: u32,
     f: F,
-    buffer: Vec<(O, Timestamp)>,
-    watermark: Timestamp,
-    sides: SideOutputs,
+    core: PlainCore<O>,
     next: C,
 }
 
@@ -106,8 +103,7 @@ where
 {
     type Out = O;
     fn wrap<C: Collector<O>>(self, next: C) -> impl Collector<In> {
-        let sides = self.sides.build();
-        ProcessOp { id: self.id, f: self.f, buffer: Vec::new(), watermark: NO_TIMESTAMP, sides, next }
+        ProcessOp { f: self.f, core: PlainCore::new(self.id, self.sides.build()), next }
     }
 }
 
@@ -119,19 +115,12 @@ where
 {
     #[inline]
     fn collect(&mut self, value: In, timestamp: Timestamp) {
-        panic_scope::enter(self.id);
-        let mut ctx = Context { timestamp, watermark: self.watermark, sides: &mut self.sides };
-        (self.f)(value, &mut ctx, &mut Output { buffer: &mut self.buffer, timestamp });
-        send_buffered(&mut self.buffer, &mut self.next);
+        let f = &mut self.f;
+        self.core.process(timestamp, &mut self.next, |Around { watermark, sides }, out| {
+            f(value, &mut Context { timestamp, watermark, sides }, out)
+        });
     }
-    fn on_control(&mut self, control: Control) {
-        if let Control::Watermark(w) = control {
-            self.watermark = w;
-        }
-        self.sides.on_control(control);
-        self.next.on_control(control);
-    }
-    crate::forward_lifecycle_except_control!(sides, next);
+    plain_lifecycle!();
 }
 
 // Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).

@@ -411,6 +411,8 @@ fn a_co_group_hands_over_each_keys_records_of_both_sides_per_window_as_flink_doe
 }
 
 static INTERVAL: Collected<String> = Collected::new();
+static SOON: OutputTag<(i64, i64)> = OutputTag::new("soon");
+static SOON_AFTER: Collected<(i64, i64, i64)> = Collected::new();
 
 #[rill::job(no_main)]
 fn interval_join(env: &mut Env) {
@@ -422,12 +424,20 @@ fn interval_join(env: &mut Env) {
         env.from_elements([("a", 300i64), ("a", 900), ("b", 1900), ("a", 2100)]).assign_timestamps_and_watermarks(
             WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|e, _| e.1),
         );
-    orders
-        .key_by(|o| o.0)
-        .interval_join(clicks.key_by(|c| c.0))
-        .between(-300, 800)
-        .process(|o, c, ctx, out| out.collect(format!("{}:{}-{}@{}", o.0, o.1, c.1, ctx.timestamp())))
-        .sink_to(collect(&INTERVAL));
+    let joined =
+        orders.key_by(|o| o.0).interval_join(clicks.key_by(|c| c.0)).between(-300, 800).process(|o, c, ctx, out| {
+            out.collect(format!("{}:{}-{}@{}", o.0, o.1, c.1, ctx.timestamp()));
+            // Pairs less than 500 ms apart, also to a side output (Flink's
+            // ProcessJoinFunction.Context#output), at the pair's timestamp.
+            if (c.1 - o.1).abs() < 500 {
+                ctx.output(&SOON, (o.1, c.1));
+            }
+        });
+    joined.sink_to(collect(&INTERVAL));
+    joined
+        .side_output(&SOON)
+        .process(|(o, c), ctx, out| out.collect((o, c, ctx.timestamp().unwrap_or(-1))))
+        .sink_to(collect(&SOON_AFTER));
 }
 
 #[test]
@@ -441,4 +451,7 @@ fn an_interval_join_pairs_records_whose_times_are_within_the_bounds() {
     flink.sort();
     assert_eq!(got, flink);
     assert_eq!(got.len(), 3);
+    let mut soon = SOON_AFTER.values();
+    soon.sort();
+    assert_eq!(soon, [(100, 300, 300)]);
 }

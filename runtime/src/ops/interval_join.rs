@@ -29,9 +29,10 @@
 //! ```
 
 use crate::api::codec::Codec;
+use crate::api::OutputTag;
 use crate::core::collector::{Collector, Output};
 use crate::core::element::{Timestamp, NO_TIMESTAMP};
-use crate::core::side_output::SideOutputs;
+use crate::core::side_output::{SideOutputs, SideTemplates, WritesSideOutputs};
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
 use crate::state::context::KeyedContext;
 use crate::state::key_selector::{KeyFor, KeySelector};
@@ -40,18 +41,27 @@ use std::collections::BTreeMap;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
-/// What an interval join's function sees besides the two records.
-pub struct JoinContext {
+/// What an interval join's function sees besides the two records (Flink's
+/// `ProcessJoinFunction.Context`).
+pub struct JoinContext<'a> {
     /// The left record's timestamp.
     pub left_timestamp: Timestamp,
     /// The right record's timestamp.
     pub right_timestamp: Timestamp,
+    sides: &'a mut SideOutputs,
 }
 
-impl JoinContext {
+impl JoinContext<'_> {
     /// The result's timestamp: the larger of the two.
     pub fn timestamp(&self) -> Timestamp {
         self.left_timestamp.max(self.right_timestamp)
+    }
+
+    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
+    /// at the result's timestamp.
+    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
+        let timestamp = self.timestamp();
+        self.sides.emit(tag, value, timestamp);
     }
 }
 
@@ -61,7 +71,14 @@ pub struct IntervalJoin<KA, KB, F, O> {
     key_a: KA,
     key_b: KB,
     bounds: Bounds<F>,
+    sides: SideTemplates,
     _o: PhantomData<fn() -> O>,
+}
+
+impl<KA, KB, F, O> WritesSideOutputs for IntervalJoin<KA, KB, F, O> {
+    fn side_templates(&mut self) -> &mut SideTemplates {
+        &mut self.sides
+    }
 }
 
 impl<KA: Clone, KB: Clone, F: Clone, O> Clone for IntervalJoin<KA, KB, F, O> {
@@ -71,6 +88,7 @@ impl<KA: Clone, KB: Clone, F: Clone, O> Clone for IntervalJoin<KA, KB, F, O> {
             key_a: self.key_a.clone(),
             key_b: self.key_b.clone(),
             bounds: self.bounds.clone(),
+            sides: self.sides.clone(),
             _o: PhantomData,
         }
     }
@@ -114,7 +132,7 @@ where
     O: Send + 'static,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
-    F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Clone + Send + 'static,
+    F: FnMut(A, B, &mut JoinContext<'_>, &mut Output<'_, O>) + Clone + Send + 'static,
 {
     type Out = O;
     fn wrap<C: Collector<O>>(self, next: C) -> impl TwoInputCollector<A, B> {
@@ -122,7 +140,7 @@ where
             key_a: self.key_a,
             key_b: self.key_b,
             f: self.bounds,
-            core: KeyedCore::new(self.id, SideOutputs::default()),
+            core: KeyedCore::new(self.id, self.sides.build()),
             late_records: 0,
             _sides: PhantomData,
             next,
@@ -175,7 +193,7 @@ where
     O: Send,
     KA: KeySelector<A, Key = K>,
     KB: KeySelector<B, Key = K>,
-    F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Send,
+    F: FnMut(A, B, &mut JoinContext<'_>, &mut Output<'_, O>) + Send,
     C: Collector<O>,
 {
     fn collect1(&mut self, value: A, ta: Timestamp) {
@@ -185,11 +203,12 @@ where
         let key = self.key_a.key(&value).into_owned();
         let j = &mut self.f;
         self.core.process(&key, ta, &mut self.next, |ctx, out| {
-            let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
+            let ((left, right), sides) = ctx.keyed_state_and_sides::<Buffers<A, B>>(BUFFERS);
             for (&tb, bs) in right.range(ta.saturating_add(j.lower)..=ta.saturating_add(j.upper)) {
                 for b in bs {
-                    let jc = JoinContext { left_timestamp: ta, right_timestamp: tb };
-                    (j.f)(value.clone(), b.clone(), &jc, &mut Output { buffer: out.buffer, timestamp: jc.timestamp() });
+                    let mut jc = JoinContext { left_timestamp: ta, right_timestamp: tb, sides: &mut *sides };
+                    let timestamp = jc.timestamp();
+                    (j.f)(value.clone(), b.clone(), &mut jc, &mut Output { buffer: out.buffer, timestamp });
                 }
             }
             left.entry(ta).or_default().push(value);
@@ -205,11 +224,12 @@ where
         let key = self.key_b.key(&value).into_owned();
         let j = &mut self.f;
         self.core.process(&key, tb, &mut self.next, |ctx, out| {
-            let (left, right) = ctx.keyed_state::<Buffers<A, B>>(BUFFERS);
+            let ((left, right), sides) = ctx.keyed_state_and_sides::<Buffers<A, B>>(BUFFERS);
             for (&ta, as_) in left.range(tb.saturating_sub(j.upper)..=tb.saturating_sub(j.lower)) {
                 for a in as_ {
-                    let jc = JoinContext { left_timestamp: ta, right_timestamp: tb };
-                    (j.f)(a.clone(), value.clone(), &jc, &mut Output { buffer: out.buffer, timestamp: jc.timestamp() });
+                    let mut jc = JoinContext { left_timestamp: ta, right_timestamp: tb, sides: &mut *sides };
+                    let timestamp = jc.timestamp();
+                    (j.f)(a.clone(), value.clone(), &mut jc, &mut Output { buffer: out.buffer, timestamp });
                 }
             }
             right.entry(tb).or_default().push(value);
@@ -240,7 +260,7 @@ impl<A: Clone + Codec + Send + Sync + 'static, B: Clone + Codec + Send + Sync + 
         O: Send + 'static,
         KA: KeySelector<A, Key = K>,
         KB: KeySelector<B, Key = K>,
-        F: FnMut(A, B, &JoinContext, &mut Output<'_, O>) + Clone + Send + 'static,
+        F: FnMut(A, B, &mut JoinContext<'_>, &mut Output<'_, O>) + Clone + Send + 'static,
     {
         assert!(lower <= upper, "interval join: the lower bound {lower} is above the upper bound {upper}");
         Headed::new(IntervalJoin {
@@ -248,6 +268,7 @@ impl<A: Clone + Codec + Send + Sync + 'static, B: Clone + Codec + Send + Sync + 
             key_a: KeyFor::select(key_a),
             key_b: KeyFor::select(key_b),
             bounds: Bounds { lower, upper, f },
+            sides: SideTemplates::default(),
             _o: PhantomData,
         })
     }
@@ -263,7 +284,7 @@ mod tests {
 
     #[test]
     fn buffers_live_in_keyed_state_until_the_watermark_passes_their_last_partner() {
-        let f = |a: Event, b: Event, jc: &JoinContext, out: &mut Output<'_, String>| {
+        let f = |a: Event, b: Event, jc: &mut JoinContext<'_>, out: &mut Output<'_, String>| {
             out.collect(format!("{}:{}-{}@{}", a.0, a.1, b.1, jc.timestamp()))
         };
         let mut op = IntervalJoinOp {

@@ -108,6 +108,19 @@ impl<'a, K: Hash + Eq + Clone + Send + Sync + 'static> KeyedContext<'a, K> {
         map.get_mut(self.key).expect("an entry for the key")
     }
 
+    /// [`keyed_state`](Self::keyed_state) and the side outputs at once (a join writes to
+    /// these while it walks its buffers).
+    pub(crate) fn keyed_state_and_sides<T: Default + Codec + Send + Sync + 'static>(
+        &mut self,
+        name: &'static str,
+    ) -> (&mut T, &mut SideOutputs) {
+        let map = self.state.map::<T>(name).for_key(self.key);
+        if !map.contains_key(self.key) {
+            map.insert(self.key.clone(), T::default());
+        }
+        (map.get_mut(self.key).expect("an entry for the key"), &mut *self.side)
+    }
+
     /// Drops this key's value of the operator's own state `name`.
     pub(crate) fn clear_keyed_state<T: Codec + Send + Sync + 'static>(&mut self, name: &'static str) {
         self.state.map::<T>(name).remove(self.key);

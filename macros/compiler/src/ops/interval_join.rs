@@ -11,9 +11,9 @@
 //! ```
 
 use super::connect::{connect, Pending};
-use super::{arg, id, key, key2, operator, setting};
+use super::{arg, id, key, key2, setting};
 use crate::build::{Builder, OperatorSpec, StreamKind, StreamRef, INTERVAL_JOIN_ORDER, STREAMS};
-use crate::ir::{Node, Shape};
+use crate::ir::{Node, Operator, Shape};
 use crate::parse::Call;
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
@@ -44,7 +44,7 @@ pub static BETWEEN: OperatorSpec = OperatorSpec {
 };
 
 pub static INTERVAL_JOIN_PROCESS: OperatorSpec = OperatorSpec {
-    op: operator("process", "Interval Join", emit),
+    op: Operator { method: "process", display: "Interval Join", emit, writes_side_outputs: true },
     on: &[StreamKind::IntervalJoin],
     args: (1, 1),
     signature: super::process::SIGNATURE,

@@ -151,6 +151,64 @@ fn the_broadcast_state_of_a_stream_without_keys_is_restored_after_a_failure() {
     assert!(scaled.iter().all(|(_, f)| *f == 3 || *f == 0), "only the factor that was sent");
 }
 
+static FIRINGS: ValueState<i64> = ValueState::new("firings");
+static COUNT_FIRINGS: Collected<(i64, i64)> = Collected::new();
+static SESSION_FIRINGS: Collected<(i64, i64)> = Collected::new();
+static FIRINGS_FAILED: AtomicBool = AtomicBool::new(false);
+
+/// Each key's firings, numbered by its window function in state of the key across windows
+/// (`global_state`), from count windows of 100 records and from sessions: bursts of 100
+/// records a second, 500 ms gaps between them.
+#[rill::job(no_main)]
+fn numbered_firings(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    let numbers = env
+        .from_sequence(0, N - 1)
+        .map(move |n| slowly_failing_once(n, &dir, &FIRINGS_FAILED))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_monotonous_timestamps().with_timestamp_assigner(|n, _| (n / 100) * 1000 + n % 100),
+        );
+    let number = |key: &i64, ctx: &mut WindowContext<'_, i64>| {
+        let n = ctx.global_state().value(&FIRINGS).get().unwrap_or(0) + 1;
+        ctx.global_state().value(&FIRINGS).update(n);
+        (*key, n)
+    };
+    numbers
+        .key_by(|n| n % 7)
+        .count_window(100)
+        .process(move |key, ctx, _, out| out.collect(number(key, ctx)))
+        .sink_to(collect(&COUNT_FIRINGS));
+    numbers
+        .key_by(|n| n % 7)
+        .window(EventTimeSessionWindows::with_gap(Duration::from_millis(500)))
+        .process(move |key, ctx, _, out| out.collect(number(key, ctx)))
+        .sink_to(collect(&SESSION_FIRINGS));
+}
+
+#[test]
+fn the_state_of_session_and_count_window_functions_is_restored_after_a_failure() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    NUMBERED_FIRINGS_JOB.run(Some(2), &["--dir", dir.path().to_str().unwrap()]).unwrap();
+    assert!(FIRINGS_FAILED.load(Ordering::Relaxed), "the failure was injected (a checkpoint completed first)");
+    // The last number of each key's firings is how many windows it had: numbering went on
+    // from the checkpoint, not from 1 again.
+    let last = |records: Vec<(i64, i64)>| {
+        let mut last = BTreeMap::new();
+        for (k, n) in records {
+            let e = last.entry(k).or_insert(0);
+            *e = n.max(*e);
+        }
+        last
+    };
+    let counts: BTreeMap<i64, i64> = (0..7).map(|k| (k, (0..N).filter(|n| n % 7 == k).count() as i64 / 100)).collect();
+    assert_eq!(last(COUNT_FIRINGS.values()), counts, "count windows");
+    let sessions: BTreeMap<i64, i64> = (0..7).map(|k| (k, N / 100)).collect();
+    assert_eq!(last(SESSION_FIRINGS.values()), sessions, "session windows");
+}
+
 static COUNT: ValueState<i64> = ValueState::new("count");
 static FINAL_COUNTS: Collected<(i64, i64)> = Collected::new();
 static PROCESS_FAILED: AtomicBool = AtomicBool::new(false);

@@ -73,6 +73,13 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, O> KeyedCore<K, O> {
         &self.clock
     }
 
+    /// Where the operator's state goes at a checkpoint, once it has opened with checkpoints
+    /// on: the writer, its uid, its key groups. For state an operator keeps beside the
+    /// core's (a window function's state per window and per key).
+    pub(crate) fn checkpoint_to(&self) -> Option<(&StateWriter, &'static str, usize)> {
+        self.checkpoint.as_ref().map(|(writer, uid, key_groups)| (writer, *uid, *key_groups))
+    }
+
     /// The input watermark: the operator's event time.
     pub fn watermark(&self) -> Timestamp {
         self.watermark

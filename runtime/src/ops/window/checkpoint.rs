@@ -11,7 +11,9 @@ use super::context::WindowStates;
 use crate::api::codec::Codec;
 use crate::checkpoint::{KeyedEntries, RestoreContext, StateCodec, StateWriter};
 use crate::core::error::JobError;
+use crate::core::runtime_context::RuntimeContext;
 use crate::state::key_groups::{key_hash, KeyMap};
+use crate::state::keyed_core::KeyedCore;
 use crate::state::StateSections;
 use crate::time::TimeWindow;
 use std::hash::Hash;
@@ -127,6 +129,28 @@ impl<K: Hash + Eq + Clone + Codec + Send + Sync + 'static> WindowStates<K> {
         let (per_window, global) = self.stores_mut();
         per_window.restore(StateCodec::of(), restore, uid, "window-state")?;
         global.restore(StateCodec::of(), restore, uid, "global-state")
+    }
+
+    /// At a barrier, writes them beside the keyed state of `core`, the operator's (session
+    /// and count windows keep their windows in the core).
+    pub(crate) fn snapshot_beside<O>(&mut self, core: &KeyedCore<K, O>) {
+        if let Some((writer, uid, key_groups)) = core.checkpoint_to() {
+            self.snapshot(key_groups, writer, uid);
+        }
+    }
+
+    /// Once `core` has opened (and restored its own state), takes them back from the
+    /// checkpoint the job restarts from, if any.
+    pub(crate) fn restore_beside<O>(
+        &mut self,
+        core: &KeyedCore<K, O>,
+        ctx: &RuntimeContext<'_>,
+    ) -> Result<(), JobError> {
+        let Some((_, uid, _)) = core.checkpoint_to() else { return Ok(()) };
+        match ctx.restore(uid) {
+            Some(restore) => self.restore(&restore, uid),
+            None => Ok(()),
+        }
     }
 }
 

@@ -132,6 +132,9 @@ where
     // Count windows fire by count: no timers. The function's side outputs hear the
     // lifecycle after the core has passed it on.
     fn on_control(&mut self, control: Control) {
+        if control.takes_snapshot() {
+            self.states.snapshot_beside(&self.core);
+        }
         self.core.on_control(control, &mut self.next, |_, _, _| ());
         self.states.sides().on_control(control);
     }
@@ -141,6 +144,7 @@ where
     }
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
         self.core.open(ctx, &mut self.next)?;
+        self.states.restore_beside(&self.core, ctx)?;
         self.states.sides().open(ctx)
     }
     fn flush(&mut self) {

@@ -295,6 +295,9 @@ where
     }
 
     fn on_control(&mut self, control: Control) {
+        if control.takes_snapshot() {
+            self.states.snapshot_beside(&self.core);
+        }
         let clock = self.core.clock().clone();
         let (fire, states) = (&mut self.fire, &mut self.states);
         if let Control::Watermark(w) = control {
@@ -324,6 +327,7 @@ where
 
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
         self.core.open(ctx, &mut self.next)?;
+        self.states.restore_beside(&self.core, ctx)?;
         self.late.open(ctx)?;
         self.states.sides().open(ctx)
     }

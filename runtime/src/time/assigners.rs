@@ -62,7 +62,7 @@ pub trait WindowAssigner: Clone + Send + 'static {
     }
     /// The trigger the windows have unless `trigger(..)` gives one; `None`: fire when time
     /// passes their end.
-    fn default_trigger(&self) -> Option<super::Trigger> {
+    fn default_trigger(&self) -> Option<super::TriggerKind> {
         None
     }
     /// Whether records need an event timestamp to be assigned.
@@ -122,9 +122,9 @@ impl WindowAssigner for GlobalWindows {
     fn geometry(&self) -> (i64, i64, i64) {
         (i64::MAX, i64::MAX, 0)
     }
-    fn default_trigger(&self) -> Option<super::Trigger> {
+    fn default_trigger(&self) -> Option<super::TriggerKind> {
         // The end of the input is the watermark that passes the global window's end.
-        Some(if self.end_of_stream { super::Trigger::EventTime } else { super::Trigger::Never })
+        Some(if self.end_of_stream { super::TriggerKind::EventTime } else { super::TriggerKind::Never })
     }
     fn needs_timestamps(&self) -> bool {
         false

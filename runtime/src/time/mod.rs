@@ -12,7 +12,7 @@ pub use assigners::{
 pub use clock::{Clock, ManualClock};
 pub use triggers::{
     domain, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger, CountTrigger, EventTimeTrigger, FiresIn,
-    ProcessingTimeTrigger, PurgingTrigger, Trigger, WindowTrigger,
+    ProcessingTimeTrigger, PurgingTrigger, TriggerKind, WindowTrigger,
 };
 pub use watermark::{
     BoundedOutOfOrderness, NoWatermarks, Strategies, TimestampAssigner, WatermarkGenerator, WatermarkStrategy,

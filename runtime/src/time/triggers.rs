@@ -23,7 +23,7 @@ use std::time::Duration;
 
 /// When a window fires, and whether firing clears it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Trigger {
+pub enum TriggerKind {
     /// Once the watermark passes the window's end (the default of event-time windows).
     EventTime,
     /// Once processing time passes the window's end (the default of processing-time windows).
@@ -35,23 +35,23 @@ pub enum Trigger {
     /// Every `interval` of processing time while the window is open, and at its end.
     ContinuousProcessingTime(i64),
     /// The inner trigger, clearing the window's state each time it fires.
-    Purging(Box<Trigger>),
+    Purging(Box<TriggerKind>),
     /// Never fires (the default of `GlobalWindows`, whose one window never ends: give it a
     /// trigger).
     Never,
 }
 
-impl Trigger {
+impl TriggerKind {
     #[inline]
     pub(crate) fn purges(&self) -> bool {
-        matches!(self, Trigger::Purging(_))
+        matches!(self, TriggerKind::Purging(_))
     }
     /// The trigger a `PurgingTrigger` wraps (a loop, not a recursion: it is inlined into
     /// the window operator's per-record path).
     #[inline]
-    pub(crate) fn inner(&self) -> &Trigger {
+    pub(crate) fn inner(&self) -> &TriggerKind {
         let mut t = self;
-        while let Trigger::Purging(inner) = t {
+        while let TriggerKind::Purging(inner) = t {
             t = inner;
         }
         t
@@ -79,17 +79,17 @@ pub mod domain {
 /// classes: `CountTrigger::of(100)`, `PurgingTrigger::of(..)`, ...
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowTrigger<D> {
-    trigger: Trigger,
+    trigger: TriggerKind,
     _domain: std::marker::PhantomData<fn() -> D>,
 }
 
 impl<D> WindowTrigger<D> {
-    fn new(trigger: Trigger) -> Self {
+    fn new(trigger: TriggerKind) -> Self {
         WindowTrigger { trigger, _domain: std::marker::PhantomData }
     }
 
     /// What the window operator runs.
-    pub fn into_trigger(self) -> Trigger {
+    pub fn into_trigger(self) -> TriggerKind {
         self.trigger
     }
 }
@@ -111,7 +111,7 @@ pub struct EventTimeTrigger;
 impl EventTimeTrigger {
     /// Fires once the watermark passes the window's end.
     pub fn create() -> WindowTrigger<domain::EventTime> {
-        WindowTrigger::new(Trigger::EventTime)
+        WindowTrigger::new(TriggerKind::EventTime)
     }
 }
 
@@ -120,7 +120,7 @@ pub struct ProcessingTimeTrigger;
 impl ProcessingTimeTrigger {
     /// Fires once processing time passes the window's end.
     pub fn create() -> WindowTrigger<domain::ProcessingTime> {
-        WindowTrigger::new(Trigger::ProcessingTime)
+        WindowTrigger::new(TriggerKind::ProcessingTime)
     }
 }
 
@@ -130,7 +130,7 @@ impl CountTrigger {
     /// Fires every `count` records of a key in a window.
     pub fn of(count: u64) -> WindowTrigger<domain::AnyTime> {
         assert!(count > 0, "CountTrigger: the count must be positive");
-        WindowTrigger::new(Trigger::Count(count))
+        WindowTrigger::new(TriggerKind::Count(count))
     }
 }
 
@@ -139,7 +139,7 @@ pub struct PurgingTrigger;
 impl PurgingTrigger {
     /// Fires as `trigger` does and clears the window each time.
     pub fn of<D>(trigger: WindowTrigger<D>) -> WindowTrigger<D> {
-        WindowTrigger::new(Trigger::Purging(Box::new(trigger.trigger)))
+        WindowTrigger::new(TriggerKind::Purging(Box::new(trigger.trigger)))
     }
 }
 
@@ -148,7 +148,7 @@ pub struct ContinuousEventTimeTrigger;
 impl ContinuousEventTimeTrigger {
     /// Fires every `interval` of event time while the window is open, and at its end.
     pub fn of(interval: Duration) -> WindowTrigger<domain::EventTime> {
-        WindowTrigger::new(Trigger::ContinuousEventTime(millis(interval).max(1)))
+        WindowTrigger::new(TriggerKind::ContinuousEventTime(millis(interval).max(1)))
     }
 }
 
@@ -157,6 +157,6 @@ pub struct ContinuousProcessingTimeTrigger;
 impl ContinuousProcessingTimeTrigger {
     /// Fires every `interval` of processing time while the window is open, and at its end.
     pub fn of(interval: Duration) -> WindowTrigger<domain::ProcessingTime> {
-        WindowTrigger::new(Trigger::ContinuousProcessingTime(millis(interval).max(1)))
+        WindowTrigger::new(TriggerKind::ContinuousProcessingTime(millis(interval).max(1)))
     }
 }

@@ -110,7 +110,7 @@ use crate::ops::window::session_window::{DynamicGap, FixedGap, SessionGap, Sessi
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
-use crate::time::{millis, TimeWindow, Trigger, WindowAssigner, WindowTrigger};
+use crate::time::{millis, TimeWindow, TriggerKind, WindowAssigner, WindowTrigger};
 use late_dropped::LateDropped;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -127,7 +127,7 @@ pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
     f: F,
     late: L,
     sides: SideTemplates,
-    trigger: Option<Trigger>,
+    trigger: Option<TriggerKind>,
     /// Session windows: the gap each record sets, if not the assigner's.
     gaps: G,
 }
@@ -181,14 +181,14 @@ where
         }
         let event_time = self.assigner.is_event_time();
         let default = self.assigner.default_trigger().unwrap_or(if event_time {
-            Trigger::EventTime
+            TriggerKind::EventTime
         } else {
-            Trigger::ProcessingTime
+            TriggerKind::ProcessingTime
         });
         let trigger = self.trigger.unwrap_or(default);
         let mismatch = match trigger.inner() {
-            Trigger::EventTime | Trigger::ContinuousEventTime(_) => !event_time,
-            Trigger::ProcessingTime | Trigger::ContinuousProcessingTime(_) => event_time,
+            TriggerKind::EventTime | TriggerKind::ContinuousEventTime(_) => !event_time,
+            TriggerKind::ProcessingTime | TriggerKind::ContinuousProcessingTime(_) => event_time,
             _ => false,
         };
         assert!(!mismatch, "trigger {trigger:?} fires in the other time domain than its windows: use an event-time trigger with event-time windows, a processing-time one with processing-time windows");

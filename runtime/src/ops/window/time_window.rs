@@ -16,7 +16,7 @@ use crate::core::runtime_context::RuntimeContext;
 use crate::state::cow::CowMap;
 use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::KeySelector;
-use crate::time::{TimeWindow, Trigger, WindowAssigner};
+use crate::time::{TimeWindow, TriggerKind, WindowAssigner};
 use std::hash::Hash;
 
 /// Cleared maps kept for new windows: as many as windows are usually open at once.
@@ -46,7 +46,7 @@ pub struct WindowOp<KF, W, F, K, Acc, O, C, L> {
     pub(super) watermark: Timestamp,
     pub(super) event_time: bool,
     /// When windows fire (`trigger(..)`); by default when time passes their end.
-    pub(super) trigger: Trigger,
+    pub(super) trigger: TriggerKind,
     /// Records per key and window, for a count trigger.
     pub(super) counts: KeyMap<(TimeWindow, K), u64>,
     /// The next firing per key and window, for a continuous trigger.
@@ -89,8 +89,8 @@ impl<KF, W, F, K, Acc, O, C, L> WindowOp<KF, W, F, K, Acc, O, C, L> {
         self.watermark = time;
         let purge = self.trigger.purges();
         let (fires_at_end, interval) = match self.trigger.inner() {
-            Trigger::Count(_) | Trigger::Never => (false, None),
-            Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) => (true, Some(*i)),
+            TriggerKind::Count(_) | TriggerKind::Never => (false, None),
+            TriggerKind::ContinuousEventTime(i) | TriggerKind::ContinuousProcessingTime(i) => (true, Some(*i)),
             _ => (true, None),
         };
         // Continuous triggers: each key's window fires every interval from its first record
@@ -252,7 +252,7 @@ where
             && self.assigned[0].max_timestamp() > self.watermark
             && !matches!(
                 self.trigger.inner(),
-                Trigger::Count(_) | Trigger::ContinuousEventTime(_) | Trigger::ContinuousProcessingTime(_)
+                TriggerKind::Count(_) | TriggerKind::ContinuousEventTime(_) | TriggerKind::ContinuousProcessingTime(_)
             )
         {
             let spare = &mut self.spare;
@@ -297,11 +297,12 @@ where
                 None => keys.entry(key.clone()).or_insert(None),
             };
             self.f.add(acc, v);
-            if let Trigger::ContinuousEventTime(i) | Trigger::ContinuousProcessingTime(i) = self.trigger.inner() {
+            if let TriggerKind::ContinuousEventTime(i) | TriggerKind::ContinuousProcessingTime(i) = self.trigger.inner()
+            {
                 let first = time.div_euclid(*i) * i + i;
                 self.next_fire.entry((window, key.clone())).or_insert(first);
             }
-            if let Trigger::Count(n) = self.trigger.inner() {
+            if let TriggerKind::Count(n) = self.trigger.inner() {
                 let count = self.counts.entry((window, key.clone())).or_insert(0);
                 *count += 1;
                 if *count >= *n {

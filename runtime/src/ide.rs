@@ -365,7 +365,7 @@ impl<K, T> WindowedStream<K, T> {
     pub fn side_output_late_data(self, arg1: impl Sized) -> Self {
         unreachable!("the IDE's view of a job is never run")
     }
-    /// `trigger(CountTrigger::of(100))`
+    /// `trigger(CountTrigger::of(100)) or trigger(MyTrigger)`
     pub fn trigger(self, arg1: impl Sized) -> Self {
         unreachable!("the IDE's view of a job is never run")
     }

@@ -104,6 +104,7 @@ pub mod prelude {
     pub use crate::ops::co_process::{CoContext, CoProcessFunction, KeyedCoProcessFunction};
     pub use crate::ops::keyed_process::KeyedProcessFunction;
     pub use crate::ops::process::Context;
+    pub use crate::ops::window::custom_trigger::{Trigger, TriggerContext, TriggerResult};
     pub use crate::ops::window::WindowContext;
     pub use crate::sinks::user::Sink;
     pub use crate::state::broadcast::BroadcastState;

@@ -357,6 +357,44 @@ fn tumbling_counts(env: &mut Env) {
         .sink_to(collect(&WINDOW_COUNTS));
 }
 
+/// Fires a window once, at its end, by a timer it registers: what the default trigger does,
+/// written as a trigger of the user's own, whose windows and timers are checkpointed.
+#[derive(Clone)]
+struct AtTheEnd;
+
+impl Trigger<i64, i64> for AtTheEnd {
+    fn on_element(&mut self, _: &i64, _: i64, window: &TimeWindow, ctx: &mut TriggerContext<'_, i64>) -> TriggerResult {
+        ctx.register_event_time_timer(window.max_timestamp());
+        TriggerResult::Continue
+    }
+    fn on_event_time(&mut self, time: i64, window: &TimeWindow, _: &mut TriggerContext<'_, i64>) -> TriggerResult {
+        if time == window.max_timestamp() {
+            TriggerResult::Fire
+        } else {
+            TriggerResult::Continue
+        }
+    }
+}
+
+/// `tumbling_counts` under a trigger of the user's own.
+#[rill::job(no_main)]
+fn custom_triggered_counts(env: &mut Env) {
+    let dir = env.parameter("dir").expect("--dir").to_owned();
+    env.enable_checkpointing(Duration::from_millis(10)).set_checkpoint_storage(&dir);
+    env.set_restart_strategy(RestartStrategy::fixed_delay(2, Duration::from_millis(10)));
+    env.set_auto_watermark_interval(Duration::from_millis(1));
+    env.from_sequence(0, N - 1)
+        .map(move |n| slowly_failing_once(n, &dir, &WINDOW_FAILED))
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_bounded_out_of_orderness(Duration::ZERO).with_timestamp_assigner(|n, _| *n),
+        )
+        .key_by(window_key)
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(10)))
+        .trigger(AtTheEnd)
+        .aggregate(Count, |key, ctx, count, out| out.collect((*key, ctx.start, count)))
+        .sink_to(collect(&WINDOW_COUNTS));
+}
+
 /// The same in windows of 20 000 ms sliding by 10 000 ms (panes).
 #[rill::job(no_main)]
 fn sliding_counts(env: &mut Env) {
@@ -394,11 +432,17 @@ fn expected_windows(size: i64, slide: i64, key: fn(&i64) -> i64) -> Vec<(i64, i6
 #[test]
 fn windows_and_panes_fire_each_window_once_with_its_whole_count_after_a_restart() {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
-    for (sliding, parallelism) in [(false, 1), (false, 2), (true, 1), (true, 2)] {
+    let runs = [("tumbling", 1), ("tumbling", 2), ("sliding", 1), ("sliding", 2), ("custom trigger", 2)];
+    for (kind, parallelism) in runs {
         let dir = tempfile::tempdir().unwrap();
         WINDOW_FAILED.store(false, Ordering::Relaxed);
         WINDOW_COUNTS.take();
-        let job = if sliding { &SLIDING_COUNTS_JOB } else { &TUMBLING_COUNTS_JOB };
+        let sliding = kind == "sliding";
+        let job = match kind {
+            "sliding" => &SLIDING_COUNTS_JOB,
+            "tumbling" => &TUMBLING_COUNTS_JOB,
+            _ => &CUSTOM_TRIGGERED_COUNTS_JOB,
+        };
         job.run(Some(parallelism), &["--dir", dir.path().to_str().unwrap()]).unwrap();
         assert!(WINDOW_FAILED.load(Ordering::Relaxed), "the failure was injected");
         // A window that fired between the checkpoint and the failure fires again after the
@@ -413,7 +457,7 @@ fn windows_and_panes_fire_each_window_once_with_its_whole_count_after_a_restart(
         let missing: Vec<_> = expected.iter().filter(|w| !got.contains(w)).take(5).collect();
         assert!(
             got == expected,
-            "sliding={sliding} p={parallelism}: {} windows fired, {} expected; wrong: {wrong:?}; missing: {missing:?}",
+            "{kind} p={parallelism}: {} windows fired, {} expected; wrong: {wrong:?}; missing: {missing:?}",
             got.len(),
             expected.len()
         );

@@ -744,6 +744,108 @@ fn count_windows_fire_every_size_or_slide_records_per_key() {
     assert_eq!(printed(COUNTED_SLIDING.values()), flink("count-sliding"));
 }
 
+static SEEN: ValueState<u64> = ValueState::new("seen");
+
+/// Flink's `WindowSemantics.EveryThirdOrEnd`: fires every third record of a key's window,
+/// and at the window's end.
+#[derive(Clone)]
+struct EveryThirdOrEnd;
+
+impl Trigger<String, (String, i64, i64)> for EveryThirdOrEnd {
+    fn on_element(
+        &mut self,
+        _: &(String, i64, i64),
+        _: i64,
+        window: &TimeWindow,
+        ctx: &mut TriggerContext<'_, String>,
+    ) -> TriggerResult {
+        ctx.register_event_time_timer(window.max_timestamp());
+        let n = ctx.state().value(&SEEN).get().unwrap_or(0) + 1;
+        ctx.state().value(&SEEN).update(n);
+        if n.is_multiple_of(3) {
+            TriggerResult::Fire
+        } else {
+            TriggerResult::Continue
+        }
+    }
+    fn on_event_time(&mut self, time: i64, window: &TimeWindow, _: &mut TriggerContext<'_, String>) -> TriggerResult {
+        if time == window.max_timestamp() {
+            TriggerResult::Fire
+        } else {
+            TriggerResult::Continue
+        }
+    }
+    fn clear(&mut self, window: &TimeWindow, ctx: &mut TriggerContext<'_, String>) {
+        ctx.delete_event_time_timer(window.max_timestamp());
+        ctx.state().value(&SEEN).clear();
+    }
+}
+
+/// Flink's `WindowSemantics.PairsPurged`: fires and purges every second record.
+#[derive(Clone)]
+struct PairsPurged;
+
+impl Trigger<&'static str, (&'static str, i64)> for PairsPurged {
+    fn on_element(
+        &mut self,
+        _: &(&'static str, i64),
+        _: i64,
+        _: &TimeWindow,
+        ctx: &mut TriggerContext<'_, &'static str>,
+    ) -> TriggerResult {
+        let n = ctx.state().value(&SEEN).get().unwrap_or(0) + 1;
+        ctx.state().value(&SEEN).update(n);
+        if n.is_multiple_of(2) {
+            TriggerResult::FireAndPurge
+        } else {
+            TriggerResult::Continue
+        }
+    }
+}
+
+static CUSTOM_TRIGGERED: Collected<(String, i64, i64)> = Collected::new();
+static CUSTOM_GLOBAL: Collected<(&'static str, i64)> = Collected::new();
+
+#[rill::job(no_main)]
+fn custom_triggers(env: &mut Env) {
+    env.from_iter(EVENTS.iter().copied())
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryEvent { bound: 200, max: i64::MIN + 201 })
+                .with_timestamp_assigner(|(_, ts, _), _| *ts),
+        )
+        .map(|(k, ts, v)| (k.to_owned(), ts, v))
+        .key_by(|(k, _, _)| k.clone())
+        .window(TumblingEventTimeWindows::of(Duration::from_secs(2)))
+        .allowed_lateness(Duration::from_secs(1))
+        .trigger(EveryThirdOrEnd)
+        .sum(2)
+        .sink_to(collect(&CUSTOM_TRIGGERED));
+    env.from_iter((1..=7i64).flat_map(|i| {
+        let mut r = vec![("a", i)];
+        if i <= 4 {
+            r.push(("b", i * 10));
+        }
+        r
+    }))
+    .key_by(|r| r.0)
+    .window(GlobalWindows::create())
+    .trigger(PairsPurged)
+    .sum(1)
+    .sink_to(collect(&CUSTOM_GLOBAL));
+}
+
+#[test]
+fn a_trigger_of_the_users_own_fires_and_purges_windows_as_flinks() {
+    // One subtask, as Flink's `fromData`: which record is a window's third depends on the
+    // order records arrive in.
+    CUSTOM_TRIGGERS_JOB.run(Some(1), &[]).unwrap();
+    // Event-time windows with lateness: every third record fires, so does the window's
+    // end (a's [0, 2000) both times with 7); the late (a, 1100) comes after the cleanup.
+    assert_eq!(printed(CUSTOM_TRIGGERED.values()), flink("custom-trigger"));
+    // Global windows, fired and purged every second record.
+    assert_eq!(printed(CUSTOM_GLOBAL.values()), flink("custom-global"));
+}
+
 static GLOBAL_COUNT: Collected<(&'static str, i64)> = Collected::new();
 static GLOBAL_PURGING: Collected<(&'static str, i64)> = Collected::new();
 static GLOBAL_END: Collected<(&'static str, i64)> = Collected::new();

@@ -12,7 +12,7 @@ use crate::state::{self, StateStore};
 use std::hash::Hash;
 
 /// Which clock a timer belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, crate::Codec)]
 pub enum TimeDomain {
     /// Event time: fired by the watermark.
     EventTime,

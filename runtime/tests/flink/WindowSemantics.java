@@ -30,6 +30,48 @@ public class WindowSemantics {
         public void onPeriodicEmit(WatermarkOutput out) {}
     }
 
+    /** A trigger of the user's own: fires every third record of a key's window, and at the window's end. */
+    static class EveryThirdOrEnd extends org.apache.flink.streaming.api.windowing.triggers.Trigger<Tuple3<String, Long, Long>, TimeWindow> {
+        final ValueStateDescriptor<Long> seen = new ValueStateDescriptor<>("seen", Long.class);
+        public org.apache.flink.streaming.api.windowing.triggers.TriggerResult onElement(Tuple3<String, Long, Long> e, long ts, TimeWindow w, TriggerContext ctx) throws Exception {
+            ctx.registerEventTimeTimer(w.maxTimestamp());
+            ValueState<Long> s = ctx.getPartitionedState(seen);
+            long n = (s.value() == null ? 0 : s.value()) + 1;
+            s.update(n);
+            return n % 3 == 0 ? org.apache.flink.streaming.api.windowing.triggers.TriggerResult.FIRE : org.apache.flink.streaming.api.windowing.triggers.TriggerResult.CONTINUE;
+        }
+        public org.apache.flink.streaming.api.windowing.triggers.TriggerResult onEventTime(long time, TimeWindow w, TriggerContext ctx) {
+            return time == w.maxTimestamp() ? org.apache.flink.streaming.api.windowing.triggers.TriggerResult.FIRE : org.apache.flink.streaming.api.windowing.triggers.TriggerResult.CONTINUE;
+        }
+        public org.apache.flink.streaming.api.windowing.triggers.TriggerResult onProcessingTime(long time, TimeWindow w, TriggerContext ctx) {
+            return org.apache.flink.streaming.api.windowing.triggers.TriggerResult.CONTINUE;
+        }
+        public void clear(TimeWindow w, TriggerContext ctx) throws Exception {
+            ctx.deleteEventTimeTimer(w.maxTimestamp());
+            ctx.getPartitionedState(seen).clear();
+        }
+    }
+
+    /** A trigger of the user's own on global windows: fires and purges every second record. */
+    static class PairsPurged extends org.apache.flink.streaming.api.windowing.triggers.Trigger<Tuple2<String, Long>, org.apache.flink.streaming.api.windowing.windows.GlobalWindow> {
+        final ValueStateDescriptor<Long> seen = new ValueStateDescriptor<>("seen", Long.class);
+        public org.apache.flink.streaming.api.windowing.triggers.TriggerResult onElement(Tuple2<String, Long> e, long ts, org.apache.flink.streaming.api.windowing.windows.GlobalWindow w, TriggerContext ctx) throws Exception {
+            ValueState<Long> s = ctx.getPartitionedState(seen);
+            long n = (s.value() == null ? 0 : s.value()) + 1;
+            s.update(n);
+            return n % 2 == 0 ? org.apache.flink.streaming.api.windowing.triggers.TriggerResult.FIRE_AND_PURGE : org.apache.flink.streaming.api.windowing.triggers.TriggerResult.CONTINUE;
+        }
+        public org.apache.flink.streaming.api.windowing.triggers.TriggerResult onEventTime(long time, org.apache.flink.streaming.api.windowing.windows.GlobalWindow w, TriggerContext ctx) {
+            return org.apache.flink.streaming.api.windowing.triggers.TriggerResult.CONTINUE;
+        }
+        public org.apache.flink.streaming.api.windowing.triggers.TriggerResult onProcessingTime(long time, org.apache.flink.streaming.api.windowing.windows.GlobalWindow w, TriggerContext ctx) {
+            return org.apache.flink.streaming.api.windowing.triggers.TriggerResult.CONTINUE;
+        }
+        public void clear(org.apache.flink.streaming.api.windowing.windows.GlobalWindow w, TriggerContext ctx) throws Exception {
+            ctx.getPartitionedState(seen).clear();
+        }
+    }
+
     /** Bounded out-of-orderness with a given bound that emits after every event. */
     static class Bounded<T> implements WatermarkGenerator<T> {
         final long bound;
@@ -67,6 +109,19 @@ public class WindowSemantics {
             .allowedLateness(Duration.ofSeconds(5))
             .sum(2)
             .print("lateness");
+
+        // A trigger of the user's own on event-time windows with allowed lateness: every
+        // third record of a key's window fires it, so does its end; late records within the
+        // lateness count on.
+        env.fromData(events)
+            .assignTimestampsAndWatermarks(WatermarkStrategy.<Tuple3<String, Long, Long>>forGenerator(c -> new EveryEvent<>())
+                .withTimestampAssigner((e, ts) -> e.f1))
+            .keyBy(e -> e.f0)
+            .window(TumblingEventTimeWindows.of(Duration.ofSeconds(2)))
+            .allowedLateness(Duration.ofSeconds(1))
+            .trigger(new EveryThirdOrEnd())
+            .sum(2)
+            .print("custom-trigger");
 
         List<Tuple3<Integer, Long, Double>> readings = new ArrayList<>();
         for (long i = 0; i < 10; i++) readings.add(Tuple3.of(1, i * 500, (double) i));
@@ -137,6 +192,10 @@ public class WindowSemantics {
 
         List<Tuple2<String, Long>> counted = new ArrayList<>();
         for (long i = 1; i <= 7; i++) { counted.add(Tuple2.of("a", i)); if (i <= 4) counted.add(Tuple2.of("b", i * 10)); }
+        env.fromData(counted).keyBy(e -> e.f0)
+            .window(org.apache.flink.streaming.api.windowing.assigners.GlobalWindows.create())
+            .trigger(new PairsPurged())
+            .sum(1).print("custom-global");
         env.fromData(counted).keyBy(e -> e.f0).countWindow(3).sum(1).print("count");
         env.fromData(counted).keyBy(e -> e.f0).countWindow(3, 2).sum(1).print("count-sliding");
         env.fromData(counted).keyBy(e -> e.f0)

@@ -79,7 +79,7 @@ pub static TRIGGER: OperatorSpec = OperatorSpec {
     op: setting("trigger"),
     on: &[StreamKind::WindowedStream],
     args: (1, 1),
-    signature: "trigger(CountTrigger::of(100))",
+    signature: "trigger(CountTrigger::of(100)) or trigger(MyTrigger)",
     after_sink: false,
     build: |_, mut cur, call, _| {
         cur.window.as_mut()?.trigger = Some(call.args[0].clone());
@@ -143,10 +143,32 @@ pub fn emit_window(node: &Node, f: impl Fn(&WindowSpec, TokenStream) -> TokenStr
     };
     if let Some(trigger) = &window.trigger {
         // At the trigger: a trigger that cannot fire these windows is an error there.
-        let with_trigger = quote_spanned!(trigger.span()=> .with_trigger(#trigger));
+        let with_trigger = if built_in_trigger(trigger) {
+            quote_spanned!(trigger.span()=> .with_trigger(#trigger))
+        } else {
+            quote_spanned!(trigger.span()=> .with_custom_trigger(#trigger))
+        };
         call = quote!(#call #with_trigger);
     }
     call
+}
+
+/// Whether a trigger is one of Flink's (`CountTrigger::of(100)`, `PurgingTrigger::of(..)`,
+/// ...), which the window operator runs itself; anything else is a value of the user's own
+/// type implementing `Trigger`.
+fn built_in_trigger(trigger: &Expr) -> bool {
+    const BUILT_IN: [&str; 6] = [
+        "EventTimeTrigger",
+        "ProcessingTimeTrigger",
+        "CountTrigger",
+        "PurgingTrigger",
+        "ContinuousEventTimeTrigger",
+        "ContinuousProcessingTimeTrigger",
+    ];
+    let Expr::Call(call) = trigger else { return false };
+    let Expr::Path(path) = &*call.func else { return false };
+    let segments: Vec<_> = path.path.segments.iter().collect();
+    matches!(segments.as_slice(), [.., ty, _] if BUILT_IN.contains(&ty.ident.to_string().as_str()))
 }
 
 /// `EventTimeSessionWindows::with_dynamic_gap(|r| gap)` becomes the assigner

@@ -60,6 +60,15 @@ impl<K> WindowStates<K> {
         WindowStates { per_window: StateStore::default(), global: StateStore::default(), sides }
     }
 
+    /// State of `key` (a key and its window) in the per-window store: a trigger's own.
+    pub(crate) fn per_window_state<'a>(
+        &'a mut self,
+        key: &'a (K, TimeWindow),
+        clock: &'a Clock,
+    ) -> KeyedState<'a, (K, TimeWindow)> {
+        KeyedState { store: &mut self.per_window, key, clock }
+    }
+
     /// The side outputs, to pass the operator's lifecycle on to.
     pub(crate) fn sides(&mut self) -> &mut SideOutputs {
         &mut self.sides

@@ -85,6 +85,7 @@ mod checkpoint;
 pub mod choose;
 pub mod context;
 mod count_window;
+pub mod custom_trigger;
 pub mod functions;
 pub mod late_dropped;
 mod open_windows;
@@ -111,6 +112,7 @@ use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
 use crate::time::{millis, TimeWindow, TriggerKind, WindowAssigner, WindowTrigger};
+use custom_trigger::{BuiltIn, Custom, IsCustom, TakesCustomTrigger, Trigger, TriggeredWindowOp};
 use late_dropped::LateDropped;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -119,7 +121,7 @@ use std::time::Duration;
 /// The stage of a window operator: key, assigner, lateness, function, trigger, late output,
 /// the function's side outputs.
 #[derive(Clone)]
-pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
+pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap, X = BuiltIn> {
     id: u32,
     key: KF,
     assigner: W,
@@ -130,6 +132,8 @@ pub struct WindowStage<KF, W, F, L = LateDropped, G = FixedGap> {
     trigger: Option<TriggerKind>,
     /// Session windows: the gap each record sets, if not the assigner's.
     gaps: G,
+    /// A trigger of the user's own, which runs the windows in a [`TriggeredWindowOp`].
+    custom: X,
 }
 
 impl<KF, W, F> WindowStage<KF, W, F> {
@@ -146,12 +150,14 @@ impl<KF, W, F> WindowStage<KF, W, F> {
             sides: SideTemplates::default(),
             trigger: None,
             gaps: FixedGap,
+            custom: BuiltIn,
         }
     }
 }
 
-impl<T, K, KF, W, F, L, G> Stage<T> for WindowStage<KF, W, F, L, G>
+impl<T, K, KF, W, F, L, G, X> Stage<T> for WindowStage<KF, W, F, L, G, X>
 where
+    X: Trigger<K, T> + IsCustom,
     G: SessionGap<T>,
     T: Clone + Codec + Send + Sync + 'static,
     KF: KeySelector<T, Key = K>,
@@ -163,6 +169,22 @@ where
 {
     type Out = F::Out;
     fn wrap<C: Collector<F::Out>>(self, next: C) -> impl Collector<T> {
+        if X::CUSTOM {
+            let (event_time, states) = (self.assigner.is_event_time(), WindowStates::new(self.sides.build()));
+            let (id, lateness, late) = (self.id, self.lateness, self.late.build());
+            return Either::Triggered(TriggeredWindowOp::new(
+                id,
+                self.key,
+                self.assigner,
+                event_time,
+                lateness,
+                self.f,
+                self.custom,
+                states,
+                next,
+                late,
+            ));
+        }
         if let Some((size, slide)) = self.assigner.count() {
             let sides = self.sides.build();
             return Either::Count(CountWindowOp::new(self.id, self.key, size, slide, self.f, next, sides));
@@ -220,66 +242,53 @@ where
     }
 }
 
-/// The window operator of an assigner: by time, or by count.
-pub enum Either<A, B, S> {
+/// The window operator of an assigner: by time, by count, by session, or by a trigger of
+/// the user's own.
+pub enum Either<A, B, S, U> {
     /// Time windows.
     Time(A),
     /// Count windows.
     Count(B),
     /// Session windows.
     Session(S),
+    /// Time or global windows under a trigger of the user's own.
+    Triggered(U),
 }
 
-impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>> Collector<T> for Either<A, B, S> {
+/// Calls `$call` on whichever operator an [`Either`] holds.
+macro_rules! either {
+    ($self:ident, $op:ident => $call:expr) => {
+        match $self {
+            Either::Time($op) => $call,
+            Either::Count($op) => $call,
+            Either::Session($op) => $call,
+            Either::Triggered($op) => $call,
+        }
+    };
+}
+
+impl<T, A: Collector<T>, B: Collector<T>, S: Collector<T>, U: Collector<T>> Collector<T> for Either<A, B, S, U> {
     #[inline]
     fn collect(&mut self, value: T, timestamp: Timestamp) {
-        match self {
-            Either::Time(a) => a.collect(value, timestamp),
-            Either::Count(b) => b.collect(value, timestamp),
-            Either::Session(s) => s.collect(value, timestamp),
-        }
+        either!(self, op => op.collect(value, timestamp))
     }
     fn on_control(&mut self, control: Control) {
-        match self {
-            Either::Time(a) => a.on_control(control),
-            Either::Count(b) => b.on_control(control),
-            Either::Session(s) => s.on_control(control),
-        }
+        either!(self, op => op.on_control(control))
     }
     fn open(&mut self, ctx: &mut crate::RuntimeContext<'_>) -> Result<(), crate::JobError> {
-        match self {
-            Either::Time(a) => a.open(ctx),
-            Either::Count(b) => b.open(ctx),
-            Either::Session(s) => s.open(ctx),
-        }
+        either!(self, op => op.open(ctx))
     }
     fn on_processing_time(&mut self, now: Timestamp) {
-        match self {
-            Either::Time(a) => a.on_processing_time(now),
-            Either::Count(b) => b.on_processing_time(now),
-            Either::Session(s) => s.on_processing_time(now),
-        }
+        either!(self, op => op.on_processing_time(now))
     }
     fn flush(&mut self) {
-        match self {
-            Either::Time(a) => a.flush(),
-            Either::Count(b) => b.flush(),
-            Either::Session(s) => s.flush(),
-        }
+        either!(self, op => op.flush())
     }
     fn take_blocked(&mut self, blocked: &mut Vec<crate::core::collector::BlockedSend>) {
-        match self {
-            Either::Time(a) => a.take_blocked(blocked),
-            Either::Count(b) => b.take_blocked(blocked),
-            Either::Session(s) => s.take_blocked(blocked),
-        }
+        either!(self, op => op.take_blocked(blocked))
     }
     fn close(&mut self) -> Result<(), crate::JobError> {
-        match self {
-            Either::Time(a) => a.close(),
-            Either::Count(b) => b.close(),
-            Either::Session(s) => s.close(),
-        }
+        either!(self, op => op.close())
     }
 }
 
@@ -311,6 +320,7 @@ where
             sides: s.sides,
             trigger: s.trigger,
             gaps: DynamicGap(gap),
+            custom: s.custom,
         };
         ChainBuilder::new().then_on(pipe, stage)
     }
@@ -332,6 +342,42 @@ where
         self
     }
 
+    /// Fires the windows by a trigger of the user's own (a type implementing [`Trigger`]),
+    /// on time or global windows (session and count windows take none: a compile error).
+    #[allow(clippy::type_complexity)]
+    pub fn with_custom_trigger<Y>(
+        self,
+        trigger: Y,
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LateDropped, G, Custom<Y>>>>
+    where
+        W: WindowAssigner,
+        W::Domain: TakesCustomTrigger,
+        KF: KeySelector<P::Out>,
+        Y: Trigger<KF::Key, P::Out>,
+    {
+        let Then(pipe, s) = self.pipe;
+        let stage = WindowStage {
+            id: s.id,
+            key: s.key,
+            assigner: s.assigner,
+            lateness: s.lateness,
+            f: s.f,
+            late: s.late,
+            sides: s.sides,
+            trigger: s.trigger,
+            gaps: s.gaps,
+            custom: Custom(trigger),
+        };
+        ChainBuilder::new().then_on(pipe, stage)
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<In: 'static, P: Pipe<In>, KF, W, F, G, X> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LateDropped, G, X>>>
+where
+    P::Out: Clone + Codec + Send + Sync + 'static,
+{
     /// Sends the records that are too late for their windows down `branch`
     /// (`side_output_late_data(&TAG)`, read with `side_output(&TAG)`).
     #[allow(clippy::type_complexity)]
@@ -339,7 +385,7 @@ where
         self,
         _tag: &OutputTag<P::Out>,
         branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
-    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LT, G>>> {
+    ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LT, G, X>>> {
         let Then(pipe, stage) = self.pipe;
         let late = branch(ChainBuilder::new());
         let stage = WindowStage {
@@ -352,12 +398,13 @@ where
             sides: stage.sides,
             trigger: stage.trigger,
             gaps: stage.gaps,
+            custom: stage.custom,
         };
         ChainBuilder::new().then_on(pipe, stage)
     }
 }
 
-impl<KF, W, F, L, G> WritesSideOutputs for WindowStage<KF, W, F, L, G> {
+impl<KF, W, F, L, G, X> WritesSideOutputs for WindowStage<KF, W, F, L, G, X> {
     fn side_templates(&mut self) -> &mut SideTemplates {
         &mut self.sides
     }

@@ -160,11 +160,22 @@ pub struct Builder<'a> {
     env: &'a syn::Ident,
     catalog: &'static [&'static OperatorSpec],
     diags: &'a mut Diagnostics,
+    /// The job's plain `let name = value;` statements, by name: what a name stands for where
+    /// the written form decides (a trigger bound to a name before `trigger(name)`).
+    lets: HashMap<String, Expr>,
 }
 
 /// Builds the graph of `job` with the operators of `catalog`.
 pub fn build(job: &JobFn, diags: &mut Diagnostics, catalog: &'static [&'static OperatorSpec]) -> Graph {
-    let mut b = Builder { nodes: Vec::new(), streams: HashMap::new(), env: &job.env, catalog, diags };
+    let mut lets = HashMap::new();
+    for stmt in &job.statements {
+        if let Statement::Plain(stmt) = stmt {
+            if let syn::Stmt::Local(syn::Local { pat: syn::Pat::Ident(name), init: Some(init), .. }) = &**stmt {
+                lets.insert(name.ident.to_string(), (*init.expr).clone());
+            }
+        }
+    }
+    let mut b = Builder { nodes: Vec::new(), streams: HashMap::new(), env: &job.env, catalog, diags, lets };
     for stmt in &job.statements {
         if let Statement::Stream { binding, chain } = stmt {
             if let Some(s) = b.chain(chain) {
@@ -194,6 +205,16 @@ impl Builder<'_> {
     /// Node `id`, to change.
     pub fn node_mut(&mut self, id: NodeId) -> &mut Node {
         &mut self.nodes[id]
+    }
+
+    /// What `e` stands for: the value of the plain `let` it names, if it is such a name.
+    pub fn resolve<'e>(&'e self, e: &'e Expr) -> &'e Expr {
+        match e {
+            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                self.lets.get(&p.path.segments[0].ident.to_string()).unwrap_or(e)
+            }
+            _ => e,
+        }
     }
 
     /// The job's `env` parameter.

@@ -56,6 +56,8 @@ pub struct WindowSpec {
     pub late_tag: Option<Expr>,
     /// `trigger(..)`: when the windows fire instead of at their end.
     pub trigger: Option<Expr>,
+    /// The trigger is a value of the user's own type, not one of Flink's built-in ones.
+    pub custom_trigger: bool,
     /// The `window(..)` call, for messages.
     pub span: Span,
 }

@@ -86,8 +86,15 @@ pub static JOIN_WINDOW: OperatorSpec = OperatorSpec {
             );
         }
         let assigner = call.args[0].clone();
-        cur.window =
-            Some(WindowSpec { all: false, assigner, lateness: None, late_tag: None, trigger: None, span: call.span });
+        cur.window = Some(WindowSpec {
+            all: false,
+            assigner,
+            lateness: None,
+            late_tag: None,
+            trigger: None,
+            custom_trigger: false,
+            span: call.span,
+        });
         Some(cur)
     },
 };

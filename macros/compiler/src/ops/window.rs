@@ -81,8 +81,11 @@ pub static TRIGGER: OperatorSpec = OperatorSpec {
     args: (1, 1),
     signature: "trigger(CountTrigger::of(100)) or trigger(MyTrigger)",
     after_sink: false,
-    build: |_, mut cur, call, _| {
-        cur.window.as_mut()?.trigger = Some(call.args[0].clone());
+    build: |b, mut cur, call, _| {
+        let custom = !built_in_trigger(b.resolve(&call.args[0]));
+        let window = cur.window.as_mut()?;
+        window.trigger = Some(call.args[0].clone());
+        window.custom_trigger = custom;
         Some(cur)
     },
 };
@@ -111,7 +114,9 @@ fn window(b: &mut Builder, mut cur: StreamRef, call: &Call, all: bool) -> Option
         ("count_window", [size, slide]) => syn::parse_quote!(::rill::codegen::CountWindows::sliding(#size, #slide)),
         _ => call.args[0].clone(),
     };
-    cur.window = Some(WindowSpec { all, assigner, lateness: None, late_tag: None, trigger: None, span: call.span });
+    let span = call.span;
+    cur.window =
+        Some(WindowSpec { all, assigner, lateness: None, late_tag: None, trigger: None, custom_trigger: false, span });
     cur.between = Some(if all { "window_all" } else { "window" });
     Some(cur)
 }
@@ -143,10 +148,10 @@ pub fn emit_window(node: &Node, f: impl Fn(&WindowSpec, TokenStream) -> TokenStr
     };
     if let Some(trigger) = &window.trigger {
         // At the trigger: a trigger that cannot fire these windows is an error there.
-        let with_trigger = if built_in_trigger(trigger) {
-            quote_spanned!(trigger.span()=> .with_trigger(#trigger))
-        } else {
+        let with_trigger = if window.custom_trigger {
             quote_spanned!(trigger.span()=> .with_custom_trigger(#trigger))
+        } else {
+            quote_spanned!(trigger.span()=> .with_trigger(#trigger))
         };
         call = quote!(#call #with_trigger);
     }
@@ -154,8 +159,8 @@ pub fn emit_window(node: &Node, f: impl Fn(&WindowSpec, TokenStream) -> TokenStr
 }
 
 /// Whether a trigger is one of Flink's (`CountTrigger::of(100)`, `PurgingTrigger::of(..)`,
-/// ...), which the window operator runs itself; anything else is a value of the user's own
-/// type implementing `Trigger`.
+/// ..., or a name a plain `let` bound to one), which the window operator runs itself;
+/// anything else is a value of the user's own type implementing `Trigger`.
 fn built_in_trigger(trigger: &Expr) -> bool {
     const BUILT_IN: [&str; 6] = [
         "EventTimeTrigger",

@@ -90,6 +90,10 @@ impl TriggerResult {
 /// A trigger of the user's own, for windows of keys `K` over records `T` (Flink's
 /// `Trigger`); `window(..).trigger(it)` puts it on a keyed stream's time windows or global
 /// windows.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a trigger of windows of `{T}` keyed by `{K}`",
+    note = "a trigger of your own implements `Trigger<K, T>`; Flink's built-in ones (`CountTrigger::of(..)`, ...) are written in the `trigger(..)` call or bound to a name by a `let` in the job"
+)]
 pub trait Trigger<K, T>: Clone + Send + 'static {
     /// A record was added to `window` (`timestamp` is its event timestamp).
     fn on_element(
@@ -151,11 +155,17 @@ impl<X: Clone + Send + 'static> IsCustom for Custom<X> {
 /// count windows fire by their own rule).
 #[diagnostic::on_unimplemented(
     message = "windows of `{Self}` take no trigger of the user's own",
-    note = "a trigger of your own goes on time windows (tumbling, sliding) or global windows; session and count windows take none"
+    label = "a trigger of your own goes on time windows (tumbling, sliding) or global windows",
+    note = "session windows fire when their session ends, count windows by their count"
 )]
 pub trait TakesCustomTrigger {}
 impl TakesCustomTrigger for crate::time::domain::EventTime {}
 impl TakesCustomTrigger for crate::time::domain::ProcessingTime {}
+
+/// A trigger of the user's own fits windows of domain `D` (see [`crate::time::domain`]):
+/// stated of the trigger, so that a misplaced one is an error at the `trigger(..)` argument.
+pub trait FitsWindows<D> {}
+impl<Y, D: TakesCustomTrigger> FitsWindows<D> for Y {}
 
 /// A trigger of the user's own, as the window stage holds it.
 #[derive(Clone)]

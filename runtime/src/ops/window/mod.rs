@@ -112,7 +112,7 @@ use crate::state::key_groups::KeyMap;
 use crate::state::key_selector::{KeyFor, KeySelector};
 use crate::time::FiresIn;
 use crate::time::{millis, TimeWindow, TriggerKind, WindowAssigner, WindowTrigger};
-use custom_trigger::{BuiltIn, Custom, IsCustom, TakesCustomTrigger, Trigger, TriggeredWindowOp};
+use custom_trigger::{BuiltIn, Custom, FitsWindows, IsCustom, Trigger, TriggeredWindowOp};
 use late_dropped::LateDropped;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -351,9 +351,8 @@ where
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LateDropped, G, Custom<Y>>>>
     where
         W: WindowAssigner,
-        W::Domain: TakesCustomTrigger,
         KF: KeySelector<P::Out>,
-        Y: Trigger<KF::Key, P::Out>,
+        Y: Trigger<KF::Key, P::Out> + FitsWindows<W::Domain>,
     {
         let Then(pipe, s) = self.pipe;
         let stage = WindowStage {

@@ -212,7 +212,15 @@ function wireSubmit() {
   };
 }
 
+// Each show() is numbered: one that a newer one overtook while it waited for the server
+// draws nothing (else a late answer for the page left behind would redraw over the page
+// now shown, and wipe what is typed into it).
+let shown = 0;
+// The route whose page is on screen.
+let drawn = null;
+
 async function show() {
+  const mine = ++shown;
   keepToken();
   if (refresh) { clearTimeout(refresh); refresh = null; }
   const route = (location.hash || '#/overview').slice(1).split('/').filter(Boolean);
@@ -225,12 +233,17 @@ async function show() {
     else if (route[0] === 'taskmanagers') html = await taskmanagers();
     else if (route[0] === 'submit') { html = submit(); wire = wireSubmit; live = false; }
     else html = await overview();
-    if (at !== location.hash) return;
+    if (mine !== shown || at !== location.hash) return;
+    // A page that does not refresh itself (the submit form) is drawn once per visit: drawn
+    // again (a timer and a hash change both calling show()), it would lose what is typed.
+    if (!live && drawn === at) return;
     // Typing into the page is not wiped by a refresh.
     const typing = document.activeElement && document.activeElement.tagName === 'INPUT';
-    if (!typing) { page.innerHTML = html; wire(); }
+    if (!typing) { page.innerHTML = html; wire(); drawn = at; }
     if (live) refresh = setTimeout(show, 1000);
   } catch (e) {
+    if (mine !== shown || at !== location.hash) return;
+    drawn = null;
     page.innerHTML = '<p class="error">' + esc(e.message) + '</p>';
     refresh = setTimeout(show, 2000);
   }

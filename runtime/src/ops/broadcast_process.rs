@@ -84,10 +84,11 @@ use crate::api::codec::Codec;
 use crate::api::OutputTag;
 use crate::checkpoint::StateWriter;
 use crate::core::collector::{Collector, Output};
-use crate::core::element::{Control, Timestamp, NO_TIMESTAMP};
+use crate::core::element::{Control, Timestamp};
 use crate::core::plain_core::{plain_lifecycle, Around, PlainCore};
 use crate::core::side_output::{SideOutputs, SideTemplates, WritesSideOutputs};
 use crate::core::two_input::{Headed, TwoInput, TwoInputCollector, TwoInputStage};
+use crate::ops::co_process::CoContext;
 use crate::state::broadcast::{BroadcastState, BroadcastStore};
 use crate::state::context::KeyedContext;
 use crate::state::key_selector::{KeyFor, KeySelector};
@@ -226,31 +227,27 @@ pub trait BroadcastProcessFunction<A, B>: Clone + Send + 'static {
 }
 
 /// What `process_element` of a [`BroadcastProcessFunction`] sees (Flink's
-/// `ReadOnlyContext`): the record's timestamp, the watermark, and the broadcast state to read.
+/// `ReadOnlyContext`): what a [`CoContext`] has (the record's timestamp, the watermark, side
+/// outputs), and the broadcast state to read.
 pub struct ReadOnlyContext<'a> {
-    timestamp: Timestamp,
-    watermark: Timestamp,
+    record: CoContext<'a>,
     store: &'a mut BroadcastStore,
-    sides: &'a mut SideOutputs,
+}
+
+impl<'a> std::ops::Deref for ReadOnlyContext<'a> {
+    type Target = CoContext<'a>;
+    fn deref(&self) -> &CoContext<'a> {
+        &self.record
+    }
+}
+
+impl<'a> std::ops::DerefMut for ReadOnlyContext<'a> {
+    fn deref_mut(&mut self) -> &mut CoContext<'a> {
+        &mut self.record
+    }
 }
 
 impl ReadOnlyContext<'_> {
-    /// Sends `value` to the side output `tag` (read downstream with `side_output(&TAG)`),
-    /// with the record's timestamp.
-    pub fn output<V: 'static>(&mut self, tag: &OutputTag<V>, value: V) {
-        self.sides.emit(tag, value, self.timestamp);
-    }
-
-    /// The record's event timestamp, if it has one.
-    pub fn timestamp(&self) -> Option<Timestamp> {
-        (self.timestamp != NO_TIMESTAMP).then_some(self.timestamp)
-    }
-
-    /// The operator's event time: the least watermark of its two inputs.
-    pub fn current_watermark(&self) -> Timestamp {
-        self.watermark
-    }
-
     /// The broadcast state `d`, to read: only broadcast records change it, so that every
     /// subtask's copy stays the same.
     pub fn broadcast_state<BK: Codec + Hash + Eq + Send + 'static, BV: Codec + Send + 'static>(
@@ -319,7 +316,8 @@ where
     fn collect1(&mut self, value: A, timestamp: Timestamp) {
         let (f, store) = (&mut self.f, &mut self.store);
         self.core.process(timestamp, &mut self.next, |Around { watermark, sides }, out| {
-            f.process_element(value, &mut ReadOnlyContext { timestamp, watermark, store, sides }, out)
+            let record = CoContext { timestamp, watermark, sides };
+            f.process_element(value, &mut ReadOnlyContext { record, store }, out)
         });
     }
     fn collect2(&mut self, value: B, timestamp: Timestamp) {

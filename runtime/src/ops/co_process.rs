@@ -180,11 +180,13 @@ pub trait CoProcessFunction<A, B>: Clone + Send + 'static {
     fn process_element2(&mut self, value: B, ctx: &mut CoContext<'_>, out: &mut Output<'_, Self::Out>);
 }
 
-/// What a [`CoProcessFunction`] sees besides the record (Flink's `CoProcessFunction.Context`).
+/// What a [`CoProcessFunction`] sees besides the record (Flink's `CoProcessFunction.Context`),
+/// and what a broadcast process function without keys sees of its records too (its
+/// `ReadOnlyContext` adds the broadcast state).
 pub struct CoContext<'a> {
-    timestamp: Timestamp,
-    watermark: Timestamp,
-    sides: &'a mut SideOutputs,
+    pub(crate) timestamp: Timestamp,
+    pub(crate) watermark: Timestamp,
+    pub(crate) sides: &'a mut SideOutputs,
 }
 
 impl CoContext<'_> {

@@ -155,6 +155,26 @@ impl<KF, W, F> WindowStage<KF, W, F> {
     }
 }
 
+impl<KF, W, F, L, G, X> WindowStage<KF, W, F, L, G, X> {
+    /// The same stage with its late output, session gaps and trigger of the user's own
+    /// changed by `change` (each builder call that changes one of them changes the type).
+    fn with_parts<L2, G2, X2>(self, change: impl FnOnce(L, G, X) -> (L2, G2, X2)) -> WindowStage<KF, W, F, L2, G2, X2> {
+        let (late, gaps, custom) = change(self.late, self.gaps, self.custom);
+        WindowStage {
+            id: self.id,
+            key: self.key,
+            assigner: self.assigner,
+            lateness: self.lateness,
+            f: self.f,
+            late,
+            sides: self.sides,
+            trigger: self.trigger,
+            gaps,
+            custom,
+        }
+    }
+}
+
 impl<T, K, KF, W, F, L, G, X> Stage<T> for WindowStage<KF, W, F, L, G, X>
 where
     X: Trigger<K, T> + IsCustom,
@@ -310,19 +330,7 @@ where
         GF: FnMut(&P::Out) -> Duration + Clone + Send + 'static,
     {
         let Then(pipe, s) = self.pipe;
-        let stage = WindowStage {
-            id: s.id,
-            key: s.key,
-            assigner: s.assigner,
-            lateness: s.lateness,
-            f: s.f,
-            late: s.late,
-            sides: s.sides,
-            trigger: s.trigger,
-            gaps: DynamicGap(gap),
-            custom: s.custom,
-        };
-        ChainBuilder::new().then_on(pipe, stage)
+        ChainBuilder::new().then_on(pipe, s.with_parts(|late, _, custom| (late, DynamicGap(gap), custom)))
     }
 }
 
@@ -355,19 +363,7 @@ where
         Y: Trigger<KF::Key, P::Out> + FitsWindows<W::Domain>,
     {
         let Then(pipe, s) = self.pipe;
-        let stage = WindowStage {
-            id: s.id,
-            key: s.key,
-            assigner: s.assigner,
-            lateness: s.lateness,
-            f: s.f,
-            late: s.late,
-            sides: s.sides,
-            trigger: s.trigger,
-            gaps: s.gaps,
-            custom: Custom(trigger),
-        };
-        ChainBuilder::new().then_on(pipe, stage)
+        ChainBuilder::new().then_on(pipe, s.with_parts(|late, gaps, _| (late, gaps, Custom(trigger))))
     }
 }
 
@@ -385,21 +381,9 @@ where
         _tag: &OutputTag<P::Out>,
         branch: impl FnOnce(ChainBuilder<P::Out, Identity>) -> LT,
     ) -> ChainBuilder<In, Then<P, WindowStage<KF, W, F, LT, G, X>>> {
-        let Then(pipe, stage) = self.pipe;
+        let Then(pipe, s) = self.pipe;
         let late = branch(ChainBuilder::new());
-        let stage = WindowStage {
-            id: stage.id,
-            key: stage.key,
-            assigner: stage.assigner,
-            lateness: stage.lateness,
-            f: stage.f,
-            late,
-            sides: stage.sides,
-            trigger: stage.trigger,
-            gaps: stage.gaps,
-            custom: stage.custom,
-        };
-        ChainBuilder::new().then_on(pipe, stage)
+        ChainBuilder::new().then_on(pipe, s.with_parts(|_, gaps, custom| (late, gaps, custom)))
     }
 }
 

@@ -628,6 +628,75 @@ fn processing_time_windows_follow_the_clock_the_test_moves() {
     assert_eq!(got, [("a".to_owned(), 2), ("b".to_owned(), 1), ("b".to_owned(), 1)]);
 }
 
+/// Fires a processing-time window a second after each record, and at its end.
+#[derive(Clone)]
+struct EarlyAndAtTheEnd;
+
+impl Trigger<String, (String, i32)> for EarlyAndAtTheEnd {
+    fn on_element(
+        &mut self,
+        _: &(String, i32),
+        _: i64,
+        window: &TimeWindow,
+        ctx: &mut TriggerContext<'_, String>,
+    ) -> TriggerResult {
+        let early = ctx.current_processing_time() + 1_000;
+        ctx.register_processing_time_timer(early);
+        ctx.register_processing_time_timer(window.max_timestamp());
+        TriggerResult::Continue
+    }
+    fn on_processing_time(&mut self, _: i64, _: &TimeWindow, _: &mut TriggerContext<'_, String>) -> TriggerResult {
+        TriggerResult::Fire
+    }
+}
+
+static EARLY: Collected<(String, i32)> = Collected::new();
+static EARLY_CLOCK: std::sync::LazyLock<ManualClock> = std::sync::LazyLock::new(|| ManualClock::new(1_000));
+
+#[rill::job(no_main)]
+fn early_firings(env: &mut Env) {
+    let port: u16 = env.parameter_or("port", 0);
+    env.set_clock(Clock::Manual(EARLY_CLOCK.clone()));
+    env.set_auto_watermark_interval(Duration::from_millis(5));
+    env.socket_text_stream("127.0.0.1", port)
+        .map(|w| (w, 1))
+        .key_by(|(w, _)| w.clone())
+        .window(TumblingProcessingTimeWindows::of(Duration::from_secs(5)))
+        .trigger(EarlyAndAtTheEnd)
+        .sum(1)
+        .sink_to(collect(&EARLY));
+}
+
+#[test]
+fn a_trigger_of_the_users_own_fires_processing_time_windows_by_its_timers() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let settle = || std::thread::sleep(Duration::from_millis(150));
+        conn.write_all(b"a\na\n").unwrap(); // at 1000: window [0, 5000), timers at 2000 and 4999
+        settle();
+        EARLY_CLOCK.set(2_500); // the early timer: (a, 2)
+        settle();
+        assert_eq!(EARLY.len(), 1, "one early firing, before the window's end");
+        conn.write_all(b"a\n").unwrap(); // at 2500: a timer at 3500
+        settle();
+        EARLY_CLOCK.set(3_600); // (a, 3)
+        settle();
+        EARLY_CLOCK.set(5_000); // the window's end: (a, 3) again, and the window goes
+        settle();
+        conn.write_all(b"a\n").unwrap(); // at 5000: window [5000, 10000), timers at 6000 and 9999
+        settle();
+        EARLY_CLOCK.set(6_000); // (a, 1): the new window holds only its own record
+        settle();
+    });
+    EARLY_FIRINGS_JOB.run(Some(1), &["--port", &port.to_string()]).unwrap();
+    server.join().unwrap();
+    let got: Vec<i32> = EARLY.values().into_iter().map(|(_, n)| n).collect();
+    assert_eq!(got, [2, 3, 3, 1]);
+}
+
 static IDLE: Collected<i64> = Collected::new();
 
 #[rill::job(no_main)]

@@ -465,6 +465,14 @@ impl<A, B> IntervalJoin<A, B> {
     pub fn between(self, lower_ms: impl Sized, upper_ms: impl Sized) -> Self {
         unreachable!("the IDE's view of a job is never run")
     }
+    /// `side_output_left_late_data(&TAG)`
+    pub fn side_output_left_late_data(self, arg1: impl Sized) -> Self {
+        unreachable!("the IDE's view of a job is never run")
+    }
+    /// `side_output_right_late_data(&TAG)`
+    pub fn side_output_right_late_data(self, arg1: impl Sized) -> Self {
+        unreachable!("the IDE's view of a job is never run")
+    }
 }
 
 impl DataStreamSink {

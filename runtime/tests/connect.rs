@@ -332,6 +332,78 @@ fn a_co_process_function_without_keys_sees_each_records_timestamp() {
     assert!(CO_PROCESS_WITHOUT_KEYS_JOB.plan_json(2).contains("\"Co-Process\""));
 }
 
+/// A watermark after every record, one behind the largest timestamp so far.
+#[derive(Clone)]
+struct EveryRecord {
+    max: i64,
+}
+
+impl<T> WatermarkGenerator<T> for EveryRecord {
+    fn on_event(&mut self, _: &T, timestamp: i64) -> Option<i64> {
+        self.max = self.max.max(timestamp);
+        Some(self.max - 1)
+    }
+    fn on_periodic_emit(&mut self) -> Option<i64> {
+        None
+    }
+}
+
+static LATE_LEFT: OutputTag<(String, i64)> = OutputTag::new("late left");
+static LATE_RIGHT: OutputTag<(String, i64)> = OutputTag::new("late right");
+static ON_TIME: Collected<String> = Collected::new();
+static LATE_ORDERS: Collected<(String, i64)> = Collected::new();
+static LATE_CLICKS: Collected<(String, i64)> = Collected::new();
+
+/// Orders (`L key ts`) and clicks (`R key ts`) from one socket, so that both inputs of the
+/// join see the same watermarks in the order the lines come.
+#[rill::job(no_main)]
+fn interval_join_late_data(env: &mut Env) {
+    let port: u16 = env.parameter_or("port", 0);
+    let lines = env
+        .socket_text_stream("127.0.0.1", port)
+        .map(|l| {
+            let mut parts = l.split(' ');
+            let side = parts.next().unwrap_or_default().to_owned();
+            let key = parts.next().unwrap_or_default().to_owned();
+            (side, key, parts.next().unwrap_or_default().parse::<i64>().unwrap_or(0))
+        })
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy::for_generator(EveryRecord { max: i64::MIN + 1 }).with_timestamp_assigner(|r, _| r.2),
+        );
+    let orders = lines.filter(|r| r.0 == "L").map(|(_, k, ts)| (k, ts));
+    let clicks = lines.filter(|r| r.0 == "R").map(|(_, k, ts)| (k, ts));
+    let joined = orders
+        .key_by(|o| o.0.clone())
+        .interval_join(clicks.key_by(|c| c.0.clone()))
+        .between(-300, 800)
+        .side_output_left_late_data(&LATE_LEFT)
+        .side_output_right_late_data(&LATE_RIGHT)
+        .process(|o, c, _, out| out.collect(format!("{}:{}-{}", o.0, o.1, c.1)));
+    joined.sink_to(collect(&ON_TIME));
+    joined.side_output(&LATE_LEFT).sink_to(collect(&LATE_ORDERS));
+    joined.side_output(&LATE_RIGHT).sink_to(collect(&LATE_CLICKS));
+}
+
+#[test]
+fn an_interval_joins_late_records_go_to_the_side_output_of_their_side() {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        // Event time reaches 999 on both inputs before the late records come.
+        conn.write_all(b"L a 100\nR a 1000\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        conn.write_all(b"L a 200\nR a 300\nL a 1500\nR a 1600\n").unwrap();
+    });
+    // One subtask: watermarks assigned per subtask would differ across subtasks.
+    INTERVAL_JOIN_LATE_DATA_JOB.run(Some(1), &["--port", &port.to_string()]).unwrap();
+    server.join().unwrap();
+    assert_eq!(ON_TIME.values(), ["a:1500-1600"]);
+    assert_eq!(LATE_ORDERS.values(), [("a".to_owned(), 200)]);
+    assert_eq!(LATE_CLICKS.values(), [("a".to_owned(), 300)]);
+}
+
 static JOINED: Collected<String> = Collected::new();
 
 #[rill::job(no_main)]

@@ -99,6 +99,9 @@ pub struct StreamRef {
     pub joining: Option<Joining>,
     /// `interval_join(other)`: an interval join in the making, and its bounds.
     pub interval: Option<Option<(Expr, Expr)>>,
+    /// `side_output_left_late_data(&TAG)`, `side_output_right_late_data(&TAG)` of an interval
+    /// join: where each side's records behind the watermark go.
+    pub interval_late: [Option<Expr>; 2],
 }
 
 impl StreamRef {
@@ -116,6 +119,7 @@ impl StreamRef {
             broadcast_state: None,
             joining: None,
             interval: None,
+            interval_late: [None, None],
         }
     }
 
@@ -405,7 +409,7 @@ pub const CO_GROUP_ORDER: &str =
 
 /// How an interval join reads, for messages.
 pub const INTERVAL_JOIN_ORDER: &str =
-    "a.key_by(..).interval_join(b.key_by(..)).between(lower_ms, upper_ms).process(|left, right, ctx, out| ..)";
+    "a.key_by(..).interval_join(b.key_by(..)).between(lower_ms, upper_ms)[.side_output_left_late_data(&TAG)][.side_output_right_late_data(&TAG)].process(|left, right, ctx, out| ..)";
 
 /// Whether `method` is a source in `catalog`.
 pub fn is_source(catalog: &[&OperatorSpec], method: &str) -> bool {

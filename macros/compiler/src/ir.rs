@@ -207,6 +207,9 @@ pub enum Shape {
         lower: Expr,
         /// The upper bound in ms, as written.
         upper: Expr,
+        /// The side outputs of each side's late records (`side_output_left_late_data(&TAG)`,
+        /// `side_output_right_late_data(&TAG)`), if any.
+        late: [Option<Expr>; 2],
     },
 }
 

@@ -96,10 +96,10 @@ fn operators_check_their_own_use() {
     });
     assert!(e.starts_with("`interval_join` joins two keyed streams"), "{e}");
     let e = error(quote! {
-        let rules = env.from_sequence(1, 2).broadcast(&RULES);
-        env.from_sequence(1, 2).connect(rules).process(F).print();
+        let b = env.from_sequence(1, 2);
+        env.from_sequence(1, 2).key_by(|n| *n).connect(b).process(F).print();
     });
-    assert!(e.starts_with("`process` with a broadcast stream needs the other stream keyed"), "{e}");
+    assert!(e.starts_with("`process` on connected streams takes both keyed"), "{e}");
     let e = error(quote!(env.from_sequence(1, 2).connect(3).print();));
     assert!(e.starts_with("`connect` takes a stream"), "{e}");
     let e = error(quote! {

@@ -72,6 +72,8 @@ pub struct IntervalJoin<KA, KB, F, O> {
     key_b: KB,
     bounds: Bounds<F>,
     sides: SideTemplates,
+    /// The side outputs each side's late records go to, by tag name (else they are dropped).
+    late_tags: [Option<&'static str>; 2],
     _o: PhantomData<fn() -> O>,
 }
 
@@ -89,6 +91,7 @@ impl<KA: Clone, KB: Clone, F: Clone, O> Clone for IntervalJoin<KA, KB, F, O> {
             key_b: self.key_b.clone(),
             bounds: self.bounds.clone(),
             sides: self.sides.clone(),
+            late_tags: self.late_tags,
             _o: PhantomData,
         }
     }
@@ -120,6 +123,8 @@ pub struct IntervalJoinOp<KA, KB, F, K, A, B, O, C> {
     core: KeyedCore<K, O>,
     /// Records that arrived behind the watermark.
     pub late_records: u64,
+    /// The side outputs of each side's late records, by tag name.
+    late_tags: [Option<&'static str>; 2],
     _sides: PhantomData<fn(A, B)>,
     next: C,
 }
@@ -142,6 +147,7 @@ where
             f: self.bounds,
             core: KeyedCore::new(self.id, self.sides.build()),
             late_records: 0,
+            late_tags: self.late_tags,
             _sides: PhantomData,
             next,
         }
@@ -198,6 +204,9 @@ where
 {
     fn collect1(&mut self, value: A, ta: Timestamp) {
         if self.late(ta) {
+            if let Some(tag) = self.late_tags[0] {
+                self.core.side_outputs().emit(&OutputTag::<A>::new(tag), value, ta);
+            }
             return;
         }
         let key = self.key_a.key(&value).into_owned();
@@ -219,6 +228,9 @@ where
 
     fn collect2(&mut self, value: B, tb: Timestamp) {
         if self.late(tb) {
+            if let Some(tag) = self.late_tags[1] {
+                self.core.side_outputs().emit(&OutputTag::<B>::new(tag), value, tb);
+            }
             return;
         }
         let key = self.key_b.key(&value).into_owned();
@@ -269,8 +281,25 @@ impl<A: Clone + Codec + Send + Sync + 'static, B: Clone + Codec + Send + Sync + 
             key_b: KeyFor::select(key_b),
             bounds: Bounds { lower, upper, f },
             sides: SideTemplates::default(),
+            late_tags: [None, None],
             _o: PhantomData,
         })
+    }
+}
+
+// Builder methods the compiled job calls, hidden from the docs (the module docs show the operator).
+#[doc(hidden)]
+impl<A, B, KA, KB, F, O> Headed<A, B, IntervalJoin<KA, KB, F, O>> {
+    /// `side_output_left_late_data(&TAG)`: left records behind the watermark go to `tag`.
+    pub fn side_output_left_late_data(mut self, tag: &OutputTag<A>) -> Self {
+        self.head_mut().late_tags[0] = Some(tag.id());
+        self
+    }
+
+    /// `side_output_right_late_data(&TAG)`: right records behind the watermark go to `tag`.
+    pub fn side_output_right_late_data(mut self, tag: &OutputTag<B>) -> Self {
+        self.head_mut().late_tags[1] = Some(tag.id());
+        self
     }
 }
 
@@ -293,6 +322,7 @@ mod tests {
             f: Bounds { lower: -300, upper: 800, f },
             core: KeyedCore::new(0, SideOutputs::default()),
             late_records: 0,
+            late_tags: [None, None],
             _sides: PhantomData,
             next: Sink::<String>::default(),
         };

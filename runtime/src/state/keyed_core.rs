@@ -80,6 +80,11 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static, O> KeyedCore<K, O> {
         self.checkpoint.as_ref().map(|(writer, uid, key_groups)| (writer, *uid, *key_groups))
     }
 
+    /// The operator's side outputs (a join sends late records there).
+    pub(crate) fn side_outputs(&mut self) -> &mut SideOutputs {
+        &mut self.side
+    }
+
     /// The input watermark: the operator's event time.
     pub fn watermark(&self) -> Timestamp {
         self.watermark

@@ -36,7 +36,7 @@ fn output(kind: StreamKind, method: &str) -> (&'static str, &'static str) {
         (_, "print" | "print_to_err" | "write_as_text" | "sink_to" | "discard") => ("DataStreamSink", ""),
         (WindowedStream, "trigger" | "allowed_lateness" | "side_output_late_data") => same,
         (JoinedStreams | CoGroupedStreams, "where_" | "equal_to" | "window") => same,
-        (IntervalJoin, "between") => same,
+        (IntervalJoin, "between" | "side_output_left_late_data" | "side_output_right_late_data") => same,
         (ConnectedStreams, "key_by") => same,
         (DataStream, "key_by") => ("KeyedStream<K2, T>", "<K2>"),
         (KeyedStream, "window") => ("WindowedStream<K, T>", ""),

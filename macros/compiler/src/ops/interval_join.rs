@@ -17,6 +17,7 @@ use crate::ir::{Node, Operator, Shape};
 use crate::parse::Call;
 use proc_macro2::TokenStream;
 use quote::quote_spanned;
+use syn::spanned::Spanned;
 
 pub static INTERVAL_JOIN: OperatorSpec = OperatorSpec {
     op: setting("interval_join"),
@@ -43,6 +44,34 @@ pub static BETWEEN: OperatorSpec = OperatorSpec {
     },
 };
 
+pub static SIDE_OUTPUT_LEFT_LATE_DATA: OperatorSpec = OperatorSpec {
+    op: setting("side_output_left_late_data"),
+    on: &[StreamKind::IntervalJoin],
+    args: (1, 1),
+    signature: "side_output_left_late_data(&TAG)",
+    after_sink: false,
+    build: |b, cur, call, _| late_data(b, cur, call, 0),
+};
+
+pub static SIDE_OUTPUT_RIGHT_LATE_DATA: OperatorSpec = OperatorSpec {
+    op: setting("side_output_right_late_data"),
+    on: &[StreamKind::IntervalJoin],
+    args: (1, 1),
+    signature: "side_output_right_late_data(&TAG)",
+    after_sink: false,
+    build: |b, cur, call, _| late_data(b, cur, call, 1),
+};
+
+/// Records of side `side` (0 left, 1 right) that arrive behind the watermark go to the side
+/// output of the call's tag instead of nowhere (Flink's `sideOutputLeftLateData`).
+fn late_data(b: &mut Builder, mut cur: StreamRef, call: &Call, side: usize) -> Option<StreamRef> {
+    if !matches!(cur.interval, Some(Some(_))) {
+        return out_of_order(b, call);
+    }
+    cur.interval_late[side] = Some(call.args[0].clone());
+    Some(cur)
+}
+
 pub static INTERVAL_JOIN_PROCESS: OperatorSpec = OperatorSpec {
     op: Operator { method: "process", display: "Interval Join", emit, writes_side_outputs: true },
     on: &[StreamKind::IntervalJoin],
@@ -60,7 +89,8 @@ fn process(b: &mut Builder, mut cur: StreamRef, call: &Call, spec: &'static Oper
     let keys = (cur.keyed.clone()?, cur.keyed2.clone()?);
     let mut inputs = cur.inputs(0);
     inputs.extend(second.inputs(1));
-    let id = b.new_node(spec, call, inputs, Shape::IntervalJoin { keys, lower, upper });
+    let late = std::mem::take(&mut cur.interval_late);
+    let id = b.new_node(spec, call, inputs, Shape::IntervalJoin { keys, lower, upper, late });
     b.node_mut(id).name = Some("Interval Join".to_owned());
     Some(StreamRef::of(id, call.span))
 }
@@ -72,6 +102,8 @@ fn out_of_order(b: &mut Builder, call: &Call) -> Option<StreamRef> {
 
 fn emit(node: &Node) -> TokenStream {
     let (id, f, k1, k2) = (id(node), arg(node), key(node), key2(node));
-    let Shape::IntervalJoin { lower, upper, .. } = &node.shape else { unreachable!("an interval join's shape") };
-    quote_spanned!(node.span=> .interval_join(#id, #k1, #k2, #lower, #upper, #f))
+    let Shape::IntervalJoin { lower, upper, late, .. } = &node.shape else { unreachable!("an interval join's shape") };
+    let left = late[0].as_ref().map(|tag| quote_spanned!(tag.span()=> .side_output_left_late_data(#tag)));
+    let right = late[1].as_ref().map(|tag| quote_spanned!(tag.span()=> .side_output_right_late_data(#tag)));
+    quote_spanned!(node.span=> .interval_join(#id, #k1, #k2, #lower, #upper, #f) #left #right)
 }

@@ -83,6 +83,8 @@ pub static CATALOG: &[&OperatorSpec] = &[
     &co_group::CO_GROUP,
     &interval_join::INTERVAL_JOIN,
     &interval_join::BETWEEN,
+    &interval_join::SIDE_OUTPUT_LEFT_LATE_DATA,
+    &interval_join::SIDE_OUTPUT_RIGHT_LATE_DATA,
     &join::WHERE,
     &join::EQUAL_TO,
     &join::JOIN_WINDOW,

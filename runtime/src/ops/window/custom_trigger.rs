@@ -194,7 +194,10 @@ impl<K, T, X: Trigger<K, T>> Trigger<K, T> for Custom<X> {
 /// What a trigger sees of its window's key (Flink's `Trigger.TriggerContext`): time, timers
 /// of the window, and state per key and window.
 pub struct TriggerContext<'a, K> {
-    key: (K, TimeWindow),
+    key: &'a K,
+    window: TimeWindow,
+    /// The key of the trigger's state, made when first needed (a clone of the key).
+    window_key: Option<(K, TimeWindow)>,
     watermark: Timestamp,
     clock: &'a Clock,
     /// The window's timers, as they stand.
@@ -204,10 +207,24 @@ pub struct TriggerContext<'a, K> {
     states: &'a mut WindowStates<K>,
 }
 
+impl<'a, K> TriggerContext<'a, K> {
+    /// The context of `key`'s `window`, at event time `watermark` and the job's clock.
+    fn new(
+        key: &'a K,
+        window: TimeWindow,
+        (watermark, clock): (Timestamp, &'a Clock),
+        timers: &'a mut Vec<(TimeDomain, Timestamp)>,
+        added: &'a mut Vec<(TimeDomain, Timestamp)>,
+        states: &'a mut WindowStates<K>,
+    ) -> Self {
+        TriggerContext { key, window, window_key: None, watermark, clock, timers, added, states }
+    }
+}
+
 impl<K: Hash + Eq + Clone + Send + Sync + 'static> TriggerContext<'_, K> {
     /// The key whose window this is.
     pub fn current_key(&self) -> &K {
-        &self.key.0
+        self.key
     }
 
     /// The operator's event time (its input watermark).
@@ -243,7 +260,8 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> TriggerContext<'_, K> {
     /// The trigger's state of this key and window (Flink's `getPartitionedState`), dropped
     /// with the window.
     pub fn state(&mut self) -> KeyedState<'_, (K, TimeWindow)> {
-        self.states.per_window_state(&self.key, self.clock)
+        let key = self.window_key.get_or_insert_with(|| (self.key.clone(), self.window));
+        self.states.per_window_state(key, self.clock)
     }
 
     fn register(&mut self, domain: TimeDomain, time: Timestamp) {
@@ -400,14 +418,8 @@ where
                 let pending = windows.entry(*window).or_default();
                 parts.f.add(&mut pending.acc, value.clone());
                 let states = &mut parts.states;
-                let mut tctx = TriggerContext {
-                    key: (key.clone(), *window),
-                    watermark,
-                    clock: &clock,
-                    timers: &mut pending.timers,
-                    added: &mut added,
-                    states,
-                };
+                let mut tctx =
+                    TriggerContext::new(&key, *window, (watermark, &clock), &mut pending.timers, &mut added, states);
                 let result = parts.trigger.on_element(&value, timestamp, window, &mut tctx);
                 if let Some(cleanup) = parts.cleanup_time(window) {
                     if !pending.timers.contains(&cleanup) {
@@ -503,28 +515,28 @@ impl<W, F, X, K: Hash + Eq + Clone + Codec + Send + Sync + 'static> Parts<W, F, 
         for window in due {
             let Some(pending) = windows.get_mut(&window) else { continue };
             pending.timers.retain(|t| *t != (domain, time));
-            let mut tctx = TriggerContext {
-                key: (key.clone(), window),
-                watermark,
-                clock,
-                timers: &mut pending.timers,
-                added: &mut added,
-                states: &mut self.states,
-            };
+            let mut tctx = TriggerContext::new(
+                &key,
+                window,
+                (watermark, clock),
+                &mut pending.timers,
+                &mut added,
+                &mut self.states,
+            );
             let result = match domain {
                 TimeDomain::EventTime => self.trigger.on_event_time(time, &window, &mut tctx),
                 TimeDomain::ProcessingTime => self.trigger.on_processing_time(time, &window, &mut tctx),
             };
             self.act(result, &key, window, pending, (watermark, clock), out);
             if self.cleanup_time(&window) == Some((domain, time)) {
-                let mut tctx = TriggerContext {
-                    key: (key.clone(), window),
-                    watermark,
-                    clock,
-                    timers: &mut pending.timers,
-                    added: &mut added,
-                    states: &mut self.states,
-                };
+                let mut tctx = TriggerContext::new(
+                    &key,
+                    window,
+                    (watermark, clock),
+                    &mut pending.timers,
+                    &mut added,
+                    &mut self.states,
+                );
                 self.trigger.clear(&window, &mut tctx);
                 self.states.drop_window(&key, window);
                 windows.remove(&window);
